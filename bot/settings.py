@@ -1,0 +1,363 @@
+"""Settings: every environment variable the bot reads, validated in one place.
+
+`Settings.from_env()` collects *every* missing or malformed variable and raises one `SettingsError`
+that lists them all, so a person fixes their configuration in one round, never from a traceback.
+
+    >>> s = Settings.from_env({"AWS_REGION": "eu-west-1", "SESBOT_SENDER": "mail.example.com"})
+    >>> s.regions, s.sender_domain
+    (['eu-west-1'], 'mail.example.com')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+
+REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+EMAIL_RE = re.compile(r"^[^@\s<>|]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z0-9-]{2,63}$")
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$")
+
+# Levels for the rate alerts, lowest first: (level name, bounce rate, complaint rate), as fractions.
+DEFAULT_RATE_LEVELS: tuple[tuple[str, float, float], ...] = (
+    ("elevated", 0.02, 0.0005),
+    ("near_review", 0.04, 0.0008),
+    ("review", 0.05, 0.001),
+    ("near_suspension", 0.08, 0.004),
+    ("suspension", 0.10, 0.005),
+)
+
+DEFAULT_IP_BLOCKLISTS = (
+    "zen.spamhaus.org",
+    "b.barracudacentral.org",
+    "bl.spamcop.net",
+    "psbl.surriel.com",
+    "bl.mailspike.net",
+    "spam.spamrats.com",
+    "ubl.lashback.com",
+)
+DEFAULT_DOMAIN_BLOCKLISTS = ("dbl.spamhaus.org", "multi.surbl.org", "multi.uribl.com")
+
+
+class SettingsError(Exception):
+    """Configuration problems, all of them, as one readable message."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"sesbot cannot start; fix these settings (see README, Configuration):\n{lines}")
+
+
+class Secret(str):
+    """A string that never shows itself in repr/logs; use `.reveal()` where the value is really needed."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+
+@dataclass(frozen=True)
+class DnsServer:
+    host: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        return self.host if self.port == 53 else f"{self.host}:{self.port}"
+
+
+@dataclass
+class Settings:
+    """The bot's whole configuration. Build with `from_env`; tests build it from a dict."""
+
+    slack_bot_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_api_url: str = SLACK_DEFAULT_API_URL
+    slack_team_id: str | None = None
+    port: int = 3000
+    host: str = "0.0.0.0"
+    aws_region: str | None = None
+    regions: list[str] = field(default_factory=list)
+    aws_endpoint_url: str | None = None
+    db_path: str = "./sesbot.db"
+    sender: str | None = None
+    dns_servers: list[DnsServer] = field(default_factory=list)
+    dns_timeout: float = 3.0
+    alert_channel: str | None = None
+    sqs_queue_url: str | None = None
+    sns_topic_arns: list[str] = field(default_factory=list)
+    retention_days: int = 90
+    sweep_minutes: int = 5
+    recovery_sweeps: int = 2
+    rate_levels: tuple[tuple[str, float, float], ...] = DEFAULT_RATE_LEVELS
+    check_timeout: float = 8.0
+    ip_blocklists: tuple[str, ...] = DEFAULT_IP_BLOCKLISTS
+    domain_blocklists: tuple[str, ...] = DEFAULT_DOMAIN_BLOCKLISTS
+    smtp_host: str | None = None
+    smtp_ca_file: str | None = None
+    smtp_username: Secret | None = None
+    smtp_password: Secret | None = None
+    smtp_timeout: float = 5.0
+    allowed_users: frozenset[str] = frozenset()
+    allowed_groups: frozenset[str] = frozenset()
+    allowed_channels: frozenset[str] = frozenset()
+    admins: frozenset[str] = frozenset()
+    allow_writes: bool = False
+    redact: str = "none"
+    diagnoses_per_minute: int = 5
+    sns_cert_dir: str | None = None
+    log_level: str = "INFO"
+
+    # -- derived -----------------------------------------------------------------------------------
+    @property
+    def sender_domain(self) -> str | None:
+        if not self.sender:
+            return None
+        return self.sender.rsplit("@", 1)[-1].lower().rstrip(".")
+
+    @property
+    def sender_address(self) -> str | None:
+        return self.sender if self.sender and "@" in self.sender else None
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    def secrets(self) -> list[str]:
+        """Every secret value configured, for redaction and for the tests that grep for leaks."""
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.smtp_password]
+        values += [Secret(os.environ.get(k, "")) for k in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
+        return [v.reveal() for v in values if v]
+
+    def require_slack(self) -> None:
+        """Raise `SettingsError` listing what `sesbot run` needs and lacks."""
+        problems = []
+        if not self.slack_bot_token:
+            problems.append("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
+        elif not self.slack_bot_token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-)")
+        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-)")
+        if not self.slack_app_token and not self.slack_signing_secret:
+            problems.append("SLACK_SIGNING_SECRET is not set (needed in HTTP mode, i.e. without SLACK_APP_TOKEN)")
+        if not self.regions:
+            problems.append("AWS_REGION (or AWS_DEFAULT_REGION, or SESBOT_REGIONS) is not set")
+        if problems:
+            raise SettingsError(problems)
+
+    def require_aws(self) -> None:
+        if not self.regions:
+            raise SettingsError(["AWS_REGION (or AWS_DEFAULT_REGION, or SESBOT_REGIONS) is not set"])
+
+    # -- parsing -----------------------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read and validate the environment; raise `SettingsError` listing every problem."""
+        env = os.environ if env is None else env
+        p = _Parser(env)
+        s = cls(
+            slack_bot_token=p.secret("SLACK_BOT_TOKEN"),
+            slack_signing_secret=p.secret("SLACK_SIGNING_SECRET"),
+            slack_app_token=p.secret("SLACK_APP_TOKEN"),
+            slack_api_url=p.url("SLACK_API_URL", SLACK_DEFAULT_API_URL),
+            slack_team_id=p.str("SESBOT_TEAM_ID"),
+            port=p.int("PORT", 3000, lo=1, hi=65535),
+            host=p.str("SESBOT_HOST") or "0.0.0.0",
+            aws_region=p.region("AWS_REGION") or p.region("AWS_DEFAULT_REGION"),
+            aws_endpoint_url=p.url("AWS_ENDPOINT_URL", None),
+            db_path=p.str("SESBOT_DB") or "./sesbot.db",
+            sender=p.sender("SESBOT_SENDER"),
+            dns_servers=p.dns_servers("SESBOT_DNS_SERVERS"),
+            dns_timeout=p.float("SESBOT_DNS_TIMEOUT", 3.0, lo=0.1, hi=60),
+            alert_channel=p.str("SESBOT_ALERT_CHANNEL"),
+            sqs_queue_url=p.url("SESBOT_SQS_QUEUE_URL", None),
+            sns_topic_arns=p.list("SESBOT_SNS_TOPIC_ARNS", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"),
+            retention_days=p.int("SESBOT_RETENTION_DAYS", 90, lo=1, hi=3650),
+            sweep_minutes=p.int("SESBOT_SWEEP_MINUTES", 5, lo=1, hi=1440),
+            recovery_sweeps=p.int("SESBOT_RECOVERY_SWEEPS", 2, lo=1, hi=100),
+            rate_levels=p.rate_levels(),
+            check_timeout=p.float("SESBOT_CHECK_TIMEOUT", 8.0, lo=0.1, hi=120),
+            ip_blocklists=tuple(p.list("SESBOT_BLOCKLISTS")) or DEFAULT_IP_BLOCKLISTS,
+            domain_blocklists=tuple(p.list("SESBOT_DOMAIN_BLOCKLISTS")) or DEFAULT_DOMAIN_BLOCKLISTS,
+            smtp_host=p.str("SESBOT_SMTP_HOST"),
+            smtp_ca_file=p.path("SESBOT_SMTP_CA_FILE"),
+            smtp_username=p.secret("SESBOT_SMTP_USERNAME"),
+            smtp_password=p.secret("SESBOT_SMTP_PASSWORD"),
+            smtp_timeout=p.float("SESBOT_SMTP_TIMEOUT", 5.0, lo=0.1, hi=120),
+            allowed_users=frozenset(p.list("SESBOT_ALLOWED_USERS")),
+            allowed_groups=frozenset(p.list("SESBOT_ALLOWED_GROUPS")),
+            allowed_channels=frozenset(p.list("SESBOT_ALLOWED_CHANNELS")),
+            admins=frozenset(p.list("SESBOT_ADMINS")),
+            allow_writes=p.bool("SESBOT_ALLOW_WRITES", False),
+            redact=p.choice("SESBOT_REDACT", "none", ("none", "local")),
+            diagnoses_per_minute=p.int("SESBOT_DIAGNOSES_PER_MINUTE", 5, lo=1, hi=1000),
+            sns_cert_dir=p.path("SESBOT_SNS_CERT_DIR"),
+            log_level=p.choice("SESBOT_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
+        )
+        regions = p.list("SESBOT_REGIONS", pattern=REGION_RE.pattern)
+        s.regions = regions or ([s.aws_region] if s.aws_region else [])
+        for k, v in overrides.items():
+            setattr(s, k, v)
+        if p.problems:
+            raise SettingsError(p.problems)
+        return s
+
+
+class _Parser:
+    """Reads variables and records every problem instead of stopping at the first."""
+
+    def __init__(self, env: Mapping[str, str]):
+        self.env = env
+        self.problems: list[str] = []
+
+    def raw(self, name: str) -> str | None:
+        v = self.env.get(name)
+        if v is None:
+            return None
+        v = v.strip()
+        return v or None
+
+    def str(self, name: str) -> str | None:
+        return self.raw(name)
+
+    def secret(self, name: str) -> Secret | None:
+        v = self.raw(name)
+        return Secret(v) if v else None
+
+    def int(self, name: str, default: int, lo: int, hi: int) -> int:
+        v = self.raw(name)
+        if v is None:
+            return default
+        try:
+            n = int(v)
+        except ValueError:
+            self.problems.append(f"{name}={v[:40]!r} is not a whole number")
+            return default
+        if not lo <= n <= hi:
+            self.problems.append(f"{name}={n} is out of range ({lo}..{hi})")
+            return default
+        return n
+
+    def float(self, name: str, default: float, lo: float, hi: float) -> float:
+        v = self.raw(name)
+        if v is None:
+            return default
+        try:
+            n = float(v)
+        except ValueError:
+            self.problems.append(f"{name}={v[:40]!r} is not a number")
+            return default
+        if not lo <= n <= hi:
+            self.problems.append(f"{name}={n} is out of range ({lo}..{hi})")
+            return default
+        return n
+
+    def bool(self, name: str, default: bool) -> bool:
+        v = self.raw(name)
+        if v is None:
+            return default
+        if v.lower() in ("1", "true", "yes", "on"):
+            return True
+        if v.lower() in ("0", "false", "no", "off"):
+            return False
+        self.problems.append(f"{name}={v[:40]!r} should be true or false")
+        return default
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...], upper: bool = False) -> str:
+        v = self.raw(name)
+        if v is None:
+            return default
+        v = v.upper() if upper else v.lower()
+        if v not in choices:
+            self.problems.append(f"{name}={v[:40]!r} should be one of: {', '.join(choices)}")
+            return default
+        return v
+
+    def url(self, name: str, default: str | None) -> str | None:
+        v = self.raw(name)
+        if v is None:
+            return default
+        if not re.match(r"^https?://[^\s/]+", v):
+            self.problems.append(f"{name}={v[:60]!r} is not an http(s) URL")
+            return default
+        return v
+
+    def path(self, name: str) -> str | None:
+        v = self.raw(name)
+        if v is not None and not os.path.exists(v):
+            self.problems.append(f"{name}={v!r} does not exist")
+            return None
+        return v
+
+    def region(self, name: str) -> str | None:
+        v = self.raw(name)
+        if v is not None and not REGION_RE.match(v):
+            self.problems.append(f"{name}={v[:40]!r} is not an AWS region name (like us-east-1)")
+            return None
+        return v
+
+    def list(self, name: str, pattern: str | None = None) -> list[str]:
+        v = self.raw(name)
+        if v is None:
+            return []
+        items = [i.strip() for i in v.split(",") if i.strip()]
+        if pattern:
+            bad = [i for i in items if not re.match(pattern, i)]
+            if bad:
+                self.problems.append(f"{name} has malformed entries: {', '.join(b[:60] for b in bad)}")
+                items = [i for i in items if i not in bad]
+        return items
+
+    def sender(self, name: str) -> str | None:
+        v = self.raw(name)
+        if v is None:
+            return None
+        if not (EMAIL_RE.match(v) or DOMAIN_RE.match(v)):
+            self.problems.append(f"{name}={v[:60]!r} is neither an email address nor a domain")
+            return None
+        return v
+
+    def dns_servers(self, name: str) -> list[DnsServer]:
+        out = []
+        for item in self.list(name):
+            host, port = item, 53
+            if item.startswith("["):  # [v6]:port
+                m = re.match(r"^\[([0-9a-fA-F:]+)\](?::(\d+))?$", item)
+                if not m:
+                    self.problems.append(f"{name} entry {item!r} is not host[:port]")
+                    continue
+                host, port = m.group(1), int(m.group(2) or 53)
+            elif item.count(":") == 1:
+                host, _, p = item.partition(":")
+                if not p.isdigit() or not 0 < int(p) < 65536:
+                    self.problems.append(f"{name} entry {item!r} has a bad port")
+                    continue
+                port = int(p)
+            out.append(DnsServer(host, port))
+        return out
+
+    def rate_levels(self) -> tuple[tuple[str, float, float], ...]:
+        """SESBOT_BOUNCE_LEVELS / SESBOT_COMPLAINT_LEVELS: five comma-separated percentages, low to high."""
+        names = [n for n, _, _ in DEFAULT_RATE_LEVELS]
+        bounce = [b for _, b, _ in DEFAULT_RATE_LEVELS]
+        complaint = [c for _, _, c in DEFAULT_RATE_LEVELS]
+        for var, target in (("SESBOT_BOUNCE_LEVELS", bounce), ("SESBOT_COMPLAINT_LEVELS", complaint)):
+            v = self.raw(var)
+            if v is None:
+                continue
+            try:
+                values = [float(x.strip().rstrip("%")) / 100 for x in v.split(",")]
+            except ValueError:
+                self.problems.append(f"{var}={v[:60]!r} should be five percentages like 2,4,5,8,10")
+                continue
+            if len(values) != len(names) or values != sorted(values) or values[0] <= 0:
+                self.problems.append(f"{var}={v[:60]!r} should be five rising percentages ({', '.join(names)})")
+                continue
+            target[:] = values
+        return tuple(zip(names, bounce, complaint, strict=True))

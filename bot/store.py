@@ -1,0 +1,364 @@
+"""The store: the bot's SQLite file, through sqlite-utils.
+
+One `Store` per process; each thread gets its own connection (sqlite3 connections must not be shared
+across threads carelessly, and Bolt's listener threads, the scheduler and the SQS consumer all write).
+WAL is on, so readers never wait for the writer. The schema is a list of numbered migrations applied
+in order at open; `PRAGMA user_version` records how far a file has got.
+
+    >>> store = Store(":memory:")
+    >>> store.db["diagnoses"].count
+    0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _m1_core(db: sqlite_utils.Database) -> None:
+    """Problem events, hourly counters, quarantine, diagnoses, alerts, incidents, audit, key-value."""
+    db.execute(
+        """
+        CREATE TABLE events (
+            id TEXT PRIMARY KEY,          -- natural key: a re-delivery changes nothing
+            type TEXT NOT NULL,           -- Bounce, Complaint, DeliveryDelay, Reject, RenderingFailure, ...
+            recipient TEXT,
+            domain TEXT,
+            timestamp TEXT NOT NULL,      -- ISO 8601 UTC, 'YYYY-MM-DDTHH:MM:SS.mmmZ', sorts as text
+            message_id TEXT,
+            source TEXT,
+            config_set TEXT,
+            region TEXT,
+            bounce_type TEXT,
+            bounce_subtype TEXT,
+            delay_type TEXT,
+            complaint_type TEXT,
+            status TEXT,
+            action TEXT,
+            diagnostic TEXT,
+            category TEXT,
+            blocklist TEXT,
+            sending_ip TEXT,
+            remote_mta TEXT,
+            reporting_mta TEXT,
+            template TEXT,
+            reason TEXT,                  -- reject reason or rendering error message
+            expires TEXT,                 -- DeliveryDelay expirationTime
+            feedback_id TEXT,
+            received_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX events_recipient_ts ON events (recipient, timestamp)")
+    db.execute("CREATE INDEX events_domain_ts ON events (domain, timestamp)")
+    db.execute("CREATE INDEX events_ts ON events (timestamp)")
+    db.execute("CREATE INDEX events_type_ts ON events (type, timestamp)")
+    db.execute(
+        """
+        CREATE TABLE counters (            -- high-volume events, counted per hour and recipient domain
+            hour TEXT NOT NULL,            -- 'YYYY-MM-DDTHH'
+            type TEXT NOT NULL,
+            domain TEXT NOT NULL,
+            config_set TEXT NOT NULL DEFAULT '',
+            count INTEGER NOT NULL,
+            PRIMARY KEY (hour, type, domain, config_set)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE seen (                -- natural keys of counted events, so re-deliveries count once
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            received_at TEXT NOT NULL,
+            origin TEXT NOT NULL,          -- sqs, https, file:<path>
+            reason TEXT NOT NULL,
+            raw TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE diagnoses (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            via TEXT NOT NULL,             -- slack, cli
+            user_id TEXT,
+            channel_id TEXT,
+            command TEXT NOT NULL,
+            target TEXT,
+            verdict_check TEXT,
+            verdict_severity TEXT,
+            verdict_summary TEXT,
+            elapsed_ms INTEGER,
+            report TEXT                    -- the report as JSON
+        )
+        """
+    )
+    db.execute("CREATE INDEX diagnoses_at ON diagnoses (at)")
+    db.execute(
+        """
+        CREATE TABLE alert_state (         -- the current level of each signal
+            signal TEXT NOT NULL,          -- bounce_rate, complaint_rate, blocklist, account_status, quota
+            region TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',  -- '' = account, else a configuration set name
+            level TEXT NOT NULL,
+            value REAL,
+            estimate INTEGER NOT NULL DEFAULT 0,
+            calm_sweeps INTEGER NOT NULL DEFAULT 0,  -- sweeps in a row below the current level
+            detail TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (signal, region, scope)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            signal TEXT NOT NULL,
+            region TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            level TEXT NOT NULL,           -- the worst level reached
+            status TEXT NOT NULL,          -- open, resolved
+            opened_at TEXT NOT NULL,
+            resolved_at TEXT,
+            channel TEXT,
+            ts TEXT,                       -- the parent message
+            acked_by TEXT,
+            acked_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX incidents_open ON incidents (status, signal, region, scope)")
+    db.execute(
+        """
+        CREATE TABLE notifications (       -- every message the bot owes Slack: claimed, posted, marked sent
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            incident_id INTEGER REFERENCES incidents(id),
+            kind TEXT NOT NULL,            -- open, update, resolve, parent_update, notice
+            signal TEXT,
+            region TEXT,
+            from_level TEXT,
+            to_level TEXT,
+            value REAL,
+            channel TEXT,
+            thread_ts TEXT,
+            text TEXT NOT NULL,
+            blocks TEXT,
+            claimed_at TEXT,
+            sent_at TEXT,
+            ts TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            not_before TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX notifications_unsent ON notifications (sent_at, id)")
+    db.execute(
+        """
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_id TEXT,
+            team_id TEXT,
+            channel_id TEXT,
+            action TEXT NOT NULL,
+            allowed INTEGER NOT NULL,
+            detail TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX audit_at ON audit (at)")
+    db.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT, updated_at TEXT)")
+
+
+MIGRATIONS: list[Migration] = [_m1_core]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """The one timestamp format in the store: UTC, milliseconds, 'Z' — it sorts as text."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+class Store:
+    """Thread-safe access to the SQLite file: one connection per thread, migrations at open."""
+
+    def __init__(self, path: str, migrations: list[Migration] | None = None):
+        self.path = path
+        self._local = threading.local()
+        self._migrations = MIGRATIONS if migrations is None else migrations
+        self._memory_db: sqlite_utils.Database | None = None
+        self._lock = threading.RLock()
+        if path != ":memory:":
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+            # Owner-only from the first byte: the file holds recipient addresses and alert history.
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+            for suffix in ("-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.chmod(path + suffix, 0o600)
+        self.migrate()
+
+    # -- connections -------------------------------------------------------------------------------
+    def _connect(self) -> sqlite_utils.Database:
+        if self.path == ":memory:":
+            if self._memory_db is None:
+                conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+                self._memory_db = sqlite_utils.Database(conn)
+            return self._memory_db
+        old = os.umask(0o077)
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
+        finally:
+            os.umask(old)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return sqlite_utils.Database(conn)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+        return db
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None and self.path != ":memory:":
+            db.conn.close()
+        self._local.db = None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction (BEGIN IMMEDIATE: take the write lock up front, no upgrade deadlocks)."""
+        db = self.db
+        lock = self._lock if self.path == ":memory:" else contextlib.nullcontext()
+        with lock:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.conn.execute("ROLLBACK")
+                raise
+            else:
+                db.conn.execute("COMMIT")
+
+    # -- schema ------------------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> int:
+        """Apply the migrations this file has not seen, each in its own transaction."""
+        with self.transaction() as db:
+            current = db.conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, migration in enumerate(self._migrations, start=1):
+                if number <= current:
+                    continue
+                migration(db)
+                db.conn.execute(f"PRAGMA user_version = {number:d}")
+        return self.version
+
+    # -- small shared helpers ----------------------------------------------------------------------
+    def query(self, sql: str, params: Any = None) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params or []))
+
+    def kv_get(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM kv WHERE key = ?", [key]).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def kv_set(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db.conn.execute(
+                "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                [key, json.dumps(value), iso(utcnow())],
+            )
+
+    def audit(
+        self,
+        action: str,
+        allowed: bool,
+        *,
+        user_id: str | None = None,
+        team_id: str | None = None,
+        channel_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        with self.transaction() as db:
+            db["audit"].insert(
+                {
+                    "at": iso(utcnow()),
+                    "user_id": user_id,
+                    "team_id": team_id,
+                    "channel_id": channel_id,
+                    "action": action[:200],
+                    "allowed": int(allowed),
+                    "detail": (detail or "")[:2000] or None,
+                }
+            )
+
+    def record_diagnosis(
+        self,
+        report_dict: dict[str, Any],
+        *,
+        via: str,
+        command: str,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+    ) -> int:
+        verdict = report_dict.get("verdict") or {}
+        with self.transaction() as db:
+            table = db["diagnoses"]
+            table.insert(
+                {
+                    "at": iso(utcnow()),
+                    "via": via,
+                    "user_id": user_id,
+                    "channel_id": channel_id,
+                    "command": command[:500],
+                    "target": (report_dict.get("target") or "")[:500],
+                    "verdict_check": verdict.get("check"),
+                    "verdict_severity": verdict.get("severity"),
+                    "verdict_summary": verdict.get("summary"),
+                    "elapsed_ms": report_dict.get("elapsed_ms"),
+                    "report": json.dumps(report_dict, default=str),
+                }
+            )
+            return table.last_pk

@@ -1,0 +1,69 @@
+"""Settings: every problem listed at once, defaults as documented, secrets never shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import DnsServer, Settings, SettingsError
+
+
+def test_defaults_are_the_documented_ones():
+    s = Settings.from_env({})
+    assert (s.db_path, s.port, s.regions, s.retention_days, s.sweep_minutes, s.redact) == (
+        "./sesbot.db", 3000, [], 90, 5, "none")
+    assert s.slack_api_url == "https://slack.com/api/"
+    assert s.rate_levels[2] == ("review", 0.05, 0.001)
+    assert s.rate_levels[4] == ("suspension", 0.10, 0.005)
+
+
+def test_every_malformed_variable_is_listed_in_one_message():
+    env = {"PORT": "eighty", "AWS_REGION": "moon-1", "SESBOT_SENDER": "not an address",
+           "SESBOT_DNS_SERVERS": "10.0.0.1:99999", "SESBOT_RETENTION_DAYS": "0", "SLACK_API_URL": "ftp://x"}
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(env)
+    names = [p.split("=")[0].split(" ")[0] for p in err.value.problems]
+    assert names == ["SLACK_API_URL", "PORT", "AWS_REGION", "SESBOT_SENDER", "SESBOT_DNS_SERVERS",
+                     "SESBOT_RETENTION_DAYS"]
+    assert str(err.value).startswith("sesbot cannot start; fix these settings")
+
+
+def test_regions_default_to_the_aws_region_and_can_be_several():
+    assert Settings.from_env({"AWS_DEFAULT_REGION": "eu-west-1"}).regions == ["eu-west-1"]
+    s = Settings.from_env({"AWS_REGION": "eu-west-1", "SESBOT_REGIONS": "us-east-1, eu-central-1"})
+    assert s.regions == ["us-east-1", "eu-central-1"]
+
+
+def test_dns_servers_take_host_and_port():
+    s = Settings.from_env({"SESBOT_DNS_SERVERS": "127.0.0.1:5353, 10.1.1.1, [::1]:53"})
+    assert s.dns_servers == [DnsServer("127.0.0.1", 5353), DnsServer("10.1.1.1", 53), DnsServer("::1", 53)]
+
+
+def test_sender_may_be_an_address_or_a_domain():
+    assert Settings.from_env({"SESBOT_SENDER": "news@Mail.Example.com"}).sender_domain == "mail.example.com"
+    assert Settings.from_env({"SESBOT_SENDER": "mail.example.com"}).sender_address is None
+
+
+def test_run_needs_slack_settings_and_lists_them_all():
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({}).require_slack()
+    assert [p.split(" ")[0] for p in err.value.problems] == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "AWS_REGION"]
+
+
+def test_socket_mode_needs_no_signing_secret():
+    s = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "AWS_REGION": "us-east-1"})
+    s.require_slack()
+    assert s.socket_mode
+
+
+def test_secrets_do_not_show_in_repr():
+    s = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-very-secret", "SLACK_SIGNING_SECRET": "sign-secret-123"})
+    assert "xoxb-very-secret" not in repr(s)
+    assert "sign-secret-123" not in repr(s)
+    assert "xoxb-very-secret" in s.secrets()
+
+
+def test_rate_levels_are_configurable_and_checked():
+    s = Settings.from_env({"SESBOT_BOUNCE_LEVELS": "1,3,5,7,9"})
+    assert [b for _, b, _ in s.rate_levels] == pytest.approx([0.01, 0.03, 0.05, 0.07, 0.09])
+    with pytest.raises(SettingsError):
+        Settings.from_env({"SESBOT_COMPLAINT_LEVELS": "5,4,3,2,1"})
