@@ -1,0 +1,80 @@
+"""AWS access: one boto3 session, one client per (service, region), built lazily and reused.
+
+boto3 clients are thread-safe once built; sessions are not, so clients are created under a lock.
+Nothing here touches the network until a client is used. `AWS_ENDPOINT_URL` (or the
+`aws_endpoint_url` setting) points every client at another endpoint, as the tests and the demo do.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from bot.settings import Settings
+
+
+class AwsClients:
+    """Client factory: `clients.get("sesv2", "eu-west-1")`."""
+
+    def __init__(self, settings: Settings, session: boto3.session.Session | None = None):
+        self.settings = settings
+        self._session = session or boto3.session.Session()
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._config = botocore.config.Config(
+            connect_timeout=min(5.0, settings.check_timeout),
+            read_timeout=max(1.0, settings.check_timeout),
+            retries={"mode": "standard", "max_attempts": 3},
+        )
+
+    def get(self, service: str, region: str | None = None) -> Any:
+        region = region or (self.settings.regions[0] if self.settings.regions else None)
+        if not region:
+            raise MissingRegion()
+        key = (service, region)
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+                if self.settings.aws_endpoint_url:
+                    kwargs["endpoint_url"] = self.settings.aws_endpoint_url
+                client = self._session.client(service, **kwargs)
+                self._clients[key] = client
+            return client
+
+
+class MissingRegion(Exception):
+    def __str__(self) -> str:
+        return "no AWS region is configured: set AWS_REGION (or SESBOT_REGIONS)"
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError (`NotFoundException`, ...), else None."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return exc.response.get("Error", {}).get("Code")
+    return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a person: what went wrong talking to AWS, without credentials or stack."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        code = err.get("Code") or "Error"
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            op = getattr(exc, "operation_name", "")
+            return f"AWS refused {op} (AccessDenied): grant the bot's role that permission (see README, IAM policy)"
+        msg = (err.get("Message") or "").strip()
+        return f"{code}: {msg}"[:300] if msg else code
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use a role"
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError):
+        return "cannot reach the AWS API endpoint (network or AWS_ENDPOINT_URL)"
+    if isinstance(exc, botocore.exceptions.ReadTimeoutError):
+        return "the AWS API did not answer in time"
+    if isinstance(exc, MissingRegion):
+        return str(exc)
+    return f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -1,0 +1,48 @@
+"""Logging: one format, and a filter that blanks every configured secret before a line is written."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from bot.settings import Settings
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces secret values wherever they appear in a record's final message."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        msg = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        text = record.exc_text or ""
+        changed = False
+        for s in self.secrets:
+            if s in msg:
+                msg, changed = msg.replace(s, "***"), True
+            if s in text:
+                text = text.replace(s, "***")
+                record.exc_text = text
+        if changed:
+            record.msg, record.args = msg, None
+        return True
+
+
+def setup_logging(settings: Settings, stream=None) -> None:  # noqa: ANN001
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(settings.secrets()))
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    # Libraries that would otherwise log request bodies or be chatty at INFO.
+    for name in ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt", "apscheduler", "waitress"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))

@@ -1,0 +1,79 @@
+"""Terminal rendering of reports and answers (the CLI's text output; `--json` bypasses this).
+
+Remote text (bounce diagnostics, banners) is printed as data: control characters are made visible so
+a hostile diagnostic cannot rewrite the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.findings import Answer, Finding, Report, Severity
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
+MARK = {
+    Severity.OK: "ok",
+    Severity.INFO: "info",
+    Severity.WARNING: "WARN",
+    Severity.ERROR: "ERROR",
+    Severity.CRITICAL: "CRITICAL",
+}
+
+
+def clean(text: object, limit: int = 2000) -> str:
+    s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def _finding(f: Finding, indent: str = "  ") -> list[str]:
+    where = f" ({f.region})" if f.region else ""
+    lines = [f"[{MARK[f.severity]}] {f.check}{where}: {clean(f.summary)}"]
+    lines += [f"{indent}- {clean(e)}" for e in f.evidence]
+    if f.fix:
+        lines.append(f"{indent}fix: {clean(f.fix)}")
+    return lines
+
+
+def render_report(report: Report) -> str:
+    verdict = report.verdict
+    problems = [f for f in report.problems if f is not verdict]
+    title = {
+        "why": "Diagnosis",
+        "domain": "Domain check",
+        "blocklist": "Blocklist check",
+        "smtp": "SMTP check",
+    }
+    head = f"{title.get(report.kind, report.kind.title())} for {clean(report.target)}"
+    out = [f"{head}  ({report.elapsed_ms} ms)", ""]
+    if verdict:
+        out.append("Most likely cause:")
+        out += ["  " + line for line in _finding(verdict, indent="    ")]
+    else:
+        out.append("Nothing wrong found.")
+    if problems:
+        out += ["", "Other problems:"]
+        for f in problems:
+            out += ["  " + line for line in _finding(f, indent="    ")]
+    passed = report.passed
+    if passed:
+        out += ["", "Passed / for information:"]
+        for f in passed:
+            where = f" ({f.region})" if f.region else ""
+            out.append(f"  [{MARK[f.severity]}] {f.check}{where}: {clean(f.summary)}")
+            if f.severity == Severity.INFO:
+                out += [f"      - {clean(e)}" for e in f.evidence[:3]]
+    return "\n".join(out)
+
+
+def render_answer(answer: Answer) -> str:
+    out = [clean(answer.title)]
+    for heading, lines in answer.sections:
+        out.append("")
+        if heading:
+            out.append(f"{clean(heading)}:")
+        out += [f"  {clean(line)}" for line in lines]
+    return "\n".join(out)
+
+
+def render(result: Report | Answer) -> str:
+    return render_report(result) if isinstance(result, Report) else render_answer(result)

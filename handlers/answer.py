@@ -1,0 +1,44 @@
+"""Running a command for Slack: the engine's answer, or a one-line error, as a Slack message.
+
+Shared by the slash command, mentions and buttons so each stays a few lines. Never raises: a failure
+becomes a message that says what to do; the traceback goes to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.aws import describe_error
+from bot.commands import CommandContext, Invocation, execute
+from bot.deps import Deps
+from bot.target import UsageError
+from handlers.blocks import error_message, message
+
+log = logging.getLogger(__name__)
+
+
+def run_for_slack(
+    deps: Deps,
+    inv: Invocation,
+    *,
+    user_id: str | None,
+    channel_id: str | None,
+    team_id: str | None = None,
+    thread_ts: str | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """(message, ok). `ok` is False when the message is an error meant only for the asker."""
+    ctx = CommandContext(
+        deps=deps, via="slack", user_id=user_id, channel_id=channel_id, team_id=team_id, thread_ts=thread_ts
+    )
+    try:
+        result = execute(ctx, inv)
+    except UsageError as exc:
+        return error_message(f"{exc} (try `/ses help`)"), False
+    except Exception as exc:
+        log.exception("command %s failed", inv.name)
+        return error_message(
+            f"`{inv.name}` failed: {describe_error(exc)}. Try again; if it persists, check the bot's logs."
+        ), False
+    command = f"{inv.name} {inv.rest}".strip()
+    return message(result, command=command), True

@@ -1,0 +1,191 @@
+"""Block Kit builders: pure functions from reports and answers to Slack messages.
+
+Every piece of text that can carry someone else's words (bounce diagnostics, SMTP banners, DNS TXT,
+template names, what the user typed) goes through `escape()`, so `<!channel>`, `<@U123>` and
+`<http://evil|bank>` arrive as harmless text, and through `cut()`, so Slack's limits hold:
+50 blocks a message, 3,000 characters a section, 150 a header, and a `text` fallback always.
+
+    >>> escape("<!channel> & <@U1>")
+    '&lt;!channel&gt; &amp; &lt;@U1&gt;'
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.findings import Answer, Finding, Report, Severity
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_FALLBACK = 3000
+MAX_BUTTON_VALUE = 2000
+
+EMOJI = {
+    Severity.OK: ":white_check_mark:",
+    Severity.INFO: ":information_source:",
+    Severity.WARNING: ":warning:",
+    Severity.ERROR: ":x:",
+    Severity.CRITICAL: ":rotating_light:",
+}
+TITLES = {"why": "Diagnosis", "domain": "Domain check", "blocklist": "Blocklist check", "smtp": "SMTP check"}
+
+
+def escape(text: object) -> str:
+    """Escape Slack mrkdwn control characters in untrusted text (the three Slack asks for)."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    """Shorten to `limit` characters without splitting an `&amp;`-style entity."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head + "…"
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": cut(text, MAX_SECTION)}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(t) for t in texts[:MAX_CONTEXT_ELEMENTS]]}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": cut(text, MAX_HEADER), "emoji": True}}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    b: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": cut(text, 75)},
+        "action_id": action_id,
+        "value": value[:MAX_BUTTON_VALUE],
+    }
+    if style:
+        b["style"] = style
+    return b
+
+
+def finding_text(f: Finding, *, evidence: int = 6) -> str:
+    where = f" · {escape(f.region)}" if f.region else ""
+    lines = [f"{EMOJI[f.severity]} *{escape(f.summary)}*  `{escape(f.check)}`{where}"]
+    for e in f.evidence[:evidence]:
+        lines.append(f"• {escape(cut(str(e), 600))}")
+    if len(f.evidence) > evidence:
+        lines.append(f"• … and {len(f.evidence) - evidence} more")
+    if f.fix:
+        lines.append(f"*Fix:* {escape(f.fix)}")
+    return "\n".join(lines)
+
+
+def fit(blocks: list[dict[str, Any]], tail: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Keep the first blocks and the tail (buttons) within Slack's 50-block limit, saying what was left out."""
+    tail = tail or []
+    room = MAX_BLOCKS - len(tail)
+    if len(blocks) > room:
+        dropped = len(blocks) - (room - 1)
+        blocks = blocks[: room - 1] + [
+            context(f"… {dropped} more sections not shown; use the CLI with --json.")
+        ]
+    return blocks + tail
+
+
+def report_message(report: Report, *, command: str | None = None) -> dict[str, Any]:
+    """`{"text", "blocks"}` for a report: verdict, other problems, what passed, a Re-run button."""
+    verdict = report.verdict
+    title = f"{TITLES.get(report.kind, report.kind.title())}: {report.target}"
+    blocks: list[dict[str, Any]] = [header(title)]
+    if verdict:
+        blocks.append(section(f"*Most likely cause*\n{finding_text(verdict)}"))
+        fallback = f"{title} — {verdict.severity.label}: {verdict.summary}"
+    else:
+        blocks.append(section(":white_check_mark: *Nothing wrong found.* Every check passed."))
+        fallback = f"{title} — nothing wrong found"
+    others = [f for f in report.problems if f is not verdict]
+    if others:
+        blocks.append({"type": "divider"})
+        blocks.append(section(f"*Other problems ({len(others)})*"))
+        blocks += [section(finding_text(f, evidence=4)) for f in others]
+    passed = report.passed
+    if passed:
+        names = ", ".join(escape(f.check) for f in passed if f.severity == Severity.OK)
+        infos = [f for f in passed if f.severity == Severity.INFO]
+        blocks.append({"type": "divider"})
+        for f in infos:
+            blocks.append(context(f"{EMOJI[f.severity]} {escape(f.summary)}"))
+        if names:
+            blocks.append(context(f":white_check_mark: Passed: {names}"))
+    blocks.append(context(f"{len(report.findings)} findings in {report.elapsed_ms} ms"))
+    tail = []
+    if command:
+        tail = [{"type": "actions", "elements": [button("Re-run", "sesbot_rerun", command)]}]
+    return {"text": cut(escape(fallback), MAX_FALLBACK), "blocks": fit(blocks, tail)}
+
+
+def answer_message(answer: Answer) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [header(answer.title)]
+    for heading, lines in answer.sections:
+        chunk: list[str] = [f"*{escape(heading)}*"] if heading else []
+        size = sum(len(c) + 1 for c in chunk)
+        for line in lines:
+            item = escape(line)
+            if size + len(item) + 1 > MAX_SECTION - 10 and chunk:
+                blocks.append(section("\n".join(chunk)))
+                chunk, size = [], 0
+            chunk.append(cut(item, MAX_SECTION - 10))
+            size += len(chunk[-1]) + 1
+        if chunk:
+            blocks.append(section("\n".join(chunk)))
+    first = next((line for _, lines in answer.sections for line in lines), "")
+    fallback = f"{answer.title}: {first}" if first else answer.title
+    return {"text": cut(escape(fallback), MAX_FALLBACK), "blocks": fit(blocks)}
+
+
+def message(result: Report | Answer, *, command: str | None = None) -> dict[str, Any]:
+    if isinstance(result, Report):
+        return report_message(result, command=command)
+    return answer_message(result)
+
+
+def error_message(text: str) -> dict[str, Any]:
+    """A one-line error for the asker (already phrased as what to do)."""
+    line = f":warning: {escape(cut(text, 500))}"
+    return {"text": line, "blocks": [section(line)]}
+
+
+def blocks_to_text(msg: dict[str, Any]) -> str:
+    """What a message looks like to a person, roughly: for the terminal demo and for tests."""
+    out: list[str] = []
+    for b in msg.get("blocks") or []:
+        t = b.get("type")
+        if t == "header":
+            out += [b["text"]["text"], "=" * min(60, len(b["text"]["text"]))]
+        elif t == "section":
+            out.append(b["text"]["text"])
+        elif t == "context":
+            out.append("  " + "  ".join(e.get("text", "") for e in b.get("elements", [])))
+        elif t == "divider":
+            out.append("-" * 40)
+        elif t == "actions":
+            out.append("  " + "  ".join(f"[{e['text']['text']}]" for e in b.get("elements", [])))
+        elif t == "image":
+            out.append(f"  (image: {b.get('alt_text', '')})")
+    if not out:
+        out.append(msg.get("text", ""))
+    text = "\n".join(out)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def as_json(msg: dict[str, Any]) -> str:
+    return json.dumps(msg, ensure_ascii=False)

@@ -1,0 +1,102 @@
+"""`sesbot run`: check the token, then start everything in one process — the Slack app (Socket Mode
+or HTTP), the scheduler (alerts, retention) and the SQS consumer."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.settings import Settings, SettingsError
+from handlers.app import build_app, build_client
+
+log = logging.getLogger("sesbot")
+
+
+def run(settings: Settings) -> int:
+    try:
+        settings.require_slack()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    deps = Deps.build(settings)
+    client = build_client(deps)
+    try:
+        auth = client.auth_test()
+    except SlackApiError as exc:
+        err = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+        print(
+            f"sesbot: Slack refused SLACK_BOT_TOKEN ({err}); check the token in your Slack app's "
+            "OAuth & Permissions page.",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as exc:  # noqa: BLE001 - network trouble is one line too
+        print(
+            f"sesbot: cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__}); "
+            "check the network or SLACK_API_URL.",
+            file=sys.stderr,
+        )
+        return 1
+    log.info("connected to Slack as %s in team %s", auth.get("user"), auth.get("team"))
+    app = build_app(deps, client, verify_token=False)
+
+    stop = threading.Event()
+    background = start_background(deps, app, stop)
+
+    def shutdown(signum: int, frame: object) -> None:
+        log.info("shutting down (signal %s)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        if settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(app, settings.slack_app_token.reveal())
+            handler.connect()
+            log.info("Socket Mode connected")
+            stop.wait()
+            handler.close()
+        else:
+            from handlers.server import HttpServer, make_wsgi
+
+            server = HttpServer(make_wsgi(app, deps), host=settings.host, port=settings.port)
+            log.info(
+                "HTTP mode: listening on %s:%s (/slack/events, /sns, /healthz)", settings.host, server.port
+            )
+            server.start()
+            stop.wait()
+            server.stop()
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        for b in background:
+            b()
+    return 0
+
+
+def start_background(deps: Deps, app: object, stop: threading.Event) -> list:
+    """Start the scheduler and the SQS consumer; return their stop functions."""
+    stoppers = []
+    try:
+        from bot.scheduler import start_scheduler
+    except ImportError:  # pragma: no cover
+        start_scheduler = None
+    if start_scheduler is not None:
+        from handlers.poster import SlackPoster
+
+        sched = start_scheduler(deps, SlackPoster(app.client))
+        stoppers.append(lambda: sched.shutdown(wait=False))
+    if deps.settings.sqs_queue_url:
+        from bot.sqs import SqsConsumer
+
+        consumer = SqsConsumer(deps)
+        t = threading.Thread(target=consumer.run, args=(stop,), name="sqs", daemon=True)
+        t.start()
+        stoppers.append(lambda: t.join(timeout=25))
+    return stoppers

@@ -1,0 +1,49 @@
+"""`@sesbot why user@example.com` in a channel or thread: the answer goes in that thread.
+
+In an incident thread, `status` and `ack` speak about that incident.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.commands import parse
+from bot.deps import Deps
+from bot.target import UsageError
+from handlers.answer import run_for_slack
+from handlers.blocks import error_message
+from handlers.threads import incident_reply
+
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def command_text(text: str) -> str:
+    """The command in a mention: the text without the `<@BOT>` mentions."""
+    return _MENTION.sub(" ", text or "").strip()
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("app_mention")
+    def on_mention(event: dict[str, Any], client: WebClient) -> None:
+        channel = event.get("channel")
+        thread_ts = event.get("thread_ts") or event.get("ts")
+        user = event.get("user")
+        text = command_text(event.get("text", ""))
+        try:
+            inv = parse(text)
+        except UsageError as exc:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, **error_message(str(exc)))
+            return
+        if event.get("thread_ts"):
+            msg = incident_reply(deps, inv, channel=channel, thread_ts=event["thread_ts"], user_id=user)
+            if msg is not None:
+                client.chat_postMessage(channel=channel, thread_ts=thread_ts, **msg)
+                return
+        msg, _ = run_for_slack(
+            deps, inv, user_id=user, channel_id=channel, team_id=event.get("team"), thread_ts=thread_ts
+        )
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **msg)

@@ -1,0 +1,93 @@
+"""`SlackPoster`: the alert engine's `Poster`, posting through the Slack Web API.
+
+It renders the engine's neutral messages with `handlers.alert_blocks` and turns Slack's failures into
+`PostError`, which the engine understands: `ratelimited` (HTTP 429) carries `Retry-After`; a Web API that
+is down (connection refused or dropped, timeouts, 5xx, Slack's own `internal_error`...) is transient;
+anything else (a missing channel, a revoked token) is not transient but still retried next sweep.
+Never raises anything else for a Slack problem.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+from http.client import HTTPException
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.notify import Message, Posted, PostError
+from handlers.alert_blocks import alert_message
+
+log = logging.getLogger(__name__)
+
+# Slack errors that say "try again later" rather than "fix something".
+TRANSIENT_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "team_added_to_org",
+    }
+)
+
+
+def _retry_after(exc: SlackApiError) -> float | None:
+    headers = getattr(exc.response, "headers", None) or {}
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            try:
+                return max(0.0, float(value if isinstance(value, str | int | float) else value[0]))
+            except (TypeError, ValueError, IndexError):
+                return None
+    return None
+
+
+def _as_post_error(exc: BaseException, method: str) -> PostError:
+    if isinstance(exc, SlackApiError):
+        status = getattr(exc.response, "status_code", 200)
+        data = getattr(exc.response, "data", None)
+        error = data.get("error") if isinstance(data, dict) else None
+        if status == 429 or error == "ratelimited":
+            wait = _retry_after(exc)
+            return PostError(f"{method}: ratelimited", wait if wait is not None else 1.0)
+        if status >= 500:
+            return PostError(f"{method}: Slack answered HTTP {status}")
+        if error in TRANSIENT_ERRORS:
+            return PostError(f"{method}: Slack answered {error}")
+        return PostError(f"{method}: {error or status}", transient=False)
+    return PostError(f"{method}: cannot reach the Slack Web API ({type(exc).__name__})")
+
+
+class SlackPoster:
+    """Posts, replies and edits alert messages in Slack."""
+
+    def __init__(self, client: WebClient):
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return self.client.api_call(method, json=kwargs)
+        except (
+            SlackApiError,
+            SlackClientError,
+            urllib.error.URLError,
+            HTTPException,
+            OSError,
+        ) as exc:
+            raise _as_post_error(exc, method) from exc
+
+    def post(self, channel: str, message: Message, thread_ts: str | None = None) -> Posted:
+        body = alert_message(message)
+        kwargs: dict[str, Any] = {"channel": channel, "unfurl_links": False, "unfurl_media": False, **body}
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        response = self._call("chat.postMessage", **kwargs)
+        # Slack answers with the channel's ID even when asked by name: updates need the ID.
+        return Posted(channel=str(response.get("channel") or channel), ts=str(response["ts"]))
+
+    def update(self, channel: str, ts: str, message: Message) -> None:
+        self._call("chat.update", channel=channel, ts=ts, **alert_message(message))

@@ -1,0 +1,88 @@
+"""HTTP mode: one WSGI app for Slack (`/slack/events`), SNS (`/sns`) and a health check, served by
+waitress (a production-grade threaded server; Bolt's own development server binds 0.0.0.0, is
+single-threaded, and is not for production).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import waitress
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.deps import Deps
+
+WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
+
+
+def _plain(status: str, body: bytes) -> WSGIApp:
+    def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        start_response(
+            status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return app
+
+
+def make_wsgi(app: App, deps: Deps, sns_app: WSGIApp | None = None) -> WSGIApp:
+    """Route by path: Slack's endpoint, the SNS endpoint, `/healthz`; everything else 404."""
+    slack = SlackRequestHandler(app)
+    if sns_app is None:
+        try:
+            from bot.sns import make_sns_app
+        except ImportError:  # pragma: no cover - the SNS endpoint is optional
+            make_sns_app = None
+        sns_app = make_sns_app(deps) if make_sns_app else _plain("404 Not Found", b"not found\n")
+    health = _plain("200 OK", b"ok\n")
+    not_found = _plain("404 Not Found", b"not found\n")
+
+    def router(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/slack/events":
+            return slack(environ, start_response)
+        if path == "/sns":
+            return sns_app(environ, start_response)
+        if path in ("/healthz", "/"):
+            return health(environ, start_response)
+        return not_found(environ, start_response)
+
+    return router
+
+
+class HttpServer:
+    """waitress in a background thread; `port=0` picks a free port (tests), read it from `.port`."""
+
+    def __init__(self, wsgi: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
+        self._server = waitress.create_server(
+            wsgi, host=host, port=port, threads=threads, ident="sesbot", clear_untrusted_proxy_headers=True
+        )
+        self.host = host
+        self.port = self._server.effective_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> HttpServer:
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def stop(self) -> None:
+        self._server.close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> HttpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,54 @@
+"""`/ses ...`: acknowledge at once, then answer at the response_url.
+
+Fast commands (help, explain, usage errors) are answered in the acknowledgement itself; slow ones
+are acknowledged with "working on it" and answered when the engine is done (Slack allows 3 s for the
+acknowledgement and 30 minutes for the response_url).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.commands import UnknownCommand, help_answer, parse, resolve
+from bot.deps import Deps
+from bot.target import UsageError
+from handlers.answer import run_for_slack
+from handlers.blocks import answer_message, error_message, escape
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command("/ses")
+    def on_ses(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        text = command.get("text") or ""
+        try:
+            inv = parse(text)
+            cmd = resolve(inv, "slack")
+        except UnknownCommand as exc:
+            msg = answer_message(help_answer("slack", "/ses "))
+            ack(
+                response_type="ephemeral",
+                text=f"{escape(str(exc))}. {msg['text']}",
+                blocks=error_message(str(exc))["blocks"] + msg["blocks"][:49],
+            )
+            return
+        except UsageError as exc:
+            ack(response_type="ephemeral", **error_message(str(exc)))
+            return
+        who = dict(
+            user_id=command.get("user_id"),
+            channel_id=command.get("channel_id"),
+            team_id=command.get("team_id"),
+        )
+        if not cmd.slow:
+            msg, _ = run_for_slack(deps, inv, **who)
+            ack(response_type="ephemeral", **msg)
+            return
+        target = escape(inv.rest[:80]) if inv.rest else ""
+        ack(
+            response_type="ephemeral",
+            text=f":hourglass_flowing_sand: Working on `{escape(inv.name)} {target}`…",
+        )
+        msg, ok = run_for_slack(deps, inv, **who)
+        respond(response_type="in_channel" if ok else "ephemeral", replace_original=False, **msg)

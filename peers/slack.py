@@ -1,0 +1,825 @@
+"""A local stand-in for Slack: a Web API + response_url server, and requests signed the way Slack signs them.
+
+`SlackPeer` serves ``POST /api/<method>`` on 127.0.0.1 (ephemeral port, one thread per connection) with
+plausible ``{"ok": true, ...}`` answers, records every call, and can inject errors (``ratelimited`` with 429
+and ``Retry-After``, ``invalid_auth``, an API that is down). It also serves ``/response/<name>`` as a sink for
+``response_url`` posts. Point ``slack_sdk.WebClient(base_url=peer.base_url, token=...)`` at it.
+
+The module-level helpers build the bodies Slack sends to an app (slash command, ``app_mention`` event, block
+action, view submission) and sign them exactly as Slack does (``v0:{timestamp}:{body}``, HMAC-SHA256 with the
+signing secret, via ``slack_sdk.signature.SignatureVerifier``); `post_signed` sends one over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+TEAM_ID = "T0TEST"
+TEAM_DOMAIN = "sesbot-test"
+BOT_USER_ID = "U0SESBOT"
+BOT_ID = "B0SESBOT"
+APP_ID = "A0SESBOT"
+DEFAULT_TRIGGER_ID = "13345224609.738474920.8088930838d88f008e0"
+FORM = "application/x-www-form-urlencoded"
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+_Predicate = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API call; ``params`` merges query and body, JSON-string blocks/attachments/view decoded."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    token: str | None = None
+
+
+@dataclass
+class _Failure:
+    method: str
+    error: str
+    status: int
+    retry_after: int | None
+    remaining: int | None
+
+
+@dataclass
+class _State:
+    calls: list[Call] = field(default_factory=list)
+    responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    failures: list[_Failure] = field(default_factory=list)
+    token_valid: bool = True
+    down: str | None = None  # None, "close" or "503"
+    ts_counter: int = 0
+    view_counter: int = 0
+
+
+def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
+    for name in _JSON_FIELDS:
+        value = params.get(name)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                params[name] = json.loads(value)
+            except ValueError:
+                pass
+    return params
+
+
+def _parse_params(body: bytes, content_type: str, query: str) -> dict[str, Any]:
+    params: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    if body:
+        if content_type.startswith("application/json"):
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                params.update(data)
+        else:
+            params.update(
+                {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+            )
+    return _decode_json_fields(params)
+
+
+def _wait(
+    condition: threading.Condition,
+    find: Callable[[], Any],
+    timeout: float,
+    describe: Callable[[], str],
+) -> Any:
+    deadline = time.monotonic() + timeout
+    with condition:
+        while True:
+            found = find()
+            if found is not None:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(describe())
+            condition.wait(min(remaining, 0.5))
+
+
+def _matches(predicate: _Predicate | None, item: Any) -> bool:
+    if predicate is None:
+        return True
+    try:
+        return bool(predicate(item))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+
+
+class SlackPeer:
+    """A Slack Web API stand-in on 127.0.0.1 (ephemeral port); see the module docstring."""
+
+    def __init__(
+        self, *, team_id: str = TEAM_ID, bot_user_id: str = BOT_USER_ID, bot_id: str = BOT_ID
+    ) -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.usergroup_members: dict[str, list[str]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.socket_mode_url: str | None = None
+        self._state = _State()
+        self._cond = threading.Condition(threading.RLock())
+        self._server: _Server | None = None
+        self._connections: set[socket.socket] = set()
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------------------------- lifecycle
+
+    def start(self) -> SlackPeer:
+        """Bind 127.0.0.1:0 and serve on a background thread; returns self."""
+        if self._server is not None:
+            return self
+        handler = type("BoundSlackHandler", (_Handler,), {"peer": self})
+        self._server = _Server(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-peer", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; safe to call twice."""
+        server, thread = self._server, self._thread
+        self._server, self._thread = None, None
+        if server is not None:
+            server.shutdown()
+            for connection in list(self._connections):  # keep-alive clients: a stopped peer answers nobody
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._connections.clear()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> SlackPeer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (after `start`)."""
+        if self._server is None:
+            raise RuntimeError("SlackPeer is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """What ``slack_sdk.WebClient(base_url=...)`` takes: ``http://127.0.0.1:PORT/api/``."""
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A ``response_url`` whose posts are recorded under ``name``."""
+        return f"{self.url}/response/{name}"
+
+    # ------------------------------------------------------------------------------- recorded calls
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every Web API call so far (a copy), oldest first."""
+        with self._cond:
+            return list(self._state.calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        """The calls to ``method`` (e.g. ``chat.postMessage``)."""
+        return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, predicate: _Predicate | None = None, timeout: float = 5.0) -> Call:
+        """The first call to ``method`` matching ``predicate``, waiting up to ``timeout`` seconds for it."""
+
+        def find() -> Call | None:
+            return next(
+                (c for c in self._state.calls if c.method == method and _matches(predicate, c)),
+                None,
+            )
+
+        def describe() -> str:
+            seen = [f"{c.method} {json.dumps(c.params, default=str)[:300]}" for c in self._state.calls]
+            return f"no {method} call matching the predicate within {timeout}s; calls seen: {seen}"
+
+        return _wait(self._cond, find, timeout, describe)
+
+    def responses(self, name: str = "r1") -> list[dict[str, Any]]:
+        """The JSON bodies posted to ``response_url(name)`` so far."""
+        with self._cond:
+            return list(self._state.responses.get(name, []))
+
+    def wait_for_response(
+        self, name: str = "r1", predicate: _Predicate | None = None, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """The first body posted to ``response_url(name)`` matching ``predicate``, waiting for it."""
+
+        def find() -> dict[str, Any] | None:
+            return next((b for b in self._state.responses.get(name, []) if _matches(predicate, b)), None)
+
+        def describe() -> str:
+            seen = {k: [json.dumps(b)[:300] for b in v] for k, v in self._state.responses.items()}
+            return f"no response to {name!r} matching the predicate within {timeout}s; responses seen: {seen}"
+
+        return _wait(self._cond, find, timeout, describe)
+
+    def clear(self) -> None:
+        """Forget recorded calls and responses (state and injected errors stay)."""
+        with self._cond:
+            self._state.calls.clear()
+            self._state.responses.clear()
+
+    def reset(self) -> None:
+        """Back to a fresh peer: no calls, responses, errors, groups, users, channels; API up, token valid."""
+        with self._cond:
+            self._state = _State()
+            self.usergroup_members.clear()
+            self.users.clear()
+            self.channels.clear()
+            self.socket_mode_url = None
+
+    # -------------------------------------------------------------------------------- fault injection
+
+    def fail(
+        self,
+        method: str,
+        error: str = "ratelimited",
+        status: int = 429,
+        retry_after: int | None = 1,
+        count: int | None = 1,
+    ) -> None:
+        """Answer the next ``count`` calls to ``method`` (None: all) with ``{"ok": false, "error": error}``.
+
+        A 429 carries ``Retry-After: retry_after``. ``method`` may also be ``"response:<name>"`` to make that
+        response_url answer ``status`` with ``error`` as its text, or ``"*"`` for every Web API method.
+        """
+        if count is not None and count < 1:
+            raise ValueError("count must be at least 1, or None for every call")
+        with self._cond:
+            self._state.failures.append(_Failure(method, error, status, retry_after, count))
+
+    def set_token_valid(self, valid: bool) -> None:
+        """With False, every Web API call answers ``invalid_auth``."""
+        with self._cond:
+            self._state.token_valid = bool(valid)
+
+    def set_down(self, down: bool = True, *, mode: str = "close") -> None:
+        """Simulate an unreachable API: ``"close"`` drops connections unanswered, ``"503"`` answers 503."""
+        if mode not in ("close", "503"):
+            raise ValueError("mode must be 'close' or '503'")
+        with self._cond:
+            self._state.down = mode if down else None
+
+    def _take_failure(self, key: str) -> _Failure | None:
+        for failure in self._state.failures:
+            if failure.method == key or (failure.method == "*" and not key.startswith("response:")):
+                if failure.remaining is not None:
+                    failure.remaining -= 1
+                    if failure.remaining <= 0:
+                        self._state.failures.remove(failure)
+                return failure
+        return None
+
+    # ------------------------------------------------------------------------------------- answers
+
+    def _next_ts(self) -> str:
+        self._state.ts_counter += 1
+        micros = 1_700_000_000_000_000 + self._state.ts_counter * 100
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": APP_ID,
+            "team": self.team_id,
+            "text": params.get("text") or "",
+            "ts": ts,
+        }
+        for name in ("blocks", "attachments", "thread_ts", "metadata"):
+            if params.get(name):
+                message[name] = params[name]
+        return message
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        name = user_id[2:].lower() if user_id.startswith("U0") else user_id.lower()
+        user: dict[str, Any] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": name.title(),
+            "deleted": False,
+            "is_bot": user_id == self.bot_user_id,
+            "is_admin": False,
+            "tz": "Etc/UTC",
+            "tz_offset": 0,
+            "profile": {"real_name": name.title(), "display_name": name, "email": f"{name}@example.com"},
+        }
+        user.update(self.users.get(user_id, {}))
+        return user
+
+    def _channel(self, channel_id: str) -> dict[str, Any]:
+        channel: dict[str, Any] = {
+            "id": channel_id,
+            "name": channel_id[2:].lower() if channel_id.startswith("C0") else channel_id.lower(),
+            "is_channel": channel_id.startswith("C"),
+            "is_group": channel_id.startswith("G"),
+            "is_im": channel_id.startswith("D"),
+            "is_private": channel_id.startswith("G"),
+            "is_member": True,
+            "is_archived": False,
+        }
+        channel.update(self.channels.get(channel_id, {}))
+        return channel
+
+    def _view(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._state.view_counter += 1
+        view = params.get("view") if isinstance(params.get("view"), dict) else {}
+        view_id = params.get("view_id") or f"V{self._state.view_counter:010d}"
+        return {
+            "id": view_id,
+            "team_id": self.team_id,
+            "app_id": APP_ID,
+            "bot_id": self.bot_id,
+            "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
+            "state": {"values": {}},
+            "private_metadata": "",
+            "callback_id": "",
+            **view,
+        }
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": f"https://{TEAM_DOMAIN}.slack.com/",
+                "team": "sesbot test",
+                "user": "sesbot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": self.bot_id,
+                "is_enterprise_install": False,
+            }
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage"):
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            if not any(params.get(k) for k in ("text", "blocks", "attachments")):
+                return {"ok": False, "error": "no_text"}
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            return {"ok": True, "channel": channel, "ts": ts, "message": self._message(params, ts)}
+        if method == "chat.update":
+            ts = params.get("ts")
+            if not ts:
+                return {"ok": False, "error": "message_not_found"}
+            message = self._message(params, ts)
+            return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.scheduleMessage":
+            return {
+                "ok": True,
+                "channel": channel,
+                "scheduled_message_id": f"Q{self._next_ts().replace('.', '')}",
+            }
+        if method == "chat.delete":
+            return {"ok": True, "channel": channel, "ts": params.get("ts")}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts") or "")
+            return {
+                "ok": True,
+                "channel": channel,
+                "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+            }
+        if method in ("views.publish", "views.open", "views.update", "views.push"):
+            return {"ok": True, "view": self._view(params)}
+        if method == "conversations.info":
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": self._channel(channel)}
+        if method == "conversations.open":
+            users = str(params.get("users") or params.get("user") or "")
+            return {"ok": True, "channel": {"id": "D0" + users.split(",")[0].removeprefix("U0")}}
+        if method == "users.info":
+            user = params.get("user")
+            if not user:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": self._user(user)}
+        if method == "usergroups.users.list":
+            group = params.get("usergroup")
+            if group not in self.usergroup_members:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(self.usergroup_members[group])}
+        if method == "usergroups.list":
+            groups = [
+                {
+                    "id": gid,
+                    "team_id": self.team_id,
+                    "handle": gid.lower(),
+                    "name": gid,
+                    "users": list(members),
+                }
+                for gid, members in self.usergroup_members.items()
+            ]
+            return {"ok": True, "usergroups": groups}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_mode_url or f"ws://127.0.0.1:{self.port}/socket-mode"}
+        return {"ok": True}
+
+    def _handle_api(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict, dict]:
+        auth = headers.get("Authorization") or headers.get("authorization") or ""
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else params.get("token")
+        with self._cond:
+            self._state.calls.append(Call(method, params, headers, token))
+            self._cond.notify_all()
+            failure = self._take_failure(method)
+            if failure is not None:
+                extra = {}
+                if failure.status == 429 and failure.retry_after is not None:
+                    extra["Retry-After"] = str(failure.retry_after)
+                return failure.status, {"ok": False, "error": failure.error}, extra
+            if not token:
+                return 200, {"ok": False, "error": "not_authed"}, {}
+            if not self._state.token_valid:
+                return 200, {"ok": False, "error": "invalid_auth"}, {}
+            return 200, self._answer(method, params), {}
+
+    def _handle_response(self, name: str, body: bytes, content_type: str) -> tuple[int, str]:
+        if content_type.startswith("application/json"):
+            try:
+                payload = json.loads(body or b"{}")
+            except ValueError:
+                payload = {"_raw": body.decode("utf-8", "replace")}
+        else:
+            payload = _parse_params(body, content_type, "")
+            if isinstance(payload.get("payload"), str):
+                try:
+                    payload = json.loads(payload["payload"])
+                except ValueError:
+                    pass
+        with self._cond:
+            self._state.responses.setdefault(name, []).append(payload)
+            self._cond.notify_all()
+            failure = self._take_failure(f"response:{name}")
+        if failure is not None:
+            return failure.status, failure.error
+        return 200, "ok"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client (or stop()) hung up: not worth a traceback
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes /api/<method> and /response/<name> to the peer."""
+
+    peer: SlackPeer
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.peer._connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.peer._connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        peer = self.peer
+        with peer._cond:
+            down = peer._state.down
+        if down == "close":
+            self.close_connection = True
+            return
+        if down == "503":
+            self._send(503, b"Service Unavailable", "text/plain")
+            return
+        path, _, query = self.path.partition("?")
+        content_type = self.headers.get("Content-Type", "")
+        if path.startswith("/api/") and len(path) > len("/api/"):
+            method = path[len("/api/") :].strip("/")
+            params = _parse_params(body, content_type, query)
+            status, payload, extra = peer._handle_api(method, params, dict(self.headers.items()))
+            self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", extra)
+        elif path.startswith("/response/"):
+            status, text = peer._handle_response(path[len("/response/") :], body, content_type)
+            self._send(status, text.encode(), "text/plain; charset=utf-8")
+        else:
+            self._send(404, b"not found", "text/plain")
+
+
+# ------------------------------------------------------------------------------------ signed requests
+
+
+def _guess_content_type(body: bytes) -> str:
+    return "application/json" if body.lstrip()[:1] == b"{" else FORM
+
+
+def signed_headers(
+    body: bytes,
+    signing_secret: str,
+    timestamp: int | None = None,
+    content_type: str | None = None,
+) -> dict[str, str]:
+    """Headers Slack sends with ``body``: Content-Type, ``X-Slack-Request-Timestamp``, ``X-Slack-Signature``.
+
+    ``timestamp`` defaults to now; ``content_type`` to JSON for a body starting with ``{``, else form.
+    """
+    ts = str(int(time.time()) if timestamp is None else int(timestamp))
+    signature = SignatureVerifier(signing_secret).generate_signature(timestamp=ts, body=body.decode("utf-8"))
+    return {
+        "Content-Type": content_type or _guess_content_type(body),
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature or "",
+    }
+
+
+def post_signed(
+    url: str,
+    body: bytes,
+    signing_secret: str,
+    *,
+    timestamp: int | None = None,
+    content_type: str | None = None,
+    sign: bool = True,
+    timeout: float = 10,
+) -> tuple[int, str]:
+    """POST ``body`` to ``url`` over real HTTP, signed like Slack (unless ``sign`` is False).
+
+    Returns (HTTP status, response text); HTTP errors are returned, not raised. Proxies are bypassed.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) URL: {url}")
+    if sign:
+        headers = signed_headers(body, signing_secret, timestamp, content_type)
+    else:
+        headers = {"Content-Type": content_type or _guess_content_type(body)}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked above
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode("utf-8", "replace")
+
+
+def _user_block(user_id: str, team_id: str) -> dict[str, str]:
+    name = user_id[2:].lower() if user_id.startswith("U0") else user_id.lower()
+    return {"id": user_id, "username": name, "name": name, "team_id": team_id}
+
+
+def slash_command_body(
+    text: str,
+    *,
+    command: str = "/ses",
+    user_id: str = "U0ALICE",
+    user_name: str = "alice",
+    channel_id: str = "C0OPS",
+    channel_name: str = "ops",
+    team_id: str = TEAM_ID,
+    response_url: str,
+    trigger_id: str = DEFAULT_TRIGGER_ID,
+) -> bytes:
+    """The form-encoded body Slack posts for a slash command."""
+    return urlencode(
+        {
+            "token": "verification-token",
+            "team_id": team_id,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": channel_id,
+            "channel_name": channel_name,
+            "user_id": user_id,
+            "user_name": user_name,
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+        }
+    ).encode()
+
+
+def app_mention_body(
+    text: str,
+    *,
+    user: str = "U0ALICE",
+    channel: str = "C0OPS",
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    team_id: str = TEAM_ID,
+    bot_user_id: str = BOT_USER_ID,
+) -> bytes:
+    """The Events API ``event_callback`` JSON for an ``app_mention``.
+
+    The text starts with ``<@bot_user_id>`` as in Slack, unless ``text`` already mentions someone.
+    ``ts`` defaults to now.
+    """
+    ts = ts or f"{time.time():.6f}"
+    if "<@" not in text:
+        text = f"<@{bot_user_id}> {text}"
+    event: dict[str, Any] = {
+        "type": "app_mention",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "team": team_id,
+        "client_msg_id": str(uuid.uuid4()),
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return json.dumps(
+        {
+            "token": "verification-token",
+            "team_id": team_id,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(float(ts)),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": team_id,
+                    "user_id": bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": f"4-{uuid.uuid4().hex}",
+        }
+    ).encode()
+
+
+def block_action_body(
+    action_id: str,
+    value: str,
+    *,
+    user_id: str = "U0ALICE",
+    channel_id: str = "C0OPS",
+    team_id: str = TEAM_ID,
+    message_ts: str | None = None,
+    response_url: str | None = None,
+    trigger_id: str = DEFAULT_TRIGGER_ID,
+    block_id: str = "sesbot",
+) -> bytes:
+    """The form-encoded ``payload=`` body Slack posts when a button in a message is clicked."""
+    ts = message_ts or "1700000000.000100"
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": _user_block(user_id, team_id),
+        "api_app_id": APP_ID,
+        "token": "verification-token",
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel_id, "is_ephemeral": False},
+        "trigger_id": trigger_id,
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {
+            "id": channel_id,
+            "name": channel_id[2:].lower() if channel_id.startswith("C0") else channel_id,
+        },
+        "message": {
+            "type": "message",
+            "ts": ts,
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "text": "",
+            "blocks": [],
+        },
+        "state": {"values": {}},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    if response_url:
+        payload["response_url"] = response_url
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def view_submission_body(
+    callback_id: str,
+    private_metadata: str,
+    state_values: dict[str, Any],
+    *,
+    user_id: str = "U0ALICE",
+    team_id: str = TEAM_ID,
+    view_id: str = "V0000000001",
+) -> bytes:
+    """The form-encoded ``payload=`` body Slack posts when a modal is submitted.
+
+    ``state_values`` is ``view.state.values``: ``{block_id: {action_id: {"type": ..., "value": ...}}}``.
+    """
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user_block(user_id, team_id),
+        "api_app_id": APP_ID,
+        "token": "verification-token",
+        "trigger_id": DEFAULT_TRIGGER_ID,
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {
+            "id": view_id,
+            "team_id": team_id,
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "title": {"type": "plain_text", "text": "sesbot"},
+            "blocks": [],
+            "state": {"values": state_values},
+            "hash": f"{int(time.time())}.abcdef12",
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "root_view_id": view_id,
+            "previous_view_id": None,
+        },
+        "response_urls": [],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "TEAM_ID",
+    "Call",
+    "SlackPeer",
+    "app_mention_body",
+    "block_action_body",
+    "post_signed",
+    "signed_headers",
+    "slash_command_body",
+    "view_submission_body",
+]
+
+if __name__ == "__main__":  # pragma: no cover - manual use: python -m peers.slack
+    with SlackPeer() as _peer:
+        sys.stdout.write(f"Slack peer at {_peer.base_url}; Ctrl-C to stop\n")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

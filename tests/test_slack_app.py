@@ -1,0 +1,59 @@
+"""The Slack surface over real HTTP: signed requests answered, unsigned and stale ones refused."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from peers.slack import post_signed, slash_command_body
+from tests.conftest import SIGNING_SECRET
+
+
+def events_url(server) -> str:
+    return f"{server.url}/slack/events"
+
+
+def test_signed_ses_help_is_answered_with_the_commands(bot_server, slack_peer):
+    body = slash_command_body("help", response_url=slack_peer.response_url("help"))
+    status, text = post_signed(events_url(bot_server), body, SIGNING_SECRET)
+    assert status == 200
+    answer = json.loads(text)
+    assert answer["response_type"] == "ephemeral"
+    listed = "\n".join(b["text"]["text"] for b in answer["blocks"] if b["type"] == "section")
+    assert "/ses help" in listed
+    assert answer["text"].startswith("sesbot")
+
+
+def test_an_unknown_subcommand_answers_with_the_help_ephemerally(bot_server, slack_peer):
+    body = slash_command_body("frobnicate now", response_url=slack_peer.response_url("x"))
+    status, text = post_signed(events_url(bot_server), body, SIGNING_SECRET)
+    answer = json.loads(text)
+    assert (status, answer["response_type"]) == (200, "ephemeral")
+    assert "unknown command `frobnicate`" in answer["text"]
+    assert any("/ses help" in b["text"]["text"] for b in answer["blocks"] if b["type"] == "section")
+
+
+def test_an_unsigned_request_is_refused_and_nothing_runs(bot_server, slack_peer):
+    body = slash_command_body("help", response_url=slack_peer.response_url("u"))
+    status, _ = post_signed(events_url(bot_server), body, SIGNING_SECRET, sign=False)
+    assert status == 401
+    assert slack_peer.responses("u") == []
+
+
+def test_a_request_signed_with_another_secret_is_refused(bot_server, slack_peer):
+    body = slash_command_body("help", response_url=slack_peer.response_url("w"))
+    status, _ = post_signed(events_url(bot_server), body, "not-the-secret")
+    assert status == 401
+
+
+def test_a_stale_request_is_refused(bot_server, slack_peer):
+    body = slash_command_body("help", response_url=slack_peer.response_url("s"))
+    status, _ = post_signed(events_url(bot_server), body, SIGNING_SECRET, timestamp=int(time.time()) - 600)
+    assert status == 401
+
+
+def test_the_health_endpoint_answers(bot_server):
+    import urllib.request
+
+    with urllib.request.urlopen(f"{bot_server.url}/healthz", timeout=5) as resp:  # noqa: S310 - loopback
+        assert (resp.status, resp.read()) == (200, b"ok\n")
