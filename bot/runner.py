@@ -13,7 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from bot.aws import describe_error
-from bot.checks import Check, CheckContext, checks_for
+from bot.checks import Check, CheckContext, RunMemo, checks_for
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity, could_not_check
 
@@ -51,12 +51,12 @@ def run_checks(
     """Run a suite's checks on one target; return the ranked report and each check's time."""
     checks = checks if checks is not None else checks_for(suite)
     regions = deps.settings.regions or [None]
+    memo = RunMemo()  # one per run: the checks of this run share calls such as GetAccount
     jobs: list[tuple[Check, CheckContext]] = []
     for c in checks:
         for region in regions if c.per_region else [None]:
-            jobs.append(
-                (c, CheckContext(deps=deps, target=target, region=region, options=dict(options or {})))
-            )
+            ctx = CheckContext(deps=deps, target=target, region=region, options=dict(options or {}), memo=memo)
+            jobs.append((c, ctx))
 
     started = time.perf_counter()
     results: dict[int, list[Finding]] = {}

@@ -193,7 +193,31 @@ def _m1_core(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT, updated_at TEXT)")
 
 
-MIGRATIONS: list[Migration] = [_m1_core]
+def _m2_event_history(db: sqlite_utils.Database) -> None:
+    """Event history (issue 4): complaint subtype, idempotent quarantine, indexes for the alert queries."""
+    # complaintSubType (null or OnAccountSuppressionList): such complaints do not count toward the rate.
+    db.execute("ALTER TABLE events ADD COLUMN complaint_subtype TEXT")
+    # A poison SQS message redelivered after a crash is quarantined once: rows are keyed by a body digest.
+    db.execute("ALTER TABLE quarantine ADD COLUMN digest TEXT")
+    db.execute("CREATE UNIQUE INDEX quarantine_digest ON quarantine (digest)")
+    db.execute("CREATE INDEX quarantine_received ON quarantine (received_at)")
+    # The rate queries count bounces/complaints in a time window from the index alone (no table lookups);
+    # this index starts with (type, timestamp), so it replaces events_type_ts, which only cost writes.
+    db.execute("DROP INDEX IF EXISTS events_type_ts")
+    db.execute(
+        "CREATE INDEX events_type_ts_rate ON events "
+        "(type, timestamp, bounce_type, bounce_subtype, complaint_subtype, config_set)"
+    )
+    # Small partial indexes for the alert sweep: blocklist bounces and the sending IPs they name.
+    db.execute(
+        "CREATE INDEX events_blocklist_ts ON events (timestamp) WHERE category IN ('ip_blocklist', 'domain_blocklist')"
+    )
+    db.execute(
+        "CREATE INDEX events_sending_ip_ts ON events (timestamp, sending_ip) WHERE sending_ip IS NOT NULL"
+    )
+
+
+MIGRATIONS: list[Migration] = [_m1_core, _m2_event_history]
 
 
 def utcnow() -> datetime:

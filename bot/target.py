@@ -24,6 +24,12 @@ class UsageError(ValueError):
 _SLACK_LINK = re.compile(r"^<(?:mailto:|https?://)?([^|>]*)(?:\|([^>]*))?>$")
 
 
+def shown(value: str, limit: int = 80) -> str:
+    """What the person typed, safe to quote back in a one-line message."""
+    flat = re.sub(r"[\x00-\x1f\x7f`]+", " ", value).strip()
+    return flat[:limit] + ("…" if len(flat) > limit else "")
+
+
 def unwrap(arg: str) -> str:
     """Strip Slack's link formatting and surrounding punctuation."""
     arg = arg.strip()
@@ -42,7 +48,7 @@ def parse_email(arg: str) -> str:
         raise UsageError(f"that is {len(arg)} characters, too long for an email address (max 254)")
     value = unwrap(arg)
     if not EMAIL_RE.match(value) or len(value) > 254:
-        raise UsageError(f"`{value[:80]}` is not an email address; try `why user@example.com`")
+        raise UsageError(f"`{shown(value)}` is not an email address; try `why user@example.com`")
     local, _, domain = value.rpartition("@")
     return f"{local}@{domain.lower().rstrip('.')}"
 
@@ -57,7 +63,7 @@ def parse_domain(arg: str) -> str:
         value = value.rpartition("@")[2]
     value = value.lower().rstrip(".")
     if not DOMAIN_RE.match(value):
-        raise UsageError(f"`{value[:80]}` is not a domain name; try `example.com`")
+        raise UsageError(f"`{shown(value)}` is not a domain name; try `example.com`")
     return value
 
 

@@ -58,7 +58,7 @@ def _chart(lines: list[str]) -> dict[str, Any]:
 
 def alert_message(msg: Message) -> dict[str, Any]:
     """`{"text", "blocks"}` for `chat.postMessage` / `chat.update`."""
-    blocks: list[dict[str, Any]] = [header(f"{EMOJI[msg.severity]} {msg.title}")]
+    blocks: list[dict[str, Any]] = [header(f"{EMOJI[msg.severity]} {escape(msg.title)}")]
     # The first sentences and the facts share one section: the figure is read together with its meaning.
     lines = [cut(escape(line), 1000) for line in msg.lines[:3]]
     first: dict[str, Any] = section("\n".join(lines) if lines else f"*{escape(msg.title)}*")

@@ -12,8 +12,10 @@ from typing import Any
 from bot.aws import describe_error
 from bot.commands import CommandContext, Invocation, execute
 from bot.deps import Deps
+from bot.findings import Answer, Report, Severity
 from bot.target import UsageError
-from handlers.blocks import error_message, message
+from handlers.blocks import error_message, message, redact_message
+from handlers.suppression import remove_button
 
 log = logging.getLogger(__name__)
 
@@ -41,4 +43,18 @@ def run_for_slack(
             f"`{inv.name}` failed: {describe_error(exc)}. Try again; if it persists, check the bot's logs."
         ), False
     command = f"{inv.name} {inv.rest}".strip()
-    return message(result, command=command), True
+    msg = message(result, command=command, extra_buttons=_write_buttons(deps, result))
+    if deps.settings.redact == "local":
+        msg = redact_message(msg)
+    return msg, True
+
+
+def _write_buttons(deps: Deps, result: Report | Answer) -> list[dict[str, Any]]:
+    """Offer account changes only where they are possible: writes on and a suppressed recipient."""
+    if not deps.settings.allow_writes or not isinstance(result, Report):
+        return []
+    return [
+        remove_button(result.target, f.region)
+        for f in result.findings
+        if f.check == "recipient.suppressed" and f.severity >= Severity.ERROR and f.region
+    ][:3]

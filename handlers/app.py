@@ -10,7 +10,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from handlers import actions, guard, home, mentions, slash
+from handlers import actions, guard, home, mentions, slash, suppression, threads
 
 
 def build_client(deps: Deps) -> WebClient:
@@ -35,4 +35,6 @@ def build_app(deps: Deps, client: WebClient | None = None, *, verify_token: bool
     mentions.register(app, deps)
     actions.register(app, deps)
     home.register(app, deps)
+    suppression.register(app, deps)
+    threads.register(app, deps)
     return app

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from bot.findings import Answer, Finding, Report, Severity
+from bot.redact import redact_addresses
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -95,13 +96,13 @@ def fit(blocks: list[dict[str, Any]], tail: list[dict[str, Any]] | None = None) 
     room = MAX_BLOCKS - len(tail)
     if len(blocks) > room:
         dropped = len(blocks) - (room - 1)
-        blocks = blocks[: room - 1] + [
-            context(f"… {dropped} more sections not shown; use the CLI with --json.")
-        ]
+        blocks = blocks[: room - 1] + [context(f"… {dropped} more sections not shown; use the CLI with --json.")]
     return blocks + tail
 
 
-def report_message(report: Report, *, command: str | None = None) -> dict[str, Any]:
+def report_message(
+    report: Report, *, command: str | None = None, extra_buttons: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """`{"text", "blocks"}` for a report: verdict, other problems, what passed, a Re-run button."""
     verdict = report.verdict
     title = f"{TITLES.get(report.kind, report.kind.title())}: {report.target}"
@@ -127,9 +128,8 @@ def report_message(report: Report, *, command: str | None = None) -> dict[str, A
         if names:
             blocks.append(context(f":white_check_mark: Passed: {names}"))
     blocks.append(context(f"{len(report.findings)} findings in {report.elapsed_ms} ms"))
-    tail = []
-    if command:
-        tail = [{"type": "actions", "elements": [button("Re-run", "sesbot_rerun", command)]}]
+    buttons = ([button("Re-run", "sesbot_rerun", command)] if command else []) + list(extra_buttons or [])
+    tail = [{"type": "actions", "elements": buttons[:25]}] if buttons else []
     return {"text": cut(escape(fallback), MAX_FALLBACK), "blocks": fit(blocks, tail)}
 
 
@@ -152,10 +152,26 @@ def answer_message(answer: Answer) -> dict[str, Any]:
     return {"text": cut(escape(fallback), MAX_FALLBACK), "blocks": fit(blocks)}
 
 
-def message(result: Report | Answer, *, command: str | None = None) -> dict[str, Any]:
+def message(
+    result: Report | Answer, *, command: str | None = None, extra_buttons: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     if isinstance(result, Report):
-        return report_message(result, command=command)
+        return report_message(result, command=command, extra_buttons=extra_buttons)
     return answer_message(result)
+
+
+def redact_message(msg: Any) -> Any:
+    """Every address in a message's visible text as `j***@example.com` (button values keep theirs:
+    they are not shown, and the action behind them re-checks who may use them)."""
+    if isinstance(msg, dict):
+        return {
+            k: (v if k in ("value", "action_id", "private_metadata") else redact_message(v)) for k, v in msg.items()
+        }
+    if isinstance(msg, list):
+        return [redact_message(v) for v in msg]
+    if isinstance(msg, str):
+        return redact_addresses(msg)
+    return msg
 
 
 def error_message(text: str) -> dict[str, Any]:
@@ -172,7 +188,11 @@ def blocks_to_text(msg: dict[str, Any]) -> str:
         if t == "header":
             out += [b["text"]["text"], "=" * min(60, len(b["text"]["text"]))]
         elif t == "section":
-            out.append(b["text"]["text"])
+            if b.get("text"):
+                out.append(b["text"]["text"])
+            fields = [f.get("text", "") for f in b.get("fields") or []]
+            if fields:
+                out.append("  " + "   ".join(f.replace("\n", " ") for f in fields))
         elif t == "context":
             out.append("  " + "  ".join(e.get("text", "") for e in b.get("elements", [])))
         elif t == "divider":

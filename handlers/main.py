@@ -66,9 +66,7 @@ def run(settings: Settings) -> int:
             from handlers.server import HttpServer, make_wsgi
 
             server = HttpServer(make_wsgi(app, deps), host=settings.host, port=settings.port)
-            log.info(
-                "HTTP mode: listening on %s:%s (/slack/events, /sns, /healthz)", settings.host, server.port
-            )
+            log.info("HTTP mode: listening on %s:%s (/slack/events, /sns, /healthz)", settings.host, server.port)
             server.start()
             stop.wait()
             server.stop()

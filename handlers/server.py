@@ -20,9 +20,7 @@ WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
 def _plain(status: str, body: bytes) -> WSGIApp:
     def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        start_response(
-            status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-        )
+        start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
 
     return app
@@ -69,6 +67,8 @@ class HttpServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> HttpServer:
+        if self._thread is not None:  # one loop per server: two would race on the same sockets
+            return self
         self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
         self._thread.start()
         return self
@@ -77,9 +77,17 @@ class HttpServer:
         self._server.run()
 
     def stop(self) -> None:
-        self._server.close()
-        if self._thread:
+        if self._thread and self._thread.is_alive():
+            # Close from inside the server's loop, so the loop sees an empty map and returns at once
+            # (closing from here would leave it asleep in select() for its whole timeout).
+            self._server.trigger.pull_trigger(self._close)
             self._thread.join(timeout=5)
+        else:
+            self._close()
+
+    def _close(self) -> None:
+        self._server.task_dispatcher.shutdown(timeout=2)
+        self._server.close()
 
     def __enter__(self) -> HttpServer:
         return self.start()

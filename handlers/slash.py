@@ -45,10 +45,7 @@ def register(app: App, deps: Deps) -> None:
             msg, _ = run_for_slack(deps, inv, **who)
             ack(response_type="ephemeral", **msg)
             return
-        target = escape(inv.rest[:80]) if inv.rest else ""
-        ack(
-            response_type="ephemeral",
-            text=f":hourglass_flowing_sand: Working on `{escape(inv.name)} {target}`…",
-        )
+        asked = escape(f"{inv.name} {inv.rest[:80]}".strip())
+        ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{asked}`…")
         msg, ok = run_for_slack(deps, inv, **who)
         respond(response_type="in_channel" if ok else "ephemeral", replace_original=False, **msg)

@@ -1,11 +1,36 @@
-"""Incident threads: `status` and `ack` mentioned in an incident's thread speak about that incident."""
+"""Incident threads: `status` and `ack` mentioned in an incident's thread speak about that incident,
+and the alert's buttons ("Acknowledge", "Show bounces") act on it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.alerts import ACK_ACTION, BOUNCES_ACTION
 from bot.commands import Invocation
 from bot.deps import Deps
+from bot.incidents import (
+    Incident,
+    acknowledge,
+    get_incident,
+    incident_bounces_answer,
+    incident_for_thread,
+    incident_status_answer,
+)
+from handlers.blocks import answer_message, error_message, escape, section
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def _ack_message(deps: Deps, incident: Incident, user_id: str | None) -> dict[str, Any]:
+    if not user_id or not _USER_ID.match(user_id):
+        return error_message("Slack did not say who acknowledged; try again.")
+    inc = acknowledge(deps.store, incident.id, user_id) or incident
+    line = f":eyes: <@{user_id}> is on it: incident #{inc.id}, {escape(inc.label)} in {escape(inc.region)}."
+    return {"text": line, "blocks": [section(line)]}
 
 
 def incident_reply(
@@ -13,4 +38,50 @@ def incident_reply(
 ) -> dict[str, Any] | None:
     """The reply for an incident-thread command, or None when the thread is no incident's or the
     command is not incident-specific (then the ordinary command runs)."""
-    return None
+    if inv.name not in ("status", "ack"):
+        return None
+    incident = incident_for_thread(deps.store, channel, thread_ts)
+    if incident is None:
+        return None
+    if inv.name == "ack":
+        return _ack_message(deps, incident, user_id)
+    return answer_message(incident_status_answer(deps, incident))
+
+
+def register(app: App, deps: Deps) -> None:
+    def incident_of(action: dict[str, Any]) -> Incident | None:
+        try:
+            return get_incident(deps.store, int(str(action.get("value") or "")))
+        except ValueError:
+            return None
+
+    @app.action(ACK_ACTION)
+    def on_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        incident = incident_of(action)
+        channel = (body.get("channel") or {}).get("id")
+        user = (body.get("user") or {}).get("id")
+        if incident is None or not channel:
+            if channel and user:
+                client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
+            return
+        thread = incident.ts or (body.get("message") or {}).get("ts")
+        client.chat_postMessage(channel=channel, thread_ts=thread, **_ack_message(deps, incident, user))
+
+    @app.action(BOUNCES_ACTION)
+    def on_bounces(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        incident = incident_of(action)
+        channel = (body.get("channel") or {}).get("id")
+        user = (body.get("user") or {}).get("id")
+        if not channel or not user:
+            return
+        if incident is None:
+            client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
+            return
+        msg = answer_message(incident_bounces_answer(deps, incident))
+        if deps.settings.redact == "local":
+            from handlers.blocks import redact_message
+
+            msg = redact_message(msg)
+        client.chat_postEphemeral(channel=channel, user=user, **msg)

@@ -113,18 +113,35 @@ BOT_TOKEN = "xoxb-test-bot-token-77c1e0"
 
 
 @pytest.fixture
-def bot_server(deps, slack_peer):
-    """The real Bolt app behind the real HTTP server (waitress) on loopback, talking to the Slack peer."""
+def bot_server_factory(deps, slack_peer):
+    """Start the real Bolt app behind the real HTTP server (waitress) on loopback, talking to the Slack
+    peer, after applying setting overrides; every server started is stopped at the end."""
     from slack_sdk import WebClient
 
     from bot.settings import Secret
     from handlers.app import build_app
     from handlers.server import HttpServer, make_wsgi
 
-    deps.settings.slack_signing_secret = Secret(SIGNING_SECRET)
-    deps.settings.slack_bot_token = Secret(BOT_TOKEN)
-    deps.settings.slack_api_url = slack_peer.base_url
-    app = build_app(deps, WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url))
-    server = HttpServer(make_wsgi(app, deps)).start()
-    yield server
-    server.stop()
+    servers = []
+
+    def start(**overrides):
+        deps.settings.slack_signing_secret = Secret(SIGNING_SECRET)
+        deps.settings.slack_bot_token = Secret(BOT_TOKEN)
+        deps.settings.slack_api_url = slack_peer.base_url
+        for k, v in overrides.items():
+            setattr(deps.settings, k, v)
+        app = build_app(deps, WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url))
+        server = HttpServer(make_wsgi(app, deps)).start()
+        server.events_url = f"{server.url}/slack/events"
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def bot_server(bot_server_factory):
+    """The bot with default settings, over real HTTP."""
+    return bot_server_factory()

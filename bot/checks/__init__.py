@@ -9,12 +9,37 @@ A check function takes a `CheckContext` and returns a `Finding`, a list of them,
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.deps import Deps
 from bot.findings import Finding
+
+
+class RunMemo:
+    """What the checks of one run share: each key is fetched once, by the first check that asks;
+    the others wait for that answer (or that error). A new run starts with a new memo, so a Re-run
+    right after a fix never sees the old state."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[Any, Future] = {}
+
+    def once(self, key: Any, fetch: Callable[[], Any]) -> Any:
+        with self._lock:
+            future = self._futures.get(key)
+            owner = future is None
+            if owner:
+                future = self._futures[key] = Future()
+        if owner:
+            try:
+                future.set_result(fetch())
+            except BaseException as exc:  # every check that shares the call reports the same failure
+                future.set_exception(exc)
+        return future.result()
 
 
 @dataclass
@@ -25,6 +50,7 @@ class CheckContext:
     target: str  # the email address (or domain) being diagnosed
     region: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    memo: RunMemo = field(default_factory=RunMemo)
 
     @property
     def settings(self):  # noqa: ANN201 - convenience
@@ -64,6 +90,10 @@ def check(check_id: str, *, per_region: bool = False, suite: str = "why", timeou
 
 
 def checks_for(suite: str) -> list[Check]:
-    import bot.checks.all  # noqa: F401  (registers every check, in report order)
+    """A suite's checks in report order: the order of `bot.checks.all.MODULES`, then registration
+    order (which module a test happened to import first must not change a report)."""
+    from bot.checks.all import MODULES
 
-    return [c for c in REGISTRY if c.suite == suite]
+    rank = {name: i for i, name in enumerate(MODULES)}
+    ordered = sorted(enumerate(REGISTRY), key=lambda p: (rank.get(p[1].fn.__module__, len(rank)), p[0]))
+    return [c for _, c in ordered if c.suite == suite]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.deps import Deps
 from bot.findings import Answer, Report
-from bot.target import UsageError
+from bot.target import UsageError, shown
 
 MAX_COMMAND_TEXT = 4000
 
@@ -107,7 +107,8 @@ def parse(text: str) -> Invocation:
     text = text.strip()
     if not text:
         return Invocation("help", [], "")
-    head, _, rest = text.partition(" ")
+    parts = text.split(None, 1)
+    head, rest = parts[0], (parts[1] if len(parts) > 1 else "")
     name = ALIASES.get(head.lower(), head.lower())
     tokens = _split(rest)
     flags = {t for t in tokens if t.startswith("--")}
@@ -140,7 +141,7 @@ def resolve(inv: Invocation, via: str) -> Command:
     commands = load()
     cmd = commands.get(inv.name)
     if cmd is None or (via == "slack" and not cmd.slack) or (via == "cli" and not cmd.cli):
-        raise UnknownCommand(f"unknown command `{inv.name[:40]}`")
+        raise UnknownCommand(f"unknown command `{shown(inv.name, 40)}`")
     unknown = {f for f in inv.flags if f.split("=", 1)[0] not in cmd.flags}
     if unknown:
         raise UsageError(f"`{cmd.name}` does not take {', '.join(sorted(unknown))}; usage: {cmd.usage}")

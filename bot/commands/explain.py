@@ -1,0 +1,39 @@
+"""`explain <pasted text>`: what a bounce, delay or SES error text means and what to do about it."""
+
+from __future__ import annotations
+
+from bot.classify import classify
+from bot.commands import CommandContext, Invocation, command
+from bot.findings import Answer, Severity
+from bot.target import UsageError
+
+MAX_TEXT = 3000
+
+
+@command(
+    "explain",
+    "explain <bounce or error text>",
+    "classify a pasted bounce, delay or SES error text: the cause and the fix",
+    'explain "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"',
+    slow=False,
+)
+def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
+    text = inv.rest.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    if not text:
+        raise UsageError(
+            'paste the bounce or error text after `explain`, like `explain "550 5.1.1 user unknown"`'
+        )
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
+    c = classify(text)
+    data = {"category": c.category, "blocklist": c.blocklist, "summary": c.summary, "fix": c.fix}
+    lines = [f"Category: {c.category}"]
+    if c.blocklist:
+        lines.append(f"Blocklist: {c.blocklist}")
+    lines += [c.summary, f"Fix: {c.fix}"]
+    severity = Severity.INFO if c.category == "other" else Severity.WARNING
+    return Answer(
+        title=c.summary, sections=[("Explanation", lines)], data=data, kind="explain", severity=severity
+    )

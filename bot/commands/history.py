@@ -1,0 +1,105 @@
+"""`history <email|@domain> [--limit N]`: the recent stored events of one address or domain, newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.commands import CommandContext, Invocation, command
+from bot.findings import Answer, Severity
+from bot.history import domain_events, recipient_events
+from bot.target import UsageError, parse_domain, parse_email, unwrap
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 500
+FIELDS = (
+    "type",
+    "recipient",
+    "timestamp",
+    "bounce_type",
+    "bounce_subtype",
+    "delay_type",
+    "status",
+    "diagnostic",
+    "category",
+    "message_id",
+    "source",
+)
+USAGE = "history <email|@domain> [--limit N]"
+
+
+def _limit(inv: Invocation) -> tuple[int, list[str]]:
+    """`--limit N` or `--limit=N`; returns the limit and the arguments that are left."""
+    args = list(inv.args)
+    value: str | None = None
+    for flag in inv.flags:
+        if flag.startswith("--limit="):
+            value = flag.split("=", 1)[1]
+    if value is None and "--limit" in inv.flags:
+        numbers = [a for a in args if a.isdigit()]
+        if not numbers:
+            raise UsageError(f"`--limit` needs a number; usage: {USAGE}")
+        value = numbers[-1]
+        args.remove(value)
+    if value is None:
+        return DEFAULT_LIMIT, args
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise UsageError(f"`--limit` takes a whole number from 1 to {MAX_LIMIT}")
+    return int(value), args
+
+
+def _line(e: dict[str, Any]) -> str:
+    kind = e["type"]
+    detail = "/".join(x for x in (e.get("bounce_type"), e.get("bounce_subtype"), e.get("delay_type")) if x)
+    if detail:
+        kind += f" {detail}"
+    parts = [e["timestamp"], kind, e.get("recipient") or ""]
+    if e.get("category"):
+        parts.append(f"[{e['category']}{' ' + e['blocklist'] if e.get('blocklist') else ''}]")
+    text = e.get("diagnostic") or e.get("reason")
+    if text:
+        parts.append(f"— {text[:300]}")
+    return " ".join(p for p in parts if p)
+
+
+@command(
+    "history",
+    USAGE,
+    "the recent bounces, complaints and delays stored for an address or a domain",
+    "history user@example.com",
+    slow=False,
+    flags=("--limit",),
+)
+def run_history(ctx: CommandContext, inv: Invocation) -> Answer:
+    limit, args = _limit(inv)
+    if len(args) != 1:
+        raise UsageError(f"give one email address or @domain; usage: {USAGE}")
+    raw = unwrap(args[0])
+    store = ctx.deps.store
+    if "@" in raw and not raw.startswith("@"):
+        target = parse_email(raw)
+        rows = recipient_events(store, target, limit=limit)
+    else:
+        target = "@" + parse_domain(raw.lstrip("@"))
+        rows = domain_events(store, target[1:], limit=limit)
+    events = [{k: r.get(k) for k in FIELDS} for r in rows]
+    if events:
+        lines = [_line(r) for r in rows]
+        title = f"History of {target}: {len(events)} most recent event{'s' if len(events) != 1 else ''}"
+        severity = (
+            Severity.WARNING if any(r["type"] in ("Bounce", "Complaint") for r in rows) else Severity.INFO
+        )
+    else:
+        lines = [
+            "No bounce, complaint, delay or reject is stored for it. Deliveries and sends are only counted, "
+            "not stored per address; if events should be here, check that SES publishes them to the bot's "
+            "SNS topic / SQS queue."
+        ]
+        title = f"History of {target}: nothing stored"
+        severity = Severity.INFO
+    return Answer(
+        title=title,
+        sections=[("Events, newest first", lines)],
+        data={"events": events},
+        kind="history",
+        severity=severity,
+    )

@@ -1,0 +1,70 @@
+"""`sweep --once` (terminal only): read every alert signal once and post what changed.
+
+To Slack when `SLACK_BOT_TOKEN` is set (in `SESBOT_ALERT_CHANNEL`), else printed here. The Slack poster is
+imported only then, so the engine and this command stay importable without Slack.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bot.alerts import LEVEL_LABELS, SweepResult, fmt_value, signal_label, sweep
+from bot.commands import CommandContext, Invocation, command
+from bot.findings import Answer, Severity
+from bot.notify import Poster, TerminalPoster
+from bot.target import UsageError
+
+
+def make_poster(ctx: CommandContext, inv: Invocation) -> Poster:
+    """A Slack poster when a bot token is configured, else the terminal (stderr under --json)."""
+    settings = ctx.deps.settings
+    if settings.slack_bot_token:
+        if not settings.alert_channel:
+            raise UsageError("SLACK_BOT_TOKEN is set but SESBOT_ALERT_CHANNEL is not: set the channel for alerts")
+        from slack_sdk import WebClient
+
+        from handlers.poster import SlackPoster
+
+        client = WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
+        return SlackPoster(client)
+    # Under --json, stdout carries the JSON document only.
+    return TerminalPoster(sys.stderr if inv.json else sys.stdout)
+
+
+def sweep_answer(result: SweepResult) -> Answer:
+    lines = []
+    for s in result.signals:
+        figure = fmt_value(s.signal, s.value)
+        if figure and s.estimate:
+            figure += " (estimate)"
+        level = LEVEL_LABELS.get(s.level, s.level)
+        change = ""
+        if s.previous_level is not None and s.previous_level != s.level:
+            change = f" (was {LEVEL_LABELS.get(s.previous_level, s.previous_level)})"
+        lines.append(f"{s.region} {signal_label(s.signal, s.scope)}: {figure + ', ' if figure else ''}{level}{change}")
+    posted = [f"{p.kind} in {p.channel}: {p.text.splitlines()[0] if p.text else ''}" for p in result.posted]
+    sections = [("Signals", lines or ["no region configured"]), ("Posted", posted or ["nothing changed"])]
+    if result.pending:
+        sections.append(("Still owed", [f"{result.pending} messages could not be posted; the next sweep retries"]))
+    return Answer(
+        title=f"Sweep: {len(result.signals)} signals read, {len(result.posted)} messages posted",
+        sections=sections,
+        data=result.as_dict(),
+        kind="sweep",
+        severity=Severity.WARNING if result.pending else Severity.INFO,
+    )
+
+
+@command(
+    "sweep",
+    "sweep --once",
+    "read every alert signal once and post what changed (to Slack when configured, else here)",
+    "sweep --once",
+    slack=False,
+    flags=("--once",),
+)
+def run_sweep(ctx: CommandContext, inv: Invocation) -> Answer:
+    if "--once" not in inv.flags:
+        raise UsageError("use `sweep --once`: the running bot sweeps on its own every SESBOT_SWEEP_MINUTES")
+    ctx.deps.settings.require_aws()
+    return sweep_answer(sweep(ctx.deps, make_poster(ctx, inv)))

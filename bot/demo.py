@@ -1,0 +1,214 @@
+"""`sesbot demo`: the whole bot against local emulated peers, printing what the team would see in Slack.
+
+No AWS or Slack credentials are used or needed: an emulated SES account (moto plus our SESv2 layer),
+a DNS server with the demo's zones and a Slack Web API stand-in run on 127.0.0.1; the bot's real code
+(the Bolt app behind the real HTTP server, the engine, the store, the alert sweep) runs against them.
+Slash commands are sent signed, exactly as Slack sends them. The database is left in `.sesbot-demo/`
+to look at afterwards (`sqlite3 .sesbot-demo/sesbot.db`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+DEMO_SIGNING_SECRET = "demo-signing-secret"
+DEMO_BOT_TOKEN = "xoxb-demo-token"
+ALERT_CHANNEL = "C0ALERTS"
+
+
+class Screen:
+    """Prints Slack messages for a terminal, in order."""
+
+    def __init__(self, out: Any = None, width: int = 78):
+        self.out = out or sys.stdout
+        self.width = width
+
+    def title(self, text: str) -> None:
+        print(f"\n{'━' * self.width}\n{text}\n{'━' * self.width}", file=self.out)
+
+    def note(self, text: str) -> None:
+        print(f"  · {text}", file=self.out)
+
+    def slack(self, who: str, msg: dict[str, Any]) -> None:
+        from handlers.blocks import blocks_to_text
+
+        print(f"\n┌─ {who}", file=self.out)
+        for line in blocks_to_text(msg).splitlines():
+            print(f"│ {line}", file=self.out)
+        print("└─", file=self.out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sesbot demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", default=".sesbot-demo", help="where to keep the demo's database")
+    args = parser.parse_args(argv or [])
+    try:
+        from peers.aws import AwsPeer
+        from peers.dns import DnsPeer
+        from peers.slack import SlackPeer
+    except ImportError as exc:
+        print(
+            f"sesbot demo needs the local peers ({exc.name} is missing): pip install -e '.[demo]'",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(level=logging.ERROR)
+    for noisy in ("werkzeug", "moto", "botocore", "waitress", "slack_bolt", "slack_sdk"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    workdir = Path(args.dir)
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    screen = Screen()
+    screen.title("sesbot demo — an emulated SES account on this machine; nothing leaves 127.0.0.1")
+    started = time.perf_counter()
+    with AwsPeer().start() as aws, DnsPeer().start() as dns, SlackPeer().start() as slack:
+        Demo(aws, dns, slack, workdir, screen).run()
+    screen.note(f"demo finished in {time.perf_counter() - started:.1f} s; database: {workdir / 'sesbot.db'}")
+    return 0
+
+
+class Demo:
+    def __init__(self, aws: Any, dns: Any, slack: Any, workdir: Path, screen: Screen):
+        import boto3
+
+        from bot.aws import AwsClients
+        from bot.deps import Deps
+        from bot.settings import DnsServer, Secret, Settings
+        from bot.store import Store
+        from peers import scenario
+
+        self.aws, self.dns, self.slack, self.screen, self.sc = aws, dns, slack, screen, scenario
+        self.now = datetime.now(UTC).replace(microsecond=0)
+        settings = Settings.from_env(
+            {
+                "AWS_REGION": scenario.REGION,
+                "SESBOT_SENDER": scenario.SENDER,
+                "SESBOT_DB": str(workdir / "sesbot.db"),
+                "SESBOT_ALERT_CHANNEL": ALERT_CHANNEL,
+            }
+        )
+        settings.aws_endpoint_url = aws.endpoint_url
+        settings.dns_servers = [DnsServer(dns.host, dns.port)]
+        settings.dns_timeout = 2.0
+        settings.slack_api_url = slack.base_url
+        settings.slack_bot_token = Secret(DEMO_BOT_TOKEN)
+        settings.slack_signing_secret = Secret(DEMO_SIGNING_SECRET)
+        settings.diagnoses_per_minute = 60  # the demo asks many questions in a few seconds
+        # Explicit demo credentials: whatever the shell has for real AWS is never used here.
+        session = boto3.session.Session(aws_access_key_id="demo", aws_secret_access_key="demo-secret")
+        self.deps = Deps(
+            settings=settings,
+            store=Store(settings.db_path),
+            aws=AwsClients(settings, session),
+            clock=lambda: self.now,
+        )
+        scenario.setup_dns(dns)
+        scenario.setup_aws(aws, self.now)
+
+    # -- the story -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        from slack_sdk import WebClient
+
+        from handlers.app import build_app
+        from handlers.server import HttpServer, make_wsgi
+
+        self.ingest()
+        client = WebClient(token=DEMO_BOT_TOKEN, base_url=self.slack.base_url)
+        app = build_app(self.deps, client)
+        with HttpServer(make_wsgi(app, self.deps)).start() as server:
+            self.url = f"{server.url}/slack/events"
+            self.screen.title("1. Someone asks what the bot can do")
+            self.ask("help")
+            self.screen.title(
+                '2. "new.customer@example.org never got our mail" — the account is in the sandbox'
+            )
+            self.ask(f"why {self.sc.RECIPIENTS['sandbox']}")
+            self.screen.note("AWS grants production access; from now on the sandbox is no longer the cause")
+            self.sc.go_to_production(self.aws)
+            self.screen.title("3. Four recipients, four different causes")
+            for key in ("suppressed", "hard_bounce", "blocklist", "null_mx"):
+                self.ask(f"why {self.sc.RECIPIENTS[key]}")
+            self.screen.title("4. A recipient with nothing wrong")
+            self.ask(f"why {self.sc.RECIPIENTS['healthy']}")
+            self.screen.title("5. One question each")
+            for text in (
+                "explain 550 5.7.1 Service unavailable; client [198.51.100.23] blocked using "
+                "b.barracudacentral.org",
+                f"history {self.sc.RECIPIENTS['blocklist']}",
+                f"domain {self.sc.SENDER_DOMAIN}",
+                f"blocklist {self.sc.SENDING_IP}",
+                "status",
+            ):
+                self.ask(text)
+            self.sweeps(client)
+
+    def ingest(self) -> None:
+        try:
+            from bot.ingest import ingest_documents
+        except ImportError:
+            return
+        result = ingest_documents(self.deps.store, self.sc.events(self.now), origin="demo")
+        self.screen.note(
+            f"ingested the last two days of SES events: {result.ingested} events "
+            f"({result.duplicates} duplicates)"
+        )
+
+    def ask(self, text: str, user: str = "alice") -> None:
+        from peers.slack import post_signed, slash_command_body
+
+        name = f"r{time.perf_counter_ns()}"
+        body = slash_command_body(text, user_name=user, response_url=self.slack.response_url(name))
+        status, ack_text = post_signed(self.url, body, DEMO_SIGNING_SECRET)
+        print(f"\n@{user} › /ses {text}", file=self.screen.out)
+        if status != 200:
+            self.screen.note(f"HTTP {status}")
+            return
+        import json
+
+        ack = json.loads(ack_text) if ack_text.strip().startswith("{") else {"text": ack_text}
+        if ack.get("blocks"):
+            self.screen.slack("sesbot (only visible to you)", ack)
+            return
+        if ack.get("text"):
+            self.screen.note(ack["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
+            if ack["text"].startswith(":no_entry:"):
+                return
+        msg = self.slack.wait_for_response(name, timeout=30)
+        visible = "sesbot" if msg.get("response_type") == "in_channel" else "sesbot (only visible to you)"
+        self.screen.slack(visible, msg)
+
+    def sweeps(self, client: Any) -> None:
+        try:
+            from bot.alerts import sweep
+            from handlers.poster import SlackPoster
+        except ImportError:
+            return
+        cw = self.deps.aws.get("cloudwatch", self.sc.REGION)
+        poster = SlackPoster(client)
+        self.screen.title("6. The alert sweep watches the bounce rate (one sweep every 5 minutes)")
+        for rate in self.sc.bounce_rate_series():
+            self.now += timedelta(minutes=5)
+            cw.put_metric_data(
+                Namespace="AWS/SES",
+                MetricData=[{"MetricName": "Reputation.BounceRate", "Value": rate, "Timestamp": self.now}],
+            )
+            seen = len(self.slack.calls)
+            result = sweep(self.deps, poster)
+            self.screen.note(f"{self.now:%H:%M} sweep: bounce rate {rate:.1%}")
+            for call in self.slack.calls[seen:]:
+                if call.method not in ("chat.postMessage", "chat.update"):
+                    continue
+                where = (
+                    "in the thread"
+                    if call.params.get("thread_ts")
+                    else ("edits the alert" if call.method == "chat.update" else f"#{ALERT_CHANNEL}")
+                )
+                self.screen.slack(f"sesbot {where}", call.params)
+            del result

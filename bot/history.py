@@ -1,0 +1,265 @@
+"""Reading the event history: what happened to a recipient or a domain, and the figures alerts need.
+
+Problem events (bounce, complaint, delay, reject, rendering failure) are rows of `events`; high-volume
+events (send, delivery, open, click, subscription) are only counted per hour in `counters`. Writers live
+in `bot.ingest`; every function here only reads.
+
+Time windows are half-open, `[since, until)`, and both tables are read on the same hour grid: `since` is
+floored to its hour, because counters have no finer grain (a rate must divide counts of the same window).
+
+Indexes that keep these fast on millions of rows (`bot.store` migrations):
+`events (recipient, timestamp)` and `(domain, timestamp)` for the lookups, `events_type_ts_rate (type,
+timestamp, bounce_type, bounce_subtype, complaint_subtype, config_set)` so the rate queries never touch the
+table, partial indexes for blocklist events and sending IPs, and `counters`' own primary key
+`(hour, type, domain, config_set)`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.store import Store, iso
+
+# Bounces SES never attempted (the address was suppressed): they do not count toward the bounce rate.
+NOT_COUNTED_SUBTYPES = ("OnAccountSuppressionList", "Suppressed")
+BLOCKLIST_CATEGORIES = ("ip_blocklist", "domain_blocklist")
+
+
+def recipient_events(
+    store: Store,
+    recipient: str,
+    *,
+    since: datetime | None = None,
+    types: tuple[str, ...] | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Events for one address, newest first (addresses are stored lower-cased, so any case finds them)."""
+    return _select(store, ["recipient = ?"], [recipient.strip().lower()], since, types, limit)
+
+
+def domain_events(
+    store: Store,
+    domain: str,
+    *,
+    since: datetime | None = None,
+    types: tuple[str, ...] | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Events for every address at one domain, newest first."""
+    return _select(store, ["domain = ?"], [domain.strip().lower().rstrip(".")], since, types, limit)
+
+
+def _select(
+    store: Store,
+    where: list[str],
+    params: list[Any],
+    since: datetime | None,
+    types: tuple[str, ...] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    if since is not None:
+        where.append("timestamp >= ?")
+        params.append(iso(since))
+    if types:
+        where.append(f"type IN ({', '.join('?' for _ in types)})")
+        params.extend(types)
+    sql = f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY timestamp DESC LIMIT ?"
+    params.append(int(limit))
+    return store.query(sql, params)
+
+
+def _window(since: datetime, until: datetime) -> tuple[str, str]:
+    # 'YYYY-MM-DDTHH' sorts before every timestamp of that hour, so it is both the counters' hour key
+    # and the floored lower bound for event timestamps.
+    return iso(since)[:13], iso(until)
+
+
+def rate_estimate(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    config_set: str | None = None,
+) -> dict[str, Any]:
+    """Bounce and complaint rates recomputed from history over `[since, until)`: an estimate.
+
+    AWS computes the real rates over a "representative volume" (CloudWatch `Reputation.BounceRate` is the
+    authoritative figure); this is what the bot saw. Only hard bounces that count toward the SES bounce rate
+    are counted (`Permanent`, not `OnAccountSuppressionList`/`Suppressed`), and complaints on suppressed
+    addresses (`complaintSubType` `OnAccountSuppressionList`) are left out. When no Send events are
+    published (legacy feedback notifications only), sends are estimated as deliveries + bounces and
+    `sends_estimated` is true. Rates are fractions (0.05 = 5 %), None when nothing was sent.
+
+        {"sends": 1000, "deliveries": 960, "hard_bounces_counted": 30, "bounces": 38, "complaints": 1,
+         "bounce_rate": 0.03, "complaint_rate": 0.001, "sends_estimated": False, "since": ..., "until": ...}
+    """
+    lo, hi = _window(since, until)
+    cs_sql, cs_params = ("AND config_set = ?", [config_set]) if config_set is not None else ("", [])
+    counted = dict(
+        store.conn.execute(
+            "SELECT type, sum(count) FROM counters "
+            f"WHERE hour >= ? AND hour < ? AND type IN ('Send', 'Delivery') {cs_sql} GROUP BY type",
+            [lo, hi, *cs_params],
+        ).fetchall()
+    )
+    row = store.conn.execute(
+        "SELECT "
+        "  coalesce(sum(type = 'Bounce' AND bounce_type = 'Permanent'"
+        "      AND coalesce(bounce_subtype, '') NOT IN (?, ?)), 0), "
+        "  coalesce(sum(type = 'Bounce'), 0), "
+        "  coalesce(sum(type = 'Complaint'"
+        "      AND coalesce(complaint_subtype, '') <> 'OnAccountSuppressionList'), 0) "
+        "FROM events WHERE type IN ('Bounce', 'Complaint') AND timestamp >= ? AND timestamp < ? "
+        f"{cs_sql}",
+        [*NOT_COUNTED_SUBTYPES, lo, hi, *cs_params],
+    ).fetchone()
+    hard, bounces, complaints = row
+    sends = int(counted.get("Send") or 0)
+    deliveries = int(counted.get("Delivery") or 0)
+    estimated = False
+    if sends == 0 and (deliveries or bounces):
+        sends, estimated = deliveries + bounces, True
+    return {
+        "sends": sends,
+        "deliveries": deliveries,
+        "hard_bounces_counted": hard,
+        "bounces": bounces,
+        "complaints": complaints,
+        "bounce_rate": hard / sends if sends else None,
+        "complaint_rate": complaints / sends if sends else None,
+        "sends_estimated": estimated,
+        "since": lo + ":00:00.000Z",
+        "until": hi,
+    }
+
+
+def hourly_series(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    config_set: str | None = None,
+) -> list[dict[str, Any]]:
+    """One point per hour of `[since, until)`, oldest first, zeros included (for sparklines).
+
+    Each point: `hour` ('YYYY-MM-DDTHH'), `sends`, `deliveries`, `hard_bounces_counted`, `bounces`,
+    `complaints`, `delays`, `rejects`.
+    """
+    lo, hi = _window(since, until)
+    cs_sql, cs_params = ("AND config_set = ?", [config_set]) if config_set is not None else ("", [])
+    points: dict[str, dict[str, Any]] = {}
+    start = datetime.fromisoformat(lo + ":00:00+00:00")
+    hour = start
+    while iso(hour) < hi:
+        key = iso(hour)[:13]
+        points[key] = {
+            "hour": key,
+            "sends": 0,
+            "deliveries": 0,
+            "hard_bounces_counted": 0,
+            "bounces": 0,
+            "complaints": 0,
+            "delays": 0,
+            "rejects": 0,
+        }
+        hour += timedelta(hours=1)
+    for h, etype, n in store.conn.execute(
+        "SELECT hour, type, sum(count) FROM counters "
+        f"WHERE hour >= ? AND hour < ? AND type IN ('Send', 'Delivery') {cs_sql} GROUP BY hour, type",
+        [lo, hi, *cs_params],
+    ):
+        if h in points:
+            points[h]["sends" if etype == "Send" else "deliveries"] += n
+    for h, hard, bounces, complaints, delays, rejects in store.conn.execute(
+        "SELECT substr(timestamp, 1, 13) AS h, "
+        "  sum(type = 'Bounce' AND bounce_type = 'Permanent'"
+        "      AND coalesce(bounce_subtype, '') NOT IN (?, ?)), "
+        "  sum(type = 'Bounce'), "
+        "  sum(type = 'Complaint' AND coalesce(complaint_subtype, '') <> 'OnAccountSuppressionList'), "
+        "  sum(type = 'DeliveryDelay'), sum(type = 'Reject') "
+        "FROM events WHERE type IN ('Bounce', 'Complaint', 'DeliveryDelay', 'Reject') "
+        f"AND timestamp >= ? AND timestamp < ? {cs_sql} GROUP BY h",
+        [*NOT_COUNTED_SUBTYPES, lo, hi, *cs_params],
+    ):
+        p = points.get(h)
+        if p is not None:
+            p.update(
+                hard_bounces_counted=hard,
+                bounces=bounces,
+                complaints=complaints,
+                delays=delays,
+                rejects=rejects,
+            )
+    for p in points.values():
+        if p["sends"] == 0 and (p["deliveries"] or p["bounces"]):
+            p["sends"] = p["deliveries"] + p["bounces"]  # legacy notifications only: same estimate as above
+    return list(points.values())
+
+
+def blocklist_events(
+    store: Store,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Bounces and delays whose text names an IP or domain blocklist, newest first."""
+    params: list[Any] = [iso(since)]
+    upper = ""
+    if until is not None:
+        upper = "AND timestamp < ?"
+        params.append(iso(until))
+    params.append(int(limit))
+    return store.query(
+        "SELECT * FROM events WHERE category IN ('ip_blocklist', 'domain_blocklist') "
+        f"AND timestamp >= ? {upper} ORDER BY timestamp DESC LIMIT ?",
+        params,
+    )
+
+
+def sending_ips(store: Store, since: datetime, until: datetime | None = None) -> list[dict[str, Any]]:
+    """The sending IPs named in problem events since `since`, most events first.
+
+    Each: `ip`, `events`, `first_seen`, `last_seen`, `blocklists` (names seen with it, sorted),
+    `categories` (sorted), `domains` (how many recipient domains refused it).
+    """
+    params: list[Any] = [iso(since)]
+    upper = ""
+    if until is not None:
+        upper = "AND timestamp < ?"
+        params.append(iso(until))
+    rows = store.query(
+        "SELECT sending_ip AS ip, count(*) AS events, "
+        "  min(timestamp) AS first_seen, max(timestamp) AS last_seen, "
+        "  group_concat(DISTINCT blocklist) AS blocklists, group_concat(DISTINCT category) AS categories, "
+        "  count(DISTINCT domain) AS domains "
+        f"FROM events WHERE sending_ip IS NOT NULL AND timestamp >= ? {upper} "
+        "GROUP BY sending_ip ORDER BY events DESC, ip",
+        params,
+    )
+    for r in rows:
+        r["blocklists"] = sorted(set(filter(None, (r["blocklists"] or "").split(","))))
+        r["categories"] = sorted(set(filter(None, (r["categories"] or "").split(","))))
+    return rows
+
+
+def counted(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    *,
+    domain: str | None = None,
+    types: tuple[str, ...] = ("Send", "Delivery", "Open", "Click", "Subscription"),
+) -> dict[str, int]:
+    """Counted (high-volume) events per type over `[since, until)`, optionally for one recipient domain."""
+    lo, hi = _window(since, until)
+    where = f"hour >= ? AND hour < ? AND type IN ({', '.join('?' for _ in types)})"
+    params: list[Any] = [lo, hi, *types]
+    if domain is not None:
+        where += " AND domain = ?"
+        params.append(domain.strip().lower())
+    out = {t: 0 for t in types}
+    for etype, n in store.conn.execute(
+        f"SELECT type, sum(count) FROM counters WHERE {where} GROUP BY type", params
+    ):
+        out[etype] = n
+    return out

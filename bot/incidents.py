@@ -1,0 +1,326 @@
+"""Incidents as people ask about them: `/ses status`, `/ses incidents`, and `status`/`ack` in a thread.
+
+The alert engine (`bot.alerts`) opens, updates and resolves incidents; this module reads them back and
+records acknowledgements. Every function answers with an `Answer` (sections for people, `data` for
+`--json`), so Slack and the terminal render the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import alerts
+from bot.alerts import (
+    LEVEL_LABELS,
+    LEVEL_SEVERITY,
+    RATE_METRICS,
+    Incident,
+    fmt_pct,
+    fmt_value,
+    signal_label,
+    upper_first,
+)
+from bot.deps import Deps
+from bot.findings import Answer, Severity
+from bot.store import Store, iso, utcnow
+
+RECENT = timedelta(days=7)  # `incidents` lists the ones resolved this recently
+
+
+def get_incident(store: Store, incident_id: int) -> Incident | None:
+    rows = store.query("SELECT * FROM incidents WHERE id = ?", [int(incident_id)])
+    return Incident.from_row(rows[0]) if rows else None
+
+
+def incident_for_thread(store: Store, channel: str, thread_ts: str) -> Incident | None:
+    """The incident whose parent message is `thread_ts` in `channel`, if that thread is one."""
+    rows = store.query(
+        "SELECT * FROM incidents WHERE ts = ? AND channel = ? ORDER BY id DESC LIMIT 1", [thread_ts, channel]
+    )
+    return Incident.from_row(rows[0]) if rows else None
+
+
+def acknowledge(store: Store, incident_id: int, user_id: str, now: datetime | None = None) -> Incident | None:
+    """Record who is on the incident (the latest person to say so); None when there is no such incident."""
+    with store.transaction() as db:
+        db.conn.execute(
+            "UPDATE incidents SET acked_by = ?, acked_at = ? WHERE id = ?",
+            [user_id, iso(now or utcnow()), int(incident_id)],
+        )
+    return get_incident(store, incident_id)
+
+
+def ack_answer(incident: Incident, user_id: str) -> Answer:
+    """What the thread says after `ack`: who is on it. `data.user_id` lets Slack mention the person."""
+    return Answer(
+        title=f"Incident #{incident.id} acknowledged",
+        sections=[("", [f"{user_id} is on it ({incident.label} in {incident.region})."])],
+        data={"incident": incident_dict(incident), "user_id": user_id},
+        kind="incident_ack",
+        severity=Severity.INFO,
+    )
+
+
+def incident_dict(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "signal": incident.signal,
+        "region": incident.region,
+        "scope": incident.scope,
+        "level": incident.level,
+        "status": incident.status,
+        "opened_at": incident.opened_at,
+        "resolved_at": incident.resolved_at,
+        "channel": incident.channel,
+        "ts": incident.ts,
+        "acked_by": incident.acked_by,
+        "acked_at": incident.acked_at,
+    }
+
+
+def _when(text: str | None) -> str:
+    return (text or "")[:16].replace("T", " ") + " UTC" if text else "?"
+
+
+def incident_line(incident: Incident) -> str:
+    line = f"#{incident.id} {incident.label} in {incident.region}: "
+    worst = LEVEL_LABELS.get(incident.level, incident.level)
+    if incident.status == "open":
+        line += f"{worst}, open since {_when(incident.opened_at)}"
+    else:
+        line += f"reached {worst}, {_when(incident.opened_at)} to {_when(incident.resolved_at)}"
+    if incident.acked_by:
+        line += f" (acknowledged by {incident.acked_by})"
+    return line
+
+
+def open_incidents(store: Store) -> list[Incident]:
+    rows = store.query("SELECT * FROM incidents WHERE status = 'open' ORDER BY id")
+    return [Incident.from_row(r) for r in rows]
+
+
+def recent_incidents(store: Store, since: datetime) -> list[Incident]:
+    rows = store.query(
+        "SELECT * FROM incidents WHERE status <> 'open' AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 50",
+        [iso(since)],
+    )
+    return [Incident.from_row(r) for r in rows]
+
+
+def _state(store: Store, signal: str, region: str, scope: str = "") -> dict[str, Any] | None:
+    rows = store.query(
+        "SELECT * FROM alert_state WHERE signal = ? AND region = ? AND scope = ?", [signal, region, scope]
+    )
+    return rows[0] if rows else None
+
+
+def _rate_line(settings: Any, r: alerts.Reading, alert_level: str | None) -> tuple[str, dict[str, Any]]:
+    label = upper_first(signal_label(r.signal, r.scope))
+    if r.value is None:
+        text = f"{label}: no data (no CloudWatch figure, too few events to estimate)"
+        level = None
+    else:
+        level = r.level or "ok"
+        source = "estimate from the event history" if r.estimate else "CloudWatch"
+        start = alerts.thresholds(settings, r.signal).get(level)
+        level_text = LEVEL_LABELS.get(level, level) + (f" (from {fmt_pct(start)})" if start is not None else "")
+        text = f"{label}: {fmt_pct(r.value)} ({source}), {level_text}"
+    if alert_level and alert_level != (level or alert_level):
+        text += f"; alert level still {LEVEL_LABELS.get(alert_level, alert_level)} until it stays lower"
+    data = {
+        "signal": r.signal,
+        "scope": r.scope,
+        "value": r.value,
+        "estimate": r.estimate,
+        "level": level,
+        "alert_level": alert_level,
+    }
+    return text, data
+
+
+def status_answer(deps: Deps) -> Answer:
+    """Per region: sandbox or production, sending, enforcement, quota, rates with levels; open incidents."""
+    now = deps.now()
+    sections: list[tuple[str, list[str]]] = []
+    regions_data = []
+    worst = Severity.OK
+    for region in deps.settings.regions:
+        readings = alerts.read_region(deps, region, now)
+        lines: list[str] = []
+        data: dict[str, Any] = {"region": region, "errors": []}
+        for r in readings:
+            if r.signal == "aws_api" and r.detail.get("errors"):
+                data["errors"] = list(r.detail["errors"])
+                lines += [f"Could not read: {e}" for e in r.detail["errors"]]
+                worst = max(worst, Severity.WARNING)
+            elif r.signal == "account_status":
+                d = r.detail
+                data.update(
+                    production_access=d.get("production_access"),
+                    sending_enabled=d.get("sending_enabled"),
+                    enforcement_status=d.get("enforcement_status"),
+                )
+                lines.append(
+                    "Production access (out of the sandbox)"
+                    if d.get("production_access")
+                    else "Sandbox: only verified recipients, limited quota"
+                )
+                lines.append(f"Sending enabled: {'yes' if d.get('sending_enabled') else 'NO'}")
+                lines.append(f"Enforcement status: {d.get('enforcement_status') or 'unknown'}")
+                worst = max(worst, LEVEL_SEVERITY.get(r.level or "ok", Severity.OK))
+            elif r.signal == "quota":
+                d = r.detail
+                data["quota"] = {**d, "used": r.value}
+                if r.value is None:
+                    lines.append("Daily quota: unlimited")
+                else:
+                    lines.append(
+                        f"Daily quota: {d.get('sent_last_24h', 0):g} of {d.get('max_24h', 0):g} sent "
+                        f"in the last 24 h ({fmt_pct(r.value)}); at most {d.get('max_rate', 0):g} a second"
+                    )
+                    worst = max(worst, LEVEL_SEVERITY.get(r.level or "ok", Severity.OK))
+            elif r.signal in RATE_METRICS:
+                state = _state(deps.store, r.signal, region, r.scope)
+                text, rate = _rate_line(deps.settings, r, state["level"] if state else None)
+                lines.append(text)
+                data.setdefault("rates", []).append(rate)
+                worst = max(worst, LEVEL_SEVERITY.get(rate["level"] or "ok", Severity.OK))
+        sections.append((region, lines))
+        regions_data.append(data)
+    incidents = open_incidents(deps.store)
+    sections.append(("Open incidents", [incident_line(i) for i in incidents] or ["none"]))
+    for i in incidents:
+        worst = max(worst, LEVEL_SEVERITY.get(i.level, Severity.WARNING))
+    return Answer(
+        title="SES status",
+        sections=sections,
+        data={"regions": regions_data, "open_incidents": [incident_dict(i) for i in incidents]},
+        kind="status",
+        severity=worst,
+    )
+
+
+def incidents_answer(deps: Deps) -> Answer:
+    """Open incidents, then the ones resolved in the last `RECENT`."""
+    now = deps.now()
+    opened = open_incidents(deps.store)
+    recent = recent_incidents(deps.store, now - RECENT)
+    days = RECENT.days
+    return Answer(
+        title=f"Incidents: {len(opened)} open, {len(recent)} resolved in the last {days} days",
+        sections=[
+            ("Open", [incident_line(i) for i in opened] or ["none"]),
+            (f"Resolved in the last {days} days", [incident_line(i) for i in recent] or ["none"]),
+        ],
+        data={"open": [incident_dict(i) for i in opened], "recent": [incident_dict(i) for i in recent]},
+        kind="incidents",
+        severity=max((LEVEL_SEVERITY.get(i.level, Severity.WARNING) for i in opened), default=Severity.OK),
+    )
+
+
+def timeline(store: Store, incident: Incident) -> list[dict[str, Any]]:
+    """What happened, oldest first: the opening, each change, the acknowledgement, the resolution."""
+    rows = store.query(
+        "SELECT created_at, kind, from_level, to_level, value, sent_at, last_error, attempts "
+        "FROM notifications WHERE incident_id = ? AND kind <> 'parent_update' ORDER BY id",
+        [incident.id],
+    )
+    events = [{**r, "at": r["created_at"]} for r in rows]
+    if incident.acked_at:
+        events.append({"at": incident.acked_at, "kind": "ack", "user_id": incident.acked_by})
+    return sorted(events, key=lambda e: e["at"])
+
+
+def _timeline_line(incident: Incident, e: dict[str, Any]) -> str:
+    when = _when(e["at"])
+    if e["kind"] == "ack":
+        return f"{when}: acknowledged by {e.get('user_id')}"
+    value = fmt_value(incident.signal, e.get("value"))
+    value = f" at {value}" if value else ""
+    to = LEVEL_LABELS.get(e.get("to_level") or "", e.get("to_level") or "")
+    text = {
+        "open": f"opened: {to}{value}",
+        "resolve": f"resolved{value}",
+        "notice": "account change",
+    }.get(e["kind"])
+    if text is None:
+        same = e.get("from_level") == e.get("to_level")
+        text = f"more of the same{value}" if same else f"now {to}{value}"
+    if not e.get("sent_at"):
+        text += f" (not posted yet: {e.get('last_error') or 'waiting'})"
+    return f"{when}: {text}"
+
+
+def incident_status_answer(deps: Deps, incident: Incident) -> Answer:
+    """`status` in an incident thread: the signal as of the last sweep, and the incident's timeline."""
+    state = _state(deps.store, incident.signal, incident.region, incident.scope)
+    now_lines = []
+    if state:
+        level = LEVEL_LABELS.get(state["level"], state["level"])
+        figure = fmt_value(incident.signal, state["value"])
+        if incident.signal in RATE_METRICS and state["value"] is not None:
+            figure += " (estimate)" if state["estimate"] else " (CloudWatch)"
+        now_lines.append(f"{upper_first(signal_label(incident.signal, incident.scope))}: {figure} {level}".strip())
+        detail = json.loads(state["detail"]) if state.get("detail") else {}
+        if state.get("calm_sweeps"):
+            now_lines.append(
+                f"Lower for {state['calm_sweeps']} of the {deps.settings.recovery_sweeps} sweeps a recovery needs"
+            )
+        for e in detail.get("errors") or []:
+            now_lines.append(str(e))
+        now_lines.append(f"As of the last sweep, {_when(state['updated_at'])}")
+    else:
+        now_lines.append("No sweep has read this signal yet.")
+    events = timeline(deps.store, incident)
+    status = "open" if incident.status == "open" else f"resolved {_when(incident.resolved_at)}"
+    return Answer(
+        title=f"Incident #{incident.id}: {incident.label} in {incident.region} ({status})",
+        sections=[("Now", now_lines), ("Timeline", [_timeline_line(incident, e) for e in events])],
+        data={
+            "incident": incident_dict(incident),
+            "state": {k: state[k] for k in ("level", "value", "estimate", "calm_sweeps", "updated_at")}
+            if state
+            else None,
+            "timeline": events,
+        },
+        kind="incident_status",
+        severity=LEVEL_SEVERITY.get(state["level"] if state else incident.level, Severity.INFO),
+    )
+
+
+def incident_bounces_answer(deps: Deps, incident: Incident, limit: int = 20) -> Answer:
+    """The "Show bounces" button: the recent events behind the incident, newest first."""
+    since = min(
+        datetime.fromisoformat(incident.opened_at.replace("Z", "+00:00")) - alerts.BEHIND_WINDOW,
+        deps.now() - alerts.BEHIND_WINDOW,
+    )
+    where = ["timestamp >= ?", "(region = ? OR region IS NULL)"]
+    params: list[Any] = [iso(since), incident.region]
+    if incident.signal == "complaint_rate":
+        where.append("type = 'Complaint'")
+    elif incident.signal == "blocklist":
+        where.append("category IN ('ip_blocklist', 'domain_blocklist')")
+    else:
+        where.append("type = 'Bounce'")
+    if incident.scope:
+        where.append("config_set = ?")
+        params.append(incident.scope)
+    rows = deps.store.query(
+        f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY timestamp DESC LIMIT ?",
+        [*params, int(limit)],
+    )
+    lines = []
+    for e in rows:
+        kind = e.get("category") or e.get("bounce_subtype") or e.get("complaint_type") or e["type"]
+        text = f"{_when(e['timestamp'])} {e.get('recipient') or '?'}: {kind}"
+        if e.get("diagnostic"):
+            text += f" — {str(e['diagnostic'])[:200]}"
+        lines.append(text)
+    return Answer(
+        title=f"Recent events behind incident #{incident.id} ({incident.label} in {incident.region})",
+        sections=[("Newest first", lines or ["none received by the bot"])],
+        data={"incident": incident_dict(incident), "events": rows},
+        kind="incident_bounces",
+    )

@@ -1,0 +1,358 @@
+"""Writing SES notifications into the store: batches, idempotence, quarantine, file streaming, retention.
+
+This module's one job is to write what `bot.events` parses. Every path (the SQS consumer, the HTTPS
+endpoint, `sesbot ingest`) goes through `ingest_documents` (or `write_batch` for a batch already parsed):
+
+* one transaction per batch, with the raw connection's `executemany` (sqlite-utils' per-row helpers are
+  several times slower on this path);
+* problem events: `INSERT OR IGNORE` on their natural id, so a re-delivery changes nothing;
+* counted events (Send, Delivery, Open, Click, Subscription): their ids are looked up in `seen`; only new ones
+  are recorded there and added to the hourly `counters`, so counters are idempotent too;
+* a malformed document goes to `quarantine` with its reason and raw body (keyed by a digest of the body,
+  so a redelivered poison message is kept once); the valid documents of the same batch are written.
+
+Files (`ingest_paths`, `iter_documents`) are streamed: JSON lines are read line by line (the fast path:
+Firehose/S3 exports, SQS dumps), a JSON array or a pretty-printed / concatenated document is decoded one
+top-level value at a time, so memory stays flat however big the input. One single value larger than
+`MAX_DOCUMENT` bytes is refused (quarantined) rather than buffered.
+
+    >>> from bot.store import Store
+    >>> store = Store(":memory:")
+    >>> line = b'{"eventType":"Send","mail":{"messageId":"m","timestamp":"2024-05-01T10:00:00.000Z",' \\
+    ...        b'"destination":["a@example.com"]},"send":{}}'
+    >>> ingest_documents(store, [line, line], origin="doctest").as_dict()
+    {'ingested': 1, 'duplicates': 1, 'skipped': {}, 'quarantined': 0}
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import gzip
+import hashlib
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import IO, Any
+
+import orjson
+
+from bot.events import EVENT_COLUMNS, Extracted, extract, raw_text
+from bot.store import Store, iso, utcnow
+
+BATCH_RECORDS = 20_000  # records per transaction for files: each commit rewrites the index pages it touched
+MAX_DOCUMENT = 16 * 1024 * 1024  # one JSON value in an array / pretty-printed file
+_CHUNK = 1 << 20
+_SEEN_CHUNK = 500  # rows per multi-row INSERT into seen: 1,000 variables, well under SQLite's limit
+
+_COLUMN_LIST = ", ".join(EVENT_COLUMNS)
+_PLACEHOLDERS = ", ".join("?" for _ in EVENT_COLUMNS)
+_INSERT_EVENTS = f"INSERT OR IGNORE INTO events ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS})"
+_UPSERT_COUNTER = (
+    "INSERT INTO counters (hour, type, domain, config_set, count) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (hour, type, domain, config_set) DO UPDATE SET count = count + excluded.count"
+)
+_INSERT_QUARANTINE = (
+    "INSERT OR IGNORE INTO quarantine (received_at, origin, reason, raw, digest) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+@dataclass
+class IngestResult:
+    """What one ingest did: new records, re-deliveries ignored, documents skipped (by reason), quarantined."""
+
+    ingested: int = 0
+    duplicates: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+
+    def merge(self, other: IngestResult) -> IngestResult:
+        self.ingested += other.ingested
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        for reason, n in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + n
+        return self
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ingested": self.ingested,
+            "duplicates": self.duplicates,
+            "skipped": dict(sorted(self.skipped.items())),
+            "quarantined": self.quarantined,
+        }
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A piece of an input file that is not JSON: quarantined with its reason, never silently dropped."""
+
+    reason: str
+    raw: str
+
+
+def ingest_documents(
+    store: Store,
+    docs: Iterable[Any],
+    origin: str,
+    *,
+    now: datetime | None = None,
+    batch_records: int | None = BATCH_RECORDS,
+) -> IngestResult:
+    """Parse and store documents (bytes, text, decoded objects or `Unreadable`), batch by batch.
+
+    `origin` says where they came from (`sqs`, `https`, `file:<path>`, `stdin`) and is kept with quarantined
+    bodies. With `batch_records=None` everything goes in one transaction (the SQS consumer wants exactly
+    that: one transaction per received batch); otherwise a transaction is committed every `batch_records`
+    records, so a long file neither holds the write lock nor memory for long.
+    """
+    received_at = iso(now or utcnow())
+    result = IngestResult()
+    batch = Extracted()
+    pending = 0
+    for doc in docs:
+        if doc.__class__ is bytes and len(doc) < 4 and not doc.strip():
+            continue  # a blank line between JSON lines is not a document
+        if doc.__class__ is Unreadable:
+            batch.quarantined.append((doc.reason, doc.raw))
+        else:
+            extract(doc, batch, received_at)
+        pending += 1
+        # Checked every 64 documents: the size test is not free, and a batch may overshoot a little.
+        if batch_records is not None and pending >= 64:
+            pending = 0
+            if len(batch.events) + len(batch.counts) >= batch_records:
+                result.merge(write_batch(store, batch, origin, received_at))
+                batch = Extracted()
+    if len(batch) or batch.skipped or batch.quarantined:
+        result.merge(write_batch(store, batch, origin, received_at))
+    return result
+
+
+def write_batch(store: Store, batch: Extracted, origin: str, received_at: str) -> IngestResult:
+    """Write one parsed batch in one transaction; returns what was new, duplicate, skipped, quarantined."""
+    result = IngestResult(skipped=dict(batch.skipped), quarantined=len(batch.quarantined))
+    conn = store.conn
+    with store.transaction():
+        if batch.events:
+            before = conn.total_changes
+            conn.executemany(_INSERT_EVENTS, batch.events)
+            new = conn.total_changes - before
+            result.ingested += new
+            result.duplicates += len(batch.events) - new
+        if batch.counts:
+            new = _count(conn, batch.counts, received_at)
+            result.ingested += new
+            result.duplicates += len(batch.counts) - new
+        if batch.quarantined:
+            conn.executemany(
+                _INSERT_QUARANTINE,
+                [(received_at, origin, reason, raw, _digest(raw)) for reason, raw in batch.quarantined],
+            )
+    return result
+
+
+def _count(conn: Any, counts: list[tuple[str, str, str, str, str]], received_at: str) -> int:
+    """Record the counted events not seen before and add them to the hourly counters; returns how many.
+
+    `INSERT OR IGNORE ... RETURNING id` does the lookup and the insert in one pass: only the ids that were
+    new come back (a re-delivery, or the same event twice in this batch, returns nothing).
+    """
+    new_ids: list[str] = []
+    for i in range(0, len(counts), _SEEN_CHUNK):
+        chunk = counts[i : i + _SEEN_CHUNK]
+        params = [value for row in chunk for value in (row[0], received_at)]
+        new_ids.extend(r[0] for r in conn.execute(_insert_seen_sql(len(chunk)), params))
+    if not new_ids:
+        return 0
+    by_id = {row[0]: row for row in counts}
+    groups: dict[tuple[str, str, str, str], int] = {}
+    for key in new_ids:
+        group = by_id[key][1:]
+        groups[group] = groups.get(group, 0) + 1
+    conn.executemany(_UPSERT_COUNTER, [(*group, n) for group, n in groups.items()])
+    return len(new_ids)
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_seen_sql(rows: int) -> str:
+    return f"INSERT OR IGNORE INTO seen (id, at) VALUES {', '.join('(?, ?)' for _ in range(rows))} RETURNING id"
+
+
+def _digest(raw: str) -> str:
+    return hashlib.blake2b(raw.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+# -- files ---------------------------------------------------------------------------------------------------
+
+
+def ingest_paths(
+    store: Store,
+    paths: Sequence[str],
+    *,
+    stdin: IO[bytes] | None = None,
+    now: datetime | None = None,
+    batch_records: int = BATCH_RECORDS,
+) -> IngestResult:
+    """`sesbot ingest PATH... | -`: stream each file (`-` = standard input, `.gz` is decompressed)."""
+    result = IngestResult()
+    for path in paths:
+        if path == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            result.merge(ingest_documents(store, iter_documents(stream), "stdin", now=now, batch_records=batch_records))
+            continue
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rb") as stream:
+            docs = iter_documents(stream)
+            result.merge(ingest_documents(store, docs, f"file:{path}", now=now, batch_records=batch_records))
+    return result
+
+
+def iter_documents(stream: IO[bytes], *, chunk_size: int = _CHUNK) -> Iterator[bytes | Any | Unreadable]:
+    """The documents in a file, one at a time: JSON lines, one JSON array, or (pretty-printed) documents.
+
+    The first line decides: a line that is a whole JSON value means JSON lines (each line one document,
+    handed on as bytes for `orjson`); a first line opening `[` means an array, decoded element by element;
+    anything else (a pretty-printed document, several concatenated) is decoded value by value.
+    """
+    # Bounded: a compact JSON array is one long line, and must not be read whole to find out.
+    first = stream.readline(chunk_size)
+    while first and not first.strip():
+        first = stream.readline(chunk_size)
+    if not first:
+        return
+    head = first.lstrip()[:1]
+    if head == b"[":
+        yield from _decode_values(first, stream, in_array=True, chunk_size=chunk_size)
+        return
+    if first.endswith(b"\n") and _is_whole_json(first):
+        yield first
+        yield from stream  # blank lines are dropped by ingest_documents
+        return
+    yield from _decode_values(first, stream, in_array=False, chunk_size=chunk_size)
+
+
+def _is_whole_json(line: bytes) -> bool:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+_SPACE = re.compile(r"\s*")
+_RESYNC = re.compile(r"\n(?=[ \t]{0,2}[\{\[])")
+_SPACE_COMMA = re.compile(r"[\s,]*")
+
+
+def _decode_values(head: bytes, stream: IO[bytes], *, in_array: bool, chunk_size: int) -> Iterator[Any | Unreadable]:
+    """Top-level JSON values (or array elements) one at a time, reading the file chunk by chunk."""
+    text = codecs.getincrementaldecoder("utf-8")("replace")
+    decoder = json.JSONDecoder()
+    skip = _SPACE_COMMA if in_array else _SPACE
+    buf = text.decode(head)
+    pos = buf.index("[") + 1 if in_array else 0
+    eof = False
+
+    def more() -> bool:
+        nonlocal buf, pos, eof
+        if eof:
+            return False
+        data = stream.read(chunk_size)
+        if not data:
+            eof = True
+            buf = buf[pos:] + text.decode(b"", final=True)
+            pos = 0
+            return False
+        buf = buf[pos:] + text.decode(data)
+        pos = 0
+        return True
+
+    while True:
+        pos = skip.match(buf, pos).end()
+        if pos >= len(buf):
+            if not more() and pos >= len(buf):
+                return
+            continue
+        if in_array and buf[pos] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(buf, pos)
+        except json.JSONDecodeError as exc:
+            too_big = len(buf) - pos >= MAX_DOCUMENT
+            if not too_big and more():
+                continue  # most likely the value is cut at the chunk boundary: read on
+            # A broken value: quarantine it up to the next line that opens a value, and carry on from there.
+            resync = _RESYNC.search(buf, max(exc.pos, pos + 1))
+            stop = resync.start() + 1 if resync else len(buf)
+            if too_big:
+                reason = f"a single JSON value larger than {MAX_DOCUMENT // (1024 * 1024)} MB"
+            else:
+                reason = f"not valid JSON: {exc.msg} (line {exc.lineno})"
+            yield Unreadable(reason, buf[pos:stop][:262_144])
+            pos = stop
+            continue
+        yield value
+        pos = end
+        if pos > chunk_size:
+            buf, pos = buf[pos:], 0
+
+
+# -- retention -----------------------------------------------------------------------------------------------
+
+_PRUNE_CHUNK = 20_000
+
+
+def prune(store: Store, retention_days: int, now: datetime | None = None) -> dict[str, int]:
+    """Delete what is older than the retention: problem events, `seen` ids, quarantine, diagnoses, audit.
+
+    Counters are kept (one row per hour, type and domain: small, and the long view of volume). Deletes run in
+    chunks, each its own short transaction, so ingest never waits long for the write lock.
+    Returns the number of rows deleted per table.
+    """
+    cutoff = iso((now or utcnow()) - timedelta(days=retention_days))
+    statements = {
+        "events": "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE timestamp < ? LIMIT ?)",
+        # seen ids start with their event's hour, so this is a primary-key range (see bot.events).
+        "seen": "DELETE FROM seen WHERE id IN (SELECT id FROM seen WHERE id < ? LIMIT ?)",
+        "quarantine": ("DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE received_at < ? LIMIT ?)"),
+        "diagnoses": "DELETE FROM diagnoses WHERE id IN (SELECT id FROM diagnoses WHERE at < ? LIMIT ?)",
+        "audit": "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? LIMIT ?)",
+    }
+    deleted: dict[str, int] = {}
+    for table, sql in statements.items():
+        bound = cutoff[:13] if table == "seen" else cutoff
+        total = 0
+        while True:
+            with store.transaction() as db:
+                n = db.conn.execute(sql, [bound, _PRUNE_CHUNK]).rowcount
+            total += n
+            if n < _PRUNE_CHUNK:
+                break
+        deleted[table] = total
+    return deleted
+
+
+def quarantined(store: Store, limit: int = 50) -> list[dict[str, Any]]:
+    """The most recent quarantined bodies, newest first (for a person who wants to see what was refused)."""
+    return store.query(
+        "SELECT id, received_at, origin, reason, substr(raw, 1, 2000) AS raw FROM quarantine "
+        "ORDER BY received_at DESC, id DESC LIMIT ?",
+        [int(limit)],
+    )
+
+
+__all__ = [
+    "IngestResult",
+    "Unreadable",
+    "ingest_documents",
+    "ingest_paths",
+    "iter_documents",
+    "prune",
+    "quarantined",
+    "raw_text",
+    "write_batch",
+]

@@ -1,0 +1,117 @@
+"""The scheduler: the alert sweep every `SESBOT_SWEEP_MINUTES`, retention pruning once a day.
+
+APScheduler 3.11's `BackgroundScheduler` with a `MemoryJobStore`: the bot keeps its own state in SQLite
+(alert levels, owed notifications), so jobs need not be persisted; they are (re)added at start with
+`replace_existing=True`. `max_instances=1` means one sweep at a time; `coalesce=True` turns runs missed
+while the process was busy or asleep into one; `misfire_grace_time` (whole seconds) lets a late run still
+happen instead of being dropped.
+
+    >>> from bot.settings import Settings
+    >>> from bot.store import Store
+    >>> from bot.deps import Deps
+    >>> deps = Deps.build(Settings(regions=["eu-west-1"]), store=Store(":memory:"))
+    >>> scheduler = build_scheduler(deps, poster=None)
+    >>> sorted(job.id for job in scheduler.get_jobs())
+    ['sesbot-prune', 'sesbot-sweep']
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.alerts import SweepResult, sweep
+from bot.deps import Deps
+from bot.notify import Poster
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB = "sesbot-sweep"
+PRUNE_JOB = "sesbot-prune"
+FIRST_SWEEP_DELAY = timedelta(seconds=30)  # let the bot connect to Slack before the first sweep posts
+FIRST_PRUNE_DELAY = timedelta(minutes=10)
+
+
+def run_sweep(deps: Deps, poster: Poster | None) -> SweepResult | None:
+    """One sweep; an unexpected failure is logged and the next run tries again (never kills the job)."""
+    try:
+        result = sweep(deps, poster)
+    except Exception:
+        log.exception("alert sweep failed; the next one runs in %s minutes", deps.settings.sweep_minutes)
+        return None
+    changed = [s for s in result.signals if s.previous_level is not None and s.previous_level != s.level]
+    log.info(
+        "sweep: %d signals, %d changed, %d posted, %d still owed",
+        len(result.signals),
+        len(changed),
+        len(result.posted),
+        result.pending,
+    )
+    return result
+
+
+def run_prune(deps: Deps) -> dict[str, int] | None:
+    """Delete what is older than `SESBOT_RETENTION_DAYS`."""
+    from bot.ingest import prune
+
+    try:
+        deleted = prune(deps.store, deps.settings.retention_days, deps.now())
+    except Exception:
+        log.exception("retention pruning failed; it runs again tomorrow")
+        return None
+    log.info("retention: deleted %s", deleted)
+    return deleted
+
+
+def build_scheduler(deps: Deps, poster: Poster | None) -> BackgroundScheduler:
+    """A scheduler with the sweep and prune jobs added, not started."""
+    scheduler = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone="UTC")
+    minutes = deps.settings.sweep_minutes
+    now = datetime.now(UTC)  # APScheduler runs on the real clock, whatever clock the engine is given
+    scheduler.add_job(
+        run_sweep,
+        IntervalTrigger(minutes=minutes, timezone="UTC"),
+        args=[deps, poster],
+        id=SWEEP_JOB,
+        name="alert sweep",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=int(minutes * 60),  # a run up to one interval late still happens
+        next_run_time=now + FIRST_SWEEP_DELAY,
+    )
+    scheduler.add_job(
+        run_prune,
+        IntervalTrigger(days=1, timezone="UTC"),
+        args=[deps],
+        id=PRUNE_JOB,
+        name="retention pruning",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+        next_run_time=now + FIRST_PRUNE_DELAY,
+    )
+    return scheduler
+
+
+def start_scheduler(deps: Deps, poster: Poster | None) -> BackgroundScheduler:
+    """Build and start the scheduler (daemon threads); call `.shutdown()` on the result to stop it.
+
+    Without `SESBOT_ALERT_CHANNEL` the sweep still records levels (for `status`) but owes no message:
+    there is nowhere to post it, and a backlog would flood the channel once one is set.
+    """
+    if not deps.settings.alert_channel and poster is not None:
+        log.warning("SESBOT_ALERT_CHANNEL is not set: alert levels are tracked but nothing is posted")
+        poster = None
+    scheduler = build_scheduler(deps, poster)
+    scheduler.start()
+    log.info("scheduler started: alert sweep every %d minutes, pruning daily", deps.settings.sweep_minutes)
+    return scheduler
+
+
+start = start_scheduler

@@ -1,0 +1,894 @@
+"""SMTP probe: can this machine reach SES's SMTP endpoint, port by port, and where exactly does it fail?
+
+One job: connect to `email-smtp.<region>.amazonaws.com` (or `SESBOT_SMTP_HOST`) on each SMTP port at
+once (one thread per port), walk the session the way a mail client does — TCP connect, banner, EHLO,
+STARTTLS or implicit TLS, EHLO again, optionally AUTH — time each step, and turn every failure into a
+finding that says what it means and what to do. Nothing is ever sent: the probe stops before MAIL FROM.
+
+    >>> result = probe("email-smtp.eu-west-1.amazonaws.com", SES_ENDPOINTS, timeout=5)  # doctest: +SKIP
+    >>> [f.check for f in explain(result)]                                              # doctest: +SKIP
+    ['smtp.587', 'smtp.465', 'smtp.25', 'smtp.2587', 'smtp.2465']
+
+SMTP credentials are `Secret`s: they are revealed only inside the AUTH exchange, never put in a finding,
+a step, an exception message or a log line, and any server text is scrubbed of them before it is kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from bot.findings import Finding, Severity
+from bot.settings import Secret
+
+STARTTLS = "starttls"
+IMPLICIT = "implicit"
+
+DOC_SMTP = "https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html"
+DOC_CREDENTIALS = "https://docs.aws.amazon.com/ses/latest/dg/smtp-credentials.html"
+DOC_PORT_25 = "https://repost.aws/knowledge-center/ec2-port-25-throttle"
+DOC_TROUBLESHOOT = "https://docs.aws.amazon.com/ses/latest/dg/troubleshoot-smtp.html"
+
+# OpenSSL X509_V_ERR_* codes worth naming (ssl.SSLCertVerificationError.verify_code).
+_CERT_EXPIRED = {10}
+_CERT_NOT_YET_VALID = {9}
+_CERT_NAME = {62, 64}  # hostname mismatch, IP address mismatch
+_CERT_UNTRUSTED = {2, 18, 19, 20, 21, 27}
+
+
+def ses_smtp_host(region: str) -> str:
+    return f"email-smtp.{region}.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One SMTP port to probe.
+
+    `port` is the port as SES names it (the check id and the advice use it); `dial_port`, when set, is
+    where the probe really connects — a tunnel or a local test peer standing in for that port.
+    """
+
+    port: int
+    tls: str = STARTTLS  # STARTTLS or IMPLICIT
+    dial_port: int | None = None
+
+    @property
+    def target_port(self) -> int:
+        return self.dial_port or self.port
+
+    @property
+    def label(self) -> str:
+        return f"{self.port} ({'STARTTLS' if self.tls == STARTTLS else 'TLS'})"
+
+
+# SES's SMTP ports, in the order a person should try them.
+SES_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(587, STARTTLS),
+    Endpoint(465, IMPLICIT),
+    Endpoint(25, STARTTLS),
+    Endpoint(2587, STARTTLS),
+    Endpoint(2465, IMPLICIT),
+)
+IMPLICIT_PORTS = frozenset({465, 2465})
+
+
+def endpoint_for(port: int, tls: str | None = None) -> Endpoint:
+    """The endpoint for a port typed by a person: SES's own mode for its ports, STARTTLS otherwise."""
+    return Endpoint(port, tls or (IMPLICIT if port in IMPLICIT_PORTS else STARTTLS))
+
+
+@dataclass
+class Step:
+    """One step of the session: what was done, how long it took, whether it worked, what was seen."""
+
+    name: str  # connect, tls, banner, ehlo, starttls, ehlo-tls, auth, quit
+    ms: float
+    ok: bool
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"step": self.name, "ms": round(self.ms, 1), "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class CertInfo:
+    """The server certificate, as far as a person needs it."""
+
+    subject: str
+    issuer: str
+    names: list[str]
+    not_before: datetime
+    not_after: datetime
+
+    def days_left(self, now: datetime) -> int:
+        return (self.not_after - now).days
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "names": list(self.names),
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+        }
+
+
+@dataclass
+class PortResult:
+    """What happened on one port. `outcome` is "ok" or the kind of failure (see `explain`)."""
+
+    endpoint: Endpoint
+    address: str
+    outcome: str = "ok"
+    failed_step: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    banner: str | None = None
+    extensions: list[str] = field(default_factory=list)
+    tls_version: str | None = None
+    cipher: str | None = None
+    cert: CertInfo | None = None
+    cert_error: str | None = None
+    auth: str = "not_configured"  # ok, failed, not_offered, error, skipped, not_configured
+    reply: str | None = None  # the server's words at the failing step (scrubbed)
+    error: str | None = None  # the local error at the failing step (scrubbed)
+
+    @property
+    def tls_ok(self) -> bool:
+        """The transport works: TLS is up and the server answered EHLO inside it."""
+        return any(s.name == "ehlo-tls" and s.ok for s in self.steps) or (
+            self.endpoint.tls == IMPLICIT and any(s.name == "ehlo" and s.ok for s in self.steps)
+        )
+
+    @property
+    def connected(self) -> bool:
+        return any(s.name == "connect" and s.ok for s in self.steps)
+
+    def ms(self, step: str) -> float | None:
+        for s in self.steps:
+            if s.name == step:
+                return s.ms
+        return None
+
+    @property
+    def total_ms(self) -> float:
+        return sum(s.ms for s in self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "port": self.endpoint.port,
+            "tls_mode": self.endpoint.tls,
+            "address": self.address,
+            "outcome": self.outcome,
+            "failed_step": self.failed_step,
+            "steps": [s.as_dict() for s in self.steps],
+            "banner": self.banner,
+            "extensions": list(self.extensions),
+            "tls_version": self.tls_version,
+            "cipher": self.cipher,
+            "certificate": self.cert.as_dict() if self.cert else None,
+            "certificate_error": self.cert_error,
+            "auth": self.auth,
+            "reply": self.reply,
+            "error": self.error,
+            "total_ms": round(self.total_ms, 1),
+        }
+
+
+@dataclass
+class ProbeResult:
+    """The whole probe: the host, its addresses, and one `PortResult` per endpoint (in order)."""
+
+    host: str
+    server_name: str
+    addresses: list[str]
+    resolve_ms: float
+    resolve_error: str | None
+    ports: list[PortResult]
+    timeout: float
+    slow_banner_s: float
+    credentials_configured: bool
+    checked_at: datetime
+    password_hint: str | None = None
+    elapsed_ms: float = 0.0  # wall time of the whole probe (the ports run at once)
+
+
+@dataclass(frozen=True)
+class _Options:
+    server_name: str
+    timeout: float
+    ca_file: str | None
+    username: Secret | None
+    password: Secret | None
+    ehlo_name: str
+
+
+class _Failed(Exception):
+    """Ends a session at the step that failed; `outcome` names the failure."""
+
+    def __init__(self, outcome: str, *, reply: str | None = None, error: str | None = None):
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.reply = reply
+        self.error = error
+
+
+def _scrubber(opts: _Options):  # noqa: ANN202 - a closure
+    """A function that removes every form of the credentials from a text a server or library produced."""
+    secrets: list[str] = []
+    for value in (opts.username, opts.password):
+        if value:
+            raw = value.reveal()
+            secrets += [raw, base64.b64encode(raw.encode()).decode()]
+    if opts.username and opts.password:
+        plain = f"\0{opts.username.reveal()}\0{opts.password.reveal()}".encode()
+        secrets.append(base64.b64encode(plain).decode())
+    secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def scrub(text: object) -> str:
+        out = str(text)
+        for s in secrets:
+            out = out.replace(s, "***")
+        return out[:300]
+
+    return scrub
+
+
+def _reply_text(code: int, msg: bytes | str) -> str:
+    text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
+    return f"{code} {' '.join(text.split())}".strip()
+
+
+def _parse_cert(der: bytes | None) -> CertInfo | None:
+    if not der:
+        return None
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+
+    def cn(name: x509.Name) -> str:
+        attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME) or name.get_attributes_for_oid(
+            NameOID.ORGANIZATION_NAME
+        )
+        return str(attrs[0].value) if attrs else name.rfc4514_string()
+
+    names: list[str] = []
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = [str(n) for n in san.get_values_for_type(x509.DNSName)]
+        names += [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        pass
+    return CertInfo(
+        subject=cn(cert.subject),
+        issuer=cn(cert.issuer),
+        names=names,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+def _classify_ssl_error(exc: ssl.SSLError) -> tuple[str, str]:
+    """(outcome, one-line reason) for a failed TLS handshake."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        code = getattr(exc, "verify_code", None)
+        message = getattr(exc, "verify_message", None) or str(exc)
+        if code in _CERT_EXPIRED:
+            return "cert_expired", message
+        if code in _CERT_NOT_YET_VALID:
+            return "cert_not_yet_valid", message
+        if code in _CERT_NAME:
+            return "cert_name", message
+        return "cert_untrusted", message
+    reason = (getattr(exc, "reason", None) or "").upper()
+    text = str(exc)
+    # A plaintext greeting read as a TLS record: "220 ..." is not a TLS version or a sane record length.
+    if reason in (
+        "WRONG_VERSION_NUMBER",
+        "HTTP_REQUEST",
+        "PACKET_LENGTH_TOO_LONG",
+        "RECORD_LAYER_FAILURE",
+    ) or ("WRONG_VERSION_NUMBER" in text.upper()):
+        return "tls_plaintext", reason or text
+    return "tls_failed", reason or text
+
+
+class _Session:
+    """One SMTP session on one endpoint, step by step; each step appends a `Step` to `result.steps`."""
+
+    def __init__(self, address: str, endpoint: Endpoint, opts: _Options, context: ssl.SSLContext):
+        self.address = address
+        self.endpoint = endpoint
+        self.opts = opts
+        self.context = context
+        self.scrub = _scrubber(opts)
+        self.result = PortResult(endpoint=endpoint, address=self._where())
+        self.smtp = smtplib.SMTP(local_hostname=opts.ehlo_name, timeout=opts.timeout)
+
+    def _where(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.endpoint.target_port}"
+
+    def _step(self, name: str, started: float, ok: bool, detail: str = "") -> None:
+        ms = (time.perf_counter() - started) * 1000
+        self.result.steps.append(Step(name, ms, ok, self.scrub(detail) if detail else ""))
+
+    # -- the session -----------------------------------------------------------------------------------
+    def run(self, *, stop_after_tls: bool = False) -> PortResult:
+        try:
+            self._connect()
+            if self.endpoint.tls == IMPLICIT:
+                self._tls()
+                self._banner()
+                self._ehlo("ehlo")
+            else:
+                self._banner()
+                self._ehlo("ehlo")
+                self._starttls()
+                self._tls()
+                if not stop_after_tls:
+                    self._ehlo("ehlo-tls")
+            if not stop_after_tls:
+                self._auth()
+                self._quit()
+        except _Failed as failed:
+            self.result.outcome = failed.outcome
+            self.result.failed_step = self.result.steps[-1].name if self.result.steps else None
+            self.result.reply = self.scrub(failed.reply) if failed.reply else None
+            self.result.error = self.scrub(failed.error) if failed.error else None
+        finally:
+            self._close()
+        return self.result
+
+    def _connect(self) -> None:
+        started = time.perf_counter()
+        try:
+            sock = socket.create_connection((self.address, self.endpoint.target_port), timeout=self.opts.timeout)
+        except ConnectionRefusedError:
+            self._step("connect", started, False, "connection refused")
+            raise _Failed("refused", error="connection refused") from None
+        except TimeoutError:
+            self._step("connect", started, False, f"no answer within {self.opts.timeout:g} s")
+            raise _Failed("timeout", error="TCP connect timed out") from None
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            self._step("connect", started, False, why)
+            raise _Failed("unreachable", error=why) from None
+        self.smtp.sock = sock
+        self.smtp.file = None
+        self._step("connect", started, True, self.result.address)
+
+    def _tls(self) -> None:
+        started = time.perf_counter()
+        try:
+            tls_sock = self.context.wrap_socket(self.smtp.sock, server_hostname=self.opts.server_name)
+        except ssl.SSLError as exc:
+            outcome, reason = _classify_ssl_error(exc)
+            self._step("tls", started, False, reason)
+            raise _Failed(outcome, error=reason) from None
+        except TimeoutError:
+            self._step("tls", started, False, f"handshake not finished within {self.opts.timeout:g} s")
+            raise _Failed("timeout", error="TLS handshake timed out") from None
+        except OSError as exc:  # reset or closed mid-handshake
+            why = exc.strerror or str(exc) or type(exc).__name__
+            self._step("tls", started, False, f"connection closed during the handshake ({why})")
+            raise _Failed("tls_failed", error=f"connection closed during the handshake ({why})") from None
+        self.smtp.sock = tls_sock
+        self.smtp.file = None
+        cipher = tls_sock.cipher()
+        self.result.tls_version = tls_sock.version()
+        self.result.cipher = f"{cipher[0]} ({cipher[2]} bits)" if cipher else None
+        self.result.cert = _parse_cert(tls_sock.getpeercert(binary_form=True))
+        self._step("tls", started, True, f"{self.result.tls_version} {self.result.cipher or ''}".strip())
+
+    def _read_reply(self, step: str, started: float) -> tuple[int, str]:
+        try:
+            code, msg = self.smtp.getreply()
+        except smtplib.SMTPServerDisconnected as exc:
+            if isinstance(exc.__context__, TimeoutError):
+                self._step(step, started, False, f"no answer within {self.opts.timeout:g} s")
+                raise _Failed("timeout", error=f"no {step} within {self.opts.timeout:g} s") from None
+            self._step(step, started, False, "the server closed the connection")
+            raise _Failed("closed", error="the server closed the connection") from None
+        except ssl.SSLError as exc:
+            self._step(step, started, False, str(exc))
+            raise _Failed("tls_failed", error=str(exc)) from None
+        return code, _reply_text(code, msg)
+
+    def _banner(self) -> None:
+        started = time.perf_counter()
+        code, text = self._read_reply("banner", started)
+        self.result.banner = self.scrub(text)
+        if code != 220:
+            self._step("banner", started, False, text)
+            raise _Failed("rejected", reply=text)
+        self._step("banner", started, True, text)
+
+    def _ehlo(self, step: str) -> None:
+        started = time.perf_counter()
+        try:
+            code, msg = self.smtp.ehlo()
+        except smtplib.SMTPServerDisconnected as exc:
+            timed_out = isinstance(exc.__context__, TimeoutError)
+            self._step(step, started, False, "no answer" if timed_out else "the server closed the connection")
+            raise _Failed("timeout" if timed_out else "closed", error=str(exc)) from None
+        text = _reply_text(code, msg)
+        if code != 250:
+            self._step(step, started, False, text)
+            raise _Failed("rejected", reply=text)
+        features = sorted(k.upper() for k in self.smtp.esmtp_features)
+        auth = self.smtp.esmtp_features.get("auth", "").strip()
+        shown = [f"AUTH {auth}" if f == "AUTH" and auth else f for f in features]
+        self.result.extensions = shown
+        self._step(step, started, True, ", ".join(shown) or "no extensions")
+
+    def _starttls(self) -> None:
+        started = time.perf_counter()
+        if not self.smtp.has_extn("starttls"):
+            self._step("starttls", started, False, "STARTTLS is not offered")
+            raise _Failed("no_starttls", error="STARTTLS is not among the EHLO extensions")
+        try:
+            self.smtp.putcmd("STARTTLS")
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self._step("starttls", started, False, "the server closed the connection")
+            raise _Failed("closed", error="the server closed the connection") from None
+        code, text = self._read_reply("starttls", started)
+        if code != 220:
+            self._step("starttls", started, False, text)
+            raise _Failed("starttls_refused", reply=text)
+        self._step("starttls", started, True, text)
+        # A new EHLO is required after TLS; forget what was said in plaintext.
+        self.smtp.helo_resp = self.smtp.ehlo_resp = None
+        self.smtp.esmtp_features = {}
+        self.smtp.does_esmtp = False
+
+    def _auth(self) -> None:
+        if not (self.opts.username and self.opts.password):
+            self.result.auth = "not_configured"
+            return
+        started = time.perf_counter()
+        advertised = self.smtp.esmtp_features.get("auth", "").upper().split()
+        if not self.smtp.has_extn("auth"):
+            self.result.auth = "not_offered"
+            self._step("auth", started, False, "AUTH is not offered")
+            raise _Failed("auth_not_offered", error="AUTH is not among the EHLO extensions after TLS")
+        method = "PLAIN" if "PLAIN" in advertised or not advertised else "LOGIN"
+        self.smtp.user, self.smtp.password = self.opts.username.reveal(), self.opts.password.reveal()
+        try:
+            authobject = self.smtp.auth_plain if method == "PLAIN" else self.smtp.auth_login
+            code, msg = self.smtp.auth(method, authobject, initial_response_ok=True)
+        except smtplib.SMTPAuthenticationError as exc:
+            text = self.scrub(_reply_text(exc.smtp_code, exc.smtp_error))
+            self.result.auth = "failed"
+            self._step("auth", started, False, text)
+            raise _Failed("auth_failed", reply=text) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            # Never the exception's text verbatim: it could quote what was sent.
+            self.result.auth = "error"
+            why = "no answer" if isinstance(exc.__context__, TimeoutError) else type(exc).__name__
+            self._step("auth", started, False, why)
+            raise _Failed("auth_error", error=why) from None
+        finally:
+            self.smtp.user = self.smtp.password = ""
+        self.result.auth = "ok"
+        self._step("auth", started, True, f"{method}: {_reply_text(code, msg)}")
+
+    def _quit(self) -> None:
+        started = time.perf_counter()
+        try:
+            self.smtp.putcmd("QUIT")
+            code, msg = self.smtp.getreply()
+            self._step("quit", started, True, _reply_text(code, msg))
+        except (smtplib.SMTPException, OSError):
+            self._step("quit", started, True, "closed without a reply")
+
+    def _close(self) -> None:
+        try:
+            self.smtp.close()
+        except OSError:
+            pass
+
+
+def _context(ca_file: str | None, verify: bool = True) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def probe_endpoint(address: str, endpoint: Endpoint, opts: _Options) -> PortResult:
+    """One port: the session, and on a certificate failure a second, unverified handshake to show the cert."""
+    result = _Session(address, endpoint, opts, _context(opts.ca_file)).run()
+    if result.outcome.startswith("cert_"):
+        # The verified handshake does not hand over the certificate it rejected; fetch it without
+        # verification (and without AUTH: credentials never go over an unverified channel).
+        unverified = _Options(opts.server_name, opts.timeout, None, None, None, opts.ehlo_name)
+        peek = _Session(address, endpoint, unverified, _context(None, verify=False)).run(stop_after_tls=True)
+        result.cert = peek.cert
+        result.auth = "skipped" if opts.username and opts.password else "not_configured"
+    elif result.outcome != "ok" and result.auth == "not_configured" and opts.username and opts.password:
+        result.auth = "skipped"
+    return result
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def probe(
+    host: str,
+    endpoints: Sequence[Endpoint] = SES_ENDPOINTS,
+    *,
+    server_name: str | None = None,
+    timeout: float = 5.0,
+    ca_file: str | None = None,
+    username: Secret | None = None,
+    password: Secret | None = None,
+    slow_banner_s: float | None = None,
+    ehlo_name: str = "localhost",
+) -> ProbeResult:
+    """Resolve `host` once, then probe every endpoint concurrently (one thread per port).
+
+    `server_name` is the name the certificate must carry (default: `host`); `ca_file` replaces the
+    system trust store. `slow_banner_s` (default: half the timeout, at most 2 s) marks a slow greeting.
+    """
+    server_name = server_name or host
+    slow = slow_banner_s if slow_banner_s is not None else min(2.0, timeout / 2)
+    opts = _Options(server_name, timeout, ca_file, username, password, ehlo_name)
+    checked_at = datetime.now(UTC)
+    started = time.perf_counter()
+    try:
+        addresses = _resolve(host, endpoints[0].target_port if endpoints else 587)
+        resolve_error = None
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        addresses, resolve_error = [], (getattr(exc, "strerror", None) or str(exc))
+    resolve_ms = (time.perf_counter() - started) * 1000
+    ports: list[PortResult] = []
+    if addresses:
+        with ThreadPoolExecutor(max_workers=max(1, len(endpoints)), thread_name_prefix="smtp-probe") as pool:
+            ports = list(pool.map(lambda ep: probe_endpoint(addresses[0], ep, opts), endpoints))
+    return ProbeResult(
+        host=host,
+        server_name=server_name,
+        addresses=addresses,
+        resolve_ms=resolve_ms,
+        resolve_error=resolve_error,
+        ports=ports,
+        timeout=timeout,
+        slow_banner_s=slow,
+        credentials_configured=bool(username and password),
+        checked_at=checked_at,
+        password_hint=password_hint(password),
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+# -- explanation ---------------------------------------------------------------------------------------
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _evidence(result: ProbeResult, port: PortResult) -> list[str]:
+    lines = []
+    if result.addresses:
+        more = f" (+{len(result.addresses) - 1} more)" if len(result.addresses) > 1 else ""
+        resolved = "" if _is_ip(result.host) else f"{result.host} -> {result.addresses[0]}{more}, "
+        lines.append(f"{resolved}dialled {port.address}")
+    for s in port.steps:
+        mark = "ok" if s.ok else "FAILED"
+        detail = f": {s.detail}" if s.detail else ""
+        lines.append(f"{s.name} {mark} in {s.ms:.0f} ms{detail}")
+    if port.cert:
+        c = port.cert
+        names = ", ".join(c.names[:6]) + (" ..." if len(c.names) > 6 else "")
+        days = c.days_left(result.checked_at)
+        left = f"{days} days left" if days >= 0 else f"expired {-days} days ago"
+        lines.append(
+            f"certificate: {c.subject}, issued by {c.issuer}, valid {c.not_before:%Y-%m-%d} to "
+            f"{c.not_after:%Y-%m-%d} ({left}), names: {names or 'none'}"
+        )
+    if port.tls_ok:
+        if port.auth == "not_configured":
+            lines.append("AUTH not tried: set SESBOT_SMTP_USERNAME and SESBOT_SMTP_PASSWORD to test credentials")
+    return lines
+
+
+def _ok_ports(result: ProbeResult) -> list[int]:
+    return [p.endpoint.port for p in result.ports if p.tls_ok]
+
+
+def _connect_fix(result: ProbeResult, port: PortResult) -> str:
+    working = [p for p in _ok_ports(result) if p != port.endpoint.port]
+    if not working:
+        return ""
+    return f"Use port {working[0]}, which works from here, or open port {port.endpoint.port} in the firewall."
+
+
+def _explain_port(result: ProbeResult, port: PortResult, region: str | None) -> Finding:
+    ep = port.endpoint
+    check = f"smtp.{ep.port}"
+    data = port.as_dict()
+    evidence = _evidence(result, port)
+    others_work = [p for p in _ok_ports(result) if p != ep.port]
+    transport_severity = Severity.WARNING if others_work else Severity.ERROR
+    timeout = f"{result.timeout:g} s"
+    host = result.server_name
+    reply = f": {port.reply}" if port.reply else ""
+
+    def finding(severity: Severity, summary: str, fix: str) -> Finding:
+        return Finding(check, severity, summary, evidence, fix, region=region, data=data)
+
+    outcome = port.outcome
+    if outcome == "ok":
+        banner_ms = port.ms("banner") or 0.0
+        parts = [f"Port {ep.label}: works in {port.total_ms:.0f} ms", f"{port.tls_version}"]
+        if port.cert:
+            parts.append(f"certificate valid for {host} until {port.cert.not_after:%Y-%m-%d}")
+        if port.auth == "ok":
+            parts.append("AUTH accepted")
+        summary = ", ".join(parts)
+        if banner_ms > result.slow_banner_s * 1000:
+            return finding(
+                Severity.WARNING,
+                f"Port {ep.label}: works, but the greeting took {banner_ms:.0f} ms",
+                "SES greets within a fraction of a second. A slow banner usually means something in between "
+                "(an SMTP proxy or antivirus scanner) or a network path with heavy loss; clients with short "
+                "timeouts will give up. Check the path, or connect directly. " + DOC_TROUBLESHOOT,
+            )
+        if port.cert and port.cert.days_left(result.checked_at) < 7:
+            return finding(
+                Severity.WARNING,
+                f"Port {ep.label}: works, but the certificate expires on {port.cert.not_after:%Y-%m-%d}",
+                "SES renews its certificates well ahead; a certificate this close to expiry "
+                "suggests something "
+                "other than SES answers (a proxy). Check what sits between this host and SES.",
+            )
+        return finding(Severity.OK, summary, "")
+
+    if outcome == "refused":
+        return finding(
+            transport_severity,
+            f"Port {ep.label}: connection refused",
+            (
+                f"Nothing accepts connections on {port.address}: a firewall rejects it, or the host is not "
+                "SES's SMTP endpoint (which listens on 25, 465, 587, 2465 and 2587). "
+                + (_connect_fix(result, port) or "Check SESBOT_SMTP_HOST and the firewall between here and SES.")
+                + " "
+                + DOC_SMTP
+            ).strip(),
+        )
+
+    if outcome == "timeout":
+        step = port.failed_step or "connect"
+        if ep.port == 25 and others_work:
+            return finding(
+                Severity.WARNING,
+                f"Port 25 timed out ({step}) while port {others_work[0]} works: EC2 throttles outbound port 25",
+                f"Amazon EC2 (and Lambda) block or throttle outbound port 25 by default. Use port "
+                "587 or 2587 "
+                f"(STARTTLS) or 465/2465 (TLS) instead, or ask AWS to remove the limit: {DOC_PORT_25}",
+            )
+        all_timed_out = len(result.ports) > 1 and all(p.outcome == "timeout" for p in result.ports)
+        if all_timed_out:
+            return finding(
+                Severity.ERROR,
+                f"Port {ep.label} timed out ({step}), like every other SMTP port: a firewall blocks SMTP",
+                f"No SMTP port answers within {timeout}: an outbound firewall or egress rule "
+                "(security group, "
+                f"network ACL, host firewall, corporate proxy) drops traffic to {host}. Allow "
+                "outbound TCP to "
+                f"it on 587 (or 2587, 465, 2465). {DOC_TROUBLESHOOT}",
+            )
+        if step == "connect":
+            fix = f"A firewall or egress rule drops traffic to port {ep.port}. " + (
+                _connect_fix(result, port) or f"Allow outbound TCP to {host} on port {ep.port}."
+            )
+            return finding(transport_severity, f"Port {ep.label}: TCP connect timed out after {timeout}", fix)
+        if step == "banner":
+            extra = (
+                " If the client speaks plaintext to an implicit-TLS port, both sides wait like this."
+                if ep.tls == STARTTLS
+                else ""
+            )
+            fix = (
+                "Something in between accepted the connection but does not pass SMTP on (a "
+                "transparent proxy, an "
+                "antivirus scanner, or an egress filter"
+                + (", or EC2's port-25 limit" if ep.port == 25 else "")
+                + ")."
+                + extra
+                + " "
+                + (_connect_fix(result, port) or DOC_TROUBLESHOOT)
+            )
+            return finding(transport_severity, f"Port {ep.label}: connected, but no greeting within {timeout}", fix)
+        return finding(
+            transport_severity,
+            f"Port {ep.label}: no answer within {timeout} at the {step} step",
+            "The connection stalled mid-session: a proxy or firewall in between interferes with SMTP. "
+            + (_connect_fix(result, port) or DOC_TROUBLESHOOT),
+        )
+
+    if outcome == "unreachable":
+        return finding(
+            transport_severity,
+            f"Port {ep.label}: cannot connect ({port.error})",
+            "There is no route to the SMTP endpoint from this host (no internet access, no NAT gateway, or a "
+            "blocked subnet). " + (_connect_fix(result, port) or DOC_TROUBLESHOOT),
+        )
+
+    if outcome == "closed":
+        return finding(
+            transport_severity,
+            f"Port {ep.label}: the server closed the connection at the {port.failed_step} step",
+            "SES closes connections it will not serve (too many concurrent connections, or a "
+            "client that stays "
+            "silent). If this repeats, something in between cuts SMTP sessions. "
+            + (_connect_fix(result, port) or DOC_TROUBLESHOOT),
+        )
+
+    if outcome == "rejected":
+        fix = "The server refused the session. " + (
+            "421 means too many concurrent SMTP connections: reuse connections or send fewer at once."
+            if (port.reply or "").startswith("421")
+            else DOC_TROUBLESHOOT
+        )
+        return finding(transport_severity, f"Port {ep.label}: refused at {port.failed_step}{reply}", fix)
+
+    if outcome == "no_starttls":
+        return finding(
+            Severity.ERROR,
+            f"Port {ep.label}: STARTTLS is not offered",
+            "SES always offers STARTTLS and refuses mail without TLS. Either this is not SES, or "
+            "something in "
+            "between (an SMTP proxy, an antivirus scanner, a firewall doing 'SMTP fixup') strips "
+            "STARTTLS from "
+            "the EHLO reply. Connect directly, or use implicit TLS on 465/2465. " + DOC_SMTP,
+        )
+
+    if outcome == "starttls_refused":
+        return finding(
+            transport_severity,
+            f"Port {ep.label}: STARTTLS refused{reply}",
+            "SES requires TLS, so nothing can be sent over this connection. 454 is a temporary "
+            "refusal: retry "
+            "in a moment; if it persists, something in between interferes with TLS. "
+            + (_connect_fix(result, port) or "Try implicit TLS on 465 or 2465. " + DOC_SMTP),
+        )
+
+    if outcome == "tls_plaintext":
+        return finding(
+            transport_severity,
+            f"Port {ep.label}: the server spoke plaintext where TLS was expected",
+            f"Port {ep.port} starts with a TLS handshake, but the server sent plain text (an SMTP greeting): "
+            "this is a plaintext/STARTTLS service, not SES's implicit-TLS port — a proxy, a port "
+            "mapping or a "
+            "wrong host. Use STARTTLS on 587, or point the client at SES's real endpoint. " + DOC_SMTP,
+        )
+
+    if outcome in ("cert_untrusted", "cert_expired", "cert_not_yet_valid", "cert_name"):
+        c = port.cert
+        if outcome == "cert_expired":
+            when = f" on {c.not_after:%Y-%m-%d}" if c else ""
+            summary = f"Port {ep.label}: the server's certificate expired{when}"
+            fix = (
+                "SES renews its certificates well ahead, so an expired one means something else answers (a "
+                "proxy or a stale endpoint), or this machine's clock is wrong (check NTP)."
+            )
+        elif outcome == "cert_not_yet_valid":
+            summary = f"Port {ep.label}: the server's certificate is not valid yet"
+            fix = "This machine's clock is probably wrong: fix NTP. Otherwise something other than SES answers."
+        elif outcome == "cert_name":
+            names = ", ".join(c.names[:4]) if c and c.names else "other names"
+            summary = f"Port {ep.label}: the certificate is for {names}, not {host}"
+            fix = (
+                f"The server is not {host}: a DNS override, /etc/hosts, or a proxy answers instead. If "
+                "SESBOT_SMTP_HOST is an alias, use the name on SES's certificate "
+                "(email-smtp.<region>.amazonaws.com)."
+            )
+        else:
+            issuer = f" (issued by {c.issuer})" if c else ""
+            summary = f"Port {ep.label}: the server's certificate is not trusted{issuer}"
+            fix = (
+                "SES's certificates chain to public CAs. An untrusted one means TLS interception (a proxy or "
+                "antivirus presenting its own certificate) or an outdated CA bundle here: update "
+                "the CA store "
+                "(ca-certificates), or set SESBOT_SMTP_CA_FILE to the proxy's CA if the "
+                "interception is intended."
+            )
+        return finding(Severity.ERROR, summary, f"{fix} Detail: {(port.error or outcome).rstrip('.')}.")
+
+    if outcome == "tls_failed":
+        return finding(
+            transport_severity,
+            f"Port {ep.label}: TLS handshake failed ({port.error})",
+            "SES accepts TLS 1.2 and 1.3. An old TLS library, a FIPS-only cipher policy, or something in "
+            "between breaks the handshake. " + (_connect_fix(result, port) or DOC_SMTP),
+        )
+
+    if outcome == "auth_failed":
+        return finding(
+            Severity.ERROR,
+            f"Port {ep.label}: TLS works, but the SMTP credentials were refused{reply}",
+            _auth_fix(result),
+        )
+
+    if outcome == "auth_not_offered":
+        return finding(
+            Severity.ERROR,
+            f"Port {ep.label}: TLS works, but the server offers no AUTH",
+            "SES offers AUTH PLAIN and LOGIN after TLS; a server that does not is not SES (or a "
+            "proxy hides it). " + DOC_SMTP,
+        )
+
+    if outcome == "auth_error":
+        return finding(
+            Severity.ERROR,
+            f"Port {ep.label}: AUTH did not complete ({port.error})",
+            "The server dropped or stalled the AUTH exchange. Retry; if it repeats, check for a "
+            "proxy in between. " + DOC_TROUBLESHOOT,
+        )
+
+    return finding(transport_severity, f"Port {ep.label}: failed at {port.failed_step} ({outcome})", DOC_TROUBLESHOOT)
+
+
+def _auth_fix(result: ProbeResult) -> str:
+    hint = f"{result.password_hint} " if result.password_hint else ""
+    return hint + (
+        "SMTP credentials are not IAM access keys: generate SMTP credentials in the SES console "
+        "(SMTP settings, "
+        "Create SMTP credentials), or derive the SMTP password from an IAM secret key for this region — the "
+        "password is region-specific, so credentials made for another region fail the same way. Put them in "
+        f"SESBOT_SMTP_USERNAME / SESBOT_SMTP_PASSWORD. {DOC_CREDENTIALS}"
+    )
+
+
+def explain(result: ProbeResult, region: str | None = None) -> list[Finding]:
+    """One finding per port (check id `smtp.<port>`), each failure said in words, with a fix."""
+    if result.resolve_error or not result.addresses:
+        return [
+            Finding(
+                "smtp.dns",
+                Severity.ERROR,
+                f"Cannot resolve {result.host}: {result.resolve_error or 'no addresses'}",
+                [f"getaddrinfo({result.host}) failed after {result.resolve_ms:.0f} ms"],
+                "This host cannot look up SES's SMTP endpoint: check its DNS resolver "
+                "(/etc/resolv.conf, VPC DNS) "
+                "and SESBOT_SMTP_HOST. " + DOC_SMTP,
+                region=region,
+                data={"host": result.host, "error": result.resolve_error},
+            )
+        ]
+    return [_explain_port(result, port, region) for port in result.ports]
+
+
+def password_hint(password: Secret | None) -> str | None:
+    """A hint when the configured SMTP password has the shape of an IAM secret access key (40 characters)."""
+    if password is None:
+        return None
+    raw = password.reveal()
+    if len(raw) == 40 and not raw.startswith("B"):
+        return (
+            "The configured SMTP password has 40 characters, the length of an IAM secret access key; an SES "
+            "SMTP password has 44 and starts with 'B'."
+        )
+    return None

@@ -1,0 +1,128 @@
+"""The SQS consumer: long-poll the queue SES events reach through SNS, store each batch, then delete it.
+
+This module's one job is the receive -> store -> delete cycle, in that order:
+
+1. `receive`: one long poll (`ReceiveMessage`, up to 10 messages);
+2. `store`: every body of the batch in **one** transaction (`bot.ingest.ingest_documents`); a body that
+   cannot be read is quarantined in the same transaction, so it is "stored" too;
+3. `delete`: `DeleteMessageBatch` for every message of the batch -- poison messages included, so they cannot
+   loop -- only after the commit.
+
+A crash between 2 and 3 loses nothing (the messages come back after the visibility timeout) and duplicates
+nothing (natural ids: the second store is a no-op, see `bot.events`). If the store itself fails, nothing is
+deleted and the messages come back. `run(stop_event)` loops with exponential backoff on errors, logging one
+line per failure, so a broken queue never becomes a crash loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+import boto3
+import botocore.config
+
+from bot.aws import describe_error
+from bot.deps import Deps
+from bot.ingest import IngestResult, ingest_documents
+
+log = logging.getLogger(__name__)
+
+WAIT_SECONDS = 20  # SQS's longest long poll: fewest empty receives
+BACKOFF_START = 1.0
+BACKOFF_MAX = 300.0
+_QUEUE_REGION = re.compile(r"^https?://sqs[.-]([a-z0-9-]+)\.amazonaws\.com", re.I)
+
+
+class SqsConsumer:
+    """Consumes `settings.sqs_queue_url` into the store: `poll_once()` for one batch, `run()` forever."""
+
+    def __init__(self, deps: Deps, *, queue_url: str | None = None, client: Any = None):
+        self.deps = deps
+        self.queue_url = queue_url or deps.settings.sqs_queue_url
+        if not self.queue_url:
+            raise ValueError("no SQS queue configured: set SESBOT_SQS_QUEUE_URL")
+        self._client = client
+
+    @property
+    def region(self) -> str | None:
+        m = _QUEUE_REGION.match(self.queue_url)
+        if m:
+            return m.group(1)
+        return self.deps.settings.regions[0] if self.deps.settings.regions else None
+
+    @property
+    def client(self) -> Any:
+        # Our own client: a long poll needs a read timeout longer than the wait, which the shared clients
+        # (tuned for quick API checks) do not have.
+        if self._client is None:
+            config = botocore.config.Config(
+                connect_timeout=5,
+                read_timeout=WAIT_SECONDS + 15,
+                retries={"mode": "standard", "max_attempts": 3},
+            )
+            kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
+            if self.deps.settings.aws_endpoint_url:
+                kwargs["endpoint_url"] = self.deps.settings.aws_endpoint_url
+            self._client = boto3.session.Session().client("sqs", **kwargs)
+        return self._client
+
+    # -- one cycle, in three steps ---------------------------------------------------------------------
+    def receive(self, max_messages: int = 10, wait_seconds: int = WAIT_SECONDS) -> list[dict[str, Any]]:
+        resp = self.client.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max(1, min(10, max_messages)),
+            WaitTimeSeconds=max(0, min(WAIT_SECONDS, wait_seconds)),
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        )
+        return list(resp.get("Messages") or [])
+
+    def store(self, messages: list[dict[str, Any]]) -> IngestResult:
+        """All bodies in one transaction; raises if the store fails (then nothing may be deleted)."""
+        bodies = [m.get("Body") or "" for m in messages]
+        return ingest_documents(self.deps.store, bodies, "sqs", now=self.deps.now(), batch_records=None)
+
+    def delete(self, messages: list[dict[str, Any]]) -> int:
+        """Delete the batch; returns how many SQS refused (they come back and are deduplicated then)."""
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        resp = self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        failed = resp.get("Failed") or []
+        if failed:
+            log.warning(
+                "SQS did not delete %d of %d messages (they will be seen again)", len(failed), len(entries)
+            )
+        return len(failed)
+
+    def poll_once(self, max_messages: int = 10, wait_seconds: int = WAIT_SECONDS) -> IngestResult:
+        """Receive one batch, store it in one transaction, delete it after the commit."""
+        messages = self.receive(max_messages, wait_seconds)
+        if not messages:
+            return IngestResult()
+        result = self.store(messages)
+        self.delete(messages)
+        if result.quarantined:
+            log.warning(
+                "quarantined %d unreadable SQS message(s) (see the quarantine table)", result.quarantined
+            )
+        return result
+
+    # -- forever -------------------------------------------------------------------------------------
+    def run(self, stop_event: threading.Event, wait_seconds: int = WAIT_SECONDS) -> None:
+        """Poll until `stop_event` is set; on errors wait 1 s, 2 s, 4 s ... up to 5 min between tries."""
+        backoff = BACKOFF_START
+        failing = False
+        while not stop_event.is_set():
+            try:
+                self.poll_once(wait_seconds=wait_seconds)
+            except Exception as exc:  # any failure: one line, a pause, and try again
+                log.warning("SQS consumer: %s; retrying in %.0f s", describe_error(exc), backoff)
+                failing = True
+                stop_event.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            if failing:
+                log.info("SQS consumer: receiving again")
+                failing = False
+            backoff = BACKOFF_START

@@ -1,0 +1,58 @@
+"""The few actions that change the AWS account. Off unless `SESBOT_ALLOW_WRITES` is set; each needs a
+user in `SESBOT_ADMINS`; each is audited, done or refused. The Slack side adds a confirmation dialog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.aws import describe_error, error_code
+from bot.deps import Deps
+
+
+class WriteRefused(Exception):
+    """Why a write may not happen, as a sentence for the person who asked."""
+
+
+@dataclass
+class WriteResult:
+    ok: bool
+    message: str
+
+
+def may_write(deps: Deps, user_id: str | None) -> None:
+    """Raise `WriteRefused` unless writes are on and the user is an admin."""
+    if not deps.settings.allow_writes:
+        raise WriteRefused("Changes to the AWS account are off: an operator can set SESBOT_ALLOW_WRITES=true.")
+    if not user_id or user_id not in deps.settings.admins:
+        raise WriteRefused("Only sesbot admins (SESBOT_ADMINS) may change the AWS account.")
+
+
+def remove_suppressed(
+    deps: Deps,
+    email: str,
+    region: str,
+    *,
+    user_id: str | None,
+    team_id: str | None = None,
+    channel_id: str | None = None,
+) -> WriteResult:
+    """Delete one address from the account suppression list in one region (audited either way)."""
+    action = f"suppression.remove {email} ({region})"
+    try:
+        may_write(deps, user_id)
+        if region not in deps.settings.regions:
+            raise WriteRefused(f"{region} is not one of the configured regions.")
+    except WriteRefused as exc:
+        deps.store.audit(action, False, user_id=user_id, team_id=team_id, channel_id=channel_id, detail=str(exc))
+        raise
+    try:
+        deps.aws.get("sesv2", region).delete_suppressed_destination(EmailAddress=email)
+    except Exception as exc:
+        if error_code(exc) == "NotFoundException":
+            result = WriteResult(True, f"{email} was not on the suppression list in {region} (nothing to do).")
+        else:
+            result = WriteResult(False, f"Could not remove {email} in {region}: {describe_error(exc)}")
+    else:
+        result = WriteResult(True, f"Removed {email} from the account suppression list in {region}.")
+    deps.store.audit(action, result.ok, user_id=user_id, team_id=team_id, channel_id=channel_id, detail=result.message)
+    return result

@@ -1,0 +1,605 @@
+"""The alert sweep against the local peers: CloudWatch and the SES account in `aws_peer`, Slack in `slack_peer`.
+
+Each test calls `sweep()` directly ("one sweep") with a clock the test moves; nothing waits on real time.
+What Slack received is read back from the peer's recorded calls.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.alerts import next_level, sweep
+from bot.commands import CommandContext, execute, parse
+from bot.deps import Deps
+from bot.findings import Severity
+from bot.ingest import ingest_documents
+from bot.notify import Button, Message
+from bot.store import Store
+from handlers.alert_blocks import alert_message
+from handlers.poster import SlackPoster
+
+REGION = "us-east-1"
+CHANNEL = "C0ALERTS"
+
+
+class Clock:
+    """A clock the test moves by hand; `deps.clock` reads it."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, minutes: float = 5) -> datetime:
+        self.now += timedelta(minutes=minutes)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3))
+
+
+@pytest.fixture
+def alert_deps(settings, store, clock, slack_peer) -> Deps:
+    settings.alert_channel = CHANNEL
+    settings.slack_api_url = slack_peer.base_url
+    return Deps.build(settings, store=store, clock=clock)
+
+
+def slack_poster(slack_peer) -> SlackPoster:
+    return SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test"))
+
+
+def put_rate(aws_peer, value: float, at: datetime, metric: str = "Reputation.BounceRate") -> None:
+    """One CloudWatch figure at the sweep's "now", as SES would publish it."""
+    cw = aws_peer.client("cloudwatch", REGION)
+    cw.put_metric_data(Namespace="AWS/SES", MetricData=[{"MetricName": metric, "Value": value, "Timestamp": at}])
+
+
+def header(call) -> str:
+    return call.params["blocks"][0]["text"]["text"]
+
+
+def slack_log(slack_peer) -> list[tuple[str, str, str | None, str]]:
+    """(method, channel, the parent it belongs to, header) for every chat call, in order."""
+    out = []
+    for c in slack_peer.calls:
+        if c.method == "chat.postMessage":
+            out.append((c.method, c.params["channel"], c.params.get("thread_ts"), header(c)))
+        elif c.method == "chat.update":
+            out.append((c.method, c.params["channel"], c.params["ts"], header(c)))
+    return out
+
+
+def levels_of(result, signal: str = "bounce_rate") -> list[tuple[str | None, str]]:
+    return [(s.previous_level, s.level) for s in result.signals if s.signal == signal]
+
+
+def bounce_doc(n: int, recipient: str, diagnostic: str, at: datetime, bounce_type: str = "Permanent") -> str:
+    ts = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return json.dumps(
+        {
+            "eventType": "Bounce",
+            "bounce": {
+                "bounceType": bounce_type,
+                "bounceSubType": "General",
+                "bouncedRecipients": [
+                    {"emailAddress": recipient, "action": "failed", "status": "5.7.1", "diagnosticCode": diagnostic}
+                ],
+                "timestamp": ts,
+                "feedbackId": f"feedback-{n}",
+                "reportingMTA": "dsn; a9-1.smtp-out.amazonses.com",
+            },
+            "mail": {
+                "timestamp": ts,
+                "messageId": f"message-{n}",
+                "source": "news@mail.example.com",
+                "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/mail.example.com",
+                "sendingAccountId": "123456789012",
+                "destination": [recipient],
+            },
+        }
+    )
+
+
+def send_doc(n: int, recipient: str, at: datetime) -> str:
+    ts = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return json.dumps(
+        {
+            "eventType": "Send",
+            "mail": {
+                "timestamp": ts,
+                "messageId": f"send-{n}",
+                "source": "news@mail.example.com",
+                "destination": [recipient],
+            },
+            "send": {},
+        }
+    )
+
+
+SPAMHAUS = "smtp; 554 5.7.1 Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org <!channel>"
+
+
+# -- the whole story -----------------------------------------------------------------------------------
+
+
+def test_rising_bounce_rate_opens_an_incident_replies_in_its_thread_and_resolves(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    poster = slack_poster(slack_peer)
+    transitions = []
+    for value in (0.03, 0.045, 0.052, 0.11, 0.01, 0.01):
+        put_rate(aws_peer, value, clock.tick())
+        transitions += levels_of(sweep(alert_deps, poster))
+
+    assert transitions == [
+        (None, "elevated"),
+        ("elevated", "near_review"),
+        ("near_review", "review"),
+        ("review", "suspension"),
+        ("suspension", "suspension"),  # one sweep below is not a recovery yet
+        ("suspension", "ok"),
+    ]
+    parent = slack_peer.calls_to("chat.postMessage")[0].params
+    ts = "1700000000.000100"  # the peer's first ts: the parent's
+    assert slack_log(slack_peer) == [
+        ("chat.postMessage", CHANNEL, None, ":warning: Bounce rate 3% in us-east-1: elevated"),
+        ("chat.postMessage", CHANNEL, ts, ":warning: Worse: bounce rate 4.5% in us-east-1"),
+        ("chat.update", CHANNEL, ts, ":warning: Bounce rate 4.5% in us-east-1: near review"),
+        ("chat.postMessage", CHANNEL, ts, ":x: Worse: bounce rate 5.2% in us-east-1"),
+        ("chat.update", CHANNEL, ts, ":x: Bounce rate 5.2% in us-east-1: review"),
+        ("chat.postMessage", CHANNEL, ts, ":rotating_light: Worse: bounce rate 11% in us-east-1"),
+        ("chat.update", CHANNEL, ts, ":rotating_light: Bounce rate 11% in us-east-1: pause"),
+        ("chat.postMessage", CHANNEL, ts, ":white_check_mark: Resolved: bounce rate in us-east-1"),
+        ("chat.update", CHANNEL, ts, ":white_check_mark: Resolved: bounce rate in us-east-1"),
+    ]
+    # The parent says the figure, the threshold, what it means, the trend, what to do, and offers buttons.
+    opened = json.dumps(parent["blocks"], ensure_ascii=False)
+    for expected in (
+        "3% (CloudWatch)",
+        "elevated (from 2%)",
+        "AWS reviews the account at 5% and may pause it at 10%.",
+        "▃",
+        "What to do",
+        "sesbot_incident_ack",
+        "sesbot_incident_bounces",
+    ):
+        assert expected in opened
+    resolved = slack_peer.calls_to("chat.update")[-1].params
+    assert "Worst level reached: pause (11%)" in json.dumps(resolved["blocks"])
+    assert alert_deps.store.query("SELECT signal, level, status, channel, ts FROM incidents") == [
+        {"signal": "bounce_rate", "level": "suspension", "status": "resolved", "channel": CHANNEL, "ts": ts}
+    ]
+    assert alert_deps.store.query("SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NULL") == [{"n": 0}]
+
+
+def test_a_sweep_without_change_posts_nothing(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    put_rate(aws_peer, 0.03, clock.tick())
+    first = sweep(alert_deps, poster)
+    put_rate(aws_peer, 0.031, clock.tick())
+    second = sweep(alert_deps, poster)
+
+    assert [p.kind for p in first.posted] == ["open"]
+    assert second.posted == []
+    assert levels_of(second) == [("elevated", "elevated")]
+    assert len(slack_peer.calls_to("chat.postMessage")) == 1
+
+
+def test_a_restart_between_sweeps_posts_nothing_twice(aws_peer, slack_peer, settings, store, clock):
+    settings.alert_channel = CHANNEL
+    put_rate(aws_peer, 0.03, clock.tick())
+    sweep(Deps.build(settings, store=store, clock=clock), slack_poster(slack_peer))
+    store.close()
+
+    # A new process: a new Store on the same file, a new poster.
+    reopened = Store(store.path)
+    deps = Deps.build(settings, store=reopened, clock=clock)
+    put_rate(aws_peer, 0.03, clock.tick())
+    again = sweep(deps, slack_poster(slack_peer))
+    put_rate(aws_peer, 0.045, clock.tick())
+    worse = sweep(deps, slack_poster(slack_peer))
+    reopened.close()
+
+    assert again.posted == []
+    ts = "1700000000.000100"
+    assert slack_log(slack_peer) == [
+        ("chat.postMessage", CHANNEL, None, ":warning: Bounce rate 3% in us-east-1: elevated"),
+        ("chat.postMessage", CHANNEL, ts, ":warning: Worse: bounce rate 4.5% in us-east-1"),
+        ("chat.update", CHANNEL, ts, ":warning: Bounce rate 4.5% in us-east-1: near review"),
+    ]
+    assert [p.kind for p in worse.posted] == ["update", "parent_update"]
+
+
+def test_a_rate_hovering_at_a_threshold_posts_one_alert_per_level(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    for value in (0.049, 0.051, 0.049, 0.051, 0.049, 0.051, 0.049):
+        put_rate(aws_peer, value, clock.tick())
+        sweep(alert_deps, poster)
+
+    ts = "1700000000.000100"
+    assert slack_log(slack_peer) == [
+        ("chat.postMessage", CHANNEL, None, ":warning: Bounce rate 4.9% in us-east-1: near review"),
+        ("chat.postMessage", CHANNEL, ts, ":x: Worse: bounce rate 5.1% in us-east-1"),
+        ("chat.update", CHANNEL, ts, ":x: Bounce rate 5.1% in us-east-1: review"),
+    ]
+
+
+def test_recovery_lands_on_the_highest_level_seen_while_calm():
+    levels = ["ok", "elevated", "near_review", "review"]
+    step = next_level(levels, "review", "elevated", calm=0, calm_max=None, recovery_sweeps=2)
+    assert step == ("review", 1, "elevated")
+    step = next_level(levels, "review", "near_review", calm=1, calm_max="elevated", recovery_sweeps=2)
+    assert step == ("near_review", 0, None)
+    assert next_level(levels, "review", "ok", calm=5, calm_max="ok", recovery_sweeps=2, quiet_enough=False) == (
+        "review",
+        6,
+        "ok",
+    )
+    assert next_level(levels, "ok", "review", calm=0, calm_max=None, recovery_sweeps=2) == ("review", 0, None)
+
+
+# -- blocklist bounces ---------------------------------------------------------------------------------
+
+
+def test_blocklist_bounces_ingested_between_sweeps_make_one_grouped_alert(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    assert sweep(alert_deps, poster).posted == []
+    at = clock.tick()
+    docs = [
+        bounce_doc(1, "a@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at),
+        bounce_doc(2, "b@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at),
+        bounce_doc(3, "c@yahoo.com", SPAMHAUS.format(ip="54.240.8.1"), at),
+        bounce_doc(4, "d@gmail.com", "smtp; 550 5.1.1 user unknown", at),  # no blocklist: not in this alert
+    ]
+    ingest_documents(alert_deps.store, docs, origin="test", now=at)
+    clock.tick()
+    grouped = sweep(alert_deps, poster)
+    quiet = sweep(alert_deps, poster)
+
+    assert [p.kind for p in grouped.posted] == ["open"]
+    assert quiet.posted == []
+    (call,) = slack_peer.calls_to("chat.postMessage")
+    assert header(call) == ":warning: 3 new blocklist bounces in us-east-1"
+    body = json.dumps(call.params["blocks"])
+    assert "zen.spamhaus.org, sending IP 54.240.8.1, to gmail.com: 2" in body
+    assert "zen.spamhaus.org, sending IP 54.240.8.1, to yahoo.com: 1" in body
+    # The remote server's text cannot ping the channel.
+    assert "<!channel>" not in body and "&lt;!channel&gt;" in body
+
+    # More of them while the incident is open: a reply in its thread.
+    at = clock.tick()
+    ingest_documents(alert_deps.store, [bounce_doc(5, "e@gmail.com", SPAMHAUS.format(ip="54.240.8.2"), at)], "test")
+    more = sweep(alert_deps, poster)
+    assert [(p.kind, p.thread_ts) for p in more.posted] == [("update", "1700000000.000100")]
+    assert header(slack_peer.calls_to("chat.postMessage")[-1]) == ":warning: 1 more blocklist bounce in us-east-1"
+
+
+def test_a_blocklist_incident_resolves_after_an_hour_without_new_bounces(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    sweep(alert_deps, poster)
+    at = clock.tick()
+    ingest_documents(alert_deps.store, [bounce_doc(1, "a@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at)], "t")
+    sweep(alert_deps, poster)
+    clock.tick()
+    sweep(alert_deps, poster)
+    clock.tick()
+    still_open = sweep(alert_deps, poster)  # two quiet sweeps, but not an hour yet
+    clock.tick(60)
+    resolved = sweep(alert_deps, poster)
+
+    assert still_open.posted == []
+    assert [p.kind for p in resolved.posted] == ["resolve", "parent_update"]
+
+
+# -- failures ------------------------------------------------------------------------------------------
+
+
+def test_a_ratelimited_alert_is_posted_after_retry_after_once(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    slack_peer.fail("chat.postMessage", error="ratelimited", status=429, retry_after=30)
+    put_rate(aws_peer, 0.03, clock.tick())
+    refused = sweep(alert_deps, poster)
+    clock.tick(0.25)  # 15 s later: Retry-After (30 s) not over, nothing is tried
+    too_early = sweep(alert_deps, poster)
+    clock.tick()
+    delivered = sweep(alert_deps, poster)
+    clock.tick()
+    after = sweep(alert_deps, poster)
+
+    assert (refused.posted, refused.pending) == ([], 1)
+    assert (too_early.posted, too_early.pending) == ([], 1)
+    assert [p.kind for p in delivered.posted] == ["open"]
+    assert (after.posted, after.pending) == ([], 0)
+    assert [header(c) for c in slack_peer.calls_to("chat.postMessage")] == [
+        ":warning: Bounce rate 3% in us-east-1: elevated",  # answered 429
+        ":warning: Bounce rate 3% in us-east-1: elevated",  # delivered
+    ]
+    row = alert_deps.store.query("SELECT attempts, last_error, sent_at IS NOT NULL AS sent FROM notifications")
+    assert row == [{"attempts": 2, "last_error": None, "sent": 1}]
+
+
+def test_alerts_owed_while_the_slack_api_is_down_are_posted_later_in_order(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    slack_peer.set_down(True, mode="close")
+    put_rate(aws_peer, 0.03, clock.tick())
+    first = sweep(alert_deps, poster)
+    put_rate(aws_peer, 0.045, clock.tick())
+    second = sweep(alert_deps, poster)
+    slack_peer.set_down(False)
+    slack_peer.clear()
+    put_rate(aws_peer, 0.045, clock.tick())
+    back = sweep(alert_deps, poster)
+    put_rate(aws_peer, 0.045, clock.tick())
+    after = sweep(alert_deps, poster)
+
+    assert (first.posted, first.pending) == ([], 1)
+    assert (second.posted, second.pending) == ([], 3)
+    assert [p.kind for p in back.posted] == ["open", "update", "parent_update"]
+    assert after.posted == []
+    ts = "1700000000.000100"
+    assert slack_log(slack_peer) == [
+        ("chat.postMessage", CHANNEL, None, ":warning: Bounce rate 3% in us-east-1: elevated"),
+        ("chat.postMessage", CHANNEL, ts, ":warning: Worse: bounce rate 4.5% in us-east-1"),
+        ("chat.update", CHANNEL, ts, ":warning: Bounce rate 4.5% in us-east-1: near review"),
+    ]
+
+
+def test_cloudwatch_unreachable_is_one_notice_per_outage(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    put_rate(aws_peer, 0.03, clock.tick())
+    sweep(alert_deps, poster)
+    aws_peer.fail("GetMetricData", count=None)
+    outage = []
+    for _ in range(3):
+        clock.tick()
+        outage.append(sweep(alert_deps, poster))
+    aws_peer.clear_failures()
+    recovered = []
+    for _ in range(2):
+        put_rate(aws_peer, 0.03, clock.tick())
+        recovered.append(sweep(alert_deps, poster))
+
+    assert [[p.kind for p in r.posted] for r in outage] == [["open"], [], []]
+    # The bounce rate keeps its level while it cannot be read: no "no data" transitions.
+    assert [levels_of(r) for r in outage] == [[("elevated", "elevated")]] * 3
+    assert [[p.kind for p in r.posted] for r in recovered] == [[], ["resolve", "parent_update"]]
+    ts = "1700000000.000200"
+    assert slack_log(slack_peer)[1:] == [
+        ("chat.postMessage", CHANNEL, None, ":warning: Cannot read metrics in us-east-1"),
+        ("chat.postMessage", CHANNEL, ts, ":white_check_mark: Resolved: metrics access in us-east-1"),
+        ("chat.update", CHANNEL, ts, ":white_check_mark: Resolved: metrics access in us-east-1"),
+    ]
+    notice = json.dumps(slack_peer.calls_to("chat.postMessage")[1].params["blocks"])
+    assert "CloudWatch: ServiceUnavailable" in notice
+
+
+# -- other signals -------------------------------------------------------------------------------------
+
+
+def test_a_configuration_set_with_reputation_metrics_is_its_own_signal_and_incident(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    cw = aws_peer.client("cloudwatch", REGION)
+    dims = [{"Name": "ses:configuration-set", "Value": "Marketing-EU"}]
+    at = clock.tick()
+    cw.put_metric_data(
+        Namespace="AWS/SES",
+        MetricData=[{"MetricName": "Reputation.BounceRate", "Value": 0.06, "Timestamp": at, "Dimensions": dims}],
+    )
+    result = sweep(alert_deps, slack_poster(slack_peer))
+
+    # (moto also counts the dimensioned point in the account-wide query, which CloudWatch does not:
+    # only the configuration set's own signal is asserted.)
+    marketing = [s.as_dict() for s in result.signals if s.scope == "Marketing-EU"]
+    assert marketing == [
+        {
+            "signal": "bounce_rate",
+            "region": REGION,
+            "scope": "Marketing-EU",
+            "value": 0.06,
+            "estimate": False,
+            "level": "review",
+            "previous_level": None,
+        }
+    ]
+    headers = [header(c) for c in slack_peer.calls_to("chat.postMessage")]
+    assert ":x: Bounce rate of configuration set Marketing-EU 6% in us-east-1: review" in headers
+
+
+def test_without_cloudwatch_data_the_rate_is_estimated_from_history_and_says_so(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    now = clock.tick()
+    sends = [send_doc(n, f"user{n}@example.org", now - timedelta(minutes=30)) for n in range(100)]
+    bounces = [bounce_doc(n, f"user{n}@example.org", "smtp; 550 5.1.1 user unknown", now) for n in range(6)]
+    ingest_documents(alert_deps.store, sends + bounces, origin="test", now=now)
+    result = sweep(alert_deps, slack_poster(slack_peer))
+
+    (bounce,) = [s.as_dict() for s in result.signals if s.signal == "bounce_rate"]
+    assert bounce == {
+        "signal": "bounce_rate",
+        "region": REGION,
+        "scope": "",
+        "value": 0.06,
+        "estimate": True,
+        "level": "review",
+        "previous_level": None,
+    }
+    (call,) = slack_peer.calls_to("chat.postMessage")
+    assert header(call) == ":x: Bounce rate 6% in us-east-1: review"
+    body = json.dumps(call.params["blocks"])
+    assert "6% (estimate from the event history)" in body
+    assert "example.org: 6" in body  # the top recipient domain behind it
+
+
+def test_too_few_sends_make_no_estimate(aws_peer, slack_peer, alert_deps, clock):
+    now = clock.tick()
+    docs = [send_doc(n, f"user{n}@example.org", now) for n in range(10)]
+    docs.append(bounce_doc(1, "user1@example.org", "smtp; 550 5.1.1 user unknown", now))
+    ingest_documents(alert_deps.store, docs, origin="test", now=now)
+    result = sweep(alert_deps, slack_poster(slack_peer))
+
+    assert [(s.value, s.level) for s in result.signals if s.signal == "bounce_rate"] == [(None, "ok")]
+    assert result.posted == []
+
+
+def test_account_review_and_quota_crossing_open_incidents_and_production_access_is_news(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    poster = slack_poster(slack_peer)
+    clock.tick()
+    sweep(alert_deps, poster)  # sandbox, healthy, quota unused: the first reading posts nothing
+    aws_peer.set_account(REGION, enforcement_status="PROBATION", max_24h=200, sent_last_24h=170)
+    clock.tick()
+    bad = sweep(alert_deps, poster)
+    aws_peer.set_account(REGION, enforcement_status="HEALTHY", production_access=True, sent_last_24h=10)
+    clock.tick()
+    healthy = sweep(alert_deps, poster)
+
+    assert [(s.signal, s.previous_level, s.level) for s in bad.signals if s.signal in ("account_status", "quota")] == [
+        ("account_status", "ok", "probation"),
+        ("quota", "ok", "quota_80"),
+    ]
+    headers = [header(c) for c in slack_peer.calls_to("chat.postMessage")]
+    assert headers == [
+        ":x: Account status in us-east-1: under review (probation)",
+        ":warning: Daily sending quota 85% in us-east-1: 80% of the daily quota",
+        # Account status recovers at once (AWS's word is final); the quota waits for two calm sweeps.
+        ":white_check_mark: Resolved: account status in us-east-1",
+    ]
+    assert [p.kind for p in healthy.posted] == ["resolve", "parent_update"]
+    # Production access was granted in the same sweep: the resolution says so too.
+    resolved = slack_peer.calls_to("chat.postMessage")[-1]
+    assert "Production access granted: the account left the sandbox." in json.dumps(resolved.params["blocks"])
+    # Lost again, with no account incident open: a notice of its own (and the quota is calm for 2 sweeps).
+    clock.tick()
+    aws_peer.set_account(REGION, production_access=False)
+    lost = sweep(alert_deps, poster)
+    assert [p.kind for p in lost.posted] == ["notice", "resolve", "parent_update"]
+    notice = slack_peer.calls_to("chat.postMessage")[-2]
+    assert header(notice) == ":warning: Account change in us-east-1"
+    assert "Production access lost" in json.dumps(notice.params["blocks"])
+
+
+# -- the terminal --------------------------------------------------------------------------------------
+
+
+def test_sweep_once_json_prints_signals_and_posts(aws_peer, alert_deps, clock, capsys):
+    import bot.commands.sweep  # noqa: F401  (registers the command)
+
+    put_rate(aws_peer, 0.052, clock.tick())
+    result = execute(CommandContext(deps=alert_deps, via="cli"), parse("sweep --once --json"))
+
+    assert result.data["signals"] == [
+        {
+            "signal": "aws_api",
+            "region": REGION,
+            "scope": "",
+            "value": None,
+            "estimate": False,
+            "level": "ok",
+            "previous_level": None,
+        },
+        {
+            "signal": "account_status",
+            "region": REGION,
+            "scope": "",
+            "value": None,
+            "estimate": False,
+            "level": "ok",
+            "previous_level": None,
+        },
+        {
+            "signal": "bounce_rate",
+            "region": REGION,
+            "scope": "",
+            "value": 0.052,
+            "estimate": False,
+            "level": "review",
+            "previous_level": None,
+        },
+        {
+            "signal": "complaint_rate",
+            "region": REGION,
+            "scope": "",
+            "value": None,
+            "estimate": False,
+            "level": "ok",
+            "previous_level": None,
+        },
+        {
+            "signal": "blocklist",
+            "region": REGION,
+            "scope": "",
+            "value": 0.0,
+            "estimate": False,
+            "level": "ok",
+            "previous_level": None,
+        },
+        {
+            "signal": "quota",
+            "region": REGION,
+            "scope": "",
+            "value": 0.0,
+            "estimate": False,
+            "level": "ok",
+            "previous_level": None,
+        },
+    ]
+    (posted,) = result.data["posted"]
+    assert (posted["kind"], posted["channel"], posted["thread_ts"]) == ("open", CHANNEL, None)
+    assert posted["text"].startswith("Bounce rate 5.2% in us-east-1: review\n")
+    # Without a Slack token the message goes to the terminal: stderr under --json, stdout stays JSON-only.
+    out = capsys.readouterr()
+    assert "Bounce rate 5.2% in us-east-1: review" in out.err
+    assert out.out == ""
+
+
+# -- Block Kit -----------------------------------------------------------------------------------------
+
+
+def test_alert_blocks_respect_slack_limits_and_escape_everything():
+    hostile = "<!channel> <http://evil.example|your bank> & more " * 30
+    message = Message(
+        title="Bounce rate <!here> 5%",
+        severity=Severity.CRITICAL,
+        fields=[(f"field {i}", hostile) for i in range(15)],
+        lines=[hostile] * 5,
+        sections=[(f"group {i} <@U1>", [hostile] * 20) for i in range(60)],
+        chart=["▁▂▃`█", hostile],
+        buttons=[Button("Acknowledge", "sesbot_incident_ack", "7", "primary")],
+        footer=hostile,
+    )
+    msg = alert_message(message)
+    blocks = msg["blocks"]
+
+    assert len(blocks) <= 50
+    assert blocks[-1] == {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Acknowledge"},
+                "action_id": "sesbot_incident_ack",
+                "value": "7",
+                "style": "primary",
+            }
+        ],
+    }
+    for b in blocks:
+        if b["type"] == "section":
+            assert len(b["text"]["text"]) <= 3000
+            assert len(b.get("fields", [])) <= 10
+    dumped = json.dumps(msg)
+    assert "<!channel>" not in dumped and "<!here>" not in dumped and "<@U1>" not in dumped
+    assert "<http://evil" not in dumped
+    assert msg["text"].startswith("Bounce rate &lt;!here&gt; 5%: ")
+    assert len(msg["text"]) <= 3000

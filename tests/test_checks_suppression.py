@@ -1,0 +1,118 @@
+"""The suppression-list check against the local AWS peer's account suppression list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import bot.checks.all  # noqa: F401  (registers every check, in report order)
+from bot.checks import REGISTRY
+from bot.findings import Finding
+from bot.runner import run_checks
+
+RECIPIENT = "jo@example.com"
+REMOVE = "`aws sesv2 delete-suppressed-destination --email-address jo@example.com --region us-east-1`"
+DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html"
+
+
+def run(deps, target: str = RECIPIENT) -> list[Finding]:
+    checks = [c for c in REGISTRY if c.id == "recipient.suppressed"]
+    report, _ = run_checks(deps, target, checks=checks)
+    return report.findings
+
+
+def test_an_address_not_on_the_list_passes_and_names_what_the_list_collects(aws_peer, deps):
+    [f] = run(deps)
+    assert (f.severity.label, f.summary, f.evidence, f.data) == (
+        "ok",
+        "jo@example.com is not on the account suppression list in us-east-1.",
+        [
+            "GetSuppressedDestination(jo@example.com): NotFoundException",
+            "Account suppression list collects: BOUNCE, COMPLAINT",
+        ],
+        {"suppressed": False},
+    )
+
+
+def test_a_bounce_suppressed_address_is_critical_with_when_why_and_how_to_remove(aws_peer, deps):
+    since = deps.now() - timedelta(days=3, hours=1)
+    aws_peer.suppress(
+        RECIPIENT,
+        "BOUNCE",
+        last_update=since,
+        message_id="0100018f2a7c3d4e-5b6a7c8d-1111-2222-3333-444455556666-000000",
+        feedback_id="0100018f2a7c4e5f-aaaa-bbbb-cccc-ddddeeeeffff-000000",
+    )
+    [f] = run(deps)
+    assert (f.severity.label, f.region, f.summary) == (
+        "critical",
+        "us-east-1",
+        "jo@example.com is on the account suppression list in us-east-1 after a hard bounce: "
+        "SES accepts mail "
+        "to it but never delivers it.",
+    )
+    assert f.evidence == [
+        "Reason: BOUNCE",
+        f"On the list since: {since.strftime('%Y-%m-%d %H:%M UTC')} (3 days ago)",
+        "Put there by message: 0100018f2a7c3d4e-5b6a7c8d-1111-2222-3333-444455556666-000000",
+        "Feedback ID: 0100018f2a7c4e5f-aaaa-bbbb-cccc-ddddeeeeffff-000000",
+        "Account suppression list collects: BOUNCE, COMPLAINT",
+        "SES accepts sends to this address, returns a MessageId, and never delivers them; each one is "
+        "reported as a Permanent/OnAccountSuppressionList bounce.",
+    ]
+    assert f.fix == (
+        "Make sure the address is valid now (ask the person; check the recipient.bounces history), then "
+        f"remove it: {REMOVE}. ({DOC})"
+    )
+    assert f.data["reason"] == "BOUNCE"
+    assert f.data["message_id"].startswith("0100018f2a7c3d4e")
+
+
+def test_a_complaint_suppressed_address_warns_before_removing_it(aws_peer, deps):
+    aws_peer.suppress(RECIPIENT, "COMPLAINT", last_update=datetime.now(UTC))
+    [f] = run(deps)
+    assert f.severity.label == "critical"
+    assert f.summary.endswith("after they marked a message as spam: SES accepts mail to it but never delivers it.")
+    assert f.fix.startswith(f"Only if jo@example.com has asked to get your mail again, remove it: {REMOVE}.")
+    assert f.evidence[1].endswith("(today)")
+
+
+def test_a_disabled_account_list_is_pointed_out_when_the_address_is_not_on_it(aws_peer, deps):
+    aws_peer.set_account(suppressed_reasons=[])
+    [f] = run(deps)
+    assert (f.severity.label, f.summary) == (
+        "ok",
+        "jo@example.com is not on the account suppression list in us-east-1. "
+        "(The account-level suppression list is turned off.)",
+    )
+    assert f.evidence[-1] == "Account suppression list collects nothing (SuppressedReasons is empty)"
+    assert "put-account-suppression-attributes --suppressed-reasons BOUNCE COMPLAINT" in f.fix
+
+
+def test_the_list_is_checked_in_every_configured_region(aws_peer, deps):
+    deps.settings.regions = ["us-east-1", "eu-west-1"]
+    aws_peer.suppress(RECIPIENT, "BOUNCE", region="eu-west-1")
+    findings = run(deps)
+    assert [(f.region, f.severity.label) for f in findings] == [
+        ("eu-west-1", "critical"),
+        ("us-east-1", "ok"),
+    ]
+
+
+def test_a_refused_lookup_is_a_could_not_check_that_names_the_permission(aws_peer, deps):
+    aws_peer.fail("GetSuppressedDestination", code="AccessDeniedException", status=403, count=None)
+    [f] = run(deps)
+    assert (f.severity.label, f.data) == ("warning", {"could_not_check": True})
+    assert f.summary == (
+        "Could not check recipient.suppressed: AWS refused GetSuppressedDestination (AccessDenied): "
+        "grant the "
+        "bot's role that permission (see README, IAM policy)"
+    )
+    assert "ses:GetSuppressedDestination" in f.fix
+
+
+def test_an_unreadable_account_only_drops_the_note_not_the_answer(aws_peer, deps):
+    aws_peer.fail("GetAccount", code="AccessDeniedException", status=403, count=None)
+    aws_peer.suppress(RECIPIENT, "BOUNCE")
+    [f] = run(deps)
+    assert f.severity.label == "critical"
+    assert not any(e.startswith("Account suppression list") for e in f.evidence)

@@ -1,0 +1,277 @@
+"""bot.ingest: batches into SQLite, idempotent counters, quarantine, streamed files, retention."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import bot.commands.ingest  # noqa: F401  (registers the command)
+from bot.commands import CommandContext, execute, parse_argv
+from bot.deps import Deps
+from bot.ingest import IngestResult, ingest_documents, ingest_paths, iter_documents, prune, quarantined
+from bot.settings import Settings
+from bot.store import Store, iso
+from bot.target import UsageError
+
+DATA = Path(__file__).parent / "data" / "ses-notifications"
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def corpus() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(DATA.glob("*.json"))]
+
+
+def send_event(i: int, hour: str = "2024-06-01T10", domain: str = "example.com") -> dict:
+    return {
+        "eventType": "Send",
+        "mail": {
+            "timestamp": f"{hour}:00:00.000Z",
+            "messageId": f"msg-{i}",
+            "destination": [f"user{i}@{domain}"],
+            "tags": {"ses:configuration-set": ["news"]},
+        },
+        "send": {},
+    }
+
+
+def bounce_event(i: int, ts: str = "2024-06-01T10:00:00.000Z") -> dict:
+    return {
+        "eventType": "Bounce",
+        "bounce": {
+            "bounceType": "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": f"gone{i}@example.org", "diagnosticCode": "550 5.1.1 no such user"}],
+            "timestamp": ts,
+            "feedbackId": f"fb-{i}",
+        },
+        "mail": {"timestamp": ts, "messageId": f"bmsg-{i}", "destination": [f"gone{i}@example.org"]},
+    }
+
+
+def table(store: Store, sql: str) -> list[dict]:
+    return store.query(sql)
+
+
+def test_the_whole_corpus_ingests_and_a_second_pass_changes_nothing(store):
+    first = ingest_documents(store, corpus(), "test", now=NOW)
+    # 32 files; Firehose and SNS examples are the same events, so the second copy of each is a duplicate.
+    assert first.as_dict() == {"ingested": 22, "duplicates": 10, "skipped": {}, "quarantined": 0}
+    events = table(store, "SELECT type, count(*) AS n FROM events GROUP BY type ORDER BY type")
+    assert events == [
+        {"type": "Bounce", "n": 7},
+        {"type": "Complaint", "n": 4},
+        {"type": "DeliveryDelay", "n": 1},
+        {"type": "Reject", "n": 1},
+        {"type": "RenderingFailure", "n": 1},
+    ]
+    counters = table(
+        store, "SELECT type, domain, config_set, sum(count) AS n FROM counters GROUP BY 1, 2, 3 ORDER BY 1, 2"
+    )
+    assert counters == [
+        {"type": "Click", "domain": "example.com", "config_set": "ConfigSet", "n": 1},
+        {"type": "Delivery", "domain": "example.com", "config_set": "", "n": 1},
+        {"type": "Delivery", "domain": "example.com", "config_set": "ConfigSet", "n": 1},
+        {"type": "Delivery", "domain": "simulator.amazonses.com", "config_set": "", "n": 2},
+        {"type": "Open", "domain": "example.com", "config_set": "ConfigSet", "n": 1},
+        {"type": "Send", "domain": "example.com", "config_set": "ConfigSet", "n": 1},
+        {"type": "Subscription", "domain": "example.com", "config_set": "ConfigSet", "n": 1},
+    ]
+    again = ingest_documents(store, corpus(), "test", now=NOW)
+    assert again.as_dict() == {"ingested": 0, "duplicates": 32, "skipped": {}, "quarantined": 0}
+    assert table(store, "SELECT count(*) AS n FROM events") == [{"n": 14}]
+    assert table(store, "SELECT sum(count) AS n FROM counters") == [{"n": 8}]
+
+
+def test_counters_add_up_per_hour_domain_and_configuration_set(store):
+    docs = [send_event(i) for i in range(5)] + [send_event(i, hour="2024-06-01T11") for i in range(5, 8)]
+    docs += [send_event(i, domain="Example.NET") for i in range(8, 10)]
+    result = ingest_documents(store, docs + docs[:3], "test", now=NOW)
+    assert (result.ingested, result.duplicates) == (10, 3)
+    assert table(store, "SELECT hour, type, domain, config_set, count FROM counters ORDER BY hour, domain") == [
+        {"hour": "2024-06-01T10", "type": "Send", "domain": "example.com", "config_set": "news", "count": 5},
+        {"hour": "2024-06-01T10", "type": "Send", "domain": "example.net", "config_set": "news", "count": 2},
+        {"hour": "2024-06-01T11", "type": "Send", "domain": "example.com", "config_set": "news", "count": 3},
+    ]
+
+
+def test_poison_messages_are_quarantined_and_the_valid_ones_in_the_batch_are_kept(store):
+    docs = [json.dumps(bounce_event(1)), b"{not json at all", json.dumps(send_event(1)), b'{"what": 1}']
+    result = ingest_documents(store, docs, "sqs", now=NOW, batch_records=None)
+    assert result.as_dict() == {"ingested": 2, "duplicates": 0, "skipped": {}, "quarantined": 2}
+    got = [(q["origin"], q["reason"].split(":")[0], q["raw"]) for q in quarantined(store)]
+    assert sorted(got) == [
+        ("sqs", "not an SNS envelope or SES notification (keys", '{"what": 1}'),
+        ("sqs", "not valid JSON", "{not json at all"),
+    ]
+
+
+def test_a_redelivered_poison_message_is_quarantined_once(store):
+    ingest_documents(store, [b"{broken"], "sqs", now=NOW)
+    again = ingest_documents(store, [b"{broken"], "sqs", now=NOW)
+    assert again.quarantined == 1  # reported each time it is seen...
+    assert table(store, "SELECT count(*) AS n FROM quarantine") == [{"n": 1}]  # ...kept once
+
+
+def write_lines(path: Path, docs: list) -> Path:
+    path.write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    return path
+
+
+def test_a_file_of_json_lines_an_array_and_pretty_documents_all_ingest(store, tmp_path):
+    docs = corpus()
+    lines = write_lines(tmp_path / "export.jsonl", docs)
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps(docs, indent=2))
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text("\n".join(json.dumps(d, indent=2) for d in docs))
+    for path in (lines, array, pretty):
+        s = Store(str(tmp_path / f"{path.name}.db"))
+        assert ingest_paths(s, [str(path)], now=NOW).as_dict() == {
+            "ingested": 22,
+            "duplicates": 10,
+            "skipped": {},
+            "quarantined": 0,
+        }, path.name
+        s.close()
+
+
+def test_a_corpus_folder_copied_file_by_file_ingests(store, tmp_path):
+    paths = [str(p) for p in sorted(DATA.glob("*.json"))]
+    assert ingest_paths(store, paths, now=NOW).ingested == 22
+
+
+def test_gzip_files_and_standard_input_are_read(store, tmp_path):
+    gz = tmp_path / "export.jsonl.gz"
+    with gzip.open(gz, "wt") as f:
+        f.write(json.dumps(bounce_event(1)) + "\n")
+    stdin = io.BytesIO((json.dumps(bounce_event(2)) + "\n").encode())
+    result = ingest_paths(store, [str(gz), "-"], stdin=stdin, now=NOW)
+    assert result.as_dict() == {"ingested": 2, "duplicates": 0, "skipped": {}, "quarantined": 0}
+
+
+def test_a_broken_line_in_json_lines_is_quarantined_and_the_rest_ingested(store, tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(json.dumps(bounce_event(1)) + "\n{cut off here\n\n" + json.dumps(bounce_event(2)) + "\n")
+    result = ingest_paths(store, [str(path)], now=NOW)
+    assert result.as_dict() == {"ingested": 2, "duplicates": 0, "skipped": {}, "quarantined": 1}
+    assert [q["origin"] for q in quarantined(store)] == [f"file:{path}"]
+
+
+def test_a_truncated_array_keeps_the_complete_elements(tmp_path):
+    text = json.dumps([bounce_event(1), bounce_event(2)], indent=1)
+    stream = io.BytesIO(text[: len(text) - 40].encode())
+    items = list(iter_documents(stream))
+    assert [type(i).__name__ for i in items] == ["dict", "Unreadable"]
+    assert items[1].reason.startswith("not valid JSON")
+
+
+def test_an_array_split_across_read_chunks_is_decoded_whole(tmp_path):
+    # Elements bigger than nothing in particular, many of them: the 1 MB chunks cut values in the middle.
+    docs = [bounce_event(i) for i in range(3000)]
+    for d in docs:
+        d["mail"]["padding"] = "x" * 700
+    items = list(iter_documents(io.BytesIO(json.dumps(docs).encode())))
+    assert [d["bounce"]["feedbackId"] for d in items] == [f"fb-{i}" for i in range(3000)]
+
+
+def peak_memory(fn) -> int:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_stays_flat_as_the_input_grows(tmp_path):
+    # Small read chunks (64 KB) so that both inputs are many chunks long, as real exports are.
+    inputs = {
+        "lines-small": write_lines(tmp_path / "small.jsonl", [send_event(i) for i in range(1000)]),
+        "lines-big": write_lines(tmp_path / "big.jsonl", [send_event(i) for i in range(8000)]),
+        "array-small": tmp_path / "small.json",
+        "array-big": tmp_path / "big.json",
+    }
+    inputs["array-small"].write_text(json.dumps([bounce_event(i) for i in range(1000)]))
+    inputs["array-big"].write_text(json.dumps([bounce_event(i) for i in range(8000)]))
+    peaks = {}
+    for name, path in inputs.items():
+        s = Store(str(tmp_path / f"{name}.db"))
+
+        def run(s=s, path=path):
+            with open(path, "rb") as f:
+                ingest_documents(s, iter_documents(f, chunk_size=65536), "test", now=NOW, batch_records=500)
+
+        peaks[name] = peak_memory(run)
+        s.close()
+    # Eight times the input, about the same peak (one batch and one chunk at a time), not eight times.
+    assert peaks["lines-big"] < 1.5 * peaks["lines-small"], peaks
+    assert peaks["array-big"] < 1.5 * peaks["array-small"], peaks
+
+
+def test_prune_deletes_what_is_older_than_the_retention_and_keeps_counters(store):
+    old, new = NOW - timedelta(days=100), NOW - timedelta(days=1)
+    docs = [bounce_event(1, iso(old)), bounce_event(2, iso(new))]
+    docs += [send_event(1, hour=iso(old)[:13]), send_event(2, hour=iso(new)[:13])]
+    ingest_documents(store, docs, "test", now=NOW)
+    with store.transaction() as db:
+        db.conn.execute("UPDATE seen SET at = ?", [iso(NOW)])
+        db["quarantine"].insert({"received_at": iso(old), "origin": "t", "reason": "r", "raw": "x", "digest": "1"})
+        db["quarantine"].insert({"received_at": iso(new), "origin": "t", "reason": "r", "raw": "y", "digest": "2"})
+        for at in (old, new):
+            db["diagnoses"].insert({"at": iso(at), "via": "cli", "command": "why"})
+            db["audit"].insert({"at": iso(at), "action": "why", "allowed": 1})
+    deleted = prune(store, 90, now=NOW)
+    assert deleted == {"events": 1, "seen": 1, "quarantine": 1, "diagnoses": 1, "audit": 1}
+    assert table(store, "SELECT recipient FROM events") == [{"recipient": "gone2@example.org"}]
+    assert table(store, "SELECT count(*) AS n FROM counters") == [{"n": 2}]
+    assert prune(store, 90, now=NOW) == {"events": 0, "seen": 0, "quarantine": 0, "diagnoses": 0, "audit": 0}
+
+
+def cli_deps(tmp_path, store, **extras) -> Deps:
+    settings = Settings.from_env({"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "sesbot.db")})
+    return Deps(settings=settings, store=store, aws=None, clock=lambda: NOW, extras=extras)  # type: ignore[arg-type]
+
+
+def test_the_ingest_command_prints_the_counts(store, tmp_path):
+    path = write_lines(tmp_path / "e.jsonl", [bounce_event(1), bounce_event(1), {"nope": 1}])
+    answer = execute(CommandContext(deps=cli_deps(tmp_path, store)), parse_argv(["ingest", str(path), "--json"]))
+    assert answer.data == {"ingested": 1, "duplicates": 1, "skipped": {}, "quarantined": 1}
+    assert answer.sections[0][1][:3] == [
+        "ingested: 1",
+        "duplicates (already stored): 1",
+        "quarantined (malformed, kept with the reason): 1",
+    ]
+
+
+def test_the_ingest_command_reads_standard_input_for_a_dash(store, tmp_path):
+    stdin = io.BytesIO(json.dumps([bounce_event(7)]).encode())
+    deps = cli_deps(tmp_path, store, stdin=stdin)
+    answer = execute(CommandContext(deps=deps), parse_argv(["ingest", "-"]))
+    assert answer.data == {"ingested": 1, "duplicates": 0, "skipped": {}, "quarantined": 0}
+
+
+def test_the_ingest_command_refuses_a_missing_file(store, tmp_path):
+    with pytest.raises(UsageError, match="no such file"):
+        execute(CommandContext(deps=cli_deps(tmp_path, store)), parse_argv(["ingest", str(tmp_path / "nope")]))
+
+
+def test_results_merge_their_skip_reasons():
+    a = IngestResult(1, 2, {"x": 1}, 0)
+    b = IngestResult(3, 0, {"x": 2, "y": 1}, 1)
+    assert a.merge(b).as_dict() == {
+        "ingested": 4,
+        "duplicates": 2,
+        "skipped": {"x": 3, "y": 1},
+        "quarantined": 1,
+    }
+
+
+def test_a_copy_of_the_corpus_folder_stands_alone():
+    # tests/data is a copy of the shared corpus, so a checkout of the project runs without it.
+    assert (len(list(DATA.glob("*.json"))), (DATA / "SOURCES.tsv").exists()) == (31, True)

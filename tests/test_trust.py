@@ -1,0 +1,294 @@
+"""Trust: who may ask (users, groups, channels, workspace, rate limit), writes, escaping, redaction."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.commands import parse
+from bot.findings import Answer, Finding, Report, Severity
+from bot.target import UsageError, parse_email
+from handlers.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, answer_message, error_message, report_message
+from peers.slack import app_mention_body, block_action_body, post_signed, slash_command_body, view_submission_body
+from tests.conftest import REGION, SIGNING_SECRET
+
+NASTY = [
+    "<!channel> urgent",
+    "<!here|here> <!everyone>",
+    "ping <@U0BOSS> and <#C0SECRET>",
+    "<http://evil.example/login|Your bank>",
+    "& &amp; &lt; <script>",
+    "x" * 40_000,
+]
+
+
+def slash(server, slack_peer, text, **kw):
+    name = f"r{abs(hash((text, tuple(kw.items()))))}"
+    body = slash_command_body(text, response_url=slack_peer.response_url(name), **kw)
+    status, raw = post_signed(server.events_url, body, SIGNING_SECRET)
+    return status, (json.loads(raw) if raw.strip().startswith("{") else {"text": raw}), name
+
+
+def audit_rows(deps):
+    return deps.store.query("SELECT user_id, channel_id, action, allowed, detail FROM audit ORDER BY id")
+
+
+# -- who may ask ---------------------------------------------------------------------------------------
+def test_an_unlisted_user_is_refused_in_one_ephemeral_line_and_audited(bot_server_factory, slack_peer, deps):
+    server = bot_server_factory(allowed_users=frozenset({"U0BOB"}))
+    status, ack, _ = slash(server, slack_peer, "help", user_id="U0ALICE")
+    assert (status, ack["response_type"]) == (200, "ephemeral")
+    assert ack["text"] == ":no_entry: You are not on sesbot's list of allowed users; ask an admin to add you."
+    assert audit_rows(deps)[-1] == {
+        "user_id": "U0ALICE",
+        "channel_id": "C0OPS",
+        "action": "/ses help",
+        "allowed": 0,
+        "detail": ack["text"].removeprefix(":no_entry: "),
+    }
+
+
+def test_a_listed_user_is_answered_and_audited_as_allowed(bot_server_factory, slack_peer, deps):
+    server = bot_server_factory(allowed_users=frozenset({"U0ALICE"}))
+    _, ack, _ = slash(server, slack_peer, "help", user_id="U0ALICE")
+    assert ack["text"].startswith("sesbot")
+    assert audit_rows(deps)[-1]["allowed"] == 1
+
+
+def test_members_of_an_allowed_user_group_may_ask_and_others_may_not(bot_server_factory, slack_peer):
+    slack_peer.usergroup_members["S0OPS"] = ["U0ALICE"]
+    server = bot_server_factory(allowed_groups=frozenset({"S0OPS"}))
+    assert slash(server, slack_peer, "help", user_id="U0ALICE")[1]["text"].startswith("sesbot")
+    assert slash(server, slack_peer, "help", user_id="U0MALLORY")[1]["text"].startswith(":no_entry:")
+
+
+def test_commands_outside_the_allowed_channels_are_refused(bot_server_factory, slack_peer):
+    server = bot_server_factory(allowed_channels=frozenset({"C0OPS"}))
+    assert slash(server, slack_peer, "help", channel_id="C0OPS")[1]["text"].startswith("sesbot")
+    _, ack, _ = slash(server, slack_peer, "help", channel_id="C0RANDOM")
+    assert ack["text"] == ":no_entry: sesbot does not answer in this channel; ask in one of its allowed channels."
+
+
+def test_requests_from_another_workspace_are_refused(bot_server, slack_peer):
+    _, ack, _ = slash(bot_server, slack_peer, "help", team_id="T0OTHER")
+    assert ack["text"] == ":no_entry: This sesbot serves another Slack workspace."
+
+
+def test_a_refused_mention_gets_an_ephemeral_line_and_no_answer(bot_server_factory, slack_peer):
+    server = bot_server_factory(allowed_users=frozenset({"U0BOB"}))
+    status, _ = post_signed(server.events_url, app_mention_body("help", user="U0ALICE"), SIGNING_SECRET)
+    assert status == 200
+    call = slack_peer.wait_for("chat.postEphemeral")
+    assert (call.params["user"], call.params["text"][:10]) == ("U0ALICE", ":no_entry:")
+    assert slack_peer.calls_to("chat.postMessage") == []
+
+
+def test_an_allowed_mention_is_answered_in_its_thread(bot_server, slack_peer):
+    body = app_mention_body("help", user="U0ALICE", ts="1700000000.000100", thread_ts="1699999999.000001")
+    post_signed(bot_server.events_url, body, SIGNING_SECRET)
+    call = slack_peer.wait_for("chat.postMessage")
+    assert (call.params["channel"], call.params["thread_ts"]) == ("C0OPS", "1699999999.000001")
+
+
+def test_a_refused_button_click_changes_nothing(bot_server_factory, slack_peer, deps):
+    server = bot_server_factory(allowed_users=frozenset({"U0BOB"}))
+    body = block_action_body("sesbot_rerun", "help", user_id="U0ALICE", response_url=slack_peer.response_url("b"))
+    post_signed(server.events_url, body, SIGNING_SECRET)
+    assert slack_peer.wait_for("chat.postEphemeral").params["text"].startswith(":no_entry:")
+    assert slack_peer.responses("b") == []
+
+
+def test_a_refused_user_sees_a_refusal_on_app_home(bot_server_factory, slack_peer):
+    server = bot_server_factory(allowed_users=frozenset({"U0BOB"}))
+    home = {
+        "type": "event_callback",
+        "team_id": "T0TEST",
+        "event": {"type": "app_home_opened", "user": "U0ALICE", "tab": "home", "channel": "D0DM"},
+        "event_id": "Ev1",
+        "event_time": 1,
+    }
+    post_signed(server.events_url, json.dumps(home).encode(), SIGNING_SECRET)
+    view = slack_peer.wait_for("views.publish").params["view"]
+    assert view["blocks"][0]["text"]["text"].startswith(":no_entry:")
+
+
+def test_an_allowed_user_sees_the_commands_on_app_home(bot_server, slack_peer):
+    home = {
+        "type": "event_callback",
+        "team_id": "T0TEST",
+        "event": {"type": "app_home_opened", "user": "U0ALICE", "tab": "home", "channel": "D0DM"},
+        "event_id": "Ev2",
+        "event_time": 1,
+    }
+    post_signed(bot_server.events_url, json.dumps(home).encode(), SIGNING_SECRET)
+    view = slack_peer.wait_for("views.publish").params["view"]
+    assert "/ses why" in json.dumps(view)
+
+
+def test_diagnoses_are_rate_limited_per_user_with_the_wait_said(bot_server_factory, slack_peer, dns_peer):
+    server = bot_server_factory(diagnoses_per_minute=2)
+    for i in range(2):
+        _, ack, _ = slash(server, slack_peer, f"why user{i}@example.com")
+        assert ack["text"].startswith(":hourglass")
+    _, ack, _ = slash(server, slack_peer, "why user9@example.com")
+    assert re.fullmatch(
+        r":no_entry: You have asked for 2 diagnoses in the last minute; try again in \d+ s\.", ack["text"]
+    )
+    # Another user is not held back, and non-diagnoses are not counted.
+    assert slash(server, slack_peer, "why user9@example.com", user_id="U0BOB")[1]["text"].startswith(":hourglass")
+    assert slash(server, slack_peer, "help")[1]["text"].startswith("sesbot")
+
+
+# -- writes --------------------------------------------------------------------------------------------
+def click_remove(server, slack_peer, user="U0ADMIN"):
+    value = json.dumps({"email": "jane@example.net", "region": REGION})
+    body = block_action_body("suppression_remove", value, user_id=user, response_url=slack_peer.response_url("w"))
+    post_signed(server.events_url, body, SIGNING_SECRET)
+
+
+def confirm_remove(server, user="U0ADMIN"):
+    meta = json.dumps({"email": "jane@example.net", "region": REGION, "channel": "C0OPS"})
+    post_signed(
+        server.events_url, view_submission_body("suppression_remove_confirm", meta, {}, user_id=user), SIGNING_SECRET
+    )
+
+
+def test_writes_are_refused_when_they_are_off(bot_server_factory, slack_peer, aws_peer, deps):
+    aws_peer.suppress("jane@example.net", region=REGION)
+    server = bot_server_factory(allow_writes=False, admins=frozenset({"U0ADMIN"}))
+    click_remove(server, slack_peer)
+    assert "SESBOT_ALLOW_WRITES" in slack_peer.wait_for("chat.postEphemeral").params["text"]
+    confirm_remove(server)  # a forged dialog submission is refused too
+    slack_peer.wait_for(
+        "chat.postEphemeral",
+        lambda c: (
+            c.params["text"].count("SESBOT_ALLOW_WRITES") and c is not slack_peer.calls_to("chat.postEphemeral")[0]
+        ),
+    )
+    assert "jane@example.net" in aws_peer.suppressed(REGION)
+
+
+def test_writes_are_refused_to_non_admins(bot_server_factory, slack_peer, aws_peer):
+    aws_peer.suppress("jane@example.net", region=REGION)
+    server = bot_server_factory(allow_writes=True, admins=frozenset({"U0ADMIN"}))
+    click_remove(server, slack_peer, user="U0ALICE")
+    assert "Only sesbot admins" in slack_peer.wait_for("chat.postEphemeral").params["text"]
+    assert slack_peer.calls_to("views.open") == []
+    assert "jane@example.net" in aws_peer.suppressed(REGION)
+
+
+def test_a_write_waits_for_the_confirmation_dialog(bot_server_factory, slack_peer, aws_peer):
+    aws_peer.suppress("jane@example.net", region=REGION)
+    server = bot_server_factory(allow_writes=True, admins=frozenset({"U0ADMIN"}))
+    click_remove(server, slack_peer)
+    view = slack_peer.wait_for("views.open").params["view"]
+    assert view["callback_id"] == "suppression_remove_confirm"
+    assert "jane@example.net" in aws_peer.suppressed(REGION)
+
+
+def test_a_confirmed_write_by_an_admin_removes_the_suppression_and_is_audited(
+    bot_server_factory, slack_peer, aws_peer, deps
+):
+    aws_peer.suppress("jane@example.net", region=REGION)
+    server = bot_server_factory(allow_writes=True, admins=frozenset({"U0ADMIN"}))
+    click_remove(server, slack_peer)
+    slack_peer.wait_for("views.open")
+    confirm_remove(server)
+    done = slack_peer.wait_for("chat.postEphemeral")
+    assert done.params["text"] == (
+        f":white_check_mark: Removed jane@example.net from the account suppression list in {REGION}."
+    )
+    assert "jane@example.net" not in aws_peer.suppressed(REGION)
+    rows = deps.store.query("SELECT action, allowed FROM audit WHERE action LIKE 'suppression.remove%'")
+    assert rows == [{"action": f"suppression.remove jane@example.net ({REGION})", "allowed": 1}]
+
+
+# -- what is shown -------------------------------------------------------------------------------------
+def visible_texts(msg):
+    """Every string Slack renders from a message."""
+    out = [msg.get("text", "")]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "plain_text":  # Slack shows plain_text as typed, never parsed
+                return
+            for k, v in node.items():
+                if k == "text" and isinstance(v, str):
+                    out.append(v)
+                else:
+                    walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(msg.get("blocks", []))
+    return out
+
+
+def assert_harmless_and_within_limits(msg):
+    assert msg["text"]
+    assert len(msg["blocks"]) <= MAX_BLOCKS
+    for b in msg["blocks"]:
+        if b["type"] == "section":
+            assert len(b["text"]["text"]) <= MAX_SECTION
+        if b["type"] == "header":
+            assert len(b["text"]["text"]) <= MAX_HEADER
+    for text in visible_texts(msg):
+        assert not re.search(r"<[!@#]|<https?:", text), text
+
+
+@pytest.mark.parametrize("nasty", NASTY)
+def test_untrusted_text_is_harmless_in_every_message_builder(nasty):
+    finding = Finding("recipient.bounces", Severity.CRITICAL, nasty, evidence=[nasty] * 12, fix=nasty)
+    many = [Finding(f"c.{i}", Severity.ERROR, nasty, [nasty]) for i in range(80)]
+    assert_harmless_and_within_limits(report_message(Report(nasty[:300], [finding, *many]), command=nasty))
+    assert_harmless_and_within_limits(answer_message(Answer(nasty, [(nasty, [nasty] * 30)])))
+    assert_harmless_and_within_limits(error_message(nasty))
+
+
+def test_remote_text_reaches_slack_escaped_end_to_end(bot_server, slack_peer):
+    _, ack, _ = slash(bot_server, slack_peer, "explain 554 <!channel> blocked using zen.spamhaus.org <@U0BOSS>")
+    for text in visible_texts(ack):
+        assert "<!channel>" not in text and "<@U0BOSS>" not in text
+
+
+def test_redaction_hides_addresses_in_channel_messages(bot_server_factory, slack_peer):
+    server = bot_server_factory(redact="local")
+    _, _, name = slash(server, slack_peer, "why jane.doe@example.net")
+    msg = slack_peer.wait_for_response(name, timeout=20)
+    texts = "\n".join(visible_texts(msg))
+    assert "jane.doe@example.net" not in texts
+    assert "j***@example.net" in texts
+
+
+def test_without_redaction_the_address_is_shown(bot_server, slack_peer):
+    _, _, name = slash(bot_server, slack_peer, "why jane.doe@example.net")
+    msg = slack_peer.wait_for_response(name, timeout=20)
+    assert "jane.doe@example.net" in "\n".join(visible_texts(msg))
+
+
+# -- bad input, fuzzed -----------------------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=5000))
+def test_the_command_parser_answers_any_text_with_a_command_or_a_usage_error(text):
+    try:
+        inv = parse(text)
+    except UsageError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert inv.name == inv.name.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=400), st.emails().map(lambda e: f"<mailto:{e}|{e}>")))
+def test_the_address_parser_answers_any_text_with_an_address_or_a_usage_error(text):
+    try:
+        email = parse_email(text)
+    except UsageError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 200
+    else:
+        assert "@" in email and len(email) <= 254
