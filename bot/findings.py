@@ -104,6 +104,16 @@ def rank(findings: list[Finding]) -> list[Finding]:
     return [f for _, f in indexed]
 
 
+REPORT_HEADINGS = {
+    "why": "Diagnosis",
+    "domain": "Domain check",
+    "blocklist": "Blocklist check",
+    "smtp": "SMTP check",
+    "template": "Template test",
+    "setup": "Event setup",
+}
+
+
 @dataclass
 class Report:
     """The findings of one run for one target, ranked."""
@@ -116,6 +126,11 @@ class Report:
 
     def __post_init__(self) -> None:
         self.findings = rank(self.findings)
+
+    @property
+    def heading(self) -> str:
+        """What kind of answer this is, for a person: "Diagnosis", "Domain check"..."""
+        return REPORT_HEADINGS.get(self.kind, self.kind.replace("_", " ").capitalize())
 
     @property
     def verdict(self) -> Finding | None:

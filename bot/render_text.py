@@ -61,7 +61,7 @@ def render_report(report: Report) -> str:
             where = f" ({f.region})" if f.region else ""
             out.append(f"  [{MARK[f.severity]}] {f.check}{where}: {clean(f.summary)}")
             if f.severity == Severity.INFO:
-                out += [f"      - {clean(e)}" for e in f.evidence[:3]]
+                out += [f"      - {clean(e)}" for e in f.evidence]
     return "\n".join(out)
 
 

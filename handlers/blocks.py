@@ -31,7 +31,6 @@ EMOJI = {
     Severity.ERROR: ":x:",
     Severity.CRITICAL: ":rotating_light:",
 }
-TITLES = {"why": "Diagnosis", "domain": "Domain check", "blocklist": "Blocklist check", "smtp": "SMTP check"}
 
 
 def escape(text: object) -> str:
@@ -105,7 +104,7 @@ def report_message(
 ) -> dict[str, Any]:
     """`{"text", "blocks"}` for a report: verdict, other problems, what passed, a Re-run button."""
     verdict = report.verdict
-    title = f"{TITLES.get(report.kind, report.kind.title())}: {report.target}"
+    title = f"{report.heading}: {report.target}"
     blocks: list[dict[str, Any]] = [header(title)]
     if verdict:
         blocks.append(section(f"*Most likely cause*\n{finding_text(verdict)}"))
@@ -123,8 +122,8 @@ def report_message(
         names = ", ".join(escape(f.check) for f in passed if f.severity == Severity.OK)
         infos = [f for f in passed if f.severity == Severity.INFO]
         blocks.append({"type": "divider"})
-        for f in infos:
-            blocks.append(context(f"{EMOJI[f.severity]} {escape(f.summary)}"))
+        for f in infos:  # for information: what was seen, with its evidence (a plan, the permissions...)
+            blocks.append(section(finding_text(f, evidence=6)))
         if names:
             blocks.append(context(f":white_check_mark: Passed: {names}"))
     blocks.append(context(f"{len(report.findings)} findings in {report.elapsed_ms} ms"))
