@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bot.checks import REGISTRY
-from bot.checks.authentication import AuthMemo, aligned, inspect_spf, org_domain
+from bot.checks.authentication import aligned, inspect_spf, org_domain
 from bot.findings import Finding, Severity
 from bot.runner import run_checks
 
@@ -21,7 +21,7 @@ SES_SPF = "v=spf1 ip4:199.255.192.0/22 ip4:54.240.0.0/18 -all"  # amazonses.com'
 
 def run(deps, check_id: str, target: str = DOMAIN) -> list[Finding]:
     checks = [c for c in REGISTRY if c.id == check_id]
-    report, _ = run_checks(deps, target, suite=checks[0].suite, checks=checks, options={"auth_memo": AuthMemo()})
+    report, _ = run_checks(deps, target, suite=checks[0].suite, checks=checks)
     return report.findings
 
 

@@ -51,9 +51,8 @@ How checkdmarc is kept on our resolver (verified by the tests against a DNS peer
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -66,7 +65,7 @@ import dns.resolver
 from publicsuffixlist import PublicSuffixList
 
 from bot.aws import describe_error, error_code
-from bot.checks import CheckContext, check
+from bot.checks import CheckContext, RunMemo, check
 from bot.deps import Deps
 from bot.dnsq import make_resolver
 from bot.findings import Finding, Severity, could_not_check
@@ -128,7 +127,7 @@ def aligned(domain: str, from_domain: str, mode: str = "r") -> bool:
     return a == b if mode == "s" else org_domain(a) == org_domain(b)
 
 
-def _parents(domain: str) -> list[str]:
+def parent_domains(domain: str) -> list[str]:
     """`domain` and each parent down to its organizational domain: mail.example.com, example.com."""
     org = org_domain(domain)
     out = [domain]
@@ -208,35 +207,9 @@ def _mx_hosts(found: Lookup) -> list[tuple[int, str]]:
 # --- sharing lookups between the checks of one run ----------------------------------------------------
 
 
-class AuthMemo:
-    """Computes each lookup once per run and shares it between checks running at the same time.
-
-    The `domain` suite's checks all need the same identity and records; the `domain` command passes one
-    memo in `options["auth_memo"]`. Without one, each check computes its own.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._futures: dict[tuple[Any, ...], Future] = {}
-
-    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            fut = self._futures.get(key)
-            owner = fut is None
-            if owner:
-                fut = Future()
-                self._futures[key] = fut
-        if owner:
-            try:
-                fut.set_result(compute())
-            except BaseException as exc:
-                fut.set_exception(exc)
-        return fut.result()
-
-
-def _memo(ctx: CheckContext) -> AuthMemo:
-    memo = ctx.options.get("auth_memo")
-    return memo if isinstance(memo, AuthMemo) else AuthMemo()
+def _memo(ctx: CheckContext) -> RunMemo:
+    """The run's memo: the `domain` suite's checks all need the same identity and records, computed once."""
+    return ctx.memo
 
 
 def _parallel(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -298,7 +271,7 @@ class Identity:
 def find_identity(client: Any, region: str | None, domain: str) -> Identity:
     """The identity for `domain` or, failing that, the nearest parent domain identity (SES lets a verified
     domain send from its subdomains, and signs their mail with the parent's DKIM)."""
-    for candidate in _parents(domain):
+    for candidate in parent_domains(domain):
         try:
             response = client.get_email_identity(EmailIdentity=candidate)
         except Exception as exc:
@@ -310,7 +283,7 @@ def find_identity(client: Any, region: str | None, domain: str) -> Identity:
     return Identity(region, domain)
 
 
-def _identity(deps: Deps, memo: AuthMemo, region: str | None, domain: str) -> Identity:
+def _identity(deps: Deps, memo: RunMemo, region: str | None, domain: str) -> Identity:
     def compute() -> Identity:
         try:
             client = deps.aws.get("sesv2", region)
@@ -318,11 +291,11 @@ def _identity(deps: Deps, memo: AuthMemo, region: str | None, domain: str) -> Id
             return Identity(region, domain, error=describe_error(exc))
         return find_identity(client, region, domain)
 
-    return memo.get(("identity", region, domain), compute)
+    return memo.once(("identity", region, domain), compute)
 
 
-def _dns(deps: Deps, memo: AuthMemo, name: str, rtype: str) -> Lookup:
-    return memo.get(("dns", name.lower(), rtype), lambda: lookup(deps.resolver, name, rtype))
+def _dns(deps: Deps, memo: RunMemo, name: str, rtype: str) -> Lookup:
+    return memo.once(("dns", name.lower(), rtype), lambda: lookup(deps.resolver, name, rtype))
 
 
 # --- DKIM ---------------------------------------------------------------------------------------------
@@ -393,7 +366,7 @@ class Dkim:
         )
 
 
-def inspect_dkim(deps: Deps, memo: AuthMemo, ident: Identity) -> Dkim:
+def inspect_dkim(deps: Deps, memo: RunMemo, ident: Identity) -> Dkim:
     """Check each DKIM token's DNS record (all at once)."""
     out = Dkim(ident)
     if not ident.found:
@@ -464,7 +437,7 @@ class MailFrom:
         return bool(self.domain) and self.status == "SUCCESS"
 
 
-def inspect_mail_from(deps: Deps, memo: AuthMemo, ident: Identity) -> MailFrom:
+def inspect_mail_from(deps: Deps, memo: RunMemo, ident: Identity) -> MailFrom:
     out = MailFrom(ident)
     if out.domain:
         out.mx = _dns(deps, memo, out.domain, "MX")
@@ -573,8 +546,8 @@ def inspect_spf(deps: Deps, domain: str) -> Spf:
     return out
 
 
-def _spf(deps: Deps, memo: AuthMemo, domain: str) -> Spf:
-    return memo.get(("spf", domain), lambda: inspect_spf(deps, domain))
+def _spf(deps: Deps, memo: RunMemo, domain: str) -> Spf:
+    return memo.once(("spf", domain), lambda: inspect_spf(deps, domain))
 
 
 # --- DMARC --------------------------------------------------------------------------------------------
@@ -681,8 +654,8 @@ def inspect_dmarc(deps: Deps, domain: str) -> Dmarc:
     return out
 
 
-def _dmarc(deps: Deps, memo: AuthMemo, domain: str) -> Dmarc:
-    return memo.get(("dmarc", domain), lambda: inspect_dmarc(deps, domain))
+def _dmarc(deps: Deps, memo: RunMemo, domain: str) -> Dmarc:
+    return memo.once(("dmarc", domain), lambda: inspect_dmarc(deps, domain))
 
 
 # --- one region, all of it ----------------------------------------------------------------------------
@@ -707,12 +680,12 @@ class RegionAuth:
         return self.mail_from.in_use and self.spf is not None and self.spf.valid
 
 
-def inspect_region(deps: Deps, memo: AuthMemo, region: str | None, domain: str) -> RegionAuth:
+def inspect_region(deps: Deps, memo: RunMemo, region: str | None, domain: str) -> RegionAuth:
     """The identity first (one API call), then its DKIM records, MAIL FROM MX and SPF at once."""
     ident = _identity(deps, memo, region, domain)
     mf_domain = ident.mail_from_domain
     jobs: dict[str, Callable[[], Any]] = {
-        "dkim": lambda: memo.get(("dkim", region, domain), lambda: inspect_dkim(deps, memo, ident)),
+        "dkim": lambda: memo.once(("dkim", region, domain), lambda: inspect_dkim(deps, memo, ident)),
         "mail_from": lambda: inspect_mail_from(deps, memo, ident),
     }
     if mf_domain:
@@ -1150,7 +1123,7 @@ def _identity_evidence(ident: Identity) -> list[str]:
     if ident.error:
         return [f"GetEmailIdentity: {ident.error}"]
     if not ident.found:
-        return [f"GetEmailIdentity {', '.join(_parents(ident.domain))}: NotFoundException"]
+        return [f"GetEmailIdentity {', '.join(parent_domains(ident.domain))}: NotFoundException"]
     line = f"identity {ident.name}: VerificationStatus={ident.status}, VerifiedForSendingStatus={ident.verified}"
     if ident.error_type:
         line += f", ErrorType={ident.error_type}"
@@ -1317,7 +1290,7 @@ def _regions(ctx: CheckContext) -> list[str | None]:
     return list(ctx.settings.regions) or [None]
 
 
-def _all_regions(ctx: CheckContext, memo: AuthMemo, domain: str) -> list[RegionAuth]:
+def _all_regions(ctx: CheckContext, memo: RunMemo, domain: str) -> list[RegionAuth]:
     regions = _regions(ctx)
     done = _parallel({str(r): (lambda r=r: inspect_region(ctx.deps, memo, r, domain)) for r in regions})
     return [done[str(r)] for r in regions]
@@ -1348,7 +1321,7 @@ def domain_dkim(ctx: CheckContext) -> Finding:
     ident = _identity(ctx.deps, memo, ctx.region, domain)
     if ident.error:
         return could_not_check("domain.dkim", f"GetEmailIdentity failed: {ident.error}", ctx.region)
-    dkim = memo.get(("dkim", ctx.region, domain), lambda: inspect_dkim(ctx.deps, memo, ident))
+    dkim = memo.once(("dkim", ctx.region, domain), lambda: inspect_dkim(ctx.deps, memo, ident))
     data = {
         "domain": domain,
         "identity": ident.name,

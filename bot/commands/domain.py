@@ -6,7 +6,6 @@ and alignment, the domain's own MX) on the given domain, or the configured sende
 
 from __future__ import annotations
 
-from bot.checks.authentication import AuthMemo
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Report
 from bot.runner import run_checks
@@ -29,5 +28,5 @@ def run_domain(ctx: CommandContext, inv: Invocation) -> Report:
     else:
         raise UsageError("give a domain, like `domain example.com` (or set SESBOT_SENDER to check yours)")
     # One memo for the run: the suite's checks share the identity and DNS answers instead of re-asking.
-    report, _ = run_checks(ctx.deps, domain, suite="domain", options={"auth_memo": AuthMemo()})
+    report, _ = run_checks(ctx.deps, domain, suite="domain")
     return report
