@@ -43,13 +43,14 @@ def test_a_sender_that_is_no_identity_at_all_is_critical(aws_peer, deps):
             "critical",
             "The sender news@mail.example.com is not verified in us-east-1: "
             "neither news@mail.example.com nor "
-            "mail.example.com is an identity in us-east-1. SES refuses to send as it (MessageRejected: Email "
+            "mail.example.com nor example.com is an identity in us-east-1. SES refuses to send as it (MessageRejected: Email "
             "address is not verified).",
         )
     ]
     assert f.evidence == [
         "news@mail.example.com: not an identity in us-east-1",
         "mail.example.com: not an identity in us-east-1",
+        "example.com: not an identity in us-east-1",
     ]
     assert "aws sesv2 create-email-identity --email-identity mail.example.com --region us-east-1" in f.fix
 
@@ -72,7 +73,7 @@ def test_a_failed_domain_verification_explains_the_error_type(aws_peer, deps):
         "do not exist in DNS)",
     ]
     assert f.evidence[4].startswith("  Last checked by SES: ")
-    assert f.data == {"verified": False, "identities": {SENDER: False, SENDER_DOMAIN: True}}
+    assert f.data == {"verified": False, "identities": {SENDER: False, SENDER_DOMAIN: True, "example.com": False}}
 
 
 def test_an_unclicked_address_verification_says_to_click_the_link(aws_peer, deps):
@@ -196,3 +197,10 @@ def test_a_refused_identity_lookup_is_a_could_not_check(aws_peer, deps):
     [f] = run(deps)
     assert (f.severity.label, f.data) == ("warning", {"could_not_check": True})
     assert f.summary.startswith("Could not check sender.identity: AWS refused GetEmailIdentity (AccessDenied)")
+
+
+def test_a_verified_parent_domain_covers_the_senders_subdomain(aws_peer, deps):
+    aws_peer.set_identity("example.com", verified=True)
+    [f] = run(deps)
+    assert (f.severity.label, f.summary.startswith("The sender news@mail.example.com is verified")) == ("ok", True)
+    assert f.evidence[0] == "example.com: verified for sending in us-east-1 (DOMAIN)"

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, identity_status
+from bot.checks.authentication import parent_domains
 from bot.findings import Finding, Severity
 
 CHECK = "sender.identity"
@@ -93,14 +94,19 @@ def sender_identity(ctx: CheckContext) -> list[Finding]:
         ]
     sender = address or domain
 
-    # The address's own identity first: its settings win over the domain's when both exist.
-    candidates = [address, domain] if address else [domain]
+    # The address's own identity first: its settings win over the domain's when both exist. A verified
+    # parent domain covers its subdomains (SES signs their mail with the parent's DKIM).
+    domains = parent_domains(domain)
+    candidates = ([address] if address else []) + domains
     looked: dict[str, dict[str, Any] | None] = {}
     for identity in candidates:
         try:
             looked[identity] = identity_status(ctx, identity)
         except Exception as exc:
             return [account_unavailable(CHECK, exc, region, "GetEmailIdentity")]
+        if (looked[identity] or {}).get("VerifiedForSendingStatus"):
+            break  # the nearest verified identity governs; the ones above it do not matter
+    candidates = list(looked)
 
     verified = [i for i in candidates if looked[i] and looked[i].get("VerifiedForSendingStatus")]
     if not verified:
@@ -112,7 +118,7 @@ def sender_identity(ctx: CheckContext) -> list[Finding]:
     findings: list[Finding] = []
 
     # DKIM: an address identity carries its domain's Easy DKIM state; judge the domain's when it exists.
-    dkim_source = domain if looked.get(domain) else governing
+    dkim_source = next((d for d in domains if looked.get(d)), governing)
     dkim = (looked.get(dkim_source) or {}).get("DkimAttributes") or {}
     dkim_status = dkim.get("Status")
     signing = dkim.get("SigningEnabled")
@@ -152,7 +158,9 @@ def sender_identity(ctx: CheckContext) -> list[Finding]:
         )
 
     # MAIL FROM: the governing identity's own setting, else the domain's.
-    mail_from = (found.get("MailFromAttributes") or {}) or ((looked.get(domain) or {}).get("MailFromAttributes") or {})
+    mail_from = (found.get("MailFromAttributes") or {}) or (
+        (looked.get(dkim_source) or {}).get("MailFromAttributes") or {}
+    )
     mf_domain = mail_from.get("MailFromDomain")
     if mf_domain:
         mf_status = mail_from.get("MailFromDomainStatus") or "unknown"
@@ -216,6 +224,7 @@ def _not_verified(
     ctx: CheckContext, sender: str, candidates: list[str], looked: dict[str, dict[str, Any] | None]
 ) -> Finding:
     region = ctx.region
+    sender_domain = next(i for i in candidates if "@" not in i)  # the domain itself, not a parent
     evidence: list[str] = []
     for identity in candidates:
         found = looked[identity]
@@ -233,7 +242,7 @@ def _not_verified(
         )
         fix = (
             f"Create and verify the domain in {region}: `aws sesv2 create-email-identity --email-identity "
-            f"{candidates[-1]} --region {region}`, then publish the DKIM CNAME records it returns "
+            f"{sender_domain} --region {region}`, then publish the DKIM CNAME records it returns "
             f"({VERIFY_DOC})."
         )
     else:
@@ -246,12 +255,12 @@ def _not_verified(
         if "@" in existing[0] and len(existing) == 1:
             fix = (
                 f"Click the link in the verification mail SES sent to {existing[0]} (resend it with "
-                f"`aws sesv2 create-email-identity`), or verify the domain {candidates[-1]} instead "
+                f"`aws sesv2 create-email-identity`), or verify the domain {sender_domain} instead "
                 f"({VERIFY_DOC})."
             )
         else:
             fix = (
-                f"Publish the DKIM CNAME records for {candidates[-1]} exactly as the SES console shows them; "
+                f"Publish the DKIM CNAME records for {sender_domain} exactly as the SES console shows them; "
                 f"for FAILED, restart verification. Troubleshooting: {TROUBLESHOOT_DOC}"
             )
     return Finding(
