@@ -23,7 +23,7 @@ class AwsClients:
     def __init__(self, settings: Settings, session: boto3.session.Session | None = None):
         self.settings = settings
         self._session = session or boto3.session.Session()
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, float | None, int | None], Any] = {}
         self._lock = threading.Lock()
         self._config = botocore.config.Config(
             connect_timeout=min(5.0, settings.check_timeout),
@@ -31,15 +31,36 @@ class AwsClients:
             retries={"mode": "standard", "max_attempts": 3},
         )
 
-    def get(self, service: str, region: str | None = None) -> Any:
+    def get(
+        self,
+        service: str,
+        region: str | None = None,
+        *,
+        read_timeout: float | None = None,
+        attempts: int | None = None,
+    ) -> Any:
+        """A client for `service` in `region` (default: the first configured region).
+
+        `read_timeout` and `attempts` tune a client for one use (an SQS long poll needs a read timeout
+        longer than its wait; a probe that must not wait out retries tries once); each tuning is its
+        own cached client from the same session and credentials.
+        """
         region = region or (self.settings.regions[0] if self.settings.regions else None)
         if not region:
             raise MissingRegion()
-        key = (service, region)
+        key = (service, region, read_timeout, attempts)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+                config = self._config
+                if read_timeout is not None or attempts is not None:
+                    config = config.merge(
+                        botocore.config.Config(
+                            read_timeout=read_timeout if read_timeout is not None else config.read_timeout,
+                            retries={"mode": "standard", "total_max_attempts": attempts or 3},
+                        )
+                    )
+                kwargs: dict[str, Any] = {"region_name": region, "config": config}
                 if self.settings.aws_endpoint_url:
                     kwargs["endpoint_url"] = self.settings.aws_endpoint_url
                 client = self._session.client(service, **kwargs)

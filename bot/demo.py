@@ -68,14 +68,21 @@ def main(argv: list[str] | None = None) -> int:
     screen = Screen()
     screen.title("sesbot demo — an emulated SES account on this machine; nothing leaves 127.0.0.1")
     started = time.perf_counter()
-    with AwsPeer().start() as aws, DnsPeer().start() as dns, SlackPeer().start() as slack:
-        Demo(aws, dns, slack, workdir, screen).run()
+    from peers.smtp import SmtpPeer
+
+    with (
+        AwsPeer().start() as aws,
+        DnsPeer().start() as dns,
+        SlackPeer().start() as slack,
+        SmtpPeer("starttls").start() as smtp,
+    ):
+        Demo(aws, dns, slack, smtp, workdir, screen).run()
     screen.note(f"demo finished in {time.perf_counter() - started:.1f} s; database: {workdir / 'sesbot.db'}")
     return 0
 
 
 class Demo:
-    def __init__(self, aws: Any, dns: Any, slack: Any, workdir: Path, screen: Screen):
+    def __init__(self, aws: Any, dns: Any, slack: Any, smtp: Any, workdir: Path, screen: Screen):
         import boto3
 
         from bot.aws import AwsClients
@@ -84,7 +91,7 @@ class Demo:
         from bot.store import Store
         from peers import scenario
 
-        self.aws, self.dns, self.slack, self.screen, self.sc = aws, dns, slack, screen, scenario
+        self.aws, self.dns, self.slack, self.smtp, self.screen, self.sc = aws, dns, slack, smtp, screen, scenario
         self.now = datetime.now(UTC).replace(microsecond=0)
         settings = Settings.from_env(
             {
@@ -101,6 +108,7 @@ class Demo:
         settings.slack_bot_token = Secret(DEMO_BOT_TOKEN)
         settings.slack_signing_secret = Secret(DEMO_SIGNING_SECRET)
         settings.diagnoses_per_minute = 60  # the demo asks many questions in a few seconds
+        settings.smtp_host, settings.smtp_ca_file = smtp.host, smtp.ca_file  # stands in for email-smtp.<region>
         # Explicit demo credentials: whatever the shell has for real AWS is never used here.
         session = boto3.session.Session(aws_access_key_id="demo", aws_secret_access_key="demo-secret")
         self.deps = Deps(
@@ -119,6 +127,8 @@ class Demo:
         from handlers.app import build_app
         from handlers.server import HttpServer, make_wsgi
 
+        self.screen.title("0. The operator connects SES's events to the bot: sesbot setup --apply")
+        self.setup()
         self.ingest()
         client = WebClient(token=DEMO_BOT_TOKEN, base_url=self.slack.base_url)
         app = build_app(self.deps, client)
@@ -126,9 +136,7 @@ class Demo:
             self.url = f"{server.url}/slack/events"
             self.screen.title("1. Someone asks what the bot can do")
             self.ask("help")
-            self.screen.title(
-                '2. "new.customer@example.org never got our mail" — the account is in the sandbox'
-            )
+            self.screen.title('2. "new.customer@example.org never got our mail" — the account is in the sandbox')
             self.ask(f"why {self.sc.RECIPIENTS['sandbox']}")
             self.screen.note("AWS grants production access; from now on the sandbox is no longer the cause")
             self.sc.go_to_production(self.aws)
@@ -138,27 +146,65 @@ class Demo:
             self.screen.title("4. A recipient with nothing wrong")
             self.ask(f"why {self.sc.RECIPIENTS['healthy']}")
             self.screen.title("5. One question each")
+            self.aws.add_template(
+                "welcome", "Welcome, {{name}}", text="Hi {{name}}, your plan is {{plan}}.", region=self.sc.REGION
+            )
             for text in (
-                "explain 550 5.7.1 Service unavailable; client [198.51.100.23] blocked using "
-                "b.barracudacentral.org",
+                "explain 550 5.7.1 Service unavailable; client [198.51.100.23] blocked using b.barracudacentral.org",
                 f"history {self.sc.RECIPIENTS['blocklist']}",
                 f"domain {self.sc.SENDER_DOMAIN}",
                 f"blocklist {self.sc.SENDING_IP}",
+                'template welcome {"name": "Ana"}',
+                f"smtp {self.smtp.port}",
                 "status",
             ):
                 self.ask(text)
             self.sweeps(client)
 
+    def setup(self) -> None:
+        """`sesbot setup --apply`, as an operator would run it, then the queue it created is the bot's."""
+        from bot.commands import CommandContext, execute, parse_argv
+        from bot.render_text import render
+
+        report = execute(CommandContext(deps=self.deps, via="cli"), parse_argv(["setup", "--apply"]))
+        print("\n$ sesbot setup --apply", file=self.screen.out)
+        for line in render(report).splitlines():
+            print(f"  {line}", file=self.screen.out)
+        urls = [f.data.get("queue_url") for f in report.findings if f.data.get("queue_url")]
+        if urls:
+            self.deps.settings.sqs_queue_url = urls[0]
+            self.screen.note(f"SESBOT_SQS_QUEUE_URL={urls[0]}")
+
     def ingest(self) -> None:
-        try:
-            from bot.ingest import ingest_documents
-        except ImportError:
+        """Two days of traffic: the bulk from a Firehose-style export (`sesbot ingest`), the problem
+        events the way they really arrive — published by SES to the SNS topic, delivered to the SQS
+        queue, read by the bot's consumer."""
+        from bot.ingest import ingest_documents
+        from bot.sqs import SqsConsumer
+
+        events = self.sc.events(self.now)
+        bulk = [e for e in events if e["eventType"] in ("Send", "Delivery")]
+        problems = [e for e in events if e["eventType"] not in ("Send", "Delivery")]
+        result = ingest_documents(self.deps.store, bulk, origin="demo-export")
+        self.screen.note(f"sesbot ingest firehose-export.jsonl: {result.ingested} send and delivery events")
+        sns = self.deps.aws.get("sns", self.sc.REGION)
+        topics = [
+            t["TopicArn"] for t in sns.list_topics().get("Topics", []) if t["TopicArn"].endswith(":sesbot-events")
+        ]
+        if not topics or not self.deps.settings.sqs_queue_url:
+            ingest_documents(self.deps.store, problems, origin="demo")
             return
-        result = ingest_documents(self.deps.store, self.sc.events(self.now), origin="demo")
-        self.screen.note(
-            f"ingested the last two days of SES events: {result.ingested} events "
-            f"({result.duplicates} duplicates)"
-        )
+        import json
+
+        for event in problems:
+            sns.publish(TopicArn=topics[0], Message=json.dumps(event))
+        consumer, stored = SqsConsumer(self.deps), 0
+        for _ in range(10):
+            got = consumer.poll_once(max_messages=10, wait_seconds=0)
+            stored += got.ingested
+            if stored >= len(problems):
+                break
+        self.screen.note(f"SES -> SNS -> SQS -> sesbot: {stored} bounce events read from the queue")
 
     def ask(self, text: str, user: str = "alice") -> None:
         from peers.slack import post_signed, slash_command_body

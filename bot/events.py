@@ -225,11 +225,11 @@ def _reason(exc: Exception) -> str:
     return (str(exc) if isinstance(exc, Malformed) else f"unreadable field ({type(exc).__name__}: {exc})")[:300]
 
 
-def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, region: str | None, depth: int, raw: Any) -> None:
+def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str | None, depth: int, raw: Any) -> None:
     """Run one parser step; if it fails, undo what it appended and quarantine `raw` instead."""
     n_events, n_counts = len(out.events), len(out.counts)
     try:
-        fn(value, out, received_at, region, depth)
+        fn(value, out, received_at, topic, depth)
     except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
         # A field of an unexpected JSON type deep inside means the document is malformed, not the code wrong;
         # a document is all or nothing, so rows it added before the bad part are taken back.
@@ -238,51 +238,51 @@ def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, region: str 
         out.quarantine(_reason(exc), raw)
 
 
-def _dispatch(value: Any, out: Extracted, received_at: str, region: str | None, depth: int) -> None:
+def _dispatch(value: Any, out: Extracted, received_at: str, topic: str | None, depth: int) -> None:
     if depth > _MAX_NESTING:
         raise Malformed("nested too deeply to be an SES notification")
     if value.__class__ is dict:
         if "eventType" in value or "notificationType" in value:
-            _ses(value, out, received_at, region)
+            _ses(value, out, received_at, topic)
         elif "Message" in value and ("Type" in value or "TopicArn" in value):
             _envelope(value, out, received_at, depth)
         elif isinstance(value.get("Records"), list):
-            _each(value["Records"], out, received_at, region, depth, _record)
+            _each(value["Records"], out, received_at, topic, depth, _record)
         elif isinstance(value.get("Messages"), list):
-            _each(value["Messages"], out, received_at, region, depth, _sqs_message)
+            _each(value["Messages"], out, received_at, topic, depth, _sqs_message)
         elif isinstance(value.get("Body"), str) or isinstance(value.get("body"), str):
-            _sqs_message(value, out, received_at, region, depth)
+            _sqs_message(value, out, received_at, topic, depth)
         else:
             keys = ", ".join(sorted(str(k) for k in value)[:8])
             raise Malformed(f"not an SNS envelope or SES notification (keys: {keys})")
     elif value.__class__ is list:
-        _each(value, out, received_at, region, depth, _dispatch)
+        _each(value, out, received_at, topic, depth, _dispatch)
     else:
         raise Malformed(f"expected a JSON object, got {type(value).__name__}")
 
 
-def _each(items: list[Any], out: Extracted, received_at: str, region: str | None, depth: int, fn: Any) -> None:
+def _each(items: list[Any], out: Extracted, received_at: str, topic: str | None, depth: int, fn: Any) -> None:
     # Each item stands alone: one malformed record in a Records/array list does not sink the others.
     if len(items) == 1:
-        fn(items[0], out, received_at, region, depth + 1)
+        fn(items[0], out, received_at, topic, depth + 1)
         return
     for item in items:
-        _guarded(fn, item, out, received_at, region, depth + 1, item)
+        _guarded(fn, item, out, received_at, topic, depth + 1, item)
 
 
-def _record(rec: Any, out: Extracted, received_at: str, region: str | None, depth: int) -> None:
+def _record(rec: Any, out: Extracted, received_at: str, topic: str | None, depth: int) -> None:
     if not isinstance(rec, dict):
         raise Malformed("a Records entry is not an object")
     sns = rec.get("Sns") or rec.get("sns")
     if isinstance(sns, dict):
         _envelope(sns, out, received_at, depth)
     elif isinstance(rec.get("body"), str) or isinstance(rec.get("Body"), str):
-        _sqs_message(rec, out, received_at, region, depth)
+        _sqs_message(rec, out, received_at, topic, depth)
     else:
-        _dispatch(rec, out, received_at, region, depth)
+        _dispatch(rec, out, received_at, topic, depth)
 
 
-def _sqs_message(msg: Any, out: Extracted, received_at: str, region: str | None, depth: int) -> None:
+def _sqs_message(msg: Any, out: Extracted, received_at: str, topic: str | None, depth: int) -> None:
     if not isinstance(msg, dict):
         raise Malformed("an SQS message entry is not an object")
     body = msg.get("Body", msg.get("body"))
@@ -292,7 +292,7 @@ def _sqs_message(msg: Any, out: Extracted, received_at: str, region: str | None,
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise Malformed(f"SQS Body is not valid JSON: {exc}") from None
-    _dispatch(value, out, received_at, region, depth)
+    _dispatch(value, out, received_at, topic, depth)
 
 
 def _envelope(env: dict[str, Any], out: Extracted, received_at: str, depth: int) -> None:
@@ -454,8 +454,9 @@ def _bounce(
             continue
         status = _s(r.get("status"))
         diagnostic = _text(r.get("diagnosticCode"))
-        c = _classify(_generic(diagnostic, r.get("emailAddress")), status, bounce_type, subtype, None)
-        ip = _sending_ip(diagnostic, c, remote, tags, None)
+        generic = _generic(diagnostic, r.get("emailAddress"))
+        c = _classify(generic, status, bounce_type, subtype, None)
+        ip = _sending_ip(generic, c, remote, tags, None)
         if feedback_id:
             key = f"Bounce\x1f{feedback_id}\x1f{recipient}"
         else:
@@ -522,8 +523,9 @@ def _delay(
             continue
         status = _s(r.get("status"))
         diagnostic = _text(r.get("diagnosticCode"))
-        c = _classify(_generic(diagnostic, r.get("emailAddress")), status, None, None, delay_type)
-        ip = _sending_ip(diagnostic, c, remote, tags, delay_type)
+        generic = _generic(diagnostic, r.get("emailAddress"))
+        c = _classify(generic, status, None, None, delay_type)
+        ip = _sending_ip(generic, c, remote, tags, delay_type)
         key = f"DeliveryDelay\x1f{message_id}\x1f{recipient}\x1f{timestamp}"
         out.events.append(
             (_hash(key), "DeliveryDelay", recipient, domain, timestamp, *common)
@@ -631,19 +633,11 @@ def _classify(
 
 # -- the sending IP named in a blocklist text ----------------------------------------------------------------
 
-_IP = r"((?:\d{1,3}\.){3}\d{1,3})(?![\d.]*\d)"
-_IP_RE = re.compile(r"(?<![\d.])" + _IP)
-# IPs that name the *receiving* side: "host mx.example.com[192.0.2.1] said", "Connected to 192.0.2.1".
-_REMOTE_RE = re.compile(
-    r"(?:\bhost\s+[\w.-]+\s*\[|\bconnect(?:ed)?\s+to\s+(?:[\w.-]+\s*\[)?|\bremote host\s+\[?)" + _IP,
-    re.I,
-)
-# Words that, just before an IP, say it is ours: "client host [ip]", "sending IP [ip]", "?ip=", "from [ip]".
-_OURS_RE = re.compile(
-    r"(?:[?&/]ip[=/]|\bip(?:\s+address)?\s*[:=]?\s*\[?|\bclient(?:\s+host)?\s*\[?|\bsending ip\s*\[?"
-    r"|\bsource ip\s*\[?|\bmessages? from\s+\[?|\bfrom\s+\[|\bfor\s+\[?|amazonses\.com\[)" + _IP,
-    re.I,
-)
+# No lookbehind: a pattern that starts with \d lets `re` skip ahead to the next digit; the edges are
+# checked in Python.
+_IP_RE = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+# Words that, right before an IP, say it is ours: "client host [ip]", "sending IP [ip]", "?ip=ip", "from [ip]".
+_OURS = ("ip", "ip address", "client host", "client", "from", "for", "amazonses.com", "sending", "source")
 _SENDING_IP_CATEGORIES = frozenset({"ip_blocklist", "reputation"})
 
 
@@ -654,7 +648,7 @@ def _sending_ip(
     if c.category not in _SENDING_IP_CATEGORIES and delay_type != "IPFailure":
         return None
     if text:
-        found = sending_ip_in(text, remote)
+        found = _sending_ip_in(text, remote)
         if found:
             return found
     if tags.__class__ is dict:
@@ -671,27 +665,38 @@ def sending_ip_in(text: str, remote: str | None = None) -> str | None:
     ...               "https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.2.225")
     '192.0.2.225'
     """
-    # One pass for the common case (a keyword right before our IP), a second only when there is none.
-    remote_ips: set[str] | None = None
-    for m in _OURS_RE.finditer(text):
-        ip = m.group(1)
-        if remote_ips is None:
-            remote_ips = set(_REMOTE_RE.findall(text))
-            if remote:
-                remote_ips.add(remote)
-        if ip not in remote_ips and _valid_ipv4(ip):
-            return ip
-    candidates = _IP_RE.findall(text)
-    if not candidates:
-        return None
-    if remote_ips is None:
-        remote_ips = set(_REMOTE_RE.findall(text))
-        if remote:
-            remote_ips.add(remote)
-    for ip in candidates:
-        if ip not in remote_ips and _valid_ipv4(ip):
-            return ip
-    return None
+    return _sending_ip_in(text, remote)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sending_ip_in(text: str, remote: str | None) -> str | None:
+    first = None
+    for m in _IP_RE.finditer(text):
+        start, end = m.span()
+        if start and (text[start - 1].isdigit() or text[start - 1] == "."):
+            continue  # part of a longer dotted number (an OID, a version)
+        if end < len(text) and (text[end].isdigit() or (text[end] == "." and text[end + 1 : end + 2].isdigit())):
+            continue
+        ip = m.group()
+        if ip == remote or not _valid_ipv4(ip):
+            continue
+        before = text[max(0, start - 80) : start].lower().rstrip(" [(:=#")
+        words = before.split()
+        last = words[-1] if words else ""
+        prev = words[-2] if len(words) > 1 else ""
+        # The receiver's own address: "host mx.example.com[ip] said", "connected to ip", "remote host ip".
+        if (prev == "host" and "." in last and not last.endswith("amazonses.com")) or (
+            last == "to" and prev in ("connect", "connected")
+        ):
+            continue
+        if last == "host" and prev == "remote":
+            continue
+        for word in _OURS:
+            if before.endswith(word) and (len(before) == len(word) or not before[-len(word) - 1].isalnum()):
+                return ip
+        if first is None:
+            first = ip
+    return first
 
 
 def _valid_ipv4(ip: str) -> bool:

@@ -258,8 +258,6 @@ def counted(
         where += " AND domain = ?"
         params.append(domain.strip().lower())
     out = {t: 0 for t in types}
-    for etype, n in store.conn.execute(
-        f"SELECT type, sum(count) FROM counters WHERE {where} GROUP BY type", params
-    ):
+    for etype, n in store.conn.execute(f"SELECT type, sum(count) FROM counters WHERE {where} GROUP BY type", params):
         out[etype] = n
     return out

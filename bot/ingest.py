@@ -224,6 +224,8 @@ def iter_documents(stream: IO[bytes], *, chunk_size: int = _CHUNK) -> Iterator[b
         first = stream.readline(chunk_size)
     if not first:
         return
+    if first.startswith(codecs.BOM_UTF8):  # files saved by some Windows editors
+        first = first[len(codecs.BOM_UTF8) :]
     head = first.lstrip()[:1]
     if head == b"[":
         yield from _decode_values(first, stream, in_array=True, chunk_size=chunk_size)

@@ -60,7 +60,7 @@ def render_report(report: Report) -> str:
         for f in passed:
             where = f" ({f.region})" if f.region else ""
             out.append(f"  [{MARK[f.severity]}] {f.check}{where}: {clean(f.summary)}")
-            if f.severity == Severity.INFO:
+            if f.severity == Severity.INFO or report.kind != "why":
                 out += [f"      - {clean(e)}" for e in f.evidence]
     return "\n".join(out)
 

@@ -20,9 +20,7 @@ SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 EMAIL_RE = re.compile(r"^[^@\s<>|]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z0-9-]{2,63}$")
-DOMAIN_RE = re.compile(
-    r"^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$"
-)
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$")
 
 # Levels for the rate alerts, lowest first: (level name, bounce rate, complaint rate), as fractions.
 DEFAULT_RATE_LEVELS: tuple[tuple[str, float, float], ...] = (
@@ -114,6 +112,7 @@ class Settings:
     redact: str = "none"
     diagnoses_per_minute: int = 5
     sns_cert_dir: str | None = None
+    sns_max_age_seconds: int = 3600
     log_level: str = "INFO"
 
     # -- derived -----------------------------------------------------------------------------------
@@ -145,13 +144,9 @@ class Settings:
         elif not self.slack_bot_token.startswith("xoxb-"):
             problems.append("SLACK_BOT_TOKEN does not look like a bot token (it should start with xoxb-)")
         if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
-            problems.append(
-                "SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-)"
-            )
+            problems.append("SLACK_APP_TOKEN does not look like an app-level token (it should start with xapp-)")
         if not self.slack_app_token and not self.slack_signing_secret:
-            problems.append(
-                "SLACK_SIGNING_SECRET is not set (needed in HTTP mode, i.e. without SLACK_APP_TOKEN)"
-            )
+            problems.append("SLACK_SIGNING_SECRET is not set (needed in HTTP mode, i.e. without SLACK_APP_TOKEN)")
         if not self.regions:
             problems.append("AWS_REGION (or AWS_DEFAULT_REGION, or SESBOT_REGIONS) is not set")
         if problems:
@@ -183,9 +178,7 @@ class Settings:
             dns_timeout=p.float("SESBOT_DNS_TIMEOUT", 3.0, lo=0.1, hi=60),
             alert_channel=p.str("SESBOT_ALERT_CHANNEL"),
             sqs_queue_url=p.url("SESBOT_SQS_QUEUE_URL", None),
-            sns_topic_arns=p.list(
-                "SESBOT_SNS_TOPIC_ARNS", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"
-            ),
+            sns_topic_arns=p.list("SESBOT_SNS_TOPIC_ARNS", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"),
             retention_days=p.int("SESBOT_RETENTION_DAYS", 90, lo=1, hi=3650),
             sweep_minutes=p.int("SESBOT_SWEEP_MINUTES", 5, lo=1, hi=1440),
             recovery_sweeps=p.int("SESBOT_RECOVERY_SWEEPS", 2, lo=1, hi=100),
@@ -206,6 +199,7 @@ class Settings:
             redact=p.choice("SESBOT_REDACT", "none", ("none", "local")),
             diagnoses_per_minute=p.int("SESBOT_DIAGNOSES_PER_MINUTE", 5, lo=1, hi=1000),
             sns_cert_dir=p.path("SESBOT_SNS_CERT_DIR"),
+            sns_max_age_seconds=p.int("SESBOT_SNS_MAX_AGE_SECONDS", 3600, lo=60, hi=86400),
             log_level=p.choice("SESBOT_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
         )
         regions = p.list("SESBOT_REGIONS", pattern=REGION_RE.pattern)
@@ -365,9 +359,7 @@ class _Parser:
                 self.problems.append(f"{var}={v[:60]!r} should be five percentages like 2,4,5,8,10")
                 continue
             if len(values) != len(names) or values != sorted(values) or values[0] <= 0:
-                self.problems.append(
-                    f"{var}={v[:60]!r} should be five rising percentages ({', '.join(names)})"
-                )
+                self.problems.append(f"{var}={v[:60]!r} should be five rising percentages ({', '.join(names)})")
                 continue
             target[:] = values
         return tuple(zip(names, bounce, complaint, strict=True))

@@ -36,9 +36,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-import botocore.config
-
 from bot.aws import describe_error, error_code
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
@@ -634,20 +631,7 @@ def _probe_permissions(deps: Deps, region: str, insp: Inspection, calls: _Calls)
 
 def _iam_client(deps: Deps, region: str) -> Any:
     """An IAM client that tries once: an unsupported or denied simulation must not wait out retries."""
-    client = deps.extras.get("setup_iam_client")
-    if client is None:
-        settings = deps.settings
-        config = botocore.config.Config(
-            connect_timeout=5,
-            read_timeout=settings.check_timeout,
-            retries={"mode": "standard", "total_max_attempts": 1},
-        )
-        kwargs: dict[str, Any] = {"region_name": region, "config": config}
-        if settings.aws_endpoint_url:
-            kwargs["endpoint_url"] = settings.aws_endpoint_url
-        client = boto3.session.Session().client("iam", **kwargs)
-        deps.extras["setup_iam_client"] = client
-    return client
+    return deps.aws.get("iam", region, attempts=1)
 
 
 def _simulate(

@@ -130,9 +130,7 @@ class CertificateSource:
     a URL that passes the same check; nothing here can be told to skip it.
     """
 
-    def __init__(
-        self, cache_dir: str | None = None, *, timeout: float = FETCH_TIMEOUT, max_entries: int = 64
-    ):
+    def __init__(self, cache_dir: str | None = None, *, timeout: float = FETCH_TIMEOUT, max_entries: int = 64):
         self.cache_dir = cache_dir
         self.timeout = timeout
         self.max_entries = max_entries
@@ -315,7 +313,7 @@ def make_sns_app(
     settings = deps.settings
     certs = cert_source or CertificateSource(cache_dir=settings.sns_cert_dir)
     opener = confirm_opener or https_confirm_opener()
-    age = max_age or timedelta(seconds=getattr(settings, "sns_max_age_seconds", MAX_AGE.total_seconds()))
+    age = max_age or timedelta(seconds=settings.sns_max_age_seconds)
 
     def reply(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
         data = orjson.dumps(body)
@@ -343,9 +341,7 @@ def make_sns_app(
             return reply(start_response, "400 Bad Request", {"error": "not an SNS message"})
         header_type = environ.get("HTTP_X_AMZ_SNS_MESSAGE_TYPE")
         if header_type is not None and header_type != msg["Type"]:
-            return reply(
-                start_response, "400 Bad Request", {"error": "x-amz-sns-message-type does not match"}
-            )
+            return reply(start_response, "400 Bad Request", {"error": "x-amz-sns-message-type does not match"})
         try:
             verify_message(msg, certs=certs, topics=settings.sns_topic_arns, now=deps.now(), max_age=age)
         except VerificationError as exc:

@@ -21,9 +21,6 @@ import re
 import threading
 from typing import Any
 
-import boto3
-import botocore.config
-
 from bot.aws import describe_error
 from bot.deps import Deps
 from bot.ingest import IngestResult, ingest_documents
@@ -55,18 +52,10 @@ class SqsConsumer:
 
     @property
     def client(self) -> Any:
-        # Our own client: a long poll needs a read timeout longer than the wait, which the shared clients
-        # (tuned for quick API checks) do not have.
+        # A long poll needs a read timeout longer than its wait, which the shared clients (tuned for
+        # quick API checks) do not have.
         if self._client is None:
-            config = botocore.config.Config(
-                connect_timeout=5,
-                read_timeout=WAIT_SECONDS + 15,
-                retries={"mode": "standard", "max_attempts": 3},
-            )
-            kwargs: dict[str, Any] = {"region_name": self.region, "config": config}
-            if self.deps.settings.aws_endpoint_url:
-                kwargs["endpoint_url"] = self.deps.settings.aws_endpoint_url
-            self._client = boto3.session.Session().client("sqs", **kwargs)
+            self._client = self.deps.aws.get("sqs", self.region, read_timeout=WAIT_SECONDS + 15)
         return self._client
 
     # -- one cycle, in three steps ---------------------------------------------------------------------
@@ -90,9 +79,7 @@ class SqsConsumer:
         resp = self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
         failed = resp.get("Failed") or []
         if failed:
-            log.warning(
-                "SQS did not delete %d of %d messages (they will be seen again)", len(failed), len(entries)
-            )
+            log.warning("SQS did not delete %d of %d messages (they will be seen again)", len(failed), len(entries))
         return len(failed)
 
     def poll_once(self, max_messages: int = 10, wait_seconds: int = WAIT_SECONDS) -> IngestResult:
@@ -103,9 +90,7 @@ class SqsConsumer:
         result = self.store(messages)
         self.delete(messages)
         if result.quarantined:
-            log.warning(
-                "quarantined %d unreadable SQS message(s) (see the quarantine table)", result.quarantined
-            )
+            log.warning("quarantined %d unreadable SQS message(s) (see the quarantine table)", result.quarantined)
         return result
 
     # -- forever -------------------------------------------------------------------------------------

@@ -212,9 +212,7 @@ def _m2_event_history(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE INDEX events_blocklist_ts ON events (timestamp) WHERE category IN ('ip_blocklist', 'domain_blocklist')"
     )
-    db.execute(
-        "CREATE INDEX events_sending_ip_ts ON events (timestamp, sending_ip) WHERE sending_ip IS NOT NULL"
-    )
+    db.execute("CREATE INDEX events_sending_ip_ts ON events (timestamp, sending_ip) WHERE sending_ip IS NOT NULL")
 
 
 MIGRATIONS: list[Migration] = [_m1_core, _m2_event_history]
@@ -267,6 +265,7 @@ class Store:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MB: ingest and pruning touch big indexes
         return sqlite_utils.Database(conn)
 
     @property

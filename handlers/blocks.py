@@ -119,10 +119,13 @@ def report_message(
         blocks += [section(finding_text(f, evidence=4)) for f in others]
     passed = report.passed
     if passed:
-        names = ", ".join(escape(f.check) for f in passed if f.severity == Severity.OK)
-        infos = [f for f in passed if f.severity == Severity.INFO]
+        # A diagnosis lists what passed by name only; a one-question answer (domain, smtp...) is made of
+        # its passing findings, so they keep their summary and evidence (TLS version, records seen...).
+        oks = [f for f in passed if f.severity == Severity.OK]
+        shown = [f for f in passed if f.severity == Severity.INFO or report.kind != "why"]
+        names = ", ".join(escape(f.check) for f in oks if f not in shown)
         blocks.append({"type": "divider"})
-        for f in infos:  # for information: what was seen, with its evidence (a plan, the permissions...)
+        for f in shown:
             blocks.append(section(finding_text(f, evidence=6)))
         if names:
             blocks.append(context(f":white_check_mark: Passed: {names}"))

@@ -152,8 +152,11 @@ def register(app: App, deps: Deps) -> None:
         log.info("refused %s from %s: %s", req.kind, req.user, reason)
         line = f":no_entry: {escape(reason)}"
         if req.kind == "command":  # the acknowledgement itself carries the refusal
-            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": line}),
-                                headers={"content-type": "application/json"})
+            return BoltResponse(
+                status=200,
+                body=json.dumps({"response_type": "ephemeral", "text": line}),
+                headers={"content-type": "application/json"},
+            )
         try:
             if req.kind == "home" and req.user:
                 client.views_publish(

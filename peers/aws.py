@@ -22,10 +22,20 @@ is read from the SigV4 credential scope of each request):
 * SESv2 ``GetEmailIdentity`` / ``ListEmailIdentities`` are forwarded to moto and overlaid with what a test
   set through `AwsPeer.set_identity` (moto alone reports ``VerificationStatus`` SUCCESS but
   ``VerifiedForSendingStatus`` false, DKIM ``NOT_STARTED`` without tokens, and no MAIL FROM attributes).
+* SESv2 ``PutEmailIdentityConfigurationSetAttributes`` (moto has no route for it): sets or clears the
+  identity's default configuration set on moto's own identity object, so moto's ``GetEmailIdentity`` reports
+  it as ``ConfigurationSetName``.
 * SESv2 ``DeleteEmailIdentity`` / ``DeleteConfigurationSet`` of something missing -> ``NotFoundException``
   (moto answers 200 and a 500 ``KeyError``); deleting drops the overrides and options kept here.
 * SES v1 ``GetSendQuota``, ``GetAccountSendingEnabled``, ``UpdateAccountSendingEnabled`` from the same account
   state, so v1 and v2 agree.
+* SES v1 ``GetIdentityNotificationAttributes`` from what moto stored through ``SetIdentityNotificationTopic``
+  and ``SetIdentityFeedbackForwardingEnabled`` (moto keeps the topics but never returns them), plus
+  ``SetIdentityHeadersInNotificationsEnabled`` (missing from moto). Identities moto does not have are left
+  out of the map, as SES leaves out identities that are not verified.
+* IAM ``SimulatePrincipalPolicy`` (moto: a 500): every action is ``allowed`` for any principal, except those a
+  test named in `AwsPeer.deny_actions` (``implicitDeny``). No policy is evaluated. ``sts GetCallerIdentity``
+  is moto's (``arn:aws:sts::123456789012:user/moto`` for the dummy credentials).
 * Sending while the account (or, in v2, the configuration set) is paused fails like SES does:
   v2 ``SendEmail``/``SendBulkEmail`` -> ``SendingPausedException``; v1 ``Send*Email`` ->
   ``AccountSendingPausedException``. Otherwise sends go to moto, which does not enforce the sandbox.
@@ -48,6 +58,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import fnmatch
 import functools
 import hashlib
 import io
@@ -70,6 +81,9 @@ DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "t
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _SES_V1_XMLNS = "http://ses.amazonaws.com/doc/2010-12-01/"
+_IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+_NOTIFICATION_TYPES = ("Bounce", "Complaint", "Delivery")
 _EVENT_TYPES = {
     "SEND",
     "REJECT",
@@ -199,9 +213,7 @@ def _sesv2_routes() -> list[tuple[str, re.Pattern[str], str]]:
         literal = len(re.sub(r"\{[^}]+\}", "", uri))
         routes.append((literal, op["http"]["method"], re.compile(f"^{pattern}/?$"), name))
     # botocore before 1.43.105 listed identities with GET /v2/email/identities.
-    routes.append(
-        (len("/v2/email/identities"), "GET", re.compile(r"^/v2/email/identities/?$"), "ListEmailIdentities")
-    )
+    routes.append((len("/v2/email/identities"), "GET", re.compile(r"^/v2/email/identities/?$"), "ListEmailIdentities"))
     routes.sort(key=lambda r: -r[0])
     return [(method, regex, name) for _, method, regex, name in routes]
 
@@ -330,6 +342,66 @@ def _paginate(items: list[Any], offset: int, size: int) -> tuple[list[Any], str 
     return page, (_encode_token(offset + size) if more else None)
 
 
+class _XmlMap(dict):  # type: ignore[type-arg]
+    """A query-protocol map: serialized as ``<entry><key>..</key><value>..</value></entry>``."""
+
+
+def _xml_fields(value: Any) -> str:
+    """The query-protocol XML body of ``value``: dicts are structures, lists ``<member>``s, `_XmlMap` maps."""
+    if isinstance(value, _XmlMap):
+        return "".join(
+            f"<entry><key>{xml_escape(str(k))}</key><value>{_xml_fields(v)}</value></entry>" for k, v in value.items()
+        )
+    if isinstance(value, dict):
+        return "".join(f"<{k}>{_xml_fields(v)}</{k}>" for k, v in value.items() if v is not None)
+    if isinstance(value, list | tuple):
+        return "".join(f"<member>{_xml_fields(v)}</member>" for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return xml_escape(str(value))
+
+
+def _form_members(form: dict[str, str], name: str) -> list[str]:
+    """The query-protocol list ``name`` (``name.member.1``, ``name.member.2``...) in order."""
+    prefix = f"{name}.member."
+    indexed = [
+        (int(k[len(prefix) :]), v) for k, v in form.items() if k.startswith(prefix) and k[len(prefix) :].isdigit()
+    ]
+    return [v for _, v in sorted(indexed)]
+
+
+def _moto_account(environ: dict[str, Any]) -> str:
+    """The account moto files this request under, decided the way moto's own responses decide it."""
+    import os
+
+    from moto.iam.models import get_account_id_from
+
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
+    match = _ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return get_account_id_from(match.group(1) if match else "")
+
+
+def _ses_backend(req: _Request) -> Any:
+    """moto's SES backend (v1 and v2 share it) for the account and region of ``req``."""
+    from moto.ses.models import ses_backends
+
+    return ses_backends[_moto_account(req.environ)][req.call.region]
+
+
+def _moto_identity(backend: Any, identity: str) -> tuple[str, Any] | None:
+    """(name, moto identity object) of ``identity`` in ``backend``; domains match whatever their case."""
+    identities = backend.email_identities
+    if identity in identities:
+        return identity, identities[identity]
+    for name, found in list(identities.items()):
+        if name.lower() == identity.lower():
+            return name, found
+    return None
+
+
 def _dkim_tokens(identity: str) -> list[str]:
     return [hashlib.sha256(f"{identity.lower()}/{i}".encode()).hexdigest()[:32] for i in range(3)]
 
@@ -354,9 +426,7 @@ def _render_part(text: str, data: dict[str, Any]) -> str:
             return match.group(0)
         found, value = _lookup(data, name)
         if not found:
-            raise _ApiError(
-                "BadRequestException", f"Attribute '{name}' is not present in the rendering data."
-            )
+            raise _ApiError("BadRequestException", f"Attribute '{name}' is not present in the rendering data.")
         if value is None:
             return ""
         if isinstance(value, bool):
@@ -400,6 +470,7 @@ def render_template(content: dict[str, str | None], template_data: str) -> str:
 Handler = Callable[["AwsPeer", _RegionState, _Request], dict[str, Any]]
 _SESV2_HANDLERS: dict[str, Handler] = {}
 _SESV1_HANDLERS: dict[str, Handler] = {}
+_IAM_HANDLERS: dict[str, Handler] = {}
 
 
 def _sesv2(name: str) -> Callable[[Handler], Handler]:
@@ -418,6 +489,14 @@ def _sesv1(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def _iam(name: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        _IAM_HANDLERS[name] = func
+        return func
+
+    return register
+
+
 class AwsPeer:
     """moto plus our SES account layer on 127.0.0.1 (ephemeral port); see the module docstring."""
 
@@ -430,6 +509,7 @@ class AwsPeer:
         self._delay = 0.0
         self._calls: list[AwsCall] = []
         self._case_ids = 0
+        self._denied_actions: list[str] = []  # IAM action patterns SimulatePrincipalPolicy denies
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._moto: Any = None
@@ -641,6 +721,7 @@ class AwsPeer:
         *,
         verified: bool = True,
         dkim_status: str = "SUCCESS",
+        dkim_signing: bool = True,
         dkim_tokens: list[str] | None = None,
         mail_from_domain: str | None = None,
         mail_from_status: str | None = None,
@@ -652,21 +733,21 @@ class AwsPeer:
 
         ``verification_status`` defaults to SUCCESS when verified, FAILED with a ``verification_error``,
         PENDING otherwise. Domains get three deterministic Easy DKIM tokens unless ``dkim_tokens`` is given.
+        ``DkimAttributes.SigningEnabled`` is ``dkim_signing`` (always false while DKIM is ``NOT_STARTED``), so
+        a test can report verified DKIM keys that the owner turned off.
         A MAIL FROM domain reports ``mail_from_status`` (default SUCCESS). Returns the merged
         ``GetEmailIdentity`` answer.
         """
         status, _, data = self._moto_call("GET", f"/v2/email/identities/{identity}", region)
         if status == 404:
-            status, _, data = self._moto_call(
-                "POST", "/v2/email/identities", region, {"EmailIdentity": identity}
-            )
+            status, _, data = self._moto_call("POST", "/v2/email/identities", region, {"EmailIdentity": identity})
         if status != 200:
             raise RuntimeError(f"moto could not create identity {identity!r}: {status} {data[:200]!r}")
         if verification_status is None:
             verification_status = "SUCCESS" if verified else ("FAILED" if verification_error else "PENDING")
         is_domain = "@" not in identity
         dkim: dict[str, Any] = {
-            "SigningEnabled": dkim_status != "NOT_STARTED",
+            "SigningEnabled": bool(dkim_signing) and dkim_status != "NOT_STARTED",
             "Status": dkim_status,
             "SigningAttributesOrigin": "AWS_SES",
             "NextSigningKeyLength": "RSA_2048_BIT",
@@ -699,6 +780,21 @@ class AwsPeer:
             self._state(region).identities[identity] = override
         _, _, data = self._moto_call("GET", f"/v2/email/identities/{identity}", region)
         return self._merge_identity(region, identity, json.loads(data))
+
+    def deny_actions(self, actions: Iterable[str]) -> None:
+        """Make IAM ``SimulatePrincipalPolicy`` answer ``implicitDeny`` for ``actions`` (added to earlier ones).
+
+        An entry is an IAM action (``ses:GetAccount``) or a pattern with ``*`` (``sqs:*``), compared without
+        case as IAM does. Every other action simulates as ``allowed``; `reset` forgets the list.
+        """
+        with self._lock:
+            self._denied_actions.extend(a.strip() for a in actions if a.strip())
+
+    def _simulated_decision(self, action: str) -> str:
+        with self._lock:
+            patterns = list(self._denied_actions)
+        denied = any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
+        return "implicitDeny" if denied else "allowed"
 
     def fail(
         self,
@@ -747,6 +843,7 @@ class AwsPeer:
             self._regions.clear()
             self._failures.clear()
             self._calls.clear()
+            self._denied_actions.clear()
             self._delay = 0.0
         if self._moto is not None:
             self._moto_call("POST", "/moto-api/reset", DEFAULT_REGION)
@@ -773,6 +870,10 @@ class AwsPeer:
                 return self._sesv2(request, start_response)
             if call.service in ("ses", "email") and call.operation:
                 return self._sesv1(request, start_response)
+            iam_handler = _IAM_HANDLERS.get(call.operation or "") if call.service == "iam" else None
+            if iam_handler is not None:
+                result = iam_handler(self, self._state(call.region), request)
+                return self._xml(start_response, call.operation or "", result, _IAM_XMLNS)
         except _ApiError as err:
             return self._error(environ, call, start_response, err.code, err.message, err.status)
         return self._moto(environ, start_response)
@@ -812,9 +913,7 @@ class AwsPeer:
     def _request_id() -> str:
         return str(uuid.uuid4())
 
-    def _json(
-        self, start_response: Callable[..., Any], payload: dict[str, Any], status: int = 200
-    ) -> list[bytes]:
+    def _json(self, start_response: Callable[..., Any], payload: dict[str, Any], status: int = 200) -> list[bytes]:
         data = json.dumps(payload).encode()
         start_response(
             f"{status} {'OK' if status == 200 else 'Error'}",
@@ -826,11 +925,19 @@ class AwsPeer:
         )
         return [data]
 
-    def _xml(self, start_response: Callable[..., Any], action: str, result: dict[str, Any]) -> list[bytes]:
-        fields = "".join(f"<{k}>{xml_escape(str(v))}</{k}>" for k, v in result.items())
-        wrapped = f"<{action}Result>{fields}</{action}Result>" if result else ""
+    def _xml(
+        self,
+        start_response: Callable[..., Any],
+        action: str,
+        result: dict[str, Any],
+        xmlns: str = _SES_V1_XMLNS,
+    ) -> list[bytes]:
+        """A query-protocol answer: ``result`` (see `_xml_fields`) inside ``<{action}Result>``."""
+        fields = _xml_fields(result)
+        # Always wrapped: botocore looks for the wrapper of any operation with an output, even an empty one.
+        wrapped = f"<{action}Result>{fields}</{action}Result>"
         xml = (
-            f'<{action}Response xmlns="{_SES_V1_XMLNS}">{wrapped}'
+            f'<{action}Response xmlns="{xmlns}">{wrapped}'
             f"<ResponseMetadata><RequestId>{self._request_id()}</RequestId></ResponseMetadata>"
             f"</{action}Response>"
         ).encode()
@@ -946,13 +1053,9 @@ class AwsPeer:
             self._check_v2_send_allowed(request)
         elif op == "GetEmailIdentity":
             identity = params["EmailIdentity"]
-            return self._forward_and_edit(
-                request, start_response, lambda p: self._merge_identity(region, identity, p)
-            )
+            return self._forward_and_edit(request, start_response, lambda p: self._merge_identity(region, identity, p))
         elif op == "ListEmailIdentities":
-            return self._forward_and_edit(
-                request, start_response, lambda p: self._merge_identity_list(region, p)
-            )
+            return self._forward_and_edit(request, start_response, lambda p: self._merge_identity_list(region, p))
         elif op == "DeleteEmailIdentity":  # moto answers 200 for a missing identity
             identity = params["EmailIdentity"]
             if self._moto_call("GET", f"/v2/email/identities/{identity}", region)[0] == 404:
@@ -962,9 +1065,7 @@ class AwsPeer:
             )
         elif op == "GetConfigurationSet":
             name = params["ConfigurationSetName"]
-            return self._forward_and_edit(
-                request, start_response, lambda p: self._merge_config_set(region, name, p)
-            )
+            return self._forward_and_edit(request, start_response, lambda p: self._merge_config_set(region, name, p))
         elif op == "DeleteConfigurationSet":  # moto answers 500 (KeyError) for a missing set
             name = params["ConfigurationSetName"]
             self._require_config_set(region, name)
@@ -982,9 +1083,7 @@ class AwsPeer:
             with self._lock:
                 enabled = self._state(request.call.region).account["SendingEnabled"]
             if not enabled:
-                raise _ApiError(
-                    "AccountSendingPausedException", "Email sending is disabled for your account."
-                )
+                raise _ApiError("AccountSendingPausedException", "Email sending is disabled for your account.")
         handler = _SESV1_HANDLERS.get(op)
         if handler is None:
             return self._moto(request.environ, start_response)
@@ -1102,9 +1201,7 @@ def _put_account_details(peer: AwsPeer, state: _RegionState, req: _Request) -> d
     with peer._lock:
         previous = state.account.get("Details", {}).get("ReviewDetails", {})
         if previous.get("Status") == "PENDING":
-            raise _ApiError(
-                "ConflictException", "A review of your account details is already in progress.", 409
-            )
+            raise _ApiError("ConflictException", "A review of your account details is already in progress.", 409)
         details = {
             k: body[k]
             for k in (
@@ -1164,9 +1261,7 @@ def _get_suppressed(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[s
     with peer._lock:
         entry = state.suppressed.get(email.lower())
         if entry is None:
-            raise _ApiError(
-                "NotFoundException", f"Email address {email} does not exist on your suppression list.", 404
-            )
+            raise _ApiError("NotFoundException", f"Email address {email} does not exist on your suppression list.", 404)
         return {"SuppressedDestination": _suppressed_entry(entry, summary=False)}
 
 
@@ -1175,9 +1270,7 @@ def _delete_suppressed(peer: AwsPeer, state: _RegionState, req: _Request) -> dic
     email = req.path_params["EmailAddress"]
     with peer._lock:
         if state.suppressed.pop(email.lower(), None) is None:
-            raise _ApiError(
-                "NotFoundException", f"Email address {email} does not exist on your suppression list.", 404
-            )
+            raise _ApiError("NotFoundException", f"Email address {email} does not exist on your suppression list.", 404)
     return {}
 
 
@@ -1201,9 +1294,7 @@ def _list_suppressed(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[
         ]
         entries.sort(key=lambda e: (-e["LastUpdateTime"].timestamp(), e["EmailAddress"].lower()))
         page, token = _paginate(entries, offset, size)
-        result: dict[str, Any] = {
-            "SuppressedDestinationSummaries": [_suppressed_entry(e, True) for e in page]
-        }
+        result: dict[str, Any] = {"SuppressedDestinationSummaries": [_suppressed_entry(e, True) for e in page]}
     if token:
         result["NextToken"] = token
     return result
@@ -1279,8 +1370,7 @@ def _list_templates(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[s
         page, token = _paginate(templates, offset, size)
         result: dict[str, Any] = {
             "TemplatesMetadata": [
-                {"TemplateName": t["TemplateName"], "CreatedTimestamp": _epoch(t["CreatedTimestamp"])}
-                for t in page
+                {"TemplateName": t["TemplateName"], "CreatedTimestamp": _epoch(t["CreatedTimestamp"])} for t in page
             ]
         }
     if token:
@@ -1408,6 +1498,21 @@ def _get_dedicated_ip(peer: AwsPeer, state: _RegionState, req: _Request) -> dict
     raise _ApiError("NotFoundException", f"Dedicated IP {wanted} does not exist.", 404)
 
 
+@_sesv2("PutEmailIdentityConfigurationSetAttributes")
+def _put_identity_config_set(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    identity = req.path_params["EmailIdentity"]
+    name = req.json().get("ConfigurationSetName") or None  # absent or empty: no default set any more
+    backend = _ses_backend(req)
+    found = _moto_identity(backend, identity)
+    if found is None:
+        raise _ApiError("NotFoundException", f"Email identity {identity} does not exist.", 404)
+    if name is not None and name not in backend.config_sets:
+        raise _ApiError("NotFoundException", f"Configuration set <{name}> does not exist.", 404)
+    # moto's GetEmailIdentity reports this attribute of its own identity object.
+    found[1].configuration_set_name = name
+    return {}
+
+
 # -------------------------------------------------------------------------------------- SES v1 handlers
 
 
@@ -1434,6 +1539,72 @@ def _v1_update_sending_enabled(peer: AwsPeer, state: _RegionState, req: _Request
     with peer._lock:
         state.account["SendingEnabled"] = enabled
     return {}
+
+
+def _headers_key(notification_type: str) -> str:
+    # Kept beside moto's own entries in its per-identity notification dict, so moto's reset clears them too.
+    return f"headers_in_{notification_type.lower()}_notifications_enabled"
+
+
+@_sesv1("GetIdentityNotificationAttributes")
+def _v1_get_notification_attributes(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    backend = _ses_backend(req)
+    attributes = _XmlMap()
+    for identity in _form_members(req.form(), "Identities"):
+        found = _moto_identity(backend, identity)
+        if found is None:  # SES leaves out identities it does not have
+            continue
+        stored = dict(backend.sns_topics.get(found[0]) or backend.sns_topics.get(identity) or {})
+        entry: dict[str, Any] = {}
+        for kind in _NOTIFICATION_TYPES:
+            if stored.get(kind):
+                entry[f"{kind}Topic"] = stored[kind]
+        entry["ForwardingEnabled"] = bool(stored.get("feedback_forwarding_enabled", True))
+        for kind in _NOTIFICATION_TYPES:
+            entry[f"HeadersIn{kind}NotificationsEnabled"] = bool(stored.get(_headers_key(kind), False))
+        attributes[identity] = entry
+    return {"NotificationAttributes": attributes}
+
+
+@_sesv1("SetIdentityHeadersInNotificationsEnabled")
+def _v1_set_headers_in_notifications(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    form = req.form()
+    identity, kind = form.get("Identity", ""), form.get("NotificationType", "")
+    if kind not in _NOTIFICATION_TYPES:
+        raise _ApiError("InvalidParameterValue", f"Invalid notification type: {kind}")
+    backend = _ses_backend(req)
+    found = _moto_identity(backend, identity)
+    name = found[0] if found else identity
+    backend.sns_topics.setdefault(name, {})[_headers_key(kind)] = form.get("Enabled", "").lower() == "true"
+    return {}
+
+
+# ------------------------------------------------------------------------------------------ IAM handlers
+
+
+@_iam("SimulatePrincipalPolicy")
+def _iam_simulate_principal_policy(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    form = req.form()
+    source = form.get("PolicySourceArn", "")
+    if not source.startswith("arn:"):
+        raise _ApiError("InvalidInput", f"Invalid ARN: {source!r}")
+    actions = _form_members(form, "ActionNames")
+    if not actions:
+        raise _ApiError("InvalidInput", "ActionNames must not be empty.")
+    resources = _form_members(form, "ResourceArns") or ["*"]
+    # One result per action, as IAM now answers; it names the resource only when there is one.
+    resource = resources[0] if len(resources) == 1 else "*"
+    results = [
+        {
+            "EvalActionName": action,
+            "EvalResourceName": resource,
+            "EvalDecision": peer._simulated_decision(action),
+            "MatchedStatements": [],
+            "MissingContextValues": [],
+        }
+        for action in actions
+    ]
+    return {"EvaluationResults": results, "IsTruncated": False}
 
 
 __all__ = ["DEFAULT_REGION", "AwsCall", "AwsPeer", "render_template"]

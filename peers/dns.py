@@ -319,9 +319,7 @@ class DnsPeer:
         # so retry with a fresh UDP port.
         last: OSError | None = None
         for _ in range(50):
-            udp = DNSServer(
-                self, address=self.host, port=0, logger=_QuietLogger(), handler=_Handler, server=_UDPServer
-            )
+            udp = DNSServer(self, address=self.host, port=0, logger=_QuietLogger(), handler=_Handler, server=_UDPServer)
             udp.server.peer = self  # type: ignore[attr-defined]
             port = udp.server.server_address[1]
             if not self.tcp:

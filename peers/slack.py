@@ -91,9 +91,7 @@ def _parse_params(body: bytes, content_type: str, query: str) -> dict[str, Any]:
             if isinstance(data, dict):
                 params.update(data)
         else:
-            params.update(
-                {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
-            )
+            params.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()})
     return _decode_json_fields(params)
 
 
@@ -127,9 +125,7 @@ def _matches(predicate: _Predicate | None, item: Any) -> bool:
 class SlackPeer:
     """A Slack Web API stand-in on 127.0.0.1 (ephemeral port); see the module docstring."""
 
-    def __init__(
-        self, *, team_id: str = TEAM_ID, bot_user_id: str = BOT_USER_ID, bot_id: str = BOT_ID
-    ) -> None:
+    def __init__(self, *, team_id: str = TEAM_ID, bot_user_id: str = BOT_USER_ID, bot_id: str = BOT_ID) -> None:
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -451,9 +447,7 @@ class SlackPeer:
             return {"ok": True, "url": self.socket_mode_url or f"ws://127.0.0.1:{self.port}/socket-mode"}
         return {"ok": True}
 
-    def _handle_api(
-        self, method: str, params: dict[str, Any], headers: dict[str, str]
-    ) -> tuple[int, dict, dict]:
+    def _handle_api(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict, dict]:
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else params.get("token")
         with self._cond:

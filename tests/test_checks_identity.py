@@ -43,8 +43,8 @@ def test_a_sender_that_is_no_identity_at_all_is_critical(aws_peer, deps):
             "critical",
             "The sender news@mail.example.com is not verified in us-east-1: "
             "neither news@mail.example.com nor "
-            "mail.example.com nor example.com is an identity in us-east-1. SES refuses to send as it (MessageRejected: Email "
-            "address is not verified).",
+            "mail.example.com nor example.com is an identity in us-east-1. SES refuses to send as it "
+            "(MessageRejected: Email address is not verified).",
         )
     ]
     assert f.evidence == [

@@ -460,3 +460,11 @@ def test_the_sending_ip_is_only_recorded_for_ip_blocks():
     doc["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = "smtp; 550 5.1.1 user unknown (from 192.0.2.9)"
     (row,) = rows(doc)
     assert (row["category"], row["sending_ip"]) == ("unknown_user", None)
+
+
+def test_the_region_falls_back_to_the_topics_when_the_mail_has_no_source_arn():
+    doc = load("awsdocs-evt-sns-event-publishing-retrieving-sns-bounce.json")
+    del doc["mail"]["sourceArn"]
+    envelope = {"Type": "Notification", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:t", "Message": json.dumps(doc)}
+    assert [r["region"] for r in rows(envelope)] == ["eu-west-1"]
+    assert [r["region"] for r in rows(doc)] == [None]

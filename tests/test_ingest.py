@@ -163,6 +163,12 @@ def test_a_broken_line_in_json_lines_is_quarantined_and_the_rest_ingested(store,
     assert [q["origin"] for q in quarantined(store)] == [f"file:{path}"]
 
 
+def test_a_byte_order_mark_at_the_start_of_a_file_is_ignored(store, tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps([bounce_event(1)]).encode())
+    assert ingest_paths(store, [str(path)], now=NOW).as_dict()["ingested"] == 1
+
+
 def test_a_truncated_array_keeps_the_complete_elements(tmp_path):
     text = json.dumps([bounce_event(1), bounce_event(2)], indent=1)
     stream = io.BytesIO(text[: len(text) - 40].encode())

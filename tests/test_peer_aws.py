@@ -71,9 +71,7 @@ def test_a_fresh_account_is_a_sandboxed_healthy_account_with_the_default_quota(
     assert "Details" not in account
 
 
-def test_account_state_set_by_a_test_is_what_get_account_returns(
-    aws_peer: AwsPeer, client: Callable[..., Any]
-) -> None:
+def test_account_state_set_by_a_test_is_what_get_account_returns(aws_peer: AwsPeer, client: Callable[..., Any]) -> None:
     aws_peer.set_account(
         production_access=True,
         enforcement_status="PROBATION",
@@ -281,9 +279,7 @@ def test_rendering_without_a_variable_is_a_bad_request_naming_the_attribute(
         client("sesv2").test_render_email_template(TemplateName="reset", TemplateData='{"name": "Bob"}')
 
     assert error_code(missing) == "BadRequestException"
-    assert (
-        missing.value.response["Error"]["Message"] == "Attribute 'code' is not present in the rendering data."
-    )
+    assert missing.value.response["Error"]["Message"] == "Attribute 'code' is not present in the rendering data."
 
 
 def test_rendering_with_invalid_json_or_an_unknown_template_is_refused(
@@ -334,9 +330,7 @@ def test_an_identity_created_through_moto_reports_the_overrides_a_test_set(
     sesv2 = client("sesv2")
     sesv2.create_email_identity(EmailIdentity="example.com")
 
-    aws_peer.set_identity(
-        "example.com", mail_from_domain="mail.example.com", behavior_on_mx_failure="REJECT_MESSAGE"
-    )
+    aws_peer.set_identity("example.com", mail_from_domain="mail.example.com", behavior_on_mx_failure="REJECT_MESSAGE")
 
     identity = sesv2.get_email_identity(EmailIdentity="example.com")
     assert identity["IdentityType"] == "DOMAIN"
@@ -362,9 +356,7 @@ def test_an_identity_created_through_moto_reports_the_overrides_a_test_set(
     ]
 
 
-def test_easy_dkim_tokens_are_deterministic_and_can_be_chosen(
-    aws_peer: AwsPeer, client: Callable[..., Any]
-) -> None:
+def test_easy_dkim_tokens_are_deterministic_and_can_be_chosen(aws_peer: AwsPeer, client: Callable[..., Any]) -> None:
     first = aws_peer.set_identity("example.com")["DkimAttributes"]["Tokens"]
     again = aws_peer.set_identity("example.com")["DkimAttributes"]["Tokens"]
     aws_peer.set_identity("example.org", dkim_tokens=["tok1", "tok2", "tok3"], dkim_status="PENDING")
@@ -426,6 +418,119 @@ def test_deleting_an_identity_drops_its_overrides(aws_peer: AwsPeer, client: Cal
     assert error_code(delete_again) == "NotFoundException"
     sesv2.create_email_identity(EmailIdentity="example.com")
     assert sesv2.get_email_identity(EmailIdentity="example.com")["VerifiedForSendingStatus"] is False
+
+
+def test_set_identity_can_report_verified_dkim_keys_with_signing_turned_off(
+    aws_peer: AwsPeer, client: Callable[..., Any]
+) -> None:
+    merged = aws_peer.set_identity("example.com", dkim_signing=False)
+
+    dkim = client("sesv2").get_email_identity(EmailIdentity="example.com")["DkimAttributes"]
+
+    assert dkim == {
+        "SigningEnabled": False,
+        "Status": "SUCCESS",
+        "Tokens": merged["DkimAttributes"]["Tokens"],
+        "SigningAttributesOrigin": "AWS_SES",
+        "NextSigningKeyLength": "RSA_2048_BIT",
+        "CurrentSigningKeyLength": "RSA_2048_BIT",
+    }
+    assert len(dkim["Tokens"]) == 3
+
+
+def test_an_identity_default_configuration_set_can_be_set_read_back_and_cleared(
+    aws_peer: AwsPeer, client: Callable[..., Any]
+) -> None:
+    sesv2 = client("sesv2")
+    sesv2.create_configuration_set(ConfigurationSetName="app")
+    aws_peer.set_identity("example.com")
+
+    answer = sesv2.put_email_identity_configuration_set_attributes(
+        EmailIdentity="example.com", ConfigurationSetName="app"
+    )
+
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert sesv2.get_email_identity(EmailIdentity="example.com")["ConfigurationSetName"] == "app"
+    assert sesv2.get_email_identity(EmailIdentity="example.com")["VerifiedForSendingStatus"] is True
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity="example.com")
+    assert "ConfigurationSetName" not in sesv2.get_email_identity(EmailIdentity="example.com")
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity="example.com", ConfigurationSetName="app")
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity="example.com", ConfigurationSetName="")
+    assert "ConfigurationSetName" not in sesv2.get_email_identity(EmailIdentity="example.com")
+
+
+def test_a_default_configuration_set_for_an_identity_or_set_the_region_lacks_is_not_found(
+    aws_peer: AwsPeer, client: Callable[..., Any]
+) -> None:
+    client("sesv2").create_configuration_set(ConfigurationSetName="app")
+    aws_peer.set_identity("example.com")
+    client("sesv2", "eu-west-1").create_configuration_set(ConfigurationSetName="app")
+
+    with pytest.raises(ClientError) as other_region:
+        client("sesv2", "eu-west-1").put_email_identity_configuration_set_attributes(
+            EmailIdentity="example.com", ConfigurationSetName="app"
+        )
+    with pytest.raises(ClientError) as missing_set:
+        client("sesv2").put_email_identity_configuration_set_attributes(
+            EmailIdentity="example.com", ConfigurationSetName="nope"
+        )
+
+    for failed in (other_region, missing_set):
+        assert error_code(failed) == "NotFoundException"
+        assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert "ConfigurationSetName" not in client("sesv2").get_email_identity(EmailIdentity="example.com")
+
+
+# ---------------------------------------------------------------------------- v1 notification topics
+
+
+def test_notification_topics_set_through_v1_are_returned_with_the_forwarding_and_header_flags(
+    aws_peer: AwsPeer, client: Callable[..., Any]
+) -> None:
+    ses = client("ses")
+    aws_peer.set_identity("example.com")
+    aws_peer.set_identity("ops@example.com")
+    bounces = "arn:aws:sns:us-east-1:123456789012:bounces"
+    ses.set_identity_notification_topic(Identity="example.com", NotificationType="Bounce", SnsTopic=bounces)
+    ses.set_identity_notification_topic(Identity="example.com", NotificationType="Complaint", SnsTopic=bounces)
+    ses.set_identity_notification_topic(
+        Identity="example.com", NotificationType="Delivery", SnsTopic="arn:aws:sns:us-east-1:123456789012:ok"
+    )
+    ses.set_identity_feedback_forwarding_enabled(Identity="example.com", ForwardingEnabled=False)
+    ses.set_identity_headers_in_notifications_enabled(Identity="example.com", NotificationType="Bounce", Enabled=True)
+
+    attributes = ses.get_identity_notification_attributes(Identities=["example.com", "ops@example.com"])
+
+    assert attributes["NotificationAttributes"] == {
+        "example.com": {
+            "BounceTopic": bounces,
+            "ComplaintTopic": bounces,
+            "DeliveryTopic": "arn:aws:sns:us-east-1:123456789012:ok",
+            "ForwardingEnabled": False,
+            "HeadersInBounceNotificationsEnabled": True,
+            "HeadersInComplaintNotificationsEnabled": False,
+            "HeadersInDeliveryNotificationsEnabled": False,
+        },
+        "ops@example.com": {
+            "ForwardingEnabled": True,
+            "HeadersInBounceNotificationsEnabled": False,
+            "HeadersInComplaintNotificationsEnabled": False,
+            "HeadersInDeliveryNotificationsEnabled": False,
+        },
+    }
+
+
+def test_identities_ses_does_not_have_are_absent_from_the_notification_attributes(
+    aws_peer: AwsPeer, client: Callable[..., Any]
+) -> None:
+    aws_peer.set_identity("example.com", region="eu-west-1")
+    ses = client("ses")
+
+    attributes = ses.get_identity_notification_attributes(Identities=["example.com", "unknown.example"])
+
+    assert attributes["NotificationAttributes"] == {}
+    in_its_region = client("ses", "eu-west-1").get_identity_notification_attributes(Identities=["example.com"])
+    assert list(in_its_region["NotificationAttributes"]) == ["example.com"]
 
 
 # ------------------------------------------------------------------------------- configuration sets
@@ -494,9 +599,7 @@ def test_get_configuration_set_reports_sending_and_reputation_options(client: Ca
     sesv2.create_configuration_set(ConfigurationSetName="marketing")
 
     fresh = sesv2.get_configuration_set(ConfigurationSetName="marketing")
-    sesv2.put_configuration_set_reputation_options(
-        ConfigurationSetName="marketing", ReputationMetricsEnabled=True
-    )
+    sesv2.put_configuration_set_reputation_options(ConfigurationSetName="marketing", ReputationMetricsEnabled=True)
     sesv2.put_configuration_set_sending_options(ConfigurationSetName="marketing", SendingEnabled=False)
     changed = sesv2.get_configuration_set(ConfigurationSetName="marketing")
 
@@ -505,9 +608,7 @@ def test_get_configuration_set_reports_sending_and_reputation_options(client: Ca
     assert changed["SendingOptions"] == {"SendingEnabled": False}
     assert changed["ReputationOptions"] == {"ReputationMetricsEnabled": True}
     with pytest.raises(ClientError) as missing:
-        sesv2.put_configuration_set_reputation_options(
-            ConfigurationSetName="missing", ReputationMetricsEnabled=True
-        )
+        sesv2.put_configuration_set_reputation_options(ConfigurationSetName="missing", ReputationMetricsEnabled=True)
     assert error_code(missing) == "NotFoundException"
 
 
@@ -524,9 +625,7 @@ def test_a_deleted_configuration_set_forgets_its_options_and_cannot_be_deleted_t
         sesv2.delete_configuration_set(ConfigurationSetName="old")
     assert error_code(twice) == "NotFoundException"
     sesv2.create_configuration_set(ConfigurationSetName="old")
-    assert sesv2.get_configuration_set(ConfigurationSetName="old")["SendingOptions"] == {
-        "SendingEnabled": True
-    }
+    assert sesv2.get_configuration_set(ConfigurationSetName="old")["SendingOptions"] == {"SendingEnabled": True}
 
 
 def test_a_paused_configuration_set_refuses_v2_sends_through_it(client: Callable[..., Any]) -> None:
@@ -551,9 +650,7 @@ def test_dedicated_ips_set_by_a_test_are_what_get_dedicated_ips_returns(
     aws_peer: AwsPeer, client: Callable[..., Any]
 ) -> None:
     aws_peer.set_dedicated_ips(["192.0.2.10", "192.0.2.11"])
-    aws_peer.set_dedicated_ips(
-        ["198.51.100.7"], "eu-west-1", pool_name="eu-pool", warmup_status="IN_PROGRESS"
-    )
+    aws_peer.set_dedicated_ips(["198.51.100.7"], "eu-west-1", pool_name="eu-pool", warmup_status="IN_PROGRESS")
 
     ips = client("sesv2").get_dedicated_ips()["DedicatedIps"]
     eu = client("sesv2", "eu-west-1").get_dedicated_ips(PoolName="eu-pool")["DedicatedIps"]
@@ -565,9 +662,7 @@ def test_dedicated_ips_set_by_a_test_are_what_get_dedicated_ips_returns(
         "WarmupPercentage": 100,
         "PoolName": "ses-default-dedicated-pool",
     }
-    assert eu == [
-        {"Ip": "198.51.100.7", "WarmupStatus": "IN_PROGRESS", "WarmupPercentage": 100, "PoolName": "eu-pool"}
-    ]
+    assert eu == [{"Ip": "198.51.100.7", "WarmupStatus": "IN_PROGRESS", "WarmupPercentage": 100, "PoolName": "eu-pool"}]
     assert client("sesv2").get_dedicated_ip(Ip="192.0.2.11")["DedicatedIp"]["Ip"] == "192.0.2.11"
 
 
@@ -587,9 +682,7 @@ def test_an_injected_error_surfaces_as_a_client_error_with_its_code_and_status(
     assert client("sesv2").list_email_templates()["TemplatesMetadata"] == []
 
 
-def test_an_error_injected_once_is_retried_away_by_botocore(
-    aws_peer: AwsPeer, client: Callable[..., Any]
-) -> None:
+def test_an_error_injected_once_is_retried_away_by_botocore(aws_peer: AwsPeer, client: Callable[..., Any]) -> None:
     aws_peer.fail("GetAccount", "ServiceUnavailable", 503, count=1)
     retrying = Config(retries={"mode": "standard", "total_max_attempts": 2})
 
@@ -679,6 +772,60 @@ def test_a_path_prefix_or_star_failure_matches_every_operation_under_it(
         client("sns").list_topics()
 
 
+# ------------------------------------------------------------------------------------------ IAM, STS
+
+
+def test_the_caller_identity_is_moto_default_user(client: Callable[..., Any]) -> None:
+    caller = client("sts").get_caller_identity()
+
+    assert (caller["Account"], caller["Arn"]) == ("123456789012", "arn:aws:sts::123456789012:user/moto")
+
+
+def test_policy_simulation_allows_every_action_except_those_a_test_denies(
+    aws_peer: AwsPeer, client: Callable[..., Any]
+) -> None:
+    iam = client("iam")
+    queue = "arn:aws:sqs:us-east-1:123456789012:bot-queue"
+    aws_peer.deny_actions(["ses:GetAccount", "SQS:*"])
+
+    result = iam.simulate_principal_policy(
+        PolicySourceArn="arn:aws:iam::123456789012:user/moto",
+        ActionNames=["ses:GetAccount", "sqs:ReceiveMessage", "sns:Subscribe"],
+        ResourceArns=[queue],
+    )
+
+    assert result["IsTruncated"] is False
+    assert result["EvaluationResults"] == [
+        {
+            "EvalActionName": action,
+            "EvalResourceName": queue,
+            "EvalDecision": decision,
+            "MatchedStatements": [],
+            "MissingContextValues": [],
+        }
+        for action, decision in [
+            ("ses:GetAccount", "implicitDeny"),
+            ("sqs:ReceiveMessage", "implicitDeny"),
+            ("sns:Subscribe", "allowed"),
+        ]
+    ]
+    aws_peer.reset()
+    again = iam.simulate_principal_policy(
+        PolicySourceArn="arn:aws:iam::123456789012:role/bot", ActionNames=["ses:GetAccount"]
+    )
+    assert [(r["EvalResourceName"], r["EvalDecision"]) for r in again["EvaluationResults"]] == [("*", "allowed")]
+
+
+def test_policy_simulation_refuses_a_source_that_is_no_arn_in_the_iam_error_shape(client: Callable[..., Any]) -> None:
+    with pytest.raises(ClientError) as refused:
+        client("iam").simulate_principal_policy(
+            PolicySourceArn="user/moto-without-an-arn", ActionNames=["ses:GetAccount"]
+        )
+
+    assert error_code(refused) == "InvalidInput"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
 # ------------------------------------------------------------------------------- moto's own services
 
 
@@ -688,15 +835,11 @@ def test_moto_answers_the_sns_to_sqs_path_and_cloudwatch_metrics_through_the_pee
     sns, sqs, cloudwatch = client("sns"), client("sqs"), client("cloudwatch")
     topic = sns.create_topic(Name="ses-events")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="ses-events")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
     sns.publish(TopicArn=topic, Message=json.dumps({"notificationType": "Bounce"}))
-    cloudwatch.put_metric_data(
-        Namespace="AWS/SES", MetricData=[{"MetricName": "Reputation.BounceRate", "Value": 0.03}]
-    )
+    cloudwatch.put_metric_data(Namespace="AWS/SES", MetricData=[{"MetricName": "Reputation.BounceRate", "Value": 0.03}])
 
     [message] = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
     assert json.loads(message["Body"])["TopicArn"] == topic
@@ -717,9 +860,7 @@ def test_boto3_reaches_the_peer_through_aws_endpoint_url_alone(
     assert aws_peer.calls[-1].region == "ap-southeast-2"
 
 
-def test_requests_are_logged_with_service_operation_and_region(
-    aws_peer: AwsPeer, client: Callable[..., Any]
-) -> None:
+def test_requests_are_logged_with_service_operation_and_region(aws_peer: AwsPeer, client: Callable[..., Any]) -> None:
     client("sesv2", "eu-central-1").get_account()
     client("ses", "eu-central-1").get_send_quota()
 

@@ -80,9 +80,7 @@ def test_server_spec_is_host_colon_port(peer: DnsPeer) -> None:
 
 def test_mx_record_is_answered_with_preference_and_exchange(peer: DnsPeer) -> None:
     answer = resolver_for(peer).resolve("example.com", "MX")
-    assert [(r.preference, r.exchange.to_text()) for r in answer] == [
-        (10, "inbound-smtp.us-east-1.amazonaws.com.")
-    ]
+    assert [(r.preference, r.exchange.to_text()) for r in answer] == [(10, "inbound-smtp.us-east-1.amazonaws.com.")]
     assert answer.rrset.ttl == 600
 
 

@@ -116,9 +116,7 @@ def test_posted_messages_get_unique_increasing_timestamps_and_are_recorded_with_
     assert call.headers["Authorization"] == "Bearer xoxb-test-token"
 
 
-def test_blocks_sent_as_a_form_encoded_json_string_are_recorded_decoded(
-    web: WebClient, slack_peer: SlackPeer
-) -> None:
+def test_blocks_sent_as_a_form_encoded_json_string_are_recorded_decoded(web: WebClient, slack_peer: SlackPeer) -> None:
     blocks = [{"type": "divider"}]
     attachments = [{"color": "#ff0000", "text": "hard bounce"}]
 
@@ -180,9 +178,7 @@ def test_usergroup_members_come_from_the_peer_state(web: WebClient, slack_peer: 
     assert unknown.value.response["error"] == "no_such_subteam"
 
 
-def test_users_and_conversations_info_describe_plausible_entities(
-    web: WebClient, slack_peer: SlackPeer
-) -> None:
+def test_users_and_conversations_info_describe_plausible_entities(web: WebClient, slack_peer: SlackPeer) -> None:
     slack_peer.users["U0BOB"] = {"tz": "Europe/Oslo"}
 
     alice = web.users_info(user="U0ALICE")["user"]
@@ -197,12 +193,8 @@ def test_users_and_conversations_info_describe_plausible_entities(
     assert ops["is_member"] is True
 
 
-def test_unknown_methods_answer_ok_and_socket_mode_gets_a_loopback_url(
-    web: WebClient, slack_peer: SlackPeer
-) -> None:
-    assert web.api_call("reactions.add", params={"channel": "C0OPS", "name": "eyes", "timestamp": "1.2"})[
-        "ok"
-    ]
+def test_unknown_methods_answer_ok_and_socket_mode_gets_a_loopback_url(web: WebClient, slack_peer: SlackPeer) -> None:
+    assert web.api_call("reactions.add", params={"channel": "C0OPS", "name": "eyes", "timestamp": "1.2"})["ok"]
     slack_peer.socket_mode_url = "ws://127.0.0.1:9/"
 
     assert web.apps_connections_open(app_token="xapp-test")["url"] == "ws://127.0.0.1:9/"
@@ -211,9 +203,7 @@ def test_unknown_methods_answer_ok_and_socket_mode_gets_a_loopback_url(
 # ------------------------------------------------------------------------------------ error injection
 
 
-def test_a_rate_limit_surfaces_as_a_slack_api_error_with_retry_after(
-    web: WebClient, slack_peer: SlackPeer
-) -> None:
+def test_a_rate_limit_surfaces_as_a_slack_api_error_with_retry_after(web: WebClient, slack_peer: SlackPeer) -> None:
     slack_peer.fail("chat.postMessage", error="ratelimited", status=429, retry_after=7)
 
     with pytest.raises(SlackApiError) as limited:
@@ -241,9 +231,7 @@ def test_a_client_with_a_rate_limit_retry_handler_gets_through_after_retry_after
     assert len(slack_peer.calls_to("chat.postMessage")) == 2
 
 
-def test_an_error_can_be_injected_for_every_call_until_cleared_by_reset(
-    web: WebClient, slack_peer: SlackPeer
-) -> None:
+def test_an_error_can_be_injected_for_every_call_until_cleared_by_reset(web: WebClient, slack_peer: SlackPeer) -> None:
     slack_peer.fail("chat.update", error="message_not_found", status=200, count=None)
 
     for _ in range(3):
@@ -288,9 +276,7 @@ def test_a_down_api_drops_connections_or_answers_503(slack_peer: SlackPeer) -> N
 # --------------------------------------------------------------------------------------- waiting
 
 
-def test_wait_for_returns_a_call_made_later_from_another_thread(
-    web: WebClient, slack_peer: SlackPeer
-) -> None:
+def test_wait_for_returns_a_call_made_later_from_another_thread(web: WebClient, slack_peer: SlackPeer) -> None:
     timer = threading.Timer(0.2, lambda: web.chat_postMessage(channel="C0OPS", text="late result"))
     timer.start()
     try:
@@ -363,15 +349,13 @@ def test_request_bodies_have_the_shape_slack_sends() -> None:
     command = parse_qs(slash_command_body("help", response_url="http://r", user_id="U0BOB").decode())
     mention = json.loads(app_mention_body("status", thread_ts="1700000000.000100"))
     action = json.loads(
-        parse_qs(
-            block_action_body("retry", "example.com", message_ts="1.2", response_url="http://r").decode()
-        )["payload"][0]
+        parse_qs(block_action_body("retry", "example.com", message_ts="1.2", response_url="http://r").decode())[
+            "payload"
+        ][0]
     )
     submission = json.loads(
         parse_qs(
-            view_submission_body(
-                "settings", "C0OPS", {"b": {"a": {"type": "plain_text_input", "value": "v"}}}
-            ).decode()
+            view_submission_body("settings", "C0OPS", {"b": {"a": {"type": "plain_text_input", "value": "v"}}}).decode()
         )["payload"][0]
     )
 
@@ -456,15 +440,11 @@ def test_a_stopped_peer_answers_nobody_not_even_a_kept_alive_connection() -> Non
         port = peer.port
         assert peer.base_url == f"http://127.0.0.1:{port}/api/"
         kept_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        kept_alive.request(
-            "POST", "/api/auth.test", body=b"", headers={"Authorization": "Bearer xoxb-test-token"}
-        )
+        kept_alive.request("POST", "/api/auth.test", body=b"", headers={"Authorization": "Bearer xoxb-test-token"})
         assert json.loads(kept_alive.getresponse().read())["ok"] is True
 
     with pytest.raises((http.client.HTTPException, OSError)):
-        kept_alive.request(
-            "POST", "/api/auth.test", body=b"", headers={"Authorization": "Bearer xoxb-test-token"}
-        )
+        kept_alive.request("POST", "/api/auth.test", body=b"", headers={"Authorization": "Bearer xoxb-test-token"})
         kept_alive.getresponse()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass

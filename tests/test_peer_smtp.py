@@ -97,9 +97,7 @@ def test_login_then_send_records_the_envelope(start_peer: StartPeer) -> None:
     with connect(peer) as client:
         client.starttls(context=trusting(peer))
         assert client.login(USER, PASSWORD)[0] == 235
-        refused = client.sendmail(
-            "sender@example.com", ["a@example.net", "b@example.net"], b"Subject: hi\r\n\r\nx\r\n"
-        )
+        refused = client.sendmail("sender@example.com", ["a@example.net", "b@example.net"], b"Subject: hi\r\n\r\nx\r\n")
     assert refused == {}
     (message,) = peer.messages
     assert message.mail_from == "sender@example.com"
@@ -109,9 +107,7 @@ def test_login_then_send_records_the_envelope(start_peer: StartPeer) -> None:
 
 
 @pytest.mark.parametrize("mechanism", ["LOGIN", "PLAIN"])
-def test_wrong_password_gets_535_authentication_credentials_invalid(
-    start_peer: StartPeer, mechanism: str
-) -> None:
+def test_wrong_password_gets_535_authentication_credentials_invalid(start_peer: StartPeer, mechanism: str) -> None:
     peer = start_peer("starttls", auth={USER: PASSWORD})
     with connect(peer, timeout=2) as client:
         client.starttls(context=trusting(peer))
@@ -258,9 +254,7 @@ def test_stopped_peer_frees_its_port_and_removes_its_temporary_pki() -> None:
 
 
 def test_every_mode_starts_on_its_own_ephemeral_port(start_peer: StartPeer) -> None:
-    ports = {
-        start_peer(mode).port for mode in ("starttls", "implicit", "no_starttls", "starttls_454", "hang")
-    }
+    ports = {start_peer(mode).port for mode in ("starttls", "implicit", "no_starttls", "starttls_454", "hang")}
     assert len(ports) == 5 and 0 not in ports
 
 

@@ -43,9 +43,7 @@ def test_checks_run_at_the_same_time_not_one_after_another(offline_deps):
 
 
 def test_a_check_that_raises_becomes_a_could_not_check_finding(offline_deps):
-    report, _ = run_checks(
-        offline_deps, "a@example.com", checks=[Check("t.broken", broken), Check("t.fine", slow(0))]
-    )
+    report, _ = run_checks(offline_deps, "a@example.com", checks=[Check("t.broken", broken), Check("t.fine", slow(0))])
     summaries = sorted(f.summary for f in report.findings)
     assert summaries == ["Could not check t.broken: RuntimeError: the peer said no", "slept 0"]
 

@@ -10,20 +10,38 @@ from bot.settings import DnsServer, Settings, SettingsError
 def test_defaults_are_the_documented_ones():
     s = Settings.from_env({})
     assert (s.db_path, s.port, s.regions, s.retention_days, s.sweep_minutes, s.redact) == (
-        "./sesbot.db", 3000, [], 90, 5, "none")
+        "./sesbot.db",
+        3000,
+        [],
+        90,
+        5,
+        "none",
+    )
     assert s.slack_api_url == "https://slack.com/api/"
     assert s.rate_levels[2] == ("review", 0.05, 0.001)
     assert s.rate_levels[4] == ("suspension", 0.10, 0.005)
 
 
 def test_every_malformed_variable_is_listed_in_one_message():
-    env = {"PORT": "eighty", "AWS_REGION": "moon-1", "SESBOT_SENDER": "not an address",
-           "SESBOT_DNS_SERVERS": "10.0.0.1:99999", "SESBOT_RETENTION_DAYS": "0", "SLACK_API_URL": "ftp://x"}
+    env = {
+        "PORT": "eighty",
+        "AWS_REGION": "moon-1",
+        "SESBOT_SENDER": "not an address",
+        "SESBOT_DNS_SERVERS": "10.0.0.1:99999",
+        "SESBOT_RETENTION_DAYS": "0",
+        "SLACK_API_URL": "ftp://x",
+    }
     with pytest.raises(SettingsError) as err:
         Settings.from_env(env)
     names = [p.split("=")[0].split(" ")[0] for p in err.value.problems]
-    assert names == ["SLACK_API_URL", "PORT", "AWS_REGION", "SESBOT_SENDER", "SESBOT_DNS_SERVERS",
-                     "SESBOT_RETENTION_DAYS"]
+    assert names == [
+        "SLACK_API_URL",
+        "PORT",
+        "AWS_REGION",
+        "SESBOT_SENDER",
+        "SESBOT_DNS_SERVERS",
+        "SESBOT_RETENTION_DAYS",
+    ]
     assert str(err.value).startswith("sesbot cannot start; fix these settings")
 
 

@@ -226,13 +226,24 @@ def test_a_denied_read_call_is_reported_as_a_missing_permission(aws_peer, deps: 
 
 def test_permissions_that_cannot_be_tried_are_said_to_be_unverified_not_granted(aws_peer, deps: Deps) -> None:
     aws_peer.set_identity(DOMAIN)
+    # The bot may not simulate its own policy, and receiving from the queue would hide a message from the bot.
+    aws_peer.fail("iam:SimulatePrincipalPolicy", code="AccessDenied", status=403, count=None)
 
     permissions = finding(run(deps, "setup"), "setup.permissions")
 
-    # The peer has no iam:SimulatePrincipalPolicy; receiving from the queue would hide a message from the bot.
     assert "sqs:ReceiveMessage" in permissions.data["unverified"]
     assert permissions.data["actions"].get("sqs:ReceiveMessage", "").startswith("could not verify")
     assert permissions.severity == Severity.INFO
+
+
+def test_a_permission_the_policy_simulation_denies_is_reported_as_missing(aws_peer, deps: Deps) -> None:
+    aws_peer.set_identity(DOMAIN)
+    aws_peer.deny_actions(["sqs:ReceiveMessage"])
+
+    permissions = finding(run(deps, "setup"), "setup.permissions")
+
+    assert permissions.data["actions"]["sqs:ReceiveMessage"] == "denied"
+    assert permissions.severity >= Severity.WARNING
 
 
 # --- setup --apply ---------------------------------------------------------------------------------------------------

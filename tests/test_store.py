@@ -12,8 +12,17 @@ from bot.store import MIGRATIONS, Store, iso
 def test_a_new_database_is_migrated_to_the_latest_version(tmp_path):
     store = Store(str(tmp_path / "s.db"))
     assert store.version == len(MIGRATIONS)
-    assert {"events", "counters", "quarantine", "diagnoses", "alert_state", "incidents", "notifications",
-            "audit", "kv"} <= set(store.db.table_names())
+    assert {
+        "events",
+        "counters",
+        "quarantine",
+        "diagnoses",
+        "alert_state",
+        "incidents",
+        "notifications",
+        "audit",
+        "kv",
+    } <= set(store.db.table_names())
 
 
 def test_reopening_a_database_applies_nothing_twice(tmp_path):
@@ -78,9 +87,18 @@ def test_timestamps_have_one_sortable_format():
 
 def test_diagnoses_record_who_asked_and_the_verdict(tmp_path):
     store = Store(str(tmp_path / "s.db"))
-    report = {"target": "a@example.com", "verdict": {"check": "recipient.suppressed", "severity": "critical",
-                                                      "summary": "On the suppression list"}, "elapsed_ms": 12}
+    report = {
+        "target": "a@example.com",
+        "verdict": {"check": "recipient.suppressed", "severity": "critical", "summary": "On the suppression list"},
+        "elapsed_ms": 12,
+    }
     store.record_diagnosis(report, via="slack", command="why a@example.com", user_id="U1", channel_id="C1")
     row = store.query("SELECT via, user_id, channel_id, target, verdict_check, verdict_severity FROM diagnoses")[0]
-    assert row == {"via": "slack", "user_id": "U1", "channel_id": "C1", "target": "a@example.com",
-                   "verdict_check": "recipient.suppressed", "verdict_severity": "critical"}
+    assert row == {
+        "via": "slack",
+        "user_id": "U1",
+        "channel_id": "C1",
+        "target": "a@example.com",
+        "verdict_check": "recipient.suppressed",
+        "verdict_severity": "critical",
+    }

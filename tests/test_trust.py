@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from bot.commands import parse
 from bot.findings import Answer, Finding, Report, Severity
+from bot.notify import Button, Message
 from bot.target import UsageError, parse_email
+from handlers.alert_blocks import alert_message
 from handlers.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, answer_message, error_message, report_message
 from peers.slack import app_mention_body, block_action_body, post_signed, slash_command_body, view_submission_body
 from tests.conftest import REGION, SIGNING_SECRET
@@ -234,7 +236,13 @@ def assert_harmless_and_within_limits(msg):
     assert len(msg["blocks"]) <= MAX_BLOCKS
     for b in msg["blocks"]:
         if b["type"] == "section":
-            assert len(b["text"]["text"]) <= MAX_SECTION
+            assert len((b.get("text") or {}).get("text", "")) <= MAX_SECTION
+            assert len(b.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in b.get("fields", []))
+        if b["type"] == "context":
+            assert len(b["elements"]) <= 10
+        if b["type"] == "actions":
+            assert all(len(e["text"]["text"]) <= 75 and len(e.get("value", "")) <= 2000 for e in b["elements"])
         if b["type"] == "header":
             assert len(b["text"]["text"]) <= MAX_HEADER
     for text in visible_texts(msg):
@@ -245,9 +253,21 @@ def assert_harmless_and_within_limits(msg):
 def test_untrusted_text_is_harmless_in_every_message_builder(nasty):
     finding = Finding("recipient.bounces", Severity.CRITICAL, nasty, evidence=[nasty] * 12, fix=nasty)
     many = [Finding(f"c.{i}", Severity.ERROR, nasty, [nasty]) for i in range(80)]
-    assert_harmless_and_within_limits(report_message(Report(nasty[:300], [finding, *many]), command=nasty))
+    infos = [Finding(f"i.{i}", Severity.INFO, nasty, [nasty] * 8) for i in range(5)]
+    assert_harmless_and_within_limits(report_message(Report(nasty[:300], [finding, *many, *infos]), command=nasty))
     assert_harmless_and_within_limits(answer_message(Answer(nasty, [(nasty, [nasty] * 30)])))
     assert_harmless_and_within_limits(error_message(nasty))
+    alert = Message(
+        title=nasty,
+        severity=Severity.ERROR,
+        fields=[(nasty, nasty)] * 12,
+        lines=[nasty] * 5,
+        sections=[(nasty, [nasty] * 20)] * 30,
+        chart=[nasty],
+        buttons=[Button(nasty, "a", nasty)],
+        footer=nasty,
+    )
+    assert_harmless_and_within_limits(alert_message(alert))
 
 
 def test_remote_text_reaches_slack_escaped_end_to_end(bot_server, slack_peer):

@@ -22,9 +22,7 @@ def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         text = text[1:-1].strip()
     if not text:
-        raise UsageError(
-            'paste the bounce or error text after `explain`, like `explain "550 5.1.1 user unknown"`'
-        )
+        raise UsageError('paste the bounce or error text after `explain`, like `explain "550 5.1.1 user unknown"`')
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
     c = classify(text)
@@ -34,6 +32,4 @@ def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
         lines.append(f"Blocklist: {c.blocklist}")
     lines += [c.summary, f"Fix: {c.fix}"]
     severity = Severity.INFO if c.category == "other" else Severity.WARNING
-    return Answer(
-        title=c.summary, sections=[("Explanation", lines)], data=data, kind="explain", severity=severity
-    )
+    return Answer(title=c.summary, sections=[("Explanation", lines)], data=data, kind="explain", severity=severity)

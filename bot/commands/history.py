@@ -85,9 +85,7 @@ def run_history(ctx: CommandContext, inv: Invocation) -> Answer:
     if events:
         lines = [_line(r) for r in rows]
         title = f"History of {target}: {len(events)} most recent event{'s' if len(events) != 1 else ''}"
-        severity = (
-            Severity.WARNING if any(r["type"] in ("Bounce", "Complaint") for r in rows) else Severity.INFO
-        )
+        severity = Severity.WARNING if any(r["type"] in ("Bounce", "Complaint") for r in rows) else Severity.INFO
     else:
         lines = [
             "No bounce, complaint, delay or reject is stored for it. Deliveries and sends are only counted, "

@@ -36,7 +36,5 @@ def run_ingest(ctx: CommandContext, inv: Invocation) -> Answer:
     ]
     lines += [f"skipped, {reason}: {n}" for reason, n in sorted(result.skipped.items())]
     severity = Severity.WARNING if result.quarantined else Severity.INFO
-    title = (
-        f"Ingested {result.ingested} event{'s' if result.ingested != 1 else ''} from {len(paths)} source(s)"
-    )
+    title = f"Ingested {result.ingested} event{'s' if result.ingested != 1 else ''} from {len(paths)} source(s)"
     return Answer(title=title, sections=[("Counts", lines)], data=data, kind="ingest", severity=severity)
