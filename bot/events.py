@@ -391,6 +391,7 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
         for addr in recipients:
             recipient, domain = _address(addr)
             if recipient is None:
+                out.skip("a recipient that is not an email address")
                 continue
             key = f"{etype}\x1f{message_id}\x1f{recipient}\x1f{timestamp}"
             out.events.append(
@@ -424,6 +425,7 @@ def _counted(
         else:
             recipient, domain = _address(addr)
             if recipient is None:
+                out.skip("a recipient that is not an email address")
                 continue
         digest = blake2b((prefix + recipient + suffix).encode(), digest_size=16).hexdigest()
         append((f"{hour}:{digest}", hour, etype, domain, config_set))
@@ -451,6 +453,7 @@ def _bounce(
             raise Malformed("a bouncedRecipients entry is not an object")
         recipient, domain = _address(r.get("emailAddress"))
         if recipient is None:
+            out.skip("a recipient that is not an email address")
             continue
         status = _s(r.get("status"))
         diagnostic = _text(r.get("diagnosticCode"))
@@ -487,6 +490,7 @@ def _complaint(
             raise Malformed("a complainedRecipients entry is not an object")
         recipient, domain = _address(r.get("emailAddress"))
         if recipient is None:
+            out.skip("a recipient that is not an email address")
             continue
         if feedback_id:
             key = f"Complaint\x1f{feedback_id}\x1f{recipient}"
@@ -520,6 +524,7 @@ def _delay(
             raise Malformed("a delayedRecipients entry is not an object")
         recipient, domain = _address(r.get("emailAddress"))
         if recipient is None:
+            out.skip("a recipient that is not an email address")
             continue
         status = _s(r.get("status"))
         diagnostic = _text(r.get("diagnosticCode"))

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, Respond
 from bot.commands import parse
 from bot.deps import Deps
 from bot.target import UsageError
-from handlers.answer import run_for_slack
+from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import error_message
 
 
@@ -29,4 +29,7 @@ def register(app: App, deps: Deps) -> None:
             channel_id=(body.get("channel") or {}).get("id"),
             team_id=(body.get("team") or {}).get("id"),
         )
-        respond(response_type="in_channel" if ok else "ephemeral", replace_original=False, **msg)
+        if ok:
+            respond(response_type="in_channel", replace_original=False, **for_channel(deps, msg))
+        else:
+            respond(response_type="ephemeral", replace_original=False, **msg)

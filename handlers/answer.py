@@ -43,10 +43,13 @@ def run_for_slack(
             f"`{inv.name}` failed: {describe_error(exc)}. Try again; if it persists, check the bot's logs."
         ), False
     command = f"{inv.name} {inv.rest}".strip()
-    msg = message(result, command=command, extra_buttons=_write_buttons(deps, result))
-    if deps.settings.redact == "local":
-        msg = redact_message(msg)
-    return msg, True
+    return message(result, command=command, extra_buttons=_write_buttons(deps, result)), True
+
+
+def for_channel(deps: Deps, msg: dict[str, Any]) -> dict[str, Any]:
+    """A message the whole channel will read: with `SESBOT_REDACT=local`, addresses become j***@example.com
+    (ephemeral answers to the asker keep them whole)."""
+    return redact_message(msg) if deps.settings.redact == "local" else msg
 
 
 def _write_buttons(deps: Deps, result: Report | Answer) -> list[dict[str, Any]]:

@@ -88,7 +88,7 @@ def start_background(deps: Deps, app: object, stop: threading.Event) -> list:
     if start_scheduler is not None:
         from handlers.poster import SlackPoster
 
-        sched = start_scheduler(deps, SlackPoster(app.client))
+        sched = start_scheduler(deps, SlackPoster(app.client, redact=deps.settings.redact == "local"))
         stoppers.append(lambda: sched.shutdown(wait=False))
     if deps.settings.sqs_queue_url:
         from bot.sqs import SqsConsumer

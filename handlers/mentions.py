@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.commands import parse
 from bot.deps import Deps
 from bot.target import UsageError
-from handlers.answer import run_for_slack
+from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import error_message
 from handlers.threads import incident_reply
 
@@ -36,14 +36,17 @@ def register(app: App, deps: Deps) -> None:
         try:
             inv = parse(text)
         except UsageError as exc:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, **error_message(str(exc)))
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **error_message(str(exc)))
             return
         if event.get("thread_ts"):
             msg = incident_reply(deps, inv, channel=channel, thread_ts=event["thread_ts"], user_id=user)
             if msg is not None:
-                client.chat_postMessage(channel=channel, thread_ts=thread_ts, **msg)
+                client.chat_postMessage(channel=channel, thread_ts=thread_ts, **for_channel(deps, msg))
                 return
-        msg, _ = run_for_slack(
+        msg, ok = run_for_slack(
             deps, inv, user_id=user, channel_id=channel, team_id=event.get("team"), thread_ts=thread_ts
         )
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, **msg)
+        if ok:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, **for_channel(deps, msg))
+        elif user:  # a usage error is for the asker only
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **msg)

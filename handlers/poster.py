@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.notify import Message, Posted, PostError
 from handlers.alert_blocks import alert_message
+from handlers.blocks import redact_message
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,13 @@ def _as_post_error(exc: BaseException, method: str) -> PostError:
 class SlackPoster:
     """Posts, replies and edits alert messages in Slack."""
 
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient, *, redact: bool = False):
         self.client = client
+        self.redact = redact  # SESBOT_REDACT=local: alert channels see j***@example.com
+
+    def _body(self, message: Message) -> dict[str, Any]:
+        body = alert_message(message)
+        return redact_message(body) if self.redact else body
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
@@ -81,7 +87,7 @@ class SlackPoster:
             raise _as_post_error(exc, method) from exc
 
     def post(self, channel: str, message: Message, thread_ts: str | None = None) -> Posted:
-        body = alert_message(message)
+        body = self._body(message)
         kwargs: dict[str, Any] = {"channel": channel, "unfurl_links": False, "unfurl_media": False, **body}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
@@ -90,4 +96,4 @@ class SlackPoster:
         return Posted(channel=str(response.get("channel") or channel), ts=str(response["ts"]))
 
     def update(self, channel: str, ts: str, message: Message) -> None:
-        self._call("chat.update", channel=channel, ts=ts, **alert_message(message))
+        self._call("chat.update", channel=channel, ts=ts, **self._body(message))

@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, Respond
 from bot.commands import UnknownCommand, help_answer, parse, resolve
 from bot.deps import Deps
 from bot.target import UsageError
-from handlers.answer import run_for_slack
+from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import answer_message, error_message, escape
 
 
@@ -48,4 +48,7 @@ def register(app: App, deps: Deps) -> None:
         asked = escape(f"{inv.name} {inv.rest[:80]}".strip())
         ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{asked}`…")
         msg, ok = run_for_slack(deps, inv, **who)
-        respond(response_type="in_channel" if ok else "ephemeral", replace_original=False, **msg)
+        if ok:
+            respond(response_type="in_channel", replace_original=False, **for_channel(deps, msg))
+        else:
+            respond(response_type="ephemeral", replace_original=False, **msg)

@@ -20,6 +20,7 @@ from bot.incidents import (
     incident_for_thread,
     incident_status_answer,
 )
+from handlers.answer import for_channel
 from handlers.blocks import answer_message, error_message, escape, section
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
@@ -66,7 +67,9 @@ def register(app: App, deps: Deps) -> None:
                 client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
             return
         thread = incident.ts or (body.get("message") or {}).get("ts")
-        client.chat_postMessage(channel=channel, thread_ts=thread, **_ack_message(deps, incident, user))
+        client.chat_postMessage(
+            channel=channel, thread_ts=thread, **for_channel(deps, _ack_message(deps, incident, user))
+        )
 
     @app.action(BOUNCES_ACTION)
     def on_bounces(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -79,9 +82,5 @@ def register(app: App, deps: Deps) -> None:
         if incident is None:
             client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
             return
-        msg = answer_message(incident_bounces_answer(deps, incident))
-        if deps.settings.redact == "local":
-            from handlers.blocks import redact_message
-
-            msg = redact_message(msg)
-        client.chat_postEphemeral(channel=channel, user=user, **msg)
+        # Ephemeral, to the asker only: the addresses stay whole even with SESBOT_REDACT=local.
+        client.chat_postEphemeral(channel=channel, user=user, **answer_message(incident_bounces_answer(deps, incident)))

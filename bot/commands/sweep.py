@@ -26,7 +26,7 @@ def make_poster(ctx: CommandContext, inv: Invocation) -> Poster:
         from handlers.poster import SlackPoster
 
         client = WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
-        return SlackPoster(client)
+        return SlackPoster(client, redact=settings.redact == "local")
     # Under --json, stdout carries the JSON document only.
     return TerminalPoster(sys.stderr if inv.json else sys.stdout)
 

@@ -1,0 +1,116 @@
+"""The `sesbot` console script, run as a person runs it: a real process, settings from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+SESBOT = [sys.executable, "-m", "bot.cli"]
+
+
+def sesbot(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
+    return subprocess.run(
+        [*SESBOT, *args], env={**base, **(env or {})}, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_help_lists_every_command_with_an_example():
+    out = sesbot("help")
+    assert out.returncode == 0
+    for name in (
+        "why",
+        "status",
+        "incidents",
+        "history",
+        "explain",
+        "domain",
+        "blocklist",
+        "smtp",
+        "template",
+        "setup",
+        "ingest",
+        "sweep",
+        "run",
+        "demo",
+    ):
+        assert f"sesbot {name}" in out.stdout
+
+
+def test_an_unknown_command_is_one_line_and_exit_code_2():
+    out = sesbot("frobnicate")
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == "sesbot: unknown command `frobnicate` (see `sesbot help`)\n"
+
+
+def test_run_with_missing_settings_lists_them_all_in_one_message(tmp_path):
+    out = sesbot("run", env={"SESBOT_DB": str(tmp_path / "s.db")})
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        "sesbot cannot start; fix these settings (see README, Configuration):",
+        "  - SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)",
+        "  - SLACK_SIGNING_SECRET is not set (needed in HTTP mode, i.e. without SLACK_APP_TOKEN)",
+        "  - AWS_REGION (or AWS_DEFAULT_REGION, or SESBOT_REGIONS) is not set",
+    ]
+
+
+def test_malformed_settings_are_listed_without_a_traceback(tmp_path):
+    out = sesbot("why", "a@example.com", env={"PORT": "http", "SESBOT_RETENTION_DAYS": "-1"})
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert "PORT='http' is not a whole number" in out.stderr
+    assert "SESBOT_RETENTION_DAYS=-1 is out of range" in out.stderr
+
+
+def test_run_with_a_token_slack_refuses_exits_with_one_clear_line(slack_peer, tmp_path):
+    slack_peer.set_token_valid(False)
+    out = sesbot(
+        "run",
+        env={
+            "SLACK_BOT_TOKEN": "xoxb-revoked-token-0000",
+            "SLACK_SIGNING_SECRET": "s3cret-value",
+            "SLACK_API_URL": slack_peer.base_url,
+            "AWS_REGION": "us-east-1",
+            "SESBOT_DB": str(tmp_path / "s.db"),
+        },
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "sesbot: Slack refused SLACK_BOT_TOKEN (invalid_auth); check the token in your Slack app's "
+        "OAuth & Permissions page."
+    ]
+    assert "xoxb-revoked-token-0000" not in out.stdout + out.stderr
+
+
+def test_why_in_the_terminal_prints_the_report_as_json(aws_peer, tmp_path):
+    aws_peer.set_account(production_access=True, sending_enabled=False)
+    out = sesbot(
+        "why",
+        "jo@example.com",
+        "--json",
+        env={
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": aws_peer.endpoint_url,
+            "SESBOT_DB": str(tmp_path / "s.db"),
+            "SESBOT_DNS_SERVERS": "127.0.0.1:9",
+            "SESBOT_DNS_TIMEOUT": "0.3",
+        },
+    )
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert set(report) >= {"target", "region", "verdict", "findings", "elapsed_ms"}
+    assert report["target"] == "jo@example.com"
+    assert report["verdict"]["check"] == "account.sending"
+    assert {"check", "severity", "summary", "evidence", "fix"} <= set(report["findings"][0])
+
+
+@pytest.mark.parametrize("arg", ["", "not-an-address", "x" * 5000])
+def test_why_with_bad_input_is_one_line_and_exit_code_2(arg, tmp_path):
+    out = sesbot("why", arg, env={"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "s.db")})
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert out.stderr.startswith("sesbot: ")
