@@ -28,6 +28,11 @@ class Severity(enum.IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
+    @property
+    def tag(self) -> str:
+        """How the terminal shows it: problems shout, the rest does not."""
+        return self.name if self >= Severity.WARNING else self.name.lower()
+
     @classmethod
     def parse(cls, value: str | int | Severity) -> Severity:
         if isinstance(value, Severity):
@@ -178,6 +183,7 @@ class Answer:
     data: dict[str, Any] = field(default_factory=dict)
     kind: str = "answer"
     severity: Severity = Severity.INFO
+    reports: list[Report] = field(default_factory=list)  # the diagnoses behind it, when it gathers several
 
     def as_dict(self) -> dict[str, Any]:
         return self.data

@@ -128,15 +128,6 @@ class Poster(Protocol):
         ...
 
 
-MARK = {
-    Severity.OK: "ok",
-    Severity.INFO: "info",
-    Severity.WARNING: "WARN",
-    Severity.ERROR: "ERROR",
-    Severity.CRITICAL: "CRITICAL",
-}
-
-
 class TerminalPoster:
     """Prints messages to a stream, as the terminal's stand-in for a channel.
 
@@ -160,12 +151,12 @@ class TerminalPoster:
         with self._lock:
             ts = self._next_ts()
             where = f"{channel or 'terminal'}" + (f", reply to {thread_ts}" if thread_ts else "")
-            self._write(f"[{MARK[message.severity]}] {where} ({ts})", message)
+            self._write(f"[{message.severity.tag}] {where} ({ts})", message)
         return Posted(channel=channel or "terminal", ts=ts)
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         with self._lock:
-            self._write(f"[{MARK[message.severity]}] {channel or 'terminal'}, message {ts} now reads", message)
+            self._write(f"[{message.severity.tag}] {channel or 'terminal'}, message {ts} now reads", message)
 
     def _write(self, head: str, message: Message) -> None:
         out = self._out()

@@ -11,13 +11,6 @@ import re
 from bot.findings import Answer, Finding, Report, Severity
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
-MARK = {
-    Severity.OK: "ok",
-    Severity.INFO: "info",
-    Severity.WARNING: "WARN",
-    Severity.ERROR: "ERROR",
-    Severity.CRITICAL: "CRITICAL",
-}
 
 
 def clean(text: object, limit: int = 2000) -> str:
@@ -27,7 +20,7 @@ def clean(text: object, limit: int = 2000) -> str:
 
 def _finding(f: Finding, indent: str = "  ") -> list[str]:
     where = f" ({f.region})" if f.region else ""
-    lines = [f"[{MARK[f.severity]}] {f.check}{where}: {clean(f.summary)}"]
+    lines = [f"[{f.severity.tag}] {f.check}{where}: {clean(f.summary)}"]
     lines += [f"{indent}- {clean(e)}" for e in f.evidence]
     if f.fix:
         lines.append(f"{indent}fix: {clean(f.fix)}")
@@ -59,7 +52,7 @@ def render_report(report: Report) -> str:
         out += ["", "Passed / for information:"]
         for f in passed:
             where = f" ({f.region})" if f.region else ""
-            out.append(f"  [{MARK[f.severity]}] {f.check}{where}: {clean(f.summary)}")
+            out.append(f"  [{f.severity.tag}] {f.check}{where}: {clean(f.summary)}")
             if f.severity == Severity.INFO or report.kind != "why":
                 out += [f"      - {clean(e)}" for e in f.evidence]
     return "\n".join(out)

@@ -8,12 +8,14 @@ send (`REJECT_MESSAGE`) or falls back to amazonses.com (`USE_DEFAULT_VALUE`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, identity_status
 from bot.checks.authentication import parent_domains
 from bot.findings import Finding, Severity
+from bot.timefmt import when
 
 CHECK = "sender.identity"
 VERIFY_DOC = "https://docs.aws.amazon.com/ses/latest/dg/verify-addresses-and-domains.html"
@@ -57,7 +59,7 @@ ADDRESS_VERIFICATION_STATUS = {
 }
 
 
-def _describe_verification(identity: str, found: dict[str, Any]) -> list[str]:
+def _describe_verification(identity: str, found: dict[str, Any], now: datetime) -> list[str]:
     status = found.get("VerificationStatus") or "unknown"
     meanings = {**VERIFICATION_STATUS, **ADDRESS_VERIFICATION_STATUS} if "@" in identity else VERIFICATION_STATUS
     lines = [f"VerificationStatus: {status} ({meanings.get(status, 'unknown value')})"]
@@ -66,16 +68,10 @@ def _describe_verification(identity: str, found: dict[str, Any]) -> list[str]:
         err = info["ErrorType"]
         lines.append(f"VerificationInfo.ErrorType: {err} ({VERIFICATION_ERRORS.get(err, 'unknown value')})")
     if info.get("LastCheckedTimestamp"):
-        lines.append(f"Last checked by SES: {_fmt_time(info['LastCheckedTimestamp'])}")
+        lines.append(f"Last checked by SES: {when(info['LastCheckedTimestamp'], now)}")
     if info.get("LastSuccessTimestamp"):
-        lines.append(f"Last verified: {_fmt_time(info['LastSuccessTimestamp'])}")
+        lines.append(f"Last verified: {when(info['LastSuccessTimestamp'], now)}")
     return lines
-
-
-def _fmt_time(value: Any) -> str:
-    if hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d %H:%M UTC") if value.utcoffset() is not None else str(value)
-    return str(value)
 
 
 @check(CHECK, per_region=True)
@@ -232,7 +228,7 @@ def _not_verified(
             evidence.append(f"{identity}: not an identity in {region}")
             continue
         evidence.append(f"{identity}: exists, VerifiedForSendingStatus false")
-        evidence.extend(f"  {line}" for line in _describe_verification(identity, found))
+        evidence.extend(f"  {line}" for line in _describe_verification(identity, found, ctx.deps.now()))
     existing = [i for i in candidates if looked[i] is not None]
     if not existing:
         why = (

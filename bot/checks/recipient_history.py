@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.checks import CheckContext, check
@@ -19,6 +19,7 @@ from bot.classify import BLOCKLISTS, classify
 from bot.findings import Finding, Severity
 from bot.history import domain_events, recipient_events
 from bot.store import iso
+from bot.timefmt import when
 
 LOOKBACK = timedelta(days=30)
 MAX_LISTED = 5  # events spelled out in evidence; the rest are counted
@@ -77,41 +78,6 @@ def _recipient_rows(ctx: CheckContext, types: tuple[str, ...], since: datetime) 
     return rows
 
 
-def _parse(ts: str | None) -> datetime | None:
-    if not ts:
-        return None
-    try:
-        dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _when(ts: str | None, now: datetime) -> str:
-    dt = _parse(ts)
-    if dt is None:
-        return ts or "at an unknown time"
-    delta = now - dt
-    if delta < timedelta(0):
-        ago = f"in {_span(-delta)}"
-    elif delta < timedelta(minutes=1):
-        ago = "just now"
-    else:
-        ago = f"{_span(delta)} ago"
-    return f"{dt.strftime('%Y-%m-%d %H:%M UTC')} ({ago})"
-
-
-def _span(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds < 3600:
-        n, unit = max(1, seconds // 60), "minute"
-    elif seconds < 86400:
-        n, unit = seconds // 3600, "hour"
-    else:
-        n, unit = seconds // 86400, "day"
-    return f"{n} {unit}{'s' if n != 1 else ''}"
-
-
 def _quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
     """Remote text on one line, cut at a word boundary: enough to read, never a wall."""
     if not text:
@@ -153,7 +119,7 @@ def _last_delivery(ctx: CheckContext, since: datetime) -> dict[str, Any] | None:
 
 def _bounce_line(row: dict[str, Any], now: datetime) -> str:
     kind = "/".join(x for x in (row.get("bounce_type"), row.get("bounce_subtype")) if x) or "Bounce"
-    parts = [f"{_when(row['timestamp'], now)}: {kind}, category {_category(row)}"]
+    parts = [f"{when(row['timestamp'], now)}: {kind}, category {_category(row)}"]
     if row.get("status"):
         parts.append(f"status {row['status']}")
     line = ", ".join(parts)
@@ -188,13 +154,13 @@ def bounces(ctx: CheckContext) -> list[Finding]:
     if hard:
         findings.append(_hard_bounce(ctx, hard, dropped, delivered, window, now))
     elif dropped:
-        evidence = [f"{_when(r['timestamp'], now)}: {r.get('bounce_type')}/{r.get('bounce_subtype')}" for r in dropped]
+        evidence = [f"{when(r['timestamp'], now)}: {r.get('bounce_type')}/{r.get('bounce_subtype')}" for r in dropped]
         findings.append(
             Finding(
                 cid,
                 Severity.ERROR,
                 f"SES dropped {_plural(len(dropped), 'send')} to {ctx.target} without trying to deliver, "
-                f"because the address is on a suppression list (the latest {_when(dropped[0]['timestamp'], now)}).",
+                f"because the address is on a suppression list (the latest {when(dropped[0]['timestamp'], now)}).",
                 evidence=[*evidence[:MAX_LISTED], window],
                 fix=f"See recipient.suppressed for why it is on the list and how to remove it. {SUPPRESSION_DOC}",
                 data={"dropped": len(dropped), "category": "suppressed"},
@@ -212,11 +178,11 @@ def bounces(ctx: CheckContext) -> list[Finding]:
         severity = Severity.WARNING
         summary = (
             f"{_plural(len(soft), 'soft bounce')} to {ctx.target} ({per_category}), "
-            f"the latest {_when(soft[0]['timestamp'], now)}."
+            f"the latest {when(soft[0]['timestamp'], now)}."
         )
         if delivered and delivered["timestamp"] > soft[0]["timestamp"]:
             severity = Severity.INFO
-            summary += f" A later message was delivered {_when(delivered['timestamp'], now)}."
+            summary += f" A later message was delivered {when(delivered['timestamp'], now)}."
         sample = next(r for r in soft if _category(r) == common)
         cls = _classification(sample)
         findings.append(
@@ -248,7 +214,7 @@ def _hard_bounce(
     said = f': "{words}"' if words else " (no diagnostic text)"
     kind = "/".join(x for x in (last.get("bounce_type"), last.get("bounce_subtype")) if x)
     evidence = [
-        f"Latest hard bounce: {_when(last['timestamp'], now)} ({kind})",
+        f"Latest hard bounce: {when(last['timestamp'], now)} ({kind})",
         f"Category: {category}" + (f" — {cls.summary}" if cls.category == category else ""),
     ]
     if last.get("diagnostic"):
@@ -265,21 +231,21 @@ def _hard_bounce(
     if len(hard) > 1:
         evidence.append(
             f"{_plural(len(hard), 'hard bounce')} in the window; earlier ones: "
-            + "; ".join(_when(r["timestamp"], now) for r in hard[1:MAX_LISTED])
+            + "; ".join(when(r["timestamp"], now) for r in hard[1:MAX_LISTED])
         )
     if dropped:
         evidence.append(
             f"Since then SES dropped {_plural(len(dropped), 'send')} without trying (the address is on the "
-            f"suppression list; see recipient.suppressed), the latest {_when(dropped[0]['timestamp'], now)}"
+            f"suppression list; see recipient.suppressed), the latest {when(dropped[0]['timestamp'], now)}"
         )
     evidence.append(window)
     severity = Severity.CRITICAL
-    summary = f"{ctx.target} hard-bounced {_when(last['timestamp'], now)} ({category}){said}"
+    summary = f"{ctx.target} hard-bounced {when(last['timestamp'], now)} ({category}){said}"
     delivered_after = bool(delivered and delivered["timestamp"] > last["timestamp"])
     if delivered and delivered_after:
         severity = Severity.WARNING
-        summary += f" — but a later message was delivered {_when(delivered['timestamp'], now)}"
-        evidence.insert(0, f"Delivered after the bounce: {_when(delivered['timestamp'], now)}")
+        summary += f" — but a later message was delivered {when(delivered['timestamp'], now)}"
+        evidence.insert(0, f"Delivered after the bounce: {when(delivered['timestamp'], now)}")
     return Finding(
         "recipient.bounces",
         severity,
@@ -367,7 +333,7 @@ def blocklist(ctx: CheckContext) -> Finding:
         what = "IPFailure delay" if all(r["type"] in DELAY for r in items) else "bounce/delay"
         evidence.append(
             f"{name or 'list not named'} ({category}), sending IP {ip or 'not given in the bounce'}: "
-            f"{_plural(len(items), what)}, {ours} to {ctx.target}, latest {_when(items[0]['timestamp'], now)}"
+            f"{_plural(len(items), what)}, {ours} to {ctx.target}, latest {when(items[0]['timestamp'], now)}"
         )
         listed.append(
             {
@@ -393,12 +359,12 @@ def blocklist(ctx: CheckContext) -> Finding:
         on = "blocked or throttled by the receiver (IPFailure)"
     if to_recipient:
         severity = Severity.ERROR
-        when = _when(latest["timestamp"], now)
-        summary = f"Mail to {ctx.target} was refused {when} because {what_listed} is {on}."
+        at = when(latest["timestamp"], now)
+        summary = f"Mail to {ctx.target} was refused {at} because {what_listed} is {on}."
     else:
         severity = Severity.WARNING
         summary = (
-            f"Other mail to @{domain} was refused {_when(latest['timestamp'], now)} because {what_listed} "
+            f"Other mail to @{domain} was refused {when(latest['timestamp'], now)} because {what_listed} "
             f"is {on}; mail to {ctx.target} may meet the same block."
         )
     fix = latest_cls.fix
@@ -423,7 +389,7 @@ def complaints(ctx: CheckContext) -> Finding:
         return Finding(cid, Severity.OK, f"No complaints from {ctx.target} in the history.", evidence=[window])
     evidence = []
     for r in rows[:MAX_LISTED]:
-        line = f"{_when(r['timestamp'], now)}: complaint"
+        line = f"{when(r['timestamp'], now)}: complaint"
         if r.get("complaint_type"):
             line += f", feedback type {r['complaint_type']}"
         if r.get("message_id"):
@@ -437,7 +403,7 @@ def complaints(ctx: CheckContext) -> Finding:
         return Finding(
             cid,
             Severity.INFO,
-            f"{ctx.target} sent 'not spam' feedback {_when(rows[0]['timestamp'], now)}: their provider had "
+            f"{ctx.target} sent 'not spam' feedback {when(rows[0]['timestamp'], now)}: their provider had "
             "filed your mail as spam and they moved it back.",
             evidence=evidence,
             fix="Nothing to undo; it says your mail lands in their spam folder: see sender.authentication.",
@@ -446,7 +412,7 @@ def complaints(ctx: CheckContext) -> Finding:
         cid,
         Severity.ERROR,
         f"{ctx.target} marked your mail as spam ({_plural(len(rows), 'complaint')}, the latest "
-        f"{_when(rows[0]['timestamp'], now)}).",
+        f"{when(rows[0]['timestamp'], now)}).",
         evidence=evidence,
         fix=(
             "Stop sending to this address unless they opt in again: SES adds complainers to the account "
@@ -493,16 +459,16 @@ def delays(ctx: CheckContext) -> Finding:
         evidence = []
         for r in items[:MAX_LISTED]:
             t = r.get("delay_type") or "Undetermined"
-            line = f"{_when(r['timestamp'], now)}: {t} ({DELAY_TYPES.get(t, 'unknown delay type')})"
+            line = f"{when(r['timestamp'], now)}: {t} ({DELAY_TYPES.get(t, 'unknown delay type')})"
             if r.get("expires"):
-                line += f"; SES gives up {_when(r['expires'], now)}"
+                line += f"; SES gives up {when(r['expires'], now)}"
             if r.get("message_id"):
                 line += f"; message {r['message_id']}"
             evidence.append(line)
             if r.get("diagnostic"):
                 evidence.append(f'  Remote server said: "{_quote(r["diagnostic"], 200)}"')
         evidence.append(window)
-        until = f", until {_when(latest['expires'], now)}" if latest.get("expires") else ""
+        until = f", until {when(latest['expires'], now)}" if latest.get("expires") else ""
         summary = (
             f"SES is still retrying {_plural(len(items), 'message')} to {ctx.target}: delayed by {dtype} "
             f"({DELAY_TYPES.get(dtype, 'unknown delay type')}){until}."
@@ -533,7 +499,7 @@ def delays(ctx: CheckContext) -> Finding:
         Severity.INFO,
         f"{_plural(len(past), 'earlier delivery delay')} to {ctx.target} "
         f"({', '.join(f'{t} ×{n}' for t, n in counts.most_common())}), none still pending.",
-        evidence=[f"Latest delay: {_when(past[0]['timestamp'], now)}", window],
+        evidence=[f"Latest delay: {when(past[0]['timestamp'], now)}", window],
         data={"pending": 0, "past": dict(counts)},
     )
 
@@ -552,7 +518,7 @@ def rejects(ctx: CheckContext) -> Finding:
         return Finding(cid, Severity.OK, f"SES rejected no message to {ctx.target}.", evidence=[window])
     evidence = []
     for r in rows[:MAX_LISTED]:
-        line = f'{_when(r["timestamp"], now)}: rejected, reason "{_quote(r.get("reason") or "not given", 120)}"'
+        line = f'{when(r["timestamp"], now)}: rejected, reason "{_quote(r.get("reason") or "not given", 120)}"'
         if r.get("message_id"):
             line += f", message {r['message_id']}"
         evidence.append(line)
@@ -563,7 +529,7 @@ def rejects(ctx: CheckContext) -> Finding:
         Severity.ERROR,
         f"SES rejected {_plural(len(rows), 'message')} to {ctx.target} without sending "
         f'(reason "{reason}": SES found a virus in the message), '
-        f"the latest {_when(rows[0]['timestamp'], now)}.",
+        f"the latest {when(rows[0]['timestamp'], now)}.",
         evidence=evidence,
         fix=(
             "SES scans every message and rejects those carrying a virus; nothing was sent. Remove or clean "
@@ -593,7 +559,7 @@ def rendering(ctx: CheckContext) -> Finding:
     for (template, var), items in groups.items():
         what = f"variable '{var}' missing" if var else f'"{_quote(items[0].get("reason"), 160)}"'
         evidence.append(
-            f"Template {template}: {what}, {_plural(len(items), 'failure')}, latest {_when(items[0]['timestamp'], now)}"
+            f"Template {template}: {what}, {_plural(len(items), 'failure')}, latest {when(items[0]['timestamp'], now)}"
         )
     evidence.append(
         "SES returns a MessageId for a templated send even when rendering fails later; only this event tells."
@@ -604,7 +570,7 @@ def rendering(ctx: CheckContext) -> Finding:
         summary = (
             f"Template {template} failed to render for {ctx.target}: the variable '{var}' is not in the "
             f"send's template data, so nothing was sent ({_plural(len(rows), 'failure')}, the latest "
-            f"{_when(rows[0]['timestamp'], now)})."
+            f"{when(rows[0]['timestamp'], now)})."
         )
         fix = (
             f"Put '{var}' in the TemplateData of every send to {template} (or guard it in the template "

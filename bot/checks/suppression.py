@@ -7,13 +7,14 @@ SES accepts the send, returns a MessageId, never delivers it, and reports a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.aws import error_code
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account
 from bot.findings import Finding, Severity
+from bot.timefmt import when
 
 CHECK = "recipient.suppressed"
 SUPPRESSION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html"
@@ -26,15 +27,6 @@ def _lookup(ctx: CheckContext, address: str) -> dict[str, Any] | None:
         if error_code(exc) == "NotFoundException":
             return None
         raise
-
-
-def _when(value: Any, now: datetime) -> str:
-    if not isinstance(value, datetime):
-        return str(value)
-    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    days = (now - value).days
-    ago = "today" if days < 1 else ("1 day ago" if days == 1 else f"{days} days ago")
-    return f"{value.strftime('%Y-%m-%d %H:%M UTC')} ({ago})"
 
 
 def _suppressed_reasons(ctx: CheckContext) -> list[str] | None:
@@ -93,7 +85,7 @@ def suppressed(ctx: CheckContext) -> Finding:
     stored = entry.get("EmailAddress") or address
     evidence = [
         f"Reason: {reason}",
-        f"On the list since: {_when(entry.get('LastUpdateTime'), now)}",
+        f"On the list since: {when(entry.get('LastUpdateTime'), now)}",
     ]
     if attrs.get("MessageId"):
         evidence.append(f"Put there by message: {attrs['MessageId']}")

@@ -153,14 +153,15 @@ def execute(ctx: CommandContext, inv: Invocation) -> Result:
     cmd = resolve(inv, ctx.via)
     ctx.invocation = inv
     result = cmd.run(ctx, inv)
-    if cmd.record and isinstance(result, Report):
-        ctx.deps.store.record_diagnosis(
-            result.as_dict(),
-            via=ctx.via,
-            command=f"{inv.name} {inv.rest}".strip(),
-            user_id=ctx.user_id,
-            channel_id=ctx.channel_id,
-        )
+    if cmd.record:  # each diagnosis: who asked what, when, the verdict
+        for report in [result] if isinstance(result, Report) else result.reports:
+            ctx.deps.store.record_diagnosis(
+                report.as_dict(),
+                via=ctx.via,
+                command=f"{inv.name} {inv.rest}".strip(),
+                user_id=ctx.user_id,
+                channel_id=ctx.channel_id,
+            )
     return result
 
 

@@ -70,14 +70,6 @@ def run_why(ctx: CommandContext, inv: Invocation) -> Report | Answer:
 
     with ThreadPoolExecutor(max_workers=len(addresses), thread_name_prefix="why") as pool:
         reports = list(pool.map(lambda a: diagnose(ctx, a), addresses))
-    for report in reports:
-        ctx.deps.store.record_diagnosis(
-            report.as_dict(),
-            via=ctx.via,
-            command=f"{inv.name} {inv.rest}".strip(),
-            user_id=ctx.user_id,
-            channel_id=ctx.channel_id,
-        )
     worst = max((r.worst for r in reports), default=Severity.OK)
     return Answer(
         title=f"Why mail did not arrive: {', '.join(addresses)}",
@@ -85,4 +77,5 @@ def run_why(ctx: CommandContext, inv: Invocation) -> Report | Answer:
         data={"reports": [r.as_dict() for r in reports]},
         kind="why",
         severity=worst,
+        reports=reports,
     )

@@ -1,0 +1,52 @@
+"""Times for people: "2026-11-25 15:22 UTC (3 days ago)", from an SES/botocore datetime or a stored
+ISO timestamp.
+
+    >>> from datetime import UTC, datetime
+    >>> when("2026-11-25T15:22:00.000Z", datetime(2026, 11, 28, 16, 0, tzinfo=UTC))
+    '2026-11-25 15:22 UTC (3 days ago)'
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+def parse_ts(value: Any) -> datetime | None:
+    """A timezone-aware datetime from a datetime or an ISO 8601 string ('Z' accepted); None otherwise."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def span(delta: timedelta) -> str:
+    """'5 minutes', '1 hour', '3 days'."""
+    seconds = int(delta.total_seconds())
+    if seconds < 3600:
+        n, unit = max(1, seconds // 60), "minute"
+    elif seconds < 86400:
+        n, unit = seconds // 3600, "hour"
+    else:
+        n, unit = seconds // 86400, "day"
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def when(value: Any, now: datetime) -> str:
+    """The UTC time and how long ago it was (or how far ahead: an expiry)."""
+    dt = parse_ts(value)
+    if dt is None:
+        return str(value) if value else "at an unknown time"
+    delta = now - dt
+    if delta < timedelta(0):
+        ago = f"in {span(-delta)}"
+    elif delta < timedelta(minutes=1):
+        ago = "just now"
+    else:
+        ago = f"{span(delta)} ago"
+    return f"{dt.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')} ({ago})"
