@@ -73,7 +73,7 @@ def test_a_complaint_suppressed_address_warns_before_removing_it(aws_peer, deps)
     assert f.severity.label == "critical"
     assert f.summary.endswith("after they marked a message as spam: SES accepts mail to it but never delivers it.")
     assert f.fix.startswith(f"Only if jo@example.com has asked to get your mail again, remove it: {REMOVE}.")
-    assert f.evidence[1].endswith("(today)")
+    assert f.evidence[1].endswith("(just now)")
 
 
 def test_a_disabled_account_list_is_pointed_out_when_the_address_is_not_on_it(aws_peer, deps):
