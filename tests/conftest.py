@@ -3,13 +3,26 @@
 Every server binds 127.0.0.1 on an ephemeral port and is stopped by the fixture that started it.
 The AWS peer is started once per session (moto's import and start are the slow part) and reset
 before each test that uses it.
+
+Also the scaffolding several test modules share, importable with `from tests.conftest import ...`:
+the hand-moved `Clock`, the alert-sweep helpers (`put_rate`, `bounce_doc`, `slack_poster`, `CHANNEL`)
+and the `StartPeer` type of the `start_peer` fixture.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from handlers.poster import SlackPoster
+    from peers.smtp import SmtpPeer
 
 # No test may reach a real AWS account: dummy credentials, no profile, no instance metadata.
 os.environ.update(
@@ -68,6 +81,26 @@ def slack_peer():
     peer = SlackPeer().start()
     yield peer
     peer.stop()
+
+
+StartPeer = Callable[..., "SmtpPeer"]
+
+
+@pytest.fixture
+def start_peer() -> Iterator[StartPeer]:
+    """Start SMTP peers on demand; every peer started is stopped after the test."""
+    from peers.smtp import SmtpPeer
+
+    started: list[SmtpPeer] = []
+
+    def start(mode: str = "starttls", **options: object) -> SmtpPeer:
+        peer = SmtpPeer(mode, **options).start()  # type: ignore[arg-type]
+        started.append(peer)
+        return peer
+
+    yield start
+    for peer in started:
+        peer.stop()
 
 
 @pytest.fixture
@@ -145,3 +178,89 @@ def bot_server_factory(deps, slack_peer):
 def bot_server(bot_server_factory):
     """The bot with default settings, over real HTTP."""
     return bot_server_factory()
+
+
+# -- the alert sweep: a clock the test moves, CloudWatch figures, SES events ----------------------------
+
+CHANNEL = "C0ALERTS"
+
+
+class Clock:
+    """A clock the test moves by hand; `deps.clock` reads it."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, minutes: float = 5) -> datetime:
+        self.now += timedelta(minutes=minutes)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Starts three hours ago, on the hour; tests move it with `tick`."""
+    return Clock(datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3))
+
+
+@pytest.fixture
+def alert_deps(settings, store, clock, slack_peer) -> Deps:
+    """Deps for the alert sweep: alerts go to `CHANNEL`, time is `clock`, and any Slack client the bot
+    builds from its settings talks to the Slack peer, never to slack.com."""
+    settings.alert_channel = CHANNEL
+    settings.slack_api_url = slack_peer.base_url
+    return Deps.build(settings, store=store, clock=clock)
+
+
+def slack_poster(slack_peer) -> SlackPoster:
+    """The poster the sweep posts alerts through, talking to the Slack peer."""
+    from slack_sdk import WebClient
+
+    from handlers.poster import SlackPoster
+
+    return SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test"))
+
+
+def put_rate(aws_peer, value: float, at: datetime, metric: str = "Reputation.BounceRate") -> None:
+    """One CloudWatch figure at the sweep's "now", as SES would publish it."""
+    cw = aws_peer.client("cloudwatch", REGION)
+    cw.put_metric_data(Namespace="AWS/SES", MetricData=[{"MetricName": metric, "Value": value, "Timestamp": at}])
+
+
+# The enhanced status code a diagnostic quotes ("550 5.1.1 ..."), which SES also reports as `status`.
+_ENHANCED_STATUS = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
+
+
+def bounce_doc(n: int, recipient: str, diagnostic: str, at: datetime) -> str:
+    """An SES event-publishing Bounce for one recipient, as SNS/SQS would deliver its body.
+
+    Its `status` is the enhanced code the diagnostic quotes, as SES reports it (5.0.0 if it quotes none),
+    so the event classifies the same whichever field the classifier weighs.
+    """
+    ts = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    code = _ENHANCED_STATUS.search(diagnostic)
+    status = code.group() if code else "5.0.0"
+    bounced = {"emailAddress": recipient, "action": "failed", "status": status, "diagnosticCode": diagnostic}
+    return json.dumps(
+        {
+            "eventType": "Bounce",
+            "bounce": {
+                "bounceType": "Permanent",
+                "bounceSubType": "General",
+                "bouncedRecipients": [bounced],
+                "timestamp": ts,
+                "feedbackId": f"feedback-{n}",
+                "reportingMTA": "dsn; a9-1.smtp-out.amazonses.com",
+            },
+            "mail": {
+                "timestamp": ts,
+                "messageId": f"message-{n}",
+                "source": SENDER,
+                "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/mail.example.com",
+                "sendingAccountId": "123456789012",
+                "destination": [recipient],
+            },
+        }
+    )

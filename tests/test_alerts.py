@@ -7,10 +7,7 @@ What Slack received is read back from the peer's recorded calls.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
-
-import pytest
-from slack_sdk import WebClient
+from datetime import datetime, timedelta
 
 from bot.alerts import next_level, sweep
 from bot.commands import CommandContext, execute, parse
@@ -20,46 +17,7 @@ from bot.ingest import ingest_documents
 from bot.notify import Button, Message
 from bot.store import Store
 from handlers.alert_blocks import alert_message
-from handlers.poster import SlackPoster
-
-REGION = "us-east-1"
-CHANNEL = "C0ALERTS"
-
-
-class Clock:
-    """A clock the test moves by hand; `deps.clock` reads it."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, minutes: float = 5) -> datetime:
-        self.now += timedelta(minutes=minutes)
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3))
-
-
-@pytest.fixture
-def alert_deps(settings, store, clock, slack_peer) -> Deps:
-    settings.alert_channel = CHANNEL
-    settings.slack_api_url = slack_peer.base_url
-    return Deps.build(settings, store=store, clock=clock)
-
-
-def slack_poster(slack_peer) -> SlackPoster:
-    return SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test"))
-
-
-def put_rate(aws_peer, value: float, at: datetime, metric: str = "Reputation.BounceRate") -> None:
-    """One CloudWatch figure at the sweep's "now", as SES would publish it."""
-    cw = aws_peer.client("cloudwatch", REGION)
-    cw.put_metric_data(Namespace="AWS/SES", MetricData=[{"MetricName": metric, "Value": value, "Timestamp": at}])
+from tests.conftest import CHANNEL, REGION, bounce_doc, put_rate, slack_poster
 
 
 def header(call) -> str:
@@ -79,33 +37,6 @@ def slack_log(slack_peer) -> list[tuple[str, str, str | None, str]]:
 
 def levels_of(result, signal: str = "bounce_rate") -> list[tuple[str | None, str]]:
     return [(s.previous_level, s.level) for s in result.signals if s.signal == signal]
-
-
-def bounce_doc(n: int, recipient: str, diagnostic: str, at: datetime, bounce_type: str = "Permanent") -> str:
-    ts = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return json.dumps(
-        {
-            "eventType": "Bounce",
-            "bounce": {
-                "bounceType": bounce_type,
-                "bounceSubType": "General",
-                "bouncedRecipients": [
-                    {"emailAddress": recipient, "action": "failed", "status": "5.7.1", "diagnosticCode": diagnostic}
-                ],
-                "timestamp": ts,
-                "feedbackId": f"feedback-{n}",
-                "reportingMTA": "dsn; a9-1.smtp-out.amazonses.com",
-            },
-            "mail": {
-                "timestamp": ts,
-                "messageId": f"message-{n}",
-                "source": "news@mail.example.com",
-                "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/mail.example.com",
-                "sendingAccountId": "123456789012",
-                "destination": [recipient],
-            },
-        }
-    )
 
 
 def send_doc(n: int, recipient: str, at: datetime) -> str:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from slack_sdk import WebClient
 
 import bot.commands.incidents  # noqa: F401  (registers the commands)
 import bot.commands.status  # noqa: F401
 from bot.alerts import sweep
 from bot.commands import CommandContext, execute, parse
-from bot.deps import Deps
 from bot.findings import Severity
 from bot.incidents import (
     acknowledge,
@@ -24,71 +21,14 @@ from bot.incidents import (
 )
 from bot.ingest import ingest_documents
 from handlers.poster import SlackPoster
+from tests.conftest import CHANNEL, REGION, bounce_doc, put_rate, slack_poster
 
 PARENT_TS = "1700000000.000100"
-
-REGION = "us-east-1"
-CHANNEL = "C0ALERTS"
-
-
-class Clock:
-    """A clock the test moves by hand; `deps.clock` reads it."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, minutes: float = 5) -> datetime:
-        self.now += timedelta(minutes=minutes)
-        return self.now
-
-
-def put_rate(aws_peer, value: float, at: datetime, metric: str = "Reputation.BounceRate") -> None:
-    cw = aws_peer.client("cloudwatch", REGION)
-    cw.put_metric_data(Namespace="AWS/SES", MetricData=[{"MetricName": metric, "Value": value, "Timestamp": at}])
-
-
-def bounce_doc(n: int, recipient: str, diagnostic: str, at: datetime) -> str:
-    """An SES event-publishing Bounce for one recipient, as SNS/SQS would deliver its body."""
-    ts = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    bounced = {"emailAddress": recipient, "action": "failed", "status": "5.1.1", "diagnosticCode": diagnostic}
-    return json.dumps(
-        {
-            "eventType": "Bounce",
-            "bounce": {
-                "bounceType": "Permanent",
-                "bounceSubType": "General",
-                "bouncedRecipients": [bounced],
-                "timestamp": ts,
-                "feedbackId": f"feedback-{n}",
-            },
-            "mail": {
-                "timestamp": ts,
-                "messageId": f"message-{n}",
-                "source": "news@mail.example.com",
-                "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/mail.example.com",
-                "destination": [recipient],
-            },
-        }
-    )
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3))
-
-
-@pytest.fixture
-def alert_deps(settings, store, clock, slack_peer) -> Deps:
-    settings.alert_channel = CHANNEL
-    return Deps.build(settings, store=store, clock=clock)
 
 
 @pytest.fixture
 def poster(slack_peer) -> SlackPoster:
-    return SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test"))
+    return slack_poster(slack_peer)
 
 
 def when(dt: datetime) -> str:

@@ -8,7 +8,6 @@ import socket
 import ssl
 import stat
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,25 +15,9 @@ from cryptography import x509
 
 from peers.certs import WRONG_NAME, make_test_pki
 from peers.smtp import AUTH_INVALID_REPLY, DEFAULT_BANNER, SmtpPeer
+from tests.conftest import StartPeer
 
 USER, PASSWORD = "AKIAIOSFODNN7EXAMPLE", "BPa55w0rdSmtpCredential"
-
-StartPeer = Callable[..., SmtpPeer]
-
-
-@pytest.fixture
-def start_peer() -> Iterator[StartPeer]:
-    """Start SMTP peers on demand; every peer started is stopped after the test."""
-    started: list[SmtpPeer] = []
-
-    def start(mode: str = "starttls", **options: object) -> SmtpPeer:
-        peer = SmtpPeer(mode, **options).start()  # type: ignore[arg-type]
-        started.append(peer)
-        return peer
-
-    yield start
-    for peer in started:
-        peer.stop()
 
 
 def trusting(peer: SmtpPeer) -> ssl.SSLContext:

@@ -2,77 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.ingest import ingest_documents
 from bot.scheduler import PRUNE_JOB, SWEEP_JOB, build_scheduler, start_scheduler
-from handlers.poster import SlackPoster
-
-REGION = "us-east-1"
-CHANNEL = "C0ALERTS"
-
-
-class Clock:
-    """A clock the test moves by hand; `deps.clock` reads it."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, minutes: float = 5) -> datetime:
-        self.now += timedelta(minutes=minutes)
-        return self.now
-
-
-def put_rate(aws_peer, value: float, at: datetime, metric: str = "Reputation.BounceRate") -> None:
-    cw = aws_peer.client("cloudwatch", REGION)
-    cw.put_metric_data(Namespace="AWS/SES", MetricData=[{"MetricName": metric, "Value": value, "Timestamp": at}])
-
-
-def bounce_doc(n: int, recipient: str, diagnostic: str, at: datetime) -> str:
-    """An SES event-publishing Bounce for one recipient, as SNS/SQS would deliver its body."""
-    ts = at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    bounced = {"emailAddress": recipient, "action": "failed", "status": "5.1.1", "diagnosticCode": diagnostic}
-    return json.dumps(
-        {
-            "eventType": "Bounce",
-            "bounce": {
-                "bounceType": "Permanent",
-                "bounceSubType": "General",
-                "bouncedRecipients": [bounced],
-                "timestamp": ts,
-                "feedbackId": f"feedback-{n}",
-            },
-            "mail": {
-                "timestamp": ts,
-                "messageId": f"message-{n}",
-                "source": "news@mail.example.com",
-                "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/mail.example.com",
-                "destination": [recipient],
-            },
-        }
-    )
+from tests.conftest import CHANNEL, bounce_doc, put_rate, slack_poster
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3))
-
-
-@pytest.fixture
-def alert_deps(settings, store, clock) -> Deps:
-    settings.alert_channel = CHANNEL
-    settings.sweep_minutes = 7
-    settings.retention_days = 30
-    return Deps.build(settings, store=store, clock=clock)
+def alert_deps(alert_deps: Deps) -> Deps:
+    """The shared alert deps with a sweep interval and a retention these tests can tell from the defaults."""
+    alert_deps.settings.sweep_minutes = 7
+    alert_deps.settings.retention_days = 30
+    return alert_deps
 
 
 def test_the_sweep_runs_every_sweep_minutes_one_at_a_time_and_pruning_daily(alert_deps):
@@ -88,7 +34,7 @@ def test_the_sweep_runs_every_sweep_minutes_one_at_a_time_and_pruning_daily(aler
 
 
 def test_the_sweep_job_runs_one_sweep(aws_peer, slack_peer, alert_deps, clock):
-    poster = SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test"))
+    poster = slack_poster(slack_peer)
     job = build_scheduler(alert_deps, poster).get_job(SWEEP_JOB)
     put_rate(aws_peer, 0.052, clock.tick())
 

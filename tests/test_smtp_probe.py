@@ -19,27 +19,11 @@ from bot.smtp_probe import IMPLICIT, SES_ENDPOINTS, STARTTLS, Endpoint, ProbeRes
 from bot.store import Store
 from bot.target import UsageError
 from peers.certs import WRONG_NAME, make_test_pki
-from peers.smtp import AUTH_INVALID_REPLY, STARTTLS_454_REPLY, SmtpPeer
+from peers.smtp import AUTH_INVALID_REPLY, STARTTLS_454_REPLY
+from tests.conftest import StartPeer
 
 USER, PASSWORD = "AKIAIOSFODNN7EXAMPLE", "BPa55w0rdSmtpCredentialForTheProbeTests1234"
 TIMEOUT = 0.5  # the hang peer makes each timeout test wait this long
-
-StartPeer = Callable[..., SmtpPeer]
-
-
-@pytest.fixture
-def start_peer() -> Iterator[StartPeer]:
-    """Start SMTP peers on demand; every peer started is stopped after the test."""
-    started: list[SmtpPeer] = []
-
-    def start(mode: str = "starttls", **options: object) -> SmtpPeer:
-        peer = SmtpPeer(mode, **options).start()  # type: ignore[arg-type]
-        started.append(peer)
-        return peer
-
-    yield start
-    for peer in started:
-        peer.stop()
 
 
 def run_probe(*endpoints: Endpoint, ca_file: str | None = None, **options: object) -> ProbeResult:

@@ -104,30 +104,27 @@ def test_a_refused_button_click_changes_nothing(bot_server_factory, slack_peer, 
     assert slack_peer.responses("b") == []
 
 
-def test_a_refused_user_sees_a_refusal_on_app_home(bot_server_factory, slack_peer):
-    server = bot_server_factory(allowed_users=frozenset({"U0BOB"}))
+def open_app_home(server, slack_peer, event_id: str) -> dict:
+    """U0ALICE opens the bot's Home tab; the view the bot publishes for her."""
     home = {
         "type": "event_callback",
         "team_id": "T0TEST",
         "event": {"type": "app_home_opened", "user": "U0ALICE", "tab": "home", "channel": "D0DM"},
-        "event_id": "Ev1",
+        "event_id": event_id,
         "event_time": 1,
     }
     post_signed(server.events_url, json.dumps(home).encode(), SIGNING_SECRET)
-    view = slack_peer.wait_for("views.publish").params["view"]
+    return slack_peer.wait_for("views.publish").params["view"]
+
+
+def test_a_refused_user_sees_a_refusal_on_app_home(bot_server_factory, slack_peer):
+    server = bot_server_factory(allowed_users=frozenset({"U0BOB"}))
+    view = open_app_home(server, slack_peer, "Ev1")
     assert view["blocks"][0]["text"]["text"].startswith(":no_entry:")
 
 
 def test_an_allowed_user_sees_the_commands_on_app_home(bot_server, slack_peer):
-    home = {
-        "type": "event_callback",
-        "team_id": "T0TEST",
-        "event": {"type": "app_home_opened", "user": "U0ALICE", "tab": "home", "channel": "D0DM"},
-        "event_id": "Ev2",
-        "event_time": 1,
-    }
-    post_signed(bot_server.events_url, json.dumps(home).encode(), SIGNING_SECRET)
-    view = slack_peer.wait_for("views.publish").params["view"]
+    view = open_app_home(bot_server, slack_peer, "Ev2")
     assert "/ses why" in json.dumps(view)
 
 
