@@ -866,25 +866,6 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
-def _trie_regex(words: list[str]) -> str:
-    """A regex matching any of ``words``, factored as a trie so each position tries few branches."""
-    root: dict[str, dict] = {}
-    for word in words:
-        node = root
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, dict]) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(root)
-
-
 _REPEATS = (
     ()
     if _sre_c is None
