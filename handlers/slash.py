@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.commands import UnknownCommand, help_answer, parse, resolve
 from bot.deps import Deps
-from bot.target import UsageError
+from bot.target import UsageError, unwrap
 from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import answer_message, error_message, escape
 
@@ -45,7 +45,7 @@ def register(app: App, deps: Deps) -> None:
             msg, _ = run_for_slack(deps, inv, **who)
             ack(response_type="ephemeral", **msg)
             return
-        asked = escape(f"{inv.name} {inv.rest[:80]}".strip())
+        asked = escape(" ".join([inv.name, *(unwrap(a) for a in inv.args)])[:100])
         ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{asked}`…")
         msg, ok = run_for_slack(deps, inv, **who)
         if ok:
