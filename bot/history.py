@@ -85,7 +85,8 @@ def rate_estimate(
 
     AWS computes the real rates over a "representative volume" (CloudWatch `Reputation.BounceRate` is the
     authoritative figure); this is what the bot saw. Only hard bounces that count toward the SES bounce rate
-    are counted (`Permanent`, not `OnAccountSuppressionList`/`Suppressed`), and complaints on suppressed
+    are counted (`Permanent`, not `OnAccountSuppressionList`/`Suppressed`, not from a blocklisted IP or
+    domain), and complaints on suppressed
     addresses (`complaintSubType` `OnAccountSuppressionList`) are left out. When no Send events are
     published (legacy feedback notifications only), sends are estimated as deliveries + bounces and
     `sends_estimated` is true. Rates are fractions (0.05 = 5 %), None when nothing was sent.
@@ -105,7 +106,8 @@ def rate_estimate(
     row = store.conn.execute(
         "SELECT "
         "  coalesce(sum(type = 'Bounce' AND bounce_type = 'Permanent'"
-        "      AND coalesce(bounce_subtype, '') NOT IN (?, ?)), 0), "
+        "      AND coalesce(bounce_subtype, '') NOT IN (?, ?)"
+        "      AND coalesce(category, '') NOT IN ('ip_blocklist', 'domain_blocklist')), 0), "
         "  coalesce(sum(type = 'Bounce'), 0), "
         "  coalesce(sum(type = 'Complaint'"
         "      AND coalesce(complaint_subtype, '') <> 'OnAccountSuppressionList'), 0) "
