@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
@@ -55,13 +56,7 @@ def run(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, shutdown)
     try:
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            handler = SocketModeHandler(app, settings.slack_app_token.reveal())
-            handler.connect()
-            log.info("Socket Mode connected")
-            stop.wait()
-            handler.close()
+            serve_socket_mode(app, settings.slack_app_token.reveal(), stop)
         else:
             from handlers.server import HttpServer, make_wsgi
 
@@ -76,6 +71,24 @@ def run(settings: Settings) -> int:
         for b in background:
             b()
     return 0
+
+
+def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
+    """Serve `app` over Socket Mode until `stop` is set: connect, wait, close.
+
+    The URL comes from `apps.connections.open` on the app's Web API client, so a test points the client at a
+    local stand-in and this connects to whatever WebSocket server that hands out.
+    """
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+    try:
+        handler.connect()
+        log.info("Socket Mode connected")
+        stop.wait()
+    finally:
+        # Also on Ctrl-C or a failed connect: the client's threads and socket must not outlive the bot.
+        handler.close()
 
 
 def start_background(deps: Deps, app: object, stop: threading.Event) -> list:
