@@ -160,6 +160,8 @@ class Demo:
             ):
                 self.ask(text)
             self.sweeps(client)
+            self.screen.title("7. Afterwards, anyone can look back")
+            self.ask("incidents")
 
     def setup(self) -> None:
         """`sesbot setup --apply`, as an operator would run it, then the queue it created is the bot's."""
