@@ -80,8 +80,19 @@ def asked(body: dict[str, Any]) -> Asked | None:
             text = action.get("value") if aid == "sesbot_rerun" else None
             return Asked("action", f"button {aid}", user.get("id"), team, ent, channel, text)
         view = body.get("view") or {}
+        # Slack sends no channel with a dialog; ours carry the one they were opened from.
+        channel = channel or _metadata_channel(view.get("private_metadata"))
         return Asked("view", f"dialog {view.get('callback_id', '')}", user.get("id"), team, ent, channel)
     return None
+
+
+def _metadata_channel(metadata: Any) -> str | None:
+    try:
+        value = json.loads(metadata) if isinstance(metadata, str) and metadata else {}
+    except ValueError:
+        return None
+    channel = value.get("channel") if isinstance(value, dict) else None
+    return channel if isinstance(channel, str) else None
 
 
 class GroupMembers:

@@ -309,3 +309,76 @@ def test_the_address_parser_answers_any_text_with_an_address_or_a_usage_error(te
         assert "\n" not in str(exc) and len(str(exc)) < 200
     else:
         assert "@" in email and len(email) <= 254
+
+
+# -- every entry point, every refusal ----------------------------------------------------------------------
+ENTRY_POINTS = ("command", "mention", "button", "dialog")
+REFUSALS = {
+    "user": ({"allowed_users": frozenset({"U0BOB"})}, {}),
+    "channel": ({"allowed_channels": frozenset({"C0OPS"})}, {"channel": "C0RANDOM"}),
+    "team": ({}, {"team": "T0OTHER"}),
+}
+
+
+def send(server, slack_peer, entry: str, *, user="U0ALICE", channel="C0OPS", team="T0TEST"):
+    """The same harmless request (`help`) through one entry point, as Slack would send it."""
+    if entry == "command":
+        body = slash_command_body(
+            "help", user_id=user, channel_id=channel, team_id=team, response_url=slack_peer.response_url("e")
+        )
+    elif entry == "mention":
+        body = app_mention_body("help", user=user, channel=channel, team_id=team)
+    elif entry == "button":
+        body = block_action_body(
+            "sesbot_rerun",
+            "help",
+            user_id=user,
+            channel_id=channel,
+            team_id=team,
+            response_url=slack_peer.response_url("e"),
+        )
+    else:
+        meta = json.dumps({"email": "jane@example.net", "region": REGION, "channel": channel})
+        body = view_submission_body("suppression_remove_confirm", meta, {}, user_id=user, team_id=team)
+    status, raw = post_signed(server.events_url, body, SIGNING_SECRET)
+    assert status == 200
+    return raw
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSALS))
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_every_entry_point_refuses_and_audits_each_kind_of_outsider(
+    bot_server_factory, slack_peer, deps, aws_peer, entry, refusal
+):
+    aws_peer.suppress("jane@example.net", region=REGION)
+    overrides, where = REFUSALS[refusal]
+    server = bot_server_factory(allow_writes=True, admins=frozenset({"U0ALICE"}), **overrides)
+    raw = send(server, slack_peer, entry, **where)
+    if entry == "command":
+        assert json.loads(raw)["text"].startswith(":no_entry:")
+    # Nothing ran: no answer, no dialog, no change to the account; one audit row says who was refused.
+    assert slack_peer.responses("e") == []
+    assert [c for c in slack_peer.calls if c.method in ("chat.postMessage", "views.open")] == []
+    assert "jane@example.net" in aws_peer.suppressed(REGION)
+    row = audit_rows(deps)[-1]
+    assert (row["user_id"], row["allowed"]) == ("U0ALICE", 0)
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_every_entry_point_lets_an_allowed_user_through(bot_server_factory, slack_peer, deps, aws_peer, entry):
+    aws_peer.suppress("jane@example.net", region=REGION)
+    server = bot_server_factory(
+        allow_writes=True,
+        admins=frozenset({"U0ALICE"}),
+        allowed_users=frozenset({"U0ALICE"}),
+        allowed_channels=frozenset({"C0OPS"}),
+    )
+    send(server, slack_peer, entry)
+    if entry == "mention":
+        slack_peer.wait_for("chat.postMessage")
+    elif entry == "button":
+        slack_peer.wait_for_response("e")
+    elif entry == "dialog":
+        slack_peer.wait_for("chat.postEphemeral")
+        assert "jane@example.net" not in aws_peer.suppressed(REGION)
+    assert audit_rows(deps)[0]["allowed"] == 1
