@@ -85,9 +85,11 @@ __all__ = [
     "CATEGORIES",
     "Blocklist",
     "Classification",
+    "blocklist_named",
     "cache_clear",
     "cache_info",
     "classify",
+    "delist_url_for",
 ]
 
 CATEGORIES: tuple[str, ...] = (
@@ -155,6 +157,9 @@ class Blocklist:
 
 _SPAMHAUS_CHECK = "https://check.spamhaus.org/"
 
+# This table is the one place a delisting URL is written: the `blocklist` command's table
+# (bot.checks.blocklist) takes each of its lists' URL, and its label where the name here is one,
+# from `blocklist_named`, so a bounce's advice and a lookup's advice cannot disagree.
 # Order matters only between entries that can match at the same position: the more specific
 # first (the DBL before plain "spamhaus", a zone before its vendor's bare name).
 BLOCKLISTS: tuple[Blocklist, ...] = (
@@ -164,7 +169,7 @@ BLOCKLISTS: tuple[Blocklist, ...] = (
         r"dbl\.spamhaus\.org|spamhaus dbl|spamhaus\.org/query/(?:dbl|domain)|spamhaus domain block",
         _SPAMHAUS_CHECK,
     ),
-    Blocklist("SURBL", "domain", r"surbl", "https://surbl.org/surbl-analysis"),
+    Blocklist("SURBL", "domain", r"surbl", "https://www.surbl.org/surbl-analysis"),
     Blocklist("URIBL", "domain", r"uribl", "https://admin.uribl.com/"),
     Blocklist("zen.spamhaus.org", "ip", r"zen\.spamhaus\.org", _SPAMHAUS_CHECK),
     Blocklist("sbl-xbl.spamhaus.org", "ip", r"sbl-xbl\.spamhaus\.org", _SPAMHAUS_CHECK),
@@ -194,9 +199,10 @@ BLOCKLISTS: tuple[Blocklist, ...] = (
         "SORBS closed in 2024: a receiver still using it is misconfigured, tell its postmaster.",
     ),
     Blocklist("psbl.surriel.com", "ip", r"psbl", "https://psbl.org/"),
-    Blocklist("bl.mailspike.net", "ip", r"mailspike", "https://mailspike.org/"),
+    Blocklist("bl.mailspike.net", "ip", r"mailspike", "https://mailspike.io/"),
     Blocklist("dnsbl.abusix.net", "ip", r"abusix", "https://lookup.abusix.com/"),
-    Blocklist("SpamRATS", "ip", r"spamrats", "https://www.spamrats.com/"),
+    # removal.php serves every RATS list (Dyna, NoPtr, Spam, Auth), as this one entry does.
+    Blocklist("SpamRATS", "ip", r"spamrats", "https://www.spamrats.com/removal.php"),
     Blocklist("ubl.lashback.com", "ip", r"lashback", "https://blacklist.lashback.com/"),
     Blocklist("UCEPROTECT", "ip", r"uceprotect", "https://www.uceprotect.net/"),
     Blocklist(
@@ -268,6 +274,30 @@ def _zone(text: str) -> _Found | None:
     zone = z.group(1).rstrip(".-")
     m = _ANY_LIST_RE.search(zone)
     return _found_from_match(m) if m else (zone, None)
+
+
+_BL_BY_NAME: dict[str, Blocklist] = {bl.name.lower(): bl for bl in BLOCKLISTS}
+
+
+def blocklist_named(zone_or_name: str) -> Blocklist | None:
+    """The entry for a canonical name ("SURBL") or a DNSBL zone ("multi.surbl.org"), else None.
+
+    A zone resolves to the entry a bounce saying "blocked using <zone>" would get (the same
+    patterns `_zone` uses), so the checks' table and the classifier mean the same list by a zone.
+    """
+    key = zone_or_name.strip().lower().rstrip(".")
+    if not key:
+        return None
+    if key in _BL_BY_NAME:
+        return _BL_BY_NAME[key]
+    m = _ANY_LIST_RE.search(key)
+    return _BL_BY_GROUP[m.lastgroup or ""] if m else None
+
+
+def delist_url_for(zone_or_name: str) -> str | None:
+    """The delisting URL of a list named or zoned as `blocklist_named` reads it, else None."""
+    bl = blocklist_named(zone_or_name)
+    return bl.delist_url if bl else None
 
 
 # --------------------------------------------------------------------------------------------

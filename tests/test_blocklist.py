@@ -8,14 +8,18 @@ import uuid
 import pytest
 
 from bot.checks.blocklist import (
+    KNOWN_LISTS,
     RESOLVER_FIX,
+    Target,
     blocklist_report,
     dedicated_ips,
+    listing_findings,
     lookup_domain,
     lookup_ip,
     lookup_targets,
     query_name,
 )
+from bot.classify import blocklist_named, classify
 from bot.commands import CommandContext, execute, parse
 from bot.commands.blocklist import parse_targets
 from bot.findings import Severity
@@ -160,6 +164,43 @@ def test_surbl_bitmask_codes_name_every_category(dns_peer, deps):
     dns_peer.list_domain("multi.surbl.org", "example.com", code="127.0.0.24")
     [li] = lookup_domain(deps, "example.com", ["multi.surbl.org"])
     assert (li.status, li.meanings) == ("listed", ["phishing (PH); malware (MW)"])
+
+
+def test_every_known_list_takes_its_delisting_url_and_label_from_the_classifier():
+    table = {zone: (bl.title, bl.delist) for zone, bl in KNOWN_LISTS.items()}
+    assert table == {
+        "zen.spamhaus.org": ("Spamhaus ZEN", "https://check.spamhaus.org/"),
+        "b.barracudacentral.org": (
+            "Barracuda Reputation Block List",
+            "https://www.barracudacentral.org/rbl/removal-request",
+        ),
+        "bl.spamcop.net": ("SpamCop", "https://www.spamcop.net/bl.shtml"),
+        "psbl.surriel.com": ("Passive Spam Block List", "https://psbl.org/"),
+        "bl.mailspike.net": ("Mailspike", "https://mailspike.io/"),
+        "spam.spamrats.com": ("SpamRATS", "https://www.spamrats.com/removal.php"),
+        "ubl.lashback.com": ("LashBack UBL", "https://blacklist.lashback.com/"),
+        "dbl.spamhaus.org": ("Spamhaus DBL", "https://check.spamhaus.org/"),
+        "multi.surbl.org": ("SURBL", "https://www.surbl.org/surbl-analysis"),
+        "multi.uribl.com": ("URIBL", "https://admin.uribl.com/"),
+    }
+    for zone, bl in KNOWN_LISTS.items():
+        entry = blocklist_named(zone)
+        # the URL always, the label wherever the classifier's name is a label rather than the zone
+        assert (bl.delist, bl.kind) == (entry.delist_url, entry.kind), zone
+        assert bl.title == entry.name or entry.name == zone, zone
+
+
+def test_a_surbl_listing_and_a_bounce_naming_surbl_give_the_same_delisting_link(dns_peer, deps):
+    dns_peer.list_domain("multi.surbl.org", "example.com", code="127.0.0.64")
+    listings = lookup_domain(deps, "example.com", ["multi.surbl.org"])
+    [listed, _clean] = listing_findings([Target("example.com", ["named in the command"])], listings)
+    bounce = classify("554 5.7.1 Message rejected: a link in it is listed on multi.surbl.org")
+    assert (listed.summary, listed.data["delist"]) == (
+        "example.com is listed on multi.surbl.org (SURBL): spam or abuse (ABUSE)",
+        "https://www.surbl.org/surbl-analysis",
+    )
+    assert (bounce.blocklist, bounce.delist_url) == ("SURBL", listed.data["delist"])
+    assert listed.fix.endswith(f"request removal at {bounce.delist_url}.")
 
 
 def test_an_unknown_configured_zone_reports_the_raw_code(dns_peer, deps):

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import classify as classify_module
-from bot.classify import BLOCKLISTS, CATEGORIES, Classification, classify
+from bot.classify import BLOCKLISTS, CATEGORIES, Classification, blocklist_named, classify, delist_url_for
 
 DATA = Path(__file__).parent / "data" / "bounces"
 SET_OF_EMAILS = DATA / "sisimai-set-of-emails-p5-labels.jsonl"
@@ -354,6 +354,48 @@ def test_the_blocklist_table_is_well_formed() -> None:
         assert entry.kind in ("ip", "domain")
         assert entry.delist_url is None or entry.delist_url.startswith("https://")
         assert entry.delist_url or entry.note, entry.name
+
+
+def test_a_list_is_found_by_its_canonical_name_or_by_a_zone_it_would_recognise_in_a_bounce() -> None:
+    names = [
+        "SURBL",
+        "surbl",
+        "Microsoft",
+        "multi.surbl.org",
+        "spam.spamrats.com",
+        "dbl.spamhaus.org",
+        "zen.spamhaus.org.",
+    ]
+    found = [(n, getattr(blocklist_named(n), "name", None), delist_url_for(n)) for n in names]
+    assert found == [
+        ("SURBL", "SURBL", "https://www.surbl.org/surbl-analysis"),
+        ("surbl", "SURBL", "https://www.surbl.org/surbl-analysis"),
+        ("Microsoft", "Microsoft", "https://sender.office.com/"),
+        ("multi.surbl.org", "SURBL", "https://www.surbl.org/surbl-analysis"),
+        ("spam.spamrats.com", "SpamRATS", "https://www.spamrats.com/removal.php"),
+        ("dbl.spamhaus.org", "Spamhaus DBL", "https://check.spamhaus.org/"),
+        ("zen.spamhaus.org.", "zen.spamhaus.org", "https://check.spamhaus.org/"),
+    ]
+
+
+def test_an_unknown_or_closed_list_has_no_delisting_url() -> None:
+    assert [blocklist_named("dnsbl.example.net"), blocklist_named(""), delist_url_for("dnsbl.example.net")] == [
+        None,
+        None,
+        None,
+    ]
+    assert (blocklist_named("dnsbl.sorbs.net").name, delist_url_for("dnsbl.sorbs.net")) == ("dnsbl.sorbs.net", None)
+
+
+def test_a_bounce_naming_a_zone_gets_the_delisting_url_the_lookup_gives_for_that_zone() -> None:
+    zones = ["multi.surbl.org", "bl.mailspike.net", "spam.spamrats.com"]
+    results = [classify(f"554 5.7.1 Service unavailable; blocked using {zone}") for zone in zones]
+    assert [(r.blocklist, r.delist_url) for r in results] == [
+        ("SURBL", "https://www.surbl.org/surbl-analysis"),
+        ("bl.mailspike.net", "https://mailspike.io/"),
+        ("SpamRATS", "https://www.spamrats.com/removal.php"),
+    ]
+    assert [r.delist_url for r in results] == [delist_url_for(zone) for zone in zones]
 
 
 # ------------------------------------------------------------------------------------------

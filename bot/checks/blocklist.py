@@ -6,7 +6,7 @@ for a set of targets, all at once through the configured resolver (`deps.async_r
 
 * NXDOMAIN (or NODATA) = not listed;
 * ``127.0.0.x`` = listed: the list, what the return code means (a table for each default list), the TXT
-  reason, the delisting link;
+  reason, the delisting link (taken from the classifier's table, `bot.classify.BLOCKLISTS`);
 * ``127.255.255.252/.254/.255`` (and URIBL/SURBL's ``127.0.0.1``) = **this resolver cannot query that
   list** (typo in the zone, public resolver refused, rate limited): never "listed"; the fix is a resolver
   of our own in ``SESBOT_DNS_SERVERS``;
@@ -39,6 +39,7 @@ import dns.resolver
 
 from bot.aws import describe_error
 from bot.checks.authentication import org_domain
+from bot.classify import blocklist_named, delist_url_for
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
 from bot.history import sending_ips
@@ -86,15 +87,31 @@ class Blocklist:
 
 
 E, W = Severity.ERROR, Severity.WARNING
-SPAMHAUS_DELIST = "https://check.spamhaus.org/"
+
+
+def _known(zone: str, kind: str, title: str | None = None, **table: Any) -> Blocklist:
+    """A list of our table, its delisting URL (and its label, unless `title` is given) taken from the
+    classifier's entry for the zone (`bot.classify.BLOCKLISTS`), the one place those are written, so
+    `blocklist` and a bounce naming the same list give the same link.
+
+    `title` only where the classifier's canonical name is the bare zone (it has no label to share);
+    a zone the classifier does not know, or knows as another kind, is a mistake caught at import.
+    """
+    entry = blocklist_named(zone)
+    if entry is None or entry.kind != kind:
+        raise LookupError(f"{zone}: add it to bot.classify.BLOCKLISTS as a {kind} list first")
+    if title is not None and entry.name != zone:
+        raise ValueError(f"{zone}: the classifier labels it {entry.name!r}; drop the title here")
+    return Blocklist(zone, title or entry.name, kind, delist=entry.delist_url, **table)
+
 
 KNOWN_LISTS: dict[str, Blocklist] = {
     b.zone: b
     for b in (
-        Blocklist(
+        _known(
             "zen.spamhaus.org",
-            "Spamhaus ZEN",
             "ip",
+            title="Spamhaus ZEN",
             ipv6=True,
             codes={
                 "127.0.0.2": ("SBL: a known spam source or spam operation", E),
@@ -107,67 +124,58 @@ KNOWN_LISTS: dict[str, Blocklist] = {
                 "127.0.0.10": ("PBL (ISP): end-user range that should not send mail directly", W),
                 "127.0.0.11": ("PBL (Spamhaus): end-user range that should not send mail directly", W),
             },
-            delist=SPAMHAUS_DELIST,
         ),
-        Blocklist(
+        _known(
             "b.barracudacentral.org",
-            "Barracuda Reputation Block List",
             "ip",
+            title="Barracuda Reputation Block List",
             codes={"127.0.0.2": ("listed for poor sending reputation (Barracuda BRBL)", E)},
-            delist="https://www.barracudacentral.org/rbl/removal-request",
         ),
-        Blocklist(
+        _known(
             "bl.spamcop.net",
-            "SpamCop",
             "ip",
+            title="SpamCop",
             codes={
                 "127.0.0.2": (
                     "reported by SpamCop users as a spam source (expires 24 h after reports stop)",
                     E,
                 )
             },
-            delist="https://www.spamcop.net/bl.shtml",
         ),
-        Blocklist(
+        _known(
             "psbl.surriel.com",
-            "Passive Spam Block List",
             "ip",
+            title="Passive Spam Block List",
             codes={"127.0.0.2": ("sent mail to PSBL spam traps", W)},
-            delist="https://psbl.org/",
             default_severity=W,
         ),
-        Blocklist(
+        _known(
             "bl.mailspike.net",
-            "Mailspike",
             "ip",
+            title="Mailspike",
             codes={
                 "127.0.0.2": ("part of a distributed spam wave (Mailspike Z)", W),
                 "127.0.0.10": ("worst reputation (Mailspike L5)", E),
                 "127.0.0.11": ("very bad reputation (Mailspike L4)", W),
                 "127.0.0.12": ("bad reputation (Mailspike L3)", W),
             },
-            delist="https://mailspike.io/",
             default_severity=W,
         ),
-        Blocklist(
+        _known(
             "spam.spamrats.com",
-            "SpamRATS Spam",
             "ip",
             codes={"127.0.0.38": ("confirmed spam source (RATS-Spam)", W)},
-            delist="https://www.spamrats.com/removal.php",
             default_severity=W,
         ),
-        Blocklist(
+        _known(
             "ubl.lashback.com",
-            "LashBack UBL",
             "ip",
+            title="LashBack UBL",
             codes={"127.0.0.2": ("sends to addresses taken from unsubscribe requests (LashBack)", W)},
-            delist="https://blacklist.lashback.com/",
             default_severity=W,
         ),
-        Blocklist(
+        _known(
             "dbl.spamhaus.org",
-            "Spamhaus DBL",
             "domain",
             codes={
                 "127.0.1.2": ("spam domain", E),
@@ -180,11 +188,9 @@ KNOWN_LISTS: dict[str, Blocklist] = {
                 "127.0.1.105": ("abused legitimate domain: malware", E),
                 "127.0.1.106": ("abused legitimate domain: botnet command-and-control", E),
             },
-            delist=SPAMHAUS_DELIST,
         ),
-        Blocklist(
+        _known(
             "multi.surbl.org",
-            "SURBL",
             "domain",
             bits={
                 8: ("phishing (PH)", E),
@@ -193,11 +199,9 @@ KNOWN_LISTS: dict[str, Blocklist] = {
                 128: ("cracked site (CR)", E),
             },
             refused={"127.0.0.1": "SURBL blocks queries from this resolver (public resolver or too many queries)"},
-            delist="https://www.surbl.org/surbl-analysis",
         ),
-        Blocklist(
+        _known(
             "multi.uribl.com",
-            "URIBL",
             "domain",
             bits={
                 2: ("black: spam domain", E),
@@ -205,7 +209,6 @@ KNOWN_LISTS: dict[str, Blocklist] = {
                 8: ("red: seen in new spam", W),
             },
             refused={"127.0.0.1": "URIBL refuses queries from this resolver (public resolver or too many queries)"},
-            delist="https://admin.uribl.com/",
         ),
     )
 }
@@ -214,7 +217,7 @@ KNOWN_LISTS: dict[str, Blocklist] = {
 def blocklist_for(zone: str, kind: str) -> Blocklist:
     """The known table for `zone`, or a plain one for a zone configured by hand."""
     zone = zone.lower().strip().rstrip(".")
-    return KNOWN_LISTS.get(zone) or Blocklist(zone, zone, kind, ipv6=None)
+    return KNOWN_LISTS.get(zone) or Blocklist(zone, zone, kind, ipv6=None, delist=delist_url_for(zone))
 
 
 # --- one query per (target, list) ---------------------------------------------------------------------
