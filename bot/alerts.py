@@ -792,14 +792,14 @@ def _behind_sections(f: Facts) -> list[tuple[str, list[str]]]:
 
 
 def blocklist_lines(groups: list[dict[str, Any]], limit: int = 10) -> list[str]:
-    from bot.classify import BLOCKLISTS
+    from bot.classify import delist_url_for
 
-    urls = {bl.name: bl.delist_url for bl in BLOCKLISTS if bl.delist_url}
     lines = []
     for g in groups[:limit]:
         line = f"{g['blocklist']}, sending IP {g['sending_ip']}, to {g['domain']}: {g['count']}"
-        if urls.get(g["blocklist"]):
-            line += f" (delisting: {urls[g['blocklist']]})"
+        url = delist_url_for(g["blocklist"]) if g.get("blocklist") else None
+        if url:
+            line += f" (delisting: {url})"
         lines.append(line)
         if g.get("example"):
             lines.append(f"    e.g. {g['example'][:200]}")
