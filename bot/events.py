@@ -21,6 +21,8 @@ What comes out (`Extracted`):
   dropped), in `EVENT_COLUMNS` order, ready for `executemany`;
 * `counts`: one `(seen_id, hour, type, domain, config_set)` per recipient of a *high-volume* event
   (Send, Delivery, Open, Click, Subscription), which `bot.ingest` turns into hourly counters;
+* `deliveries`: one `(recipient, timestamp)` per recipient of a Delivery (also in `counts`), from which
+  `bot.ingest` keeps each recipient's latest delivery time (a later delivery tempers an earlier bounce);
 * `skipped` (reason -> count) and `quarantined` ((reason, raw text) pairs) for what is not an event.
 
 Natural ids -- why they come from the SES payload, never from the SNS envelope
@@ -128,6 +130,7 @@ class Extracted:
 
     events: list[tuple[Any, ...]] = field(default_factory=list)
     counts: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    deliveries: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
 
@@ -143,6 +146,7 @@ class Extracted:
     def clear(self) -> None:
         self.events = []
         self.counts = []
+        self.deliveries = []
         self.skipped = {}
         self.quarantined = []
 
@@ -210,12 +214,13 @@ def extract(doc: Any, out: Extracted, received_at: str) -> None:
                 if inner.__class__ is dict and ("eventType" in inner or "notificationType" in inner):
                     target, topic = inner, value.get("TopicArn")
         if target is not None:
-            n_events, n_counts = len(out.events), len(out.counts)
+            n_events, n_counts, n_deliveries = len(out.events), len(out.counts), len(out.deliveries)
             try:
                 _ses(target, out, received_at, topic)
             except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
                 del out.events[n_events:]
                 del out.counts[n_counts:]
+                del out.deliveries[n_deliveries:]
                 out.quarantine(_reason(exc), doc)
             return
     _guarded(_dispatch, value, out, received_at, None, 0, doc)
@@ -227,7 +232,7 @@ def _reason(exc: Exception) -> str:
 
 def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str | None, depth: int, raw: Any) -> None:
     """Run one parser step; if it fails, undo what it appended and quarantine `raw` instead."""
-    n_events, n_counts = len(out.events), len(out.counts)
+    n_events, n_counts, n_deliveries = len(out.events), len(out.counts), len(out.deliveries)
     try:
         fn(value, out, received_at, topic, depth)
     except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
@@ -235,6 +240,7 @@ def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str |
         # a document is all or nothing, so rows it added before the bad part are taken back.
         del out.events[n_events:]
         del out.counts[n_counts:]
+        del out.deliveries[n_deliveries:]
         out.quarantine(_reason(exc), raw)
 
 
@@ -414,6 +420,8 @@ def _counted(
         raise Malformed(f"SES {etype} without recipients")
     hour = timestamp[:13]
     append = out.counts.append
+    # Deliveries also feed each recipient's latest delivery time; the other counted types need nothing more.
+    delivered = out.deliveries.append if etype == "Delivery" else None
     blake2b = hashlib.blake2b
     prefix = f"{etype}\x1f{message_id}\x1f"
     suffix = f"\x1f{timestamp}\x1f{extra}"
@@ -429,6 +437,8 @@ def _counted(
                 continue
         digest = blake2b((prefix + recipient + suffix).encode(), digest_size=16).hexdigest()
         append((f"{hour}:{digest}", hour, etype, domain, config_set))
+        if delivered is not None:
+            delivered((recipient, timestamp))
 
 
 def _bounce(

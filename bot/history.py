@@ -1,8 +1,9 @@
 """Reading the event history: what happened to a recipient or a domain, and the figures alerts need.
 
 Problem events (bounce, complaint, delay, reject, rendering failure) are rows of `events`; high-volume
-events (send, delivery, open, click, subscription) are only counted per hour in `counters`. Writers live
-in `bot.ingest`; every function here only reads.
+events (send, delivery, open, click, subscription) are only counted per hour in `counters`, except that each
+recipient's latest delivery time is kept in `last_delivery`. Writers live in `bot.ingest`; every function here
+only reads.
 
 Time windows are half-open, `[since, until)`, and both tables are read on the same hour grid: `since` is
 floored to its hour, because counters have no finer grain (a rate must divide counts of the same window).
@@ -36,6 +37,15 @@ def recipient_events(
 ) -> list[dict[str, Any]]:
     """Events for one address, newest first (addresses are stored lower-cased, so any case finds them)."""
     return _select(store, ["recipient = ?"], [recipient.strip().lower()], since, types, limit)
+
+
+def last_delivery(store: Store, recipient: str) -> str | None:
+    """When mail to this address was last delivered (the store's timestamp format), or None if never seen.
+
+    Only the latest time is kept, per lower-cased address, for as long as the retention keeps events.
+    """
+    row = store.conn.execute("SELECT at FROM last_delivery WHERE recipient = ?", [recipient.strip().lower()]).fetchone()
+    return row[0] if row else None
 
 
 def domain_events(

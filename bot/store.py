@@ -225,7 +225,21 @@ def _m3_rate_index_category(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m1_core, _m2_event_history, _m3_rate_index_category]
+def _m4_last_delivery(db: sqlite_utils.Database) -> None:
+    """Each recipient's latest delivery time: deliveries are only counted per hour and domain, yet a delivery
+    after a bounce says the address works. One small row per recipient (not one per delivery), keyed by the
+    lower-cased address; no index on `at`, which would cost every ingest write for a daily prune."""
+    db.execute(
+        """
+        CREATE TABLE last_delivery (
+            recipient TEXT PRIMARY KEY,
+            at TEXT NOT NULL               -- the latest Delivery event's timestamp, as in events.timestamp
+        ) WITHOUT ROWID
+        """
+    )
+
+
+MIGRATIONS: list[Migration] = [_m1_core, _m2_event_history, _m3_rate_index_category, _m4_last_delivery]
 
 
 def utcnow() -> datetime:

@@ -147,24 +147,20 @@ def ingest(deps: Deps, *docs: dict[str, Any]) -> None:
     assert (result.ingested, result.quarantined) == (len(docs), 0)
 
 
-def delivered(deps: Deps, recipient: str, when: datetime, message_id: str = "delivered-1") -> None:
-    """A Delivery row for the recipient. The ingest only counts deliveries today (per hour and domain), so
-    this writes the row a per-recipient delivery record would be (see the report to the lead)."""
-    with deps.store.transaction() as db:
-        db["events"].insert(
-            {
-                "id": f"delivery-{message_id}",
-                "type": "Delivery",
-                "recipient": recipient,
-                "domain": recipient.rpartition("@")[2],
-                "timestamp": _ts(when),
-                "message_id": message_id,
-                "source": "news@mail.example.com",
-                "region": "us-east-1",
-                "status": "250 2.6.0 Message received",
-                "received_at": _ts(when),
-            }
-        )
+def delivery(recipient: str, when: datetime, message_id: str | None = None) -> dict[str, Any]:
+    """A Delivery event: the ingest counts it and moves the recipient's latest delivery time forward."""
+    return {
+        "eventType": "Delivery",
+        "mail": _mail(recipient, when, message_id or _id()),
+        "delivery": {
+            "timestamp": _ts(when),
+            "processingTimeMillis": 1203,
+            "recipients": [recipient],
+            "smtpResponse": "250 2.6.0 Message received",
+            "remoteMtaIp": "192.0.2.26",
+            "reportingMTA": "a8-70.smtp-out.amazonses.com",
+        },
+    }
 
 
 def run(deps: Deps, check_id: str, target: str = RECIPIENT) -> list[Finding]:
@@ -252,13 +248,33 @@ def test_soft_bounces_are_warnings_counted_per_category(deps):
 
 
 def test_a_delivery_after_the_last_hard_bounce_lowers_it_to_a_warning(deps):
-    ingest(deps, bounce(RECIPIENT, ago(days=2), UNKNOWN_USER))
-    delivered(deps, RECIPIENT, ago(hours=3))
+    ingest(deps, bounce(RECIPIENT, ago(days=2), UNKNOWN_USER), delivery(RECIPIENT, ago(hours=3)))
     [f] = run(deps, "recipient.bounces")
     assert f.severity.label == "warning"
     assert " — but a later message was delivered " in f.summary
     assert f.evidence[0].startswith("Delivered after the bounce: ")
     assert f.data["delivered_after"] is True
+
+
+def test_a_delivery_before_the_last_hard_bounce_leaves_it_critical(deps):
+    ingest(deps, delivery(RECIPIENT, ago(days=3)), bounce(RECIPIENT, ago(days=2), UNKNOWN_USER))
+    [f] = run(deps, "recipient.bounces")
+    assert (f.severity.label, f.data["delivered_after"]) == ("critical", False)
+    assert " — but a later message was delivered " not in f.summary
+    assert f.evidence[0].startswith("Latest hard bounce: ")
+
+
+def test_a_delivery_after_the_soft_bounces_lowers_them_to_info_whatever_the_case_of_the_address(deps):
+    delivered_at = ago(hours=2)
+    ingest(
+        deps,
+        bounce(RECIPIENT, ago(hours=5), MAILBOX_FULL, kind="Transient", subtype="MailboxFull", status="4.2.2"),
+        delivery("Jo@Example.COM", delivered_at),
+    )
+    [f] = run(deps, "recipient.bounces", target="JO@example.com")
+    stamp = _ts(delivered_at)[:16].replace("T", " ")
+    assert f.severity.label == "info"
+    assert f.summary.endswith(f". A later message was delivered {stamp} UTC (2 hours ago).")
 
 
 SUPPRESSED_TEXT = (

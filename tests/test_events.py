@@ -248,6 +248,25 @@ def test_counted_events_give_hour_domain_and_configuration_set():
     assert count["id"].startswith("2017-08-09T22:")
 
 
+def test_a_delivery_gives_each_recipient_and_its_time_for_the_latest_delivery():
+    doc = load("awsdocs-evt-sns-event-publishing-retrieving-sns-delivery.json")
+    doc["delivery"]["recipients"] = ["recipient@example.com", "Other <Second@Example.COM>"]
+    ex = parse(doc, NOW)
+    assert ex.deliveries == [
+        ("recipient@example.com", "2016-10-19T23:21:04.133Z"),
+        ("second@example.com", "2016-10-19T23:21:04.133Z"),
+    ]
+    assert [c["type"] for c in ex.count_dicts()] == ["Delivery", "Delivery"]
+    legacy = parse(load("awsdocs-sns-notif-notification-examples-delivery.json"), NOW)
+    assert legacy.deliveries == [("jane@example.com", "2016-01-27T14:59:38.237Z")]
+
+
+@pytest.mark.parametrize("kind", ["send", "open", "click", "subscription"])
+def test_other_counted_events_give_no_delivery_time(kind):
+    ex = parse(load(f"awsdocs-evt-sns-event-publishing-retrieving-sns-{kind}.json"), NOW)
+    assert (len(ex.counts), ex.deliveries) == (1, [])
+
+
 def test_the_same_event_has_one_id_whether_raw_in_an_envelope_in_sqs_or_in_lambda_records():
     bare = load("awsdocs-evt-sns-event-publishing-retrieving-sns-bounce.json")
     envelope = {

@@ -18,6 +18,7 @@ from bot.history import (
     counted,
     domain_events,
     hourly_series,
+    last_delivery,
     rate_estimate,
     recipient_events,
     sending_ips,
@@ -92,6 +93,11 @@ def filled(store):
 def test_a_recipients_events_come_newest_first_whatever_the_case(filled):
     got = [(e["type"], e["timestamp"]) for e in recipient_events(filled, "U1@EXAMPLE.com")]
     assert got == [("Bounce", ts(2)), ("Bounce", ts(30))]
+
+
+def test_a_recipients_latest_delivery_is_found_whatever_the_case(filled):
+    got = [last_delivery(filled, to) for to in ("U1@EXAMPLE.com", " u89@example.com ", "o1@other.org")]
+    assert got == [ts(2), ts(2), None]  # o1@other.org was sent to, never delivered
 
 
 def test_a_domains_events_can_be_narrowed_by_time_and_type(filled):

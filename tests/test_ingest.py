@@ -54,6 +54,14 @@ def bounce_event(i: int, ts: str = "2024-06-01T10:00:00.000Z") -> dict:
     }
 
 
+def delivery_event(n: int, to: str, ts: str) -> dict:
+    return {
+        "eventType": "Delivery",
+        "mail": {"timestamp": ts, "messageId": f"dmsg-{n}", "destination": [to]},
+        "delivery": {"timestamp": ts, "recipients": [to], "smtpResponse": "250 2.0.0 OK"},
+    }
+
+
 def table(store: Store, sql: str) -> list[dict]:
     return store.query(sql)
 
@@ -233,10 +241,51 @@ def test_prune_deletes_what_is_older_than_the_retention_and_keeps_counters(store
             db["diagnoses"].insert({"at": iso(at), "via": "cli", "command": "why"})
             db["audit"].insert({"at": iso(at), "action": "why", "allowed": 1})
     deleted = prune(store, 90, now=NOW)
-    assert deleted == {"events": 1, "seen": 1, "quarantine": 1, "diagnoses": 1, "audit": 1}
+    assert deleted == {"events": 1, "seen": 1, "quarantine": 1, "diagnoses": 1, "audit": 1, "last_delivery": 0}
     assert table(store, "SELECT recipient FROM events") == [{"recipient": "gone2@example.org"}]
     assert table(store, "SELECT count(*) AS n FROM counters") == [{"n": 2}]
-    assert prune(store, 90, now=NOW) == {"events": 0, "seen": 0, "quarantine": 0, "diagnoses": 0, "audit": 0}
+    assert prune(store, 90, now=NOW) == {
+        "events": 0,
+        "seen": 0,
+        "quarantine": 0,
+        "diagnoses": 0,
+        "audit": 0,
+        "last_delivery": 0,
+    }
+
+
+def test_each_recipients_latest_delivery_only_moves_forward(store):
+    first = [
+        delivery_event(1, "a@example.com", "2024-06-01T09:00:00.000Z"),
+        delivery_event(2, "a@example.com", "2024-06-01T11:00:00.000Z"),  # the same batch: the later one wins
+        delivery_event(3, "a@example.com", "2024-06-01T10:00:00.000Z"),
+        delivery_event(4, "B@Example.com", "2024-06-01T10:30:00.000Z"),
+        send_event(5),  # sent, never delivered: no row
+    ]
+    assert ingest_documents(store, first, "test", now=NOW).as_dict()["ingested"] == 5
+    # A later batch: an older delivery replayed from a file changes nothing, a newer one moves b forward.
+    later = [
+        delivery_event(6, "a@example.com", "2024-05-30T08:00:00.000Z"),
+        delivery_event(7, "b@example.com", "2024-06-01T11:45:00.000Z"),
+    ]
+    ingest_documents(store, later + first[:2], "test", now=NOW, batch_records=None)
+    assert table(store, "SELECT recipient, at FROM last_delivery ORDER BY recipient") == [
+        {"recipient": "a@example.com", "at": "2024-06-01T11:00:00.000Z"},
+        {"recipient": "b@example.com", "at": "2024-06-01T11:45:00.000Z"},
+    ]
+
+
+def test_prune_deletes_latest_deliveries_older_than_the_retention_in_chunks(store):
+    old, new = iso(NOW - timedelta(days=100)), iso(NOW - timedelta(days=1))
+    # More old rows than one prune chunk (20,000), interleaved with recent ones in key order.
+    rows = [(f"user{i:05d}@example.com", old if i % 2 else new) for i in range(45_001)]
+    with store.transaction() as db:
+        db.conn.executemany("INSERT INTO last_delivery (recipient, at) VALUES (?, ?)", rows)
+    ingest_documents(store, [delivery_event(1, "user00001@example.com", new)], "test", now=NOW)
+
+    assert prune(store, 90, now=NOW)["last_delivery"] == 22_499
+    assert table(store, "SELECT count(*) AS n, min(at) AS oldest FROM last_delivery") == [{"n": 22_502, "oldest": new}]
+    assert prune(store, 90, now=NOW)["last_delivery"] == 0
 
 
 def cli_deps(tmp_path, store, **extras) -> Deps:

@@ -2,9 +2,10 @@
 
 Six checks read the `events` table (written by the ingest) over a lookback window: `recipient.bounces`,
 `recipient.blocklist`, `recipient.complaints`, `recipient.delays`, `recipient.rejects` and
-`recipient.rendering`. They need no network, so they answer in milliseconds. Each says the window it
-looked at; a history with nothing in it is not proof that nothing happened (`events.coverage` says
-what the bot cannot see).
+`recipient.rendering`; `recipient.bounces` also reads the recipient's latest delivery time (`last_delivery`,
+since deliveries are not stored as events). They need no network, so they answer in milliseconds. Each says
+the window it looked at; a history with nothing in it is not proof that nothing happened (`events.coverage`
+says what the bot cannot see).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from bot.checks import CheckContext, check
 from bot.classify import BLOCKLISTS, classify
 from bot.findings import Finding, Severity
-from bot.history import domain_events, recipient_events
+from bot.history import domain_events, last_delivery, recipient_events
 from bot.store import iso
 from bot.timefmt import when
 
@@ -111,10 +112,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _last_delivery(ctx: CheckContext, since: datetime) -> dict[str, Any] | None:
-    """The newest Delivery event to the recipient, if the history keeps them."""
-    rows = _recipient_rows(ctx, DELIVERY, since)
-    return rows[0] if rows else None
+def _last_delivery(ctx: CheckContext, since: datetime) -> str | None:
+    """When mail to the recipient was last delivered, if that falls in the window."""
+    at = last_delivery(ctx.deps.store, ctx.target)
+    return at if at is not None and at >= iso(since) else None
 
 
 def _bounce_line(row: dict[str, Any], now: datetime) -> str:
@@ -180,9 +181,9 @@ def bounces(ctx: CheckContext) -> list[Finding]:
             f"{_plural(len(soft), 'soft bounce')} to {ctx.target} ({per_category}), "
             f"the latest {when(soft[0]['timestamp'], now)}."
         )
-        if delivered and delivered["timestamp"] > soft[0]["timestamp"]:
+        if delivered and delivered > soft[0]["timestamp"]:
             severity = Severity.INFO
-            summary += f" A later message was delivered {when(delivered['timestamp'], now)}."
+            summary += f" A later message was delivered {when(delivered, now)}."
         sample = next(r for r in soft if _category(r) == common)
         cls = _classification(sample)
         findings.append(
@@ -202,7 +203,7 @@ def _hard_bounce(
     ctx: CheckContext,
     hard: list[dict[str, Any]],
     dropped: list[dict[str, Any]],
-    delivered: dict[str, Any] | None,
+    delivered: str | None,
     window: str,
     now: datetime,
 ) -> Finding:
@@ -241,11 +242,11 @@ def _hard_bounce(
     evidence.append(window)
     severity = Severity.CRITICAL
     summary = f"{ctx.target} hard-bounced {when(last['timestamp'], now)} ({category}){said}"
-    delivered_after = bool(delivered and delivered["timestamp"] > last["timestamp"])
+    delivered_after = bool(delivered and delivered > last["timestamp"])
     if delivered and delivered_after:
         severity = Severity.WARNING
-        summary += f" — but a later message was delivered {when(delivered['timestamp'], now)}"
-        evidence.insert(0, f"Delivered after the bounce: {when(delivered['timestamp'], now)}")
+        summary += f" — but a later message was delivered {when(delivered, now)}"
+        evidence.insert(0, f"Delivered after the bounce: {when(delivered, now)}")
     return Finding(
         "recipient.bounces",
         severity,
