@@ -137,6 +137,15 @@ class Extracted:
     def __len__(self) -> int:
         return len(self.events) + len(self.counts)
 
+    def merge(self, other: Extracted) -> None:
+        """Append what another batch holds (a parser process's share of a file)."""
+        self.events.extend(other.events)
+        self.counts.extend(other.counts)
+        self.deliveries.extend(other.deliveries)
+        self.quarantined.extend(other.quarantined)
+        for reason, n in other.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + n
+
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 

@@ -33,9 +33,13 @@ import functools
 import gzip
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
@@ -48,6 +52,8 @@ from bot.store import Store, iso, utcnow
 BATCH_RECORDS = 20_000  # records per transaction for files: each commit rewrites the index pages it touched
 MAX_DOCUMENT = 16 * 1024 * 1024  # one JSON value in an array / pretty-printed file
 _CHUNK = 1 << 20
+PARALLEL_MIN_BYTES = 32 << 20  # files this big are parsed by parser processes while this one writes
+RANGE_BYTES = 8 << 20  # bytes of a file per parser task
 _SEEN_CHUNK = 500  # rows per multi-row INSERT into seen: 1,000 variables, well under SQLite's limit
 
 _COLUMN_LIST = ", ".join(EVENT_COLUMNS)
@@ -119,24 +125,100 @@ def ingest_documents(
     received_at = iso(now or utcnow())
     result = IngestResult()
     batch = Extracted()
-    pending = 0
+    # 64 documents at a time: the batch-size test is not free, and a batch may overshoot a little.
+    for chunk in _chunks(docs, 64 if batch_records is not None else 1 << 30):
+        _extract_all(chunk, batch, received_at)
+        if batch_records is not None and len(batch.events) + len(batch.counts) >= batch_records:
+            result.merge(write_batch(store, batch, origin, received_at))
+            batch = Extracted()
+    if len(batch) or batch.skipped or batch.quarantined:
+        result.merge(write_batch(store, batch, origin, received_at))
+    return result
+
+
+def _chunks(docs: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _extract_all(docs: list[Any], out: Extracted, received_at: str) -> None:
+    """Parse documents into `out`: what ingest does with each one, in this process or a parser process."""
     for doc in docs:
         if doc.__class__ is bytes and len(doc) < 4 and not doc.strip():
             continue  # a blank line between JSON lines is not a document
         if doc.__class__ is Unreadable:
-            batch.quarantined.append((doc.reason, doc.raw))
+            out.quarantined.append((doc.reason, doc.raw))
         else:
-            extract(doc, batch, received_at)
-        pending += 1
-        # Checked every 64 documents: the size test is not free, and a batch may overshoot a little.
-        if batch_records is not None and pending >= 64:
-            pending = 0
+            extract(doc, out, received_at)
+
+
+def ingest_lines_parallel(
+    store: Store,
+    path: str,
+    origin: str,
+    *,
+    workers: int,
+    now: datetime | None = None,
+    batch_records: int = BATCH_RECORDS,
+    range_bytes: int = RANGE_BYTES,
+) -> IngestResult:
+    """`ingest_documents` for a big JSON-lines file: parser processes each read and parse a byte range of
+    the file while this process writes the rows, in file order, a transaction every `batch_records`.
+
+    Parsing is pure Python and writing is SQLite's, so on two or more cores they overlap; the documents
+    never cross a pipe (each process reads its own range), only the rows do. At most two ranges per worker
+    are in flight, so memory stays flat however big the file.
+    """
+    received_at = iso(now or utcnow())
+    size = os.path.getsize(path)
+    ranges = [(start, min(start + range_bytes, size)) for start in range(0, size, range_bytes)]
+    result = IngestResult()
+    batch = Extracted()
+    # spawn, not fork: the bot's threads (Slack, scheduler, SQS) must not be copied mid-lock into a child.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        in_flight: deque[Future] = deque()
+
+        def take_one() -> None:
+            nonlocal batch
+            batch.merge(in_flight.popleft().result())
             if len(batch.events) + len(batch.counts) >= batch_records:
                 result.merge(write_batch(store, batch, origin, received_at))
                 batch = Extracted()
+
+        for start, end in ranges:
+            in_flight.append(pool.submit(_parse_range, path, start, end, received_at))
+            if len(in_flight) >= 2 * workers:
+                take_one()
+        while in_flight:
+            take_one()
     if len(batch) or batch.skipped or batch.quarantined:
         result.merge(write_batch(store, batch, origin, received_at))
     return result
+
+
+def _parse_range(path: str, start: int, end: int, received_at: str) -> Extracted:
+    """A parser process's task: the lines that start in [start, end) of a JSON-lines file, parsed."""
+    out = Extracted()
+    with open(path, "rb") as f:
+        if start:
+            f.seek(start - 1)
+            f.readline()  # the line that began before `start` belongs to the range before
+        pos = f.tell()
+        lines = []
+        while pos < end:
+            line = f.readline()
+            if not line:
+                break
+            pos += len(line)
+            lines.append(line)
+    _extract_all(lines, out, received_at)
+    return out
 
 
 def write_batch(store: Store, batch: Extracted, origin: str, received_at: str) -> IngestResult:
@@ -229,10 +311,36 @@ def ingest_paths(
             result.merge(ingest_documents(store, iter_documents(stream), "stdin", now=now, batch_records=batch_records))
             continue
         opener = gzip.open if path.endswith(".gz") else open
+        workers = parser_processes(path)
+        if workers > 1:
+            result.merge(
+                ingest_lines_parallel(
+                    store, path, f"file:{path}", workers=workers, now=now, batch_records=batch_records
+                )
+            )
+            continue
         with opener(path, "rb") as stream:
             docs = iter_documents(stream)
             result.merge(ingest_documents(store, docs, f"file:{path}", now=now, batch_records=batch_records))
     return result
+
+
+def parser_processes(path: str) -> int:
+    """How many parser processes a file is worth: one per core (at most four) for a big JSON-lines file;
+    1 (parse here) below PARALLEL_MIN_BYTES, where starting processes costs more than it saves."""
+    cores = os.cpu_count() or 1
+    if cores < 2 or path.endswith(".gz"):  # a compressed stream cannot be read from the middle
+        return 1
+    try:
+        if os.path.getsize(path) < PARALLEL_MIN_BYTES:
+            return 1
+        with open(path, "rb") as f:  # JSON lines only: other layouts are read as one stream
+            first = f.readline(_CHUNK)
+    except OSError:
+        return 1
+    if not (first.endswith(b"\n") and first.lstrip()[:1] == b"{" and _is_whole_json(first)):
+        return 1
+    return min(4, cores)
 
 
 def iter_documents(stream: IO[bytes], *, chunk_size: int = _CHUNK) -> Iterator[bytes | Any | Unreadable]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -330,3 +331,54 @@ def test_results_merge_their_skip_reasons():
 def test_a_copy_of_the_corpus_folder_stands_alone():
     # tests/data is a copy of the shared corpus, so a checkout of the project runs without it.
     assert (len(list(DATA.glob("*.json"))), (DATA / "SOURCES.tsv").exists()) == (31, True)
+
+
+def test_a_big_file_parsed_in_ranges_by_parser_processes_stores_exactly_what_one_process_does(tmp_path):
+    """Byte ranges cut lines anywhere: every line must be read once, by the range it starts in."""
+    import bot.ingest as ingest_module
+
+    samples = sorted((Path(__file__).parent / "data" / "ses-notifications").glob("*.json"))
+    lines = []
+    for i in range(300):
+        doc = json.loads(samples[i % len(samples)].read_text())
+        lines.append(json.dumps(doc) + "\n")
+        if i % 50 == 7:
+            lines.append("{not json\n")  # quarantined, in both ways
+        if i % 60 == 3:
+            lines.append("\n")
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(lines))
+
+    serial, parallel = Store(str(tmp_path / "s.db")), Store(str(tmp_path / "p.db"))
+    with path.open("rb") as f:
+        one = ingest_module.ingest_documents(serial, ingest_module.iter_documents(f), "file", now=NOW)
+    many = ingest_module.ingest_lines_parallel(parallel, str(path), "file", workers=2, now=NOW, range_bytes=997)
+
+    assert many.as_dict() == one.as_dict()
+    for sql in (
+        "SELECT * FROM events ORDER BY id",
+        "SELECT * FROM counters ORDER BY 1, 2, 3, 4",
+        "SELECT * FROM seen ORDER BY id",
+        "SELECT * FROM last_delivery ORDER BY recipient",
+        "SELECT reason, raw FROM quarantine ORDER BY raw",
+    ):
+        assert table(parallel, sql) == table(serial, sql), sql
+
+
+def test_only_big_json_lines_files_get_parser_processes(tmp_path):
+    from bot.ingest import PARALLEL_MIN_BYTES, parser_processes
+
+    small = tmp_path / "small.jsonl"
+    small.write_text('{"eventType": "Send"}\n')
+    big_lines = tmp_path / "big.jsonl"
+    big_array = tmp_path / "big.json"
+    with big_lines.open("w") as f:
+        f.write('{"eventType": "Send"}\n')
+        f.truncate(PARALLEL_MIN_BYTES + 1)
+    with big_array.open("w") as f:
+        f.write("[\n")
+        f.truncate(PARALLEL_MIN_BYTES + 1)
+    assert parser_processes(str(small)) == 1
+    assert parser_processes(str(big_array)) == 1  # an array is one stream
+    assert parser_processes(str(tmp_path / "big.jsonl.gz")) == 1  # a compressed stream cannot be split
+    assert parser_processes(str(big_lines)) == (1 if (os.cpu_count() or 1) < 2 else min(4, os.cpu_count()))
