@@ -462,6 +462,26 @@ def test_an_expired_or_settled_delay_is_only_info(deps):
     )
 
 
+def test_a_delay_followed_by_a_delivery_to_the_address_is_no_longer_pending(deps):
+    ingest(
+        deps,
+        delay(RECIPIENT, ago(hours=5), ago(hours=-10)),
+        delivery(RECIPIENT, ago(hours=1)),
+    )
+    [f] = run(deps, "recipient.delays")
+    assert (f.severity.label, f.data["pending"]) == ("info", 0)
+
+
+def test_a_delivery_before_the_delay_leaves_it_pending(deps):
+    ingest(
+        deps,
+        delivery(RECIPIENT, ago(hours=6)),
+        delay(RECIPIENT, ago(hours=5), ago(hours=-10)),
+    )
+    [f] = run(deps, "recipient.delays")
+    assert (f.severity.label, f.data["pending"]) == ("warning", 1)
+
+
 # -- recipient.rejects and recipient.rendering -------------------------------------------------------
 
 

@@ -32,7 +32,6 @@ COMPLAINT = ("Complaint",)
 DELAY = ("DeliveryDelay",)
 REJECT = ("Reject",)
 RENDERING = ("RenderingFailure", "Rendering Failure")  # the event type has a space; the store may not
-DELIVERY = ("Delivery",)
 
 BLOCKLIST_CATEGORIES = ("ip_blocklist", "domain_blocklist")
 DEDICATED_IP_DOC = "https://docs.aws.amazon.com/ses/latest/dg/dedicated-ip.html"
@@ -438,17 +437,20 @@ def delays(ctx: CheckContext) -> Finding:
     if not rows:
         return Finding(cid, Severity.OK, f"No delivery delays to {ctx.target} in the history.", evidence=[window])
 
-    # A delay is settled once the same message was delivered or bounced afterwards.
-    outcomes = _recipient_rows(ctx, BOUNCE + DELIVERY, since)
-    settled = {r["message_id"]: r for r in outcomes if r.get("message_id")}
+    # A delay is settled once the same message bounced, or once mail to this address was delivered after
+    # it (deliveries are kept per recipient, not per message: a later delivery means the receiver takes
+    # mail again, which is what a person asking "why" needs to know).
+    outcomes = _recipient_rows(ctx, BOUNCE, since)
+    settled = {r["message_id"] for r in outcomes if r.get("message_id")}
+    delivered_at = _last_delivery(ctx, since) or ""
     now_iso = iso(now)
     pending: dict[str, dict[str, Any]] = {}
     past: list[dict[str, Any]] = []
     for r in rows:
         key = r.get("message_id") or r["id"]
-        done = settled.get(r.get("message_id") or "")
+        done = (r.get("message_id") or "") in settled or delivered_at > r["timestamp"]
         expired = bool(r.get("expires")) and r["expires"] <= now_iso
-        if done is None and not expired:
+        if not done and not expired:
             pending.setdefault(key, r)  # newest first: the first row per message is the latest delay
         else:
             past.append(r)
