@@ -34,10 +34,19 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class DropBoltClientNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused whenever a client is passed, which sesbot always does
+    (the client carries the same token and the configured API URL): noise for an operator."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("As you gave `client` as well")
+
+
 def setup_logging(settings: Settings, stream=None) -> None:  # noqa: ANN001
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(settings.secrets()))
+    handler.addFilter(DropBoltClientNotice())
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)

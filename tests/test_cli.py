@@ -114,3 +114,51 @@ def test_why_with_bad_input_is_one_line_and_exit_code_2(arg, tmp_path):
     assert out.returncode == 2
     assert len(out.stderr.strip().splitlines()) == 1
     assert out.stderr.startswith("sesbot: ")
+
+
+def test_run_serves_slack_over_http_and_stops_cleanly_on_sigterm(slack_peer, tmp_path):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    from peers.slack import post_signed, slash_command_body
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
+    env = {
+        **base,
+        "SLACK_BOT_TOKEN": "xoxb-run-test-token",
+        "SLACK_SIGNING_SECRET": "run-test-secret",
+        "SLACK_API_URL": slack_peer.base_url,
+        "AWS_REGION": "us-east-1",
+        "PORT": str(port),
+        "SESBOT_HOST": "127.0.0.1",
+        "SESBOT_DB": str(tmp_path / "s.db"),
+        "SESBOT_ALERT_CHANNEL": "C0ALERTS",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+    proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):  # bounded: the process imports everything first
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:  # noqa: S310
+                    assert resp.read() == b"ok\n"
+                break
+            except OSError:
+                time.sleep(0.1)
+        body = slash_command_body("help", response_url=slack_peer.response_url("r"))
+        status, text = post_signed(f"http://127.0.0.1:{port}/slack/events", body, "run-test-secret")
+        assert (status, json.loads(text)["response_type"]) == (200, "ephemeral")
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert "HTTP mode: listening on 127.0.0.1" in out
+    assert "xoxb-run-test-token" not in out and "run-test-secret" not in out
+    assert "Traceback" not in out
