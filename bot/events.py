@@ -53,6 +53,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -450,6 +451,32 @@ def _counted(
             delivered((recipient, timestamp))
 
 
+def _diagnosed(
+    out: Extracted,
+    recipients: list[Any],
+    field_name: str,
+    remote: str | None,
+    tags: Any,
+    bounce_type: str | None,
+    subtype: str | None,
+    delay_type: str | None,
+) -> Iterator[tuple[dict[str, Any], str, str | None, str | None, str | None, Classification, str | None]]:
+    """Each bounced or delayed recipient with its status, diagnostic text, classification and the sending
+    IP the text names; recipients that are not addresses are counted as skipped."""
+    for r in recipients:
+        if r.__class__ is not dict:
+            raise Malformed(f"a {field_name} entry is not an object")
+        recipient, domain = _address(r.get("emailAddress"))
+        if recipient is None:
+            out.skip("a recipient that is not an email address")
+            continue
+        status = _s(r.get("status"))
+        diagnostic = _text(r.get("diagnosticCode"))
+        generic = _generic(diagnostic, r.get("emailAddress"))
+        c = _classify(generic, status, bounce_type, subtype, delay_type)
+        yield r, recipient, domain, status, diagnostic, c, _sending_ip(generic, c, remote, tags, delay_type)
+
+
 def _bounce(
     out: Extracted,
     b: dict[str, Any],
@@ -467,18 +494,9 @@ def _bounce(
     remote = _s(b.get("remoteMtaIp"))
     reporting = _s(b.get("reportingMTA"))
     message_id = common[0]
-    for r in recipients:
-        if r.__class__ is not dict:
-            raise Malformed("a bouncedRecipients entry is not an object")
-        recipient, domain = _address(r.get("emailAddress"))
-        if recipient is None:
-            out.skip("a recipient that is not an email address")
-            continue
-        status = _s(r.get("status"))
-        diagnostic = _text(r.get("diagnosticCode"))
-        generic = _generic(diagnostic, r.get("emailAddress"))
-        c = _classify(generic, status, bounce_type, subtype, None)
-        ip = _sending_ip(generic, c, remote, tags, None)
+    for r, recipient, domain, status, diagnostic, c, ip in _diagnosed(
+        out, recipients, "bouncedRecipients", remote, tags, bounce_type, subtype, None
+    ):
         if feedback_id:
             key = f"Bounce\x1f{feedback_id}\x1f{recipient}"
         else:
@@ -538,18 +556,9 @@ def _delay(
     remote = _s(d.get("remoteMtaIp"))
     reporting = _s(d.get("reportingMTA"))
     message_id = common[0]
-    for r in recipients:
-        if r.__class__ is not dict:
-            raise Malformed("a delayedRecipients entry is not an object")
-        recipient, domain = _address(r.get("emailAddress"))
-        if recipient is None:
-            out.skip("a recipient that is not an email address")
-            continue
-        status = _s(r.get("status"))
-        diagnostic = _text(r.get("diagnosticCode"))
-        generic = _generic(diagnostic, r.get("emailAddress"))
-        c = _classify(generic, status, None, None, delay_type)
-        ip = _sending_ip(generic, c, remote, tags, delay_type)
+    for _r, recipient, domain, status, diagnostic, c, ip in _diagnosed(
+        out, recipients, "delayedRecipients", remote, tags, None, None, delay_type
+    ):
         key = f"DeliveryDelay\x1f{message_id}\x1f{recipient}\x1f{timestamp}"
         out.events.append(
             (_hash(key), "DeliveryDelay", recipient, domain, timestamp, *common)
