@@ -55,7 +55,9 @@ def run_checks(
     jobs: list[tuple[Check, CheckContext]] = []
     for c in checks:
         for region in regions if c.per_region else [None]:
-            ctx = CheckContext(deps=deps, target=target, region=region, options=dict(options or {}), memo=memo)
+            ctx = CheckContext(
+                deps=deps, target=target, region=region, options=dict(options or {}), memo=memo, check_id=c.id
+            )
             jobs.append((c, ctx))
 
     started = time.perf_counter()

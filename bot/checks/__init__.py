@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.deps import Deps
-from bot.findings import Finding
+from bot.findings import Finding, Severity
+from bot.settings import Settings
 
 
 class RunMemo:
@@ -51,10 +52,19 @@ class CheckContext:
     region: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     memo: RunMemo = field(default_factory=RunMemo)
+    check_id: str = ""  # the id the running check was registered under (set by the runner)
 
     @property
-    def settings(self):  # noqa: ANN201 - convenience
+    def settings(self) -> Settings:
         return self.deps.settings
+
+    def finding(self, severity: Severity, summary: str, **kwargs: Any) -> Finding:
+        """A finding of the running check: its registered id and this context's region.
+
+        Check bodies use this instead of repeating their id as a string literal.
+        """
+        kwargs.setdefault("region", self.region)
+        return Finding(self.check_id, severity, summary, **kwargs)
 
     @property
     def recipient_domain(self) -> str:
@@ -79,11 +89,22 @@ class Check:
 REGISTRY: list[Check] = []
 
 
-def check(check_id: str, *, per_region: bool = False, suite: str = "why", timeout: float | None = None):
-    """Register a check function under a stable id."""
+class DuplicateCheck(ValueError):
+    """Two check functions asked for the same id: ids are part of the JSON output and must be unique."""
+
+
+def check(
+    check_id: str, *, per_region: bool = False, suite: str = "why", timeout: float | None = None
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check function under a stable id; a second function with the same id is refused."""
 
     def deco(fn: CheckFn) -> CheckFn:
-        REGISTRY.append(Check(check_id, fn, per_region=per_region, suite=suite, timeout=timeout))
+        for existing in REGISTRY:
+            if existing.id == check_id and existing.fn is not fn:
+                where = f"{existing.fn.__module__}.{existing.fn.__qualname__}"
+                raise DuplicateCheck(f"check id {check_id!r} is already registered by {where}")
+        if not any(c.fn is fn for c in REGISTRY):
+            REGISTRY.append(Check(check_id, fn, per_region=per_region, suite=suite, timeout=timeout))
         return fn
 
     return deco
@@ -94,6 +115,12 @@ def checks_for(suite: str) -> list[Check]:
     order (which module a test happened to import first must not change a report)."""
     from bot.checks.all import MODULES
 
-    rank = {name: i for i, name in enumerate(MODULES)}
-    ordered = sorted(enumerate(REGISTRY), key=lambda p: (rank.get(p[1].fn.__module__, len(rank)), p[0]))
+    def rank(module: str) -> int:
+        # A check module may be a package: `bot.checks.authentication.spf` ranks as `bot.checks.authentication`.
+        for i, name in enumerate(MODULES):
+            if module == name or module.startswith(name + "."):
+                return i
+        return len(MODULES)
+
+    ordered = sorted(enumerate(REGISTRY), key=lambda p: (rank(p[1].fn.__module__), p[0]))
     return [c for _, c in ordered if c.suite == suite]
