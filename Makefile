@@ -17,11 +17,11 @@ test: $(BIN)/.installed
 	$(BIN)/pytest
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check bot handlers peers tests benchmarks
-	$(BIN)/ruff format --check bot handlers peers tests benchmarks
+	$(BIN)/ruff check bot handlers peers sesbot tests benchmarks
+	$(BIN)/ruff format --check bot handlers peers sesbot tests benchmarks
 
 format: $(BIN)/.installed
-	$(BIN)/ruff format bot handlers peers tests benchmarks
+	$(BIN)/ruff format bot handlers peers sesbot tests benchmarks
 
 bench: $(BIN)/.installed
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

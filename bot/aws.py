@@ -16,6 +16,17 @@ import botocore.exceptions
 
 from bot.settings import Settings
 
+# Retries, stated once: botocore's standard mode (exponential backoff with jitter, retry quota, throttling
+# and transient errors only), ATTEMPTS tries in all including the first. A client tuned for one use (a
+# probe that must not wait out retries) passes its own total.
+RETRY_MODE = "standard"
+ATTEMPTS = 3
+
+
+def retry_config(attempts: int = ATTEMPTS) -> dict[str, Any]:
+    """botocore's `retries` setting for `attempts` tries in all."""
+    return {"mode": RETRY_MODE, "total_max_attempts": attempts}
+
 
 class AwsClients:
     """Client factory: `clients.get("sesv2", "eu-west-1")`."""
@@ -28,7 +39,7 @@ class AwsClients:
         self._config = botocore.config.Config(
             connect_timeout=min(5.0, settings.check_timeout),
             read_timeout=max(1.0, settings.check_timeout),
-            retries={"mode": "standard", "max_attempts": 3},
+            retries=retry_config(),
         )
 
     def get(
@@ -57,7 +68,7 @@ class AwsClients:
                     config = config.merge(
                         botocore.config.Config(
                             read_timeout=read_timeout if read_timeout is not None else config.read_timeout,
-                            retries={"mode": "standard", "total_max_attempts": attempts or 3},
+                            retries=retry_config(attempts or ATTEMPTS),
                         )
                     )
                 kwargs: dict[str, Any] = {"region_name": region, "config": config}

@@ -1,9 +1,11 @@
-"""The `sesbot` console script: the `/ses` command grammar in the terminal, plus `run` and `demo`.
+"""The engine's terminal front end: the `/ses` command grammar, answered as text or JSON.
 
-sesbot why user@example.com            # the diagnosis, as text
-sesbot why user@example.com --json     # the same, as JSON
-sesbot run                             # start the Slack bot
-sesbot demo                            # everything, against local emulated peers
+    sesbot why user@example.com            # the diagnosis, as text
+    sesbot why user@example.com --json     # the same, as JSON
+
+The console script itself (`sesbot`, with `run` and `demo`) is the composition root in `sesbot.main`,
+which hands in what only it may choose (the chat poster for `sweep --once`). `python -m bot.cli` runs the
+engine's commands alone.
 """
 
 from __future__ import annotations
@@ -11,60 +13,74 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable, Sequence
 
 from bot.aws import describe_error
-from bot.commands import CommandContext, execute, help_answer, parse_argv
+from bot.commands import CommandContext, execute, help_answer, parse_argv, resolve
+from bot.notify import Poster
 from bot.render_text import render
 from bot.settings import Settings, SettingsError
 from bot.target import UsageError
 
 log = logging.getLogger("sesbot")
 
-EXTRA_HELP = [
-    "sesbot run — start the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)",
-    "sesbot demo — run the bot against local emulated AWS, DNS and Slack, and print what Slack would show",
-]
+HELP_WORDS = ("help", "-h", "--help", "?")
+OPTIONS_HELP = ["--json — print the answer as JSON (every query command)"]
 
 
-def _print_help(json_out: bool = False) -> None:
+def print_help(json_out: bool = False, running: Sequence[str] = ()) -> None:
+    """The command list; `running` adds the composition root's own commands (`run`, `demo`)."""
     answer = help_answer("cli", "sesbot ")
     if json_out:
         print(json.dumps(answer.as_dict(), indent=2))
         return
-    answer.sections.append(("Running", EXTRA_HELP))
-    answer.sections.append(("Options", ["--json — print the answer as JSON (every query command)"]))
+    if running:
+        answer.sections.append(("Running", list(running)))
+    answer.sections.append(("Options", OPTIONS_HELP))
     print(render(answer))
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    head = argv[0].lower() if argv else "help"
-    if head in ("help", "-h", "--help", "?"):
-        _print_help("--json" in argv)
-        return 0
-    if head == "demo":
-        from bot.demo import main as demo_main
-
-        return demo_main(argv[1:])
+def load_settings() -> Settings | None:
+    """Settings from the environment, with logging set up; None (and the reason on stderr) when invalid."""
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(exc, file=sys.stderr)
-        return 2
+        return None
     from bot.logs import setup_logging
 
     setup_logging(settings)
-    if head == "run":
-        from handlers.main import run
+    return settings
 
-        return run(settings)
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    chat_poster: Callable[[Settings], Poster | None] | None = None,
+    running: Sequence[str] = (),
+) -> int:
+    """Run one engine command from argv; the exit code is 0 (answered), 1 (failed), 2 (usage)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    head = argv[0].lower() if argv else "help"
+    if head in HELP_WORDS:
+        print_help("--json" in argv, running)
+        return 0
+    try:
+        inv = parse_argv(argv)
+        resolve(inv, "cli")  # an unknown command is refused before anything is opened
+    except UsageError as exc:
+        print(f"sesbot: {exc} (see `sesbot help`)", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    if settings is None:
+        return 2
 
     from bot.deps import Deps
 
     try:
-        inv = parse_argv(argv)
         deps = Deps.build(settings)
-        result = execute(CommandContext(deps=deps, via="cli"), inv)
+        poster = chat_poster(settings) if chat_poster is not None else None
+        result = execute(CommandContext(deps=deps, via="cli", poster=poster), inv)
     except UsageError as exc:
         print(f"sesbot: {exc} (see `sesbot help`)", file=sys.stderr)
         return 2

@@ -1,13 +1,14 @@
 """Deps: everything the engine talks to, built once at start and passed in (never global).
 
 Handlers get it by closure and the scheduler by argument; tests build the same object pointed at the
-local peers. Building it touches no network.
+local peers. Building it touches no network and no disk: the store is opened by the first command that
+uses it, so `sesbot explain ...` or a mistyped command leaves no database file behind.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -25,17 +26,40 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
 class Deps:
-    settings: Settings
-    store: Store
-    aws: AwsClients
-    clock: Callable[[], datetime] = _utcnow
-    extras: dict[str, Any] = field(default_factory=dict)
+    """The engine's dependencies: settings, the store (opened on first use), AWS clients, DNS, a clock."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        aws: AwsClients | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._store_lock = threading.Lock()
+        self.aws: AwsClients = aws if aws is not None else AwsClients(settings)
+        self.clock = clock
+        self.extras: dict[str, Any] = extras if extras is not None else {}
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None, **kw: Any) -> Deps:
-        return cls(settings=settings, store=store or Store(settings.db_path), aws=AwsClients(settings), **kw)
+        return cls(settings=settings, store=store, aws=AwsClients(settings), **kw)
+
+    @property
+    def store(self) -> Store:
+        """The SQLite store, opened (and migrated) the first time anything asks for it."""
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    self._store = Store(self.settings.db_path)
+        return self._store
+
+    @property
+    def store_opened(self) -> bool:
+        return self._store is not None
 
     @cached_property
     def resolver(self) -> dns.resolver.Resolver:

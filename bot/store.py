@@ -358,6 +358,15 @@ class Store:
                 [key, json.dumps(value), iso(utcnow())],
             )
 
+    def first_time(self, key: str) -> bool:
+        """Claim `key` once: True for the first caller ever (this process or another), False after.
+
+        Keys share the `seen` table with counted events, so the retention that prunes it prunes them too.
+        """
+        with self.transaction() as db:
+            cur = db.conn.execute("INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)", [key, iso(utcnow())])
+            return cur.rowcount == 1
+
     def audit(
         self,
         action: str,

@@ -1,7 +1,8 @@
 """Targets: turning what a person typed into an email address, a domain or an IP.
 
-Slack rewrites `user@example.com` as `<mailto:user@example.com|user@example.com>` and `example.com`
-as `<http://example.com|example.com>`; both are understood here, once, for every command.
+Chat apps write links in angle brackets: Slack rewrites `user@example.com` as
+`<mailto:user@example.com|user@example.com>` and `example.com` as `<http://example.com|example.com>`, and the
+same text pasted into a terminal carries them too; `strip_link_markup` reads both, once, for every command.
 
     >>> parse_email("<mailto:Jo@Example.COM|Jo@Example.COM>")
     'Jo@example.com'
@@ -21,7 +22,7 @@ class UsageError(ValueError):
     """A one-line message for the person who typed the command."""
 
 
-_SLACK_LINK = re.compile(r"^<(?:mailto:|https?://)?([^|>]*)(?:\|([^>]*))?>$")
+_CHAT_LINK = re.compile(r"^<(?:mailto:|https?://)?([^|>]*)(?:\|([^>]*))?>$")
 
 
 def shown(value: str, limit: int = 80) -> str:
@@ -30,10 +31,10 @@ def shown(value: str, limit: int = 80) -> str:
     return flat[:limit] + ("…" if len(flat) > limit else "")
 
 
-def unwrap(arg: str) -> str:
-    """Strip Slack's link formatting and surrounding punctuation."""
+def strip_link_markup(arg: str) -> str:
+    """The text of a chat-style link (`<mailto:a@b|a@b>`, `<http://x|x>`), without surrounding punctuation."""
     arg = arg.strip()
-    m = _SLACK_LINK.match(arg)
+    m = _CHAT_LINK.match(arg)
     if m:
         arg = m.group(2) or m.group(1)
     arg = re.sub(r"^mailto:", "", arg, flags=re.I)
@@ -46,7 +47,7 @@ def parse_email(arg: str) -> str:
         raise UsageError("give an email address, like `why user@example.com`")
     if len(arg) > MAX_ARG:
         raise UsageError(f"that is {len(arg)} characters, too long for an email address (max 254)")
-    value = unwrap(arg)
+    value = strip_link_markup(arg)
     if not EMAIL_RE.match(value) or len(value) > 254:
         raise UsageError(f"`{shown(value)}` is not an email address; try `why user@example.com`")
     local, _, domain = value.rpartition("@")
@@ -58,7 +59,7 @@ def parse_domain(arg: str) -> str:
         raise UsageError("give a domain, like `example.com`")
     if len(arg) > MAX_ARG:
         raise UsageError("that is too long for a domain name (max 253 characters)")
-    value = unwrap(arg)
+    value = strip_link_markup(arg)
     if "@" in value:
         value = value.rpartition("@")[2]
     value = value.lower().rstrip(".")
@@ -69,7 +70,7 @@ def parse_domain(arg: str) -> str:
 
 def parse_ip(arg: str) -> str | None:
     try:
-        return str(ipaddress.ip_address(unwrap(arg)))
+        return str(ipaddress.ip_address(strip_link_markup(arg)))
     except ValueError:
         return None
 

@@ -8,14 +8,34 @@ from __future__ import annotations
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.deps import Deps
-from handlers import actions, guard, home, mentions, slash, suppression, threads
+from bot.settings import Settings
+from handlers import actions, guard, home, mentions, retries, slash, suppression, threads
+
+# Retries, stated once for Slack: answers to a person (responses, DMs, views) wait out one `ratelimited`
+# (HTTP 429 + Retry-After) and try again, as slack_sdk's handler does; alert messages do not, because the
+# alert outbox keeps them and honours Retry-After itself (see `handlers.poster`). slack_sdk's default
+# connection-error handler (one retry) stays on for both.
+ANSWER_RATE_LIMIT_RETRIES = 1
+
+
+def _client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token
+    return WebClient(token=token.reveal() if token else None, base_url=settings.slack_api_url)
 
 
 def build_client(deps: Deps) -> WebClient:
-    token = deps.settings.slack_bot_token
-    return WebClient(token=token.reveal() if token else None, base_url=deps.settings.slack_api_url)
+    """The Web API client the app answers people with."""
+    client = _client(deps.settings)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=ANSWER_RATE_LIMIT_RETRIES))
+    return client
+
+
+def build_poster_client(settings: Settings) -> WebClient:
+    """The Web API client alert messages go out through: rate limits are the outbox's to honour."""
+    return _client(settings)
 
 
 def build_app(deps: Deps, client: WebClient | None = None, *, verify_token: bool = True) -> App:
@@ -30,6 +50,7 @@ def build_app(deps: Deps, client: WebClient | None = None, *, verify_token: bool
         request_verification_enabled=not deps.settings.socket_mode,
         process_before_response=False,
     )
+    retries.register(app, deps)
     guard.register(app, deps)
     slash.register(app, deps)
     mentions.register(app, deps)

@@ -7,13 +7,18 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError
-from handlers.app import build_app, build_client
+from bot.sqs import SqsConsumer
+from handlers.app import build_app, build_client, build_poster_client
+from handlers.poster import SlackPoster
+from handlers.server import HttpServer, make_wsgi
 
 log = logging.getLogger("sesbot")
 
@@ -47,7 +52,7 @@ def run(settings: Settings) -> int:
     app = build_app(deps, client, verify_token=False)
 
     stop = threading.Event()
-    background = start_background(deps, app, stop)
+    background = start_background(deps, stop)
 
     def shutdown(signum: int, frame: object) -> None:
         log.info("shutting down (signal %s)", signum)
@@ -58,8 +63,6 @@ def run(settings: Settings) -> int:
         if settings.socket_mode:
             serve_socket_mode(app, settings.slack_app_token.reveal(), stop)
         else:
-            from handlers.server import HttpServer, make_wsgi
-
             server = HttpServer(make_wsgi(app, deps), host=settings.host, port=settings.port)
             log.info("HTTP mode: listening on %s:%s (/slack/events, /sns, /healthz)", settings.host, server.port)
             server.start()
@@ -91,21 +94,13 @@ def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
         handler.close()
 
 
-def start_background(deps: Deps, app: object, stop: threading.Event) -> list:
+def start_background(deps: Deps, stop: threading.Event) -> list[Callable[[], None]]:
     """Start the scheduler and the SQS consumer; return their stop functions."""
-    stoppers = []
-    try:
-        from bot.scheduler import start_scheduler
-    except ImportError:  # pragma: no cover
-        start_scheduler = None
-    if start_scheduler is not None:
-        from handlers.poster import SlackPoster
-
-        sched = start_scheduler(deps, SlackPoster(app.client, redact=deps.settings.redact == "local"))
-        stoppers.append(lambda: sched.shutdown(wait=False))
+    stoppers: list[Callable[[], None]] = []
+    poster = SlackPoster(build_poster_client(deps.settings), redact=deps.settings.redact == "local")
+    sched = start_scheduler(deps, poster)
+    stoppers.append(lambda: sched.shutdown(wait=False))
     if deps.settings.sqs_queue_url:
-        from bot.sqs import SqsConsumer
-
         consumer = SqsConsumer(deps)
         t = threading.Thread(target=consumer.run, args=(stop,), name="sqs", daemon=True)
         t.start()

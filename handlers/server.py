@@ -14,6 +14,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.deps import Deps
+from bot.sns import make_sns_app
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
@@ -30,11 +31,7 @@ def make_wsgi(app: App, deps: Deps, sns_app: WSGIApp | None = None) -> WSGIApp:
     """Route by path: Slack's endpoint, the SNS endpoint, `/healthz`; everything else 404."""
     slack = SlackRequestHandler(app)
     if sns_app is None:
-        try:
-            from bot.sns import make_sns_app
-        except ImportError:  # pragma: no cover - the SNS endpoint is optional
-            make_sns_app = None
-        sns_app = make_sns_app(deps) if make_sns_app else _plain("404 Not Found", b"not found\n")
+        sns_app = make_sns_app(deps)
     health = _plain("200 OK", b"ok\n")
     not_found = _plain("404 Not Found", b"not found\n")
 

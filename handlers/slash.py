@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.commands import UnknownCommand, help_answer, parse, resolve
 from bot.deps import Deps
-from bot.target import UsageError, unwrap
+from bot.target import UsageError, strip_link_markup
 from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import answer_message, error_message, escape
 
@@ -41,11 +41,11 @@ def register(app: App, deps: Deps) -> None:
             channel_id=command.get("channel_id"),
             team_id=command.get("team_id"),
         )
-        if not cmd.slow:
+        if cmd.answer_in_ack:
             msg, _ = run_for_slack(deps, inv, **who)
             ack(response_type="ephemeral", **msg)
             return
-        asked = escape(" ".join([inv.name, *(unwrap(a) for a in inv.args)])[:100])
+        asked = escape(" ".join([inv.name, *(strip_link_markup(a) for a in inv.args)])[:100])
         ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{asked}`…")
         msg, ok = run_for_slack(deps, inv, **who)
         if ok:

@@ -9,13 +9,24 @@ import sys
 
 import pytest
 
-SESBOT = [sys.executable, "-m", "bot.cli"]
+SESBOT = [sys.executable, "-m", "sesbot"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def sesbot(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def sesbot(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: str | None = None
+) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
+    # The checkout is on the path, so `-m sesbot` finds the package from any working directory.
+    base["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, base.get("PYTHONPATH")]))
     return subprocess.run(
-        [*SESBOT, *args], env={**base, **(env or {})}, capture_output=True, text=True, timeout=timeout, check=False
+        [*SESBOT, *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=cwd,
     )
 
 
@@ -45,6 +56,13 @@ def test_an_unknown_command_is_one_line_and_exit_code_2():
     out = sesbot("frobnicate")
     assert (out.returncode, out.stdout) == (2, "")
     assert out.stderr == "sesbot: unknown command `frobnicate` (see `sesbot help`)\n"
+
+
+def test_commands_that_need_no_history_leave_no_database_behind(tmp_path):
+    for args in (("frobnicate",), ("help",), ("explain", "550 5.1.1 user unknown")):
+        out = sesbot(*args, cwd=str(tmp_path))
+        assert out.returncode in (0, 2), out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_run_with_missing_settings_lists_them_all_in_one_message(tmp_path):

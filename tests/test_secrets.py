@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk import WebClient
 
-from bot.cli import main as cli_main
+from sesbot.main import main as cli_main
 from bot.logs import setup_logging
 from bot.settings import Secret
 from peers.slack import app_mention_body, block_action_body, post_signed, slash_command_body

@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
 import bot.checks.coverage  # noqa: F401  (registers events.coverage)
 import bot.commands.setup  # noqa: F401  (registers `setup`)
 from bot.checks import REGISTRY
@@ -88,17 +85,6 @@ def app_configuration_set(aws_peer, topic_arn: str, types: list[str], *, default
     if default:
         sesv2.create_email_identity(EmailIdentity=DOMAIN, ConfigurationSetName="app")
     aws_peer.set_identity(DOMAIN)
-
-
-def xfail_unless_the_peer_can_set_a_default_configuration_set(aws_peer) -> None:
-    """Moto 5.2.5 has no route for it (an HTML 404); the AWS peer is to add it. Until then the test says so."""
-    try:
-        aws_peer.client("sesv2").put_email_identity_configuration_set_attributes(
-            EmailIdentity="probe.invalid", ConfigurationSetName="probe"
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "404":
-            pytest.xfail("the AWS peer does not implement sesv2 PutEmailIdentityConfigurationSetAttributes yet")
 
 
 def coverage(deps: Deps, recipient: str) -> list[Finding]:
@@ -282,7 +268,6 @@ def test_apply_completes_an_existing_default_set_then_setup_reports_nothing_miss
 
 
 def test_apply_from_nothing_then_setting_the_queue_url_leaves_nothing_missing(aws_peer, deps: Deps, settings) -> None:
-    xfail_unless_the_peer_can_set_a_default_configuration_set(aws_peer)
     aws_peer.set_identity(DOMAIN)
 
     applied = run(deps, "setup --apply")
@@ -414,8 +399,7 @@ def test_legacy_bounce_and_complaint_notifications_count_for_all_mail(aws_peer, 
         ses.set_identity_notification_topic(Identity=DOMAIN, NotificationType=kind, SnsTopic=topic_arn)
     settings.sqs_queue_url = queue_url
     attributes = ses.get_identity_notification_attributes(Identities=[DOMAIN])["NotificationAttributes"][DOMAIN]
-    if "BounceTopic" not in attributes:  # moto 5.2.5 stores the topics but never returns them
-        pytest.xfail("the AWS peer's GetIdentityNotificationAttributes does not return BounceTopic/ComplaintTopic yet")
+    assert attributes["BounceTopic"] == attributes["ComplaintTopic"] == topic_arn  # the peer returns what moto keeps
 
     events = finding(run(deps, "setup"), "setup.events")
 

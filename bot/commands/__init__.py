@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from bot.deps import Deps
 from bot.findings import Answer, Report
+from bot.notify import Poster
 from bot.target import UsageError, shown
 
 MAX_COMMAND_TEXT = 4000
@@ -40,6 +41,7 @@ class CommandContext:
     team_id: str | None = None
     thread_ts: str | None = None
     invocation: Invocation | None = None
+    poster: Poster | None = None  # where alert messages go, when the front end has a chat system
 
 
 Result = Report | Answer
@@ -53,10 +55,10 @@ class Command:
     summary: str
     example: str
     run: RunFn
-    slack: bool = True  # offered in Slack
+    in_chat: bool = True  # offered in the chat front end (`/ses ...`)
     cli: bool = True  # offered in the terminal
     record: bool = False  # store as a diagnosis (who asked what, the verdict)
-    slow: bool = True  # Slack: acknowledge first, answer after
+    answer_in_ack: bool = False  # quick and offline: a chat front end may answer in its acknowledgement
     flags: tuple[str, ...] = ()  # flags it accepts besides --json
 
 
@@ -70,14 +72,14 @@ def command(
     summary: str,
     example: str,
     *,
-    slack: bool = True,
+    in_chat: bool = True,
     cli: bool = True,
     record: bool = False,
-    slow: bool = True,
+    answer_in_ack: bool = False,
     flags: tuple[str, ...] = (),
 ) -> Callable[[RunFn], RunFn]:
     def deco(fn: RunFn) -> RunFn:
-        COMMANDS[name] = Command(name, usage, summary, example, fn, slack, cli, record, slow, flags)
+        COMMANDS[name] = Command(name, usage, summary, example, fn, in_chat, cli, record, answer_in_ack, flags)
         return fn
 
     return deco
@@ -89,9 +91,17 @@ def load() -> dict[str, Command]:
     return COMMANDS
 
 
+_TYPOGRAPHIC_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+
+
+def straighten_quotes(text: str) -> str:
+    """Typographic quotes (chat apps and text editors put them in) as the plain ones shlex understands."""
+    return text.translate(_TYPOGRAPHIC_QUOTES)
+
+
 def _split(text: str) -> list[str]:
-    # Slack turns quotes into smart quotes; shlex should see plain ones, and never fail on a stray one.
-    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
+    # shlex should see plain quotes, and never fail on a stray one.
+    text = straighten_quotes(text)
     try:
         return shlex.split(text)
     except ValueError:
@@ -140,7 +150,7 @@ class UnknownCommand(UsageError):
 def resolve(inv: Invocation, via: str) -> Command:
     commands = load()
     cmd = commands.get(inv.name)
-    if cmd is None or (via == "slack" and not cmd.slack) or (via == "cli" and not cmd.cli):
+    if cmd is None or (via == "slack" and not cmd.in_chat) or (via == "cli" and not cmd.cli):
         raise UnknownCommand(f"unknown command `{shown(inv.name, 40)}`")
     unknown = {f for f in inv.flags if f.split("=", 1)[0] not in cmd.flags}
     if unknown:
@@ -169,7 +179,7 @@ def help_answer(via: str, prefix: str) -> Answer:
     lines = []
     data = []
     for cmd in load().values():
-        if (via == "slack" and not cmd.slack) or (via == "cli" and not cmd.cli):
+        if (via == "slack" and not cmd.in_chat) or (via == "cli" and not cmd.cli):
             continue
         lines.append(f"{prefix}{cmd.usage} — {cmd.summary} (e.g. {prefix}{cmd.example})")
         data.append({"command": cmd.name, "usage": cmd.usage, "summary": cmd.summary, "example": cmd.example})

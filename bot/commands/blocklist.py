@@ -11,7 +11,7 @@ import re
 from bot.checks.blocklist import MAX_TARGETS, blocklist_report
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Report
-from bot.target import UsageError, parse_domain, parse_ip, unwrap
+from bot.target import UsageError, parse_domain, parse_ip, strip_link_markup
 
 _NUMERIC = re.compile(r"^[\d.]+$")
 
@@ -24,13 +24,13 @@ def parse_targets(args: list[str]) -> list[str]:
     for arg in args:
         ip = parse_ip(arg)
         if ip is None:
-            if _NUMERIC.match(unwrap(arg)):  # 999.1.1.1 is a mistyped IP, not a domain
-                raise UsageError(f"`{unwrap(arg)[:60]}` is not an IP address")
+            if _NUMERIC.match(strip_link_markup(arg)):  # 999.1.1.1 is a mistyped IP, not a domain
+                raise UsageError(f"`{strip_link_markup(arg)[:60]}` is not an IP address")
             try:
                 value = parse_domain(arg)
             except UsageError:
                 raise UsageError(
-                    f"`{unwrap(arg)[:60]}` is neither an IP address nor a domain; try `blocklist 192.0.2.1 example.com`"
+                    f"`{strip_link_markup(arg)[:60]}` is neither an IP address nor a domain; try `blocklist 192.0.2.1 example.com`"
                 ) from None
         else:
             value = ip

@@ -15,7 +15,7 @@ MAX_TEXT = 3000
     "explain <bounce or error text>",
     "classify a pasted bounce, delay or SES error text: the cause and the fix",
     'explain "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"',
-    slow=False,
+    answer_in_ack=True,
 )
 def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
     text = inv.rest.strip()

@@ -7,7 +7,7 @@ from typing import Any
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Answer, Severity
 from bot.history import domain_events, recipient_events
-from bot.target import UsageError, parse_domain, parse_email, unwrap
+from bot.target import UsageError, parse_domain, parse_email, strip_link_markup
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
@@ -66,14 +66,14 @@ def _line(e: dict[str, Any]) -> str:
     USAGE,
     "the recent bounces, complaints and delays stored for an address or a domain",
     "history user@example.com",
-    slow=False,
+    answer_in_ack=True,
     flags=("--limit",),
 )
 def run_history(ctx: CommandContext, inv: Invocation) -> Answer:
     limit, args = _limit(inv)
     if len(args) != 1:
         raise UsageError(f"give one email address or @domain; usage: {USAGE}")
-    raw = unwrap(args[0])
+    raw = strip_link_markup(args[0])
     store = ctx.deps.store
     if "@" in raw and not raw.startswith("@"):
         target = parse_email(raw)

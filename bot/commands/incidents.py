@@ -7,6 +7,6 @@ from bot.findings import Answer
 from bot.incidents import incidents_answer
 
 
-@command("incidents", "incidents", "open and recently resolved incidents", "incidents", slow=False)
+@command("incidents", "incidents", "open and recently resolved incidents", "incidents", answer_in_ack=True)
 def run_incidents(ctx: CommandContext, inv: Invocation) -> Answer:
     return incidents_answer(ctx.deps)

@@ -16,8 +16,7 @@ from bot.target import UsageError
     "ingest PATH... | -",
     "load SES notifications from files (JSON, JSON array or JSON lines; - reads standard input)",
     "ingest firehose-export.jsonl",
-    slack=False,
-    slow=True,
+    in_chat=False,
 )
 def run_ingest(ctx: CommandContext, inv: Invocation) -> Answer:
     paths = list(inv.args)

@@ -1,7 +1,8 @@
 """`sweep --once` (terminal only): read every alert signal once and post what changed.
 
-To Slack when `SLACK_BOT_TOKEN` is set (in `SESBOT_ALERT_CHANNEL`), else printed here. The Slack poster is
-imported only then, so the engine and this command stay importable without Slack.
+To the chat poster the front end hands in (`CommandContext.poster`: the composition root gives Slack's
+when `SLACK_BOT_TOKEN` is set, posting in `SESBOT_ALERT_CHANNEL`), else printed here. The engine never
+chooses or imports a chat system itself.
 """
 
 from __future__ import annotations
@@ -16,17 +17,14 @@ from bot.target import UsageError
 
 
 def make_poster(ctx: CommandContext, inv: Invocation) -> Poster:
-    """A Slack poster when a bot token is configured, else the terminal (stderr under --json)."""
+    """The chat poster when a bot token is configured, else the terminal (stderr under --json)."""
     settings = ctx.deps.settings
     if settings.slack_bot_token:
         if not settings.alert_channel:
             raise UsageError("SLACK_BOT_TOKEN is set but SESBOT_ALERT_CHANNEL is not: set the channel for alerts")
-        from slack_sdk import WebClient
-
-        from handlers.poster import SlackPoster
-
-        client = WebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
-        return SlackPoster(client, redact=settings.redact == "local")
+        if ctx.poster is None:
+            raise UsageError("this front end cannot post to Slack: run `sesbot sweep --once`")
+        return ctx.poster
     # Under --json, stdout carries the JSON document only.
     return TerminalPoster(sys.stderr if inv.json else sys.stdout)
 
@@ -60,7 +58,7 @@ def sweep_answer(result: SweepResult) -> Answer:
     "sweep --once",
     "read every alert signal once and post what changed (to Slack when configured, else here)",
     "sweep --once",
-    slack=False,
+    in_chat=False,
     flags=("--once",),
 )
 def run_sweep(ctx: CommandContext, inv: Invocation) -> Answer:

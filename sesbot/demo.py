@@ -10,6 +10,8 @@ to look at afterwards (`sqlite3 .sesbot-demo/sesbot.db`).
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import logging
 import shutil
 import sys
@@ -17,6 +19,23 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.alerts import sweep
+from bot.commands import CommandContext, execute, parse_argv
+from bot.deps import Deps
+from bot.findings import Report
+from bot.ingest import ingest_documents
+from bot.render_text import render
+from bot.sqs import SqsConsumer
+from handlers.app import build_app
+from handlers.blocks import blocks_to_text
+from handlers.poster import SlackPoster
+from handlers.server import HttpServer, make_wsgi
+
+# The local peers need the `demo` extra (moto, dnslib, aiosmtpd, websockets); said plainly when missing.
+PEER_PACKAGES = ("moto", "dnslib", "aiosmtpd", "websockets")
 
 DEMO_SIGNING_SECRET = "demo-signing-secret"
 DEMO_BOT_TOKEN = "xoxb-demo-token"
@@ -37,8 +56,6 @@ class Screen:
         print(f"  · {text}", file=self.out)
 
     def slack(self, who: str, msg: dict[str, Any]) -> None:
-        from handlers.blocks import blocks_to_text
-
         print(f"\n┌─ {who}", file=self.out)
         for line in blocks_to_text(msg).splitlines():
             print(f"│ {line}", file=self.out)
@@ -49,16 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sesbot demo", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", default=".sesbot-demo", help="where to keep the demo's database")
     args = parser.parse_args(argv or [])
-    try:
-        from peers.aws import AwsPeer
-        from peers.dns import DnsPeer
-        from peers.slack import SlackPeer
-    except ImportError as exc:
+    missing = [name for name in PEER_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
         print(
-            f"sesbot demo needs the local peers ({exc.name} is missing): pip install -e '.[demo]'",
+            f"sesbot demo needs the local peers ({', '.join(missing)} missing): pip install -e '.[demo]'",
             file=sys.stderr,
         )
         return 2
+    from peers.aws import AwsPeer
+    from peers.dns import DnsPeer
+    from peers.slack import SlackPeer
+    from peers.smtp import SmtpPeer
+
     logging.basicConfig(level=logging.ERROR)
     for noisy in ("werkzeug", "moto", "botocore", "waitress", "slack_bolt", "slack_sdk"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
@@ -68,8 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     screen = Screen()
     screen.title("sesbot demo — an emulated SES account on this machine; nothing leaves 127.0.0.1")
     started = time.perf_counter()
-    from peers.smtp import SmtpPeer
-
     with (
         AwsPeer().start() as aws,
         DnsPeer().start() as dns,
@@ -86,7 +103,6 @@ class Demo:
         import boto3
 
         from bot.aws import AwsClients
-        from bot.deps import Deps
         from bot.settings import DnsServer, Secret, Settings
         from bot.store import Store
         from peers import scenario
@@ -122,11 +138,6 @@ class Demo:
 
     # -- the story -----------------------------------------------------------------------------------
     def run(self) -> None:
-        from slack_sdk import WebClient
-
-        from handlers.app import build_app
-        from handlers.server import HttpServer, make_wsgi
-
         self.screen.title("0. The operator connects SES's events to the bot: sesbot setup --apply")
         self.setup()
         self.ingest()
@@ -165,14 +176,12 @@ class Demo:
 
     def setup(self) -> None:
         """`sesbot setup --apply`, as an operator would run it, then the queue it created is the bot's."""
-        from bot.commands import CommandContext, execute, parse_argv
-        from bot.render_text import render
-
         report = execute(CommandContext(deps=self.deps, via="cli"), parse_argv(["setup", "--apply"]))
         print("\n$ sesbot setup --apply", file=self.screen.out)
         for line in render(report).splitlines():
             print(f"  {line}", file=self.screen.out)
-        urls = [f.data.get("queue_url") for f in report.findings if f.data.get("queue_url")]
+        findings = report.findings if isinstance(report, Report) else []
+        urls = [f.data.get("queue_url") for f in findings if f.data.get("queue_url")]
         if urls:
             self.deps.settings.sqs_queue_url = urls[0]
             self.screen.note(f"SESBOT_SQS_QUEUE_URL={urls[0]}")
@@ -181,9 +190,6 @@ class Demo:
         """Two days of traffic: the bulk from a Firehose-style export (`sesbot ingest`), the problem
         events the way they really arrive — published by SES to the SNS topic, delivered to the SQS
         queue, read by the bot's consumer."""
-        from bot.ingest import ingest_documents
-        from bot.sqs import SqsConsumer
-
         events = self.sc.events(self.now)
         bulk = [e for e in events if e["eventType"] in ("Send", "Delivery")]
         problems = [e for e in events if e["eventType"] not in ("Send", "Delivery")]
@@ -196,8 +202,6 @@ class Demo:
         if not topics or not self.deps.settings.sqs_queue_url:
             ingest_documents(self.deps.store, problems, origin="demo")
             return
-        import json
-
         for event in problems:
             sns.publish(TopicArn=topics[0], Message=json.dumps(event))
         consumer, stored = SqsConsumer(self.deps), 0
@@ -218,8 +222,6 @@ class Demo:
         if status != 200:
             self.screen.note(f"HTTP {status}")
             return
-        import json
-
         ack = json.loads(ack_text) if ack_text.strip().startswith("{") else {"text": ack_text}
         if ack.get("blocks"):
             self.screen.slack("sesbot (only visible to you)", ack)
@@ -232,12 +234,7 @@ class Demo:
         visible = "sesbot" if msg.get("response_type") == "in_channel" else "sesbot (only visible to you)"
         self.screen.slack(visible, msg)
 
-    def sweeps(self, client: Any) -> None:
-        try:
-            from bot.alerts import sweep
-            from handlers.poster import SlackPoster
-        except ImportError:
-            return
+    def sweeps(self, client: WebClient) -> None:
         cw = self.deps.aws.get("cloudwatch", self.sc.REGION)
         poster = SlackPoster(client)
         self.screen.title("6. The alert sweep watches the bounce rate (one sweep every 5 minutes)")
