@@ -26,11 +26,16 @@ def _client(settings: Settings) -> WebClient:
     return WebClient(token=token.reveal() if token else None, base_url=settings.slack_api_url)
 
 
+def with_answer_retries(client: WebClient) -> WebClient:
+    """`client`, waiting out one rate limit before it gives up (added once, whoever built the client)."""
+    if not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=ANSWER_RATE_LIMIT_RETRIES))
+    return client
+
+
 def build_client(deps: Deps) -> WebClient:
     """The Web API client the app answers people with."""
-    client = _client(deps.settings)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=ANSWER_RATE_LIMIT_RETRIES))
-    return client
+    return with_answer_retries(_client(deps.settings))
 
 
 def build_poster_client(settings: Settings) -> WebClient:
@@ -40,7 +45,7 @@ def build_poster_client(settings: Settings) -> WebClient:
 
 def build_app(deps: Deps, client: WebClient | None = None, *, verify_token: bool = True) -> App:
     """A Bolt app; `verify_token` calls auth.test at build (a bad token fails here, not at first use)."""
-    client = client or build_client(deps)
+    client = with_answer_retries(client) if client is not None else build_client(deps)
     secret = deps.settings.slack_signing_secret
     app = App(
         client=client,
