@@ -1,0 +1,48 @@
+"""Records: the `incidents` row as an `Incident`, and the one helper that reads rows on a connection.
+
+Shared by the transitions (which open, update and resolve incidents inside the sweep's transaction) and
+the outbox (which posts into an incident's thread); `bot.incidents` reads incidents back the same way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.alerts.levels import signal_label
+
+
+def query_rows(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    """The rows of `sql` as dicts, on this connection (so inside the caller's transaction)."""
+    cur = conn.execute(sql, list(params))
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+@dataclass
+class Incident:
+    """One row of `incidents`: a signal's bad spell, from the first bad level to the return to OK."""
+
+    id: int
+    signal: str
+    region: str
+    scope: str
+    level: str  # the worst level reached
+    status: str  # open, resolved
+    opened_at: str
+    resolved_at: str | None = None
+    channel: str | None = None
+    ts: str | None = None
+    acked_by: str | None = None
+    acked_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Incident:
+        values: dict[str, Any] = {k: row.get(k) for k in cls.__dataclass_fields__}
+        return cls(**values)
+
+    @property
+    def label(self) -> str:
+        return signal_label(self.signal, self.scope)

@@ -1,0 +1,366 @@
+"""Signals: read each alert signal as a `Reading`, without deciding anything about it.
+
+- bounce and complaint rates from CloudWatch `AWS/SES` `Reputation.*` (account-wide and per configuration
+  set), estimated from the event history when CloudWatch has no current figure;
+- the account status and the daily quota from one SESv2 `GetAccount`;
+- `aws_api`: whether those reads worked at all (one "cannot read metrics" incident per outage);
+- new blocklist bounces from the local `events` table, past a watermark kept in `kv`;
+- what is behind a rate (top recipient domains and categories), for the message that reports it.
+
+The AWS reads run outside any transaction; the blocklist and "behind" reads take the sweep's connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot import history
+from bot.alerts.levels import BEHIND_WINDOW, BLOCKLIST_QUIET, QUOTA_LEVELS, RATE_METRICS, TREND_DAYS, level_for_value
+from bot.alerts.records import query_rows
+from bot.aws import describe_error
+from bot.deps import Deps
+from bot.settings import Settings
+from bot.store import Store, iso
+
+log = logging.getLogger(__name__)
+
+CONFIG_SET_DIMENSION = "ses:configuration-set"
+
+# How far back the figures look.
+CW_PERIOD = 300  # seconds; SES publishes the reputation metrics at about this resolution
+FRESH = timedelta(hours=24)  # a CloudWatch figure older than this is no current figure
+ESTIMATE_WINDOW = timedelta(hours=24)  # the history window a rate estimate is computed over
+MIN_ESTIMATE_SENDS = 100  # fewer sends than this in the window: no estimate (too noisy to alert on)
+KV_BLOCKLIST_MARK = "alerts.blocklist_rowid"
+
+
+@dataclass
+class Reading:
+    """What one sweep saw of one signal. `level` None means "no figure": the stored level stays."""
+
+    signal: str
+    region: str
+    scope: str = ""  # '' = the whole account, else a configuration set
+    value: float | None = None
+    estimate: bool = False
+    level: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    trend: list[float | None] = field(default_factory=list)  # hourly, oldest first, ends now
+    hysteresis: bool = True
+    quiet: timedelta = timedelta(0)  # extra calm time a recovery needs (blocklist)
+
+
+# -- reading AWS ----------------------------------------------------------------------------------
+
+
+def _floor(dt: datetime, seconds: int) -> datetime:
+    epoch = int(dt.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+def read_cloudwatch(cw: Any, now: datetime) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+    """(signal, scope) -> 5-minute points of the last `TREND_DAYS` days, oldest first.
+
+    The account-wide series is always asked for; configuration sets only when `list_metrics` shows the
+    metric with an `ses:configuration-set` dimension (it exists once reputation metrics are on for it).
+    """
+    scopes: dict[str, set[str]] = {signal: {""} for signal in RATE_METRICS}
+    for signal, metric in RATE_METRICS.items():
+        for page in cw.get_paginator("list_metrics").paginate(Namespace="AWS/SES", MetricName=metric):
+            for m in page.get("Metrics", []):
+                dims = m.get("Dimensions") or []
+                if len(dims) == 1 and dims[0].get("Name") == CONFIG_SET_DIMENSION and dims[0].get("Value"):
+                    scopes[signal].add(dims[0]["Value"])
+    queries: list[dict[str, Any]] = []
+    keys: dict[str, tuple[str, str]] = {}
+    for signal, metric in RATE_METRICS.items():
+        for scope in sorted(scopes[signal]):
+            qid = f"q{len(queries)}"
+            keys[qid] = (signal, scope)
+            dims = [{"Name": CONFIG_SET_DIMENSION, "Value": scope}] if scope else []
+            queries.append(
+                {
+                    "Id": qid,
+                    "MetricStat": {
+                        "Metric": {"Namespace": "AWS/SES", "MetricName": metric, "Dimensions": dims},
+                        "Period": CW_PERIOD,
+                        "Stat": "Average",
+                    },
+                    "ReturnData": True,
+                }
+            )
+    out: dict[tuple[str, str], list[tuple[datetime, float]]] = {key: [] for key in keys.values()}
+    # GetMetricData takes at most 500 queries a call.
+    for start in range(0, len(queries), 500):
+        kwargs: dict[str, Any] = {
+            "MetricDataQueries": queries[start : start + 500],
+            "StartTime": _floor(now - timedelta(days=TREND_DAYS), CW_PERIOD),
+            "EndTime": _floor(now, CW_PERIOD) + timedelta(seconds=CW_PERIOD),
+            "ScanBy": "TimestampAscending",
+        }
+        while True:
+            answer = cw.get_metric_data(**kwargs)
+            for result in answer.get("MetricDataResults", []):
+                key = keys.get(result.get("Id"))
+                if key is None:
+                    continue
+                for ts, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                    out[key].append((ts.astimezone(UTC), float(value)))
+            token = answer.get("NextToken")
+            if not token:
+                break
+            kwargs["NextToken"] = token
+    for points in out.values():
+        points.sort(key=lambda p: p[0])
+    return out
+
+
+def hourly_trend(points: Iterable[tuple[datetime, float]], now: datetime, days: int = TREND_DAYS) -> list[float | None]:
+    """Hourly maxima, oldest first, the last slot holding the current hour; None where no point fell."""
+    slots: list[float | None] = [None] * (days * 24)
+    end = _floor(now, 3600) + timedelta(hours=1)
+    for ts, value in points:
+        index = len(slots) - 1 - int((end - ts).total_seconds() // 3600)
+        if 0 <= index < len(slots):
+            current = slots[index]
+            slots[index] = value if current is None else max(current, value)
+    return slots
+
+
+def _latest(points: list[tuple[datetime, float]], now: datetime) -> float | None:
+    fresh = [v for ts, v in points if now - FRESH <= ts <= now + timedelta(seconds=CW_PERIOD)]
+    return fresh[-1] if fresh else None
+
+
+def estimate_rate(store: Store, signal: str, now: datetime, config_set: str | None = None) -> float | None:
+    """The rate recomputed from the event history over `ESTIMATE_WINDOW`; None below `MIN_ESTIMATE_SENDS`.
+
+    Too few sends make a meaningless rate (1 bounce in 10 sends is not "10%, AWS may pause you").
+    """
+    # The window is half-open: a minute past "now" so events stamped now (or by a clock slightly ahead) count.
+    until = now + timedelta(minutes=1)
+    estimate = history.rate_estimate(store, now - ESTIMATE_WINDOW, until, config_set=config_set)
+    value = estimate.get(signal)
+    if value is None or int(estimate.get("sends") or 0) < MIN_ESTIMATE_SENDS:
+        return None
+    return float(value)
+
+
+def estimate_trend(store: Store, signal: str, now: datetime, config_set: str | None = None) -> list[float | None]:
+    """Hourly estimated rates (from `history.hourly_series`) for the sparkline when CloudWatch has nothing."""
+    counted = "hard_bounces_counted" if signal == "bounce_rate" else "complaints"
+    points = []
+    since = now - timedelta(days=TREND_DAYS)
+    for row in history.hourly_series(store, since, now + timedelta(minutes=1), config_set=config_set):
+        if row["sends"]:
+            hour = datetime.fromisoformat(row["hour"] + ":00:00+00:00")
+            points.append((hour, row[counted] / row["sends"]))
+    return hourly_trend(points, now)
+
+
+def _account_level(account: dict[str, Any]) -> str:
+    status = str(account.get("EnforcementStatus") or "").upper()
+    if status == "SHUTDOWN":
+        return "shutdown"
+    if account.get("SendingEnabled") is False:
+        return "paused"
+    if status == "PROBATION":
+        return "probation"
+    return "ok"  # HEALTHY, and values AWS may add later: their change is still reported as a notice
+
+
+def account_readings(region: str, account: dict[str, Any]) -> list[Reading]:
+    """The account-status and quota readings of one `GetAccount` answer."""
+    detail = {
+        "sending_enabled": account.get("SendingEnabled"),
+        "enforcement_status": account.get("EnforcementStatus"),
+        "production_access": account.get("ProductionAccessEnabled"),
+    }
+    out = [Reading("account_status", region, level=_account_level(account), detail=detail, hysteresis=False)]
+    quota = account.get("SendQuota") or {}
+    limit, sent = quota.get("Max24HourSend"), quota.get("SentLast24Hours")
+    quota_detail = {"max_24h": limit, "sent_last_24h": sent, "max_rate": quota.get("MaxSendRate")}
+    if limit is not None and sent is not None and float(limit) > 0:
+        used = float(sent) / float(limit)
+        level = "ok"
+        for name, start in QUOTA_LEVELS:
+            if used >= start:
+                level = name
+        out.append(Reading("quota", region, value=used, level=level, detail=quota_detail))
+    else:  # -1 = unlimited: nothing to cross
+        out.append(Reading("quota", region, value=None, level="ok", detail=quota_detail))
+    return out
+
+
+def rate_readings(
+    deps: Deps, region: str, series: dict[tuple[str, str], list[tuple[datetime, float]]], now: datetime
+) -> list[Reading]:
+    """Bounce and complaint readings: CloudWatch's figure, else the history's estimate, else none."""
+    out = []
+    for (signal, scope), points in sorted(series.items()):
+        value = _latest(points, now)
+        estimate = False
+        trend = hourly_trend(points, now)
+        if value is None:
+            value = estimate_rate(deps.store, signal, now, config_set=scope or None)
+            estimate = value is not None
+            if estimate and not any(v is not None for v in trend):
+                trend = estimate_trend(deps.store, signal, now, config_set=scope or None)
+        level = None if value is None else level_for_value(deps.settings, signal, value)
+        out.append(Reading(signal, region, scope, value=value, estimate=estimate, level=level, trend=trend))
+    return out
+
+
+def read_region(deps: Deps, region: str, now: datetime) -> list[Reading]:
+    """Every AWS-backed reading of one region, plus `aws_api` saying whether the reads worked.
+
+    A failed read leaves that signal out (its stored level stays): an outage is one `aws_api` alert,
+    never a storm of "no data" transitions.
+    """
+    readings: list[Reading] = []
+    errors: list[str] = []
+    try:
+        account = deps.aws.get("sesv2", region).get_account()
+        readings += account_readings(region, account)
+    except Exception as exc:  # any failure to read is reported, never raised out of the sweep
+        log.warning("GetAccount failed in %s: %s", region, describe_error(exc))
+        errors.append(f"SES GetAccount: {describe_error(exc)}")
+    try:
+        series = read_cloudwatch(deps.aws.get("cloudwatch", region), now)
+    except Exception as exc:
+        log.warning("CloudWatch read failed in %s: %s", region, describe_error(exc))
+        errors.append(f"CloudWatch: {describe_error(exc)}")
+    else:
+        readings += rate_readings(deps, region, series, now)
+    api = Reading("aws_api", region, level="unreachable" if errors else "ok", detail={"errors": errors})
+    return [api, *readings]
+
+
+def read_all(deps: Deps, now: datetime) -> list[Reading]:
+    """Every AWS-backed reading of every configured region."""
+    readings: list[Reading] = []
+    for region in deps.settings.regions:
+        readings += read_region(deps, region, now)
+    return readings
+
+
+# -- blocklist bounces (local) --------------------------------------------------------------------
+
+
+def _kv(conn: sqlite3.Connection, key: str) -> Any:
+    row = conn.execute("SELECT value FROM kv WHERE key = ?", [key]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _kv_put(conn: sqlite3.Connection, key: str, value: Any, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        [key, json.dumps(value), iso(now)],
+    )
+
+
+def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[Reading]:
+    """New blocklist bounces since the last sweep, grouped by (blocklist, sending IP, recipient domain).
+
+    "New" is by rowid past a watermark kept in `kv`, moved in the same transaction: rowids grow in commit
+    order, so an event committed while the sweep runs is never skipped, and none is counted twice.
+    On the very first sweep, only events received in the last sweep interval count (no alert on old
+    history).
+    """
+    mark = _kv(conn, KV_BLOCKLIST_MARK)
+    top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM events").fetchone()[0]
+    where = "type IN ('Bounce', 'DeliveryDelay') AND category IN ('ip_blocklist', 'domain_blocklist')"
+    if mark is None or int(mark) > top:  # first sweep, or the table was emptied and rowids restarted
+        since = iso(now - timedelta(minutes=settings.sweep_minutes))
+        rows = query_rows(conn, f"SELECT * FROM events WHERE {where} AND received_at >= ? AND rowid <= ?", [since, top])
+    else:
+        rows = query_rows(conn, f"SELECT * FROM events WHERE {where} AND rowid > ? AND rowid <= ?", [int(mark), top])
+    _kv_put(conn, KV_BLOCKLIST_MARK, top, now)
+    default = settings.regions[0] if settings.regions else ""
+    by_region: dict[str, list[dict[str, Any]]] = {r: [] for r in settings.regions or [default]}
+    for row in rows:
+        region: str = row["region"] if row.get("region") in by_region else default
+        by_region.setdefault(region, []).append(row)
+    out = []
+    for region, events in by_region.items():
+        groups = group_blocklist_events(events)
+        out.append(
+            Reading(
+                "blocklist",
+                region,
+                value=float(len(events)),
+                level="listed" if events else "ok",
+                detail={"groups": groups, "count": len(events)},
+                quiet=BLOCKLIST_QUIET,
+            )
+        )
+    return out
+
+
+def group_blocklist_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Groups by (blocklist, sending IP, recipient domain), biggest first, with one example text."""
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for e in events:
+        key = (
+            e.get("blocklist") or "unnamed list",
+            e.get("sending_ip") or "unknown IP",
+            e.get("domain") or "?",
+        )
+        g = groups.setdefault(
+            key,
+            {
+                "blocklist": key[0],
+                "sending_ip": key[1],
+                "domain": key[2],
+                "count": 0,
+                "category": e.get("category"),
+                "example": None,
+                "first": e.get("timestamp"),
+                "last": e.get("timestamp"),
+            },
+        )
+        g["count"] += 1
+        g["example"] = g["example"] or (e.get("diagnostic") or "")[:300] or None
+        ts = e.get("timestamp") or ""
+        g["first"] = min(g["first"] or ts, ts)
+        g["last"] = max(g["last"] or ts, ts)
+    return sorted(groups.values(), key=lambda g: (-g["count"], g["blocklist"], g["sending_ip"], g["domain"]))
+
+
+# -- what is behind a rate ------------------------------------------------------------------------
+
+
+def behind(conn: sqlite3.Connection, signal: str, region: str, scope: str, now: datetime) -> dict[str, Any]:
+    """The top recipient domains and categories of the events behind a rate, from the history."""
+    if signal == "bounce_rate":
+        where, column = "type = 'Bounce' AND bounce_type = 'Permanent'", "COALESCE(category, bounce_subtype)"
+    elif signal == "complaint_rate":
+        where, column = "type = 'Complaint'", "COALESCE(complaint_type, 'not given')"
+    else:
+        return {"domains": [], "categories": []}
+    params: list[Any] = [iso(now - BEHIND_WINDOW), region]
+    where += " AND timestamp >= ? AND (region = ? OR region IS NULL)"
+    if scope:
+        where += " AND config_set = ?"
+        params.append(scope)
+    domains = query_rows(
+        conn,
+        f"SELECT domain AS name, COUNT(*) AS n FROM events WHERE {where} GROUP BY domain ORDER BY n DESC, name LIMIT 5",
+        params,
+    )
+    categories = query_rows(
+        conn,
+        f"SELECT {column} AS name, COUNT(*) AS n FROM events WHERE {where} GROUP BY 1 ORDER BY n DESC, name LIMIT 5",
+        params,
+    )
+    return {
+        "domains": [(d["name"] or "?", d["n"]) for d in domains],
+        "categories": [(c["name"] or "unclassified", c["n"]) for c in categories],
+    }

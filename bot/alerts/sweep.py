@@ -1,0 +1,62 @@
+"""The sweep: read every signal once, record the transitions and the messages they owe, deliver them.
+
+1. **Read** each region's AWS-backed signals (`signals.read_all`; network, outside any transaction).
+2. **Apply**, in one SQLite transaction: the new blocklist bounces are read, each reading is compared
+   with its stored level (`transitions.apply_reading`), and the messages the transitions owe are inserted.
+3. **Deliver** what is owed (`outbox.deliver`), through the `Poster` handed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.alerts.levels import SIGNALS
+from bot.alerts.outbox import PostedItem, deliver
+from bot.alerts.records import query_rows
+from bot.alerts.signals import blocklist_readings, read_all
+from bot.alerts.transitions import Signal, apply_reading, insert_owed
+from bot.deps import Deps
+from bot.notify import Poster
+
+
+@dataclass
+class SweepResult:
+    """What one sweep read (every signal), posted, and still owes."""
+
+    signals: list[Signal] = field(default_factory=list)
+    posted: list[PostedItem] = field(default_factory=list)
+    pending: int = 0  # notifications still owed after this sweep (failed or waiting)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"signals": [s.as_dict() for s in self.signals], "posted": [p.as_dict() for p in self.posted]}
+
+
+def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
+    """Read every signal once, record the transitions and the messages they owe, deliver what is owed.
+
+    With `poster=None` the levels are recorded but nothing is owed (no alert channel configured).
+    """
+    now = deps.now()
+    readings = read_all(deps, now)
+    result = SweepResult()
+    with deps.store.transaction() as db:
+        conn = db.conn
+        readings += blocklist_readings(conn, deps.settings, now)
+        readings.sort(key=lambda r: (r.region, SIGNALS.index(r.signal), r.scope))
+        for r in readings:
+            signal, owed = apply_reading(conn, deps, r, now, notify=poster is not None)
+            result.signals.append(signal)
+            for o in owed:
+                insert_owed(conn, o, now)
+        # Signals that could not be read this sweep keep their level; say so rather than leave them out.
+        read = {(r.signal, r.region, r.scope) for r in readings}
+        regions = set(deps.settings.regions)
+        for row in query_rows(conn, "SELECT * FROM alert_state ORDER BY region, signal, scope"):
+            key = (row["signal"], row["region"], row["scope"])
+            if key not in read and row["region"] in regions and row["signal"] in SIGNALS:
+                result.signals.append(Signal(*key, row["value"], bool(row["estimate"]), row["level"], row["level"]))
+        result.signals.sort(key=lambda s: (s.region, SIGNALS.index(s.signal), s.scope))
+    if poster is not None:
+        result.posted, result.pending = deliver(deps, poster, now)
+    return result

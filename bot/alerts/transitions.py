@@ -1,0 +1,256 @@
+"""Transitions: compare a reading with its stored level; each change is an incident step and owed messages.
+
+Healthchecks-style: `alert_state` holds each signal's current level; `apply_reading` moves it one sweep
+(`next_level`), and a change of level is a transition (healthchecks' Flip). A transition opens, updates
+or resolves the signal's incident and returns the messages it owes, which `insert_owed` writes to
+`notifications` in the same transaction: a crash keeps both or neither. Delivery is the outbox's job.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.alerts.levels import ladder, next_level, thresholds
+from bot.alerts.messages import (
+    Facts,
+    change_message,
+    more_blocklist_message,
+    notice_message,
+    open_message,
+    parent_message,
+    resolve_message,
+)
+from bot.alerts.records import Incident, query_rows
+from bot.alerts.signals import Reading, behind
+from bot.deps import Deps
+from bot.notify import Message
+from bot.store import iso
+
+
+@dataclass
+class Signal:
+    """One signal's outcome of a sweep (what `--json` prints)."""
+
+    signal: str
+    region: str
+    scope: str
+    value: float | None
+    estimate: bool
+    level: str
+    previous_level: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "signal": self.signal,
+            "region": self.region,
+            "scope": self.scope,
+            "value": self.value,
+            "estimate": self.estimate,
+            "level": self.level,
+            "previous_level": self.previous_level,
+        }
+
+
+@dataclass
+class Owed:
+    """One message a transition owes: a row of `notifications` to be."""
+
+    incident_id: int | None
+    kind: str
+    signal: str
+    region: str
+    from_level: str | None
+    to_level: str | None
+    value: float | None
+    channel: str
+    message: Message
+
+
+def _open_incident(conn: sqlite3.Connection, r: Reading) -> Incident | None:
+    rows = query_rows(
+        conn,
+        "SELECT * FROM incidents WHERE status = 'open' AND signal = ? AND region = ? AND scope = ? "
+        "ORDER BY id DESC LIMIT 1",
+        [r.signal, r.region, r.scope],
+    )
+    return Incident.from_row(rows[0]) if rows else None
+
+
+def _account_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    out = []
+    if before.get("production_access") is not None and before.get("production_access") != after.get(
+        "production_access"
+    ):
+        out.append(
+            "Production access granted: the account left the sandbox."
+            if after.get("production_access")
+            else "Production access lost: the account is in the sandbox (verified recipients only)."
+        )
+    if before.get("enforcement_status") and before.get("enforcement_status") != after.get("enforcement_status"):
+        out.append(
+            f"Enforcement status changed from {before['enforcement_status']} to {after.get('enforcement_status')}."
+        )
+    if before.get("sending_enabled") is not None and before.get("sending_enabled") != after.get("sending_enabled"):
+        out.append("Sending enabled again." if after.get("sending_enabled") else "Sending disabled.")
+    return out
+
+
+def apply_reading(
+    conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, notify: bool
+) -> tuple[Signal, list[Owed]]:
+    """Move the signal's stored level one sweep; with `notify`, the transition's incident steps and messages."""
+    settings = deps.settings
+    levels = ladder(settings, r.signal)
+    rows = query_rows(
+        conn,
+        "SELECT * FROM alert_state WHERE signal = ? AND region = ? AND scope = ?",
+        [r.signal, r.region, r.scope],
+    )
+    state = rows[0] if rows else None
+    previous = state["level"] if state else None
+    detail_before = json.loads(state["detail"]) if state and state.get("detail") else {}
+    current = previous or "ok"
+    if r.level is None:  # no figure this sweep: keep everything as it was
+        value = state["value"] if state else None
+        estimate = bool(state["estimate"]) if state else False
+        return Signal(r.signal, r.region, r.scope, value, estimate, current, previous), []
+
+    last_bad = detail_before.get("last_bad_at")
+    if r.level != "ok" and levels.index(r.level) >= (levels.index(current) if current in levels else 0):
+        last_bad = iso(now)  # a sweep at (or above) the current level: the quiet time starts again
+    quiet_enough = r.quiet <= timedelta(0) or not last_bad or last_bad <= iso(now - r.quiet)
+    new, calm, calm_max = next_level(
+        levels,
+        current,
+        r.level,
+        calm=int(state["calm_sweeps"]) if state else 0,
+        calm_max=detail_before.get("calm_max"),
+        recovery_sweeps=settings.recovery_sweeps,
+        hysteresis=r.hysteresis,
+        quiet_enough=quiet_enough,
+    )
+    detail = {k: v for k, v in r.detail.items() if k != "groups"}
+    detail.update({"calm_max": calm_max, "last_bad_at": last_bad})
+    conn.execute(
+        "INSERT INTO alert_state "
+        "(signal, region, scope, level, value, estimate, calm_sweeps, detail, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal, region, scope) DO UPDATE SET "
+        "level = excluded.level, value = excluded.value, estimate = excluded.estimate, "
+        "calm_sweeps = excluded.calm_sweeps, detail = excluded.detail, updated_at = excluded.updated_at",
+        [r.signal, r.region, r.scope, new, r.value, int(r.estimate), calm, json.dumps(detail), iso(now)],
+    )
+    signal = Signal(r.signal, r.region, r.scope, r.value, r.estimate, new, previous)
+    if not notify:
+        return signal, []
+    return signal, _transitions(conn, deps, r, now, previous, current, new, detail_before)
+
+
+def _facts(conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, previous: str | None, new: str) -> Facts:
+    return Facts(
+        signal=r.signal,
+        region=r.region,
+        scope=r.scope,
+        level=new,
+        previous_level=previous,
+        value=r.value,
+        estimate=r.estimate,
+        levels=ladder(deps.settings, r.signal),
+        thresholds=thresholds(deps.settings, r.signal),
+        recovery_sweeps=deps.settings.recovery_sweeps,
+        now=now,
+        trend=r.trend,
+        behind=behind(conn, r.signal, r.region, r.scope, now),
+        detail=r.detail,
+    )
+
+
+def _transitions(
+    conn: sqlite3.Connection,
+    deps: Deps,
+    r: Reading,
+    now: datetime,
+    previous: str | None,
+    current: str,
+    new: str,
+    detail_before: dict[str, Any],
+) -> list[Owed]:
+    """The incident changes and messages one reading owes."""
+    levels = ladder(deps.settings, r.signal)
+    channel = deps.settings.alert_channel or ""
+    owed: list[Owed] = []
+    incident = _open_incident(conn, r)
+    changes = _account_changes(detail_before, r.detail) if r.signal == "account_status" and previous else []
+
+    def facts() -> Facts:
+        f = _facts(conn, deps, r, now, current, new)
+        f.detail = {**f.detail, "changes": changes}
+        return f
+
+    def owe(kind: str, message: Message, inc: Incident | None) -> None:
+        owed.append(Owed(inc.id if inc else None, kind, r.signal, r.region, current, new, r.value, channel, message))
+
+    if new != current:
+        f = facts()
+        if new != "ok" and incident is None:
+            cur = conn.execute(
+                "INSERT INTO incidents (signal, region, scope, level, status, opened_at, channel) "
+                "VALUES (?, ?, ?, ?, 'open', ?, ?)",
+                [r.signal, r.region, r.scope, new, iso(now), channel],
+            )
+            assert cur.lastrowid is not None  # an INSERT always sets it
+            incident = Incident(cur.lastrowid, r.signal, r.region, r.scope, new, "open", iso(now), channel=channel)
+            f.incident_id, f.opened_at = incident.id, incident.opened_at
+            owe("open", open_message(f), incident)
+        elif new != "ok" and incident is not None:
+            f.incident_id, f.opened_at = incident.id, incident.opened_at
+            owe("update", change_message(f), incident)
+            if levels.index(new) > (levels.index(incident.level) if incident.level in levels else 0):
+                conn.execute("UPDATE incidents SET level = ? WHERE id = ?", [new, incident.id])
+                owe("parent_update", parent_message(f), incident)
+        elif new == "ok" and incident is not None:
+            f.incident_id, f.opened_at = incident.id, incident.opened_at
+            f.worst_level = incident.level
+            worst = conn.execute(
+                "SELECT MAX(value) FROM notifications WHERE incident_id = ?", [incident.id]
+            ).fetchone()[0]
+            f.worst_value = worst
+            conn.execute(
+                "UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ?",
+                [iso(now), incident.id],
+            )
+            owe("resolve", resolve_message(f), incident)
+            owe("parent_update", parent_message(f, resolved=True), incident)
+        return owed
+
+    # No level change: news worth a message all the same.
+    if r.signal == "blocklist" and r.level == "listed" and new == "listed" and incident is not None and previous:
+        owe("update", more_blocklist_message(facts()), incident)
+    elif changes:
+        owe("update" if incident else "notice", notice_message(facts(), changes), incident)
+    return owed
+
+
+def insert_owed(conn: sqlite3.Connection, owed: Owed, now: datetime) -> None:
+    """Write an owed message to `notifications` (the neutral `Message` as JSON; the poster renders it)."""
+    conn.execute(
+        "INSERT INTO notifications "
+        "(created_at, incident_id, kind, signal, region, from_level, to_level, value, "
+        "channel, text, blocks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            iso(now),
+            owed.incident_id,
+            owed.kind,
+            owed.signal,
+            owed.region,
+            owed.from_level,
+            owed.to_level,
+            owed.value,
+            owed.channel,
+            owed.message.text()[:40000],
+            json.dumps(owed.message.as_dict()),  # the neutral message; the poster renders it
+        ],
+    )
