@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint typecheck format bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check bot handlers peers sesbot tests benchmarks
 	$(BIN)/ruff format --check bot handlers peers sesbot tests benchmarks
 
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
 format: $(BIN)/.installed
 	$(BIN)/ruff format bot handlers peers sesbot tests benchmarks
 
@@ -27,4 +30,4 @@ bench: $(BIN)/.installed
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .sesbot-demo
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .sesbot-demo

@@ -2,6 +2,7 @@
 
 One registry, one parser, one engine, two front ends. A command is registered with `@command(...)` in
 the module of its concern (`bot/commands/why.py`, ...); `bot.commands.all` imports them in help order.
+May import the rest of the engine (`bot.*`); never `handlers` or `sesbot`.
 
     >>> parse("why <mailto:a@b.com|a@b.com> --json").json
     True
