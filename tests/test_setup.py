@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
 from bot.ingest import ingest_documents
 from bot.runner import run_checks
-from bot.setup_check import WANTED_TYPES
+from bot.setup import WANTED_TYPES
 
 REGION = "us-east-1"
 DOMAIN = "mail.example.com"

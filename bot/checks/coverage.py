@@ -1,17 +1,18 @@
 """`events.coverage`: when the history has nothing for the recipient, what the bot cannot see, and the fix.
 
 An empty history only means "nothing went wrong" when SES events reach the bot. This check reuses the
-`setup` inspection (cached for a few minutes, see `bot.setup_check.inspect_cached`) to say which event
+`setup` inspection (cached for a few minutes, see `bot.setup.inspect_cached`) to say which event
 types the bot sees in the region, and points at `sesbot setup --apply` when bounces, complaints or
 delivery delays are not published to it.
 """
 
 from __future__ import annotations
 
+from bot.aws import MissingRegion
 from bot.checks import CheckContext, check
 from bot.findings import Finding
 from bot.history import recipient_events
-from bot.setup_check import coverage_finding, inspect_cached
+from bot.setup import coverage_finding, inspect_cached
 
 
 @check("events.coverage", per_region=True)
@@ -22,4 +23,6 @@ def events_coverage(ctx: CheckContext) -> Finding | None:
     store_has_events = bool(store.query("SELECT 1 AS x FROM events LIMIT 1")) or bool(
         store.query("SELECT 1 AS x FROM counters LIMIT 1")
     )
+    if ctx.region is None:
+        raise MissingRegion()
     return coverage_finding(inspect_cached(ctx.deps, ctx.region), ctx.target, store_has_events)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Report
-from bot.setup_check import setup_report
+from bot.setup import setup_report
 from bot.target import UsageError
 
 

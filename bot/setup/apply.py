@@ -1,0 +1,194 @@
+"""Carrying out a plan (`setup --apply`): the AWS changes each step makes, and running the steps in order.
+
+One job: make the changes. Each action is a function of the values the plan bound (region, names...) and of
+`ctx`, the values earlier steps produced (`queue_url`, `queue_arn`, `queue_region`, `topic:<region>`; a step
+may leave a `follow_up` for the person). Every action checks again what it is about to change, so a plan
+applied twice (or over a half-applied one) changes nothing the second time. A policy the bot cannot
+improve by adding an Allow (an explicit Deny, or a Deny it cannot evaluate) is left as it is and said so.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.aws import describe_error, error_code
+from bot.deps import Deps
+from bot.setup.inspection import forget_cached
+from bot.setup.model import CONFIG_SET_NAME, DESTINATION_NAME, TOPIC_NAME, QueueState, Step
+from bot.setup.policy import queue_policy_decision, ses_publish_decision, ses_source_arn
+
+_EMPTY_POLICY = '{"Version": "2012-10-17", "Statement": []}'
+
+
+def apply_plan(deps: Deps, steps: list[Step]) -> list[Step]:
+    """Run the steps in order. A failed step does not stop the others: each says for itself what went wrong."""
+    ctx: dict[str, Any] = {}
+    for step in steps:
+        try:
+            step.detail = step.run(ctx)
+            step.status = "done"
+            step.follow_up = ctx.pop("follow_up", "")
+        except Exception as exc:
+            step.status = "failed"
+            step.detail = " ".join(describe_error(exc).split())[:200]
+    forget_cached(deps)  # what `why` cached is stale now
+    return steps
+
+
+# -- the statements the bot adds -----------------------------------------------------------------------------------
+
+
+def queue_policy_statement(queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    """The queue policy statement that lets SNS topic `topic_arn` send to the queue."""
+    return {
+        "Sid": f"sesbot-{topic_arn.split(':')[3]}-{topic_arn.rsplit(':', 1)[-1]}"[:100],
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+    }
+
+
+def topic_policy_statement(topic_arn: str) -> dict[str, Any]:
+    """The topic policy statement that lets SES of the topic's account publish to it."""
+    account = topic_arn.split(":")[4]
+    return {
+        "Sid": "sesbot-ses-publish",
+        "Effect": "Allow",
+        "Principal": {"Service": "ses.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {"StringEquals": {"AWS:SourceAccount": account}},
+    }
+
+
+# -- the actions ---------------------------------------------------------------------------------------------------
+
+
+def topic_arn(deps: Deps, region: str, existing: str | None, ctx: dict[str, Any]) -> str:
+    """The ARN of the region's topic: `existing`, else the one CreateTopic makes (once per apply).
+
+    CreateTopic returns the existing topic's ARN when the name is taken: safe to call again.
+    """
+    key = f"topic:{region}"
+    if key not in ctx:
+        ctx[key] = existing if existing else deps.aws.get("sns", region).create_topic(Name=TOPIC_NAME)["TopicArn"]
+    return str(ctx[key])
+
+
+def create_topic(deps: Deps, region: str, ctx: dict[str, Any]) -> str:
+    return f"topic {topic_arn(deps, region, None, ctx)}"
+
+
+def allow_ses(deps: Deps, region: str, existing: str | None, set_name: str, ctx: dict[str, Any]) -> str:
+    """Add the statement that lets SES publish to the topic, unless the policy already lets it."""
+    sns = deps.aws.get("sns", region)
+    arn = topic_arn(deps, region, existing, ctx)
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    policy = json.loads(attrs.get("Policy") or _EMPTY_POLICY)
+    decision = ses_publish_decision(
+        policy, arn, source_arn=ses_source_arn(arn, region, f"configuration-set/{set_name}")
+    )
+    if decision.allowed:
+        return "SES may already publish"
+    if not decision.fixable_by_allow:
+        raise RuntimeError(f"the topic policy was left as it is: {decision.reason}; an Allow cannot override it")
+    policy.setdefault("Statement", []).append(topic_policy_statement(arn))
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(policy))
+    return "the topic policy lets ses.amazonaws.com publish"
+
+
+def queue_values(queue: QueueState | None, home: str, ctx: dict[str, Any]) -> tuple[str, str, str]:
+    """(URL, ARN, region) of the bot's queue: the one a step just created, else the inspected one."""
+    url = ctx.get("queue_url") or (queue.url if queue else None)
+    arn = ctx.get("queue_arn") or (queue.arn if queue else None)
+    if not url or not arn:
+        raise RuntimeError("there is no queue to subscribe (create it first)")
+    return url, arn, ctx.get("queue_region") or (queue.region if queue else home)
+
+
+def route(
+    deps: Deps, region: str, existing: str | None, queue: QueueState | None, home: str, ctx: dict[str, Any]
+) -> str:
+    """Let the topic send to the bot's queue (queue policy) and subscribe the queue, each only when missing."""
+    arn = topic_arn(deps, region, existing, ctx)
+    url, qarn, qregion = queue_values(queue, home, ctx)
+    sqs = deps.aws.get("sqs", qregion)
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+    policy = json.loads(attrs.get("Policy") or _EMPTY_POLICY)
+    done = []
+    decision = queue_policy_decision(policy, queue_arn=qarn, topic_arn=arn)
+    if decision.fixable_by_allow:
+        policy.setdefault("Statement", []).append(queue_policy_statement(qarn, arn))
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+        done.append("the queue policy lets the topic send")
+    elif not decision.allowed:
+        done.append(f"the queue policy was left as it is ({decision.reason})")
+    sns = deps.aws.get("sns", region)
+    subs = sns.list_subscriptions_by_topic(TopicArn=arn).get("Subscriptions", [])
+    if not any(s.get("Protocol") == "sqs" and s.get("Endpoint") == qarn for s in subs):
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
+        done.append("the queue is subscribed")
+    return ", ".join(done) or "already in place"
+
+
+def create_config_set(deps: Deps, region: str, ctx: dict[str, Any]) -> str:
+    sesv2 = deps.aws.get("sesv2", region)
+    try:
+        sesv2.create_configuration_set(ConfigurationSetName=CONFIG_SET_NAME)
+    except Exception as exc:
+        if error_code(exc) != "AlreadyExistsException":
+            raise
+        return f"configuration set {CONFIG_SET_NAME} already exists"
+    return f"created configuration set {CONFIG_SET_NAME}"
+
+
+def set_default_config_set(deps: Deps, region: str, identity: str, ctx: dict[str, Any]) -> str:
+    deps.aws.get("sesv2", region).put_email_identity_configuration_set_attributes(
+        EmailIdentity=identity, ConfigurationSetName=CONFIG_SET_NAME
+    )
+    return f"{identity} now sends with {CONFIG_SET_NAME} by default"
+
+
+def put_destination(
+    deps: Deps, region: str, set_name: str, types: list[str], existing: str | None, ctx: dict[str, Any]
+) -> str:
+    """Create the bot's event destination on `set_name`, or update it when it is there already."""
+    sesv2 = deps.aws.get("sesv2", region)
+    definition = {
+        "Enabled": True,
+        "MatchingEventTypes": types,
+        "SnsDestination": {"TopicArn": topic_arn(deps, region, existing, ctx)},
+    }
+    args = {
+        "ConfigurationSetName": set_name,
+        "EventDestinationName": DESTINATION_NAME,
+        "EventDestination": definition,
+    }
+    try:
+        sesv2.create_configuration_set_event_destination(**args)
+        return f"created destination {DESTINATION_NAME} on {set_name}"
+    except Exception as exc:
+        if error_code(exc) != "AlreadyExistsException":
+            raise
+    sesv2.update_configuration_set_event_destination(**args)
+    return f"updated destination {DESTINATION_NAME} on {set_name}"
+
+
+def reputation_metrics_on(deps: Deps, region: str, set_name: str, ctx: dict[str, Any]) -> str:
+    deps.aws.get("sesv2", region).put_configuration_set_reputation_options(
+        ConfigurationSetName=set_name, ReputationMetricsEnabled=True
+    )
+    return "reputation metrics on"
+
+
+def create_queue(deps: Deps, name: str, qregion: str, ctx: dict[str, Any]) -> str:
+    sqs = deps.aws.get("sqs", qregion)
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    ctx.update(queue_url=url, queue_arn=arn, queue_region=qregion)
+    if not deps.settings.sqs_queue_url:
+        ctx["follow_up"] = f"set SESBOT_SQS_QUEUE_URL={url} and restart the bot"
+    return f"created {url}"

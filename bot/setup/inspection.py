@@ -1,0 +1,328 @@
+"""Inspection: how SES events reach the bot in one region, read-only, and its short-lived cache.
+
+One job: fill in the `model` from AWS, changing nothing. What is inspected, per region:
+
+* the sender identity that governs (the address identity when it exists, else the domain: SES applies the
+  address's settings first), its SES v1 feedback notification topics (`GetIdentityNotificationAttributes`:
+  Bounce/Complaint/Delivery) and its default configuration set (`GetEmailIdentity.ConfigurationSetName`);
+* every configuration set (`ListConfigurationSets`): its event destinations
+  (`GetConfigurationSetEventDestinations`: which `MatchingEventTypes`, enabled, which SNS topic) and whether
+  reputation metrics are on (`GetConfigurationSet.ReputationOptions`);
+* each SNS topic involved: whether it has a confirmed SQS subscription to the bot's queue
+  (`ListSubscriptionsByTopic`), what the queue policy decides for it, what its own policy decides for SES
+  publishing (`policy`); a topic in `SESBOT_SNS_TOPIC_ARNS` reaches the bot over HTTPS;
+* the bot's queue (`SESBOT_SQS_QUEUE_URL`): exists, its ARN and policy;
+* with `permissions=True`, every read call the bot makes (`permissions.probe_permissions`).
+
+`inspect_cached` is what the `events.coverage` check of `why` uses: the same inspection without the
+permission probes, reused for a few minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from bot.aws import describe_error, error_code
+from bot.deps import Deps
+from bot.setup.model import (
+    QUEUE_NAME,
+    TOPIC_NAME,
+    V1_TYPES,
+    ConfigSetState,
+    Destination,
+    IdentityState,
+    Inspection,
+    QueueState,
+    TopicState,
+    region_of_arn,
+    region_of_queue,
+)
+from bot.setup.permissions import Calls, probe_permissions
+from bot.setup.policy import queue_policy_decision, ses_publish_decision, ses_source_arn, strictest
+
+CACHE_SECONDS = 300
+CACHE_KEY = "setup_inspections"  # in deps.extras: region -> Inspection
+MAX_CONFIG_SETS = 50
+MAX_PAGES = 10
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+_DESTINATION_KINDS = (
+    ("CloudWatchDestination", "CloudWatch"),
+    ("KinesisFirehoseDestination", "Firehose"),
+    ("EventBridgeDestination", "EventBridge"),
+    ("PinpointDestination", "Pinpoint"),
+)
+
+
+def inspect_queue(
+    deps: Deps, *, discover: bool = False, permissions: dict[str, str] | None = None
+) -> QueueState | None:
+    """The bot's queue: `SESBOT_SQS_QUEUE_URL`, or with `discover` a queue named `sesbot-events`."""
+    settings = deps.settings
+    default_region = settings.regions[0] if settings.regions else "us-east-1"
+    calls = Calls(permissions if permissions is not None else {})
+    url = settings.sqs_queue_url
+    configured = bool(url)
+    if not url:
+        if not discover:
+            return None
+        sqs = deps.aws.get("sqs", default_region)
+        found, _ = calls("sqs:GetQueueUrl", sqs.get_queue_url, QueueName=QUEUE_NAME)
+        if not found:
+            return None
+        url = found["QueueUrl"]
+    region = region_of_queue(url, default_region)
+    state = QueueState(url=url, region=region, configured=configured)
+    sqs = deps.aws.get("sqs", region)
+    attrs, exc = calls(
+        "sqs:GetQueueAttributes",
+        sqs.get_queue_attributes,
+        QueueUrl=url,
+        AttributeNames=["QueueArn", "Policy"],
+        ok_codes=("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
+    )
+    if exc is not None:
+        code = error_code(exc) or ""
+        if "NonExistentQueue" in code or code == "QueueDoesNotExist":
+            state.exists = False
+        else:
+            state.error = describe_error(exc)
+        return state
+    values = attrs.get("Attributes", {})
+    state.exists = True
+    state.arn = values.get("QueueArn")
+    try:
+        state.policy = json.loads(values["Policy"]) if values.get("Policy") else None
+    except ValueError:
+        state.policy = None
+    return state
+
+
+def inspect(deps: Deps, region: str, *, queue: QueueState | None = None, permissions: bool = False) -> Inspection:
+    """Everything about how SES events reach the bot in one region (read-only)."""
+    insp = Inspection(region=region, at=time.monotonic())
+    calls = Calls(insp.permissions)
+    insp.queue = queue
+    _inspect_identities(deps, insp, calls)
+    names = _config_set_names(deps, insp, calls)
+    for config_set in _parallel(lambda n: _inspect_config_set(deps, region, n, calls), names):
+        insp.config_sets[config_set.name] = config_set
+    topic_arns = _topic_arns(deps, insp)
+    used = set(topic_arns)
+    if permissions:  # `setup` also looks for the topic an earlier `--apply` made, used or not
+        found = _find_topic(deps, region, TOPIC_NAME)
+        if found and found not in used:
+            topic_arns.append(found)
+    publishers = _publishers(insp)
+
+    def inspect_topic(arn: str) -> TopicState:
+        return _inspect_topic(deps, region, arn, queue, calls, publishers.get(arn, []))
+
+    for topic in _parallel(inspect_topic, topic_arns):
+        topic.used = topic.arn in used
+        insp.topics[topic.arn] = topic
+    if permissions:
+        probe_permissions(deps, region, insp, calls)
+    return insp
+
+
+def _parallel(fn: Callable[[_T], _R], items: list[_T]) -> list[_R]:
+    """`fn` over `items`, at most 8 at a time (each makes one or a few AWS calls)."""
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(items))), thread_name_prefix="setup") as pool:
+        return list(pool.map(fn, items))
+
+
+def _inspect_identities(deps: Deps, insp: Inspection, calls: Calls) -> None:
+    """The sender's address and domain identities, and the v1 notification topics of those that exist."""
+    settings, region = deps.settings, insp.region
+    sesv2 = deps.aws.get("sesv2", region)
+    for name in [n for n in (settings.sender_address, settings.sender_domain) if n]:
+        got, exc = calls("ses:GetEmailIdentity", sesv2.get_email_identity, EmailIdentity=name)
+        if exc is not None:
+            not_found = error_code(exc) == "NotFoundException"
+            insp.identities.append(IdentityState(name, exists=False, error=None if not_found else describe_error(exc)))
+            continue
+        insp.identities.append(
+            IdentityState(
+                name,
+                exists=True,
+                verified=got.get("VerifiedForSendingStatus"),
+                default_config_set=got.get("ConfigurationSetName"),
+            )
+        )
+    existing = [i for i in insp.identities if i.exists]
+    if not existing:
+        return
+    ses = deps.aws.get("ses", region)
+    got, exc = calls(
+        "ses:GetIdentityNotificationAttributes",
+        ses.get_identity_notification_attributes,
+        Identities=[i.name for i in existing],
+    )
+    if exc is not None:
+        insp.errors.append(f"GetIdentityNotificationAttributes: {describe_error(exc)}")
+        return
+    attrs = got.get("NotificationAttributes", {})
+    for ident in existing:
+        a = attrs.get(ident.name, {})
+        ident.topics = {k: a[f"{k}Topic"] for k in V1_TYPES if a.get(f"{k}Topic")}
+
+
+def _config_set_names(deps: Deps, insp: Inspection, calls: Calls) -> list[str]:
+    """The configuration sets to inspect: the sender's default first, then the others, at most MAX_CONFIG_SETS."""
+    sesv2 = deps.aws.get("sesv2", insp.region)
+    names: list[str] = []
+    token = None
+    for _ in range(MAX_PAGES):
+        page, exc = calls(
+            "ses:ListConfigurationSets", sesv2.list_configuration_sets, **({"NextToken": token} if token else {})
+        )
+        if exc is not None:
+            insp.config_sets_error = describe_error(exc)
+            break
+        names += page.get("ConfigurationSets", [])
+        token = page.get("NextToken")
+        if not token:
+            break
+    default = insp.default_set
+    if default and default not in names:
+        names.insert(0, default)
+    return ([default] if default else []) + [n for n in names if n != default][: MAX_CONFIG_SETS - 1]
+
+
+def _inspect_config_set(deps: Deps, region: str, name: str, calls: Calls) -> ConfigSetState:
+    sesv2 = deps.aws.get("sesv2", region)
+    state = ConfigSetState(name)
+    got, exc = calls(
+        "ses:GetConfigurationSetEventDestinations",
+        sesv2.get_configuration_set_event_destinations,
+        ConfigurationSetName=name,
+    )
+    if exc is not None:
+        state.error = describe_error(exc)
+    else:
+        state.destinations = [_destination(name, d) for d in got.get("EventDestinations", [])]
+    got, exc = calls("ses:GetConfigurationSet", sesv2.get_configuration_set, ConfigurationSetName=name)
+    if exc is None:
+        state.reputation_metrics = bool((got.get("ReputationOptions") or {}).get("ReputationMetricsEnabled"))
+    elif state.error is None:
+        state.error = describe_error(exc)
+    return state
+
+
+def _destination(config_set: str, d: dict[str, Any]) -> Destination:
+    kind, topic = "unknown", None
+    if d.get("SnsDestination"):
+        kind, topic = "SNS", d["SnsDestination"].get("TopicArn")
+    else:
+        kind = next((label for key, label in _DESTINATION_KINDS if d.get(key)), kind)
+    return Destination(
+        config_set, d.get("Name", ""), bool(d.get("Enabled")), list(d.get("MatchingEventTypes", [])), kind, topic
+    )
+
+
+def _topic_arns(deps: Deps, insp: Inspection) -> list[str]:
+    """The topics SES publishes to (notifications, then destinations) and those of SESBOT_SNS_TOPIC_ARNS here."""
+    topic_arns: list[str] = []
+    for ident in insp.identities:
+        if ident.exists:
+            topic_arns += ident.topics.values()
+    for cs in insp.config_sets.values():
+        topic_arns += [d.topic_arn for d in cs.destinations if d.topic_arn]
+    topic_arns += [a for a in deps.settings.sns_topic_arns or [] if region_of_arn(a, insp.region) == insp.region]
+    return list(dict.fromkeys(topic_arns))
+
+
+def _publishers(insp: Inspection) -> dict[str, list[str]]:
+    """Topic ARN -> what SES publishes to it for (`identity/name`, `configuration-set/name`): its aws:SourceArn."""
+    out: dict[str, list[str]] = {}
+    for ident in insp.identities:
+        if ident.exists:
+            for arn in ident.topics.values():
+                out.setdefault(arn, []).append(f"identity/{ident.name}")
+    for cs in insp.config_sets.values():
+        for d in cs.destinations:
+            if d.enabled and d.topic_arn:
+                out.setdefault(d.topic_arn, []).append(f"configuration-set/{cs.name}")
+    return out
+
+
+def _inspect_topic(
+    deps: Deps, region: str, arn: str, queue: QueueState | None, calls: Calls, publishers: list[str]
+) -> TopicState:
+    state = TopicState(arn=arn, https=arn in (deps.settings.sns_topic_arns or []))
+    sns = deps.aws.get("sns", region_of_arn(arn, region))
+    token = None
+    for _ in range(MAX_PAGES):
+        kwargs = {"TopicArn": arn, **({"NextToken": token} if token else {})}
+        page, exc = calls(
+            "sns:ListSubscriptionsByTopic", sns.list_subscriptions_by_topic, ok_codes=("NotFound",), **kwargs
+        )
+        if exc is not None:
+            if error_code(exc) in ("NotFound", "NotFoundException"):
+                state.exists = False
+            else:
+                state.error = describe_error(exc)
+            return state
+        state.exists = True
+        for sub in page.get("Subscriptions", []):
+            if sub.get("Protocol") == "sqs" and queue and queue.arn and sub.get("Endpoint") == queue.arn:
+                if sub.get("SubscriptionArn") == "PendingConfirmation":
+                    state.pending = True
+                else:
+                    state.sqs_subscribed = True
+        token = page.get("NextToken")
+        if not token:
+            break
+    if queue and queue.arn:
+        state.queue_policy = queue_policy_decision(queue.policy, queue_arn=queue.arn, topic_arn=arn)
+    attrs, exc = calls("sns:GetTopicAttributes", sns.get_topic_attributes, TopicArn=arn)
+    if exc is None:
+        try:
+            policy = json.loads(attrs.get("Attributes", {}).get("Policy") or "null")
+        except ValueError:
+            policy = None
+        # SES must be let publish for each identity and configuration set that uses the topic.
+        sources: list[str | None] = [ses_source_arn(arn, region, p) for p in publishers] or [None]
+        state.ses_policy = strictest(ses_publish_decision(policy, arn, source_arn=s) for s in sources)
+    return state
+
+
+def _find_topic(deps: Deps, region: str, name: str) -> str | None:
+    """The ARN of the SNS topic called `name` in `region`, if there is one (sns:ListTopics)."""
+    sns = deps.aws.get("sns", region)
+    token = None
+    try:
+        for _ in range(MAX_PAGES):
+            page = sns.list_topics(**({"NextToken": token} if token else {}))
+            for topic in page.get("Topics", []):
+                if topic.get("TopicArn", "").rsplit(":", 1)[-1] == name:
+                    return topic["TopicArn"]
+            token = page.get("NextToken")
+            if not token:
+                return None
+    except Exception:  # only a convenience: without it the plan creates the topic (CreateTopic is idempotent)
+        return None
+    return None
+
+
+def inspect_cached(deps: Deps, region: str) -> Inspection:
+    """`inspect` without permission probes, reused for `CACHE_SECONDS` (the `why` suite runs it often)."""
+    cache: dict[str, Inspection] = deps.extras.setdefault(CACHE_KEY, {})
+    hit = cache.get(region)
+    if hit is not None and time.monotonic() - hit.at < CACHE_SECONDS:
+        return hit
+    insp = inspect(deps, region, queue=inspect_queue(deps))
+    cache[region] = insp
+    return insp
+
+
+def forget_cached(deps: Deps) -> None:
+    """Drop what `inspect_cached` kept: after `setup --apply` it is stale."""
+    deps.extras.pop(CACHE_KEY, None)

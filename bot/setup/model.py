@@ -1,0 +1,184 @@
+"""The setup engine's data: what the inspection found in one region, and the steps of a plan.
+
+One job: the shapes the other modules pass around (identities, configuration sets and their event
+destinations, SNS topics, the bot's queue, which event types reach the bot) and the names `setup --apply`
+gives what it creates. No AWS calls here: `inspection` fills these in, `plan` and `report` read them.
+
+An event type is seen "for all mail" when it comes through the identity's notifications or its default
+configuration set, and only "for some mail" when it comes through another configuration set (SES publishes
+those only for sends that name the set).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.setup.policy import Decision, Verdict
+
+TOPIC_NAME = "sesbot-events"
+QUEUE_NAME = "sesbot-events"
+CONFIG_SET_NAME = "sesbot"
+DESTINATION_NAME = "sesbot"
+
+# The event types the bot uses: problems become rows, sends and deliveries feed the counters.
+WANTED_TYPES = ("SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "DELIVERY_DELAY", "RENDERING_FAILURE")
+V1_TYPES = {"Bounce": "BOUNCE", "Complaint": "COMPLAINT", "Delivery": "DELIVERY"}
+
+
+def region_of_arn(arn: str, default: str) -> str:
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[3] else default
+
+
+def region_of_queue(url: str, default: str) -> str:
+    m = re.search(r"(?:sqs\.)?([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)\.(?:queue\.)?amazonaws", url)
+    return m.group(1) if m else default
+
+
+@dataclass
+class Destination:
+    config_set: str
+    name: str
+    enabled: bool
+    types: list[str]
+    kind: str  # SNS, CloudWatch, Firehose, EventBridge, Pinpoint
+    topic_arn: str | None = None
+
+
+@dataclass
+class ConfigSetState:
+    name: str
+    destinations: list[Destination] = field(default_factory=list)
+    reputation_metrics: bool | None = None
+    error: str | None = None
+
+
+@dataclass
+class IdentityState:
+    name: str
+    exists: bool
+    verified: bool | None = None
+    default_config_set: str | None = None
+    topics: dict[str, str] = field(default_factory=dict)  # Bounce/Complaint/Delivery -> topic ARN
+    error: str | None = None
+
+
+@dataclass
+class QueueState:
+    url: str
+    region: str
+    configured: bool  # from SESBOT_SQS_QUEUE_URL (else discovered by name)
+    exists: bool | None = None
+    arn: str | None = None
+    policy: dict[str, Any] | None = None
+    error: str | None = None
+
+
+@dataclass
+class TopicState:
+    arn: str
+    exists: bool | None = None
+    https: bool = False  # listed in SESBOT_SNS_TOPIC_ARNS: the bot's HTTPS endpoint is subscribed
+    sqs_subscribed: bool = False
+    pending: bool = False
+    queue_policy: Decision | None = None  # what the bot's queue policy decides for this topic (None: no queue)
+    ses_policy: Decision | None = None  # what the topic's policy decides for SES (None: it could not be read)
+    used: bool = True  # False: found by name (sesbot-events) but no destination or notification uses it
+    error: str | None = None
+
+    @property
+    def queue_allows(self) -> bool:
+        return self.queue_policy is not None and self.queue_policy.allowed
+
+    @property
+    def ses_may_publish(self) -> bool | None:
+        """Whether the topic's policy lets SES publish; None when it could not be read or the bot cannot tell."""
+        if self.ses_policy is None or self.ses_policy.verdict is Verdict.UNKNOWN:
+            return None
+        return self.ses_policy.allowed
+
+    @property
+    def reaches_bot(self) -> bool:
+        return self.https or (self.sqs_subscribed and self.queue_allows)
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit(":", 1)[-1]
+
+
+@dataclass
+class Coverage:
+    """How one event type reaches the bot: for all mail, only for mail naming a set, or not at all."""
+
+    type: str
+    scope: str  # all, some, none
+    via: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Inspection:
+    region: str
+    identities: list[IdentityState] = field(default_factory=list)
+    config_sets: dict[str, ConfigSetState] = field(default_factory=dict)
+    config_sets_error: str | None = None
+    topics: dict[str, TopicState] = field(default_factory=dict)
+    queue: QueueState | None = None
+    permissions: dict[str, str] = field(default_factory=dict)  # action -> allowed / denied / error: ...
+    errors: list[str] = field(default_factory=list)
+    at: float = 0.0
+
+    @property
+    def effective(self) -> IdentityState | None:
+        """The identity whose settings SES applies: the address when it is an identity, else the domain."""
+        return next((i for i in self.identities if i.exists), None)
+
+    @property
+    def default_set(self) -> str | None:
+        eff = self.effective
+        return eff.default_config_set if eff else None
+
+    def coverage(self) -> dict[str, Coverage]:
+        result = {t: Coverage(t, "none") for t in WANTED_TYPES}
+        eff = self.effective
+        if eff:
+            for kind, arn in eff.topics.items():
+                topic = self.topics.get(arn)
+                wanted = V1_TYPES.get(kind)
+                if wanted and topic and topic.reaches_bot:
+                    result[wanted].scope = "all"
+                    result[wanted].via.append(f"{kind} notifications of {eff.name} -> {topic.name}")
+        for cs in self.config_sets.values():
+            default = cs.name == self.default_set
+            for d in cs.destinations:
+                topic = self.topics.get(d.topic_arn or "")
+                if not (d.enabled and topic and topic.reaches_bot):
+                    continue
+                for t in d.types:
+                    if t not in result:
+                        continue
+                    cov = result[t]
+                    if default:
+                        cov.scope = "all"
+                    elif cov.scope == "none":
+                        cov.scope = "some"
+                    cov.via.append(f"configuration set {cs.name}{' (default)' if default else ''} -> {topic.name}")
+        return result
+
+
+@dataclass
+class Step:
+    """One change of the plan; `run` gets the values earlier steps produced (queue URL, topic ARN...)."""
+
+    region: str
+    what: str
+    run: Callable[[dict[str, Any]], str]
+    status: str = "planned"  # planned, done, failed
+    detail: str = ""
+    needs_queue: bool = False  # it routes a topic to the bot's queue
+    follow_up: str = ""  # what a person must do after this step (set a variable...)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"region": self.region, "what": self.what, "status": self.status, "detail": self.detail}
