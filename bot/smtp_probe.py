@@ -21,7 +21,7 @@ import smtplib
 import socket
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -371,9 +371,11 @@ class _Session:
         self._step("connect", started, True, self.result.address)
 
     def _tls(self) -> None:
+        plain = self.smtp.sock
+        assert plain is not None, "_connect() comes first"
         started = time.perf_counter()
         try:
-            tls_sock = self.context.wrap_socket(self.smtp.sock, server_hostname=self.opts.server_name)
+            tls_sock = self.context.wrap_socket(plain, server_hostname=self.opts.server_name)
         except ssl.SSLError as exc:
             outcome, reason = _classify_ssl_error(exc)
             self._step("tls", started, False, reason)
@@ -624,241 +626,306 @@ def _connect_fix(result: ProbeResult, port: PortResult) -> str:
     return f"Use port {working[0]}, which works from here, or open port {port.endpoint.port} in the firewall."
 
 
+@dataclass
+class _Facts:
+    """What the explanation rules read about one port; the templates name these fields (``{ep.label}``...)."""
+
+    result: ProbeResult
+    port: PortResult
+    ep: Endpoint
+    host: str  # the name the certificate must carry
+    timeout: str  # "5 s"
+    step: str  # the failing step, "connect" when none is recorded
+    others_work: list[int]  # other ports whose TLS works, in probe order
+    banner_ms: float
+    cert_names: str  # the first four names on the certificate
+    detail: str  # the local error (or the outcome) without a final full stop
+
+    @classmethod
+    def of(cls, result: ProbeResult, port: PortResult) -> _Facts:
+        cert = port.cert
+        return cls(
+            result=result,
+            port=port,
+            ep=port.endpoint,
+            host=result.server_name,
+            timeout=f"{result.timeout:g} s",
+            step=port.failed_step or "connect",
+            others_work=[p for p in _ok_ports(result) if p != port.endpoint.port],
+            banner_ms=port.ms("banner") or 0.0,
+            cert_names=", ".join(cert.names[:4]) if cert else "",
+            detail=(port.error or port.outcome).rstrip("."),
+        )
+
+
+_Test = Callable[[_Facts], object]
+
+# Optional pieces of wording, by the name the templates use: (present when, wording, wording otherwise).
+_PIECES: dict[str, tuple[_Test, str, str]] = {
+    "reply": (lambda f: f.port.reply, ": {port.reply}", ""),
+    "cert_valid": (lambda f: f.port.cert, ", certificate valid for {host} until {port.cert.not_after:%Y-%m-%d}", ""),
+    "auth_accepted": (lambda f: f.port.auth == "ok", ", AUTH accepted", ""),
+    "port_25_limit": (lambda f: f.ep.port == 25, ", or EC2's port-25 limit", ""),
+    "plaintext_wait": (
+        lambda f: f.ep.tls == STARTTLS,
+        " If the client speaks plaintext to an implicit-TLS port, both sides wait like this.",
+        "",
+    ),
+    "expired_on": (lambda f: f.port.cert, " on {port.cert.not_after:%Y-%m-%d}", ""),
+    "issued_by": (lambda f: f.port.cert, " (issued by {port.cert.issuer})", ""),
+    "names": (lambda f: f.cert_names, "{cert_names}", "other names"),
+    "hint": (lambda f: f.result.password_hint, "{result.password_hint} ", ""),
+}
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One explanation: which probe outcome it matches, and what it says.
+
+    A rule matches when every condition it sets holds: `outcome` (None: any), `port` (the SES port),
+    `step` (the failing step, "connect" when none is recorded) and `when`. `summary` and `fix` are
+    `str.format` templates over the `_Facts` fields, the `_PIECES`, ``{doc}`` (`doc`, the page the advice
+    comes from) and ``{alternative}``: the advice to use another port that works from here, or when none
+    does, `otherwise`. `severity` None: WARNING while another port works, ERROR when none does.
+    """
+
+    outcome: str | None
+    summary: str
+    fix: str
+    severity: Severity | None = None
+    port: int | None = None
+    step: str | None = None
+    when: _Test | None = None
+    otherwise: str | None = None
+    doc: str = ""
+
+    def matches(self, facts: _Facts) -> bool:
+        return (
+            self.outcome in (None, facts.port.outcome)
+            and self.port in (None, facts.ep.port)
+            and self.step in (None, facts.step)
+            and (self.when is None or bool(self.when(facts)))
+        )
+
+
+# First match wins; the last rule matches every outcome.
+_RULES: tuple[_Rule, ...] = (
+    _Rule(
+        "ok",
+        "Port {ep.label}: works, but the greeting took {banner_ms:.0f} ms",
+        "SES greets within a fraction of a second. A slow banner usually means something in between "
+        "(an SMTP proxy or antivirus scanner) or a network path with heavy loss; clients with short "
+        "timeouts will give up. Check the path, or connect directly. {doc}",
+        Severity.WARNING,
+        when=lambda f: f.banner_ms > f.result.slow_banner_s * 1000,
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "ok",
+        "Port {ep.label}: works, but the certificate expires on {port.cert.not_after:%Y-%m-%d}",
+        "SES renews its certificates well ahead; a certificate this close to expiry suggests something "
+        "other than SES answers (a proxy). Check what sits between this host and SES.",
+        Severity.WARNING,
+        when=lambda f: f.port.cert and f.port.cert.days_left(f.result.checked_at) < 7,
+    ),
+    _Rule(
+        "ok",
+        "Port {ep.label}: works in {port.total_ms:.0f} ms, {port.tls_version}{cert_valid}{auth_accepted}",
+        "",
+        Severity.OK,
+    ),
+    _Rule(
+        "refused",
+        "Port {ep.label}: connection refused",
+        "Nothing accepts connections on {port.address}: a firewall rejects it, or the host is not "
+        "SES's SMTP endpoint (which listens on 25, 465, 587, 2465 and 2587). {alternative} {doc}",
+        otherwise="Check SESBOT_SMTP_HOST and the firewall between here and SES.",
+        doc=DOC_SMTP,
+    ),
+    _Rule(
+        "timeout",
+        "Port 25 timed out ({step}) while port {others_work[0]} works: EC2 throttles outbound port 25",
+        "Amazon EC2 (and Lambda) block or throttle outbound port 25 by default. Use port 587 or 2587 "
+        "(STARTTLS) or 465/2465 (TLS) instead, or ask AWS to remove the limit: {doc}",
+        Severity.WARNING,
+        port=25,
+        when=lambda f: f.others_work,
+        doc=DOC_PORT_25,
+    ),
+    _Rule(
+        "timeout",
+        "Port {ep.label} timed out ({step}), like every other SMTP port: a firewall blocks SMTP",
+        "No SMTP port answers within {timeout}: an outbound firewall or egress rule (security group, "
+        "network ACL, host firewall, corporate proxy) drops traffic to {host}. Allow outbound TCP to "
+        "it on 587 (or 2587, 465, 2465). {doc}",
+        Severity.ERROR,
+        when=lambda f: len(f.result.ports) > 1 and all(p.outcome == "timeout" for p in f.result.ports),
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "timeout",
+        "Port {ep.label}: TCP connect timed out after {timeout}",
+        "A firewall or egress rule drops traffic to port {ep.port}. {alternative}",
+        step="connect",
+        otherwise="Allow outbound TCP to {host} on port {ep.port}.",
+    ),
+    _Rule(
+        "timeout",
+        "Port {ep.label}: connected, but no greeting within {timeout}",
+        "Something in between accepted the connection but does not pass SMTP on (a transparent proxy, an "
+        "antivirus scanner, or an egress filter{port_25_limit}).{plaintext_wait} {alternative}",
+        step="banner",
+        otherwise="{doc}",
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "timeout",
+        "Port {ep.label}: no answer within {timeout} at the {step} step",
+        "The connection stalled mid-session: a proxy or firewall in between interferes with SMTP. {alternative}",
+        otherwise="{doc}",
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "unreachable",
+        "Port {ep.label}: cannot connect ({port.error})",
+        "There is no route to the SMTP endpoint from this host (no internet access, no NAT gateway, or a "
+        "blocked subnet). {alternative}",
+        otherwise="{doc}",
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "closed",
+        "Port {ep.label}: the server closed the connection at the {port.failed_step} step",
+        "SES closes connections it will not serve (too many concurrent connections, or a client that stays "
+        "silent). If this repeats, something in between cuts SMTP sessions. {alternative}",
+        otherwise="{doc}",
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "rejected",
+        "Port {ep.label}: refused at {port.failed_step}{reply}",
+        "The server refused the session. 421 means too many concurrent SMTP connections: reuse connections "
+        "or send fewer at once.",
+        when=lambda f: (f.port.reply or "").startswith("421"),
+    ),
+    _Rule(
+        "rejected",
+        "Port {ep.label}: refused at {port.failed_step}{reply}",
+        "The server refused the session. {doc}",
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "no_starttls",
+        "Port {ep.label}: STARTTLS is not offered",
+        "SES always offers STARTTLS and refuses mail without TLS. Either this is not SES, or something in "
+        "between (an SMTP proxy, an antivirus scanner, a firewall doing 'SMTP fixup') strips STARTTLS from "
+        "the EHLO reply. Connect directly, or use implicit TLS on 465/2465. {doc}",
+        Severity.ERROR,
+        doc=DOC_SMTP,
+    ),
+    _Rule(
+        "starttls_refused",
+        "Port {ep.label}: STARTTLS refused{reply}",
+        "SES requires TLS, so nothing can be sent over this connection. 454 is a temporary refusal: retry "
+        "in a moment; if it persists, something in between interferes with TLS. {alternative}",
+        otherwise="Try implicit TLS on 465 or 2465. {doc}",
+        doc=DOC_SMTP,
+    ),
+    _Rule(
+        "tls_plaintext",
+        "Port {ep.label}: the server spoke plaintext where TLS was expected",
+        "Port {ep.port} starts with a TLS handshake, but the server sent plain text (an SMTP greeting): "
+        "this is a plaintext/STARTTLS service, not SES's implicit-TLS port — a proxy, a port mapping or a "
+        "wrong host. Use STARTTLS on 587, or point the client at SES's real endpoint. {doc}",
+        doc=DOC_SMTP,
+    ),
+    _Rule(
+        "cert_expired",
+        "Port {ep.label}: the server's certificate expired{expired_on}",
+        "SES renews its certificates well ahead, so an expired one means something else answers (a "
+        "proxy or a stale endpoint), or this machine's clock is wrong (check NTP). Detail: {detail}.",
+        Severity.ERROR,
+    ),
+    _Rule(
+        "cert_not_yet_valid",
+        "Port {ep.label}: the server's certificate is not valid yet",
+        "This machine's clock is probably wrong: fix NTP. Otherwise something other than SES answers. "
+        "Detail: {detail}.",
+        Severity.ERROR,
+    ),
+    _Rule(
+        "cert_name",
+        "Port {ep.label}: the certificate is for {names}, not {host}",
+        "The server is not {host}: a DNS override, /etc/hosts, or a proxy answers instead. If "
+        "SESBOT_SMTP_HOST is an alias, use the name on SES's certificate "
+        "(email-smtp.<region>.amazonaws.com). Detail: {detail}.",
+        Severity.ERROR,
+    ),
+    _Rule(
+        "cert_untrusted",
+        "Port {ep.label}: the server's certificate is not trusted{issued_by}",
+        "SES's certificates chain to public CAs. An untrusted one means TLS interception (a proxy or "
+        "antivirus presenting its own certificate) or an outdated CA bundle here: update the CA store "
+        "(ca-certificates), or set SESBOT_SMTP_CA_FILE to the proxy's CA if the interception is intended. "
+        "Detail: {detail}.",
+        Severity.ERROR,
+    ),
+    _Rule(
+        "tls_failed",
+        "Port {ep.label}: TLS handshake failed ({port.error})",
+        "SES accepts TLS 1.2 and 1.3. An old TLS library, a FIPS-only cipher policy, or something in "
+        "between breaks the handshake. {alternative}",
+        otherwise="{doc}",
+        doc=DOC_SMTP,
+    ),
+    _Rule(
+        "auth_failed",
+        "Port {ep.label}: TLS works, but the SMTP credentials were refused{reply}",
+        "{hint}SMTP credentials are not IAM access keys: generate SMTP credentials in the SES console "
+        "(SMTP settings, Create SMTP credentials), or derive the SMTP password from an IAM secret key for "
+        "this region — the password is region-specific, so credentials made for another region fail the "
+        "same way. Put them in SESBOT_SMTP_USERNAME / SESBOT_SMTP_PASSWORD. {doc}",
+        Severity.ERROR,
+        doc=DOC_CREDENTIALS,
+    ),
+    _Rule(
+        "auth_not_offered",
+        "Port {ep.label}: TLS works, but the server offers no AUTH",
+        "SES offers AUTH PLAIN and LOGIN after TLS; a server that does not is not SES (or a proxy hides it). {doc}",
+        Severity.ERROR,
+        doc=DOC_SMTP,
+    ),
+    _Rule(
+        "auth_error",
+        "Port {ep.label}: AUTH did not complete ({port.error})",
+        "The server dropped or stalled the AUTH exchange. Retry; if it repeats, check for a proxy in between. {doc}",
+        Severity.ERROR,
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(None, "Port {ep.label}: failed at {port.failed_step} ({port.outcome})", "{doc}", doc=DOC_TROUBLESHOOT),
+)
+
+
 def _explain_port(result: ProbeResult, port: PortResult, region: str | None) -> Finding:
-    ep = port.endpoint
-    check = f"smtp.{ep.port}"
-    data = port.as_dict()
-    evidence = _evidence(result, port)
-    others_work = [p for p in _ok_ports(result) if p != ep.port]
-    transport_severity = Severity.WARNING if others_work else Severity.ERROR
-    timeout = f"{result.timeout:g} s"
-    host = result.server_name
-    reply = f": {port.reply}" if port.reply else ""
-
-    def finding(severity: Severity, summary: str, fix: str) -> Finding:
-        return Finding(check, severity, summary, evidence, fix, region=region, data=data)
-
-    outcome = port.outcome
-    if outcome == "ok":
-        banner_ms = port.ms("banner") or 0.0
-        parts = [f"Port {ep.label}: works in {port.total_ms:.0f} ms", f"{port.tls_version}"]
-        if port.cert:
-            parts.append(f"certificate valid for {host} until {port.cert.not_after:%Y-%m-%d}")
-        if port.auth == "ok":
-            parts.append("AUTH accepted")
-        summary = ", ".join(parts)
-        if banner_ms > result.slow_banner_s * 1000:
-            return finding(
-                Severity.WARNING,
-                f"Port {ep.label}: works, but the greeting took {banner_ms:.0f} ms",
-                "SES greets within a fraction of a second. A slow banner usually means something in between "
-                "(an SMTP proxy or antivirus scanner) or a network path with heavy loss; clients with short "
-                "timeouts will give up. Check the path, or connect directly. " + DOC_TROUBLESHOOT,
-            )
-        if port.cert and port.cert.days_left(result.checked_at) < 7:
-            return finding(
-                Severity.WARNING,
-                f"Port {ep.label}: works, but the certificate expires on {port.cert.not_after:%Y-%m-%d}",
-                "SES renews its certificates well ahead; a certificate this close to expiry "
-                "suggests something "
-                "other than SES answers (a proxy). Check what sits between this host and SES.",
-            )
-        return finding(Severity.OK, summary, "")
-
-    if outcome == "refused":
-        return finding(
-            transport_severity,
-            f"Port {ep.label}: connection refused",
-            (
-                f"Nothing accepts connections on {port.address}: a firewall rejects it, or the host is not "
-                "SES's SMTP endpoint (which listens on 25, 465, 587, 2465 and 2587). "
-                + (_connect_fix(result, port) or "Check SESBOT_SMTP_HOST and the firewall between here and SES.")
-                + " "
-                + DOC_SMTP
-            ).strip(),
-        )
-
-    if outcome == "timeout":
-        step = port.failed_step or "connect"
-        if ep.port == 25 and others_work:
-            return finding(
-                Severity.WARNING,
-                f"Port 25 timed out ({step}) while port {others_work[0]} works: EC2 throttles outbound port 25",
-                f"Amazon EC2 (and Lambda) block or throttle outbound port 25 by default. Use port "
-                "587 or 2587 "
-                f"(STARTTLS) or 465/2465 (TLS) instead, or ask AWS to remove the limit: {DOC_PORT_25}",
-            )
-        all_timed_out = len(result.ports) > 1 and all(p.outcome == "timeout" for p in result.ports)
-        if all_timed_out:
-            return finding(
-                Severity.ERROR,
-                f"Port {ep.label} timed out ({step}), like every other SMTP port: a firewall blocks SMTP",
-                f"No SMTP port answers within {timeout}: an outbound firewall or egress rule "
-                "(security group, "
-                f"network ACL, host firewall, corporate proxy) drops traffic to {host}. Allow "
-                "outbound TCP to "
-                f"it on 587 (or 2587, 465, 2465). {DOC_TROUBLESHOOT}",
-            )
-        if step == "connect":
-            fix = f"A firewall or egress rule drops traffic to port {ep.port}. " + (
-                _connect_fix(result, port) or f"Allow outbound TCP to {host} on port {ep.port}."
-            )
-            return finding(transport_severity, f"Port {ep.label}: TCP connect timed out after {timeout}", fix)
-        if step == "banner":
-            extra = (
-                " If the client speaks plaintext to an implicit-TLS port, both sides wait like this."
-                if ep.tls == STARTTLS
-                else ""
-            )
-            fix = (
-                "Something in between accepted the connection but does not pass SMTP on (a "
-                "transparent proxy, an "
-                "antivirus scanner, or an egress filter"
-                + (", or EC2's port-25 limit" if ep.port == 25 else "")
-                + ")."
-                + extra
-                + " "
-                + (_connect_fix(result, port) or DOC_TROUBLESHOOT)
-            )
-            return finding(transport_severity, f"Port {ep.label}: connected, but no greeting within {timeout}", fix)
-        return finding(
-            transport_severity,
-            f"Port {ep.label}: no answer within {timeout} at the {step} step",
-            "The connection stalled mid-session: a proxy or firewall in between interferes with SMTP. "
-            + (_connect_fix(result, port) or DOC_TROUBLESHOOT),
-        )
-
-    if outcome == "unreachable":
-        return finding(
-            transport_severity,
-            f"Port {ep.label}: cannot connect ({port.error})",
-            "There is no route to the SMTP endpoint from this host (no internet access, no NAT gateway, or a "
-            "blocked subnet). " + (_connect_fix(result, port) or DOC_TROUBLESHOOT),
-        )
-
-    if outcome == "closed":
-        return finding(
-            transport_severity,
-            f"Port {ep.label}: the server closed the connection at the {port.failed_step} step",
-            "SES closes connections it will not serve (too many concurrent connections, or a "
-            "client that stays "
-            "silent). If this repeats, something in between cuts SMTP sessions. "
-            + (_connect_fix(result, port) or DOC_TROUBLESHOOT),
-        )
-
-    if outcome == "rejected":
-        fix = "The server refused the session. " + (
-            "421 means too many concurrent SMTP connections: reuse connections or send fewer at once."
-            if (port.reply or "").startswith("421")
-            else DOC_TROUBLESHOOT
-        )
-        return finding(transport_severity, f"Port {ep.label}: refused at {port.failed_step}{reply}", fix)
-
-    if outcome == "no_starttls":
-        return finding(
-            Severity.ERROR,
-            f"Port {ep.label}: STARTTLS is not offered",
-            "SES always offers STARTTLS and refuses mail without TLS. Either this is not SES, or "
-            "something in "
-            "between (an SMTP proxy, an antivirus scanner, a firewall doing 'SMTP fixup') strips "
-            "STARTTLS from "
-            "the EHLO reply. Connect directly, or use implicit TLS on 465/2465. " + DOC_SMTP,
-        )
-
-    if outcome == "starttls_refused":
-        return finding(
-            transport_severity,
-            f"Port {ep.label}: STARTTLS refused{reply}",
-            "SES requires TLS, so nothing can be sent over this connection. 454 is a temporary "
-            "refusal: retry "
-            "in a moment; if it persists, something in between interferes with TLS. "
-            + (_connect_fix(result, port) or "Try implicit TLS on 465 or 2465. " + DOC_SMTP),
-        )
-
-    if outcome == "tls_plaintext":
-        return finding(
-            transport_severity,
-            f"Port {ep.label}: the server spoke plaintext where TLS was expected",
-            f"Port {ep.port} starts with a TLS handshake, but the server sent plain text (an SMTP greeting): "
-            "this is a plaintext/STARTTLS service, not SES's implicit-TLS port — a proxy, a port "
-            "mapping or a "
-            "wrong host. Use STARTTLS on 587, or point the client at SES's real endpoint. " + DOC_SMTP,
-        )
-
-    if outcome in ("cert_untrusted", "cert_expired", "cert_not_yet_valid", "cert_name"):
-        c = port.cert
-        if outcome == "cert_expired":
-            when = f" on {c.not_after:%Y-%m-%d}" if c else ""
-            summary = f"Port {ep.label}: the server's certificate expired{when}"
-            fix = (
-                "SES renews its certificates well ahead, so an expired one means something else answers (a "
-                "proxy or a stale endpoint), or this machine's clock is wrong (check NTP)."
-            )
-        elif outcome == "cert_not_yet_valid":
-            summary = f"Port {ep.label}: the server's certificate is not valid yet"
-            fix = "This machine's clock is probably wrong: fix NTP. Otherwise something other than SES answers."
-        elif outcome == "cert_name":
-            names = ", ".join(c.names[:4]) if c and c.names else "other names"
-            summary = f"Port {ep.label}: the certificate is for {names}, not {host}"
-            fix = (
-                f"The server is not {host}: a DNS override, /etc/hosts, or a proxy answers instead. If "
-                "SESBOT_SMTP_HOST is an alias, use the name on SES's certificate "
-                "(email-smtp.<region>.amazonaws.com)."
-            )
-        else:
-            issuer = f" (issued by {c.issuer})" if c else ""
-            summary = f"Port {ep.label}: the server's certificate is not trusted{issuer}"
-            fix = (
-                "SES's certificates chain to public CAs. An untrusted one means TLS interception (a proxy or "
-                "antivirus presenting its own certificate) or an outdated CA bundle here: update "
-                "the CA store "
-                "(ca-certificates), or set SESBOT_SMTP_CA_FILE to the proxy's CA if the "
-                "interception is intended."
-            )
-        return finding(Severity.ERROR, summary, f"{fix} Detail: {(port.error or outcome).rstrip('.')}.")
-
-    if outcome == "tls_failed":
-        return finding(
-            transport_severity,
-            f"Port {ep.label}: TLS handshake failed ({port.error})",
-            "SES accepts TLS 1.2 and 1.3. An old TLS library, a FIPS-only cipher policy, or something in "
-            "between breaks the handshake. " + (_connect_fix(result, port) or DOC_SMTP),
-        )
-
-    if outcome == "auth_failed":
-        return finding(
-            Severity.ERROR,
-            f"Port {ep.label}: TLS works, but the SMTP credentials were refused{reply}",
-            _auth_fix(result),
-        )
-
-    if outcome == "auth_not_offered":
-        return finding(
-            Severity.ERROR,
-            f"Port {ep.label}: TLS works, but the server offers no AUTH",
-            "SES offers AUTH PLAIN and LOGIN after TLS; a server that does not is not SES (or a "
-            "proxy hides it). " + DOC_SMTP,
-        )
-
-    if outcome == "auth_error":
-        return finding(
-            Severity.ERROR,
-            f"Port {ep.label}: AUTH did not complete ({port.error})",
-            "The server dropped or stalled the AUTH exchange. Retry; if it repeats, check for a "
-            "proxy in between. " + DOC_TROUBLESHOOT,
-        )
-
-    return finding(transport_severity, f"Port {ep.label}: failed at {port.failed_step} ({outcome})", DOC_TROUBLESHOOT)
-
-
-def _auth_fix(result: ProbeResult) -> str:
-    hint = f"{result.password_hint} " if result.password_hint else ""
-    return hint + (
-        "SMTP credentials are not IAM access keys: generate SMTP credentials in the SES console "
-        "(SMTP settings, "
-        "Create SMTP credentials), or derive the SMTP password from an IAM secret key for this region — the "
-        "password is region-specific, so credentials made for another region fail the same way. Put them in "
-        f"SESBOT_SMTP_USERNAME / SESBOT_SMTP_PASSWORD. {DOC_CREDENTIALS}"
+    """The finding of the first rule in `_RULES` that matches this port."""
+    facts = _Facts.of(result, port)
+    rule = next(r for r in _RULES if r.matches(facts))
+    words: dict[str, object] = dict(vars(facts), doc=rule.doc)
+    for name, (present, wording, otherwise) in _PIECES.items():
+        words[name] = (wording if present(facts) else otherwise).format_map(words)
+    if rule.otherwise is not None:
+        words["alternative"] = _connect_fix(result, port) or rule.otherwise.format_map(words)
+    severity = rule.severity
+    if severity is None:
+        severity = Severity.WARNING if facts.others_work else Severity.ERROR
+    return Finding(
+        f"smtp.{port.endpoint.port}",
+        severity,
+        rule.summary.format_map(words),
+        _evidence(result, port),
+        rule.fix.format_map(words),
+        region=region,
+        data=port.as_dict(),
     )
 
 

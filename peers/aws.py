@@ -64,7 +64,6 @@ import hashlib
 import io
 import json
 import re
-import sys
 import threading
 import time
 import uuid
@@ -72,12 +71,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape as xml_escape
 
+from peers.base import LOOPBACK, LoopbackPeer
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
+
 DEFAULT_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+#: The services `AwsPeer.client` builds clients for (the ones sesbot talks to).
+AwsService = Literal["cloudwatch", "events", "iam", "ses", "sesv2", "sns", "sqs", "sts"]
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _SES_V1_XMLNS = "http://ses.amazonaws.com/doc/2010-12-01/"
@@ -342,7 +348,7 @@ def _paginate(items: list[Any], offset: int, size: int) -> tuple[list[Any], str 
     return page, (_encode_token(offset + size) if more else None)
 
 
-class _XmlMap(dict):  # type: ignore[type-arg]
+class _XmlMap(dict[str, Any]):
     """A query-protocol map: serialized as ``<entry><key>..</key><value>..</value></entry>``."""
 
 
@@ -447,8 +453,9 @@ def render_template(content: dict[str, str | None], template_data: str) -> str:
     if not isinstance(data, dict):
         raise _ApiError("BadRequestException", "Template rendering data is invalid")
     subject = _render_part(content.get("Subject") or "", data)
-    text = _render_part(content["Text"], data) if content.get("Text") else None
-    html = _render_part(content["Html"], data) if content.get("Html") else None
+    text_part, html_part = content.get("Text"), content.get("Html")
+    text = _render_part(text_part, data) if text_part else None
+    html = _render_part(html_part, data) if html_part else None
 
     def cte(part: str) -> str:
         return "7bit" if part.isascii() else "quoted-printable"
@@ -497,12 +504,12 @@ def _iam(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-class AwsPeer:
+class AwsPeer(LoopbackPeer):
     """moto plus our SES account layer on 127.0.0.1 (ephemeral port); see the module docstring."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._host = host
-        self._port = port
+    def __init__(self, *, host: str = LOOPBACK, port: int = 0) -> None:
+        super().__init__(host)
+        self._requested_port = port
         self._lock = threading.RLock()
         self._regions: dict[str, _RegionState] = {}
         self._failures: list[_Failure] = []
@@ -510,16 +517,12 @@ class AwsPeer:
         self._calls: list[AwsCall] = []
         self._case_ids = 0
         self._denied_actions: list[str] = []  # IAM action patterns SimulatePrincipalPolicy denies
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._server: BaseWSGIServer | None = None
         self._moto: Any = None
 
     # ----------------------------------------------------------------------------------- lifecycle
 
-    def start(self) -> AwsPeer:
-        """Start moto and our layer on a background thread; returns self once the port is bound."""
-        if self._server is not None:
-            return self
+    def _serve(self) -> int:
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -532,40 +535,20 @@ class AwsPeer:
                 pass
 
         self._moto = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self._host, self._port, self, threaded=True, request_handler=QuietHandler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="aws-peer", daemon=True
-        )
-        self._thread.start()
-        return self
+        self._server = make_server(self.host, self._requested_port, self, threaded=True, request_handler=QuietHandler)
+        self._serve_forever(self._server, "aws-peer")
+        return int(self._server.server_port)
 
-    def stop(self) -> None:
-        """Stop serving and release the port; safe to call twice."""
-        server, thread = self._server, self._thread
-        self._server, self._thread = None, None
+    def _shutdown(self) -> None:
+        server, self._server = self._server, None
         if server is not None:
             server.shutdown()
             server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> AwsPeer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port (after `start`)."""
-        if self._server is None:
-            raise RuntimeError("AwsPeer is not started")
-        return int(self._server.server_port)
 
     @property
     def endpoint_url(self) -> str:
-        """What boto3 takes as ``endpoint_url`` (or ``AWS_ENDPOINT_URL``)."""
-        return f"http://{self._host}:{self.port}"
+        """What boto3 takes as ``endpoint_url`` (or ``AWS_ENDPOINT_URL``): ``http://127.0.0.1:PORT``."""
+        return self.url
 
     def environ(self, region: str = DEFAULT_REGION) -> dict[str, str]:
         """Environment variables that point boto3 at this peer with dummy credentials."""
@@ -576,7 +559,7 @@ class AwsPeer:
             "AWS_DEFAULT_REGION": region,
         }
 
-    def client(self, service_name: str, region: str = DEFAULT_REGION, **kwargs: Any) -> Any:
+    def client(self, service_name: AwsService, region: str = DEFAULT_REGION, **kwargs: Any) -> Any:
         """A boto3 client for ``service_name`` pointed at this peer with dummy credentials."""
         import boto3
 
@@ -986,12 +969,13 @@ class AwsPeer:
 
         if self._moto is None:
             raise RuntimeError("AwsPeer is not started")
-        headers = {
-            "Authorization": (
+        headers = [
+            (
+                "Authorization",
                 f"AWS4-HMAC-SHA256 Credential=testing/20240101/{region}/ses/aws4_request, "
-                "SignedHeaders=host, Signature=0"
+                "SignedHeaders=host, Signature=0",
             ),
-        }
+        ]
         data = json.dumps(payload).encode() if payload is not None else b""
         builder = EnvironBuilder(
             path=path,
@@ -1202,7 +1186,7 @@ def _put_account_details(peer: AwsPeer, state: _RegionState, req: _Request) -> d
         previous = state.account.get("Details", {}).get("ReviewDetails", {})
         if previous.get("Status") == "PENDING":
             raise _ApiError("ConflictException", "A review of your account details is already in progress.", 409)
-        details = {
+        details: dict[str, Any] = {
             k: body[k]
             for k in (
                 "MailType",
@@ -1610,10 +1594,4 @@ def _iam_simulate_principal_policy(peer: AwsPeer, state: _RegionState, req: _Req
 __all__ = ["DEFAULT_REGION", "AwsCall", "AwsPeer", "render_template"]
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m peers.aws
-    with AwsPeer() as _peer:
-        sys.stdout.write(f"AWS peer at {_peer.endpoint_url}; Ctrl-C to stop\n")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    AwsPeer().serve_until_interrupted(lambda peer: f"AWS peer at {peer.endpoint_url}")

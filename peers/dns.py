@@ -39,6 +39,8 @@ from dnslib.server import DNSHandler, DNSLogger, DNSServer
 from dnslib.server import TCPServer as _DnslibTCPServer
 from dnslib.server import UDPServer as _DnslibUDPServer
 
+from peers.base import LOOPBACK, LoopbackPeer
+
 __all__ = ["DEFAULT_LISTING_TXT", "FAULT_KINDS", "DnsPeer", "FaultKind"]
 
 FaultKind = Literal["servfail", "refused", "timeout"]
@@ -176,7 +178,7 @@ class _Handler(DNSHandler):
     to the client's size (512, or its EDNS payload size) with the TC bit, keeping the question."""
 
     def handle(self) -> None:
-        peer: DnsPeer = self.server.peer  # type: ignore[attr-defined]
+        peer: DnsPeer = self.server.peer
         tcp = self.server.socket_type == socket.SOCK_STREAM
         try:
             if tcp:
@@ -269,7 +271,7 @@ class _Match:
 # --- the peer -------------------------------------------------------------------------------------------
 
 
-class DnsPeer:
+class DnsPeer(LoopbackPeer):
     """In-memory DNS server on 127.0.0.1 (UDP + TCP, same ephemeral port), in background threads.
 
     >>> with DnsPeer() as peer:
@@ -277,9 +279,11 @@ class DnsPeer:
     ...     resolver.nameservers, resolver.port = ["127.0.0.1"], peer.port
     """
 
-    def __init__(self, host: str = "127.0.0.1", *, tcp: bool = True) -> None:
-        self.host = host
-        self.port: int = 0
+    scheme = "dns"
+    join_timeout = 2.0
+
+    def __init__(self, host: str = LOOPBACK, *, tcp: bool = True) -> None:
+        super().__init__(host)
         self.tcp = tcp
         self.queries: list[tuple[str, str]] = []
         self._records: dict[str, list[_Record]] = {}
@@ -288,7 +292,6 @@ class DnsPeer:
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._servers: list[Any] = []
-        self._threads: list[threading.Thread] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------
     @property
@@ -296,35 +299,25 @@ class DnsPeer:
         """The peer as a ``SESBOT_DNS_SERVERS`` entry: ``host:port``."""
         return f"{self.host}:{self.port}"
 
-    def start(self) -> DnsPeer:
-        if self._servers:
-            return self
+    def _serve(self) -> int:
         self._stopping.clear()
-        udp, tcp = self._bind()
+        udp, tcp, port = self._bind()
         self._servers = [s for s in (udp, tcp) if s is not None]
         for srv in self._servers:
             proto = "tcp" if srv.server.socket_type == socket.SOCK_STREAM else "udp"
-            thread = threading.Thread(
-                target=srv.server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"dns-peer-{proto}-{self.port}",
-                daemon=True,
-            )
-            thread.start()
-            self._threads.append(thread)
-        return self
+            self._serve_forever(srv.server, f"dns-peer-{proto}-{port}")
+        return port
 
-    def _bind(self) -> tuple[DNSServer, DNSServer | None]:
+    def _bind(self) -> tuple[DNSServer, DNSServer | None, int]:
         # UDP first on port 0, then TCP on the same number; another process may hold that TCP port,
         # so retry with a fresh UDP port.
         last: OSError | None = None
         for _ in range(50):
             udp = DNSServer(self, address=self.host, port=0, logger=_QuietLogger(), handler=_Handler, server=_UDPServer)
-            udp.server.peer = self  # type: ignore[attr-defined]
+            udp.server.peer = self
             port = udp.server.server_address[1]
             if not self.tcp:
-                self.port = port
-                return udp, None
+                return udp, None, port
             try:
                 tcp = DNSServer(
                     self,
@@ -341,12 +334,11 @@ class DnsPeer:
                     raise
                 last = exc
                 continue
-            tcp.server.peer = self  # type: ignore[attr-defined]
-            self.port = port
-            return udp, tcp
+            tcp.server.peer = self
+            return udp, tcp, port
         raise RuntimeError(f"no free UDP+TCP port pair on {self.host}") from last
 
-    def stop(self) -> None:
+    def _shutdown(self) -> None:
         self._stopping.set()  # wakes delayed and dropped requests
         # socketserver.shutdown() waits for the next poll of serve_forever: shut both servers down in
         # parallel and poke them so their select() returns at once.
@@ -354,32 +346,23 @@ class DnsPeer:
         for thread in stoppers:
             thread.start()
         if self._servers:
-            self._poke()
+            self._poke(self._servers[0].server.server_address[1])
         for thread in stoppers:
             thread.join(timeout=2)
         for srv in self._servers:
             srv.server.server_close()
-        for thread in self._threads:
-            thread.join(timeout=2)
         self._servers.clear()
-        self._threads.clear()
 
-    def _poke(self) -> None:
+    def _poke(self, port: int) -> None:
         with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.sendto(b"", (self.host, self.port))
+            udp.sendto(b"", (self.host, port))
         if self.tcp:
             with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
                 tcp.settimeout(0.2)
-                tcp.connect((self.host, self.port))
-
-    def __enter__(self) -> DnsPeer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+                tcp.connect((self.host, port))
 
     def __repr__(self) -> str:
-        return f"DnsPeer({self.server_spec}, {sum(map(len, self._records.values()))} records)"
+        return f"DnsPeer({self.host}:{self._port or 0}, {sum(map(len, self._records.values()))} records)"
 
     # -- records ---------------------------------------------------------------------------------------
     def add(self, name: str, rtype: str | int, value: Any, ttl: int = 300) -> None:

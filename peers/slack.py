@@ -28,6 +28,8 @@ from urllib.parse import parse_qs, urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from peers.base import LoopbackPeer
+
 TEAM_ID = "T0TEST"
 TEAM_DOMAIN = "sesbot-test"
 BOT_USER_ID = "U0SESBOT"
@@ -122,10 +124,11 @@ def _matches(predicate: _Predicate | None, item: Any) -> bool:
         return False
 
 
-class SlackPeer:
+class SlackPeer(LoopbackPeer):
     """A Slack Web API stand-in on 127.0.0.1 (ephemeral port); see the module docstring."""
 
     def __init__(self, *, team_id: str = TEAM_ID, bot_user_id: str = BOT_USER_ID, bot_id: str = BOT_ID) -> None:
+        super().__init__()
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -137,26 +140,17 @@ class SlackPeer:
         self._cond = threading.Condition(threading.RLock())
         self._server: _Server | None = None
         self._connections: set[socket.socket] = set()
-        self._thread: threading.Thread | None = None
 
     # ----------------------------------------------------------------------------------- lifecycle
 
-    def start(self) -> SlackPeer:
-        """Bind 127.0.0.1:0 and serve on a background thread; returns self."""
-        if self._server is not None:
-            return self
+    def _serve(self) -> int:
         handler = type("BoundSlackHandler", (_Handler,), {"peer": self})
-        self._server = _Server(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-peer", daemon=True
-        )
-        self._thread.start()
-        return self
+        self._server = _Server((self.host, 0), handler)
+        self._serve_forever(self._server, "slack-peer")
+        return int(self._server.server_address[1])
 
-    def stop(self) -> None:
-        """Stop serving and release the port; safe to call twice."""
-        server, thread = self._server, self._thread
-        self._server, self._thread = None, None
+    def _shutdown(self) -> None:
+        server, self._server = self._server, None
         if server is not None:
             server.shutdown()
             for connection in list(self._connections):  # keep-alive clients: a stopped peer answers nobody
@@ -166,26 +160,6 @@ class SlackPeer:
                     pass
             self._connections.clear()
             server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> SlackPeer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port (after `start`)."""
-        if self._server is None:
-            raise RuntimeError("SlackPeer is not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:
@@ -354,7 +328,8 @@ class SlackPeer:
 
     def _view(self, params: dict[str, Any]) -> dict[str, Any]:
         self._state.view_counter += 1
-        view = params.get("view") if isinstance(params.get("view"), dict) else {}
+        given = params.get("view")
+        view: dict[str, Any] = given if isinstance(given, dict) else {}
         view_id = params.get("view_id") or f"V{self._state.view_counter:010d}"
         return {
             "id": view_id,
@@ -390,11 +365,11 @@ class SlackPeer:
             ts = self._next_ts()
             return {"ok": True, "channel": channel, "ts": ts, "message": self._message(params, ts)}
         if method == "chat.update":
-            ts = params.get("ts")
-            if not ts:
+            updated_ts = params.get("ts")
+            if not updated_ts:
                 return {"ok": False, "error": "message_not_found"}
-            message = self._message(params, ts)
-            return {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
+            message = self._message(params, updated_ts)
+            return {"ok": True, "channel": channel, "ts": updated_ts, "text": message["text"], "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.scheduleMessage":
@@ -765,7 +740,7 @@ def view_submission_body(
 
     ``state_values`` is ``view.state.values``: ``{block_id: {action_id: {"type": ..., "value": ...}}}``.
     """
-    payload = {
+    payload: dict[str, Any] = {
         "type": "view_submission",
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
         "user": _user_block(user_id, team_id),
@@ -810,10 +785,4 @@ __all__ = [
 ]
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m peers.slack
-    with SlackPeer() as _peer:
-        sys.stdout.write(f"Slack peer at {_peer.base_url}; Ctrl-C to stop\n")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    SlackPeer().serve_until_interrupted(lambda peer: f"Slack peer at {peer.base_url}")

@@ -18,6 +18,7 @@ Modes:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import selectors
 import shutil
@@ -31,6 +32,7 @@ from typing import Any, Literal
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
+from peers.base import LoopbackPeer
 from peers.certs import TestPki, make_test_pki
 
 __all__ = [
@@ -123,7 +125,7 @@ class _PeerController(Controller):
         return self._smtp_class(self.handler, **self.SMTP_kwargs)
 
     def _trigger_server(self) -> None:
-        if self.port == 0 and self.server is not None:
+        if self.port == 0 and isinstance(self.server, asyncio.Server):
             self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
@@ -175,15 +177,13 @@ def _closed_port(host: str) -> int:
         return s.getsockname()[1]
 
 
-class SmtpPeer:
+class SmtpPeer(LoopbackPeer):
     """A loopback SMTP endpoint in one of `MODES`, started in a background thread.
 
     >>> with SmtpPeer("starttls", auth={"AKIA...": "secret"}) as peer:
     ...     smtp = smtplib.SMTP(peer.host, peer.port, timeout=5)
     ...     smtp.starttls(context=ssl.create_default_context(cafile=peer.ca_file))
     """
-
-    host: str = "127.0.0.1"
 
     def __init__(
         self,
@@ -196,6 +196,7 @@ class SmtpPeer:
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown SMTP peer mode {mode!r}; expected one of {MODES}")
+        super().__init__()
         self.mode: str = mode
         self.auth: dict[str, str] | None = dict(auth) if auth is not None else None
         self.banner = banner
@@ -208,10 +209,8 @@ class SmtpPeer:
         self._tmpdir: str | None = None
         self._cleanup_pki: weakref.finalize | None = None
         self.pki: TestPki = pki if pki is not None else self._new_pki()
-        self.port: int = 0
         self._controller: _PeerController | None = None
         self._hang: _HangServer | None = None
-        self._started = False
 
     # -- public properties -------------------------------------------------------------------------
     @property
@@ -220,66 +219,52 @@ class SmtpPeer:
         return self.pki.ca_file
 
     @property
-    def address(self) -> tuple[str, int]:
-        return (self.host, self.port)
+    def url(self) -> str:
+        """``smtp://127.0.0.1:PORT``; ``smtps://`` in implicit mode (TLS from the first byte)."""
+        return f"{'smtps' if self.mode == 'implicit' else 'smtp'}://{self.host}:{self.port}"
 
     @property
     def uses_tls(self) -> bool:
         return self.mode in _TLS_MODES
 
     # -- lifecycle -----------------------------------------------------------------------------------
-    def start(self) -> SmtpPeer:
-        if self._started:
-            return self
+    def _serve(self) -> int:
         if self._own_pki and self._tmpdir is None:
             self.pki = self._new_pki()
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-        self._started = True
-        return self
-
-    def _start(self) -> None:
         if self.mode == "refused":
-            self.port = _closed_port(self.host)
-        elif self.mode == "hang":
+            return _closed_port(self.host)
+        if self.mode == "hang":
             self._hang = _HangServer(self.host)
-            self.port = self._hang.port
             self._hang.start()
-        else:
-            controller = self._make_controller()
-            try:
-                controller.start()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    controller.stop(no_assert=True)
-                raise
-            self._controller = controller
-            self.port = controller.port
+            return self._hang.port
+        controller = self._make_controller()
+        try:
+            controller.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                controller.stop(no_assert=True)
+            raise
+        self._controller = controller
+        return int(controller.port)
 
-    def stop(self) -> None:
+    def _shutdown(self) -> None:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
         if self._hang is not None:
             self._hang.stop()
             self._hang = None
+
+    def stop(self) -> None:
+        """Stop serving, release the port and remove a PKI of the peer's own; safe to call twice."""
+        super().stop()
         if self._cleanup_pki is not None:
             self._cleanup_pki()  # runs at most once
             self._cleanup_pki = None
             self._tmpdir = None
-        self._started = False
-
-    def __enter__(self) -> SmtpPeer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
-        return f"SmtpPeer(mode={self.mode!r}, {self.host}:{self.port})"
+        return f"SmtpPeer(mode={self.mode!r}, {self.host}:{self._port or 0})"
 
     # -- internals -------------------------------------------------------------------------------------
     def _new_pki(self) -> TestPki:

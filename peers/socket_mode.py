@@ -26,20 +26,23 @@ import websockets.sync.server as ws_server
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection
 
+from peers.base import LoopbackPeer
 from peers.slack import APP_ID, slash_command_body
 
 
-class SocketModePeer:
+class SocketModePeer(LoopbackPeer):
     """A Socket Mode server on 127.0.0.1 (ephemeral port); see the module docstring."""
 
+    scheme = "ws"
+
     def __init__(self, *, app_id: str = APP_ID, send_hello: bool = True, ping_every: float | None = 0.25) -> None:
+        super().__init__()
         self.app_id = app_id
         self.send_hello = send_hello
         self.ping_every = ping_every
         self._stopping = threading.Event()
         self._pinger: threading.Thread | None = None
         self._server: ws_server.Server | None = None  # WebSocketServer in websockets 12
-        self._thread: threading.Thread | None = None
         self._cond = threading.Condition()
         self._open: list[ServerConnection] = []  # connections that got their hello, oldest first
         self._connects = 0
@@ -48,25 +51,18 @@ class SocketModePeer:
 
     # ----------------------------------------------------------------------------------- lifecycle
 
-    def start(self) -> SocketModePeer:
-        """Bind 127.0.0.1:0 and serve on a background thread; returns self."""
-        if self._server is not None:
-            return self
+    def _serve(self) -> int:
         # No compression (Slack's client does not negotiate it), and a short close timeout so that stop()
         # never waits long on a client that does not answer the close frame.
-        self._server = ws_server.serve(self._handle, "127.0.0.1", 0, compression=None, close_timeout=1, open_timeout=5)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="socket-mode-peer", daemon=True)
-        self._thread.start()
+        self._server = ws_server.serve(self._handle, self.host, 0, compression=None, close_timeout=1, open_timeout=5)
+        self._in_thread(self._server.serve_forever, "socket-mode-peer")
         if self.ping_every:
             self._stopping.clear()
-            self._pinger = threading.Thread(target=self._ping_loop, name="socket-mode-peer-ping", daemon=True)
-            self._pinger.start()
-        return self
+            self._pinger = self._in_thread(self._ping_loop, "socket-mode-peer-ping")
+        return int(self._server.socket.getsockname()[1])
 
-    def stop(self) -> None:
-        """Close every connection, stop listening and release the port; safe to call twice."""
-        server, thread = self._server, self._thread
-        self._server, self._thread = None, None
+    def _shutdown(self) -> None:
+        server, self._server = self._server, None
         if server is None:
             return
         self._stopping.set()
@@ -79,26 +75,11 @@ class SocketModePeer:
         for connection in connections:
             connection.close()
         server.shutdown()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> SocketModePeer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port (after `start`)."""
-        if self._server is None:
-            raise RuntimeError("SocketModePeer is not started")
-        return int(self._server.socket.getsockname()[1])
 
     @property
     def url(self) -> str:
         """The WebSocket URL ``apps.connections.open`` hands out, shaped like Slack's (``/link/?ticket=...``)."""
-        return f"ws://127.0.0.1:{self.port}/link/?ticket=test-ticket&app_id={self.app_id}"
+        return f"{super().url}/link/?ticket=test-ticket&app_id={self.app_id}"
 
     # --------------------------------------------------------------------------------- connections
 
