@@ -8,7 +8,8 @@ Nothing here touches the network until a client is used. `AWS_ENDPOINT_URL` (or 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import boto3
 import botocore.config
@@ -16,14 +17,17 @@ import botocore.exceptions
 
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from botocore.config import _RetryDict
+
 # Retries, stated once: botocore's standard mode (exponential backoff with jitter, retry quota, throttling
 # and transient errors only), ATTEMPTS tries in all including the first. A client tuned for one use (a
 # probe that must not wait out retries) passes its own total.
-RETRY_MODE = "standard"
+RETRY_MODE: Final[Literal["standard"]] = "standard"
 ATTEMPTS = 3
 
 
-def retry_config(attempts: int = ATTEMPTS) -> dict[str, Any]:
+def retry_config(attempts: int = ATTEMPTS) -> _RetryDict:
     """botocore's `retries` setting for `attempts` tries in all."""
     return {"mode": RETRY_MODE, "total_max_attempts": attempts}
 
@@ -36,9 +40,11 @@ class AwsClients:
         self._session = session or boto3.session.Session()
         self._clients: dict[tuple[str, str, float | None, int | None], Any] = {}
         self._lock = threading.Lock()
+        # Kept alongside the Config: botocore's Config exposes its options only as untyped attributes.
+        self._read_timeout = max(1.0, settings.check_timeout)
         self._config = botocore.config.Config(
             connect_timeout=min(5.0, settings.check_timeout),
-            read_timeout=max(1.0, settings.check_timeout),
+            read_timeout=self._read_timeout,
             retries=retry_config(),
         )
 
@@ -67,14 +73,20 @@ class AwsClients:
                 if read_timeout is not None or attempts is not None:
                     config = config.merge(
                         botocore.config.Config(
-                            read_timeout=read_timeout if read_timeout is not None else config.read_timeout,
+                            read_timeout=read_timeout if read_timeout is not None else self._read_timeout,
                             retries=retry_config(attempts or ATTEMPTS),
                         )
                     )
-                kwargs: dict[str, Any] = {"region_name": region, "config": config}
-                if self.settings.aws_endpoint_url:
-                    kwargs["endpoint_url"] = self.settings.aws_endpoint_url
-                client = self._session.client(service, **kwargs)
+                # The stubs overload `client` per Literal service name; ours is a runtime str and the
+                # result is used untyped (Any) anyway, so call it through its dynamic signature.
+                # endpoint_url=None is botocore's default: the service's own endpoint.
+                make_client: Callable[..., Any] = self._session.client
+                client = make_client(
+                    service,
+                    region_name=region,
+                    config=config,
+                    endpoint_url=self.settings.aws_endpoint_url or None,
+                )
                 self._clients[key] = client
             return client
 

@@ -6,14 +6,18 @@ server on an ephemeral port, which is why servers are `host[:port]`.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import dns.asyncresolver
 import dns.nameserver
 import dns.resolver
 
 from bot.settings import Settings
 
+_R = TypeVar("_R", bound=dns.resolver.BaseResolver)
 
-def _configure(resolver: dns.resolver.Resolver, settings: Settings) -> dns.resolver.Resolver:
+
+def _configure(resolver: _R, settings: Settings) -> _R:
     if settings.dns_servers:
         resolver.nameservers = [dns.nameserver.Do53Nameserver(s.host, s.port) for s in settings.dns_servers]
     resolver.lifetime = settings.dns_timeout

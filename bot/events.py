@@ -56,7 +56,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
@@ -435,6 +435,8 @@ def _counted(
     blake2b = hashlib.blake2b
     prefix = f"{etype}\x1f{message_id}\x1f"
     suffix = f"\x1f{timestamp}\x1f{extra}"
+    recipient: str | None
+    domain: str | None
     for addr in recipients:
         # The common case inline (a plain lower-case address); anything else through _address.
         if addr.__class__ is str and "<" not in addr and addr.islower() and "@" in addr and len(addr) <= 320:
@@ -442,7 +444,7 @@ def _counted(
             domain = recipient.rpartition("@")[2].rstrip(".")
         else:
             recipient, domain = _address(addr)
-            if recipient is None:
+            if recipient is None or domain is None:  # _address gives both or neither
                 out.skip("a recipient that is not an email address")
                 continue
         digest = blake2b((prefix + recipient + suffix).encode(), digest_size=16).hexdigest()
@@ -609,7 +611,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else _s(value)
 
 
-def _nonempty_list(value: Any) -> bool:
+def _nonempty_list(value: Any) -> TypeGuard[list[Any]]:
     return value.__class__ is list and len(value) > 0
 
 

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import orjson
 
@@ -343,7 +343,17 @@ def parser_processes(path: str) -> int:
     return min(4, cores)
 
 
-def iter_documents(stream: IO[bytes], *, chunk_size: int = _CHUNK) -> Iterator[bytes | Any | Unreadable]:
+class ByteStream(Protocol):
+    """What the readers need of a binary file: a plain file, standard input or a `gzip.GzipFile`."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+
+def iter_documents(stream: ByteStream, *, chunk_size: int = _CHUNK) -> Iterator[bytes | Any | Unreadable]:
     """The documents in a file, one at a time: JSON lines, one JSON array, or (pretty-printed) documents.
 
     The first line decides: a line that is a whole JSON value means JSON lines (each line one document,
@@ -382,7 +392,7 @@ _RESYNC = re.compile(r"\n(?=[ \t]{0,2}[\{\[])")
 _SPACE_COMMA = re.compile(r"[\s,]*")
 
 
-def _decode_values(head: bytes, stream: IO[bytes], *, in_array: bool, chunk_size: int) -> Iterator[Any | Unreadable]:
+def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_size: int) -> Iterator[Any | Unreadable]:
     """Top-level JSON values (or array elements) one at a time, reading the file chunk by chunk."""
     text = codecs.getincrementaldecoder("utf-8")("replace")
     decoder = json.JSONDecoder()
@@ -406,7 +416,9 @@ def _decode_values(head: bytes, stream: IO[bytes], *, in_array: bool, chunk_size
         return True
 
     while True:
-        pos = skip.match(buf, pos).end()
+        m = skip.match(buf, pos)
+        assert m is not None  # both patterns match the empty string, so they always match
+        pos = m.end()
         if pos >= len(buf):
             if not more() and pos >= len(buf):
                 return

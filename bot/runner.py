@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -50,7 +51,7 @@ def run_checks(
 ) -> tuple[Report, list[Timing]]:
     """Run a suite's checks on one target; return the ranked report and each check's time."""
     checks = checks if checks is not None else checks_for(suite)
-    regions = deps.settings.regions or [None]
+    regions: Sequence[str | None] = deps.settings.regions or [None]
     memo = RunMemo()  # one per run: the checks of this run share calls such as GetAccount
     jobs: list[tuple[Check, CheckContext]] = []
     for c in checks:

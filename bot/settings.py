@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -167,42 +167,42 @@ class Settings:
             slack_signing_secret=p.secret("SLACK_SIGNING_SECRET"),
             slack_app_token=p.secret("SLACK_APP_TOKEN"),
             slack_api_url=p.url("SLACK_API_URL", SLACK_DEFAULT_API_URL),
-            slack_team_id=p.str("SESBOT_TEAM_ID"),
-            port=p.int("PORT", 3000, lo=1, hi=65535),
-            host=p.str("SESBOT_HOST") or "0.0.0.0",
+            slack_team_id=p.text("SESBOT_TEAM_ID"),
+            port=p.integer("PORT", 3000, lo=1, hi=65535),
+            host=p.text("SESBOT_HOST") or "0.0.0.0",
             aws_region=p.region("AWS_REGION") or p.region("AWS_DEFAULT_REGION"),
             aws_endpoint_url=p.url("AWS_ENDPOINT_URL", None),
-            db_path=p.str("SESBOT_DB") or "./sesbot.db",
+            db_path=p.text("SESBOT_DB") or "./sesbot.db",
             sender=p.sender("SESBOT_SENDER"),
             dns_servers=p.dns_servers("SESBOT_DNS_SERVERS"),
-            dns_timeout=p.float("SESBOT_DNS_TIMEOUT", 3.0, lo=0.1, hi=60),
-            alert_channel=p.str("SESBOT_ALERT_CHANNEL"),
+            dns_timeout=p.number("SESBOT_DNS_TIMEOUT", 3.0, lo=0.1, hi=60),
+            alert_channel=p.text("SESBOT_ALERT_CHANNEL"),
             sqs_queue_url=p.url("SESBOT_SQS_QUEUE_URL", None),
-            sns_topic_arns=p.list("SESBOT_SNS_TOPIC_ARNS", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"),
-            retention_days=p.int("SESBOT_RETENTION_DAYS", 90, lo=1, hi=3650),
-            sweep_minutes=p.int("SESBOT_SWEEP_MINUTES", 5, lo=1, hi=1440),
-            recovery_sweeps=p.int("SESBOT_RECOVERY_SWEEPS", 2, lo=1, hi=100),
+            sns_topic_arns=p.words("SESBOT_SNS_TOPIC_ARNS", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"),
+            retention_days=p.integer("SESBOT_RETENTION_DAYS", 90, lo=1, hi=3650),
+            sweep_minutes=p.integer("SESBOT_SWEEP_MINUTES", 5, lo=1, hi=1440),
+            recovery_sweeps=p.integer("SESBOT_RECOVERY_SWEEPS", 2, lo=1, hi=100),
             rate_levels=p.rate_levels(),
-            check_timeout=p.float("SESBOT_CHECK_TIMEOUT", 8.0, lo=0.1, hi=120),
-            ip_blocklists=tuple(p.list("SESBOT_BLOCKLISTS")) or DEFAULT_IP_BLOCKLISTS,
-            domain_blocklists=tuple(p.list("SESBOT_DOMAIN_BLOCKLISTS")) or DEFAULT_DOMAIN_BLOCKLISTS,
-            smtp_host=p.str("SESBOT_SMTP_HOST"),
+            check_timeout=p.number("SESBOT_CHECK_TIMEOUT", 8.0, lo=0.1, hi=120),
+            ip_blocklists=tuple(p.words("SESBOT_BLOCKLISTS")) or DEFAULT_IP_BLOCKLISTS,
+            domain_blocklists=tuple(p.words("SESBOT_DOMAIN_BLOCKLISTS")) or DEFAULT_DOMAIN_BLOCKLISTS,
+            smtp_host=p.text("SESBOT_SMTP_HOST"),
             smtp_ca_file=p.path("SESBOT_SMTP_CA_FILE"),
             smtp_username=p.secret("SESBOT_SMTP_USERNAME"),
             smtp_password=p.secret("SESBOT_SMTP_PASSWORD"),
-            smtp_timeout=p.float("SESBOT_SMTP_TIMEOUT", 5.0, lo=0.1, hi=120),
-            allowed_users=frozenset(p.list("SESBOT_ALLOWED_USERS")),
-            allowed_groups=frozenset(p.list("SESBOT_ALLOWED_GROUPS")),
-            allowed_channels=frozenset(p.list("SESBOT_ALLOWED_CHANNELS")),
-            admins=frozenset(p.list("SESBOT_ADMINS")),
-            allow_writes=p.bool("SESBOT_ALLOW_WRITES", False),
+            smtp_timeout=p.number("SESBOT_SMTP_TIMEOUT", 5.0, lo=0.1, hi=120),
+            allowed_users=frozenset(p.words("SESBOT_ALLOWED_USERS")),
+            allowed_groups=frozenset(p.words("SESBOT_ALLOWED_GROUPS")),
+            allowed_channels=frozenset(p.words("SESBOT_ALLOWED_CHANNELS")),
+            admins=frozenset(p.words("SESBOT_ADMINS")),
+            allow_writes=p.flag("SESBOT_ALLOW_WRITES", False),
             redact=p.choice("SESBOT_REDACT", "none", ("none", "local")),
-            diagnoses_per_minute=p.int("SESBOT_DIAGNOSES_PER_MINUTE", 5, lo=1, hi=1000),
+            diagnoses_per_minute=p.integer("SESBOT_DIAGNOSES_PER_MINUTE", 5, lo=1, hi=1000),
             sns_cert_dir=p.path("SESBOT_SNS_CERT_DIR"),
-            sns_max_age_seconds=p.int("SESBOT_SNS_MAX_AGE_SECONDS", 3600, lo=60, hi=86400),
+            sns_max_age_seconds=p.integer("SESBOT_SNS_MAX_AGE_SECONDS", 3600, lo=60, hi=86400),
             log_level=p.choice("SESBOT_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
         )
-        regions = p.list("SESBOT_REGIONS", pattern=REGION_RE.pattern)
+        regions = p.words("SESBOT_REGIONS", pattern=REGION_RE.pattern)
         s.regions = regions or ([s.aws_region] if s.aws_region else [])
         for k, v in overrides.items():
             setattr(s, k, v)
@@ -225,14 +225,14 @@ class _Parser:
         v = v.strip()
         return v or None
 
-    def str(self, name: str) -> str | None:
+    def text(self, name: str) -> str | None:
         return self.raw(name)
 
     def secret(self, name: str) -> Secret | None:
         v = self.raw(name)
         return Secret(v) if v else None
 
-    def int(self, name: str, default: int, lo: int, hi: int) -> int:
+    def integer(self, name: str, default: int, lo: int, hi: int) -> int:
         v = self.raw(name)
         if v is None:
             return default
@@ -246,7 +246,7 @@ class _Parser:
             return default
         return n
 
-    def float(self, name: str, default: float, lo: float, hi: float) -> float:
+    def number(self, name: str, default: float, lo: float, hi: float) -> float:
         v = self.raw(name)
         if v is None:
             return default
@@ -260,7 +260,7 @@ class _Parser:
             return default
         return n
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         v = self.raw(name)
         if v is None:
             return default
@@ -281,6 +281,10 @@ class _Parser:
             return default
         return v
 
+    @overload
+    def url(self, name: str, default: str) -> str: ...
+    @overload
+    def url(self, name: str, default: None) -> str | None: ...
     def url(self, name: str, default: str | None) -> str | None:
         v = self.raw(name)
         if v is None:
@@ -304,7 +308,7 @@ class _Parser:
             return None
         return v
 
-    def list(self, name: str, pattern: str | None = None) -> list[str]:
+    def words(self, name: str, pattern: str | None = None) -> list[str]:
         v = self.raw(name)
         if v is None:
             return []
@@ -327,7 +331,7 @@ class _Parser:
 
     def dns_servers(self, name: str) -> list[DnsServer]:
         out = []
-        for item in self.list(name):
+        for item in self.words(name):
             host, port = item, 53
             if item.startswith("["):  # [v6]:port
                 m = re.match(r"^\[([0-9a-fA-F:]+)\](?::(\d+))?$", item)

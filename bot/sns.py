@@ -262,8 +262,7 @@ def verify_message(
         raise VerificationError(f"stale message: Timestamp {msg['Timestamp']} is older than {max_age}")
     if ts - now > MAX_SKEW:
         raise VerificationError(f"Timestamp {msg['Timestamp']} is in the future")
-    cert_url = msg.get("SigningCertURL", msg.get("SigningCertUrl"))
-    check_sns_url(cert_url)
+    cert_url = check_sns_url(msg.get("SigningCertURL", msg.get("SigningCertUrl")))
     signature = msg.get("Signature")
     if not isinstance(signature, str):
         raise VerificationError("Signature is missing")

@@ -38,9 +38,10 @@ class SqsConsumer:
 
     def __init__(self, deps: Deps, *, queue_url: str | None = None, client: Any = None):
         self.deps = deps
-        self.queue_url = queue_url or deps.settings.sqs_queue_url
-        if not self.queue_url:
+        url = queue_url or deps.settings.sqs_queue_url
+        if not url:
             raise ValueError("no SQS queue configured: set SESBOT_SQS_QUEUE_URL")
+        self.queue_url: str = url
         self._client = client
 
     @property

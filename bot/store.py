@@ -378,7 +378,7 @@ class Store:
         detail: str | None = None,
     ) -> None:
         with self.transaction() as db:
-            db["audit"].insert(
+            db.table("audit").insert(
                 {
                     "at": iso(utcnow()),
                     "user_id": user_id,
@@ -401,7 +401,7 @@ class Store:
     ) -> int:
         verdict = report_dict.get("verdict") or {}
         with self.transaction() as db:
-            table = db["diagnoses"]
+            table = db.table("diagnoses")
             table.insert(
                 {
                     "at": iso(utcnow()),
@@ -417,4 +417,7 @@ class Store:
                     "report": json.dumps(report_dict, default=str),
                 }
             )
-            return table.last_pk
+            pk = table.last_pk
+            if not isinstance(pk, int):  # `id INTEGER PRIMARY KEY`: always the new rowid after an insert
+                raise RuntimeError(f"diagnosis insert returned no integer id: {pk!r}")
+            return pk

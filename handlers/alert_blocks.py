@@ -80,6 +80,6 @@ def alert_message(msg: Message) -> dict[str, Any]:
     if msg.buttons:
         elements = [button(b.label, b.action_id, b.value, b.style) for b in msg.buttons[:MAX_ACTIONS]]
         tail.append({"type": "actions", "elements": elements})
-    first = msg.lines[0] if msg.lines else ""
-    fallback = f"{msg.title}: {first}" if first else msg.title
+    first_line = msg.lines[0] if msg.lines else ""
+    fallback = f"{msg.title}: {first_line}" if first_line else msg.title
     return {"text": cut(escape(fallback), MAX_FALLBACK), "blocks": fit(blocks, tail)}

@@ -148,7 +148,8 @@ def register(app: App, deps: Deps) -> None:
     @app.use
     def guard(
         body: dict[str, Any], context: BoltContext, next: Callable[[], None], ack: Callable, client: WebClient
-    ) -> None:
+    ) -> BoltResponse | None:
+        """Let the request through (`next()`, None), or refuse it with the response Bolt sends instead."""
         req = asked(body)
         if req is None:
             next()

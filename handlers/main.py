@@ -60,8 +60,9 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     try:
-        if settings.socket_mode:
-            serve_socket_mode(app, settings.slack_app_token.reveal(), stop)
+        app_token = settings.slack_app_token
+        if app_token:  # Socket Mode (`settings.socket_mode`)
+            serve_socket_mode(app, app_token.reveal(), stop)
         else:
             server = HttpServer(make_wsgi(app, deps), host=settings.host, port=settings.port)
             log.info("HTTP mode: listening on %s:%s (/slack/events, /sns, /healthz)", settings.host, server.port)

@@ -5,6 +5,7 @@ In an incident thread, `status` and `ack` speak about that incident.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -18,6 +19,7 @@ from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import error_message
 from handlers.threads import incident_reply
 
+log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -32,6 +34,11 @@ def register(app: App, deps: Deps) -> None:
         channel = event.get("channel")
         thread_ts = event.get("thread_ts") or event.get("ts")
         user = event.get("user")
+        if not isinstance(channel, str) or not isinstance(user, str):
+            # Slack's app_mention always carries both (and the guard refuses a mention from no one);
+            # without them there is no one to answer and nowhere to answer.
+            log.warning("app_mention without a channel or a user; not answered")
+            return
         text = command_text(event.get("text", ""))
         try:
             inv = parse(text)
