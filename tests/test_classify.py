@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import classify as classify_module
 from bot.classify import BLOCKLISTS, CATEGORIES, Classification, blocklist_named, classify, delist_url_for
+from bot.classify import engine as classify_module
 
 DATA = Path(__file__).parent / "data" / "bounces"
 SET_OF_EMAILS = DATA / "sisimai-set-of-emails-p5-labels.jsonl"

@@ -1,0 +1,39 @@
+"""The bounce classifier: a bounce, delivery-delay or SES error text -> a cause a person can act on.
+
+``classify(text, status=..., bounce_type=..., bounce_subtype=..., delay_type=...)`` gives a
+:class:`Classification`: a category from :data:`CATEGORIES`, the blocklist the text names (with its
+delisting URL), a one-sentence summary and the fix.  Pure and memoised; it runs on the ingest hot path.
+
+What lives here
+---------------
+- ``rules.toml``: the ordered rule table -- category, wording kind, patterns, blocklist extractor, and
+  where each rule's wording comes from.  The order is the meaning; its comments say why.
+- ``wording.toml``: what a person reads for each kind (summary, fix).
+- ``blocklists.toml``: the known DNS blocklists, their patterns and delisting URLs.
+- ``data.py``: reads those three files and checks them (a malformed entry fails the import, named).
+- ``blocklists.py``: :data:`BLOCKLISTS`, :func:`blocklist_named`, :func:`delist_url_for`, and the
+  extractors that say which list a text names.
+- ``index.py``: the gate index that lets a text skip the rules it cannot match (speed only).
+- ``engine.py``: applies the rules and the structured hints, words the result, memoises.
+
+Imports: the standard library and ``bot.*`` only -- never ``handlers`` (the engine knows no Slack).
+Everything public is re-exported here; import from ``bot.classify``, not from its modules.
+"""
+
+from __future__ import annotations
+
+from bot.classify.blocklists import BLOCKLISTS, blocklist_named, delist_url_for
+from bot.classify.data import Blocklist
+from bot.classify.engine import CATEGORIES, Classification, cache_clear, cache_info, classify
+
+__all__ = [
+    "BLOCKLISTS",
+    "CATEGORIES",
+    "Blocklist",
+    "Classification",
+    "blocklist_named",
+    "cache_clear",
+    "cache_info",
+    "classify",
+    "delist_url_for",
+]

@@ -1,0 +1,242 @@
+"""Read the classifier's data files and check them: ``rules.toml``, ``wording.toml``, ``blocklists.toml``.
+
+This module's one job: turn the TOML files beside it into typed, immutable tables -- the blocklists
+(:class:`Blocklist`), the ordered rules (:class:`Rule`) and the wording (kind -> summary, fix) -- and
+refuse a malformed file with a :class:`DataError` that names the file and the entry, e.g.::
+
+    rules.toml, rule 12 (policy/ses_paused): pattern 2 does not compile: missing ), unterminated subpattern
+
+so a slip in the data fails at import (and so the first test run), not on a bounce in production.
+Checked: the structure and every field's type, unknown keys (a misspelt optional key would otherwise be
+ignored), the closed vocabularies (categories, kinds with wording, extractors, blocklist kinds,
+``match_on``), that every pattern compiles, and that the wording uses only the placeholders the engine
+fills. The vocabularies are passed in by the engine; this module knows no category or extractor itself.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# (canonical list name, delisting URL): which blocklist a text names.
+Found = tuple[str, str | None]
+# Reads the normalised text (or the status codes) and says which list it names, if any.
+Extractor = Callable[[str], Found | None]
+
+
+class DataError(ValueError):
+    """A data file of the classifier is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Blocklist:
+    """A DNS blocklist (or provider block) a bounce text can name."""
+
+    name: str  # canonical name, as Classification.blocklist reports it
+    kind: str  # "ip" or "domain"
+    pattern: str  # regex over the lower-cased text: the names, zones and URLs bounces use
+    delist_url: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of rules.toml: if one of ``alts`` matches, the text is ``category``.
+
+    ``on`` says what the alternatives are matched against: the normalised lower-case text
+    ("text"), or the enhanced status codes found ("codes": " 5.1.1 4.7.1 ").  ``extract`` names
+    the blocklist; ``source`` says where the wording the patterns match comes from.
+    """
+
+    category: str
+    kind: str  # key into the wording
+    alts: tuple[str, ...]
+    on: str = "text"
+    extract: Extractor | None = None
+    source: str = ""
+
+
+def read(name: str) -> dict[str, Any]:
+    """The parsed TOML file ``name`` of this package (installed beside it as package data)."""
+    text = (Path(__file__).parent / name).read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise DataError(f"{name}: not valid TOML: {e}") from e
+
+
+def load_blocklists(doc: Mapping[str, Any], file: str = "blocklists.toml") -> tuple[Blocklist, ...]:
+    """The ``[[blocklist]]`` entries of ``doc``, in file order."""
+    out: list[Blocklist] = []
+    names: set[str] = set()
+    for n, entry in enumerate(_entries(doc, "blocklist", file), 1):
+        where = _where(file, f"blocklist {n}", entry.get("name"))
+        _keys(entry, {"name", "kind", "pattern"}, {"delist_url", "note"}, where)
+        name = _text(entry, "name", where)
+        kind = _choice(entry, "kind", ("ip", "domain"), where)
+        pattern = _pattern(_text(entry, "pattern", where), "pattern", where)
+        url = _text(entry, "delist_url", where) if "delist_url" in entry else None
+        note = _text(entry, "note", where) if "note" in entry else ""
+        if name.lower() in names:
+            raise DataError(f"{where}: a second entry with this name")
+        names.add(name.lower())
+        out.append(Blocklist(name, kind, pattern, url, note))
+    return tuple(out)
+
+
+def load_wording(
+    doc: Mapping[str, Any],
+    *,
+    required: Collection[str],
+    placeholders: Mapping[str, Collection[str]],
+    file: str = "wording.toml",
+) -> dict[str, tuple[str, str]]:
+    """kind -> (summary, fix) from the ``[kind.*]`` tables of ``doc``, ``[snippets]`` pasted in.
+
+    ``required``: the kinds that must have wording.  ``placeholders``: the ``{fields}`` the engine
+    fills for a kind; any other kind must have none.
+    """
+    unknown = set(doc) - {"snippets", "kind"}
+    if unknown:
+        raise DataError(f"{file}: unknown top-level key(s) {sorted(unknown)} (expected [snippets] and [kind.*])")
+    snippets = doc.get("snippets", {})
+    kinds = doc.get("kind")
+    if not isinstance(snippets, dict) or not all(isinstance(v, str) for v in snippets.values()):
+        raise DataError(f"{file}: [snippets] must be a table of strings")
+    if not isinstance(kinds, dict) or not kinds:
+        raise DataError(f"{file}: no [kind.*] tables")
+    out: dict[str, tuple[str, str]] = {}
+    for kind, entry in kinds.items():
+        where = f"{file}, [kind.{kind}]"
+        if not isinstance(entry, dict):
+            raise DataError(f"{where}: must be a table with summary and fix")
+        _keys(entry, {"summary", "fix"}, set(), where)
+        allowed = set(placeholders.get(kind, ()))
+        summary, fix = (
+            _fill_snippets(_text(entry, key, where), snippets, allowed, f"{where} {key}") for key in ("summary", "fix")
+        )
+        out[kind] = (summary, fix)
+    missing = [k for k in required if k not in out]
+    if missing:
+        raise DataError(f"{file}: no wording for kind(s) {missing}, which the classifier uses")
+    return out
+
+
+def load_rules(
+    doc: Mapping[str, Any],
+    *,
+    categories: Collection[str],
+    kinds: Collection[str],
+    extractors: Mapping[str, Extractor],
+    blocklists: tuple[Blocklist, ...],
+    file: str = "rules.toml",
+) -> tuple[Rule, ...]:
+    """The ``[[rule]]`` entries of ``doc``, in file order (the order is the meaning).
+
+    ``kinds``: those with wording; ``extractors``: the names ``extract`` may use; ``blocklists``:
+    where ``blocklist_patterns`` takes its patterns.
+    """
+    out: list[Rule] = []
+    for n, entry in enumerate(_entries(doc, "rule", file), 1):
+        where = _where(file, f"rule {n}", entry.get("category"), entry.get("kind"))
+        _keys(entry, {"category", "kind", "source"}, {"patterns", "blocklist_patterns", "match_on", "extract"}, where)
+        category = _choice(entry, "category", tuple(categories), where)
+        kind = _text(entry, "kind", where)
+        if kind not in kinds:
+            raise DataError(f"{where}: kind {kind!r} has no wording (no [kind.{kind}] in wording.toml)")
+        source = _text(entry, "source", where)
+        on = _choice(entry, "match_on", ("text", "codes"), where) if "match_on" in entry else "text"
+        extract = None
+        if "extract" in entry:
+            extract = extractors[_choice(entry, "extract", tuple(extractors), where)]
+        if ("patterns" in entry) == ("blocklist_patterns" in entry):
+            raise DataError(f"{where}: give either patterns or blocklist_patterns")
+        if "patterns" in entry:
+            raw = entry["patterns"]
+            if not isinstance(raw, list) or not raw:
+                raise DataError(f"{where}: patterns must be a non-empty list of strings")
+            alts = tuple(_pattern(p, f"pattern {i}", where) for i, p in enumerate(raw, 1))
+        else:
+            list_kind = _choice(entry, "blocklist_patterns", ("ip", "domain"), where)
+            alts = tuple(bl.pattern for bl in blocklists if bl.kind == list_kind)
+        out.append(Rule(category, kind, alts, on, extract, source))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Field checks
+# --------------------------------------------------------------------------------------------
+
+
+def _where(file: str, entry: str, *names: object) -> str:
+    """How an error names an entry: "rules.toml, rule 12 (policy/ses_paused)"."""
+    if names and all(isinstance(name, str) and name for name in names):
+        return f"{file}, {entry} ({'/'.join(str(name) for name in names)})"
+    return f"{file}, {entry}"
+
+
+def _entries(doc: Mapping[str, Any], key: str, file: str) -> list[dict[str, Any]]:
+    unknown = set(doc) - {key}
+    if unknown:
+        raise DataError(f"{file}: unknown top-level key(s) {sorted(unknown)} (expected [[{key}]] entries)")
+    entries = doc.get(key)
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+        raise DataError(f"{file}: expected a list of [[{key}]] tables")
+    return entries
+
+
+def _keys(entry: Mapping[str, Any], required: set[str], optional: set[str], where: str) -> None:
+    missing = sorted(required - set(entry))
+    if missing:
+        raise DataError(f"{where}: missing {', '.join(missing)}")
+    unknown = sorted(set(entry) - required - optional)
+    if unknown:
+        raise DataError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(required | optional))})"
+        )
+
+
+def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
+    value = entry[key]
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(f"{where}: {key} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _choice(entry: Mapping[str, Any], key: str, allowed: tuple[str, ...], where: str) -> str:
+    value = _text(entry, key, where)
+    if value not in allowed:
+        raise DataError(f"{where}: unknown {key} {value!r} (one of: {', '.join(allowed)})")
+    return value
+
+
+def _pattern(value: object, what: str, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise DataError(f"{where}: {what} must be a non-empty string, not {value!r}")
+    try:
+        re.compile(value)
+    except re.error as e:
+        raise DataError(f"{where}: {what} does not compile: {e} ({value!r})") from e
+    return value
+
+
+def _fill_snippets(text: str, snippets: Mapping[str, str], allowed: set[str], where: str) -> str:
+    """``text`` with each ``{snippet}`` pasted in; refuses a placeholder the engine does not fill."""
+    for name, snippet in snippets.items():
+        text = text.replace("{" + name + "}", snippet)
+    try:
+        fields = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    except ValueError as e:
+        raise DataError(f"{where}: bad braces ({e}); a literal brace is written {{{{ or }}}}") from e
+    stray = sorted(fields - allowed)
+    if stray:
+        raise DataError(
+            f"{where}: placeholder(s) {stray} are neither snippets nor filled for this kind"
+            f" (filled here: {sorted(allowed) or 'none'})"
+        )
+    return text

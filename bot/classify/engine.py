@@ -1,0 +1,320 @@
+"""Classify one bounce, delivery-delay or SES error text: the rules applied, the result worded, memoised.
+
+This module's one job: turn a diagnostic string (a bounce ``diagnosticCode``, a delay's
+``diagnosticCode``, or an error pasted from the SES API / SMTP interface), plus the structured
+hints SES gives alongside it, into a :class:`Classification` -- a category from
+:data:`CATEGORIES`, the blocklist named in the text (canonical name and delisting URL), a
+one-sentence summary and what to do next.  The rules and the wording are data (rules.toml,
+wording.toml, read at import by :mod:`bot.classify.data`); this module applies them.  It is pure
+(no I/O after import), and memoises on the input tuple with a bounded LRU cache, because it runs on
+the ingest hot path.
+
+How a text is classified
+------------------------
+1. ``bounce_subtype`` ``OnAccountSuppressionList`` / ``Suppressed`` -> ``suppressed`` always (SES
+   never attempted delivery, whatever the text says).
+2. The text (lower-cased, whitespace collapsed, cut to its head and tail past 4 kB) goes through
+   the rules of rules.toml in order (category, wording kind, patterns, optional blocklist
+   extractor); the first rule with a matching pattern wins.  Patterns match general signals --
+   phrases, and enhanced status codes ``x.y.z`` found in the text or passed as ``status``.
+   :mod:`bot.classify.index` skips the patterns a text cannot match, without changing the answer.
+3. A blocklist *named* in the text beats every structured hint.  Otherwise a decisive hint beats
+   the text: ``bounce_subtype`` MailboxFull -> ``mailbox_full``, MessageTooLarge ->
+   ``message_too_large``, ContentRejected / AttachmentRejected -> ``content``, NoEmail ->
+   ``unknown_user``; ``delay_type`` MailboxFull -> ``mailbox_full``, SpamDetected -> ``content``,
+   TransientCommunicationFailure -> ``connection``, BYOIPHostNameLookupUnavailable -> ``dns``,
+   InternalFailure -> ``other``, SendingDeferral -> ``throttling``.  Generic hints (General,
+   Undetermined, RecipientServerError, values we do not know) defer to the text.  ``delay_type``
+   IPFailure ("the receiver blocked or throttled the sending IP") gives ``ip_blocklist`` unless
+   the text names a more specific sender-side cause (throttling, reputation, policy such as
+   missing reverse DNS, authentication, the DNSBL-resolver trap).
+
+SES's own errors and the category they map to
+---------------------------------------------
+These come from the client -> SES hop, not from a receiving server, and get SES-specific
+summaries and fixes (sandbox, quotas, paused sending, SMTP credentials ...):
+
+==================================================================  ================
+Error text                                                          Category
+==================================================================  ================
+``MessageRejected: Email address is not verified ...`` / sandbox     ``policy``
+``Throttling`` / ``454 Throttling failure: Maximum sending rate ...``  ``throttling``
+``Daily message quota exceeded``, ``LimitExceededException``          ``throttling``
+``TooManyRequestsException``, ``421 Too many concurrent SMTP ...``    ``throttling``
+``AccountSendingPausedException``, ``SendingPausedException``         ``policy``
+``ConfigurationSetSendingPausedException``                            ``policy``
+``AccountSuspendedException``                                         ``policy``
+``535 Authentication Credentials Invalid`` (SMTP credentials)         ``authentication``
+``not authorized to perform ses:SendRawEmail`` (IAM)                  ``authentication``
+``MailFromDomainNotVerifiedException``                                ``authentication``
+``TemplateDoesNotExist``, rendering failures                          ``other``
+``ConfigurationSetDoesNotExist``                                      ``other``
+``451 Timeout waiting for data from client``                          ``connection``
+a timeout talking to ``email-smtp.<region>.amazonaws.com``            ``connection``
+reject reason ``Bad content`` (virus)                                 ``content``
+``InvalidParameterValue: Missing final '@domain'``                    ``unknown_user``
+"... on the suppression list for your account"                        ``suppressed``
+==================================================================  ================
+
+Traps (from the DNS-blocklist notes): "blocked using zen.spamhaus.org ... open resolver" (or
+``127.255.255.25x``, ``returnc/pub``) is the receiver's own broken DNSBL lookup -> ``dns``, never
+``ip_blocklist``; "Missing reverse DNS" is ``policy``; "banned content" is ``content``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from bot.classify import data, index
+from bot.classify.blocklists import BLOCKLISTS, EXTRACTORS
+from bot.classify.data import Found, Rule
+
+CATEGORIES: tuple[str, ...] = (
+    "ip_blocklist",
+    "domain_blocklist",
+    "reputation",
+    "content",
+    "authentication",
+    "unknown_user",
+    "mailbox_full",
+    "suppressed",
+    "policy",
+    "message_too_large",
+    "dns",
+    "connection",
+    "throttling",
+    "other",
+)
+
+# Texts longer than this are cut to their head and tail: real diagnostics are well under 2 kB,
+# and the cap keeps a pathological 40 kB paste from costing more than a normal bounce, and the
+# cache's memory bounded (at most _CACHE_SIZE keys of at most ~_MAX_CHARS characters).
+_MAX_CHARS = 4096
+_HEAD_CHARS = 3072
+_CACHE_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The cause of one failed delivery or send, as a person should read it."""
+
+    category: str
+    blocklist: str | None
+    summary: str
+    fix: str
+    delist_url: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {
+            "category": self.category,
+            "blocklist": self.blocklist,
+            "summary": self.summary,
+            "fix": self.fix,
+        }
+        if self.delist_url:
+            out["delist_url"] = self.delist_url
+        return out
+
+
+# Structured hints that decide the category on their own (the text only refines the wording).
+_SUBTYPE_DECISIVE: dict[str, tuple[str, str]] = {
+    "mailboxfull": ("mailbox_full", "mailbox_full"),
+    "messagetoolarge": ("message_too_large", "message_too_large"),
+    "contentrejected": ("content", "content"),
+    "attachmentrejected": ("content", "attachment"),
+    "noemail": ("unknown_user", "unknown_user"),
+}
+_SUPPRESSED_SUBTYPES = frozenset({"onaccountsuppressionlist", "suppressed"})
+_DELAY_DECISIVE: dict[str, tuple[str, str]] = {
+    "mailboxfull": ("mailbox_full", "mailbox_full"),
+    "spamdetected": ("content", "content"),
+    "transientcommunicationfailure": ("connection", "connection"),
+    "byoiphostnamelookupunavailable": ("dns", "byoip"),
+    "internalfailure": ("other", "ses_internal"),
+    "sendingdeferral": ("throttling", "ses_deferral"),
+}
+# With IPFailure, text that names one of these sender-side causes is more precise than "blocked".
+_IPFAILURE_TEXT_WINS = frozenset(
+    {"ip_blocklist", "domain_blocklist", "reputation", "throttling", "policy", "dns", "authentication"}
+)
+
+# --------------------------------------------------------------------------------------------
+# The data: wording, then the rules (whose kinds must have wording), then their index
+# --------------------------------------------------------------------------------------------
+
+# Kinds this module words itself, besides every category and the kinds the rules name.
+_ENGINE_KINDS = (
+    "ip_blocklist_unnamed",
+    "domain_blocklist_unnamed",
+    "ipfailure",
+    "recipient_server",
+    "empty",
+    *(kind for _, kind in (*_SUBTYPE_DECISIVE.values(), *_DELAY_DECISIVE.values())),
+)
+# The {fields} filled per result (see _make and _make_static); any other kind's wording has none.
+_PLACEHOLDERS = {"ip_blocklist": ("bl",), "domain_blocklist": ("bl",), "ses_unverified": ("region", "ids")}
+
+# kind -> (summary, fix)
+_MESSAGES: dict[str, tuple[str, str]] = data.load_wording(
+    data.read("wording.toml"), required=(*CATEGORIES, *_ENGINE_KINDS), placeholders=_PLACEHOLDERS
+)
+_RULES: tuple[Rule, ...] = data.load_rules(
+    data.read("rules.toml"), categories=CATEGORIES, kinds=_MESSAGES, extractors=EXTRACTORS, blocklists=BLOCKLISTS
+)
+_ALTS, _GATES_RE, _GATE_MASK, _ALWAYS_MASK = index.build(_RULES)
+
+# --------------------------------------------------------------------------------------------
+# Matching
+# --------------------------------------------------------------------------------------------
+
+# x.y.z with class 2/4/5, not part of an IP address or a longer dotted number.
+# (The look-behind sits after the first character so the scan can skip to a 2, 4 or 5.)
+_CODE_RE = re.compile(r"[245](?<![\w.][245])\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)")
+
+
+def _codes(text: str, status: str) -> str:
+    """Space-separated enhanced status codes from the text, then the ``status`` hint."""
+    found = _CODE_RE.findall(text)
+    if status:
+        found.extend(_CODE_RE.findall(status.strip().lower()))
+    return " " + " ".join(found) + " " if found else ""
+
+
+def _cut(text: str) -> str:
+    if len(text) > _MAX_CHARS:
+        return text[:_HEAD_CHARS] + " ... " + text[-(_MAX_CHARS - _HEAD_CHARS) :]
+    return text
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_cut(text).split()).lower()
+
+
+def _match_text(norm: str, codes: str) -> tuple[Rule, Found | None] | None:
+    """The first rule (in table order) with an alternative that matches."""
+    mask = _ALWAYS_MASK
+    for gate in set(_GATES_RE.findall(norm)):
+        mask |= _GATE_MASK[gate]
+    while mask:
+        low = mask & -mask
+        mask ^= low
+        alt = _ALTS[low.bit_length() - 1]
+        rule = alt.rule
+        hay = codes if rule.on == "codes" else norm
+        if hay and alt.regex.search(hay):
+            found = None
+            if rule.extract is not None:
+                # A code rule (Microsoft 5.7.6xx) still takes the list's name from the text if any.
+                found = rule.extract(norm) or (rule.extract(codes) if rule.on == "codes" else None)
+            return rule, found
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# What a person reads
+# --------------------------------------------------------------------------------------------
+
+_REGION_RE = re.compile(r"in region ([A-Za-z]{2}(?:-gov)?-[A-Za-z]+-\d)")
+_IDS_RE = re.compile(r"failed the check in region [^:]*:\s*(.{1,300})$", re.S)
+
+
+def _make(category: str, kind: str, found: Found | None = None, raw: str = "") -> Classification:
+    if kind == "ses_unverified":
+        region_m = _REGION_RE.search(raw)
+        ids_m = _IDS_RE.search(raw)
+        summary, fix = _MESSAGES[kind]
+        summary = summary.format(
+            region=f" in region {region_m.group(1).lower()}" if region_m else "",
+            ids=f" ({ids_m.group(1).strip().rstrip('.')})" if ids_m else "",
+        )
+        return Classification(category=category, blocklist=None, summary=summary, fix=fix)
+    return _make_static(category, kind, found)
+
+
+@functools.lru_cache(maxsize=1024)
+def _make_static(category: str, kind: str, found: Found | None) -> Classification:
+    """The wording of a result; shared (it is immutable) by every text with the same verdict."""
+    bl_name, url = found if found else (None, None)
+    if kind in ("ip_blocklist", "domain_blocklist") and not bl_name:
+        kind += "_unnamed"
+    summary, fix = _MESSAGES.get(kind, _MESSAGES[category])
+    if bl_name:
+        summary = summary.format(bl=bl_name)
+        fix = fix.format(bl=bl_name)
+        note = next((b.note for b in BLOCKLISTS if b.name == bl_name and b.note), "")
+        if url:
+            fix += f" Delisting / lookup: {url}"
+        if note:
+            fix += " " + note
+    return Classification(category=category, blocklist=bl_name, summary=summary, fix=fix, delist_url=url)
+
+
+# --------------------------------------------------------------------------------------------
+# The verdict
+# --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _classify(text: str, status: str, bounce_type: str, bounce_subtype: str, delay_type: str) -> Classification:
+    subtype = bounce_subtype.strip().lower()
+    delay = delay_type.strip().lower()
+    if subtype in _SUPPRESSED_SUBTYPES:
+        return _make("suppressed", "suppressed")
+
+    norm = _normalise(text)
+    codes = _codes(norm, status)
+    hit = _match_text(norm, codes) if (norm or codes) else None
+    from_text: Classification | None = None
+    if hit is not None:
+        rule, found = hit
+        from_text = _make(rule.category, rule.kind, found, text)
+        if found is not None and rule.category in ("ip_blocklist", "domain_blocklist"):
+            return from_text  # a named list beats every structured hint
+
+    decisive = _SUBTYPE_DECISIVE.get(subtype) or _DELAY_DECISIVE.get(delay)
+    if decisive is not None:
+        category, kind = decisive
+        if from_text is not None and from_text.category == category and kind == category:
+            return from_text  # same verdict; the text's wording is more specific
+        return _make(category, kind)
+    if delay == "ipfailure":
+        if from_text is not None and from_text.category in _IPFAILURE_TEXT_WINS:
+            return from_text
+        return _make("ip_blocklist", "ipfailure")
+    if from_text is not None:
+        return from_text
+    if delay == "recipientservererror":
+        return _make("other", "recipient_server")
+    if not norm:
+        kind = f"empty_{bounce_type.strip().lower()}"
+        return _make("other", kind if kind in _MESSAGES else "empty")
+    return _make("other", "other")
+
+
+def classify(
+    text: str | None,
+    *,
+    status: str | None = None,
+    bounce_type: str | None = None,
+    bounce_subtype: str | None = None,
+    delay_type: str | None = None,
+) -> Classification:
+    """Classify a bounce / delay diagnostic or a pasted SES error.
+
+    ``text`` is the diagnostic text; ``status`` the enhanced status code SES reports beside it;
+    ``bounce_type`` / ``bounce_subtype`` / ``delay_type`` the structured fields of the event.
+    Deterministic and memoised (bounded LRU) on the whole input tuple.
+    """
+    return _classify(_cut(text or ""), (status or "")[:64], bounce_type or "", bounce_subtype or "", delay_type or "")
+
+
+def cache_info() -> functools._CacheInfo:
+    """Hit/miss statistics of the memoisation cache."""
+    return _classify.cache_info()
+
+
+def cache_clear() -> None:
+    """Empty the memoisation cache (tests and benchmarks)."""
+    _classify.cache_clear()
