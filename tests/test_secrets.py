@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk import WebClient
 
-from sesbot.main import main as cli_main
 from bot.logs import setup_logging
 from bot.settings import Secret
 from peers.slack import app_mention_body, block_action_body, post_signed, slash_command_body
 from peers.smtp import SmtpPeer
+from sesbot.main import main as cli_main
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 
 SMTP_USER = "AKIASMTPUSERFORTESTS1"

@@ -30,7 +30,8 @@ def parse_targets(args: list[str]) -> list[str]:
                 value = parse_domain(arg)
             except UsageError:
                 raise UsageError(
-                    f"`{strip_link_markup(arg)[:60]}` is neither an IP address nor a domain; try `blocklist 192.0.2.1 example.com`"
+                    f"`{strip_link_markup(arg)[:60]}` is neither an IP address nor a domain; "
+                    "try `blocklist 192.0.2.1 example.com`"
                 ) from None
         else:
             value = ip
