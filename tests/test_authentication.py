@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 
 from bot.checks import REGISTRY
-from bot.checks.authentication import aligned, inspect_spf, org_domain
+from bot.checks.authentication.alignment import aligned
+from bot.checks.authentication.domains import org_domain
+from bot.checks.authentication.spf import inspect_spf
 from bot.findings import Finding, Severity
 from bot.runner import run_checks
 

@@ -4,7 +4,10 @@ A check is registered with `@check("recipient.suppressed", per_region=True)` in 
 concern; `REGISTRY` keeps them in report order (the order modules are imported in `bot.checks.all`).
 The runner (`bot.runner`) runs them concurrently, each with its own timeout.
 
-A check function takes a `CheckContext` and returns a `Finding`, a list of them, or None (nothing to say).
+A check function takes a `CheckContext` and returns a `Finding`, a list of them, or None (nothing to say);
+`ctx.finding(severity, summary, ...)` builds one under the check's registered id. Adding a check is one
+function with one `@check(...)` line in a module listed in `bot.checks.all.MODULES` (a new module: one line
+there too). May import the rest of the engine (`bot.*`); never `handlers` or `sesbot`.
 """
 
 from __future__ import annotations
@@ -27,14 +30,15 @@ class RunMemo:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._futures: dict[Any, Future] = {}
+        self._futures: dict[Any, Future[Any]] = {}
 
     def once(self, key: Any, fetch: Callable[[], Any]) -> Any:
         with self._lock:
-            future = self._futures.get(key)
-            owner = future is None
+            existing = self._futures.get(key)
+            owner = existing is None
+            future: Future[Any] = Future() if existing is None else existing
             if owner:
-                future = self._futures[key] = Future()
+                self._futures[key] = future
         if owner:
             try:
                 future.set_result(fetch())

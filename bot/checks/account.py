@@ -83,7 +83,7 @@ def _review(account: dict[str, Any]) -> str | None:
 @check("account.sandbox", per_region=True)
 def sandbox(ctx: CheckContext) -> Finding:
     """In the sandbox, SES only delivers to verified identities (and the mailbox simulator)."""
-    cid, region = "account.sandbox", ctx.region
+    cid, region = ctx.check_id, ctx.region
     try:
         account = get_account(ctx)
     except Exception as exc:
@@ -165,7 +165,7 @@ def sandbox(ctx: CheckContext) -> Finding:
 @check("account.sending", per_region=True)
 def sending(ctx: CheckContext) -> Finding:
     """Sending paused, or the account under review or shut down by AWS enforcement."""
-    cid, region = "account.sending", ctx.region
+    cid, region = ctx.check_id, ctx.region
     try:
         account = get_account(ctx)
     except Exception as exc:
@@ -234,7 +234,7 @@ QUOTA_WARNING_FRACTION = 0.8
 @check("account.quota", per_region=True)
 def quota(ctx: CheckContext) -> list[Finding]:
     """The daily sending quota used up (or nearly), and the maximum send rate."""
-    cid, region = "account.quota", ctx.region
+    cid, region = ctx.check_id, ctx.region
     try:
         account = get_account(ctx)
     except Exception as exc:

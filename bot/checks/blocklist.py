@@ -38,7 +38,7 @@ import dns.exception
 import dns.resolver
 
 from bot.aws import describe_error
-from bot.checks.authentication import org_domain
+from bot.checks.authentication.domains import org_domain
 from bot.classify import blocklist_named, delist_url_for
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
@@ -299,6 +299,8 @@ def _classify(listing: Listing, codes: list[str]) -> None:
 
 async def _ask(resolver: dns.asyncresolver.Resolver, listing: Listing, timeout: float) -> None:
     started = time.perf_counter()
+    if not listing.query:
+        return  # nothing to ask (the fan-out only hands over listings with a query)
     try:
         # The lifetime bounds each query on its own (no wait_for task on top: 75 extra tasks cost CPU).
         answer = await resolver.resolve(listing.query, "A", lifetime=timeout, search=False)
@@ -316,6 +318,8 @@ async def _ask(resolver: dns.asyncresolver.Resolver, listing: Listing, timeout: 
 
 
 async def _ask_reason(resolver: dns.asyncresolver.Resolver, listing: Listing, timeout: float) -> None:
+    if not listing.query:
+        return
     try:
         answer = await resolver.resolve(listing.query, "TXT", lifetime=timeout, search=False)
     except dns.exception.DNSException:
@@ -430,7 +434,8 @@ def default_targets(deps: Deps) -> tuple[list[Target], list[Finding]]:
     def add(value: str, source: str) -> None:
         targets.setdefault(value, Target(value)).sources.append(source)
 
-    for region in deps.settings.regions or [None]:
+    regions: list[str | None] = [*deps.settings.regions] or [None]
+    for region in regions:
         where = region or "the default region"
         try:
             ips = dedicated_ips(deps, region)

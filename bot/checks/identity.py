@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, identity_status
-from bot.checks.authentication import parent_domains
+from bot.checks.authentication.domains import parent_domains
 from bot.findings import Finding, Severity
 from bot.timefmt import when
 
@@ -104,7 +104,7 @@ def sender_identity(ctx: CheckContext) -> list[Finding]:
             break  # the nearest verified identity governs; the ones above it do not matter
     candidates = list(looked)
 
-    verified = [i for i in candidates if looked[i] and looked[i].get("VerifiedForSendingStatus")]
+    verified = [i for i in candidates if (status := looked[i]) and status.get("VerifiedForSendingStatus")]
     if not verified:
         return [_not_verified(ctx, sender, candidates, looked)]
 

@@ -134,7 +134,7 @@ def _bounce_line(row: dict[str, Any], now: datetime) -> str:
 @check("recipient.bounces")
 def bounces(ctx: CheckContext) -> list[Finding]:
     """Hard bounces (the verdict, in the remote server's words) and soft bounces, classified."""
-    cid = "recipient.bounces"
+    cid = ctx.check_id
     since, window = _window(ctx)
     now = ctx.deps.now()
     rows = _recipient_rows(ctx, BOUNCE, since)
@@ -247,7 +247,7 @@ def _hard_bounce(
         summary += f" — but a later message was delivered {when(delivered, now)}"
         evidence.insert(0, f"Delivered after the bounce: {when(delivered, now)}")
     return Finding(
-        "recipient.bounces",
+        ctx.check_id,
         severity,
         summary,
         evidence=evidence,
@@ -296,7 +296,7 @@ def _delist_url(name: str | None) -> str | None:
 @check("recipient.blocklist")
 def blocklist(ctx: CheckContext) -> Finding:
     """Bounces or IPFailure delays to this recipient or its domain that name a blocklist."""
-    cid = "recipient.blocklist"
+    cid = ctx.check_id
     since, window = _window(ctx)
     now = ctx.deps.now()
     domain = ctx.recipient_domain
@@ -381,7 +381,7 @@ def blocklist(ctx: CheckContext) -> Finding:
 
 @check("recipient.complaints")
 def complaints(ctx: CheckContext) -> Finding:
-    cid = "recipient.complaints"
+    cid = ctx.check_id
     since, window = _window(ctx)
     now = ctx.deps.now()
     rows = _recipient_rows(ctx, COMPLAINT, since)
@@ -430,7 +430,7 @@ def complaints(ctx: CheckContext) -> Finding:
 @check("recipient.delays")
 def delays(ctx: CheckContext) -> Finding:
     """Pending DeliveryDelay events: SES is still retrying, and until when."""
-    cid = "recipient.delays"
+    cid = ctx.check_id
     since, window = _window(ctx)
     now = ctx.deps.now()
     rows = _recipient_rows(ctx, DELAY, since)
@@ -513,7 +513,7 @@ def delays(ctx: CheckContext) -> Finding:
 @check("recipient.rejects")
 def rejects(ctx: CheckContext) -> Finding:
     """SES refused to send (Reject event): it found a virus in the message."""
-    cid = "recipient.rejects"
+    cid = ctx.check_id
     since, window = _window(ctx)
     now = ctx.deps.now()
     rows = _recipient_rows(ctx, REJECT, since)
@@ -548,7 +548,7 @@ def rejects(ctx: CheckContext) -> Finding:
 @check("recipient.rendering")
 def rendering(ctx: CheckContext) -> Finding:
     """Templated sends that SES accepted but could not render (Rendering Failure events)."""
-    cid = "recipient.rendering"
+    cid = ctx.check_id
     since, window = _window(ctx)
     now = ctx.deps.now()
     rows = _recipient_rows(ctx, RENDERING, since)

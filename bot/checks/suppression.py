@@ -110,6 +110,7 @@ def suppressed(ctx: CheckContext) -> Finding:
             f"Make sure the address is valid now (ask the person; check the recipient.bounces history), then "
             f"remove it: {remove}. ({SUPPRESSION_DOC})"
         )
+    updated = entry.get("LastUpdateTime")
     return Finding(
         CHECK,
         Severity.CRITICAL,
@@ -120,9 +121,7 @@ def suppressed(ctx: CheckContext) -> Finding:
         data={
             "suppressed": True,
             "reason": reason,
-            "last_update": entry.get("LastUpdateTime").isoformat()
-            if isinstance(entry.get("LastUpdateTime"), datetime)
-            else entry.get("LastUpdateTime"),
+            "last_update": updated.isoformat() if isinstance(updated, datetime) else updated,
             "message_id": attrs.get("MessageId"),
             "feedback_id": attrs.get("FeedbackId"),
         },
