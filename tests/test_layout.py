@@ -59,3 +59,19 @@ def test_a_second_check_with_a_taken_id_is_refused():
 
     with pytest.raises(DuplicateCheck, match="'recipient.suppressed' is already registered by bot.checks.suppression"):
         check("recipient.suppressed")(impostor)
+
+
+def test_no_function_in_a_check_module_repeats_a_registered_id_as_a_literal():
+    from bot.checks import REGISTRY
+
+    ids = {c.id for c in REGISTRY}
+    repeated = []
+    for path in (ROOT / "bot" / "checks").rglob("*.py"):
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            in_decorators = {id(n) for d in fn.decorator_list for n in ast.walk(d)}
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Constant) and node.value in ids and id(node) not in in_decorators:
+                    repeated.append(f"{path.relative_to(ROOT)}:{node.lineno} {fn.name}: {node.value!r}")
+    assert repeated == []
