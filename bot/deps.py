@@ -57,10 +57,6 @@ class Deps:
                     self._store = Store(self.settings.db_path)
         return self._store
 
-    @property
-    def store_opened(self) -> bool:
-        return self._store is not None
-
     @cached_property
     def resolver(self) -> dns.resolver.Resolver:
         return make_resolver(self.settings)
