@@ -16,13 +16,24 @@ from bot.checks.authentication.lookup import parallel
 from bot.checks.authentication.mail_from import DOC_MAIL_FROM, inspect_mail_from, mail_from_evidence, mail_from_issues
 from bot.checks.authentication.mx import inspect_mx, mx_data, mx_evidence, mx_issues
 from bot.checks.authentication.region import RegionAuth, inspect_region, region_data
-from bot.checks.authentication.ses_identity import cached_identity, identity_evidence, identity_issues
+from bot.checks.authentication.ses_identity import Identity, cached_identity, identity_evidence, identity_issues
 from bot.checks.authentication.spf import cached_spf, spf_data, spf_evidence, spf_issues
 from bot.findings import Finding, Severity, could_not_check
 
 
 def _target_domain(ctx: CheckContext) -> str:
     return ctx.target.rpartition("@")[2].lower().rstrip(".")
+
+
+def _region_identity(ctx: CheckContext) -> tuple[str, Identity, Finding | None]:
+    """The target domain, its SES identity in this check's region, and the finding to give instead when
+    GetEmailIdentity failed (None when it answered)."""
+    domain = _target_domain(ctx)
+    ident = cached_identity(ctx.deps, ctx.memo, ctx.region, domain)
+    unread = (
+        could_not_check(ctx.check_id, f"GetEmailIdentity failed: {ident.error}", ctx.region) if ident.error else None
+    )
+    return domain, ident, unread
 
 
 def _all_regions(ctx: CheckContext, domain: str) -> list[RegionAuth]:
@@ -34,10 +45,9 @@ def _all_regions(ctx: CheckContext, domain: str) -> list[RegionAuth]:
 @check("domain.identity", per_region=True, suite="domain")
 def domain_identity(ctx: CheckContext) -> Finding:
     """Is the domain (or a parent domain) a verified SES identity in this region?"""
-    domain = _target_domain(ctx)
-    ident = cached_identity(ctx.deps, ctx.memo, ctx.region, domain)
-    if ident.error:
-        return could_not_check(ctx.check_id, f"GetEmailIdentity failed: {ident.error}", ctx.region)
+    domain, ident, unread = _region_identity(ctx)
+    if unread:
+        return unread
     data = {
         "domain": domain,
         "identity": ident.name,
@@ -51,10 +61,9 @@ def domain_identity(ctx: CheckContext) -> Finding:
 @check("domain.dkim", per_region=True, suite="domain")
 def domain_dkim(ctx: CheckContext) -> Finding:
     """Easy DKIM: signing on, status SUCCESS, and each token's CNAME pointing at SES."""
-    domain = _target_domain(ctx)
-    ident = cached_identity(ctx.deps, ctx.memo, ctx.region, domain)
-    if ident.error:
-        return could_not_check(ctx.check_id, f"GetEmailIdentity failed: {ident.error}", ctx.region)
+    domain, ident, unread = _region_identity(ctx)
+    if unread:
+        return unread
     dkim = cached_dkim(ctx.deps, ctx.memo, ident)
     data = {
         "domain": domain,
@@ -73,10 +82,9 @@ def domain_dkim(ctx: CheckContext) -> Finding:
 @check("domain.mail_from", per_region=True, suite="domain")
 def domain_mail_from(ctx: CheckContext) -> Finding | None:
     """Custom MAIL FROM: status, behaviour on MX failure, and MX feedback-smtp.<region>.amazonses.com."""
-    domain = _target_domain(ctx)
-    ident = cached_identity(ctx.deps, ctx.memo, ctx.region, domain)
-    if ident.error:
-        return could_not_check(ctx.check_id, f"GetEmailIdentity failed: {ident.error}", ctx.region)
+    _, ident, unread = _region_identity(ctx)
+    if unread:
+        return unread
     if not ident.found:
         return None  # domain.identity says it; there is no MAIL FROM without an identity
     mf = inspect_mail_from(ctx.deps, ctx.memo, ident)
