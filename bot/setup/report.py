@@ -17,7 +17,7 @@ from bot.setup.inspection import inspect, inspect_queue
 from bot.setup.model import QUEUE_NAME, WANTED_TYPES, Inspection, QueueState, Step, TopicState
 from bot.setup.permissions import BOT_ACTIONS, wanted_actions
 from bot.setup.plan import build_plan
-from bot.setup.policy import Verdict
+from bot.setup.policy import Decision, Verdict
 
 TYPE_WORDS = {
     "BOUNCE": "bounces",
@@ -244,6 +244,13 @@ def _topic_problem(insp: Inspection, topic: TopicState) -> tuple[Severity, str, 
     return _ses_policy_problem(topic)
 
 
+def _undecided_fix(decision: Decision, policy: str, statement: str, doc: str) -> str:
+    """The fix when the bot cannot tell what a `policy` ("queue", "topic") decides for `statement`."""
+    if decision.fixable_by_allow:
+        return f"Add a {policy} policy statement allowing {statement} (`sesbot setup --apply` does). {doc}"
+    return f"Check that statement by hand: it must not deny {statement}. {doc}"
+
+
 def _queue_policy_problem(topic: TopicState) -> tuple[Severity, str, str]:
     decision = topic.queue_policy
     statement = f"sns.amazonaws.com sqs:SendMessage with aws:SourceArn = {topic.arn}"
@@ -258,13 +265,7 @@ def _queue_policy_problem(topic: TopicState) -> tuple[Severity, str, str]:
         summary = (
             f"The bot cannot tell whether its queue policy lets SNS topic {topic.name} send to it: {decision.reason}"
         )
-        if decision.fixable_by_allow:
-            fix = (
-                f"Add a queue policy statement allowing {statement} (`sesbot setup --apply` does). {DOC_SQS_SUBSCRIBE}"
-            )
-        else:
-            fix = f"Check that statement by hand: it must not deny {statement}. {DOC_SQS_SUBSCRIBE}"
-        return Severity.WARNING, summary, fix
+        return Severity.WARNING, summary, _undecided_fix(decision, "queue", statement, DOC_SQS_SUBSCRIBE)
     summary = f"The bot's queue policy does not let SNS topic {topic.name} send to it"
     fix = (
         "Add a queue policy statement allowing sns.amazonaws.com sqs:SendMessage with aws:SourceArn = "
@@ -288,13 +289,7 @@ def _ses_policy_problem(topic: TopicState) -> tuple[Severity, str, str] | None:
         summary = (
             f"The bot cannot tell whether SNS topic {topic.name}'s policy lets SES publish to it: {decision.reason}"
         )
-        if decision.fixable_by_allow:
-            fix = (
-                "Add a topic policy statement allowing ses.amazonaws.com sns:Publish (`sesbot setup --apply` "
-                f"does). {DOC_SNS_DESTINATION}"
-            )
-        else:
-            fix = f"Check that statement by hand: it must not deny ses.amazonaws.com sns:Publish. {DOC_SNS_DESTINATION}"
+        fix = _undecided_fix(decision, "topic", "ses.amazonaws.com sns:Publish", DOC_SNS_DESTINATION)
         return Severity.WARNING, summary, fix
     summary = f"SNS topic {topic.name}'s policy does not let SES publish to it"
     fix = (
