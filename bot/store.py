@@ -358,13 +358,17 @@ class Store:
                 [key, json.dumps(value), iso(utcnow())],
             )
 
-    def first_time(self, key: str) -> bool:
-        """Claim `key` once: True for the first caller ever (this process or another), False after.
+    def first_time(self, key: str, at: datetime) -> bool:
+        """Claim `key`, which happened `at`, once: True for the first caller ever (this process or another),
+        False after.
 
-        Keys share the `seen` table with counted events, so the retention that prunes it prunes them too.
+        Claims live in the `seen` table beside counted events, under the same id shape (`YYYY-MM-DDTHH:` of
+        `at`, then the key), so retention prunes them with the rest. `at` must be the same for every claim
+        of one key (the thing's own time, not the time it arrived).
         """
+        claim = f"{iso(at)[:13]}:{key}"
         with self.transaction() as db:
-            cur = db.conn.execute("INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)", [key, iso(utcnow())])
+            cur = db.conn.execute("INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)", [claim, iso(utcnow())])
             return cur.rowcount == 1
 
     def audit(

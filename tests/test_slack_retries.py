@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 
+from bot.ingest import prune
 from peers.slack import app_mention_body, post_signed, signed_headers
 from tests.conftest import SIGNING_SECRET
 
@@ -58,3 +60,15 @@ def test_an_answer_slack_rate_limits_once_is_sent_again_after_its_retry_after(bo
     assert "sesbot" in json.dumps(sent)
     time.sleep(0.3)
     assert len(answers_in(slack_peer, ts)) == 2  # and not a third time
+
+
+def test_an_event_claim_is_pruned_with_the_retention_like_every_seen_id(store):
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    old, recent = now - timedelta(days=40), now - timedelta(minutes=5)
+    assert [store.first_time("slack-event:EvOLD", old), store.first_time("slack-event:EvOLD", old)] == [True, False]
+    assert store.first_time("slack-event:EvNEW", recent)
+
+    prune(store, retention_days=30, now=now)
+
+    assert store.first_time("slack-event:EvOLD", old)  # forgotten with the retention
+    assert not store.first_time("slack-event:EvNEW", recent)  # still remembered
