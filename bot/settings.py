@@ -87,6 +87,10 @@ class Settings:
     aws_endpoint_url: str | None = None
     db_path: str = "./sesbot.db"
     sender: str | None = None
+    configuration_set: str | None = None  # the set the team sends through when a send names none
+    tenant: str | None = None  # the SES tenant the team sends as when a send names none
+    email_insights: bool = False  # GetEmailAddressInsights in `why` (charged per call)
+    mx_port: int = 25  # the port `config_set.delivery` asks the recipient's MX for STARTTLS on
     dns_servers: list[DnsServer] = field(default_factory=list)
     dns_timeout: float = 3.0
     alert_channel: str | None = None
@@ -174,6 +178,10 @@ class Settings:
             aws_endpoint_url=p.url("AWS_ENDPOINT_URL", None),
             db_path=p.text("SESBOT_DB") or "./sesbot.db",
             sender=p.sender("SESBOT_SENDER"),
+            configuration_set=p.name("SESBOT_CONFIGURATION_SET"),
+            tenant=p.name("SESBOT_TENANT"),
+            email_insights=p.flag("SESBOT_EMAIL_INSIGHTS", False),
+            mx_port=p.integer("SESBOT_MX_PORT", 25, lo=1, hi=65535),
             dns_servers=p.dns_servers("SESBOT_DNS_SERVERS"),
             dns_timeout=p.number("SESBOT_DNS_TIMEOUT", 3.0, lo=0.1, hi=60),
             alert_channel=p.text("SESBOT_ALERT_CHANNEL"),
@@ -319,6 +327,14 @@ class _Parser:
                 self.problems.append(f"{name} has malformed entries: {', '.join(b[:60] for b in bad)}")
                 items = [i for i in items if i not in bad]
         return items
+
+    def name(self, name: str) -> str | None:
+        """An SES resource name (configuration set, tenant): letters, digits, `-` and `_`, up to 64."""
+        v = self.raw(name)
+        if v is not None and not re.match(r"^[A-Za-z0-9_-]{1,64}$", v):
+            self.problems.append(f"{name}={v[:60]!r} is not an SES name (letters, digits, - and _, up to 64)")
+            return None
+        return v
 
     def sender(self, name: str) -> str | None:
         v = self.raw(name)

@@ -239,7 +239,20 @@ def _m4_last_delivery(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_m1_core, _m2_event_history, _m3_rate_index_category, _m4_last_delivery]
+def _m5_tenant_and_message(db: sqlite_utils.Database) -> None:
+    """The SES tenant a problem event's mail was sent as (its `ses:tenant-name` tag), and a lookup of a
+    message's events by SES message id (`why <message-id>`)."""
+    db.execute("ALTER TABLE events ADD COLUMN tenant TEXT")
+    db.execute("CREATE INDEX events_message_id ON events (message_id)")
+
+
+MIGRATIONS: list[Migration] = [
+    _m1_core,
+    _m2_event_history,
+    _m3_rate_index_category,
+    _m4_last_delivery,
+    _m5_tenant_and_message,
+]
 
 
 def utcnow() -> datetime:

@@ -6,9 +6,14 @@ import importlib
 # evidence, then DNS, then what the bot cannot see.
 MODULES = (
     "bot.checks.account",
+    "bot.checks.config_set",
+    "bot.checks.tenant",
+    "bot.checks.validation",
     "bot.checks.identity",
+    "bot.checks.advisor",
     "bot.checks.suppression",
     "bot.checks.recipient_history",
+    "bot.checks.domain_history",
     "bot.checks.recipient_domain",
     "bot.checks.authentication",
     "bot.checks.blocklist",
