@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import bot.checks.all  # noqa: F401  (registers every check, in report order)
-from bot.checks import REGISTRY
+from bot.checks import REGISTRY, checks_for
 from bot.deps import Deps
 from bot.findings import Finding
 from bot.ingest import ingest_documents
@@ -323,7 +323,7 @@ def test_an_address_typed_with_capitals_finds_its_history(deps):
 
 
 def test_a_blocklist_bounce_to_the_recipient_names_the_list_the_ip_and_the_delisting(deps):
-    ingest(deps, bounce(RECIPIENT, ago(hours=4), SPAMHAUS, status="5.7.1"))
+    ingest(deps, bounce(RECIPIENT, ago(hours=4), SPAMHAUS, kind="Transient", subtype="General", status="5.7.1"))
     [f] = run(deps, "recipient.blocklist")
     stamp = f.evidence[0].rsplit("latest ", 1)[1]
     assert (f.severity.label, f.summary) == (
@@ -335,6 +335,7 @@ def test_a_blocklist_bounce_to_the_recipient_names_the_list_the_ip_and_the_delis
         f'Latest text: "{SPAMHAUS}"',
         WINDOW,
     ]
+
     assert "https://check.spamhaus.org/" in f.fix
     assert "https://docs.aws.amazon.com/ses/latest/dg/dedicated-ip.html" in f.fix
     assert f.data["lists"] == [
@@ -347,6 +348,23 @@ def test_a_blocklist_bounce_to_the_recipient_names_the_list_the_ip_and_the_delis
             "latest": f.data["lists"][0]["latest"],
         }
     ]
+
+
+def test_a_hard_blocklist_bounce_is_the_blocklist_cause_with_the_bounce_as_its_evidence(deps):
+    ingest(deps, bounce(RECIPIENT, ago(hours=4), SPAMHAUS, status="5.7.1", message_id="m-blocked"))
+    report, _ = run_checks(deps, RECIPIENT, checks=[c for c in checks_for("why") if c.id.startswith("recipient.b")])
+    verdict = report.verdict
+    assert verdict is not None and (verdict.check, verdict.severity.label) == ("recipient.blocklist", "critical")
+    stamp = verdict.evidence[0].rsplit("latest ", 1)[1]
+    assert verdict.summary == (
+        f"Mail to jo@example.com hard-bounced {stamp} because the sending IP 54.240.8.10 is on zen.spamhaus.org."
+    )
+    assert f"The bounce: {stamp} (Permanent/General)" in verdict.evidence
+    assert "Message ID: m-blocked" in verdict.evidence
+    assert "https://check.spamhaus.org/" in verdict.fix
+    [bounces] = [f for f in report.findings if f.check == "recipient.bounces"]
+    assert bounces.severity.label == "info"
+    assert bounces.summary.endswith("because of a blocklist listing; recipient.blocklist has the cause.")
 
 
 def test_a_blocklist_bounce_to_someone_else_at_the_domain_is_a_warning(deps):

@@ -246,6 +246,14 @@ def _hard_bounce(
         severity = Severity.WARNING
         summary += f" — but a later message was delivered {when(delivered, now)}"
         evidence.insert(0, f"Delivered after the bounce: {when(delivered, now)}")
+    elif category in BLOCKLIST_CATEGORIES:
+        # The more specific cause owns the evidence: recipient.blocklist names the list, the IP and the
+        # delisting, with this bounce as its evidence; a second "hard-bounced" verdict beside it says less.
+        severity = Severity.INFO
+        summary = (
+            f"{ctx.target} hard-bounced {when(last['timestamp'], now)} because of a blocklist listing; "
+            "recipient.blocklist has the cause."
+        )
     return Finding(
         ctx.check_id,
         severity,
@@ -281,6 +289,10 @@ def _fix_for(category: str) -> str:
 
 
 # -- recipient.blocklist -----------------------------------------------------------------------------
+
+
+def _is_hard(row: dict[str, Any]) -> bool:
+    return row.get("type") in BOUNCE and (row.get("bounce_type") or "").lower() == "permanent"
 
 
 def _delist_url(name: str | None) -> str | None:
@@ -357,7 +369,21 @@ def blocklist(ctx: CheckContext) -> Finding:
     on = f"on {latest_name}" if latest_name else "on a blocklist the receiver uses"
     if latest.get("delay_type") == "IPFailure" and latest_category not in BLOCKLIST_CATEGORIES:
         on = "blocked or throttled by the receiver (IPFailure)"
-    if to_recipient:
+    hard = _is_hard(latest) and bool(to_recipient)
+    delivered = _last_delivery(ctx, since) if hard else None
+    if hard and not (delivered and delivered > latest["timestamp"]):
+        # The recipient's latest refusal is a hard bounce naming the list: this is the cause, and the
+        # bounce is its evidence (recipient.bounces defers to it).
+        severity = Severity.CRITICAL
+        at = when(latest["timestamp"], now)
+        summary = f"Mail to {ctx.target} hard-bounced {at} because {what_listed} is {on}."
+        kind = "/".join(x for x in (latest.get("bounce_type"), latest.get("bounce_subtype")) if x)
+        bounce_lines = [f"The bounce: {at} ({kind})"]
+        for label, key in (("Status", "status"), ("Remote MTA", "remote_mta"), ("Message ID", "message_id")):
+            if latest.get(key):
+                bounce_lines.append(f"{label}: {latest[key]}")
+        evidence[-1:-1] = bounce_lines
+    elif to_recipient:
         severity = Severity.ERROR
         at = when(latest["timestamp"], now)
         summary = f"Mail to {ctx.target} was refused {at} because {what_listed} is {on}."
