@@ -32,6 +32,12 @@ BOT_ACTIONS = (
     "ses:GetConfigurationSet",
     "ses:GetConfigurationSetEventDestinations",
     "ses:GetIdentityNotificationAttributes",
+    "ses:ListTenants",
+    "ses:GetTenant",
+    "ses:ListResourceTenants",
+    "ses:GetReputationEntity",
+    "ses:GetMessageInsights",  # Virtual Deliverability Manager
+    "ses:ListRecommendations",  # Virtual Deliverability Manager (the Advisor)
     "sns:ListSubscriptionsByTopic",
     "sns:GetTopicAttributes",
     "sqs:GetQueueAttributes",
@@ -41,12 +47,17 @@ BOT_ACTIONS = (
     "cloudwatch:ListMetrics",
 )
 WRITE_ACTIONS = ("ses:DeleteSuppressedDestination",)  # only with SESBOT_ALLOW_WRITES
+INSIGHTS_ACTIONS = ("ses:GetEmailAddressInsights",)  # only with SESBOT_EMAIL_INSIGHTS (charged per call)
 PROBE_NAME = "sesbot-permission-check"
 
 
 def wanted_actions(deps: Deps) -> tuple[str, ...]:
-    """The actions the bot's credentials need: the read calls, and the write calls when writes are allowed."""
-    return BOT_ACTIONS + (WRITE_ACTIONS if deps.settings.allow_writes else ())
+    """The actions the bot's credentials need: the read calls, email insights and the write calls when on."""
+    return (
+        BOT_ACTIONS
+        + (INSIGHTS_ACTIONS if deps.settings.email_insights else ())
+        + (WRITE_ACTIONS if deps.settings.allow_writes else ())
+    )
 
 
 def _denied(exc: BaseException) -> bool:
