@@ -379,9 +379,9 @@ def blocklist(ctx: CheckContext) -> Finding:
         summary = f"Mail to {ctx.target} hard-bounced {at} because {what_listed} is {on}."
         kind = "/".join(x for x in (latest.get("bounce_type"), latest.get("bounce_subtype")) if x)
         bounce_lines = [f"The bounce: {at} ({kind})"]
-        for label, key in (("Status", "status"), ("Remote MTA", "remote_mta"), ("Message ID", "message_id")):
-            if latest.get(key):
-                bounce_lines.append(f"{label}: {latest[key]}")
+        for label, column in (("Status", "status"), ("Remote MTA", "remote_mta"), ("Message ID", "message_id")):
+            if latest.get(column):
+                bounce_lines.append(f"{label}: {latest[column]}")
         evidence[-1:-1] = bounce_lines
     elif to_recipient:
         severity = Severity.ERROR
