@@ -1,1 +1,240 @@
-"""(being written)"""
+"""Email validation: does SES itself judge the recipient's address, and what does it make of it?
+
+Two checks:
+
+* `account.validation` (per region): Auto Validation (`GetAccount.SuppressionAttributes.ValidationAttributes`,
+  read from the shared `GetAccount` answer, so no call of its own). When it is on, SES suppresses
+  recipients it judges below a confidence threshold: the send is accepted, nothing bounces, nothing
+  arrives. That is a cause to name when the history holds neither a bounce nor a delivery. A
+  configuration set can override the account's setting (`SuppressionOptions.ValidationOptions`);
+  `config_set.delivery` reads the sets and reports that, so this check makes no configuration-set call.
+* `recipient.validation`: `GetEmailAddressInsights` for the address, which SES charges per call. Off
+  unless `SESBOT_EMAIL_INSIGHTS=true`; asked once per diagnosis (in the first configured region: the
+  verdict is about the address, not the region), never once per region.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bot.checks import CheckContext, check
+from bot.checks.account import account_unavailable, get_account
+from bot.checks.availability import absent, not_available
+from bot.findings import Finding, Severity
+from bot.history import last_delivery
+from bot.store import iso
+from bot.timefmt import when
+
+AUTO_VALIDATION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/email-validation-auto.html"
+VALIDATION_API_DOC = "https://docs.aws.amazon.com/ses/latest/dg/email-validation-api.html"
+LOOKBACK = timedelta(days=30)  # the same window as the history checks
+
+# What each Auto Validation threshold lets through (the SESv2 API reference's words, shortened).
+THRESHOLDS = {
+    "MEDIUM": "SES sends only to addresses it judges of medium or high delivery likelihood",
+    "HIGH": "SES sends only to addresses it judges of high delivery likelihood",
+    "MANAGED": "SES chooses the threshold itself, from the account's sending patterns and reputation",
+}
+
+# -- account.validation ------------------------------------------------------------------------------
+
+
+def _condition(account: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(ConditionThresholdEnabled, ConfidenceVerdictThreshold) from a GetAccount answer."""
+    validation = (account.get("SuppressionAttributes") or {}).get("ValidationAttributes") or {}
+    condition = validation.get("ConditionThreshold") or {}
+    threshold = (condition.get("OverallConfidenceThreshold") or {}).get("ConfidenceVerdictThreshold")
+    return condition.get("ConditionThresholdEnabled"), threshold
+
+
+def _delivered_at(ctx: CheckContext) -> str | None:
+    """When mail to the recipient was last delivered, if in the window; None if not (or no history)."""
+    if "@" not in ctx.target:
+        return None
+    try:
+        at = last_delivery(ctx.deps.store, ctx.target)
+    except Exception:  # no readable history: the finding simply cannot lean on it
+        return None
+    return at if at is not None and at >= iso(ctx.deps.now() - LOOKBACK) else None
+
+
+def _validation_command(region: str | None, threshold: str | None, reasons: list[str] | None) -> str:
+    """The `put-account-suppression-attributes` commands that lower the threshold or turn it off.
+
+    The call sets the account list's reasons too, so the commands repeat the current ones.
+    """
+    keep = f"--suppressed-reasons {' '.join(reasons)} " if reasons else ""
+    where = f" --region {region}" if region else ""
+    off = (
+        f"`aws sesv2 put-account-suppression-attributes {keep}--validation-attributes "
+        f"'ConditionThreshold={{ConditionThresholdEnabled=DISABLED}}'{where}`"
+    )
+    if threshold == "MEDIUM":
+        return f"turn it off: {off}"
+    lower = (
+        f"`aws sesv2 put-account-suppression-attributes {keep}--validation-attributes "
+        "'ConditionThreshold={ConditionThresholdEnabled=ENABLED,"
+        f"OverallConfidenceThreshold={{ConfidenceVerdictThreshold=MEDIUM}}}}'{where}`"
+    )
+    return f"lower the threshold to MEDIUM: {lower}, or turn it off: {off}"
+
+
+@check("account.validation", per_region=True)
+def auto_validation(ctx: CheckContext) -> Finding | None:
+    """Auto Validation on (WARNING; INFO when the recipient had mail delivered lately) or off (OK).
+
+    An unreadable account is the account checks' finding; this one says nothing then.
+    """
+    region = ctx.region
+    try:
+        account = get_account(ctx)
+    except Exception:
+        return None
+    enabled, threshold = _condition(account)
+    if enabled != "ENABLED":
+        return ctx.finding(
+            Severity.OK,
+            f"Auto Validation is off in {region}: SES does not hold back recipients on its own judgement.",
+            evidence=[
+                f"ConditionThresholdEnabled: {enabled}"
+                if enabled
+                else "SuppressionAttributes.ValidationAttributes: not reported (Auto Validation off)"
+            ],
+            data={"auto_validation": False},
+        )
+
+    level = threshold or "not reported"
+    evidence = [
+        "ConditionThresholdEnabled: ENABLED",
+        f"ConfidenceVerdictThreshold: {level}" + (f" ({THRESHOLDS[threshold]})" if threshold in THRESHOLDS else ""),
+        "SES accepts the send and returns a MessageId, then does not deliver to a recipient it judges "
+        "below the threshold.",
+    ]
+    delivered = _delivered_at(ctx)
+    recipient = ctx.target if "@" in ctx.target else None
+    if recipient:
+        evidence.append(
+            f"Last delivery to {recipient}: {when(delivered, ctx.deps.now())}"
+            if delivered
+            else f"No delivery to {recipient} in the last {LOOKBACK.days} days of the bot's event history."
+        )
+    reasons = (account.get("SuppressionAttributes") or {}).get("SuppressedReasons")
+    fix = (
+        f"If SES holds back addresses you know are good, {_validation_command(region, threshold, reasons)} "
+        f"({AUTO_VALIDATION_DOC})"
+    )
+    data = {"auto_validation": True, "threshold": threshold, "delivered_recently": bool(delivered)}
+    summary = (
+        f"Auto Validation is on in {region} (threshold {level}): SES itself suppresses recipients it judges "
+        "below that confidence, so mail can be sent, never bounce and never be delivered"
+    )
+    if delivered:
+        return ctx.finding(
+            Severity.INFO,
+            summary + f"; mail to {recipient} was delivered lately, so it is not held back.",
+            evidence=evidence,
+            fix=fix,
+            data=data,
+        )
+    return ctx.finding(Severity.WARNING, summary + ".", evidence=evidence, fix=fix, data=data)
+
+
+# -- recipient.validation ----------------------------------------------------------------------------
+
+COST_NOTE = "GetEmailAddressInsights is charged per call (asked because SESBOT_EMAIL_INSIGHTS=true)."
+
+# Each verdict SES returns, in the order the evidence lists them, with what it judges.
+VERDICTS = (
+    ("IsValid", "overall validity"),
+    ("HasValidSyntax", "the address follows the RFC syntax"),
+    ("HasValidDnsRecords", "the domain exists and is set up to receive mail"),
+    ("MailboxExists", "the mailbox exists and can receive mail"),
+    ("IsRoleAddress", "a role address such as admin@ or info@"),
+    ("IsDisposable", "a disposable or temporary address"),
+    ("IsRandomInput", "looks like random text"),
+)
+
+# (verdict, confidence) -> severity and what it means, worst first: the first that applies is the summary
+# (every verdict stays in the evidence).
+JUDGEMENTS = (
+    ("IsValid", "LOW", Severity.ERROR, "SES judges {address} unlikely to exist"),
+    ("MailboxExists", "LOW", Severity.ERROR, "SES judges {address} unlikely to exist: no such mailbox"),
+    ("IsDisposable", "HIGH", Severity.WARNING, "SES judges {address} a disposable address"),
+    ("IsRandomInput", "HIGH", Severity.WARNING, "SES judges {address} random input, not a real address"),
+    ("IsRoleAddress", "HIGH", Severity.INFO, "SES judges {address} a role address, which usually engages less"),
+)
+
+
+def _verdicts(answer: dict[str, Any]) -> dict[str, str]:
+    """Each verdict's confidence (LOW/MEDIUM/HIGH) from a GetEmailAddressInsights answer."""
+    mailbox = answer.get("MailboxValidation") or {}
+    found = {"IsValid": (mailbox.get("IsValid") or {}).get("ConfidenceVerdict")}
+    for name, verdict in (mailbox.get("Evaluations") or {}).items():
+        found[name] = (verdict or {}).get("ConfidenceVerdict")
+    return {name: value for name, value in found.items() if value}
+
+
+def _first_region(ctx: CheckContext) -> bool:
+    regions = ctx.settings.regions
+    return ctx.region == (regions[0] if regions else None)
+
+
+@check("recipient.validation", per_region=True)
+def address_insights(ctx: CheckContext) -> Finding | None:
+    """SES's own judgement of the address (`GetEmailAddressInsights`), only when turned on: it costs money."""
+    region, address = ctx.region, ctx.target
+    if "@" not in address or not _first_region(ctx):
+        return None
+    if not ctx.settings.email_insights:
+        return ctx.finding(
+            Severity.INFO,
+            f"SES's email address insights for {address} were not asked in {region}: they cost money per "
+            "call; SESBOT_EMAIL_INSIGHTS=true turns them on.",
+            fix=f"Set SESBOT_EMAIL_INSIGHTS=true to have `why` ask GetEmailAddressInsights ({VALIDATION_API_DOC})",
+            data={"asked": False},
+        )
+    try:
+        answer = ctx.memo.once(
+            ("sesv2.GetEmailAddressInsights", region, address),
+            lambda: ctx.client("sesv2").get_email_address_insights(EmailAddress=address),
+        )
+    except Exception as exc:
+        if absent(exc):
+            return not_available(
+                ctx,
+                "SES email address insights (GetEmailAddressInsights)",
+                "The Email Validation API must be offered in this region and on the account's plan: "
+                + VALIDATION_API_DOC,
+                exc,
+            )
+        return account_unavailable(ctx.check_id, exc, region, "GetEmailAddressInsights")
+
+    verdicts = _verdicts(answer)
+    described = dict(VERDICTS)
+    evidence = [f"{name}: {verdicts[name]} ({described[name]})" for name, _ in VERDICTS if name in verdicts] + [
+        f"{name}: {value}" for name, value in verdicts.items() if name not in described
+    ]
+    evidence.append(COST_NOTE)
+    data: dict[str, Any] = {"asked": True, "verdicts": verdicts}
+    for name, confidence, severity, meaning in JUDGEMENTS:
+        if verdicts.get(name) == confidence:
+            fix = (
+                "Check the address with the person (a typo is the usual cause) before sending to it again: "
+                "mail to an address that does not exist hard-bounces and counts toward the bounce rate."
+                if severity == Severity.ERROR
+                else ""
+            )
+            return ctx.finding(
+                severity,
+                f"{meaning.format(address=address)} ({name} {confidence}, asked in {region}).",
+                evidence=evidence,
+                fix=fix,
+                data=data,
+            )
+    return ctx.finding(
+        Severity.OK,
+        f"SES judges {address} a valid mailbox (asked in {region}).",
+        evidence=evidence,
+        data=data,
+    )
