@@ -19,6 +19,21 @@ is read from the SigV4 credential scope of each request):
   forwarded to moto and corrected (moto reports ``SendingEnabled`` false by default, nests it when given,
   and ignores the options above).
 * SESv2 ``GetDedicatedIps`` / ``GetDedicatedIp`` from IPs a test sets.
+* SESv2 account extras: ``GetAccount`` always reports ``VdmAttributes`` (``DISABLED`` on a fresh account),
+  ``PricingAttributes`` once a test set a plan, and ``SuppressionAttributes.ValidationAttributes`` (Auto
+  Validation) once set; ``PutAccountVdmAttributes``.
+* SESv2 configuration-set options: ``GetConfigurationSet`` also reports ``DeliveryOptions`` (``TlsPolicy``,
+  ``SendingPoolName``) and ``SuppressionOptions`` set through `AwsPeer.set_config_set_options` or
+  ``PutConfigurationSetDeliveryOptions`` / ``PutConfigurationSetSuppressionOptions``.
+* SESv2 tenants: ``Create/Get/DeleteTenant``, ``ListTenants`` (Filter, paging),
+  ``Create/DeleteTenantResourceAssociation``, ``ListTenantResources``, ``ListResourceTenants``; tenant
+  suppression lists (``TenantName`` on ``Put/Get/DeleteSuppressedDestination`` and
+  ``ListSuppressedDestinations``: a tenant's list and the account list never see each other's entries).
+* SESv2 reputation entities: ``GetReputationEntity`` / ``ListReputationEntities`` (``SendingStatusAggregate``
+  is DISABLED if either status is, else REINSTATED if either is, else ENABLED).
+* SESv2 Virtual Deliverability Manager: ``GetMessageInsights``, ``ListRecommendations`` (Filter, paging);
+  both answer ``BadRequestException`` while VDM is disabled. ``GetEmailAddressInsights`` (defaults for an
+  address a test never set: valid, HIGH confidence, not a role/disposable/random address).
 * SESv2 ``GetEmailIdentity`` / ``ListEmailIdentities`` are forwarded to moto and overlaid with what a test
   set through `AwsPeer.set_identity` (moto alone reports ``VerificationStatus`` SUCCESS but
   ``VerifiedForSendingStatus`` false, DKIM ``NOT_STARTED`` without tokens, and no MAIL FROM attributes).
@@ -39,6 +54,11 @@ is read from the SigV4 credential scope of each request):
 * Sending while the account (or, in v2, the configuration set) is paused fails like SES does:
   v2 ``SendEmail``/``SendBulkEmail`` -> ``SendingPausedException``; v1 ``Send*Email`` ->
   ``AccountSendingPausedException``. Otherwise sends go to moto, which does not enforce the sandbox.
+
+Shape fidelity: every SESv2 answer our layer builds (or edits from moto's) is checked against the operation's
+output shape in botocore's model (`sesv2_shape_problems`: unknown members, wrong types, enum values, missing
+required members). A mismatch is answered with a 500 ``PeerShapeError`` naming the problem, logged, and kept in
+`AwsPeer.shape_problems`, so no test passes on an answer SES would not send.
 
 Everything else (SESv2 identities, configuration sets, ``SendEmail``; SES v1; SNS; SQS; CloudWatch; ...) is
 moto's. Moto's state lives in module globals, so it is shared by every peer in the process (and `reset`
@@ -63,6 +83,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import re
 import threading
 import time
@@ -72,7 +93,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 from peers.base import LOOPBACK, LoopbackPeer
@@ -81,6 +102,7 @@ if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
 DEFAULT_REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 #: The services `AwsPeer.client` builds clients for (the ones sesbot talks to).
 AwsService = Literal["cloudwatch", "events", "iam", "ses", "sesv2", "sns", "sqs", "sts"]
@@ -105,6 +127,11 @@ _EVENT_TYPES = {
 _PLACEHOLDER = re.compile(r"\{\{\{?\s*([A-Za-z_][\w.-]*)\s*\}?\}\}")
 _V1_SENDS = {"SendEmail", "SendRawEmail", "SendTemplatedEmail", "SendBulkTemplatedEmail"}
 _V2_SENDS = {"SendEmail", "SendBulkEmail"}
+_LOG = logging.getLogger(__name__)
+_VDM_OFF = "Virtual Deliverability Manager is not enabled for this account. Enable VDM to use this operation."
+_SENDING_STATUSES = ("ENABLED", "REINSTATED", "DISABLED")
+_RESOURCE_TYPES = {"identity": "EMAIL_IDENTITY", "configuration-set": "CONFIGURATION_SET", "template": "EMAIL_TEMPLATE"}
+_VERDICTS = ("LOW", "MEDIUM", "HIGH")
 
 
 class _ApiError(Exception):
@@ -156,6 +183,7 @@ def _fresh_account() -> dict[str, Any]:
         "SendQuota": {"Max24HourSend": 200.0, "MaxSendRate": 1.0, "SentLast24Hours": 0.0},
         "SendingEnabled": True,
         "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+        "VdmAttributes": {"VdmEnabled": "DISABLED"},
     }
 
 
@@ -167,6 +195,12 @@ class _RegionState:
     dedicated_ips: list[dict[str, Any]] = field(default_factory=list)
     identities: dict[str, dict[str, Any]] = field(default_factory=dict)  # identity -> overrides
     config_sets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> our extra state
+    tenants: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> tenant (+ "Resources")
+    tenant_suppressed: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # tenant -> list
+    reputation: dict[str, dict[str, Any]] = field(default_factory=dict)  # entity reference -> entity
+    message_insights: dict[str, dict[str, Any]] = field(default_factory=dict)  # message id -> insights
+    recommendations: list[dict[str, Any]] = field(default_factory=list)
+    email_insights: dict[str, dict[str, str]] = field(default_factory=dict)  # lower-cased address -> verdicts
 
 
 @dataclass
@@ -260,7 +294,14 @@ def _classify(environ: dict[str, Any], body: bytes, path: str) -> tuple[AwsCall,
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if path.startswith("/v2/email"):
         service = "sesv2"
-        operation, params = _resolve_sesv2(method, path)
+        # Route on the raw path first: a label such as an ARN arrives with its "/" percent-encoded.
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+        raw_path = urlsplit(raw).path if raw else ""
+        if raw_path.startswith("/v2/email"):
+            operation, params = _resolve_sesv2(method, raw_path)
+            params = {k: unquote(v) for k, v in params.items()}
+        if operation is None:
+            operation, params = _resolve_sesv2(method, path)
     elif target:
         operation = target.rsplit(".", 1)[-1]
     elif "/operation/" in path and path.startswith("/service/"):
@@ -346,6 +387,103 @@ def _paginate(items: list[Any], offset: int, size: int) -> tuple[list[Any], str 
     page = items[offset : offset + size]
     more = offset + size < len(items)
     return page, (_encode_token(offset + size) if more else None)
+
+
+def _wire(value: Any) -> Any:
+    """``value`` with every datetime turned into epoch seconds (the rest-json timestamp), copied."""
+    if isinstance(value, datetime):
+        return _epoch(value if value.tzinfo else value.replace(tzinfo=UTC))
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]
+    return value
+
+
+# ------------------------------------------------------------------------------------ shape fidelity
+
+
+@functools.cache
+def _sesv2_model() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("sesv2")
+
+
+def sesv2_shape_problems(operation: str, payload: Any) -> list[str]:
+    """What is wrong with ``payload`` as the JSON body of a SESv2 ``operation`` answer; [] if nothing.
+
+    Checked against the operation's output shape in botocore's model: member names, types (a timestamp is
+    epoch seconds, as rest-json sends it), enum values and required members.
+    """
+    from botocore.model import OperationNotFoundError
+
+    try:
+        shape = _sesv2_model().operation_model(operation).output_shape
+    except OperationNotFoundError:
+        return [f"{operation} is not a SESv2 operation"]
+    if shape is None:
+        return [] if not payload else [f"{operation} has no output, but the answer is {payload!r}"]
+    problems: list[str] = []
+    _check_shape(shape, payload, operation, problems)
+    return problems
+
+
+def _check_shape(shape: Any, value: Any, where: str, problems: list[str]) -> None:
+    kind = shape.type_name
+    if shape.metadata.get("document"):
+        return
+    if kind == "structure":
+        if not isinstance(value, dict):
+            problems.append(f"{where}: expected a {shape.name} structure, got {type(value).__name__} {value!r}")
+            return
+        members = shape.members
+        for name, member_value in value.items():
+            member = members.get(name)
+            if member is None:
+                problems.append(f"{where}: {name!r} is not a member of {shape.name}")
+            elif member.serialization.get("location"):
+                problems.append(f"{where}.{name}: belongs in the {member.serialization['location']}, not the body")
+            elif member_value is None:
+                problems.append(f"{where}.{name}: null (leave the member out instead)")
+            else:
+                _check_shape(member, member_value, f"{where}.{name}", problems)
+        for name in shape.required_members:
+            if name not in value and not members[name].serialization.get("location"):
+                problems.append(f"{where}: required member {name!r} of {shape.name} is missing")
+    elif kind == "list":
+        if not isinstance(value, list):
+            problems.append(f"{where}: expected a list ({shape.name}), got {type(value).__name__} {value!r}")
+            return
+        for i, item in enumerate(value):
+            _check_shape(shape.member, item, f"{where}[{i}]", problems)
+    elif kind == "map":
+        if not isinstance(value, dict):
+            problems.append(f"{where}: expected a map ({shape.name}), got {type(value).__name__} {value!r}")
+            return
+        for key, item in value.items():
+            _check_shape(shape.key, key, f"{where} key", problems)
+            _check_shape(shape.value, item, f"{where}[{key!r}]", problems)
+    elif kind == "string":
+        if not isinstance(value, str):
+            problems.append(f"{where}: expected a string ({shape.name}), got {type(value).__name__} {value!r}")
+        elif shape.enum and value not in shape.enum:
+            problems.append(f"{where}: {value!r} is not one of {shape.name} {list(shape.enum)}")
+    elif kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"{where}: expected an {kind} ({shape.name}), got {type(value).__name__} {value!r}")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            problems.append(f"{where}: expected a boolean ({shape.name}), got {type(value).__name__} {value!r}")
+    elif kind in ("double", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{where}: expected a {kind} ({shape.name}), got {type(value).__name__} {value!r}")
+    elif kind == "timestamp":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{where}: expected epoch seconds ({shape.name}), got {type(value).__name__} {value!r}")
+    elif kind == "blob":
+        if not isinstance(value, str):
+            problems.append(f"{where}: expected base64 text ({shape.name}), got {type(value).__name__}")
 
 
 class _XmlMap(dict[str, Any]):
@@ -472,6 +610,54 @@ def render_template(content: dict[str, str | None], template_data: str) -> str:
     return message.as_string()
 
 
+# ------------------------------------------------------------------------------------ tenants and VDM
+
+
+def _validation(threshold: str) -> dict[str, Any]:
+    """Auto Validation attributes/options for ``threshold`` ("MEDIUM"|"HIGH"|"MANAGED"; "" for off)."""
+    if not threshold:
+        return {"ConditionThreshold": {"ConditionThresholdEnabled": "DISABLED"}}
+    if threshold not in ("MEDIUM", "HIGH", "MANAGED"):
+        raise ValueError(f"validation threshold must be MEDIUM, HIGH, MANAGED or empty, not {threshold!r}")
+    return {
+        "ConditionThreshold": {
+            "ConditionThresholdEnabled": "ENABLED",
+            "OverallConfidenceThreshold": {"ConfidenceVerdictThreshold": threshold},
+        }
+    }
+
+
+def _tenant_id(region: str, name: str) -> str:
+    return "tn-" + hashlib.sha256(f"{region}/{name}".encode()).hexdigest()[:17]
+
+
+def _new_tenant(
+    region: str, name: str, suppression: dict[str, Any] | None, tags: dict[str, str] | None
+) -> dict[str, Any]:
+    tenant_id = _tenant_id(region, name)
+    tenant: dict[str, Any] = {
+        "TenantName": name,
+        "TenantId": tenant_id,
+        "TenantArn": f"arn:aws:ses:{region}:{ACCOUNT_ID}:tenant/{name}/{tenant_id}",
+        "CreatedTimestamp": datetime.now(UTC),
+        "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        "SendingStatus": "ENABLED",
+        "Resources": {},  # resource ARN -> when it was associated
+    }
+    if suppression is not None:
+        tenant["SuppressionAttributes"] = suppression
+    return tenant
+
+
+def _resource_type(arn: str) -> str:
+    """``EMAIL_IDENTITY``, ``CONFIGURATION_SET`` or ``EMAIL_TEMPLATE`` for a resource ARN."""
+    parts = arn.split(":", 5)
+    kind = parts[5].split("/", 1)[0] if len(parts) == 6 and parts[0] == "arn" else ""
+    if kind not in _RESOURCE_TYPES:
+        raise ValueError(f"not an identity, configuration set or template ARN: {arn!r}")
+    return _RESOURCE_TYPES[kind]
+
+
 # -------------------------------------------------------------------------------------------- the peer
 
 Handler = Callable[["AwsPeer", _RegionState, _Request], dict[str, Any]]
@@ -517,6 +703,7 @@ class AwsPeer(LoopbackPeer):
         self._calls: list[AwsCall] = []
         self._case_ids = 0
         self._denied_actions: list[str] = []  # IAM action patterns SimulatePrincipalPolicy denies
+        self._shape_problems: list[str] = []  # answers of ours that botocore's model refused
         self._server: BaseWSGIServer | None = None
         self._moto: Any = None
 
@@ -592,8 +779,17 @@ class AwsPeer(LoopbackPeer):
         sent_last_24h: float | None = None,
         review_status: str | None = None,
         suppressed_reasons: list[str] | None = None,
+        vdm_enabled: bool | None = None,
+        plan: str | None = None,
+        auto_validation: str | None = None,
     ) -> None:
-        """Change the account state of ``region``; None leaves a field unchanged."""
+        """Change the account state of ``region``; None leaves a field unchanged.
+
+        ``vdm_enabled`` is ``VdmAttributes.VdmEnabled`` (a fresh account: DISABLED); ``plan`` is
+        ``PricingAttributes.CurrentPlan`` (NONE|ESSENTIALS|PRO|ENTERPRISE; absent until set);
+        ``auto_validation`` ("MEDIUM"|"HIGH"|"MANAGED", or "" for off) is the Auto Validation threshold in
+        ``SuppressionAttributes.ValidationAttributes``.
+        """
         with self._lock:
             account = self._state(region).account
             if production_access is not None:
@@ -615,6 +811,12 @@ class AwsPeer(LoopbackPeer):
                 review["Status"] = review_status
             if suppressed_reasons is not None:
                 account["SuppressionAttributes"]["SuppressedReasons"] = list(suppressed_reasons)
+            if vdm_enabled is not None:
+                account["VdmAttributes"]["VdmEnabled"] = "ENABLED" if vdm_enabled else "DISABLED"
+            if plan is not None:
+                account["PricingAttributes"] = {"CurrentPlan": plan}
+            if auto_validation is not None:
+                account["SuppressionAttributes"]["ValidationAttributes"] = _validation(auto_validation)
 
     def account(self, region: str = DEFAULT_REGION) -> dict[str, Any]:
         """The current ``GetAccount``-shaped state of ``region`` (a copy)."""
@@ -630,8 +832,9 @@ class AwsPeer(LoopbackPeer):
         last_update: datetime | None = None,
         message_id: str | None = None,
         feedback_id: str | None = None,
+        tenant: str | None = None,
     ) -> None:
-        """Put ``email`` on the account suppression list of ``region``."""
+        """Put ``email`` on the account suppression list of ``region``, or on ``tenant``'s list."""
         when = last_update or datetime.now(UTC)
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
@@ -641,7 +844,9 @@ class AwsPeer(LoopbackPeer):
         if feedback_id:
             attributes["FeedbackId"] = feedback_id
         with self._lock:
-            self._state(region).suppressed[email.lower()] = {
+            state = self._state(region)
+            target = state.tenant_suppressed.setdefault(tenant, {}) if tenant else state.suppressed
+            target[email.lower()] = {
                 "EmailAddress": email,
                 "Reason": reason,
                 "LastUpdateTime": when,
@@ -652,6 +857,204 @@ class AwsPeer(LoopbackPeer):
         """Address -> reason for everything on the suppression list of ``region``."""
         with self._lock:
             return {e["EmailAddress"]: e["Reason"] for e in self._state(region).suppressed.values()}
+
+    def arn(self, kind: str, name: str, region: str = DEFAULT_REGION) -> str:
+        """``arn:aws:ses:{region}:123456789012:{kind}/{name}`` (kind: identity, configuration-set, template)."""
+        return f"arn:aws:ses:{region}:{ACCOUNT_ID}:{kind}/{name}"
+
+    def set_config_set_options(
+        self,
+        name: str,
+        *,
+        tls_policy: str | None = None,
+        sending_pool: str | None = None,
+        suppressed_reasons: list[str] | None = None,
+        suppression_scope: str | None = None,
+        validation_threshold: str | None = None,
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        """What ``GetConfigurationSet`` reports in ``DeliveryOptions`` and ``SuppressionOptions`` for ``name``.
+
+        The set must exist in moto. ``suppressed_reasons=[]`` means the set suppresses nothing;
+        ``validation_threshold`` ("MEDIUM"|"HIGH"|"MANAGED", "" for off) is ``ValidationOptions``. None leaves
+        an option as it is.
+        """
+        if self._moto is None:
+            raise RuntimeError("AwsPeer is not started")
+        try:
+            extra = self._require_config_set(region, name)
+        except _ApiError as exc:
+            raise ValueError(f"configuration set {name!r} does not exist in {region}") from exc
+        with self._lock:
+            delivery = extra.setdefault("DeliveryOptions", {})
+            if tls_policy is not None:
+                delivery["TlsPolicy"] = tls_policy
+            if sending_pool is not None:
+                delivery["SendingPoolName"] = sending_pool
+            if suppressed_reasons is not None or suppression_scope is not None or validation_threshold is not None:
+                suppression = extra.setdefault("SuppressionOptions", {})
+                if suppressed_reasons is not None:
+                    suppression["SuppressedReasons"] = list(suppressed_reasons)
+                if suppression_scope is not None:
+                    suppression["SuppressionScope"] = suppression_scope
+                if validation_threshold is not None:
+                    suppression["ValidationOptions"] = _validation(validation_threshold)
+
+    def add_tenant(
+        self,
+        name: str,
+        *,
+        sending_status: str = "ENABLED",
+        resources: Iterable[str] = (),
+        suppressed_reasons: list[str] | None = None,
+        suppression_scope: str | None = None,
+        tags: dict[str, str] | None = None,
+        region: str = DEFAULT_REGION,
+    ) -> str:
+        """Create (or replace) tenant ``name`` in ``region`` with ``resources`` (ARNs); returns its TenantArn."""
+        if sending_status not in _SENDING_STATUSES:
+            raise ValueError(f"sending_status must be one of {_SENDING_STATUSES}")
+        suppression: dict[str, Any] | None = None
+        if suppressed_reasons is not None or suppression_scope is not None:
+            suppression = {}
+            if suppressed_reasons is not None:
+                suppression["SuppressedReasons"] = list(suppressed_reasons)
+            if suppression_scope is not None:
+                suppression["SuppressionScope"] = suppression_scope
+        with self._lock:
+            tenant = _new_tenant(region, name, suppression, tags)
+            tenant["SendingStatus"] = sending_status
+            now = datetime.now(UTC)
+            tenant["Resources"] = {arn: now for arn in resources}
+            for arn in tenant["Resources"]:
+                _resource_type(arn)
+            self._refuse_bad_shape("GetTenant", {"Tenant": _tenant_view(tenant)})
+            self._state(region).tenants[name] = tenant
+            return str(tenant["TenantArn"])
+
+    def set_reputation_entity(
+        self,
+        reference: str,
+        *,
+        aws_status: str = "ENABLED",
+        aws_cause: str | None = None,
+        customer_status: str = "ENABLED",
+        customer_cause: str | None = None,
+        policy: str = "arn:aws:ses:::reputation-policy/standard",
+        impact: str = "LOW",
+        updated: datetime | None = None,
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        """Create (or replace) the reputation entity of resource ARN ``reference`` in ``region``."""
+        for status in (aws_status, customer_status):
+            if status not in _SENDING_STATUSES:
+                raise ValueError(f"status must be one of {_SENDING_STATUSES}")
+        when = updated or datetime.now(UTC)
+
+        def record(status: str, cause: str | None) -> dict[str, Any]:
+            out: dict[str, Any] = {"Status": status, "LastUpdatedTimestamp": when}
+            if cause is not None:
+                out["Cause"] = cause
+            return out
+
+        statuses = (aws_status, customer_status)
+        aggregate = "DISABLED" if "DISABLED" in statuses else "REINSTATED" if "REINSTATED" in statuses else "ENABLED"
+        entity = {
+            "ReputationEntityReference": reference,
+            "ReputationEntityType": "RESOURCE",
+            "ReputationManagementPolicy": policy,
+            "CustomerManagedStatus": record(customer_status, customer_cause),
+            "AwsSesManagedStatus": record(aws_status, aws_cause),
+            "SendingStatusAggregate": aggregate,
+            "ReputationImpact": impact,
+        }
+        self._refuse_bad_shape("GetReputationEntity", {"ReputationEntity": entity})
+        with self._lock:
+            self._state(region).reputation[reference] = entity
+
+    def add_message_insights(
+        self,
+        message_id: str,
+        *,
+        from_address: str,
+        subject: str,
+        insights: list[dict[str, Any]],
+        tags: list[dict[str, str]] | None = None,
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        """What ``GetMessageInsights(MessageId=message_id)`` answers; ``insights`` in botocore's shape."""
+        entry: dict[str, Any] = {
+            "MessageId": message_id,
+            "FromEmailAddress": from_address,
+            "Subject": subject,
+            "EmailTags": copy.deepcopy(list(tags or [])),
+            "Insights": copy.deepcopy(list(insights)),
+        }
+        self._refuse_bad_shape("GetMessageInsights", entry)
+        with self._lock:
+            self._state(region).message_insights[message_id] = entry
+
+    def add_recommendation(
+        self,
+        resource_arn: str,
+        rec_type: str,
+        *,
+        status: str = "OPEN",
+        impact: str = "HIGH",
+        description: str = "...",
+        created: datetime | None = None,
+        updated: datetime | None = None,
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        """Add a VDM recommendation (``Type`` ``rec_type``: DKIM, DMARC, SPF, BIMI, COMPLAINT...) for a resource."""
+        when = created or datetime.now(UTC)
+        recommendation = {
+            "ResourceArn": resource_arn,
+            "Type": rec_type,
+            "Description": description,
+            "Status": status,
+            "CreatedTimestamp": when,
+            "LastUpdatedTimestamp": updated or when,
+            "Impact": impact,
+        }
+        self._refuse_bad_shape("ListRecommendations", {"Recommendations": [recommendation]})
+        with self._lock:
+            self._state(region).recommendations.append(recommendation)
+
+    def set_email_insights(
+        self,
+        email: str,
+        *,
+        is_valid: str = "HIGH",
+        syntax: str = "HIGH",
+        dns: str = "HIGH",
+        mailbox_exists: str = "HIGH",
+        role: str = "LOW",
+        disposable: str = "LOW",
+        random_input: str = "LOW",
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        """What ``GetEmailAddressInsights`` answers for ``email`` (confidence verdicts LOW|MEDIUM|HIGH)."""
+        verdicts = {
+            "IsValid": is_valid,
+            "HasValidSyntax": syntax,
+            "HasValidDnsRecords": dns,
+            "MailboxExists": mailbox_exists,
+            "IsRoleAddress": role,
+            "IsDisposable": disposable,
+            "IsRandomInput": random_input,
+        }
+        bad = {k: v for k, v in verdicts.items() if v not in _VERDICTS}
+        if bad:
+            raise ValueError(f"verdicts must be one of {_VERDICTS}: {bad}")
+        with self._lock:
+            self._state(region).email_insights[email.lower()] = verdicts
+
+    @staticmethod
+    def _refuse_bad_shape(operation: str, payload: dict[str, Any]) -> None:
+        problems = sesv2_shape_problems(operation, _wire(payload))
+        if problems:
+            raise ValueError(f"not what SES would answer for {operation}: " + "; ".join(problems))
 
     def set_dedicated_ips(
         self,
@@ -827,6 +1230,7 @@ class AwsPeer(LoopbackPeer):
             self._failures.clear()
             self._calls.clear()
             self._denied_actions.clear()
+            self._shape_problems.clear()
             self._delay = 0.0
         if self._moto is not None:
             self._moto_call("POST", "/moto-api/reset", DEFAULT_REGION)
@@ -1037,9 +1441,13 @@ class AwsPeer(LoopbackPeer):
             self._check_v2_send_allowed(request)
         elif op == "GetEmailIdentity":
             identity = params["EmailIdentity"]
-            return self._forward_and_edit(request, start_response, lambda p: self._merge_identity(region, identity, p))
+            return self._forward_and_edit(
+                request, start_response, lambda p: self._checked(op, self._merge_identity(region, identity, p))
+            )
         elif op == "ListEmailIdentities":
-            return self._forward_and_edit(request, start_response, lambda p: self._merge_identity_list(region, p))
+            return self._forward_and_edit(
+                request, start_response, lambda p: self._checked(op, self._merge_identity_list(region, p))
+            )
         elif op == "DeleteEmailIdentity":  # moto answers 200 for a missing identity
             identity = params["EmailIdentity"]
             if self._moto_call("GET", f"/v2/email/identities/{identity}", region)[0] == 404:
@@ -1049,7 +1457,9 @@ class AwsPeer(LoopbackPeer):
             )
         elif op == "GetConfigurationSet":
             name = params["ConfigurationSetName"]
-            return self._forward_and_edit(request, start_response, lambda p: self._merge_config_set(region, name, p))
+            return self._forward_and_edit(
+                request, start_response, lambda p: self._checked(op, self._merge_config_set(region, name, p))
+            )
         elif op == "DeleteConfigurationSet":  # moto answers 500 (KeyError) for a missing set
             name = params["ConfigurationSetName"]
             self._require_config_set(region, name)
@@ -1059,7 +1469,25 @@ class AwsPeer(LoopbackPeer):
         handler = _SESV2_HANDLERS.get(op or "")
         if handler is None:
             return self._moto(request.environ, start_response)
-        return self._json(start_response, handler(self, self._state(region), request))
+        payload = self._checked(op or "", handler(self, self._state(region), request))
+        return self._json(start_response, payload)
+
+    def _checked(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """``payload`` if it fits ``operation``'s output shape in botocore's model; else a loud 500."""
+        problems = sesv2_shape_problems(operation, payload)
+        if problems:
+            message = f"peers.aws answered {operation} with a shape SES would not send: " + "; ".join(problems)
+            _LOG.error("%s", message)
+            with self._lock:
+                self._shape_problems.append(message)
+            raise _ApiError("PeerShapeError", message, 500)
+        return payload
+
+    @property
+    def shape_problems(self) -> list[str]:
+        """Every answer of ours that failed the shape check since the last `reset` (a copy)."""
+        with self._lock:
+            return list(self._shape_problems)
 
     def _sesv1(self, request: _Request, start_response: Callable[..., Any]) -> Iterable[bytes]:
         op = request.call.operation or ""
@@ -1101,8 +1529,8 @@ class AwsPeer(LoopbackPeer):
 
     def _merge_identity(self, region: str, identity: str, payload: dict[str, Any]) -> dict[str, Any]:
         override = self._identity_override(region, identity)
-        if override is None:
-            return payload
+        if override is None:  # moto sends nulls (Tags, ConfigurationSetName) where SES leaves members out
+            return {k: v for k, v in payload.items() if v is not None}
         merged = dict(payload)
         merged.update(override)
         if payload.get("DkimAttributes"):
@@ -1141,7 +1569,22 @@ class AwsPeer(LoopbackPeer):
         if "ReputationMetricsEnabled" in extra:
             reputation["ReputationMetricsEnabled"] = extra["ReputationMetricsEnabled"]
         merged["ReputationOptions"] = reputation
-        return merged
+        # moto sends {} for options nobody set; SES sends TlsPolicy OPTIONAL and leaves the rest out.
+        if not (payload.get("TrackingOptions") or {}).get("CustomRedirectDomain"):
+            merged.pop("TrackingOptions", None)
+        delivery = {"TlsPolicy": "OPTIONAL", **(payload.get("DeliveryOptions") or {})}
+        delivery.update(extra.get("DeliveryOptions") or {})
+        merged["DeliveryOptions"] = delivery
+        suppression = dict(payload.get("SuppressionOptions") or {})
+        suppression.update(extra.get("SuppressionOptions") or {})
+        if suppression or "SuppressionOptions" in extra:
+            merged["SuppressionOptions"] = suppression
+        else:
+            merged.pop("SuppressionOptions", None)
+        for name in ("VdmOptions", "ArchivingOptions", "MessageSecurityOptions"):
+            if not payload.get(name):
+                merged.pop(name, None)
+        return {k: v for k, v in merged.items() if v is not None}
 
     def _require_config_set(self, region: str, name: str) -> dict[str, Any]:
         """Our extra state for configuration set ``name``, which must exist in moto."""
@@ -1207,54 +1650,88 @@ def _put_account_details(peer: AwsPeer, state: _RegionState, req: _Request) -> d
 
 @_sesv2("PutAccountSuppressionAttributes")
 def _put_account_suppression(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
-    reasons = req.json().get("SuppressedReasons") or []
+    body = req.json()
+    reasons = body.get("SuppressedReasons") or []
     bad = [r for r in reasons if r not in ("BOUNCE", "COMPLAINT")]
     if bad:
         raise _ApiError("BadRequestException", f"Invalid suppression reasons: {bad}")
+    validation = body.get("ValidationAttributes")
     with peer._lock:
         state.account["SuppressionAttributes"]["SuppressedReasons"] = list(reasons)
+        if isinstance(validation, dict):
+            state.account["SuppressionAttributes"]["ValidationAttributes"] = copy.deepcopy(validation)
     return {}
 
 
-def _suppressed_entry(entry: dict[str, Any], summary: bool) -> dict[str, Any]:
-    out = {
+@_sesv2("PutAccountVdmAttributes")
+def _put_account_vdm(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    attributes = req.json().get("VdmAttributes")
+    if not isinstance(attributes, dict) or attributes.get("VdmEnabled") not in ("ENABLED", "DISABLED"):
+        raise _ApiError("BadRequestException", "VdmAttributes.VdmEnabled must be ENABLED or DISABLED.")
+    with peer._lock:
+        state.account["VdmAttributes"] = copy.deepcopy(attributes)
+    return {}
+
+
+def _suppressed_entry(entry: dict[str, Any], summary: bool, tenant: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "EmailAddress": entry["EmailAddress"],
         "Reason": entry["Reason"],
         "LastUpdateTime": _epoch(entry["LastUpdateTime"]),
     }
     if not summary and entry["Attributes"]:
         out["Attributes"] = dict(entry["Attributes"])
+    if not summary and tenant:
+        out["TenantName"] = tenant
     return out
+
+
+def _suppression_list(state: _RegionState, tenant: str | None) -> dict[str, dict[str, Any]]:
+    """The account suppression list, or ``tenant``'s (which must exist); call with the lock held."""
+    if not tenant:
+        return state.suppressed
+    if tenant not in state.tenants and tenant not in state.tenant_suppressed:
+        raise _ApiError("NotFoundException", f"Tenant {tenant} does not exist.", 404)
+    return state.tenant_suppressed.setdefault(tenant, {})
+
+
+def _not_suppressed(email: str, tenant: str | None) -> _ApiError:
+    where = f"the suppression list of tenant {tenant}" if tenant else "your suppression list"
+    return _ApiError("NotFoundException", f"Email address {email} does not exist on {where}.", 404)
 
 
 @_sesv2("PutSuppressedDestination")
 def _put_suppressed(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
     body = req.json()
-    email, reason = body.get("EmailAddress") or "", body.get("Reason")
+    email, reason, tenant = body.get("EmailAddress") or "", body.get("Reason"), body.get("TenantName") or None
     if "@" not in email:
         raise _ApiError("BadRequestException", f"Invalid email address: {email}")
     if reason not in ("BOUNCE", "COMPLAINT"):
         raise _ApiError("BadRequestException", f"Invalid reason: {reason}")
-    peer.suppress(email, reason, req.call.region)
+    with peer._lock:
+        _suppression_list(state, tenant)
+        peer.suppress(email, reason, req.call.region, tenant=tenant)
     return {}
 
 
 @_sesv2("GetSuppressedDestination")
 def _get_suppressed(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
-    email = req.path_params["EmailAddress"]
+    email, tenant = req.path_params["EmailAddress"], req.q("TenantName") or None
     with peer._lock:
-        entry = state.suppressed.get(email.lower())
+        entries = state.tenant_suppressed.get(tenant, {}) if tenant else state.suppressed
+        entry = entries.get(email.lower())
         if entry is None:
-            raise _ApiError("NotFoundException", f"Email address {email} does not exist on your suppression list.", 404)
-        return {"SuppressedDestination": _suppressed_entry(entry, summary=False)}
+            raise _not_suppressed(email, tenant)
+        return {"SuppressedDestination": _suppressed_entry(entry, summary=False, tenant=tenant)}
 
 
 @_sesv2("DeleteSuppressedDestination")
 def _delete_suppressed(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
-    email = req.path_params["EmailAddress"]
+    email, tenant = req.path_params["EmailAddress"], req.q("TenantName") or None
     with peer._lock:
-        if state.suppressed.pop(email.lower(), None) is None:
-            raise _ApiError("NotFoundException", f"Email address {email} does not exist on your suppression list.", 404)
+        entries = state.tenant_suppressed.get(tenant, {}) if tenant else state.suppressed
+        if entries.pop(email.lower(), None) is None:
+            raise _not_suppressed(email, tenant)
     return {}
 
 
@@ -1271,7 +1748,7 @@ def _list_suppressed(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[
     with peer._lock:
         entries = [
             e
-            for e in state.suppressed.values()
+            for e in _suppression_list(state, req.q("TenantName") or None).values()
             if (not reasons or e["Reason"] in reasons)
             and (start is None or e["LastUpdateTime"] >= start)
             and (end is None or e["LastUpdateTime"] <= end)
@@ -1282,6 +1759,253 @@ def _list_suppressed(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[
     if token:
         result["NextToken"] = token
     return result
+
+
+# ------------------------------------------------------------------------------------------- tenants
+
+
+def _filters(body: dict[str, Any], allowed: Iterable[str]) -> dict[str, str]:
+    raw = body.get("Filter") or {}
+    if not isinstance(raw, dict):
+        raise _ApiError("BadRequestException", "Filter must be a map.")
+    allowed = set(allowed)
+    bad = sorted(k for k in raw if k not in allowed)
+    if bad:
+        raise _ApiError("BadRequestException", f"Invalid filter keys: {bad}")
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+def _listed(result: dict[str, Any], token: str | None) -> dict[str, Any]:
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _tenant(state: _RegionState, name: str) -> dict[str, Any]:
+    tenant = state.tenants.get(name)
+    if tenant is None:
+        raise _ApiError("NotFoundException", f"Tenant {name} does not exist.", 404)
+    return tenant
+
+
+def _tenant_view(tenant: dict[str, Any]) -> dict[str, Any]:
+    return _wire({k: v for k, v in tenant.items() if k != "Resources"})
+
+
+def _required(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise _ApiError("BadRequestException", f"{name} is required.")
+    return value
+
+
+@_sesv2("CreateTenant")
+def _create_tenant(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    name = _required(body, "TenantName")
+    suppression = body.get("SuppressionAttributes")
+    tags = {t.get("Key", ""): t.get("Value", "") for t in body.get("Tags") or [] if isinstance(t, dict)}
+    with peer._lock:
+        if name in state.tenants:
+            raise _ApiError("AlreadyExistsException", f"Tenant {name} already exists.")
+        tenant = _new_tenant(req.call.region, name, suppression if isinstance(suppression, dict) else None, tags)
+        state.tenants[name] = tenant
+        return _tenant_view(tenant)
+
+
+@_sesv2("GetTenant")
+def _get_tenant(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    name = _required(req.json(), "TenantName")
+    with peer._lock:
+        return {"Tenant": _tenant_view(_tenant(state, name))}
+
+
+@_sesv2("DeleteTenant")
+def _delete_tenant(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    name = _required(req.json(), "TenantName")
+    with peer._lock:
+        _tenant(state, name)
+        del state.tenants[name]
+        state.tenant_suppressed.pop(name, None)
+    return {}
+
+
+@_sesv2("ListTenants")
+def _list_tenants(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    filters = _filters(body, ("TENANT_NAME_CONTAINS", "SENDING_STATUS"))
+    size = _page_size(body.get("PageSize"), 100, 100)
+    offset = _decode_token(body.get("NextToken"))
+    contains, status = filters.get("TENANT_NAME_CONTAINS"), filters.get("SENDING_STATUS")
+    with peer._lock:
+        tenants = [
+            t
+            for t in state.tenants.values()
+            if (contains is None or contains.lower() in t["TenantName"].lower())
+            and (status is None or t["SendingStatus"] == status)
+        ]
+        tenants.sort(key=lambda t: (t["CreatedTimestamp"], t["TenantName"]))
+        page, token = _paginate(tenants, offset, size)
+        keys = ("TenantName", "TenantId", "TenantArn", "CreatedTimestamp", "SendingStatus")
+        return _listed({"Tenants": [_wire({k: t[k] for k in keys}) for t in page]}, token)
+
+
+@_sesv2("CreateTenantResourceAssociation")
+def _associate_tenant_resource(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    name, arn = _required(body, "TenantName"), _required(body, "ResourceArn")
+    try:
+        _resource_type(arn)
+    except ValueError as exc:
+        raise _ApiError("BadRequestException", str(exc)) from exc
+    with peer._lock:
+        tenant = _tenant(state, name)
+        if arn in tenant["Resources"]:
+            raise _ApiError("AlreadyExistsException", f"Resource {arn} is already associated with tenant {name}.")
+        tenant["Resources"][arn] = datetime.now(UTC)
+    return {}
+
+
+@_sesv2("DeleteTenantResourceAssociation")
+def _dissociate_tenant_resource(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    name, arn = _required(body, "TenantName"), _required(body, "ResourceArn")
+    with peer._lock:
+        if _tenant(state, name)["Resources"].pop(arn, None) is None:
+            raise _ApiError("NotFoundException", f"Resource {arn} is not associated with tenant {name}.", 404)
+    return {}
+
+
+@_sesv2("ListTenantResources")
+def _list_tenant_resources(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    name = _required(body, "TenantName")
+    wanted = _filters(body, ("RESOURCE_TYPE",)).get("RESOURCE_TYPE")
+    size = _page_size(body.get("PageSize"), 100, 100)
+    offset = _decode_token(body.get("NextToken"))
+    with peer._lock:
+        resources = sorted(_tenant(state, name)["Resources"].items(), key=lambda r: (r[1], r[0]))
+    listed = [
+        {"ResourceType": _resource_type(arn), "ResourceArn": arn}
+        for arn, _ in resources
+        if wanted is None or _resource_type(arn) == wanted
+    ]
+    page, token = _paginate(listed, offset, size)
+    return _listed({"TenantResources": page}, token)
+
+
+@_sesv2("ListResourceTenants")
+def _list_resource_tenants(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    arn = _required(body, "ResourceArn")
+    size = _page_size(body.get("PageSize"), 100, 100)
+    offset = _decode_token(body.get("NextToken"))
+    with peer._lock:
+        found = [
+            {
+                "TenantName": t["TenantName"],
+                "TenantId": t["TenantId"],
+                "ResourceArn": arn,
+                "AssociatedTimestamp": t["Resources"][arn],
+            }
+            for t in state.tenants.values()
+            if arn in t["Resources"]
+        ]
+    found.sort(key=lambda r: (r["AssociatedTimestamp"], r["TenantName"]))
+    page, token = _paginate(found, offset, size)
+    return _listed({"ResourceTenants": _wire(page)}, token)
+
+
+# ------------------------------------------------------------------------------- reputation entities
+
+
+@_sesv2("GetReputationEntity")
+def _get_reputation_entity(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    kind, reference = req.path_params["ReputationEntityType"], req.path_params["ReputationEntityReference"]
+    if kind != "RESOURCE":
+        raise _ApiError("BadRequestException", f"Invalid ReputationEntityType: {kind}")
+    with peer._lock:
+        entity = state.reputation.get(reference)
+        if entity is None:
+            raise _ApiError("NotFoundException", f"Reputation entity {reference} does not exist.", 404)
+        return {"ReputationEntity": _wire(entity)}
+
+
+@_sesv2("ListReputationEntities")
+def _list_reputation_entities(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    filters = _filters(body, ("ENTITY_TYPE", "REPUTATION_IMPACT", "SENDING_STATUS", "ENTITY_REFERENCE_PREFIX"))
+    size = _page_size(body.get("PageSize"), 100, 100)
+    offset = _decode_token(body.get("NextToken"))
+
+    def wanted(entity: dict[str, Any]) -> bool:
+        return (
+            filters.get("ENTITY_TYPE", entity["ReputationEntityType"]) == entity["ReputationEntityType"]
+            and filters.get("REPUTATION_IMPACT", entity["ReputationImpact"]) == entity["ReputationImpact"]
+            and filters.get("SENDING_STATUS", entity["SendingStatusAggregate"]) == entity["SendingStatusAggregate"]
+            and entity["ReputationEntityReference"].startswith(filters.get("ENTITY_REFERENCE_PREFIX", ""))
+        )
+
+    with peer._lock:
+        entities = sorted(
+            (e for e in state.reputation.values() if wanted(e)), key=lambda e: e["ReputationEntityReference"]
+        )
+        page, token = _paginate(entities, offset, size)
+        return _listed({"ReputationEntities": _wire(page)}, token)
+
+
+# ------------------------------------------------------------------------- Virtual Deliverability Manager
+
+
+def _require_vdm(state: _RegionState) -> None:
+    if state.account["VdmAttributes"].get("VdmEnabled") != "ENABLED":
+        raise _ApiError("BadRequestException", _VDM_OFF)
+
+
+@_sesv2("GetMessageInsights")
+def _get_message_insights(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    message_id = req.path_params["MessageId"]
+    with peer._lock:
+        _require_vdm(state)
+        entry = state.message_insights.get(message_id)
+        if entry is None:
+            raise _ApiError("NotFoundException", f"Message {message_id} does not exist.", 404)
+        return _wire(entry)
+
+
+@_sesv2("ListRecommendations")
+def _list_recommendations(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    filters = _filters(body, ("TYPE", "IMPACT", "STATUS", "RESOURCE_ARN"))
+    size = _page_size(body.get("PageSize"), 100, 100)
+    offset = _decode_token(body.get("NextToken"))
+    fields = {"TYPE": "Type", "IMPACT": "Impact", "STATUS": "Status", "RESOURCE_ARN": "ResourceArn"}
+    with peer._lock:
+        _require_vdm(state)
+        found = [r for r in state.recommendations if all(r[fields[k]] == v for k, v in filters.items())]
+        found.sort(key=lambda r: (-r["CreatedTimestamp"].timestamp(), r["ResourceArn"], r["Type"]))
+        page, token = _paginate(found, offset, size)
+        return _listed({"Recommendations": _wire(page)}, token)
+
+
+_DEFAULT_EMAIL_INSIGHTS = {
+    "IsValid": "HIGH",
+    "HasValidSyntax": "HIGH",
+    "HasValidDnsRecords": "HIGH",
+    "MailboxExists": "HIGH",
+    "IsRoleAddress": "LOW",
+    "IsDisposable": "LOW",
+    "IsRandomInput": "LOW",
+}
+
+
+@_sesv2("GetEmailAddressInsights")
+def _get_email_address_insights(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    email = _required(req.json(), "EmailAddress")
+    with peer._lock:
+        verdicts = dict(state.email_insights.get(email.lower(), _DEFAULT_EMAIL_INSIGHTS))
+    evaluations = {k: {"ConfidenceVerdict": v} for k, v in verdicts.items() if k != "IsValid"}
+    return {"MailboxValidation": {"IsValid": {"ConfidenceVerdict": verdicts["IsValid"]}, "Evaluations": evaluations}}
 
 
 def _template_content(body: dict[str, Any]) -> dict[str, str]:
@@ -1458,6 +2182,31 @@ def _put_sending_options(peer: AwsPeer, state: _RegionState, req: _Request) -> d
     return {}
 
 
+@_sesv2("PutConfigurationSetDeliveryOptions")
+def _put_delivery_options(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    if body.get("TlsPolicy") not in (None, "REQUIRE", "OPTIONAL"):
+        raise _ApiError("BadRequestException", f"Invalid TlsPolicy: {body['TlsPolicy']}")
+    extra = peer._require_config_set(req.call.region, req.path_params["ConfigurationSetName"])
+    keys = ("TlsPolicy", "SendingPoolName", "MaxDeliverySeconds", "SharedPoolDeliveryMode")
+    with peer._lock:
+        extra["DeliveryOptions"] = {k: body[k] for k in keys if body.get(k) is not None}
+    return {}
+
+
+@_sesv2("PutConfigurationSetSuppressionOptions")
+def _put_suppression_options(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
+    body = req.json()
+    reasons = body.get("SuppressedReasons")
+    if reasons is not None and any(r not in ("BOUNCE", "COMPLAINT") for r in reasons):
+        raise _ApiError("BadRequestException", f"Invalid suppression reasons: {reasons}")
+    extra = peer._require_config_set(req.call.region, req.path_params["ConfigurationSetName"])
+    keys = ("SuppressedReasons", "SuppressionScope", "ValidationOptions")
+    with peer._lock:
+        extra["SuppressionOptions"] = {k: copy.deepcopy(body[k]) for k in keys if body.get(k) is not None}
+    return {}
+
+
 @_sesv2("GetDedicatedIps")
 def _get_dedicated_ips(peer: AwsPeer, state: _RegionState, req: _Request) -> dict[str, Any]:
     pool = req.q("PoolName")
@@ -1591,7 +2340,7 @@ def _iam_simulate_principal_policy(peer: AwsPeer, state: _RegionState, req: _Req
     return {"EvaluationResults": results, "IsTruncated": False}
 
 
-__all__ = ["DEFAULT_REGION", "AwsCall", "AwsPeer", "render_template"]
+__all__ = ["ACCOUNT_ID", "DEFAULT_REGION", "AwsCall", "AwsPeer", "render_template", "sesv2_shape_problems"]
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m peers.aws
     AwsPeer().serve_until_interrupted(lambda peer: f"AWS peer at {peer.endpoint_url}")

@@ -57,10 +57,13 @@ def aws_peer_server():
 
 @pytest.fixture
 def aws_peer(aws_peer_server):
-    """The emulated AWS account (moto + our SESv2 layer), fresh for each test."""
+    """The emulated AWS account (moto + our SESv2 layer), fresh for each test. A test fails if the peer
+    had to refuse one of its own answers as not fitting botocore's model (`AwsPeer.shape_problems`)."""
     aws_peer_server.reset()
     yield aws_peer_server
+    problems = list(aws_peer_server.shape_problems)
     aws_peer_server.reset()
+    assert problems == [], "the AWS peer built answers SES would not send"
 
 
 @pytest.fixture
