@@ -1,1 +1,848 @@
-"""(being written)"""
+"""Configuration sets: the sets this recipient's mail went through, and whether they stop or hold it back.
+
+Which sets (`used_sets`, one answer per run and region): the `config_set` of the recipient's stored events
+of the last 30 days (their `ses:configuration-set` tag), the sender identity's default set
+(`GetEmailIdentity` -> `ConfigurationSetName`: the address identity's, else its domain's or a parent's),
+and `SESBOT_CONFIGURATION_SET`. Every finding says where each set came from.
+
+Two checks, per region:
+
+- `config_set.sending`: a set that is paused (`SendingOptions.SendingEnabled` false), or whose reputation
+  entity is `DISABLED` by SES (`AwsSesManagedStatus`, with its Cause) or by the team
+  (`CustomerManagedStatus`): SES sends nothing through it. A set that does not exist is a warning.
+- `config_set.delivery`: `DeliveryOptions.TlsPolicy` `REQUIRE` (judged by asking the recipient's best MX
+  for STARTTLS from here), a dedicated pool whose IPs are in warm-up (`GetDedicatedIps`), and suppression
+  options that override the account's (`SuppressionOptions` against `GetAccount.SuppressionAttributes`).
+
+`config_set.sending` reports a set that cannot be read (missing, access denied, AWS failure);
+`config_set.delivery` leaves such sets out rather than saying the same thing twice.
+
+The reputation entity's ARN needs the account id: `sts:GetCallerIdentity`, asked once per run. SESv2 returns
+no ARN for an identity or a set, and the stored events keep no `sourceArn`; GetCallerIdentity needs no IAM
+permission and names the account whose credentials read the sets (the right one under an assumed role).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import smtplib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import dns.exception
+import dns.resolver
+
+from bot.aws import describe_error, error_code
+from bot.checks import CheckContext, check
+from bot.checks.account import account_unavailable, get_account, identity_status
+from bot.checks.authentication.ses_identity import cached_identity
+from bot.checks.availability import ACCESS_DENIED, absent
+from bot.findings import Finding, Severity
+from bot.history import domain_events, recipient_events
+from bot.timefmt import when
+
+LOOKBACK = timedelta(days=30)
+EVENT_ROWS = 1000  # the newest events read for their configuration set tag
+
+CONFIG_SET_DOC = "https://docs.aws.amazon.com/ses/latest/dg/using-configuration-sets.html"
+REPUTATION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/monitor-sending-activity.html"
+TLS_DOC = "https://docs.aws.amazon.com/ses/latest/dg/security-protocols.html"
+WARMUP_DOC = "https://docs.aws.amazon.com/ses/latest/dg/dedicated-ip-warming.html"
+SUPPRESSION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html"
+PORT_25_DOC = "https://repost.aws/knowledge-center/ec2-port-25-throttle"
+
+# Where a set came from, as the evidence says it (the events' phrase is built with counts).
+FROM_IDENTITY = "the default configuration set of the sender identity {identity}"
+FROM_SETTING = "SESBOT_CONFIGURATION_SET"
+
+# Why a set that does not exist is named, and what to do, by where it came from.
+MISSING_BY_SOURCE = {
+    "events": (
+        "the recipient's events name it, so it was deleted after that mail was sent",
+        "Sends that still name it fail; point them at an existing set or create it again "
+        "(`aws sesv2 create-configuration-set --configuration-set-name {name} --region {region}`).",
+    ),
+    "identity": (
+        "it is the default set of the sender identity {identity}, which now points to nothing",
+        "Set the identity's default to an existing set: `aws sesv2 put-email-identity-configuration-set-"
+        "attributes --email-identity {identity} --configuration-set-name <set> --region {region}`.",
+    ),
+    "setting": (
+        "SESBOT_CONFIGURATION_SET names it",
+        "Correct SESBOT_CONFIGURATION_SET, or create the set in {region} "
+        "(`aws sesv2 create-configuration-set --configuration-set-name {name} --region {region}`).",
+    ),
+}
+
+# Large receivers, by the domain of the address: they throttle or defer mail from IPs they do not know.
+BIG_RECEIVERS = {
+    "gmail.com": "Gmail",
+    "googlemail.com": "Gmail",
+    "outlook.com": "Outlook.com",
+    "hotmail.com": "Outlook.com",
+    "hotmail.co.uk": "Outlook.com",
+    "hotmail.fr": "Outlook.com",
+    "live.com": "Outlook.com",
+    "msn.com": "Outlook.com",
+    "yahoo.com": "Yahoo",
+    "yahoo.co.uk": "Yahoo",
+    "yahoo.fr": "Yahoo",
+    "ymail.com": "Yahoo",
+    "aol.com": "AOL (Yahoo)",
+    "icloud.com": "iCloud Mail",
+    "me.com": "iCloud Mail",
+    "mac.com": "iCloud Mail",
+    "gmx.de": "GMX",
+    "gmx.net": "GMX",
+    "web.de": "WEB.DE",
+    "comcast.net": "Comcast",
+    "t-online.de": "T-Online",
+    "orange.fr": "Orange",
+    "mail.ru": "Mail.ru",
+    "yandex.ru": "Yandex",
+}
+
+# What each suppression reason keeps away, and how bad losing it is when a set drops it.
+SUPPRESSION_REASONS = {
+    "BOUNCE": (Severity.WARNING, "addresses that hard-bounced get mail again, and their bounces keep counting"),
+    "COMPLAINT": (Severity.INFO, "addresses that complained get mail again"),
+}
+
+
+# -- which sets --------------------------------------------------------------------------------------
+
+
+@dataclass
+class UsedSets:
+    """The sets the recipient's mail went through in one region: name -> where it came from."""
+
+    sets: dict[str, list[str]] = field(default_factory=dict)
+    kinds: dict[str, list[str]] = field(default_factory=dict)  # name -> "events", "identity", "setting"
+    looked: list[str] = field(default_factory=list)  # how each source was looked at, for "none found"
+    identity: str | None = None  # the identity whose default set was read
+
+    def add(self, name: str, kind: str, where: str) -> None:
+        self.sets.setdefault(name, []).append(where)
+        self.kinds.setdefault(name, []).append(kind)
+
+    def source(self, name: str) -> str:
+        return " and ".join(self.sets.get(name) or ["unknown"])
+
+
+def used_sets(ctx: CheckContext) -> UsedSets:
+    """The configuration sets of this recipient's mail in the context's region, found once per run."""
+    return ctx.memo.once(("config_set.used", ctx.region, ctx.target.lower()), lambda: _find_sets(ctx))
+
+
+def _find_sets(ctx: CheckContext) -> UsedSets:
+    found = UsedSets()
+    _from_events(ctx, found)
+    _from_identity(ctx, found)
+    name = ctx.settings.configuration_set
+    if name:
+        found.add(name, "setting", FROM_SETTING)
+        found.looked.append(f"SESBOT_CONFIGURATION_SET: {name}")
+    else:
+        found.looked.append("SESBOT_CONFIGURATION_SET: not set")
+    return found
+
+
+def _event_region_matches(ctx: CheckContext, region: str | None) -> bool:
+    """An event counts in its own region; one whose region is unknown counts in the bot's default region."""
+    if region:
+        return region == ctx.region
+    regions = ctx.settings.regions
+    return ctx.region == (regions[0] if regions else None)
+
+
+def _from_events(ctx: CheckContext, found: UsedSets) -> None:
+    since = ctx.deps.now() - LOOKBACK
+    target = ctx.target.strip()
+    if "@" in target:
+        rows = recipient_events(ctx.deps.store, target, since=since, limit=EVENT_ROWS)
+        whose = "the recipient's events"
+    else:
+        rows = domain_events(ctx.deps.store, ctx.recipient_domain, since=since, limit=EVENT_ROWS)
+        whose = f"the events of {ctx.recipient_domain}"
+    rows = [r for r in rows if _event_region_matches(ctx, r.get("region"))]
+    tagged: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:  # newest first
+        if row.get("config_set"):
+            tagged.setdefault(row["config_set"], []).append(row)
+    for name, events in tagged.items():
+        n = len(events)
+        latest = when(events[0]["timestamp"], ctx.deps.now())
+        found.add(
+            name,
+            "events",
+            f"{whose} ({n} event{'s' if n != 1 else ''} in the last {LOOKBACK.days} days, latest {latest})",
+        )
+    if tagged:
+        found.looked.append(f"{whose.capitalize()} in {ctx.region}: tagged with {', '.join(tagged)}")
+    elif rows:
+        found.looked.append(
+            f"{whose.capitalize()} in {ctx.region}: {len(rows)} in the last {LOOKBACK.days} days, "
+            "none tagged with a configuration set"
+        )
+    else:
+        found.looked.append(f"{whose.capitalize()} in {ctx.region}: none stored in the last {LOOKBACK.days} days")
+
+
+def _address_identity(ctx: CheckContext, address: str) -> dict[str, Any] | None:
+    """`GetEmailIdentity` for the sender address, once per run and region (None: not an identity)."""
+    return ctx.memo.once(("sesv2.GetEmailIdentity", ctx.region, address.lower()), lambda: identity_status(ctx, address))
+
+
+def _from_identity(ctx: CheckContext, found: UsedSets) -> None:
+    """The sender identity's default set: the address identity's when it exists and has one, else the
+    domain's (or the nearest parent domain's, the identity SES sends the domain's mail under)."""
+    address, domain = ctx.settings.sender_address, ctx.settings.sender_domain
+    if not domain:
+        found.looked.append("Sender identity: SESBOT_SENDER is not set")
+        return
+    notes: list[str] = []
+    if address:
+        try:
+            response = _address_identity(ctx, address)
+        except Exception as exc:
+            response = None
+            notes.append(f"{address}: could not read ({describe_error(exc)})")
+        else:
+            if response is None:
+                notes.append(f"{address}: not an identity in {ctx.region}")
+            elif response.get("ConfigurationSetName"):
+                _take_default(found, address, response["ConfigurationSetName"])
+                return
+            else:
+                notes.append(f"{address}: no default configuration set")
+    ident = cached_identity(ctx.deps, ctx.memo, ctx.region, domain)
+    if ident.error:
+        notes.append(f"{domain}: could not read ({ident.error})")
+    elif not ident.found or ident.name is None:
+        notes.append(f"{domain}: not an identity in {ctx.region} (nor is a parent domain)")
+    elif ident.response.get("ConfigurationSetName"):
+        _take_default(found, ident.name, ident.response["ConfigurationSetName"])
+        return
+    else:
+        notes.append(f"{ident.name}: no default configuration set")
+    found.looked.append("Sender identity: " + "; ".join(notes))
+
+
+def _take_default(found: UsedSets, identity: str, name: str) -> None:
+    found.identity = identity
+    found.add(name, "identity", FROM_IDENTITY.format(identity=identity))
+    found.looked.append(f"Sender identity {identity}: default configuration set {name}")
+
+
+# -- AWS reads, shared by both checks ------------------------------------------------------------------
+
+
+def get_config_set(ctx: CheckContext, name: str) -> dict[str, Any]:
+    """`GetConfigurationSet` for one set in the context's region, once per run (errors reach each caller)."""
+
+    def fetch() -> dict[str, Any]:
+        response = ctx.client("sesv2").get_configuration_set(ConfigurationSetName=name)
+        response.pop("ResponseMetadata", None)
+        return response
+
+    return ctx.memo.once(("sesv2.GetConfigurationSet", ctx.region, name), fetch)
+
+
+def _caller(ctx: CheckContext) -> dict[str, Any]:
+    """`sts:GetCallerIdentity`, once per run: the account id (and partition) for resource ARNs."""
+    return ctx.memo.once(("sts.GetCallerIdentity",), lambda: ctx.client("sts").get_caller_identity())
+
+
+def config_set_arn(ctx: CheckContext, name: str) -> str:
+    caller = _caller(ctx)
+    partition = (caller.get("Arn") or "arn:aws:").split(":")[1] or "aws"
+    return f"arn:{partition}:ses:{ctx.region}:{caller['Account']}:configuration-set/{name}"
+
+
+def _reputation_entity(ctx: CheckContext, arn: str) -> dict[str, Any]:
+    def fetch() -> dict[str, Any]:
+        response = ctx.client("sesv2").get_reputation_entity(
+            ReputationEntityType="RESOURCE", ReputationEntityReference=arn
+        )
+        return response.get("ReputationEntity") or {}
+
+    return ctx.memo.once(("sesv2.GetReputationEntity", ctx.region, arn), fetch)
+
+
+def _dedicated_ips(ctx: CheckContext, pool: str) -> list[dict[str, Any]]:
+    def fetch() -> list[dict[str, Any]]:
+        client = ctx.client("sesv2")
+        ips: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"PoolName": pool, "PageSize": 100}
+            if token:
+                kwargs["NextToken"] = token
+            page = client.get_dedicated_ips(**kwargs)
+            ips += page.get("DedicatedIps") or []
+            token = page.get("NextToken")
+            if not token:
+                return ips
+
+    return ctx.memo.once(("sesv2.GetDedicatedIps", ctx.region, pool), fetch)
+
+
+def _readable_sets(ctx: CheckContext, found: UsedSets) -> tuple[dict[str, dict[str, Any]], dict[str, BaseException]]:
+    ok: dict[str, dict[str, Any]] = {}
+    failed: dict[str, BaseException] = {}
+    for name in found.sets:
+        try:
+            ok[name] = get_config_set(ctx, name)
+        except Exception as exc:
+            failed[name] = exc
+    return ok, failed
+
+
+def _none_found(ctx: CheckContext, found: UsedSets, tail: str) -> Finding:
+    return ctx.finding(
+        Severity.OK,
+        f"No configuration set was found for mail to {ctx.target} in {ctx.region}{tail}.",
+        evidence=["Looked at:", *(f"  {line}" for line in found.looked)],
+        data={"sets": {}},
+    )
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+# -- config_set.sending --------------------------------------------------------------------------------
+
+
+@check("config_set.sending", per_region=True)
+def sending(ctx: CheckContext) -> list[Finding]:
+    """A configuration set of this recipient's mail that is paused, auto-paused, or missing."""
+    found = used_sets(ctx)
+    if not found.sets:
+        return [_none_found(ctx, found, "")]
+    sets, failed = _readable_sets(ctx, found)
+    findings: list[Finding] = []
+    findings += _unreadable(ctx, found, failed)
+    ok_lines: list[str] = []
+    for name, cs in sets.items():
+        problems, lines = _judge_sending(ctx, found, name, cs)
+        findings += problems
+        ok_lines += lines
+    if not findings:
+        findings.append(
+            ctx.finding(
+                Severity.OK,
+                f"Sending is enabled for configuration set{'s' if len(sets) > 1 else ''} "
+                f"{_names(list(sets))} in {ctx.region}.",
+                evidence=ok_lines,
+                data={"sets": {n: {"sources": found.kinds[n], "sending_enabled": True} for n in sets}},
+            )
+        )
+    return findings
+
+
+def _unreadable(ctx: CheckContext, found: UsedSets, failed: dict[str, BaseException]) -> list[Finding]:
+    """Missing sets: one warning each. Access denied or AWS trouble: one line for all the sets it hid."""
+    region = ctx.region
+    findings: list[Finding] = []
+    denied = [n for n, e in failed.items() if absent(e)]
+    broken = [n for n, e in failed.items() if n not in denied and error_code(e) != "NotFoundException"]
+    for name, exc in failed.items():
+        if error_code(exc) != "NotFoundException":
+            continue
+        kind = found.kinds[name][0]
+        why, fix = MISSING_BY_SOURCE[kind]
+        words = {"name": name, "region": region, "identity": found.identity or ctx.settings.sender_domain}
+        findings.append(
+            ctx.finding(
+                Severity.WARNING,
+                f"The configuration set {name} does not exist in {region}: {why.format_map(words)}.",
+                evidence=[f"{name}: from {found.source(name)}", f"GetConfigurationSet({name}): {describe_error(exc)}"],
+                fix=fix.format_map(words) + f" ({CONFIG_SET_DOC})",
+                data={"set": name, "exists": False, "sources": found.kinds[name]},
+            )
+        )
+    if denied:
+        exc = failed[denied[0]]
+        fix = (
+            "Allow `ses:GetConfigurationSet` for the bot's IAM role or user (see the README's IAM policy)."
+            if error_code(exc) in ACCESS_DENIED
+            else "This account or region does not offer GetConfigurationSet."
+        )
+        findings.append(
+            ctx.finding(
+                Severity.INFO,
+                f"Whether configuration set{'s' if len(denied) > 1 else ''} {_names(denied)} "
+                f"{'are' if len(denied) > 1 else 'is'} paused could not be read in {region}: "
+                "the bot may not call GetConfigurationSet.",
+                evidence=[*(f"{n}: from {found.source(n)}" for n in denied), describe_error(exc)],
+                fix=fix,
+                data={"available": False, "sets": denied},
+            )
+        )
+    if broken:
+        finding = account_unavailable(ctx.check_id, failed[broken[0]], region, "GetConfigurationSet")
+        finding.evidence = [*(f"{n}: from {found.source(n)}" for n in broken), *finding.evidence]
+        findings.append(finding)
+    return findings
+
+
+def _judge_sending(
+    ctx: CheckContext, found: UsedSets, name: str, cs: dict[str, Any]
+) -> tuple[list[Finding], list[str]]:
+    """(problem findings, the set's lines for the OK finding)."""
+    region = ctx.region
+    enabled = (cs.get("SendingOptions") or {}).get("SendingEnabled", True)
+    reputation = cs.get("ReputationOptions") or {}
+    evidence = [
+        f"{name}: from {found.source(name)}",
+        f"SendingOptions.SendingEnabled: {str(bool(enabled)).lower()}",
+    ]
+    if "ReputationMetricsEnabled" in reputation:
+        evidence.append(
+            f"ReputationOptions.ReputationMetricsEnabled: {str(reputation['ReputationMetricsEnabled']).lower()}"
+        )
+    if reputation.get("LastFreshStart"):
+        evidence.append(f"ReputationOptions.LastFreshStart: {when(reputation['LastFreshStart'], ctx.deps.now())}")
+    findings: list[Finding] = []
+    if enabled is False:
+        findings.append(
+            ctx.finding(
+                Severity.CRITICAL,
+                f"The configuration set {name} is paused in {region} (SendingEnabled false): SES refuses every "
+                "send through it (SendingPausedException).",
+                evidence=list(evidence),
+                fix=(
+                    f"Resume it: `aws sesv2 put-configuration-set-sending-options --configuration-set-name {name} "
+                    f"--sending-enabled --region {region}`. If a reputation alarm paused it, fix the bounce or "
+                    f"complaint cause first, or it pauses again ({CONFIG_SET_DOC})."
+                ),
+                data={"set": name, "sending_enabled": False, "sources": found.kinds[name]},
+            )
+        )
+    entity_problems, entity_line = _judge_entity(ctx, found, name, evidence)
+    findings += entity_problems
+    return findings, [*evidence, entity_line]
+
+
+def _status_line(label: str, status: dict[str, Any], now: Any) -> str:
+    line = f"{label}: {status.get('Status') or 'not reported'}"
+    if status.get("LastUpdatedTimestamp"):
+        line += f" since {when(status['LastUpdatedTimestamp'], now)}"
+    return line
+
+
+def _judge_entity(ctx: CheckContext, found: UsedSets, name: str, set_evidence: list[str]) -> tuple[list[Finding], str]:
+    """The set's reputation entity: DISABLED by SES or by the team stops its mail. A missing entity (older
+    accounts) or one the bot may not read says nothing but a line of evidence."""
+    region = ctx.region
+    try:
+        arn = config_set_arn(ctx, name)
+    except Exception as exc:
+        return [], f"Reputation entity: not checked (the account id could not be read: {describe_error(exc)})"
+    try:
+        entity = _reputation_entity(ctx, arn)
+    except Exception as exc:
+        if error_code(exc) == "NotFoundException":
+            return [], "Reputation entity: none (SES tracks no reputation entity for this set)"
+        return [], f"Reputation entity: not checked ({describe_error(exc)})"
+    now = ctx.deps.now()
+    aws = entity.get("AwsSesManagedStatus") or {}
+    customer = entity.get("CustomerManagedStatus") or {}
+    evidence = [
+        f"Reputation entity: {arn}",
+        _status_line("AwsSesManagedStatus", aws, now),
+    ]
+    if aws.get("Cause"):
+        evidence.append(f"AWS cause: {aws['Cause']}")
+    evidence.append(_status_line("CustomerManagedStatus", customer, now))
+    if customer.get("Cause"):
+        evidence.append(f"Customer cause: {customer['Cause']}")
+    evidence += [
+        f"SendingStatusAggregate: {entity.get('SendingStatusAggregate') or 'not reported'}",
+        f"ReputationManagementPolicy: {entity.get('ReputationManagementPolicy') or 'not reported'}",
+        f"ReputationImpact: {entity.get('ReputationImpact') or 'not reported'}",
+    ]
+    data = {"set": name, "arn": arn, "sources": found.kinds[name], "entity": _plain(entity)}
+    findings: list[Finding] = []
+    if aws.get("Status") == "DISABLED":
+        since = f" since {when(aws['LastUpdatedTimestamp'], now)}" if aws.get("LastUpdatedTimestamp") else ""
+        findings.append(
+            ctx.finding(
+                Severity.CRITICAL,
+                f"SES has paused the configuration set {name} in {region}{since} (reputation entity "
+                "AwsSesManagedStatus DISABLED): no mail goes out through it.",
+                evidence=[set_evidence[0], *evidence],
+                fix=(
+                    "Fix the cause SES names (the bounces or complaints of mail through this set; "
+                    "`aws sesv2 list-recommendations` shows the reputation findings), then ask AWS to reinstate "
+                    "the set by answering its notice or through AWS Support; the status turns REINSTATED when "
+                    f"it does ({REPUTATION_DOC})."
+                ),
+                data={**data, "paused_by": "aws"},
+            )
+        )
+    if customer.get("Status") == "DISABLED":
+        findings.append(
+            ctx.finding(
+                Severity.CRITICAL,
+                f"Someone on your team paused the configuration set {name} in {region} (reputation entity "
+                "CustomerManagedStatus DISABLED): no mail goes out through it.",
+                evidence=[set_evidence[0], *evidence],
+                fix=(
+                    "If the pause is no longer wanted, resume it: `aws sesv2 update-reputation-entity-customer-"
+                    f"managed-status --reputation-entity-type RESOURCE --reputation-entity-reference {arn} "
+                    f"--sending-status ENABLED --region {region}`."
+                ),
+                data={**data, "paused_by": "customer"},
+            )
+        )
+    aggregate = entity.get("SendingStatusAggregate") or "not reported"
+    return (
+        findings,
+        f"Reputation entity: {aggregate} (AWS {aws.get('Status') or '-'}, customer {customer.get('Status') or '-'})",
+    )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy of an AWS answer (datetimes as ISO text)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+# -- config_set.delivery -------------------------------------------------------------------------------
+
+
+@check("config_set.delivery", per_region=True)
+def delivery(ctx: CheckContext) -> list[Finding] | None:
+    """TLS required, IPs in warm-up, suppression overridden: what a set does to this recipient's mail."""
+    found = used_sets(ctx)
+    if not found.sets:
+        return [_none_found(ctx, found, ", so no delivery options apply")]
+    sets, _failed = _readable_sets(ctx, found)  # config_set.sending reports the sets that cannot be read
+    if not sets:
+        return None
+    findings: list[Finding] = []
+    lines: list[str] = []
+    for name, cs in sets.items():
+        delivery_options = cs.get("DeliveryOptions") or {}
+        suppression = cs.get("SuppressionOptions")
+        head = f"{name}: from {found.source(name)}"
+        lines.append(head)
+        lines.append(
+            f"  TlsPolicy {delivery_options.get('TlsPolicy') or 'OPTIONAL'}, "
+            f"pool {delivery_options.get('SendingPoolName') or 'shared'}, "
+            f"suppression {'own settings' if suppression else 'the account settings'}"
+        )
+        if delivery_options.get("TlsPolicy") == "REQUIRE":
+            findings.append(_judge_tls(ctx, name, head))
+        if delivery_options.get("SendingPoolName"):
+            findings += _judge_pool(ctx, name, delivery_options["SendingPoolName"], head)
+        if suppression:
+            findings += _judge_suppression(ctx, name, suppression, head)
+    if not findings:
+        findings.append(
+            ctx.finding(
+                Severity.OK,
+                f"The delivery options of configuration set{'s' if len(sets) > 1 else ''} {_names(list(sets))} "
+                f"in {ctx.region} hold nothing back: TLS optional, no IPs in warm-up, the account's suppression.",
+                evidence=lines,
+                data={"sets": list(sets)},
+            )
+        )
+    return findings
+
+
+# (a) TlsPolicy REQUIRE: does the recipient's MX offer STARTTLS?
+
+
+@dataclass
+class TlsJudgement:
+    """What the recipient's best MX said about STARTTLS: "offered", "not_offered" or "unknown" (with why)."""
+
+    outcome: str
+    evidence: list[str]
+    where: str = ""  # host (address):port
+    why: str = ""
+
+
+def _judge_starttls(ctx: CheckContext) -> TlsJudgement:
+    """Asked once per run and domain: the MX answer is the same whichever region sends."""
+    key = ("config_set.starttls", ctx.recipient_domain, ctx.settings.mx_port)
+    return ctx.memo.once(key, lambda: _ask_mx(ctx, ctx.recipient_domain, ctx.settings.mx_port))
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _ask_mx(ctx: CheckContext, domain: str, port: int) -> TlsJudgement:
+    resolver = ctx.deps.resolver
+    try:
+        answer = resolver.resolve(domain, "MX", search=False)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return TlsJudgement("unknown", [f"MX {domain}: no records"], why=f"{domain} has no MX record")
+    except dns.exception.DNSException as exc:
+        return TlsJudgement(
+            "unknown", [f"MX {domain}: {type(exc).__name__}"], why=f"the MX lookup failed ({type(exc).__name__})"
+        )
+    records = sorted(answer, key=lambda r: (r.preference, str(r.exchange)))
+    best = records[0]
+    host = str(best.exchange).rstrip(".").lower()
+    evidence = [
+        f"MX {domain}: " + ", ".join(f"{r.preference} {str(r.exchange).rstrip('.').lower()}" for r in records[:5])
+    ]
+    if not host:
+        return TlsJudgement("unknown", evidence, why=f"{domain} publishes a null MX (it accepts no mail)")
+    address = host if _is_ip(host) else _address_of(resolver, host)
+    if address is None:
+        return TlsJudgement("unknown", evidence, why=f"the best MX host {host} has no address")
+    shown = f"[{address}]" if ":" in address else address
+    where = f"{host} ({shown}):{port}"
+    timeout = min(ctx.settings.smtp_timeout, max(0.5, ctx.settings.check_timeout / 3))
+    smtp = smtplib.SMTP(local_hostname="localhost", timeout=timeout)
+    try:
+        try:
+            code, banner = smtp.connect(address, port)
+        except ConnectionRefusedError:
+            return TlsJudgement("unknown", evidence, where, f"connecting to {where} was refused")
+        except TimeoutError:
+            return TlsJudgement("unknown", evidence, where, f"{where} did not answer within {timeout:g} s")
+        except (OSError, smtplib.SMTPException) as exc:
+            why = getattr(exc, "strerror", None) or type(exc).__name__
+            return TlsJudgement("unknown", evidence, where, f"could not connect to {where} ({why})")
+        evidence.append(f"Connected to {where}; banner: {_text(code, banner)}")
+        if code != 220:
+            return TlsJudgement("unknown", evidence, where, f"{host} refused the session ({_text(code, banner)})")
+        try:
+            code, reply = smtp.ehlo()
+        except (OSError, smtplib.SMTPException) as exc:
+            return TlsJudgement("unknown", evidence, where, f"{host} did not answer EHLO ({type(exc).__name__})")
+        if code != 250:
+            evidence.append(f"EHLO: {_text(code, reply)}")
+            return TlsJudgement("unknown", evidence, where, f"{host} refused EHLO ({_text(code, reply)})")
+        features = sorted(k.upper() for k in smtp.esmtp_features)
+        evidence.append(f"EHLO advertised: {', '.join(features) or 'no extensions'}")
+        offered = smtp.has_extn("starttls")
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        return TlsJudgement("offered" if offered else "not_offered", evidence, where)
+    finally:
+        try:
+            smtp.close()
+        except OSError:
+            pass
+
+
+def _address_of(resolver: dns.resolver.Resolver, host: str) -> str | None:
+    for rtype in ("A", "AAAA"):
+        try:
+            answer = resolver.resolve(host, rtype, search=False)
+        except dns.exception.DNSException:
+            continue
+        for record in answer:
+            return str(record)
+    return None
+
+
+def _text(code: int, msg: bytes | str) -> str:
+    text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
+    return f"{code} {' '.join(text.split())}"[:300]
+
+
+def _judge_tls(ctx: CheckContext, name: str, head: str) -> Finding:
+    region, domain = ctx.region, ctx.recipient_domain
+    judged = _judge_starttls(ctx)
+    evidence = [head, "DeliveryOptions.TlsPolicy: REQUIRE", *judged.evidence]
+    data = {"set": name, "tls_policy": "REQUIRE", "starttls": judged.outcome, "mx": judged.where or None}
+    to_optional = (
+        f"`aws sesv2 put-configuration-set-delivery-options --configuration-set-name {name} --tls-policy OPTIONAL "
+        f"--region {region}`"
+    )
+    if judged.outcome == "not_offered":
+        return ctx.finding(
+            Severity.CRITICAL,
+            f"The configuration set {name} in {region} requires TLS and {domain}'s MX ({judged.where}) does not "
+            "offer STARTTLS: SES will never deliver to it while the set requires TLS.",
+            evidence=evidence,
+            fix=f"Set the TLS policy to OPTIONAL ({to_optional}), or send this recipient's mail through another "
+            f"set ({TLS_DOC}).",
+            data=data,
+        )
+    if judged.outcome == "offered":
+        return ctx.finding(
+            Severity.OK,
+            f"The configuration set {name} in {region} requires TLS, and {domain}'s MX offers STARTTLS "
+            f"(judged from here: {judged.where}, EHLO advertised STARTTLS).",
+            evidence=evidence,
+            data=data,
+        )
+    return ctx.finding(
+        Severity.INFO,
+        f"The configuration set {name} in {region} requires TLS; whether {domain}'s MX offers STARTTLS could not "
+        f"be judged from here: {judged.why}.",
+        evidence=[
+            *evidence,
+            "Outbound port 25 is often blocked (EC2, home and office networks), which stops this probe but not SES.",
+        ],
+        fix=(
+            f"From a host that can reach port 25, check that the MX lists STARTTLS after EHLO "
+            f"(`openssl s_client -starttls smtp -connect <mx>:25`); if it does not, set the TLS policy to "
+            f"OPTIONAL ({to_optional}). SESBOT_MX_PORT sets the port this probe uses ({PORT_25_DOC})."
+        ),
+        data=data,
+    )
+
+
+# (b) a dedicated pool whose IPs are warming up
+
+
+def _judge_pool(ctx: CheckContext, name: str, pool: str, head: str) -> list[Finding]:
+    region = ctx.region
+    try:
+        ips = _dedicated_ips(ctx, pool)
+    except Exception as exc:
+        if absent(exc):
+            return [
+                ctx.finding(
+                    Severity.INFO,
+                    f"The warm-up of the dedicated pool {pool} (configuration set {name}) could not be read in "
+                    f"{region}.",
+                    evidence=[head, f"DeliveryOptions.SendingPoolName: {pool}", describe_error(exc)],
+                    fix="Allow `ses:GetDedicatedIps` for the bot's IAM role or user (see the README's IAM policy).",
+                    data={"available": False, "set": name, "pool": pool},
+                )
+            ]
+        finding = account_unavailable(ctx.check_id, exc, region, "GetDedicatedIps")
+        finding.evidence = [head, *finding.evidence]
+        return [finding]
+    warming = [ip for ip in ips if ip.get("WarmupStatus") == "IN_PROGRESS"]
+    if not warming:
+        return []
+    shares = ", ".join(f"{ip.get('Ip')} at {ip.get('WarmupPercentage', '?')}%" for ip in warming)
+    receiver = BIG_RECEIVERS.get(ctx.recipient_domain)
+    big = f" {ctx.recipient_domain} ({receiver}) is such a large receiver." if receiver else ""
+    evidence = [
+        head,
+        f"DeliveryOptions.SendingPoolName: {pool}",
+        *(
+            f"{ip.get('Ip')}: WarmupStatus {ip.get('WarmupStatus')}, WarmupPercentage {ip.get('WarmupPercentage', '?')}"
+            for ip in ips
+        ),
+        "Warm-up: SES sends only that share of the pool's volume over these IPs and the rest over shared IPs; "
+        "large receivers (Gmail, Outlook.com, Yahoo) throttle or defer mail from IPs they do not know yet, "
+        "seen as 4.7.x deferrals (DeliveryDelay events)." + big,
+    ]
+    return [
+        ctx.finding(
+            Severity.WARNING,
+            f"The configuration set {name} in {region} sends from the dedicated pool {pool}, whose IPs are still "
+            f"warming up ({shares}): "
+            + (
+                f"{receiver} may throttle or defer mail to {ctx.recipient_domain} from them (4.7.x deferrals)."
+                if receiver
+                else "large receivers may throttle or defer mail from them (4.7.x deferrals)."
+            ),
+            evidence=evidence,
+            fix=(
+                "Let the warm-up finish (SES moves more volume onto the IPs day by day) and keep the volume to "
+                "large receivers steady; to send this mail now, use a set on the shared pool or a warmed-up pool "
+                f"({WARMUP_DOC})."
+            ),
+            data={"set": name, "pool": pool, "warming": [_plain(ip) for ip in warming], "big_receiver": receiver},
+        )
+    ]
+
+
+# (c) suppression options overriding the account's
+
+
+def _judge_suppression(ctx: CheckContext, name: str, options: dict[str, Any], head: str) -> list[Finding]:
+    region = ctx.region
+    findings: list[Finding] = []
+    scope = options.get("SuppressionScope")
+    reasons = options.get("SuppressedReasons")
+    if reasons is not None:
+        findings += _compare_reasons(ctx, name, sorted(set(reasons)), head)
+    if scope == "TENANT":
+        findings.append(
+            ctx.finding(
+                Severity.INFO,
+                f"The configuration set {name} in {region} keeps suppressed addresses per tenant "
+                "(SuppressionScope TENANT): the tenant's suppression list applies to its mail.",
+                evidence=[head, "SuppressionOptions.SuppressionScope: TENANT"],
+                fix=f"Look for {ctx.target} on the tenant's list (recipient.suppressed does). ({SUPPRESSION_DOC})",
+                data={"set": name, "suppression_scope": "TENANT"},
+            )
+        )
+    return findings
+
+
+def _compare_reasons(ctx: CheckContext, name: str, reasons: list[str], head: str) -> list[Finding]:
+    region = ctx.region
+    try:
+        account = get_account(ctx)
+    except Exception:
+        account = None  # the account checks report that
+    evidence = [head, f"SuppressionOptions.SuppressedReasons: {', '.join(reasons) or 'none'}"]
+    if account is None:
+        if reasons:
+            return []
+        return [
+            ctx.finding(
+                Severity.INFO,
+                f"The configuration set {name} in {region} suppresses nothing (its own SuppressedReasons is "
+                "empty), whatever the account list collects.",
+                evidence=[*evidence, "Account suppression settings: could not be read"],
+                data={"set": name, "suppressed_reasons": reasons},
+            )
+        ]
+    account_reasons = sorted(set((account.get("SuppressionAttributes") or {}).get("SuppressedReasons") or []))
+    evidence.append(f"Account SuppressionAttributes.SuppressedReasons: {', '.join(account_reasons) or 'none'}")
+    dropped = [r for r in account_reasons if r not in reasons]
+    added = [r for r in reasons if r not in account_reasons]
+    data = {"set": name, "suppressed_reasons": reasons, "account_suppressed_reasons": account_reasons}
+    findings: list[Finding] = []
+    if dropped:
+        severity = max(SUPPRESSION_REASONS.get(r, (Severity.INFO, ""))[0] for r in dropped)
+        what = "; ".join(
+            SUPPRESSION_REASONS.get(r, (Severity.INFO, f"{r} addresses get mail again"))[1] for r in dropped
+        )
+        lead = "suppresses nothing" if not reasons else f"suppresses only {', '.join(reasons)}"
+        findings.append(
+            ctx.finding(
+                severity,
+                f"The configuration set {name} in {region} {lead} while the account suppresses "
+                f"{', '.join(account_reasons)}: {what}.",
+                evidence=evidence,
+                fix=(
+                    "Give the set the account's reasons back: `aws sesv2 put-configuration-set-suppression-options "
+                    f"--configuration-set-name {name} --suppressed-reasons {' '.join(account_reasons)} "
+                    f"--region {region}` ({SUPPRESSION_DOC})."
+                ),
+                data={**data, "dropped": dropped},
+            )
+        )
+    if added:
+        findings.append(
+            ctx.finding(
+                Severity.INFO,
+                f"The configuration set {name} in {region} suppresses more than the account "
+                f"({', '.join(added)} too): addresses on the list for that reason get no mail through it.",
+                evidence=evidence,
+                data={**data, "added": added},
+            )
+        )
+    return findings
