@@ -116,3 +116,115 @@ def test_an_unreadable_account_only_drops_the_note_not_the_answer(aws_peer, deps
     [f] = run(deps)
     assert f.severity.label == "critical"
     assert not any(e.startswith("Account suppression list") for e in f.evidence)
+
+
+# -- the tenants' own suppression lists ----------------------------------------------------------------
+
+TENANT_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list-tenant-level-manage.html"
+TENANT_REMOVE = (
+    "`aws sesv2 delete-suppressed-destination --email-address jo@example.com --tenant-name acme --region us-east-1`"
+)
+
+
+def test_a_tenant_list_entry_is_critical_while_the_account_list_is_clean(aws_peer, deps):
+    deps.settings.tenant = "acme"
+    aws_peer.add_tenant("acme", suppressed_reasons=["BOUNCE"], suppression_scope="TENANT")
+    since = deps.now() - timedelta(days=5, hours=1)
+    aws_peer.suppress(RECIPIENT, "BOUNCE", last_update=since, message_id="m-tenant-1", tenant="acme")
+    [f] = run(deps)
+    assert (f.severity.label, f.region, f.summary) == (
+        "critical",
+        "us-east-1",
+        "jo@example.com is not on the account suppression list in us-east-1, but on tenant acme's list after a "
+        "hard bounce: SES accepts mail sent as acme to it but never delivers it.",
+    )
+    assert f.evidence == [
+        "Tenant acme: used because SESBOT_TENANT names it",
+        "GetSuppressedDestination(jo@example.com): NotFoundException",
+        "GetSuppressedDestination(jo@example.com, TenantName=acme): on tenant acme's list",
+        "Reason: BOUNCE",
+        f"On tenant acme's list since: {since.strftime('%Y-%m-%d %H:%M UTC')} (5 days ago)",
+        "Put there by message: m-tenant-1",
+        "Tenant acme: SuppressionScope TENANT: the tenant uses its own suppression list, so this list, not the "
+        "account's, is the one that applies to mail sent as acme",
+        "Tenant acme's suppression list collects: BOUNCE",
+    ]
+    assert f.fix == (
+        "Make sure the address is valid now (ask the person; check the recipient.bounces history), then "
+        f"remove it from tenant acme's list: {TENANT_REMOVE}. ({TENANT_DOC})"
+    )
+    assert (f.data["tenant"], f.data["scope"], f.data["reason"]) == ("acme", "TENANT", "BOUNCE")
+
+
+def test_a_tenant_list_entry_of_a_tenant_on_the_account_scope_is_only_a_warning(aws_peer, deps):
+    deps.settings.tenant = "acme"
+    aws_peer.add_tenant("acme", suppression_scope="ACCOUNT")
+    aws_peer.suppress(RECIPIENT, "COMPLAINT", tenant="acme")
+    [f] = run(deps)
+    assert (f.severity.label, f.summary) == (
+        "warning",
+        "jo@example.com is not on the account suppression list in us-east-1, but on tenant acme's list after "
+        "they marked a message as spam; the tenant uses the account list (SuppressionScope ACCOUNT), so that "
+        "entry stops none of its mail today.",
+    )
+    assert TENANT_REMOVE in f.fix
+
+
+def test_an_address_on_both_lists_keeps_the_account_finding_and_adds_the_tenants(aws_peer, deps):
+    deps.settings.tenant = "acme"
+    aws_peer.add_tenant("acme", suppression_scope="TENANT")
+    aws_peer.suppress(RECIPIENT, "BOUNCE")
+    aws_peer.suppress(RECIPIENT, "BOUNCE", tenant="acme")
+    account, tenant = run(deps)
+    assert account.summary == (
+        "jo@example.com is on the account suppression list in us-east-1 after a hard bounce: SES accepts mail "
+        "to it but never delivers it."
+    )
+    assert account.fix.endswith(f"remove it: {REMOVE}. ({DOC})")
+    assert account.evidence[-1] == (
+        "Tenant acme uses its own suppression list (SuppressionScope TENANT): mail sent as acme is checked "
+        "against that list, not this one."
+    )
+    assert (tenant.severity.label, tenant.summary) == (
+        "critical",
+        "jo@example.com is also on tenant acme's suppression list in us-east-1 after a hard bounce: SES accepts "
+        "mail sent as acme to it but never delivers it.",
+    )
+
+
+def test_a_clean_tenant_list_is_named_in_the_passing_finding(aws_peer, deps):
+    deps.settings.tenant = "acme"
+    aws_peer.add_tenant("acme", suppression_scope="TENANT")
+    aws_peer.suppress(RECIPIENT, "BOUNCE", tenant="other")
+    [f] = run(deps)
+    assert (f.severity.label, f.summary) == (
+        "ok",
+        "jo@example.com is not on the account suppression list in us-east-1. It is not on the suppression "
+        "list of tenant acme either.",
+    )
+    assert f.evidence[2] == "GetSuppressedDestination(jo@example.com, TenantName=acme): NotFoundException"
+    assert f.evidence[3].startswith("Tenant acme: SuppressionScope TENANT")
+
+
+def test_the_tenant_list_of_the_sender_identitys_tenant_is_read_too(aws_peer, deps):
+    identity = aws_peer.arn("identity", "mail.example.com")
+    aws_peer.add_tenant("newsletters", resources=[identity], suppression_scope="TENANT")
+    aws_peer.suppress(RECIPIENT, "BOUNCE", tenant="newsletters")
+    [f] = run(deps)
+    assert (f.severity.label, f.data["tenant"]) == ("critical", "newsletters")
+    assert f.evidence[0] == "Tenant newsletters: used because the sender identity mail.example.com belongs to it"
+
+
+def test_a_refused_tenant_list_leaves_the_account_answer_as_it_was(aws_peer, deps):
+    deps.settings.tenant = "acme"
+    aws_peer.add_tenant("acme")
+    aws_peer.fail("GetTenant", code="AccessDeniedException", status=403, count=None)
+    [f] = run(deps)
+    assert (f.severity.label, f.summary.split(". ")[0]) == (
+        "ok",
+        "jo@example.com is not on the account suppression list in us-east-1",
+    )
+    assert f.evidence[-1] == (
+        "Tenant acme's suppression settings could not be read: AWS refused GetTenant (AccessDenied): grant the "
+        "bot's role that permission (see README, IAM policy)"
+    )

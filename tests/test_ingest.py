@@ -382,3 +382,21 @@ def test_only_big_json_lines_files_get_parser_processes(tmp_path):
     assert parser_processes(str(big_array)) == 1  # an array is one stream
     assert parser_processes(str(tmp_path / "big.jsonl.gz")) == 1  # a compressed stream cannot be split
     assert parser_processes(str(big_lines)) == (1 if (os.cpu_count() or 1) < 2 else min(4, os.cpu_count()))
+
+
+def test_the_tenant_a_problem_event_was_sent_as_is_stored_from_its_tag(store):
+    docs = []
+    for kind in ("bounce", "complaint", "delayed-delivery", "reject"):
+        doc = json.loads((DATA / f"awsdocs-evt-sns-event-publishing-retrieving-sns-{kind}.json").read_text())
+        doc["mail"]["tags"]["ses:tenant-name"] = ["shop-eu"]
+        docs.append(doc)
+    docs += [bounce_event(1), send_event(2)]  # no tenant tag; a counted event has no tenant to store
+    result = ingest_documents(store, docs, "test", now=NOW)
+    assert result.as_dict()["ingested"] == 6
+    assert table(store, "SELECT type, recipient, tenant FROM events ORDER BY type, recipient") == [
+        {"type": "Bounce", "recipient": "gone1@example.org", "tenant": None},
+        {"type": "Bounce", "recipient": "recipient@example.com", "tenant": "shop-eu"},
+        {"type": "Complaint", "recipient": "recipient@example.com", "tenant": "shop-eu"},
+        {"type": "DeliveryDelay", "recipient": "recipient@example.com", "tenant": "shop-eu"},
+        {"type": "Reject", "recipient": "sender@example.com", "tenant": "shop-eu"},
+    ]

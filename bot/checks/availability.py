@@ -47,6 +47,20 @@ def plan(ctx: CheckContext) -> str | None:
     return ((acct or {}).get("PricingAttributes") or {}).get("CurrentPlan")
 
 
+def caller(ctx: CheckContext) -> dict[str, Any]:
+    """`sts:GetCallerIdentity`, once per run (the same in every region): the account id and partition of
+    the bot's credentials, for resource ARNs SESv2 does not return. It needs no IAM permission; errors reach
+    each caller as the botocore exception."""
+    return ctx.memo.once(("sts.GetCallerIdentity",), lambda: ctx.client("sts").get_caller_identity())
+
+
+def resource_arn(ctx: CheckContext, kind: str, name: str) -> str:
+    """`arn:{partition}:ses:{region}:{account}:{kind}/{name}` (kind: identity, configuration-set, template)."""
+    who = caller(ctx)
+    partition = (who.get("Arn") or "arn:aws:").split(":")[1] or "aws"
+    return f"arn:{partition}:ses:{ctx.region}:{who['Account']}:{kind}/{name}"
+
+
 def absent(exc: BaseException) -> bool:
     """Does this AWS error mean "not available to this account" rather than "something broke"?"""
     return error_code(exc) in ACCESS_DENIED + NOT_OFFERED

@@ -37,7 +37,7 @@ from bot.aws import describe_error, error_code
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account, identity_status
 from bot.checks.authentication.ses_identity import cached_identity
-from bot.checks.availability import ACCESS_DENIED, absent
+from bot.checks.availability import ACCESS_DENIED, absent, resource_arn
 from bot.findings import Finding, Severity
 from bot.history import domain_events, recipient_events
 from bot.timefmt import when
@@ -249,15 +249,8 @@ def get_config_set(ctx: CheckContext, name: str) -> dict[str, Any]:
     return ctx.memo.once(("sesv2.GetConfigurationSet", ctx.region, name), fetch)
 
 
-def _caller(ctx: CheckContext) -> dict[str, Any]:
-    """`sts:GetCallerIdentity`, once per run: the account id (and partition) for resource ARNs."""
-    return ctx.memo.once(("sts.GetCallerIdentity",), lambda: ctx.client("sts").get_caller_identity())
-
-
 def config_set_arn(ctx: CheckContext, name: str) -> str:
-    caller = _caller(ctx)
-    partition = (caller.get("Arn") or "arn:aws:").split(":")[1] or "aws"
-    return f"arn:{partition}:ses:{ctx.region}:{caller['Account']}:configuration-set/{name}"
+    return resource_arn(ctx, "configuration-set", name)
 
 
 def _reputation_entity(ctx: CheckContext, arn: str) -> dict[str, Any]:

@@ -1,32 +1,50 @@
-"""Suppression list: is the recipient on the account's suppression list in this region?
+"""Suppression list: is the recipient on the account's suppression list in this region, or on the own
+list of a tenant its mail was sent as?
 
 One check, `recipient.suppressed`. A suppressed address is a top cause of "the mail never arrived":
 SES accepts the send, returns a MessageId, never delivers it, and reports a
 `Permanent/OnAccountSuppressionList` bounce that nobody reads.
+
+Tenants (see `bot.checks.tenant`) can keep their own suppression lists (`TenantName` on
+`GetSuppressedDestination`; `SuppressionScope` TENANT on the tenant says its own list is the one that
+applies), so "not on the account list" no longer means "not suppressed": each tenant the mail used
+(`tenants_used`, shared with `tenant.status`) has its list read too.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.aws import error_code
+from bot.aws import describe_error, error_code
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account
+from bot.checks.tenant import get_tenant, sources_line, tenants_used
 from bot.findings import Finding, Severity
 from bot.timefmt import when
 
 CHECK = "recipient.suppressed"
 SUPPRESSION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html"
+TENANT_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list-tenant-level-manage.html"
 
 
-def _lookup(ctx: CheckContext, address: str) -> dict[str, Any] | None:
+def _lookup(ctx: CheckContext, address: str, tenant: str | None = None) -> dict[str, Any] | None:
+    kwargs = {"EmailAddress": address} if tenant is None else {"EmailAddress": address, "TenantName": tenant}
     try:
-        return ctx.client("sesv2").get_suppressed_destination(EmailAddress=address)["SuppressedDestination"]
+        return ctx.client("sesv2").get_suppressed_destination(**kwargs)["SuppressedDestination"]
     except Exception as exc:
         if error_code(exc) == "NotFoundException":
             return None
         raise
+
+
+def _lookup_any_case(ctx: CheckContext, address: str, tenant: str | None = None) -> dict[str, Any] | None:
+    entry = _lookup(ctx, address, tenant)
+    # The list matches addresses as SES stored them; a differently-cased local part is worth a look.
+    if entry is None and address != address.lower():
+        entry = _lookup(ctx, address.lower(), tenant)
+    return entry
 
 
 def _suppressed_reasons(ctx: CheckContext) -> list[str] | None:
@@ -42,15 +60,14 @@ def _suppressed_reasons(ctx: CheckContext) -> list[str] | None:
 
 
 @check(CHECK, per_region=True)
-def suppressed(ctx: CheckContext) -> Finding:
+def suppressed(ctx: CheckContext) -> Finding | list[Finding]:
     region, address = ctx.region, ctx.target
     try:
-        entry = _lookup(ctx, address)
-        # The list matches addresses as SES stored them; a differently-cased local part is worth a look.
-        if entry is None and address != address.lower():
-            entry = _lookup(ctx, address.lower())
+        entry = _lookup_any_case(ctx, address)
     except Exception as exc:
         return account_unavailable(CHECK, exc, region, "GetSuppressedDestination")
+    tenants = _tenant_lists(ctx, address)
+    hits = [t for t in tenants if t.entry is not None]
 
     reasons = _suppressed_reasons(ctx)
     reasons_line = (
@@ -77,6 +94,16 @@ def suppressed(ctx: CheckContext) -> Finding:
                 "Consider turning it on: `aws sesv2 put-account-suppression-attributes "
                 f"--suppressed-reasons BOUNCE COMPLAINT --region {region}` ({SUPPRESSION_DOC})"
             )
+        if hits:
+            # The account list is clean; the finding is the tenant list that has the address.
+            return [_tenant_finding(ctx, t, account_clean=True) for t in hits]
+        if tenants:
+            names = ", ".join(t.name for t in tenants)
+            summary += f" It is not on the suppression list of tenant{'s' if len(tenants) > 1 else ''} {names} either."
+            for t in tenants:
+                evidence += t.lines
+                if t.scope == "TENANT":
+                    evidence.append(_scope_line(t))
         return Finding(CHECK, Severity.OK, summary, evidence=evidence, fix=fix, data={"suppressed": False})
 
     now = ctx.deps.now()
@@ -110,8 +137,14 @@ def suppressed(ctx: CheckContext) -> Finding:
             f"Make sure the address is valid now (ask the person; check the recipient.bounces history), then "
             f"remove it: {remove}. ({SUPPRESSION_DOC})"
         )
+    for t in tenants:
+        if t.scope == "TENANT":
+            evidence.append(
+                f"Tenant {t.name} uses its own suppression list (SuppressionScope TENANT): mail sent as "
+                f"{t.name} is checked against that list, not this one."
+            )
     updated = entry.get("LastUpdateTime")
-    return Finding(
+    account_finding = Finding(
         CHECK,
         Severity.CRITICAL,
         f"{stored} is on the account suppression list in {region} {cause}: SES accepts mail to it "
@@ -125,4 +158,134 @@ def suppressed(ctx: CheckContext) -> Finding:
             "message_id": attrs.get("MessageId"),
             "feedback_id": attrs.get("FeedbackId"),
         },
+    )
+    if not hits:
+        return account_finding
+    return [account_finding] + [_tenant_finding(ctx, t, account_clean=False) for t in hits]
+
+
+# -- the tenants' own lists ---------------------------------------------------------------------------
+
+
+@dataclass
+class TenantList:
+    """One tenant's suppression list, as read for the recipient."""
+
+    name: str
+    sources: dict[str, str]
+    entry: dict[str, Any] | None = None
+    scope: str | None = None  # GetTenant SuppressionAttributes.SuppressionScope
+    reasons: list[str] | None = None  # GetTenant SuppressionAttributes.SuppressedReasons
+    lines: list[str] = field(default_factory=list)  # evidence: what was read
+
+
+def _tenant_lists(ctx: CheckContext, address: str) -> list[TenantList]:
+    """The recipient looked up on the list of each tenant the mail used; failures are evidence lines."""
+    out: list[TenantList] = []
+    for name, sources in tenants_used(ctx).names.items():
+        t = TenantList(name, sources)
+        try:
+            t.entry = _lookup_any_case(ctx, address, name)
+            if t.entry is None:
+                t.lines.append(f"GetSuppressedDestination({address}, TenantName={name}): NotFoundException")
+        except Exception as exc:
+            t.lines.append(f"Tenant {name}'s suppression list could not be read: {describe_error(exc)}")
+        try:
+            attrs = get_tenant(ctx, name).get("SuppressionAttributes") or {}
+            t.scope = attrs.get("SuppressionScope")
+            if "SuppressedReasons" in attrs:
+                t.reasons = list(attrs.get("SuppressedReasons") or [])
+        except Exception as exc:
+            t.lines.append(f"Tenant {name}'s suppression settings could not be read: {describe_error(exc)}")
+        out.append(t)
+    return out
+
+
+def _scope_line(t: TenantList) -> str:
+    if t.scope == "TENANT":
+        return (
+            f"Tenant {t.name}: SuppressionScope TENANT: the tenant uses its own suppression list, so this list, "
+            f"not the account's, is the one that applies to mail sent as {t.name}"
+        )
+    if t.scope == "ACCOUNT":
+        return (
+            f"Tenant {t.name}: SuppressionScope ACCOUNT: the tenant uses the account-level suppression list, "
+            "so this entry stops none of its mail while the scope stays ACCOUNT"
+        )
+    return f"Tenant {t.name}: SuppressionScope not reported"
+
+
+def _tenant_finding(ctx: CheckContext, t: TenantList, *, account_clean: bool) -> Finding:
+    entry = t.entry or {}
+    region, address, now = ctx.region, ctx.target, ctx.deps.now()
+    reason = entry.get("Reason") or "unknown"
+    attrs = entry.get("Attributes") or {}
+    stored = entry.get("EmailAddress") or address
+    evidence = [sources_line(t.name, t.sources)]
+    if account_clean:
+        evidence.append(f"GetSuppressedDestination({address}): NotFoundException")
+    evidence += [
+        f"GetSuppressedDestination({address}, TenantName={t.name}): on tenant {t.name}'s list",
+        f"Reason: {reason}",
+        f"On tenant {t.name}'s list since: {when(entry.get('LastUpdateTime'), now)}",
+    ]
+    if attrs.get("MessageId"):
+        evidence.append(f"Put there by message: {attrs['MessageId']}")
+    if attrs.get("FeedbackId"):
+        evidence.append(f"Feedback ID: {attrs['FeedbackId']}")
+    evidence.append(_scope_line(t))
+    if t.reasons is not None:
+        evidence.append(
+            f"Tenant {t.name}'s suppression list collects: {', '.join(t.reasons)}"
+            if t.reasons
+            else f"Tenant {t.name}'s suppression list collects nothing (SuppressedReasons is empty)"
+        )
+    evidence += t.lines
+    remove = (
+        f"`aws sesv2 delete-suppressed-destination --email-address {stored} --tenant-name {t.name} --region {region}`"
+    )
+    if reason == "COMPLAINT":
+        cause = "after they marked a message as spam"
+        fix = (
+            f"Only if {stored} has asked to get your mail again, remove it from tenant {t.name}'s list: {remove}. "
+            f"Sending to people who complained raises the complaint rate AWS reviews accounts on. ({TENANT_DOC})"
+        )
+    else:
+        cause = "after a hard bounce" if reason == "BOUNCE" else f"(reason {reason})"
+        fix = (
+            "Make sure the address is valid now (ask the person; check the recipient.bounces history), then "
+            f"remove it from tenant {t.name}'s list: {remove}. ({TENANT_DOC})"
+        )
+    where = (
+        f"{stored} is not on the account suppression list in {region}, but on tenant {t.name}'s list {cause}"
+        if account_clean
+        else f"{stored} is also on tenant {t.name}'s suppression list in {region} {cause}"
+    )
+    updated = entry.get("LastUpdateTime")
+    data = {
+        "suppressed": True,
+        "tenant": t.name,
+        "scope": t.scope,
+        "reason": reason,
+        "last_update": updated.isoformat() if isinstance(updated, datetime) else updated,
+        "message_id": attrs.get("MessageId"),
+        "feedback_id": attrs.get("FeedbackId"),
+    }
+    if t.scope == "ACCOUNT":
+        return Finding(
+            CHECK,
+            Severity.WARNING,
+            f"{where}; the tenant uses the account list (SuppressionScope ACCOUNT), so that entry stops none "
+            "of its mail today.",
+            evidence=evidence,
+            fix=f"Remove the stale entry before the tenant switches to its own list: {remove}. ({TENANT_DOC})",
+            data=data,
+        )
+    return Finding(
+        CHECK,
+        Severity.CRITICAL,
+        f"{where}: SES accepts mail sent as {t.name} to it but never delivers it.",
+        evidence=evidence,
+        fix=fix,
+        data=data,
     )
