@@ -92,6 +92,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "expires",
     "feedback_id",
     "received_at",
+    "tenant",
 )
 COUNT_COLUMNS: tuple[str, ...] = ("id", "hour", "type", "domain", "config_set")
 
@@ -332,6 +333,10 @@ def _envelope(env: dict[str, Any], out: Extracted, received_at: str, depth: int)
             raise Malformed(f"SNS Message is not valid JSON: {exc}") from None
     elif message is None:
         raise Malformed("SNS envelope without a Message")
+    if message.__class__ is not dict:
+        # SES publishes one event object per SNS notification; anything else (an array, a number) is a
+        # broken envelope, quarantined rather than read as an empty batch.
+        raise Malformed("SNS Message is not an SES event (a JSON object)")
     _dispatch(message, out, received_at, topic if isinstance(topic, str) else None, depth + 1)
 
 
@@ -369,11 +374,14 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
     if message_id.__class__ is not str:
         message_id = _s(message_id)
     tags = mail.get("tags")
-    config_set = None
+    config_set = tenant = None
     if tags.__class__ is dict:
         cs = tags.get("ses:configuration-set")
         if cs.__class__ is list and cs:
             config_set = cs[0] if cs[0].__class__ is str else _s(cs[0])
+        tn = tags.get("ses:tenant-name")
+        if tn.__class__ is list and tn:
+            tenant = tn[0] if tn[0].__class__ is str else _s(tn[0])
 
     # The hot path: most traffic is counted, and needs nothing more than this.
     if etype in COUNTED_TYPES:
@@ -388,11 +396,11 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
     region = _region(mail.get("sourceArn")) or _region(topic)
     common = (message_id, _s(mail.get("source")), config_set, region)
     if etype == "Bounce":
-        _bounce(out, detail, common, timestamp, received_at, tags)
+        _bounce(out, detail, common, timestamp, received_at, tags, tenant)
     elif etype == "Complaint":
-        _complaint(out, detail, common, timestamp, received_at)
+        _complaint(out, detail, common, timestamp, received_at, tenant)
     elif etype == "DeliveryDelay":
-        _delay(out, detail, common, timestamp, received_at, tags)
+        _delay(out, detail, common, timestamp, received_at, tags, tenant)
     else:
         # Reject, RenderingFailure and event types this code does not know: one row per destination.
         reason = _text(detail.get("reason")) or _text(detail.get("errorMessage"))
@@ -413,7 +421,7 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
             out.events.append(
                 (_hash(key), etype, recipient, domain, timestamp, *common)
                 + (None, None, None, None, None, None, None, None, category, blocklist, None, None, None)
-                + (template, reason, None, None, received_at)
+                + (template, reason, None, None, received_at, tenant)
             )
 
 
@@ -486,6 +494,7 @@ def _bounce(
     timestamp: str,
     received_at: str,
     tags: Any,
+    tenant: str | None,
 ) -> None:
     recipients = b.get("bouncedRecipients")
     if not _nonempty_list(recipients):
@@ -506,7 +515,7 @@ def _bounce(
         out.events.append(
             (_hash(key), "Bounce", recipient, domain, timestamp, *common)
             + (bounce_type, subtype, None, None, None, status, _s(r.get("action")), diagnostic)
-            + (c.category, c.blocklist, ip, remote, reporting, None, None, None, feedback_id, received_at)
+            + (c.category, c.blocklist, ip, remote, reporting, None, None, None, feedback_id, received_at, tenant)
         )
 
 
@@ -516,6 +525,7 @@ def _complaint(
     common: tuple[Any, ...],
     timestamp: str,
     received_at: str,
+    tenant: str | None,
 ) -> None:
     recipients = cp.get("complainedRecipients")
     if not _nonempty_list(recipients):
@@ -538,7 +548,7 @@ def _complaint(
         out.events.append(
             (_hash(key), "Complaint", recipient, domain, timestamp, *common)
             + (None, None, None, feedback_type, subtype, None, None, None, None, None, None, None, None)
-            + (None, None, None, feedback_id, received_at)
+            + (None, None, None, feedback_id, received_at, tenant)
         )
 
 
@@ -549,6 +559,7 @@ def _delay(
     timestamp: str,
     received_at: str,
     tags: Any,
+    tenant: str | None,
 ) -> None:
     recipients = d.get("delayedRecipients")
     if not _nonempty_list(recipients):
@@ -565,7 +576,7 @@ def _delay(
         out.events.append(
             (_hash(key), "DeliveryDelay", recipient, domain, timestamp, *common)
             + (None, None, delay_type, None, None, status, None, diagnostic)
-            + (c.category, c.blocklist, ip, remote, reporting, None, None, expires, None, received_at)
+            + (c.category, c.blocklist, ip, remote, reporting, None, None, expires, None, received_at, tenant)
         )
 
 

@@ -184,6 +184,7 @@ def test_an_event_publishing_bounce_keeps_every_field():
             "expires": None,
             "feedback_id": "01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000",
             "received_at": NOW,
+            "tenant": None,
         }
     ]
 
@@ -487,3 +488,10 @@ def test_the_region_falls_back_to_the_topics_when_the_mail_has_no_source_arn():
     envelope = {"Type": "Notification", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:t", "Message": json.dumps(doc)}
     assert [r["region"] for r in rows(envelope)] == ["eu-west-1"]
     assert [r["region"] for r in rows(doc)] == [None]
+
+
+def test_an_sns_envelope_whose_message_is_no_event_object_is_quarantined_not_lost():
+    for message in ([], "[]", [[]], 7):
+        out = parse(json.dumps({"Type": "Notification", "MessageId": "m-1", "Message": message}))
+        assert (out.events, out.counts) == ([], [])
+        assert [reason for reason, _ in out.quarantined] == ["SNS Message is not an SES event (a JSON object)"]
