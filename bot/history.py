@@ -273,3 +273,50 @@ def counted(
     for etype, n in store.conn.execute(f"SELECT type, sum(count) FROM counters WHERE {where} GROUP BY type", params):
         out[etype] = n
     return out
+
+
+def message_events(store: Store, message_id: str, *, limit: int = 500) -> list[dict[str, Any]]:
+    """A message's problem events (SES `mail.messageId`), oldest first: its timeline as the bot saw it.
+
+    Uses the `events_message_id` index. The id is matched as given and lower-cased (SES writes lower-case
+    hex; a person may paste it in capitals). Sends and deliveries are counted, not stored, so a message
+    that was simply delivered has no rows here.
+    """
+    ids = list(dict.fromkeys([message_id.strip(), message_id.strip().lower()]))
+    return store.query(
+        f"SELECT * FROM events WHERE message_id IN ({', '.join('?' for _ in ids)}) "
+        "ORDER BY timestamp, recipient, type LIMIT ?",
+        [*ids, int(limit)],
+    )
+
+
+def domain_breakdown(store: Store, domain: str, since: datetime, until: datetime | None = None) -> list[dict[str, Any]]:
+    """One domain's problem events over `[since, until)` grouped by what they were: `type`, `category`,
+    `bounce_type`, `bounce_subtype`, `delay_type`, `blocklist`, `n` (events), `latest` (timestamp); most
+    events first. Counts every event of the window (no row limit), on the `(domain, timestamp)` index."""
+    params: list[Any] = [domain.strip().lower().rstrip("."), iso(since)]
+    upper = ""
+    if until is not None:
+        upper = "AND timestamp < ?"
+        params.append(iso(until))
+    return store.query(
+        "SELECT type, category, bounce_type, bounce_subtype, delay_type, blocklist, "
+        "  count(*) AS n, max(timestamp) AS latest "
+        f"FROM events WHERE domain = ? AND timestamp >= ? {upper} "
+        "GROUP BY type, category, bounce_type, bounce_subtype, delay_type, blocklist "
+        "ORDER BY n DESC, latest DESC",
+        params,
+    )
+
+
+def domain_last_delivery_hour(store: Store, domain: str, since: datetime | None = None) -> str | None:
+    """The latest hour ('YYYY-MM-DDTHH') with a counted Delivery to this recipient domain, or None."""
+    params: list[Any] = [domain.strip().lower().rstrip(".")]
+    lower = ""
+    if since is not None:
+        lower = "AND hour >= ?"
+        params.append(iso(since)[:13])
+    row = store.conn.execute(
+        f"SELECT max(hour) FROM counters WHERE type = 'Delivery' AND domain = ? {lower}", params
+    ).fetchone()
+    return row[0] if row and row[0] else None

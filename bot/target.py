@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 
-from bot.settings import DOMAIN_RE, EMAIL_RE
+from bot.settings import DOMAIN_RE, EMAIL_RE, REGION_RE
 
 MAX_ARG = 320  # the longest legal address is 254; anything past this is not an address
 
@@ -77,3 +78,76 @@ def parse_ip(arg: str) -> str | None:
 
 def domain_of(email: str) -> str:
     return email.rpartition("@")[2].lower()
+
+
+# -- `why` targets: an address, @domain, or an SES message id ------------------------------------------
+
+# An SES MessageId as SendEmail returns it and events carry it: 16 hex digits, a UUID, a 6-digit suffix
+# (`010001812a3b4c5d-6e7f8a9b-0c1d-2e3f-4a5b-6c7d8e9f0a1b-000000`). The first group is any 16 letters or
+# digits because the AWS documentation's own examples start with "EXAMPLE".
+SES_MESSAGE_ID_RE = re.compile(
+    r"^[0-9A-Za-z]{16}-[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}-\d{6}$"
+)
+# The domain of the SMTP Message-ID header SES writes: `<id@email.amazonses.com>`, `<id@eu-west-1.amazonses.com>`.
+_SES_MAIL_DOMAIN = re.compile(r"^(?:email|(?P<region>[a-z0-9-]+))\.amazonses\.com$")
+WHY_FORMS = "`why user@example.com`, `why @example.com` or `why 010001812a3b4c5d-…-000000` (an SES message id)"
+
+
+@dataclass(frozen=True)
+class WhyTarget:
+    """One thing `why` can diagnose: `kind` "email", "domain" or "message"; `value` the address, "@domain"
+    or the message id; `region` the region an SMTP-form message id names (`...@eu-west-1.amazonses.com`)."""
+
+    kind: str
+    value: str
+    region: str | None = None
+
+
+def parse_message_id(arg: str) -> WhyTarget | None:
+    """An SES message id, bare or in its SMTP form (`<id@email.amazonses.com>`); None if it is not one.
+
+    >>> parse_message_id("<010001812a3b4c5d-6e7f8a9b-0c1d-2e3f-4a5b-6c7d8e9f0a1b-000000@eu-west-1.amazonses.com>")
+    WhyTarget(kind='message', value='010001812a3b4c5d-6e7f8a9b-0c1d-2e3f-4a5b-6c7d8e9f0a1b-000000', region='eu-west-1')
+    """
+    if not arg or len(arg) > MAX_ARG:
+        return None
+    value = strip_link_markup(arg).strip("<>")
+    region = None
+    if "@" in value:
+        local, _, domain = value.rpartition("@")
+        m = _SES_MAIL_DOMAIN.match(domain.lower().rstrip("."))
+        if not m:
+            return None
+        value = local
+        found = m.group("region")
+        region = found if found and REGION_RE.match(found) else None
+    if not SES_MESSAGE_ID_RE.match(value):
+        return None
+    # SES writes ids in lower-case hex; the documentation's "EXAMPLE..." ids keep their case.
+    if re.fullmatch(r"[0-9A-Fa-f-]+", value[:16] + value[16:].replace("-", "")):
+        value = value.lower()
+    return WhyTarget("message", value, region)
+
+
+def parse_why_target(arg: str) -> WhyTarget:
+    """What `why` was given: an email address, `@domain` or an SES message id; else `UsageError`.
+
+    >>> parse_why_target("@Outlook.com")
+    WhyTarget(kind='domain', value='@outlook.com', region=None)
+    """
+    if not arg or not arg.strip():
+        raise UsageError(f"give an email address, @domain or SES message id, like {WHY_FORMS}")
+    if len(arg) > MAX_ARG:
+        raise UsageError(f"that is {len(arg)} characters, too long for an email address (max 254)")
+    message = parse_message_id(arg)
+    if message is not None:
+        return message
+    value = strip_link_markup(arg)
+    if value.startswith("@"):
+        # Slack may turn `@outlook.com` into `@<http://outlook.com|outlook.com>`.
+        domain = strip_link_markup(value[1:]).lower().rstrip(".")
+        if DOMAIN_RE.match(domain) and "@" not in domain:
+            return WhyTarget("domain", f"@{domain}")
+    elif EMAIL_RE.match(value) and len(value) <= 254:
+        return WhyTarget("email", parse_email(value))
+    raise UsageError(f"`{shown(value)}` is not an email address, @domain or SES message id; try {WHY_FORMS}")

@@ -35,6 +35,7 @@ MINE = {
     "recipient.rendering",
     "recipient.domain",
 }
+EXAMPLES = "`why user@example.com`, `why @example.com` or `why 010001812a3b4c5d-…-000000` (an SES message id)"
 AWS_CHECKS = {"account.sandbox", "account.sending", "account.quota", "sender.identity", "recipient.suppressed"}
 R = scenario.RECIPIENTS
 
@@ -199,9 +200,9 @@ def test_several_addresses_are_diagnosed_together_one_section_each(world, why_ch
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "give an email address, like `why user@example.com`"),
-        (["not-an-address"], "`not-an-address` is not an email address; try `why user@example.com`"),
-        (["a@b"], "`a@b` is not an email address; try `why user@example.com`"),
+        ([], f"give an email address, @domain or SES message id, like {EXAMPLES}"),
+        (["not-an-address"], f"`not-an-address` is not an email address, @domain or SES message id; try {EXAMPLES}"),
+        (["a@b"], f"`a@b` is not an email address, @domain or SES message id; try {EXAMPLES}"),
         (["x" * 5000 + "@example.com"], "that is 5012 characters, too long for an email address (max 254)"),
         (
             ["a@example.com", "b@example.com", "c@example.com", "d@example.com"],

@@ -1,21 +1,31 @@
-"""`why <email> [email ...]`: the full diagnosis of why mail to an address did not arrive.
+"""`why <email|@domain|message-id> ...`: the full diagnosis of why mail did not arrive.
 
-One address gives a `Report` (stored as a diagnosis by the command layer). Up to `MAX_ADDRESSES`
-addresses are diagnosed at the same time; the answer is then an `Answer` with one section per address
-(its verdict, its other problems, what passed) and every report in `data["reports"]`, each stored as a
-diagnosis here, since the command layer only stores single reports.
+Three kinds of target (`bot.target.parse_why_target`):
+
+* an address gives a `Report` (stored as a diagnosis by the command layer);
+* `@domain` gives a `Report` for the domain (`bot.checks.domain_history.domain_checks`: its history by
+  category and ISP, its blocklist bounces, its MX, the account);
+* an SES message id gives an `Answer` (`bot.message.diagnose_message`): a "Message" section, then one
+  section per recipient, `data = {"message": ..., "reports": [...]}`.
+
+Up to `MAX_TARGETS` targets are diagnosed at the same time; several give an `Answer` with one section per
+target and every report in `data["reports"]` (each stored as a diagnosis by the command layer, from
+`Answer.reports`), and a message's facts in `data["messages"]`.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from bot.checks.domain_history import domain_checks
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Answer, Report, Severity
+from bot.message import diagnose_message, report_section
 from bot.runner import run_checks
-from bot.target import UsageError, parse_email
+from bot.target import WHY_FORMS, UsageError, WhyTarget, parse_why_target
 
-MAX_ADDRESSES = 3
+MAX_TARGETS = 3
 
 
 def diagnose(ctx: CommandContext, address: str) -> Report:
@@ -24,57 +34,71 @@ def diagnose(ctx: CommandContext, address: str) -> Report:
     return report
 
 
-def parse_addresses(args: list[str]) -> list[str]:
-    """The addresses to diagnose: parsed, de-duplicated, at most `MAX_ADDRESSES`; else `UsageError`."""
+def diagnose_domain(ctx: CommandContext, domain: str) -> Report:
+    """`why @domain`: the domain suite, reported as a diagnosis of the target "@domain"."""
+    report, _ = run_checks(ctx.deps, domain, "why_domain", checks=domain_checks())
+    report.kind = "why"  # a diagnosis like any other, for every front end
+    return report
+
+
+def parse_targets(args: list[str]) -> list[WhyTarget]:
+    """The targets to diagnose: parsed, de-duplicated, at most `MAX_TARGETS`; else `UsageError`."""
     tokens = [t for arg in args for t in arg.split(",") if t.strip()] if args else []
     if not tokens:
-        raise UsageError("give an email address, like `why user@example.com`")
-    addresses: list[str] = []
+        raise UsageError(f"give an email address, @domain or SES message id, like {WHY_FORMS}")
+    targets: list[WhyTarget] = []
     for token in tokens:
-        address = parse_email(token)
-        if address not in addresses:
-            addresses.append(address)
-    if len(addresses) > MAX_ADDRESSES:
-        raise UsageError(f"that is {len(addresses)} addresses; `why` diagnoses up to {MAX_ADDRESSES} at a time")
-    return addresses
+        target = parse_why_target(token)
+        if all((t.kind, t.value) != (target.kind, target.value) for t in targets):
+            targets.append(target)
+    if len(targets) > MAX_TARGETS:
+        what = "addresses" if all(t.kind == "email" for t in targets) else "targets"
+        raise UsageError(f"that is {len(targets)} {what}; `why` diagnoses up to {MAX_TARGETS} at a time")
+    return targets
 
 
-def _section(report: Report) -> tuple[str, list[str]]:
-    verdict = report.verdict
-    heading = f"{report.target}: " + (
-        f"{verdict.severity.label} — {verdict.summary}" if verdict else "nothing wrong found"
-    )
-    lines = []
-    if verdict and verdict.fix:
-        lines.append(f"Fix: {verdict.fix}")
-    for f in report.problems:
-        if f is not verdict:
-            lines.append(f"{f.severity.label}: {f.summary}")
-    passed = [f.check for f in report.passed]
-    if passed:
-        lines.append("Passed: " + ", ".join(dict.fromkeys(passed)))
-    return heading, lines
+def _one(ctx: CommandContext, target: WhyTarget) -> Report | Answer:
+    if target.kind == "message":
+        return diagnose_message(ctx.deps, target)
+    if target.kind == "domain":
+        return diagnose_domain(ctx, target.value)
+    return diagnose(ctx, target.value)
 
 
 @command(
     "why",
-    "why <email> [email ...]",
-    "diagnose why mail to an address did not arrive (up to 3 addresses)",
+    "why <email | @domain | message-id> ...",
+    "diagnose why mail did not arrive: to an address, to a whole domain, or one SES message (up to 3)",
     "why user@example.com",
     record=True,
 )
 def run_why(ctx: CommandContext, inv: Invocation) -> Report | Answer:
-    addresses = parse_addresses(inv.args)
-    if len(addresses) == 1:
-        return diagnose(ctx, addresses[0])
+    targets = parse_targets(inv.args)
+    if len(targets) == 1:
+        return _one(ctx, targets[0])
 
-    with ThreadPoolExecutor(max_workers=len(addresses), thread_name_prefix="why") as pool:
-        reports = list(pool.map(lambda a: diagnose(ctx, a), addresses))
-    worst = max((r.worst for r in reports), default=Severity.OK)
+    with ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="why") as pool:
+        results = list(pool.map(lambda t: _one(ctx, t), targets))
+    reports: list[Report] = []
+    sections: list[tuple[str, list[str]]] = []
+    messages = []
+    for result in results:
+        if isinstance(result, Report):
+            reports.append(result)
+            sections.append(report_section(result))
+        else:  # a message: its own sections, its recipients' reports
+            reports += result.reports
+            first, *rest = result.sections
+            sections += [(result.title, first[1]), *rest]
+            messages.append(result.data["message"])
+    worst = max((r.worst for r in reports), default=Severity.INFO)
+    data: dict[str, Any] = {"reports": [r.as_dict() for r in reports]}
+    if messages:
+        data["messages"] = messages
     return Answer(
-        title=f"Why mail did not arrive: {', '.join(addresses)}",
-        sections=[_section(r) for r in reports],
-        data={"reports": [r.as_dict() for r in reports]},
+        title=f"Why mail did not arrive: {', '.join(t.value for t in targets)}",
+        sections=sections,
+        data=data,
         kind="why",
         severity=worst,
         reports=reports,
