@@ -162,7 +162,7 @@ def test_the_tenant_comes_from_sesbot_tenant(aws_peer, deps):
         "Tenant acme: used because SESBOT_TENANT names it",
     )
     # No reputation entity for the tenant: GetTenant's status decides, and the evidence says so.
-    assert f.evidence[2] == (f"GetReputationEntity({f.data['arn']}): NotFoundException (no reputation entity)")
+    assert f.evidence[2] == f"{f.data['arn']}: no reputation entity (ListReputationEntities)"
 
 
 def test_the_tenant_comes_from_the_sender_identitys_membership(aws_peer, deps):

@@ -22,6 +22,8 @@ shared with the configuration-set checks).
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,12 +31,13 @@ from typing import Any
 from bot.aws import describe_error, error_code
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable
-from bot.checks.availability import absent, not_available, resource_arn
+from bot.checks.availability import absent, caller, not_available, resource_arn
 from bot.findings import Finding, Severity
 from bot.store import iso
 from bot.timefmt import when
 
 LOOKBACK = timedelta(days=30)
+log = logging.getLogger(__name__)
 MAX_PAGES = 10  # ListResourceTenants pages read per identity (100 tenants a page)
 TENANT_DOC = "https://docs.aws.amazon.com/ses/latest/dg/tenants.html"
 REPUTATION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/reputation-management.html"
@@ -81,6 +84,21 @@ def tenants_used(ctx: CheckContext) -> TenantsUsed:
 
 def _tenants_used(ctx: CheckContext) -> TenantsUsed:
     used = TenantsUsed()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tenant-sts") as pool:
+        if ctx.settings.sender_domain:
+            # The identity ARNs need the account id: ask for it while the history and ListTenants answer.
+            pool.submit(_quietly, caller, ctx)
+        return _collect(ctx, used)
+
+
+def _quietly(fn: Any, ctx: CheckContext) -> None:
+    try:
+        fn(ctx)
+    except Exception as exc:  # whoever uses the memoised answer reports the failure
+        log.debug("prefetch %s failed: %s", getattr(fn, "__name__", fn), describe_error(exc))
+
+
+def _collect(ctx: CheckContext, used: TenantsUsed) -> TenantsUsed:
     _from_events(ctx, used)
     if ctx.settings.tenant:
         used.add(ctx.settings.tenant, FROM_SETTING, "SESBOT_TENANT names it")
@@ -130,7 +148,9 @@ def _from_identities(ctx: CheckContext, used: TenantsUsed) -> None:
         used.notes.append(f"The sender identity's tenants could not be looked up: {describe_error(exc)}")
         return
     client = ctx.client("sesv2")
-    for identity, arn in zip(identities, arns, strict=True):
+
+    def memberships(identity: str, arn: str) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
         token: str | None = None
         try:
             for _ in range(MAX_PAGES):
@@ -138,16 +158,20 @@ def _from_identities(ctx: CheckContext, used: TenantsUsed) -> None:
                 if token:
                     kwargs["NextToken"] = token
                 page = client.list_resource_tenants(**kwargs)
-                for entry in page.get("ResourceTenants") or []:
-                    if entry.get("TenantName"):
-                        used.add(entry["TenantName"], FROM_IDENTITY, f"the sender identity {identity} belongs to it")
+                found += [(identity, e["TenantName"]) for e in page.get("ResourceTenants") or [] if e.get("TenantName")]
                 token = page.get("NextToken")
                 if not token:
                     break
         except Exception as exc:
-            if error_code(exc) == "NotFoundException":
-                continue
-            used.notes.append(f"ListResourceTenants({arn}) failed: {describe_error(exc)}")
+            if error_code(exc) != "NotFoundException":
+                used.notes.append(f"ListResourceTenants({arn}) failed: {describe_error(exc)}")
+        return found
+
+    # The address and its domain are asked at the same time.
+    with ThreadPoolExecutor(max_workers=len(identities), thread_name_prefix="tenant-of") as pool:
+        for found in pool.map(memberships, identities, arns):
+            for identity, name in found:
+                used.add(name, FROM_IDENTITY, f"the sender identity {identity} belongs to it")
 
 
 def get_tenant(ctx: CheckContext, name: str) -> dict[str, Any]:
@@ -166,6 +190,40 @@ def get_reputation_entity(ctx: CheckContext, arn: str) -> dict[str, Any]:
             ReputationEntityType="RESOURCE", ReputationEntityReference=arn
         )["ReputationEntity"],
     )
+
+
+def tenant_entity(ctx: CheckContext, name: str) -> dict[str, Any] | None:
+    """The tenant's reputation entity, found by its ARN prefix (`tenant/<name>/`) with
+    `ListReputationEntities`, so it is asked at the same time as `GetTenant` instead of after it (the
+    tenant's ARN holds an id only GetTenant knows). None: the tenant has no reputation entity."""
+
+    def fetch() -> dict[str, Any] | None:
+        prefix = resource_arn(ctx, "tenant", name) + "/"
+        page = ctx.client("sesv2").list_reputation_entities(
+            Filter={"ENTITY_TYPE": "RESOURCE", "ENTITY_REFERENCE_PREFIX": prefix}, PageSize=10
+        )
+        for entity in page.get("ReputationEntities") or []:
+            if (entity.get("ReputationEntityReference") or "").startswith(prefix):
+                return dict(entity)
+        return None
+
+    return ctx.memo.once(("sesv2.ListReputationEntities", ctx.region, "tenant", name), fetch)
+
+
+def _entity(ctx: CheckContext, name: str, arn: str, evidence: list[str]) -> dict[str, Any] | None:
+    """The tenant's reputation entity: by prefix (asked alongside GetTenant), else `GetReputationEntity`."""
+    try:
+        return tenant_entity(ctx, name)
+    except Exception as exc:  # the listing is refused or failed: ask for the one entity by its ARN
+        evidence.append(f"ListReputationEntities failed ({describe_error(exc)}); asked GetReputationEntity")
+    try:
+        return get_reputation_entity(ctx, arn)
+    except Exception as exc:
+        if error_code(exc) == "NotFoundException":
+            evidence.append(f"GetReputationEntity({arn}): NotFoundException (no reputation entity)")
+        else:
+            evidence.append(f"GetReputationEntity({arn}) failed: {describe_error(exc)}")
+        return None
 
 
 def sources_line(name: str, sources: dict[str, str]) -> str:
@@ -221,6 +279,11 @@ def status(ctx: CheckContext) -> Finding | list[Finding]:
             data={"tenants": []},
         )
     findings: list[Finding] = []
+    # Each tenant and its reputation entity are asked at the same time (both shared through the memo).
+    with ThreadPoolExecutor(max_workers=2 * len(used.names), thread_name_prefix="tenant") as pool:
+        for name in used.names:
+            pool.submit(_quietly, lambda c, n=name: get_tenant(c, n), ctx)
+            pool.submit(_quietly, lambda c, n=name: tenant_entity(c, n), ctx)
     for name, sources in used.names.items():
         try:
             tenant = get_tenant(ctx, name)
@@ -258,15 +321,9 @@ def _tenant_finding(
     arn = tenant.get("TenantArn")
     sending = tenant.get("SendingStatus")
     evidence = [sources_line(name, sources), f"GetTenant SendingStatus: {sending or 'not reported'}"]
-    entity: dict[str, Any] | None = None
-    if arn:
-        try:
-            entity = get_reputation_entity(ctx, arn)
-        except Exception as exc:
-            if error_code(exc) == "NotFoundException":
-                evidence.append(f"GetReputationEntity({arn}): NotFoundException (no reputation entity)")
-            else:
-                evidence.append(f"GetReputationEntity({arn}) failed: {describe_error(exc)}")
+    entity = _entity(ctx, name, arn, evidence) if arn else None
+    if arn and entity is None and not any("GetReputationEntity" in line for line in evidence):
+        evidence.append(f"{arn}: no reputation entity (ListReputationEntities)")
     aws = (entity or {}).get("AwsSesManagedStatus") or {}
     customer = (entity or {}).get("CustomerManagedStatus") or {}
     aggregate = (entity or {}).get("SendingStatusAggregate")
