@@ -9,7 +9,11 @@ Recipients and what is wrong with each:
 - `gone@example.org`          — hard bounce: the mailbox does not exist
 - `ops@blocked.example`       — soft bounces: the sending IP is on zen.spamhaus.org
 - `info@nomail.example`       — the domain publishes a null MX: it accepts no mail
+- `orders@example.com`        — sent as the tenant `shop-eu`, which SES disabled after a complaint spike
 - `ok@example.com`            — nothing wrong
+
+The account has Virtual Deliverability Manager on, so `why <HARD_BOUNCE_MESSAGE_ID>` also shows SES's own
+timeline for that message (the receiving ISP, the bounce).
 """
 
 from __future__ import annotations
@@ -36,8 +40,17 @@ RECIPIENTS = {
     "hard_bounce": "gone@example.org",
     "blocklist": "ops@blocked.example",
     "null_mx": "info@nomail.example",
+    "tenant": "orders@example.com",
     "healthy": "ok@example.com",
 }
+TENANT = "shop-eu"
+TENANT_CAUSE = "Complaint rate above the policy threshold for this tenant"
+# The message whose hard bounce gone@example.org's diagnosis quotes (SendEmail's MessageId shape).
+HARD_BOUNCE_MESSAGE_ID = "0100018c0ffee000-5e5b0700-0000-4000-8000-00000000d1ed-000000"
+HARD_BOUNCE_TEXT = (
+    "smtp; 550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking "
+    "the recipient's email address."
+)
 
 ZONE = f"""
 ; the sender's domain: verified, Easy DKIM, SPF for SES, DMARC quarantine
@@ -93,9 +106,21 @@ def _mid(rng: random.Random) -> str:
 
 
 def bounce(
-    now: datetime, recipient: str, *, kind: str, sub: str, status: str, diagnostic: str, rng: random.Random
+    now: datetime,
+    recipient: str,
+    *,
+    kind: str,
+    sub: str,
+    status: str,
+    diagnostic: str,
+    rng: random.Random,
+    message_id: str | None = None,
+    tags: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     mid = _mid(rng)
+    mail = _mail(now, recipient, message_id or mid)
+    if tags:
+        mail["tags"] = {**mail["tags"], **tags}
     return {
         "eventType": "Bounce",
         "bounce": {
@@ -114,7 +139,7 @@ def bounce(
             "reportingMTA": "dns; a8-30.smtp-out.amazonses.com",
             "remoteMtaIp": "203.0.113.23",
         },
-        "mail": _mail(now, recipient, mid),
+        "mail": mail,
     }
 
 
@@ -173,9 +198,9 @@ def events(now: datetime, seed: int = 7) -> list[dict[str, Any]]:
             kind="Permanent",
             sub="General",
             status="5.1.1",
-            diagnostic="smtp; 550-5.1.1 The email account that you tried to reach does "
-            "not exist. Please try double-checking the recipient's email address.",
+            diagnostic=HARD_BOUNCE_TEXT,
             rng=rng,
+            message_id=HARD_BOUNCE_MESSAGE_ID,
         )
     )
     for h in (2, 1):
@@ -192,6 +217,19 @@ def events(now: datetime, seed: int = 7) -> list[dict[str, Any]]:
                 rng=rng,
             )
         )
+    # The tenant's last message before SES disabled it: a deferral, retried and given up on.
+    out.append(
+        bounce(
+            now - timedelta(hours=26),
+            RECIPIENTS["tenant"],
+            kind="Transient",
+            sub="General",
+            status="4.7.0",
+            diagnostic="smtp; 421 4.7.0 Try again later, closing connection.",
+            rng=rng,
+            tags={"ses:tenant-name": [TENANT]},
+        )
+    )
     return out
 
 
@@ -230,6 +268,48 @@ def setup_aws(aws_peer: Any, now: datetime) -> None:
         region=REGION,
         last_update=now - timedelta(days=3),
         message_id="0100018demo-suppressed-000000",
+    )
+    setup_vdm_and_tenant(aws_peer, now)
+
+
+def setup_vdm_and_tenant(aws_peer: Any, now: datetime) -> None:
+    """Virtual Deliverability Manager on, with SES's timeline of the hard-bounced message; the tenant
+    `shop-eu` disabled by SES's reputation policy."""
+    aws_peer.set_account(region=REGION, vdm_enabled=True)
+    aws_peer.add_message_insights(
+        HARD_BOUNCE_MESSAGE_ID,
+        region=REGION,
+        from_address=SENDER,
+        subject="Your weekly digest",
+        insights=[
+            {
+                "Destination": RECIPIENTS["hard_bounce"],
+                "Isp": "Gmail",
+                "Events": [
+                    {"Timestamp": now - timedelta(hours=5, seconds=3), "Type": "SEND"},
+                    {
+                        "Timestamp": now - timedelta(hours=5),
+                        "Type": "BOUNCE",
+                        "Details": {
+                            "Bounce": {
+                                "BounceType": "PERMANENT",
+                                "BounceSubType": "General",
+                                "DiagnosticCode": HARD_BOUNCE_TEXT,
+                            }
+                        },
+                    },
+                ],
+            }
+        ],
+    )
+    tenant_arn = aws_peer.add_tenant(TENANT, region=REGION, sending_status="DISABLED")
+    aws_peer.set_reputation_entity(
+        tenant_arn,
+        region=REGION,
+        aws_status="DISABLED",
+        aws_cause=TENANT_CAUSE,
+        impact="HIGH",
+        updated=now - timedelta(hours=20),
     )
 
 

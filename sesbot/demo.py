@@ -156,6 +156,10 @@ class Demo:
                 self.ask(f"why {self.sc.RECIPIENTS[key]}")
             self.screen.title("4. A recipient with nothing wrong")
             self.ask(f"why {self.sc.RECIPIENTS['healthy']}")
+            self.screen.title(f"4b. Mail sent as the tenant {self.sc.TENANT}: SES disabled the tenant itself")
+            self.ask(f"why {self.sc.RECIPIENTS['tenant']}")
+            self.screen.title("4c. One message, by the MessageId SendEmail returned")
+            self.ask(f"why {self.sc.HARD_BOUNCE_MESSAGE_ID}")
             self.screen.title("5. One question each")
             self.aws.add_template(
                 "welcome", "Welcome, {{name}}", text="Hi {{name}}, your plan is {{plan}}.", region=self.sc.REGION
