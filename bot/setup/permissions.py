@@ -36,6 +36,7 @@ BOT_ACTIONS = (
     "ses:GetTenant",
     "ses:ListResourceTenants",
     "ses:GetReputationEntity",
+    "ses:ListReputationEntities",
     "ses:GetMessageInsights",  # Virtual Deliverability Manager
     "ses:ListRecommendations",  # Virtual Deliverability Manager (the Advisor)
     "sns:ListSubscriptionsByTopic",
