@@ -221,3 +221,26 @@ def test_bad_input_gets_a_one_line_usage_error(deps, args, message):
 def test_an_oversized_command_line_is_refused_before_anything_runs():
     with pytest.raises(UsageError, match="limit is 4000"):
         parse("why " + "a" * 5000 + "@example.com")
+
+
+# -- what the account does not have ------------------------------------------------------------------
+
+
+def test_capabilities_the_account_lacks_are_one_info_line_each_and_the_rest_of_the_report_stays(
+    aws_peer, world, why_checks
+):
+    aws_peer.set_account(vdm_enabled=False)
+    for operation in ("ListTenants", "ListResourceTenants", "GetTenant"):
+        aws_peer.fail(operation, code="AccessDeniedException", status=403, count=None)
+    report = diagnose(world, R["healthy"], why_checks)
+    absent = {f.check: f for f in report.findings if f.data.get("available") is False}
+    assert sorted(absent) == ["sender.advisor", "tenant.status"]
+    for f in absent.values():
+        assert f.severity.label == "info"
+        assert [g.check for g in report.findings].count(f.check) == 1
+        assert f.summary.endswith("is not available on this account in us-east-1.")
+        assert f.fix
+    assert "Virtual Deliverability Manager" in absent["sender.advisor"].fix
+    assert "ses:ListTenants" in absent["tenant.status"].fix
+    assert my_problems(report) == []
+    assert MINE <= {f.check for f in report.passed}
