@@ -149,11 +149,11 @@ def domain_isp(ctx: CheckContext) -> tuple[str, str]:
     for host in _mx_hosts(ctx):
         isp = isp_of_host(host)
         if isp:
-            return isp, f"MX {host}"
+            return isp, f"from MX {host}"
     isp = ISP_DOMAINS.get(ctx.recipient_domain) or isp_of_host(ctx.recipient_domain)
     if isp:
-        return isp, f"the domain {ctx.recipient_domain}"
-    return UNKNOWN_ISP, "neither its MX hosts nor the bounce texts name a known ISP"
+        return isp, f"from the domain {ctx.recipient_domain}"
+    return UNKNOWN_ISP, "no known ISP's name in its MX hosts or the domain"
 
 
 def event_isp(row: dict[str, Any], fallback: str) -> str:
@@ -300,9 +300,9 @@ def domain_events_check(ctx: CheckContext) -> Finding:
         evidence.append(f"By category: {_by(by_category)}")
     if by_isp:
         capped = f" (of the latest {MAX_ROWS})" if len(rows) >= MAX_ROWS else ""
-        evidence.append(f"By receiving ISP{capped}: {_by(by_isp)}; the domain's ISP is {isp} (from {judged})")
+        evidence.append(f"By receiving ISP{capped}: {_by(by_isp)}; the domain's ISP is {isp} ({judged})")
     else:
-        evidence.append(f"Receiving ISP: {isp} (from {judged})")
+        evidence.append(f"Receiving ISP: {isp} ({judged})")
     if sends or deliveries:
         line = f"Counted: {_n(sends, 'send')}, {_n(deliveries, 'delivery', 'deliveries')}"
         if rate is not None:
