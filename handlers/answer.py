@@ -59,5 +59,6 @@ def _write_buttons(deps: Deps, result: Report | Answer) -> list[dict[str, Any]]:
     return [
         remove_button(result.target, f.region)
         for f in result.findings
-        if f.check == "recipient.suppressed" and f.severity >= Severity.ERROR and f.region
+        # The button removes from the account list; a tenant list's entry gets its command in the fix.
+        if f.check == "recipient.suppressed" and f.severity >= Severity.ERROR and f.region and not f.data.get("tenant")
     ][:3]

@@ -70,6 +70,23 @@ def test_the_remove_button_is_offered_only_when_writes_are_on(bot_server_factory
     assert actions(on) == ["sesbot_rerun", "suppression_remove"]
 
 
+def test_an_address_only_on_a_tenant_list_gets_no_account_list_remove_button(bot_server_factory, slack_peer, aws_peer):
+    aws_peer.set_account(production_access=True, region=REGION)
+    aws_peer.set_identity("mail.example.com")
+    aws_peer.add_tenant("acme", region=REGION)
+    aws_peer.suppress("jane@example.net", region=REGION, tenant="acme")
+    server = bot_server_factory(allow_writes=True, admins=frozenset({"U0ADMIN"}), tenant="acme")
+    post_signed(
+        server.events_url,
+        slash_command_body("why jane@example.net", response_url=slack_peer.response_url("tenant")),
+        SIGNING_SECRET,
+    )
+    answer = slack_peer.wait_for_response("tenant", timeout=30)
+    verdict = answer["blocks"][1]["text"]["text"]
+    assert "`recipient.suppressed`" in verdict and "acme" in verdict
+    assert [e["action_id"] for e in answer["blocks"][-1]["elements"]] == ["sesbot_rerun"]
+
+
 def open_incident(deps, slack_peer):
     """One sweep at a 6% bounce rate: an incident opens with its parent message in the alert channel."""
     deps.settings.alert_channel = "C0ALERTS"
