@@ -160,7 +160,7 @@ class Demo:
             self.ask(f"why {self.sc.RECIPIENTS['tenant']}")
             self.screen.title("4c. One message, by the MessageId SendEmail returned")
             self.ask(f"why {self.sc.HARD_BOUNCE_MESSAGE_ID}")
-            self.screen.title("4d. \"Nobody at blocked.example gets our mail\": the whole domain")
+            self.screen.title('4d. "Nobody at blocked.example gets our mail": the whole domain')
             self.ask("why @blocked.example")
             self.screen.title("5. One question each")
             self.aws.add_template(
