@@ -240,10 +240,12 @@ def _m4_last_delivery(db: sqlite_utils.Database) -> None:
 
 
 def _m5_tenant_and_message(db: sqlite_utils.Database) -> None:
-    """The SES tenant a problem event's mail was sent as (its `ses:tenant-name` tag), and a lookup of a
-    message's events by SES message id (`why <message-id>`)."""
+    """The SES tenant a problem event's mail was sent as (its `ses:tenant-name` tag), a lookup of a
+    message's events by SES message id (`why <message-id>`), and the classifier rule behind each category."""
     db.execute("ALTER TABLE events ADD COLUMN tenant TEXT")
     db.execute("CREATE INDEX events_message_id ON events (message_id)")
+    # Which classifier rule decided the event's category (bot/classify/rules.toml), for "why this class?".
+    db.execute("ALTER TABLE events ADD COLUMN rule TEXT")
 
 
 MIGRATIONS: list[Migration] = [
