@@ -7,6 +7,7 @@ SES events ingested through the real ingest path.
 from __future__ import annotations
 
 import importlib
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -244,3 +245,27 @@ def test_capabilities_the_account_lacks_are_one_info_line_each_and_the_rest_of_t
     assert "ses:ListTenants" in absent["tenant.status"].fix
     assert my_problems(report) == []
     assert MINE <= {f.check for f in report.passed}
+
+
+def test_a_hard_bounce_naming_spamhaus_puts_the_blocklist_cause_first_in_the_whole_diagnosis(world, why_checks):
+    text = (
+        "smtp; 554 5.7.1 Service unavailable; Client host [198.51.100.23] blocked using zen.spamhaus.org; "
+        "https://www.spamhaus.org/query/ip/198.51.100.23"
+    )
+    doc = scenario.bounce(
+        datetime.now(UTC),
+        "buyer@example.com",
+        kind="Permanent",
+        sub="General",
+        status="5.7.1",
+        diagnostic=text,
+        rng=random.Random(3),
+    )
+    assert ingest_documents(world.store, [doc], origin="test").ingested == 1
+    report = diagnose(world, "buyer@example.com", why_checks)
+    assert report.verdict is not None
+    assert (report.verdict.check, report.verdict.severity.label) == ("recipient.blocklist", "critical")
+    assert "zen.spamhaus.org" in report.verdict.summary and "198.51.100.23" in report.verdict.summary
+    assert "https://check.spamhaus.org/" in report.verdict.fix
+    # The bounce is the blocklist's evidence, not a second verdict beside it.
+    assert [f.severity.label for f in report.findings if f.check == "recipient.bounces"] == ["info"]
