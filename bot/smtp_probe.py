@@ -4,6 +4,8 @@ One job: connect to `email-smtp.<region>.amazonaws.com` (or `SESBOT_SMTP_HOST`) 
 once (one thread per port), walk the session the way a mail client does — TCP connect, banner, EHLO,
 STARTTLS or implicit TLS, EHLO again, optionally AUTH — time each step, and turn every failure into a
 finding that says what it means and what to do. Nothing is ever sent: the probe stops before MAIL FROM.
+A STARTTLS port that never greets is tried once more with TLS from the first byte (an implicit-TLS
+listener waits silently for the client's ClientHello), and said to speak implicit TLS when it does.
 
     >>> result = probe("email-smtp.eu-west-1.amazonaws.com", SES_ENDPOINTS, timeout=5)  # doctest: +SKIP
     >>> [f.check for f in explain(result)]                                              # doctest: +SKIP
@@ -143,6 +145,10 @@ class PortResult:
     auth: str = "not_configured"  # ok, failed, not_offered, error, skipped, not_configured
     reply: str | None = None  # the server's words at the failing step (scrubbed)
     error: str | None = None  # the local error at the failing step (scrubbed)
+    # A STARTTLS port that never greeted is tried once more with TLS from the first byte, on a fresh
+    # connection (`_try_implicit_tls`); these are that session's steps. When the handshake works, the
+    # outcome is "implicit_tls" and the TLS fields above (banner, version, certificate) are from it.
+    tls_retry: list[Step] = field(default_factory=list)
 
     @property
     def tls_ok(self) -> bool:
@@ -163,7 +169,7 @@ class PortResult:
 
     @property
     def total_ms(self) -> float:
-        return sum(s.ms for s in self.steps)
+        return sum(s.ms for s in self.steps) + sum(s.ms for s in self.tls_retry)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +188,7 @@ class PortResult:
             "auth": self.auth,
             "reply": self.reply,
             "error": self.error,
+            "tls_retry": [s.as_dict() for s in self.tls_retry],
             "total_ms": round(self.total_ms, 1),
         }
 
@@ -511,17 +518,48 @@ def _context(ca_file: str | None, verify: bool = True) -> ssl.SSLContext:
     return ctx
 
 
+def _peek_cert(address: str, endpoint: Endpoint, opts: _Options) -> PortResult:
+    """A handshake without verification (and without AUTH), for the certificate a verified one rejected."""
+    unverified = _Options(opts.server_name, opts.timeout, None, None, None, opts.ehlo_name)
+    return _Session(address, endpoint, unverified, _context(None, verify=False)).run(stop_after_tls=True)
+
+
+def _try_implicit_tls(address: str, result: PortResult, opts: _Options) -> None:
+    """A STARTTLS port that gave no greeting: does it wait for a TLS ClientHello (implicit TLS)?
+
+    One more session on a fresh connection, TLS from the first byte, never with credentials (the
+    person asked for STARTTLS; `PORT/tls` probes AUTH). Its steps go to `result.tls_retry`. When the
+    server completes the handshake — or presents a certificate this host does not accept, which is TLS
+    too — the outcome becomes "implicit_tls" with the version, certificate and banner seen over TLS.
+    """
+    ep = result.endpoint
+    implicit = Endpoint(ep.port, IMPLICIT, ep.dial_port)
+    anonymous = _Options(opts.server_name, opts.timeout, opts.ca_file, None, None, opts.ehlo_name)
+    attempt = _Session(address, implicit, anonymous, _context(opts.ca_file)).run()
+    result.tls_retry = attempt.steps
+    seen = attempt
+    if attempt.outcome.startswith("cert_"):
+        seen = _peek_cert(address, implicit, opts)
+        result.cert_error = attempt.error
+    elif not any(s.name == "tls" and s.ok for s in attempt.steps):
+        return  # no TLS either: the answer stays "no greeting"
+    result.outcome = "implicit_tls"
+    result.tls_version, result.cipher, result.cert = seen.tls_version, seen.cipher, seen.cert
+    result.banner, result.extensions = seen.banner, seen.extensions
+
+
 def probe_endpoint(address: str, endpoint: Endpoint, opts: _Options) -> PortResult:
-    """One port: the session, and on a certificate failure a second, unverified handshake to show the cert."""
+    """One port: the session, and on a certificate failure a second, unverified handshake to show the cert;
+    a STARTTLS port that stays silent is tried with implicit TLS (`_try_implicit_tls`)."""
     result = _Session(address, endpoint, opts, _context(opts.ca_file)).run()
     if result.outcome.startswith("cert_"):
         # The verified handshake does not hand over the certificate it rejected; fetch it without
         # verification (and without AUTH: credentials never go over an unverified channel).
-        unverified = _Options(opts.server_name, opts.timeout, None, None, None, opts.ehlo_name)
-        peek = _Session(address, endpoint, unverified, _context(None, verify=False)).run(stop_after_tls=True)
-        result.cert = peek.cert
+        result.cert = _peek_cert(address, endpoint, opts).cert
         result.auth = "skipped" if opts.username and opts.password else "not_configured"
-    elif result.outcome != "ok" and result.auth == "not_configured" and opts.username and opts.password:
+    elif result.outcome == "timeout" and result.failed_step == "banner" and endpoint.tls == STARTTLS:
+        _try_implicit_tls(address, result, opts)
+    if result.outcome != "ok" and result.auth == "not_configured" and opts.username and opts.password:
         result.auth = "skipped"
     return result
 
@@ -590,6 +628,11 @@ def _is_ip(name: str) -> bool:
     return True
 
 
+def _step_line(s: Step) -> str:
+    detail = f": {s.detail}" if s.detail else ""
+    return f"{s.name} {'ok' if s.ok else 'FAILED'} in {s.ms:.0f} ms{detail}"
+
+
 def _evidence(result: ProbeResult, port: PortResult) -> list[str]:
     lines = []
     if result.addresses:
@@ -597,9 +640,10 @@ def _evidence(result: ProbeResult, port: PortResult) -> list[str]:
         resolved = "" if _is_ip(result.host) else f"{result.host} -> {result.addresses[0]}{more}, "
         lines.append(f"{resolved}dialled {port.address}")
     for s in port.steps:
-        mark = "ok" if s.ok else "FAILED"
-        detail = f": {s.detail}" if s.detail else ""
-        lines.append(f"{s.name} {mark} in {s.ms:.0f} ms{detail}")
+        lines.append(_step_line(s))
+    if port.tls_retry:
+        lines.append("then TLS from the first byte, on a fresh connection (implicit TLS):")
+        lines += [f"  {_step_line(s)}" for s in port.tls_retry]
     if port.cert:
         c = port.cert
         names = ", ".join(c.names[:6]) + (" ..." if len(c.names) > 6 else "")
@@ -669,6 +713,24 @@ _PIECES: dict[str, tuple[_Test, str, str]] = {
     "plaintext_wait": (
         lambda f: f.ep.tls == STARTTLS,
         " If the client speaks plaintext to an implicit-TLS port, both sides wait like this.",
+        "",
+    ),
+    "tls_tried": (
+        lambda f: f.port.tls_retry,
+        " A TLS handshake on a fresh connection got nowhere either, so it is not an implicit-TLS port.",
+        "",
+    ),
+    "version": (lambda f: f.port.tls_version, " ({port.tls_version})", ""),
+    "tls_banner": (lambda f: f.port.banner, " Over TLS it greeted: {port.banner}.", ""),
+    "cert_seen": (
+        lambda f: f.port.cert,
+        " Its certificate: {port.cert.subject}, issued by {port.cert.issuer}, valid until "
+        "{port.cert.not_after:%Y-%m-%d}.",
+        "",
+    ),
+    "cert_refused": (
+        lambda f: f.port.cert_error,
+        " This host does not accept that certificate ({port.cert_error}); the `/tls` probe says why.",
         "",
     ),
     "expired_on": (lambda f: f.port.cert, " on {port.cert.not_after:%Y-%m-%d}", ""),
@@ -773,7 +835,7 @@ _RULES: tuple[_Rule, ...] = (
         "timeout",
         "Port {ep.label}: connected, but no greeting within {timeout}",
         "Something in between accepted the connection but does not pass SMTP on (a transparent proxy, an "
-        "antivirus scanner, or an egress filter{port_25_limit}).{plaintext_wait} {alternative}",
+        "antivirus scanner, or an egress filter{port_25_limit}).{plaintext_wait}{tls_tried} {alternative}",
         step="banner",
         otherwise="{doc}",
         doc=DOC_TROUBLESHOOT,
@@ -784,6 +846,15 @@ _RULES: tuple[_Rule, ...] = (
         "The connection stalled mid-session: a proxy or firewall in between interferes with SMTP. {alternative}",
         otherwise="{doc}",
         doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "implicit_tls",
+        "Port {ep.label}: no greeting within {timeout}, but this port speaks implicit TLS{version}",
+        "The server stays silent until the client starts TLS: port {ep.port} is an implicit-TLS (SMTPS) "
+        "port, not a STARTTLS one.{tls_banner}{cert_seen}{cert_refused} Probe it as `smtp {ep.port}/tls`, "
+        'and set the mail client to TLS from the first byte (SMTPS, "SSL/TLS"), not STARTTLS. {doc}',
+        Severity.WARNING,
+        doc=DOC_SMTP,
     ),
     _Rule(
         "unreachable",

@@ -6,10 +6,19 @@ May import the rest of the engine (`bot.*`); never `handlers` or `sesbot`.
 
     >>> parse("why <mailto:a@b.com|a@b.com> --json").json
     True
+
+Flags are words that start with `--`, anywhere on the line, until a `--` word: everything after it is
+an argument (POSIX). A command whose argument is free text (`@command(..., free_text=True)`, like
+`explain <pasted bounce>`) keeps every word as text, `-----` lines, newlines and quotes included, except
+the flags it knows (`--json` and its own) at the very start (before an optional `--`) and the very end:
+
+    >>> parse("explain ----- Transcript of session follows ----- --json").rest
+    '----- Transcript of session follows -----'
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +70,11 @@ class Command:
     record: bool = False  # store as a diagnosis (who asked what, the verdict)
     answer_in_ack: bool = False  # quick and offline: a chat front end may answer in its acknowledgement
     flags: tuple[str, ...] = ()  # flags it accepts besides --json
+    free_text: bool = False  # its argument is pasted text: only its own flags at either end are flags
+
+    def knows(self, word: str) -> bool:
+        """Is this word a flag the command takes (`--json`, or one of `flags`, bare or `--flag=value`)?"""
+        return word == "--json" or (word.startswith("--") and word.split("=", 1)[0] in self.flags)
 
 
 COMMANDS: dict[str, Command] = {}
@@ -78,9 +92,12 @@ def command(
     record: bool = False,
     answer_in_ack: bool = False,
     flags: tuple[str, ...] = (),
+    free_text: bool = False,
 ) -> Callable[[RunFn], RunFn]:
     def deco(fn: RunFn) -> RunFn:
-        COMMANDS[name] = Command(name, usage, summary, example, fn, in_chat, cli, record, answer_in_ack, flags)
+        COMMANDS[name] = Command(
+            name, usage, summary, example, fn, in_chat, cli, record, answer_in_ack, flags, free_text
+        )
         return fn
 
     return deco
@@ -109,6 +126,84 @@ def _split(text: str) -> list[str]:
         return text.split()
 
 
+def _flags_and_args(words: list[str]) -> tuple[set[str], list[str]]:
+    """Words starting with `--` are flags, up to a `--` word; everything after it is an argument."""
+    flags: set[str] = set()
+    args: list[str] = []
+    for i, word in enumerate(words):
+        if word == "--":
+            args += words[i + 1 :]
+            break
+        if word.startswith("--"):
+            flags.add(word)
+        else:
+            args.append(word)
+    return flags, args
+
+
+def _invocation(name: str, args: list[str], rest: str, flags: set[str]) -> Invocation:
+    return Invocation(name, args, rest, json="--json" in flags, flags=flags - {"--json"})
+
+
+def _free_text_command(name: str) -> Command | None:
+    cmd = load().get(name)
+    return cmd if cmd is not None and cmd.free_text else None
+
+
+# A chat link written into pasted text (`<mailto:a@b|a@b>`, `<https://x|x>`): its label, or its target.
+_INLINE_LINK = re.compile(r"<((?:mailto:|https?://)[^|>\s]*)(?:\|([^>]*))?>", re.I)
+_QUOTE_PAIRS = ('"', "'", "```", "`")
+
+
+def _tidy_text(text: str) -> str:
+    """Pasted text as a person meant it: chat markup and typographic quotes undone, one pair of
+    enclosing quotes (or a code fence) removed, the lines kept, blank runs and trailing blanks gone."""
+    text = _INLINE_LINK.sub(lambda m: m.group(2) or re.sub(r"^mailto:", "", m.group(1), flags=re.I), text)
+    # Slack escapes exactly these three characters in message and slash-command text.
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = straighten_quotes(text).replace("\r\n", "\n").replace("\r", "\n").strip()
+    for quote in _QUOTE_PAIRS:
+        if len(text) > 2 * len(quote) and text.startswith(quote) and text.endswith(quote):
+            text = text[len(quote) : -len(quote)].strip()
+            break
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _peel(words: list[str], cmd: Command) -> tuple[int, int, set[str]]:
+    """(start, end, flags): the text of a free-text command is `words[start:end]`. Its flags are peeled
+    from the start up to the first other word or a `--` (peeled too), and from the end: no pasted text
+    ends with the word `--json`, and `explain -- "..." --json` means JSON."""
+    flags: set[str] = set()
+    start, end = 0, len(words)
+    while start < end and (words[start] == "--" or cmd.knows(words[start])):
+        start += 1
+        if words[start - 1] == "--":
+            break
+        flags.add(words[start - 1])
+    while end > start and cmd.knows(words[end - 1]):
+        end -= 1
+        flags.add(words[end])
+    return start, end, flags
+
+
+def _parse_free_text(name: str, rest: str, cmd: Command) -> Invocation:
+    """A chat line's free text, as typed: the words are found without shlex, so the quotes, `--` and
+    newlines inside the text stay where they are."""
+    spans = list(re.finditer(r"\S+", rest))
+    start, end, flags = _peel([m.group() for m in spans], cmd)
+    text = _tidy_text(rest[spans[start].start() : spans[end - 1].end()]) if start < end else ""
+    return _invocation(name, _split(text), text, flags)
+
+
+def _rest_words(words: list[str]) -> list[str]:
+    """The line as typed, without `--json` and the `--` separator (a `--json` after it is text)."""
+    if "--" in words:
+        cut = words.index("--")
+        return [w for w in words[:cut] if w != "--json"] + words[cut + 1 :]
+    return [w for w in words if w != "--json"]
+
+
 def parse(text: str) -> Invocation:
     """Split a command line; an empty line is `help`. Raises `UsageError` for oversize input."""
     if text is None:
@@ -121,13 +216,11 @@ def parse(text: str) -> Invocation:
     parts = text.split(None, 1)
     head, rest = parts[0], (parts[1] if len(parts) > 1 else "")
     name = ALIASES.get(head.lower(), head.lower())
-    tokens = _split(rest)
-    flags = {t for t in tokens if t.startswith("--")}
-    args = [t for t in tokens if not t.startswith("--")]
-    json_flag = "--json" in flags
-    flags.discard("--json")
-    rest_clean = " ".join(w for w in rest.split(" ") if w != "--json").strip()
-    return Invocation(name, args, rest_clean, json=json_flag, flags=flags)
+    cmd = _free_text_command(name)
+    if cmd is not None:
+        return _parse_free_text(name, rest, cmd)
+    flags, args = _flags_and_args(_split(rest))
+    return _invocation(name, args, " ".join(_rest_words(rest.split(" "))).strip(), flags)
 
 
 def parse_argv(argv: list[str]) -> Invocation:
@@ -137,11 +230,13 @@ def parse_argv(argv: list[str]) -> Invocation:
     if not argv:
         return Invocation("help", [], "")
     name = ALIASES.get(argv[0].lower(), argv[0].lower())
-    flags = {a for a in argv[1:] if a.startswith("--")}
-    args = [a for a in argv[1:] if not a.startswith("--")]
-    json_flag = "--json" in flags
-    flags.discard("--json")
-    return Invocation(name, args, " ".join(args), json=json_flag, flags=flags)
+    cmd = _free_text_command(name)
+    if cmd is not None:
+        start, end, flags = _peel(argv[1:], cmd)
+        words = argv[1:][start:end]
+        return _invocation(name, words, _tidy_text(" ".join(words)), flags)
+    flags, args = _flags_and_args(argv[1:])
+    return _invocation(name, args, " ".join(args), flags)
 
 
 class UnknownCommand(UsageError):

@@ -16,11 +16,10 @@ MAX_TEXT = 3000
     "classify a pasted bounce, delay or SES error text: the cause and the fix",
     'explain "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org"',
     answer_in_ack=True,
+    free_text=True,
 )
 def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
-    text = inv.rest.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        text = text[1:-1].strip()
+    text = inv.rest.strip()  # the pasted text, whole: `free_text` parsing keeps `--`, quotes and lines
     if not text:
         raise UsageError('paste the bounce or error text after `explain`, like `explain "550 5.1.1 user unknown"`')
     if len(text) > MAX_TEXT:

@@ -1,8 +1,10 @@
-"""`smtp [region] [port]`: can this machine reach SES's SMTP endpoint, and where does it fail?
+"""`smtp [region] [port[/tls]]`: can this machine reach SES's SMTP endpoint, and where does it fail?
 
 Probes `email-smtp.<region>.amazonaws.com` (or `SESBOT_SMTP_HOST`) on 587, 465, 25, 2587 and 2465 at
 once, or only the port given. A port outside SES's five is probed with STARTTLS unless written
-`<port>/tls` (implicit TLS), for a tunnel or a relay that listens elsewhere.
+`<port>/tls` (implicit TLS on any port; `/ssl` and `/implicit` say the same, `/starttls` the opposite),
+for a tunnel or a relay that listens elsewhere. A STARTTLS port that stays silent is tried with TLS
+too, and the answer says when it speaks implicit TLS.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def parse_args(args: list[str], default_region: str | None) -> tuple[str | None,
 
 @command(
     "smtp",
-    "smtp [region] [port]",
-    "can we reach SES's SMTP endpoint (TCP, TLS, certificate, AUTH), port by port",
+    "smtp [region] [port[/tls]]",
+    "can we reach SES's SMTP endpoint (TCP, TLS, certificate, AUTH), port by port; "
+    "PORT/tls for implicit TLS (TLS from the first byte) on any port, like 8465/tls",
     "smtp eu-west-1 587",
 )
 def run_smtp(ctx: CommandContext, inv: Invocation) -> Report:
