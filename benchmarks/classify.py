@@ -1,0 +1,278 @@
+"""How often the bounce classifier agrees with labelled real-world texts, on texts it was and was not tuned on.
+
+Scores ``bot.classify.classify(text).category`` against three labelled sets, each given the text alone
+(no status, bounce type or subtype hints):
+
+- providers dev      tests/data/bounces/providers-dev.jsonl: receivers' published error texts and real
+                     bounces from issue trackers and open-source bounce handlers (PROVIDERS.md says how it
+                     was built and labelled). The rules may be tuned on this part.
+- providers holdout  tests/data/bounces/providers-holdout.jsonl: the same kind of texts, split off by
+                     sha256(text) % 10 >= 6 and never used to write rules.
+- sisimai holdout    the held-out part of sisimai's set-of-emails labels (tests/data/bounces), split and
+                     mapped to our categories exactly as tests/test_classify.py does. A reply counts as
+                     agreeing when it is any of the categories the mapping accepts for sisimai's reason;
+                     the tables then count it under the mapping's first (meant) category.
+
+For each set it prints overall agreement, precision / recall / n per expected category, the confusion
+matrix (rows = expected, columns = got) and, for the two providers sets, "is this a blocklist" as yes/no
+(ip_blocklist or domain_blocklist against everything else). Targets (issue 12): overall >= 0.90, every
+category's recall >= 0.80, blocklist precision and recall >= 0.95; each is printed with met / NOT met.
+Nothing is asserted.
+
+``--misses dev`` lists the dev texts the classifier gets wrong (expected, got, provider, text). Held-out
+misses are listed only when asked for by name (``--misses holdout`` or ``--misses sisimai``): reading
+them turns the holdout into a dev set.
+
+    .venv/bin/python benchmarks/classify.py [--misses dev|holdout|sisimai]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.classify import CATEGORIES, classify  # noqa: E402
+
+DATA = ROOT / "tests" / "data" / "bounces"
+PROVIDERS_DEV = DATA / "providers-dev.jsonl"
+PROVIDERS_HOLDOUT = DATA / "providers-holdout.jsonl"
+SISIMAI_SET_OF_EMAILS = DATA / "sisimai-set-of-emails-p5-labels.jsonl"
+
+TARGET_OVERALL = 0.90
+TARGET_RECALL = 0.80
+TARGET_BLOCKLIST = 0.95
+BLOCKLIST = frozenset({"ip_blocklist", "domain_blocklist"})
+
+# Column headings of the confusion matrix.
+SHORT = {
+    "ip_blocklist": "ipbl",
+    "domain_blocklist": "dombl",
+    "reputation": "rep",
+    "content": "cont",
+    "authentication": "auth",
+    "unknown_user": "user",
+    "mailbox_full": "full",
+    "suppressed": "supp",
+    "policy": "pol",
+    "message_too_large": "big",
+    "dns": "dns",
+    "connection": "conn",
+    "throttling": "thr",
+    "other": "oth",
+}
+
+# Copied from tests/test_classify.py (SISIMAI_TO_CATEGORIES; keep the two in step): importing the test
+# module would pull in pytest and hypothesis. The first category is the one meant; any other listed
+# category is also accepted; None = not a delivery failure, not scored.
+SISIMAI_TO_CATEGORIES: dict[str, tuple[str, ...] | None] = {
+    "userunknown": ("unknown_user",),
+    "hasmoved": ("unknown_user",),
+    "suspend": ("unknown_user",),
+    "filtered": ("unknown_user", "policy", "content"),
+    "mailboxfull": ("mailbox_full",),
+    "systemfull": ("mailbox_full", "other"),
+    "mesgtoobig": ("message_too_large",),
+    "exceedlimit": ("message_too_large",),
+    "blocked": ("ip_blocklist", "reputation", "policy"),
+    "badreputation": ("reputation",),
+    "spamdetected": ("content",),
+    "virusdetected": ("content",),
+    "contenterror": ("content",),
+    "notcompliantrfc": ("content", "policy"),
+    "policyviolation": ("policy", "content"),
+    "securityerror": ("policy", "authentication", "content"),
+    "authfailure": ("authentication",),
+    "requireptr": ("policy",),
+    "rejected": ("policy",),
+    "norelaying": ("policy",),
+    "hostunknown": ("dns",),
+    "notaccept": ("dns", "policy"),
+    "networkerror": ("dns", "connection"),
+    "expired": ("connection",),
+    "toomanyconn": ("throttling", "policy"),
+    "speeding": ("throttling",),
+    "systemerror": ("other", "connection"),
+    "mailererror": ("other",),
+    "onhold": ("other",),
+    "syntaxerror": ("other",),
+    "feedback": None,
+    "delivered": None,
+    "undefined": None,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One labelled text: the categories accepted (the first is the one meant) and where it came from."""
+
+    text: str
+    accepted: tuple[str, ...]
+    provider: str = ""
+
+    @property
+    def expected(self) -> str:
+        return self.accepted[0]
+
+
+@dataclass(frozen=True)
+class Scored:
+    case: Case
+    got: str  # the classifier's category
+    rule: str  # which rule decided, when the classifier says so
+
+    @property
+    def ok(self) -> bool:
+        return self.got in self.case.accepted
+
+    @property
+    def counted_as(self) -> str:
+        """The column of the confusion matrix: an accepted alternative counts as the meant category."""
+        return self.case.expected if self.ok else self.got
+
+
+def is_dev(text: str) -> bool:
+    """The split of tests/test_classify.py and of the providers files: sha256(text) % 10 < 6."""
+    return int(hashlib.sha256(text.encode()).hexdigest(), 16) % 10 < 6
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def providers(path: Path) -> list[Case]:
+    return [Case(r["text"], (r["category"],), r.get("provider", "")) for r in read_jsonl(path)]
+
+
+def sisimai_holdout() -> list[Case]:
+    cases = []
+    for r in read_jsonl(SISIMAI_SET_OF_EMAILS):
+        accepted = SISIMAI_TO_CATEGORIES.get(r["reason"])
+        if accepted is None or is_dev(r["diagnosticcode"]):
+            continue
+        cases.append(Case(r["diagnosticcode"], accepted, f"sisimai:{r['reason']}"))
+    return cases
+
+
+def score(cases: list[Case]) -> list[Scored]:
+    out = []
+    for case in cases:
+        result = classify(case.text)
+        out.append(Scored(case, result.category, str(getattr(result, "rule", "") or "")))
+    return out
+
+
+def verdict(value: float, target: float) -> str:
+    return f"target >= {target:.2f}: {'met' if value >= target else 'NOT met'}"
+
+
+def ratio(a: int, b: int) -> float:
+    return a / b if b else 0.0
+
+
+def report(title: str, scored: list[Scored], *, blocklist: bool) -> None:
+    n = len(scored)
+    print(f"== {title}: {n} texts")
+    if not n:
+        print("   (no texts)\n")
+        return
+    ok = sum(s.ok for s in scored)
+    print(f"overall agreement {ok}/{n} = {ratio(ok, n):.3f}   ({verdict(ratio(ok, n), TARGET_OVERALL)})")
+
+    confusion: Counter[tuple[str, str]] = Counter((s.case.expected, s.counted_as) for s in scored)
+    expected_n = Counter(s.case.expected for s in scored)
+    got_n = Counter(s.counted_as for s in scored)
+    print()
+    print(f"  {'category':<18} {'n':>4} {'recall':>7} {'precision':>9}   recall target >= {TARGET_RECALL:.2f}")
+    below = []
+    for category in CATEGORIES:
+        if not expected_n[category] and not got_n[category]:
+            continue
+        tp = confusion[(category, category)]
+        recall = ratio(tp, expected_n[category])
+        precision = ratio(tp, got_n[category])
+        rec = f"{recall:7.2f}" if expected_n[category] else f"{'-':>7}"
+        prec = f"{precision:9.2f}" if got_n[category] else f"{'-':>9}"
+        mark = ""
+        if expected_n[category]:
+            mark = "met" if recall >= TARGET_RECALL else "NOT met"
+            if recall < TARGET_RECALL:
+                below.append(category)
+        print(f"  {category:<18} {expected_n[category]:>4} {rec} {prec}   {mark}")
+    print(
+        f"  every category's recall >= {TARGET_RECALL:.2f}: "
+        + ("met" if not below else f"NOT met ({', '.join(below)})")
+    )
+
+    if blocklist:
+        tp = sum(1 for s in scored if s.case.expected in BLOCKLIST and s.counted_as in BLOCKLIST)
+        said = sum(1 for s in scored if s.counted_as in BLOCKLIST)
+        real = sum(1 for s in scored if s.case.expected in BLOCKLIST)
+        p, r = ratio(tp, said), ratio(tp, real)
+        print()
+        print(
+            f"  blocklist yes/no: precision {tp}/{said} = {p:.3f} ({verdict(p, TARGET_BLOCKLIST)}), "
+            f"recall {tp}/{real} = {r:.3f} ({verdict(r, TARGET_BLOCKLIST)})"
+        )
+
+    rows = [c for c in CATEGORIES if expected_n[c]]
+    cols = [c for c in CATEGORIES if got_n[c]]
+    print()
+    print("  confusion matrix (rows = expected, columns = got)")
+    print("  " + f"{'':<6}" + "".join(f"{SHORT[c]:>6}" for c in cols))
+    for row in rows:
+        cells = "".join(f"{(confusion[(row, c)] or '.'):>6}" for c in cols)
+        print("  " + f"{SHORT[row]:<6}" + cells)
+    print()
+
+
+def misses(title: str, scored: list[Scored]) -> None:
+    wrong = [s for s in scored if not s.ok]
+    print(f"== misses in {title}: {len(wrong)}")
+    for s in sorted(wrong, key=lambda s: (s.case.expected, s.got, s.case.text)):
+        rule = f" [{s.rule}]" if s.rule else ""
+        print(f"- expected {s.case.expected}, got {s.got}{rule} ({s.case.provider})")
+        print(f"  {s.case.text}")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--misses",
+        choices=("dev", "holdout", "sisimai"),
+        help="list the texts of that set the classifier gets wrong (held-out sets only when named)",
+    )
+    args = parser.parse_args()
+
+    sets = {
+        "dev": ("providers dev (rules may be tuned on these)", providers(PROVIDERS_DEV), True),
+        "holdout": ("providers holdout (never used to write rules)", providers(PROVIDERS_HOLDOUT), True),
+        "sisimai": ("sisimai set-of-emails holdout (never used to write rules)", sisimai_holdout(), False),
+    }
+    start = time.perf_counter()
+    scored = {name: score(cases) for name, (_, cases, _) in sets.items()}
+    elapsed = time.perf_counter() - start
+
+    total = sum(len(s) for s in scored.values())
+    print(f"bounce classifier agreement: {total} labelled texts scored in {elapsed:.2f} s")
+    print("columns: " + ", ".join(f"{SHORT[c]}={c}" for c in CATEGORIES))
+    print()
+    for name, (title, _, blocklist) in sets.items():
+        report(title, scored[name], blocklist=blocklist)
+    if args.misses:
+        misses(sets[args.misses][0], scored[args.misses])
+
+
+if __name__ == "__main__":
+    main()
