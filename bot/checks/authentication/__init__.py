@@ -40,9 +40,10 @@ and evidence; the shared helpers apart), from the bottom up:
   DMARC, and why not);
 * the checks: `sender` and `domain_suite`, the only modules that register checks.
 
-Parsing and evaluating SPF and DMARC records is checkdmarc's job; finding the records is done here, so
-that a DNS timeout is told apart from a missing record, and so that the organizational domain comes
-from the Public Suffix List, as receivers do under RFC 7489.
+Records are judged to the letter of RFC 7208 (every SPF term checked, wherever it stands; checkdmarc counts
+the lookups) and RFC 7489 (the DMARC record is parsed here: an invalid tag other than `p` is discarded and
+the rest applies). Finding the records is done here too, so that a DNS timeout is told apart from a missing
+record, and so that the organizational domain comes from the Public Suffix List, as receivers do.
 
 What it may import: the engine (``bot.*``: `bot.checks`, `bot.deps`, `bot.findings`, `bot.aws`,
 `bot.dnsq`), checkdmarc, dnspython and publicsuffixlist; never ``handlers`` (Slack) or ``bot.commands``.

@@ -12,11 +12,21 @@ import dns.resolver
 
 # checkdmarc caches every answer process-wide for 30 minutes, keyed by name and type only: a record a
 # person has just fixed would be reported stale, and answers from one resolver served for another. Its
-# `query_dns` reads this module global at call time and only caches into an ExpiringDict, so a plain
-# dict leaves every lookup live.
+# `query_dns` reads this module global at call time and caches only into an ExpiringDict, but its MX
+# path (`get_mx_record_set`) stores into whatever the global is: a mapping that keeps nothing leaves
+# every lookup live.
 if not hasattr(checkdmarc.utils, "DNS_CACHE"):  # pragma: no cover - a checkdmarc upgrade moved it
     raise ImportError("checkdmarc.utils.DNS_CACHE is gone: re-check how sesbot disables checkdmarc's DNS cache")
-checkdmarc.utils.DNS_CACHE = {}
+
+
+class _KeepsNothing(dict[str, Any]):
+    """A cache that never stores: every ``cache[key] = answer`` is dropped, every ``get`` misses."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        return None
+
+
+checkdmarc.utils.DNS_CACHE = _KeepsNothing()
 
 
 def dns_options(resolver: dns.resolver.Resolver, timeout: float) -> dict[str, Any]:
