@@ -93,6 +93,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "feedback_id",
     "received_at",
     "tenant",
+    "rule",  # which classifier rule decided `category` (bot/classify/rules.toml id); None when not classified
 )
 COUNT_COLUMNS: tuple[str, ...] = ("id", "hour", "type", "domain", "config_set")
 
@@ -405,10 +406,10 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
         # Reject, RenderingFailure and event types this code does not know: one row per destination.
         reason = _text(detail.get("reason")) or _text(detail.get("errorMessage"))
         template = _s(detail.get("templateName"))
-        category = blocklist = None
+        category = blocklist = rule = None
         if etype == "Reject" and reason:
             c = _classify(reason, None, None, None, None)
-            category, blocklist = c.category, c.blocklist
+            category, blocklist, rule = c.category, c.blocklist, c.rule
         recipients = mail.get("destination")
         if not _nonempty_list(recipients):
             raise Malformed(f"SES {raw_type} without destination addresses")
@@ -421,7 +422,7 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
             out.events.append(
                 (_hash(key), etype, recipient, domain, timestamp, *common)
                 + (None, None, None, None, None, None, None, None, category, blocklist, None, None, None)
-                + (template, reason, None, None, received_at, tenant)
+                + (template, reason, None, None, received_at, tenant, rule)
             )
 
 
@@ -514,8 +515,8 @@ def _bounce(
             key = f"Bounce\x1f{message_id}\x1f{recipient}\x1f{timestamp}"
         out.events.append(
             (_hash(key), "Bounce", recipient, domain, timestamp, *common)
-            + (bounce_type, subtype, None, None, None, status, _s(r.get("action")), diagnostic)
-            + (c.category, c.blocklist, ip, remote, reporting, None, None, None, feedback_id, received_at, tenant)
+            + (bounce_type, subtype, None, None, None, status, _s(r.get("action")), diagnostic, c.category)
+            + (c.blocklist, ip, remote, reporting, None, None, None, feedback_id, received_at, tenant, c.rule)
         )
 
 
@@ -548,7 +549,7 @@ def _complaint(
         out.events.append(
             (_hash(key), "Complaint", recipient, domain, timestamp, *common)
             + (None, None, None, feedback_type, subtype, None, None, None, None, None, None, None, None)
-            + (None, None, None, feedback_id, received_at, tenant)
+            + (None, None, None, feedback_id, received_at, tenant, None)
         )
 
 
@@ -576,7 +577,7 @@ def _delay(
         out.events.append(
             (_hash(key), "DeliveryDelay", recipient, domain, timestamp, *common)
             + (None, None, delay_type, None, None, status, None, diagnostic)
-            + (c.category, c.blocklist, ip, remote, reporting, None, None, expires, None, received_at, tenant)
+            + (c.category, c.blocklist, ip, remote, reporting, None, None, expires, None, received_at, tenant, c.rule)
         )
 
 

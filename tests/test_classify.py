@@ -658,9 +658,18 @@ def test_the_result_is_immutable_and_serialises_to_a_dict() -> None:
         "blocklist": "zen.spamhaus.org",
         "summary": result.summary,
         "fix": result.fix,
+        "rule": "named-ip-list",
+        "confidence": "high",
         "delist_url": "https://check.spamhaus.org/",
     }
-    assert set(classify("550 5.1.1 User unknown").as_dict()) == {"category", "blocklist", "summary", "fix"}
+    assert set(classify("550 5.1.1 User unknown").as_dict()) == {
+        "category",
+        "blocklist",
+        "summary",
+        "fix",
+        "rule",
+        "confidence",
+    }
 
 
 def test_speed_on_the_corpus_texts_uncached_is_printed() -> None:
@@ -703,7 +712,7 @@ def test_every_text_alternative_has_a_gate() -> None:
 
 
 def gate_hits(norm: str) -> set[str]:
-    return set(classify_module._GATES_RE.findall(norm))
+    return classify_module._INDEX.gates(norm)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

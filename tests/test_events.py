@@ -185,6 +185,7 @@ def test_an_event_publishing_bounce_keeps_every_field():
             "feedback_id": "01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000",
             "received_at": NOW,
             "tenant": None,
+            "rule": "unknown-user",
         }
     ]
 
@@ -228,6 +229,21 @@ def test_rendering_failure_with_its_space_is_stored_with_template_and_error():
 def test_a_reject_keeps_its_reason_and_is_classified():
     (row,) = rows(load("awsdocs-evt-sns-event-publishing-retrieving-sns-reject.json"))
     assert (row["type"], row["reason"], row["category"]) == ("Reject", "Bad content", "content")
+    assert row["rule"] == "ses.bad-content"
+
+
+def test_each_classified_event_stores_the_rule_that_decided_its_category():
+    delay = rows(load("awsdocs-evt-sns-event-publishing-retrieving-sns-delayed-delivery.json"))[0]
+    bounce = rows(load("awsdocs-sns-notif-notification-examples-bounce-with-dsn.json"))[0]
+    assert (delay["category"], delay["rule"]) == ("connection", "code.connection")
+    assert (bounce["category"], bounce["rule"]) == ("unknown_user", "code.unknown-user")
+
+
+def test_events_the_classifier_never_reads_have_no_rule():
+    complaint = rows(load("awsdocs-evt-sns-event-publishing-retrieving-sns-complaint.json"))[0]
+    failure = rows(load("awsdocs-evt-sns-event-publishing-retrieving-sns-failure.json"))[0]
+    assert (complaint["category"], complaint["rule"]) == (None, None)
+    assert (failure["category"], failure["rule"]) == (None, None)
 
 
 def test_a_complaint_keeps_feedback_type_and_subtype():

@@ -2,12 +2,14 @@
 
 ``classify(text, status=..., bounce_type=..., bounce_subtype=..., delay_type=...)`` gives a
 :class:`Classification`: a category from :data:`CATEGORIES`, the blocklist the text names (with its
-delisting URL), a one-sentence summary and the fix.  Pure and memoised; it runs on the ingest hot path.
+delisting URL), a one-sentence summary and the fix, and which rule decided and how sure it is.
+Pure and memoised; it runs on the ingest hot path.
 
 What lives here
 ---------------
-- ``rules.toml``: the ordered rule table -- category, wording kind, patterns, blocklist extractor, and
-  where each rule's wording comes from.  The order is the meaning; its comments say why.
+- ``rules.toml``: the rule table -- id, category, wording kind, patterns, blocklist extractor, and
+  where each rule's wording comes from; words first, codes only to break ties or when there are no
+  words (four tiers, in file order).  The order is the meaning; its comments say why.
 - ``wording.toml``: what a person reads for each kind (summary, fix).
 - ``blocklists.toml``: the known DNS blocklists, their patterns and delisting URLs.
 - ``data.py``: reads those three files and checks them (a malformed entry fails the import, named).

@@ -6,7 +6,9 @@ This module's one job: :data:`BLOCKLISTS` (read from ``blocklists.toml``), :func
 
 - ``named_domain_list`` / ``named_ip_list``: the first list of that kind whose pattern the text matches;
 - ``zone``: the zone written after the usual DNSBL wording ("blocked using <zone>", "listed in <zone>"),
-  canonical when it is a list we know, else the zone itself with no delisting URL.
+  canonical when it is a list we know, else the zone itself with no delisting URL;
+- ``named_or_zone``: any list the text names (domain lists first), else ``zone`` -- for a domain
+  listing reported with an IP list's name ("MailFrom domain is listed in Spamhaus").
 """
 
 from __future__ import annotations
@@ -61,9 +63,16 @@ def _zone(text: str) -> Found | None:
     return _found_from_match(m) if m else (zone, None)
 
 
+def _named_or_zone(text: str) -> Found | None:
+    """Any list we know by name (domain lists first), else the zone the text names."""
+    m = _DOMAIN_LISTS_RE.search(text) or _IP_LISTS_RE.search(text)
+    return _found_from_match(m) if m else _zone(text)
+
+
 EXTRACTORS: dict[str, Extractor] = {
     "named_domain_list": _named_list(_DOMAIN_LISTS_RE),
     "named_ip_list": _named_list(_IP_LISTS_RE),
+    "named_or_zone": _named_or_zone,
     "zone": _zone,
 }
 

@@ -44,13 +44,20 @@ class Blocklist:
     note: str = ""
 
 
+# The tiers, in the order the engine tries them (a rule's tier follows from ``match_on`` and ``generic``):
+# specific wording, then decisive status codes, then generic wording, then catch-all status codes.
+TIERS: tuple[str, ...] = ("words", "codes", "generic words", "generic codes")
+
+
 @dataclass(frozen=True)
 class Rule:
     """One entry of rules.toml: if one of ``alts`` matches, the text is ``category``.
 
+    ``id`` is the rule's stable name (stored with every event it classifies: never reuse or rename one).
     ``on`` says what the alternatives are matched against: the normalised lower-case text
-    ("text"), or the enhanced status codes found ("codes": " 5.1.1 4.7.1 ").  ``extract`` names
-    the blocklist; ``source`` says where the wording the patterns match comes from.
+    ("text"), or the enhanced status codes found ("codes": " 5.1.1 4.7.1 ").  ``generic`` marks weak
+    wording (or a catch-all code) that only decides when nothing more specific matched.  ``extract``
+    names the blocklist; ``source`` says where the wording the patterns match comes from.
     """
 
     category: str
@@ -59,6 +66,13 @@ class Rule:
     on: str = "text"
     extract: Extractor | None = None
     source: str = ""
+    id: str = ""
+    generic: bool = False
+
+    @property
+    def tier(self) -> int:
+        """Index into :data:`TIERS`: the engine tries every rule of a tier before the next tier's."""
+        return (self.on == "codes") + 2 * self.generic
 
 
 def read(name: str) -> dict[str, Any]:
@@ -139,12 +153,32 @@ def load_rules(
     """The ``[[rule]]`` entries of ``doc``, in file order (the order is the meaning).
 
     ``kinds``: those with wording; ``extractors``: the names ``extract`` may use; ``blocklists``:
-    where ``blocklist_patterns`` takes its patterns.
+    where ``blocklist_patterns`` takes its patterns.  The file must list the rules tier by tier
+    (:data:`TIERS`), so that reading it top to bottom is the order the engine tries them in; ids are
+    unique, and the prefix ``hint.`` is the engine's (a decision made by a structured field).
     """
     out: list[Rule] = []
+    ids: set[str] = set()
     for n, entry in enumerate(_entries(doc, "rule", file), 1):
         where = _where(file, f"rule {n}", entry.get("category"), entry.get("kind"))
-        _keys(entry, {"category", "kind", "source"}, {"patterns", "blocklist_patterns", "match_on", "extract"}, where)
+        _keys(
+            entry,
+            {"id", "category", "kind", "source"},
+            {"patterns", "blocklist_patterns", "match_on", "extract", "generic"},
+            where,
+        )
+        rule_id = _text(entry, "id", where)
+        if not _ID_RE.fullmatch(rule_id) or rule_id.startswith("hint."):
+            raise DataError(
+                f"{where}: id {rule_id!r} must be lower-case letters, digits, '.', '-' or '_'"
+                " and not start with 'hint.'"
+            )
+        if rule_id in ids:
+            raise DataError(f"{where}: a second rule with id {rule_id!r}")
+        ids.add(rule_id)
+        generic = entry.get("generic", False)
+        if not isinstance(generic, bool):
+            raise DataError(f"{where}: generic must be true or false, not {generic!r}")
         category = _choice(entry, "category", tuple(categories), where)
         kind = _text(entry, "kind", where)
         if kind not in kinds:
@@ -164,8 +198,17 @@ def load_rules(
         else:
             list_kind = _choice(entry, "blocklist_patterns", ("ip", "domain"), where)
             alts = tuple(bl.pattern for bl in blocklists if bl.kind == list_kind)
-        out.append(Rule(category, kind, alts, on, extract, source))
+        rule = Rule(category, kind, alts, on, extract, source, rule_id, generic)
+        if out and rule.tier < out[-1].tier:
+            raise DataError(
+                f"{where}: a {TIERS[rule.tier]!r} rule after a {TIERS[out[-1].tier]!r} rule"
+                f" (the file lists the tiers in the order they are tried: {', '.join(TIERS)})"
+            )
+        out.append(rule)
     return tuple(out)
+
+
+_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 
 
 # --------------------------------------------------------------------------------------------

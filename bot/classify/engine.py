@@ -14,10 +14,14 @@ How a text is classified
 1. ``bounce_subtype`` ``OnAccountSuppressionList`` / ``Suppressed`` -> ``suppressed`` always (SES
    never attempted delivery, whatever the text says).
 2. The text (lower-cased, whitespace collapsed, cut to its head and tail past 4 kB) goes through
-   the rules of rules.toml in order (category, wording kind, patterns, optional blocklist
-   extractor); the first rule with a matching pattern wins.  Patterns match general signals --
-   phrases, and enhanced status codes ``x.y.z`` found in the text or passed as ``status``.
-   :mod:`bot.classify.index` skips the patterns a text cannot match, without changing the answer.
+   the rules of rules.toml -- words first, codes only to break ties or when there are no words.
+   The rules come in four tiers, listed in that order in the file and tried in that order:
+   specific wording (including the codes receivers publish with a fixed meaning, "[TSS04]",
+   "S3150", "RP-001", "BL000000"); decisive enhanced status codes ``x.y.z``
+   found in the text or passed as ``status``; generic wording ("denied", "timed out", "spam"),
+   which a decisive code outranks; catch-all codes (any x.7.x is policy).  Within a tier the first
+   rule in file order with a matching pattern wins.  :mod:`bot.classify.index` skips the patterns a
+   text cannot match, without changing the answer.
 3. A blocklist *named* in the text beats every structured hint.  Otherwise a decisive hint beats
    the text: ``bounce_subtype`` MailboxFull -> ``mailbox_full``, MessageTooLarge ->
    ``message_too_large``, ContentRejected / AttachmentRejected -> ``content``, NoEmail ->
@@ -28,6 +32,16 @@ How a text is classified
    IPFailure ("the receiver blocked or throttled the sending IP") gives ``ip_blocklist`` unless
    the text names a more specific sender-side cause (throttling, reputation, policy such as
    missing reverse DNS, authentication, the DNSBL-resolver trap).
+
+Which rule decided, and how sure
+--------------------------------
+Every result says which rule decided (:attr:`Classification.rule`): the ``id`` of a rules.toml
+entry, ``hint.subtype.<value>`` / ``hint.delay.<value>`` when an SES field decided on its own, or
+None when nothing matched.  Ids are stable: the ingest stores them with each event (events.rule).
+:attr:`Classification.confidence` is ``"high"`` for specific wording (or a decisive SES field,
+alone or agreeing with the text), ``"medium"`` for a decision by status code, by generic wording
+or by the IPFailure guess, and ``"low"`` for ``other`` -- unknown wording stays ``other`` with low
+confidence rather than getting a wrong class.
 
 SES's own errors and the category they map to
 ---------------------------------------------
@@ -57,15 +71,17 @@ reject reason ``Bad content`` (virus)                                 ``content`
 ==================================================================  ================
 
 Traps (from the DNS-blocklist notes): "blocked using zen.spamhaus.org ... open resolver" (or
-``127.255.255.25x``, ``returnc/pub``) is the receiver's own broken DNSBL lookup -> ``dns``, never
-``ip_blocklist``; "Missing reverse DNS" is ``policy``; "banned content" is ``content``.
+``127.255.255.25x``, ``returnc/pub``, a list's "Query Refused") is the receiver's own broken DNSBL
+lookup -> ``dns``, never ``ip_blocklist``; greylisting that names a zone ("grey.rbl") is
+``throttling``; "Missing reverse DNS" is ``policy``; "banned content" is ``content``; SES's mailbox
+simulator's "user unknown ( blacklisted address: ... )" is ``unknown_user``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.classify import data, index
 from bot.classify.blocklists import BLOCKLISTS, EXTRACTORS
@@ -105,6 +121,12 @@ class Classification:
     summary: str
     fix: str
     delist_url: str | None = None
+    # Which rule decided: a rules.toml id, "hint.<field>.<value>" when a structured SES field decided,
+    # None when nothing matched (category "other").
+    rule: str | None = None
+    # "high": specific wording (or a decisive SES field); "medium": a status code, generic wording
+    # or a guess from a field; "low": category "other" -- nothing said what went wrong.
+    confidence: str = "low"
 
     def as_dict(self) -> dict[str, str | None]:
         out: dict[str, str | None] = {
@@ -112,6 +134,8 @@ class Classification:
             "blocklist": self.blocklist,
             "summary": self.summary,
             "fix": self.fix,
+            "rule": self.rule,
+            "confidence": self.confidence,
         }
         if self.delist_url:
             out["delist_url"] = self.delist_url
@@ -163,7 +187,8 @@ _MESSAGES: dict[str, tuple[str, str]] = data.load_wording(
 _RULES: tuple[Rule, ...] = data.load_rules(
     data.read("rules.toml"), categories=CATEGORIES, kinds=_MESSAGES, extractors=EXTRACTORS, blocklists=BLOCKLISTS
 )
-_ALTS, _GATES_RE, _GATE_MASK, _ALWAYS_MASK = index.build(_RULES)
+_INDEX = index.build(_RULES)
+_ALTS, _GATES_RE, _GATE_MASK, _ALWAYS_MASK, _OTHER_GATES_RE = _INDEX
 
 # --------------------------------------------------------------------------------------------
 # Matching
@@ -193,9 +218,12 @@ def _normalise(text: str) -> str:
 
 
 def _match_text(norm: str, codes: str) -> tuple[Rule, Found | None] | None:
-    """The first rule (in table order) with an alternative that matches."""
+    """The first rule (in table order, which is tier order: data.load_rules checks it) that matches."""
     mask = _ALWAYS_MASK
-    for gate in set(_GATES_RE.findall(norm)):
+    gates = set(_GATES_RE.findall(norm))
+    if _OTHER_GATES_RE is not None and not norm.isascii():
+        gates.update(_OTHER_GATES_RE.findall(norm))
+    for gate in gates:
         mask |= _GATE_MASK[gate]
     while mask:
         low = mask & -mask
@@ -220,7 +248,20 @@ _REGION_RE = re.compile(r"in region ([A-Za-z]{2}(?:-gov)?-[A-Za-z]+-\d)")
 _IDS_RE = re.compile(r"failed the check in region [^:]*:\s*(.{1,300})$", re.S)
 
 
-def _make(category: str, kind: str, found: Found | None = None, raw: str = "") -> Classification:
+def _confidence(category: str, rule: Rule | None) -> str:
+    if category == "other":
+        return "low"
+    return "high" if rule is not None and rule.tier == 0 else "medium"
+
+
+def _make(
+    category: str,
+    kind: str,
+    found: Found | None = None,
+    raw: str = "",
+    rule: str | None = None,
+    confidence: str = "low",
+) -> Classification:
     if kind == "ses_unverified":
         region_m = _REGION_RE.search(raw)
         ids_m = _IDS_RE.search(raw)
@@ -229,12 +270,22 @@ def _make(category: str, kind: str, found: Found | None = None, raw: str = "") -
             region=f" in region {region_m.group(1).lower()}" if region_m else "",
             ids=f" ({ids_m.group(1).strip().rstrip('.')})" if ids_m else "",
         )
-        return Classification(category=category, blocklist=None, summary=summary, fix=fix)
-    return _make_static(category, kind, found)
+        return Classification(category, None, summary, fix, rule=rule, confidence=confidence)
+    return _make_static(category, kind, found, rule, confidence)
+
+
+def _from_rule(rule: Rule, found: Found | None, raw: str) -> Classification:
+    return _make(rule.category, rule.kind, found, raw, rule.id, _confidence(rule.category, rule))
+
+
+def _from_hint(category: str, kind: str, rule: str, confidence: str) -> Classification:
+    return _make(category, kind, rule=rule, confidence="low" if category == "other" else confidence)
 
 
 @functools.lru_cache(maxsize=1024)
-def _make_static(category: str, kind: str, found: Found | None) -> Classification:
+def _make_static(
+    category: str, kind: str, found: Found | None, rule: str | None = None, confidence: str = "low"
+) -> Classification:
     """The wording of a result; shared (it is immutable) by every text with the same verdict."""
     bl_name, url = found if found else (None, None)
     if kind in ("ip_blocklist", "domain_blocklist") and not bl_name:
@@ -248,7 +299,7 @@ def _make_static(category: str, kind: str, found: Found | None) -> Classificatio
             fix += f" Delisting / lookup: {url}"
         if note:
             fix += " " + note
-    return Classification(category=category, blocklist=bl_name, summary=summary, fix=fix, delist_url=url)
+    return Classification(category, bl_name, summary, fix, url, rule, confidence)
 
 
 # --------------------------------------------------------------------------------------------
@@ -261,7 +312,7 @@ def _classify(text: str, status: str, bounce_type: str, bounce_subtype: str, del
     subtype = bounce_subtype.strip().lower()
     delay = delay_type.strip().lower()
     if subtype in _SUPPRESSED_SUBTYPES:
-        return _make("suppressed", "suppressed")
+        return _from_hint("suppressed", "suppressed", f"hint.subtype.{subtype}", "high")
 
     norm = _normalise(text)
     codes = _codes(norm, status)
@@ -269,24 +320,30 @@ def _classify(text: str, status: str, bounce_type: str, bounce_subtype: str, del
     from_text: Classification | None = None
     if hit is not None:
         rule, found = hit
-        from_text = _make(rule.category, rule.kind, found, text)
+        from_text = _from_rule(rule, found, text)
         if found is not None and rule.category in ("ip_blocklist", "domain_blocklist"):
             return from_text  # a named list beats every structured hint
 
-    decisive = _SUBTYPE_DECISIVE.get(subtype) or _DELAY_DECISIVE.get(delay)
+    decisive = _SUBTYPE_DECISIVE.get(subtype)
+    hint = f"hint.subtype.{subtype}"
+    if decisive is None:
+        decisive = _DELAY_DECISIVE.get(delay)
+        hint = f"hint.delay.{delay}"
     if decisive is not None:
         category, kind = decisive
         if from_text is not None and from_text.category == category and kind == category:
-            return from_text  # same verdict; the text's wording is more specific
-        return _make(category, kind)
+            # Same verdict; the text's wording is more specific, and SES's field makes it sure.
+            return replace(from_text, confidence="high") if category != "other" else from_text
+        return _from_hint(category, kind, hint, "high")
     if delay == "ipfailure":
         if from_text is not None and from_text.category in _IPFAILURE_TEXT_WINS:
             return from_text
-        return _make("ip_blocklist", "ipfailure")
+        # "Blocked or throttled": SES's field does not say which, so this is a guess.
+        return _from_hint("ip_blocklist", "ipfailure", "hint.delay.ipfailure", "medium")
     if from_text is not None:
         return from_text
     if delay == "recipientservererror":
-        return _make("other", "recipient_server")
+        return _from_hint("other", "recipient_server", "hint.delay.recipientservererror", "low")
     if not norm:
         kind = f"empty_{bounce_type.strip().lower()}"
         return _make("other", kind if kind in _MESSAGES else "empty")

@@ -25,10 +25,18 @@ def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
     c = classify(text)
-    data = {"category": c.category, "blocklist": c.blocklist, "summary": c.summary, "fix": c.fix}
+    data = {
+        "category": c.category,
+        "blocklist": c.blocklist,
+        "summary": c.summary,
+        "fix": c.fix,
+        "rule": c.rule,  # the rules.toml id (or "hint.*") that decided; None when nothing matched
+        "confidence": c.confidence,  # "high", "medium" or "low"
+    }
     lines = [f"Category: {c.category}"]
     if c.blocklist:
         lines.append(f"Blocklist: {c.blocklist}")
+    lines.append(f"Rule: {c.rule or 'none matched'} (confidence {c.confidence})")
     lines += [c.summary, f"Fix: {c.fix}"]
     severity = Severity.INFO if c.category == "other" else Severity.WARNING
     return Answer(title=c.summary, sections=[("Explanation", lines)], data=data, kind="explain", severity=severity)
