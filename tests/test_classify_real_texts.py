@@ -437,6 +437,71 @@ REAL: list[tuple[str, str, str | None, str]] = [
         None,
         GOOGLE,
     ),
+    # --- generalisation round (issue 12): phrase families and receivers' codes from their published tables
+    (
+        "421 4.7.28 Gmail has detected an unusual rate of mail originating from your SPF domain example.org. "
+        "To protect our users from spam, mail has been temporarily rate limited.",
+        "reputation",
+        None,
+        GOOGLE + " (4.7.28: the origin may be the IP, the SPF or DKIM domain or a URL domain)",
+    ),
+    ("501 5.5.4 HELO/EHLO argument is invalid.", "policy", None, GOOGLE),
+    ("534 5.7.14 Please log in through your web browser and then try again.", "authentication", None, GOOGLE),
+    ("550 5.7.1 The message contains a unicode character in a disallowed header.", "content", None, GOOGLE),
+    (
+        "550 5.7.0 Mail Sending denied. This error occurs if the sender account is disabled or not registered "
+        "within your Google Workspace domain.",
+        "policy",
+        None,
+        GOOGLE + " (the sender's account, not the recipient's)",
+    ),
+    ("421 4.4.5 Server busy, try again later.", "other", None, GOOGLE),
+    ("451 4.7.500 Server busy. Please try again later from [192.0.2.2]. (AS761)", "other", None, MICROSOFT),
+    ("450 4.7.324 dnssec-invalid: Destination domain returned invalid DNSSEC records", "dns", None, MICROSOFT),
+    (
+        "550 5.7.513 Service unavailable, Client host [192.0.2.1] blocked by example.com using Customer Block "
+        "list (AS16012607)",
+        "policy",
+        None,
+        MICROSOFT + " (the recipient's own list of blocked senders, not a DNSBL)",
+    ),
+    ("550 5.0.350 Requested action not taken: policy violation detected (AS345)", "content", None, MICROSOFT),
+    (
+        "421 4.3.2 The maximum number of concurrent connections per resource forest has exceeded a limit, closing "
+        "transmission channel. example.com. PRX8 [example.com]",
+        "throttling",
+        None,
+        MICROSOFT + " (in tests/data/bounces/providers-dev.jsonl)",
+    ),
+    ("451 IP temporarily blacklisted", "throttling", None, MIMECAST + " (documented as a connection limit)"),
+    ("550 Exceeding outbound thread limit", "throttling", None, MIMECAST),
+    ("553 This route requires high-strength ciphers", "connection", None, MIMECAST),
+    ("451 Account inbounds disabled", "other", None, MIMECAST + " (the Mimecast customer account, not a user)"),
+    ("451 4.7.1 Try again later", "other", None, "Barracuda reply (in tests/data/bounces/providers-dev.jsonl)"),
+    (
+        "454 4.7.1 <to@sample.net>: Recipient address rejected: Access denied",
+        "policy",
+        None,
+        "Postfix access-table reply (in tests/data/bounces/providers-dev.jsonl); Microsoft's 5.4.1 is another matter",
+    ),
+    ("550 5.4.1 Recipient address rejected: Access denied. AS(201806281)", "unknown_user", None, MICROSOFT),
+    ("user not known", "unknown_user", None, "https://www.icoremail.vip/support/ (Coremail bounce replies)"),
+    (
+        "local server don't exists that user",
+        "unknown_user",
+        None,
+        "https://www.icoremail.vip/support/ (Coremail bounce replies)",
+    ),
+    ("User in blacklist", "policy", None, "https://www.icoremail.vip/support/ (Coremail: the recipient's own list)"),
+    ("421 HL:ICC", "throttling", None, "https://biecuoliao.com/pa/MBRrwEM.html (NetEase bounce codes)"),
+    ("451 DT:SPM ,please try again", "content", None, "https://biecuoliao.com/pa/MBRrwEM.html (NetEase bounce codes)"),
+    (
+        "Hola, kijitora@example.jp: Queremos informarte de que el grupo con el que has intentado ponerte en contacto "
+        "(libsisimai) quizás no exista o bien no tienes los permisos necesarios para publicar mensajes en él.",
+        "policy",
+        None,
+        SISIMAI + " (Google Groups, rejected; the same refusal in other languages)",
+    ),
 ]
 
 
@@ -444,6 +509,18 @@ REAL: list[tuple[str, str, str | None, str]] = [
 def test_a_real_text_gets_its_category_and_list(text: str, category: str, blocklist: str | None, source: str) -> None:
     result = classify(text)
     assert (result.category, result.blocklist) == (category, blocklist), (result.rule, source)
+
+
+def test_a_transient_policy_code_without_words_is_not_called_a_policy_refusal() -> None:
+    # A bare 4.7.x says only "not now" (receivers use it for greylisting, load and rate holds alike); 5.7.x
+    # without words is still a permanent policy refusal (RFC 3463 x.7.x).
+    assert classify("451 4.7.1 Try again later").category == "other"
+    assert classify("554 5.7.1 Message refused").category == "policy"
+
+
+def test_the_receivers_busy_wording_loses_to_a_rate_limit_it_names() -> None:
+    assert classify("421 4.7.0 Server busy, too many connections from your IP").category == "throttling"
+    assert classify("421 4.3.2 Service busy, try again later").rule == "receiver-trouble"
 
 
 def test_every_category_has_a_real_text_and_every_text_names_its_source() -> None:
