@@ -23,6 +23,9 @@ What comes out (`Extracted`):
   (Send, Delivery, Open, Click, Subscription), which `bot.ingest` turns into hourly counters;
 * `deliveries`: one `(recipient, timestamp)` per recipient of a Delivery (also in `counts`), from which
   `bot.ingest` keeps each recipient's latest delivery time (a later delivery tempers an earlier bounce);
+* `headers`: one tuple per Send event (per message, not per recipient), in `HEADER_COLUMNS` order: the
+  unsubscribe headers the message carried, for `bot.ingest`'s rolling header sample. It carries the `seen`
+  id of the message's first counted recipient, so a re-delivered Send is sampled once, like it is counted;
 * `skipped` (reason -> count) and `quarantined` ((reason, raw text) pairs) for what is not an event.
 
 Natural ids -- why they come from the SES payload, never from the SNS envelope
@@ -96,6 +99,20 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "rule",  # which classifier rule decided `category` (bot/classify/rules.toml id); None when not classified
 )
 COUNT_COLUMNS: tuple[str, ...] = ("id", "hour", "type", "domain", "config_set")
+# One Send event's header facts, in the order the tuples in `Extracted.headers` hold them. `seen_id` is the
+# `counts` id of the message's first recipient; the flags are 0/1; `headers_seen` is 0 when the event
+# carried no `mail.headers` (then the other flags are 0 too, and mean "unknown", not "absent").
+HEADER_COLUMNS: tuple[str, ...] = (
+    "seen_id",
+    "day",
+    "config_set",
+    "from_address",
+    "headers_seen",
+    "list_unsubscribe",
+    "one_click",
+    "https",
+    "message_id",
+)
 
 PROBLEM_TYPES = frozenset({"Bounce", "Complaint", "DeliveryDelay", "Reject", "RenderingFailure"})
 COUNTED_TYPES = frozenset({"Send", "Delivery", "Open", "Click", "Subscription"})
@@ -136,15 +153,17 @@ class Extracted:
     deliveries: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str, str, str, int, int, int, int, str | None]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.events) + len(self.counts)
+        return len(self.events) + len(self.counts) + len(self.headers)
 
     def merge(self, other: Extracted) -> None:
         """Append what another batch holds (a parser process's share of a file)."""
         self.events.extend(other.events)
         self.counts.extend(other.counts)
         self.deliveries.extend(other.deliveries)
+        self.headers.extend(other.headers)
         self.quarantined.extend(other.quarantined)
         for reason, n in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + n
@@ -159,6 +178,7 @@ class Extracted:
         self.events = []
         self.counts = []
         self.deliveries = []
+        self.headers = []
         self.skipped = {}
         self.quarantined = []
 
@@ -168,6 +188,9 @@ class Extracted:
 
     def count_dicts(self) -> list[dict[str, str]]:
         return [dict(zip(COUNT_COLUMNS, row, strict=True)) for row in self.counts]
+
+    def header_dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(HEADER_COLUMNS, row, strict=True)) for row in self.headers]
 
 
 def raw_text(raw: Any) -> str:
@@ -227,12 +250,14 @@ def extract(doc: Any, out: Extracted, received_at: str) -> None:
                     target, topic = inner, value.get("TopicArn")
         if target is not None:
             n_events, n_counts, n_deliveries = len(out.events), len(out.counts), len(out.deliveries)
+            n_headers = len(out.headers)
             try:
                 _ses(target, out, received_at, topic)
             except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
                 del out.events[n_events:]
                 del out.counts[n_counts:]
                 del out.deliveries[n_deliveries:]
+                del out.headers[n_headers:]
                 out.quarantine(_reason(exc), doc)
             return
     _guarded(_dispatch, value, out, received_at, None, 0, doc)
@@ -244,7 +269,12 @@ def _reason(exc: Exception) -> str:
 
 def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str | None, depth: int, raw: Any) -> None:
     """Run one parser step; if it fails, undo what it appended and quarantine `raw` instead."""
-    n_events, n_counts, n_deliveries = len(out.events), len(out.counts), len(out.deliveries)
+    n_events, n_counts, n_deliveries, n_headers = (
+        len(out.events),
+        len(out.counts),
+        len(out.deliveries),
+        len(out.headers),
+    )
     try:
         fn(value, out, received_at, topic, depth)
     except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
@@ -253,6 +283,7 @@ def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str |
         del out.events[n_events:]
         del out.counts[n_counts:]
         del out.deliveries[n_deliveries:]
+        del out.headers[n_headers:]
         out.quarantine(_reason(exc), raw)
 
 
@@ -391,6 +422,12 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
         else:
             recipients = mail.get("destination")
         extra = _s(detail.get("link")) or "" if etype == "Click" else ""
+        if etype == "Send":
+            n_counts = len(out.counts)
+            _counted(out, etype, recipients, message_id, timestamp, config_set or "", extra)
+            if len(out.counts) > n_counts:  # no counted recipient, nothing sent to sample
+                _sample_headers(out, mail, out.counts[n_counts][0], timestamp, config_set or "", message_id)
+            return
         _counted(out, etype, recipients, message_id, timestamp, config_set or "", extra)
         return
 
@@ -460,6 +497,57 @@ def _counted(
         append((f"{hour}:{digest}", hour, etype, domain, config_set))
         if delivered is not None:
             delivered((recipient, timestamp))
+
+
+def _sample_headers(
+    out: Extracted, mail: dict[str, Any], seen_id: str, timestamp: str, config_set: str, message_id: str | None
+) -> None:
+    """One Send event's unsubscribe headers (RFC 2369 / RFC 8058) into `out.headers`; never raises.
+
+    The scan runs only when the event carries `mail.headers`: a name is lower-cased only when its length
+    is that of one of the two names wanted, so the usual dozen other headers cost a lookup and a `len`
+    each. A malformed entry (not an object, no name) is passed over: the sample never fails a document.
+    """
+    headers = mail.get("headers")
+    seen = lu = oc = https = 0
+    if headers.__class__ is list:
+        seen = 1
+        for h in headers:
+            try:  # free in Python 3.11 unless raised; cheaper than two type tests per header
+                name = h["name"]
+                n = len(name)
+            except (TypeError, KeyError):  # not an object, no name, a name with no length
+                continue
+            if (n != 16 and n != 21) or name.__class__ is not str:
+                continue
+            name = name.lower()
+            if name == "list-unsubscribe":
+                lu = 1
+                value = h.get("value")
+                if value.__class__ is str and "<https:" in value.lower().replace("< ", "<"):
+                    https = 1
+            elif name == "list-unsubscribe-post":
+                value = h.get("value")
+                if value.__class__ is str and value.strip().lower() == "list-unsubscribe=one-click":
+                    oc = 1
+    common = mail.get("commonHeaders")
+    sender = None
+    if common.__class__ is dict:
+        senders = common.get("from")
+        if senders.__class__ is list and senders and senders[0].__class__ is str:
+            sender = senders[0]
+    address = _sender(sender) if sender is not None else ""
+    if not address:
+        source = mail.get("source")
+        address = _sender(source) if source.__class__ is str else ""
+    out.headers.append((seen_id, timestamp[:10], config_set, address, seen, lu, oc, https, message_id))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sender(value: str) -> str:
+    """The lower-cased address of a From value ('Name <a@b>' or 'a@b'), '' when it holds none (cached:
+    a sender writes the same few From values again and again)."""
+    return _address(value)[0] or ""
 
 
 def _diagnosed(

@@ -2,8 +2,9 @@
 
 Problem events (bounce, complaint, delay, reject, rendering failure) are rows of `events`; high-volume
 events (send, delivery, open, click, subscription) are only counted per hour in `counters`, except that each
-recipient's latest delivery time is kept in `last_delivery`. Writers live in `bot.ingest`; every function here
-only reads.
+recipient's latest delivery time is kept in `last_delivery`, and Send events' unsubscribe headers are
+summed per day, configuration set and From in `header_sample`. Writers live in `bot.ingest`; every function
+here only reads.
 
 Time windows are half-open, `[since, until)`, and both tables are read on the same hour grid: `since` is
 floored to its hour, because counters have no finer grain (a rate must divide counts of the same window).
@@ -320,3 +321,43 @@ def domain_last_delivery_hour(store: Store, domain: str, since: datetime | None 
         f"SELECT max(hour) FROM counters WHERE type = 'Delivery' AND domain = ? {lower}", params
     ).fetchone()
     return row[0] if row and row[0] else None
+
+
+def header_sample(store: Store, since: datetime) -> list[dict[str, Any]]:
+    """The rolling header sample over the days from `since`'s day on: one dict per (config set, From address),
+    sorted by both.
+
+    Each: `config_set` ('' when none), `from_address` (lower-cased), `sent` (Send events, one per message),
+    `headers_seen` (of which the event carried `mail.headers`; 0 means the headers were not published, so
+    the other counts say nothing), `list_unsubscribe`, `one_click` (`List-Unsubscribe-Post:
+    List-Unsubscribe=One-Click`), `https` (an https URI in List-Unsubscribe), and `example_without`: a
+    message id without one-click unsubscribe (the most recent day's example), or None.
+    """
+    rows = store.conn.execute(
+        "SELECT config_set, from_address, sent, headers_seen, list_unsubscribe, one_click, https, example_without "
+        "FROM header_sample WHERE day >= ? ORDER BY config_set, from_address, day DESC",
+        [iso(since)[:10]],
+    )
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for config_set, sender, sent, seen, lu, oc, https, example in rows:
+        r = out.get((config_set, sender))
+        if r is None:
+            out[(config_set, sender)] = {
+                "config_set": config_set,
+                "from_address": sender,
+                "sent": sent,
+                "list_unsubscribe": lu,
+                "one_click": oc,
+                "https": https,
+                "example_without": example,
+                "headers_seen": seen,
+            }
+            continue
+        r["sent"] += sent
+        r["list_unsubscribe"] += lu
+        r["one_click"] += oc
+        r["https"] += https
+        r["headers_seen"] += seen
+        if r["example_without"] is None:
+            r["example_without"] = example
+    return list(out.values())

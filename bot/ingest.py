@@ -10,6 +10,10 @@ endpoint, `sesbot ingest`) goes through `ingest_documents` (or `write_batch` for
   are recorded there and added to the hourly `counters`, so counters are idempotent too;
 * deliveries also move each recipient's `last_delivery` time forward (never back, so replaying old events
   changes nothing); the batch is first collapsed to one row per recipient;
+* Send events also feed the rolling `header_sample` (per day, configuration set and From address: how many
+  were sent, how many carried their headers, how many had List-Unsubscribe, one-click, an https URI, and one
+  example message id without one-click); only Sends whose `seen` id was new are added, so it is idempotent
+  like the counters, and the batch is first collapsed to one upsert per row;
 * a malformed document goes to `quarantine` with its reason and raw body (keyed by a digest of the body,
   so a redelivered poison message is kept once); the valid documents of the same batch are written.
 
@@ -67,6 +71,16 @@ _UPSERT_COUNTER = (
 _UPSERT_LAST_DELIVERY = (
     "INSERT INTO last_delivery (recipient, at) VALUES (?, ?) "
     "ON CONFLICT (recipient) DO UPDATE SET at = excluded.at WHERE excluded.at > last_delivery.at"
+)
+# Counts add up; the first example message id without one-click unsubscribe stays.
+_UPSERT_HEADER_SAMPLE = (
+    "INSERT INTO header_sample (day, config_set, from_address, sent, headers_seen, list_unsubscribe, one_click, "
+    "https, example_without) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (day, config_set, from_address) DO UPDATE SET sent = sent + excluded.sent, "
+    "headers_seen = headers_seen + excluded.headers_seen, "
+    "list_unsubscribe = list_unsubscribe + excluded.list_unsubscribe, "
+    "one_click = one_click + excluded.one_click, https = https + excluded.https, "
+    "example_without = coalesce(header_sample.example_without, excluded.example_without)"
 )
 _INSERT_QUARANTINE = (
     "INSERT OR IGNORE INTO quarantine (received_at, origin, reason, raw, digest) VALUES (?, ?, ?, ?, ?)"
@@ -233,9 +247,12 @@ def write_batch(store: Store, batch: Extracted, origin: str, received_at: str) -
             result.ingested += new
             result.duplicates += len(batch.events) - new
         if batch.counts:
-            new = _count(conn, batch.counts, received_at)
+            new_ids = _count(conn, batch.counts, received_at)
+            new = len(new_ids)
             result.ingested += new
             result.duplicates += len(batch.counts) - new
+            if batch.headers and new_ids:
+                conn.executemany(_UPSERT_HEADER_SAMPLE, _header_sample_rows(batch.headers, new_ids))
         if batch.deliveries:
             conn.executemany(_UPSERT_LAST_DELIVERY, _latest_per_recipient(batch.deliveries))
         if batch.quarantined:
@@ -246,8 +263,8 @@ def write_batch(store: Store, batch: Extracted, origin: str, received_at: str) -
     return result
 
 
-def _count(conn: Any, counts: list[tuple[str, str, str, str, str]], received_at: str) -> int:
-    """Record the counted events not seen before and add them to the hourly counters; returns how many.
+def _count(conn: Any, counts: list[tuple[str, str, str, str, str]], received_at: str) -> list[str]:
+    """Record the counted events not seen before and add them to the hourly counters; returns their ids.
 
     `INSERT OR IGNORE ... RETURNING id` does the lookup and the insert in one pass: only the ids that were
     new come back (a re-delivery, or the same event twice in this batch, returns nothing).
@@ -258,14 +275,37 @@ def _count(conn: Any, counts: list[tuple[str, str, str, str, str]], received_at:
         params = [value for row in chunk for value in (row[0], received_at)]
         new_ids.extend(r[0] for r in conn.execute(_insert_seen_sql(len(chunk)), params))
     if not new_ids:
-        return 0
+        return new_ids
     by_id = {row[0]: row for row in counts}
     groups: dict[tuple[str, str, str, str], int] = {}
     for key in new_ids:
         group = by_id[key][1:]
         groups[group] = groups.get(group, 0) + 1
     conn.executemany(_UPSERT_COUNTER, [(*group, n) for group, n in groups.items()])
-    return len(new_ids)
+    return new_ids
+
+
+def _header_sample_rows(headers: list[tuple[Any, ...]], new_ids: list[str]) -> list[tuple[Any, ...]]:
+    """The batch's Send header facts (`bot.events.HEADER_COLUMNS`) whose `seen` id was new, summed per
+    (day, config set, From): one upsert per sample row, not per message. A message sampled twice in one
+    batch (the same Send delivered twice) counts once: its id is taken out of `fresh` when used."""
+    fresh = set(new_ids)
+    groups: dict[tuple[str, str, str], list[Any]] = {}
+    for seen_id, day, config_set, sender, seen, lu, oc, https, message_id in headers:
+        if seen_id not in fresh:
+            continue
+        fresh.discard(seen_id)
+        g = groups.get((day, config_set, sender))
+        if g is None:
+            g = groups[(day, config_set, sender)] = [0, 0, 0, 0, 0, None]
+        g[0] += 1
+        g[1] += seen
+        g[2] += lu
+        g[3] += oc
+        g[4] += https
+        if seen and not oc and g[5] is None and message_id:
+            g[5] = message_id  # known to lack one-click only when the headers were there to read
+    return [(*key, *g) for key, g in sorted(groups.items())]
 
 
 def _latest_per_recipient(deliveries: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -454,11 +494,13 @@ _PRUNE_CHUNK = 20_000
 
 def prune(store: Store, retention_days: int, now: datetime | None = None) -> dict[str, int]:
     """Delete what is older than the retention: problem events, `seen` ids, quarantine, diagnoses, audit,
-    and the `last_delivery` of recipients with no delivery since.
+    the `last_delivery` of recipients with no delivery since, and the days of the `header_sample` before the
+    cutoff's day.
 
     Counters are kept (one row per hour, type and domain: small, and the long view of volume). Deletes run in
     chunks, each its own short transaction, so ingest never waits long for the write lock.
-    Returns the number of rows deleted per table.
+    Returns the number of rows deleted per table, except the header sample's (a handful of rows a day; the
+    returned keys stay those callers already read).
     """
     cutoff = iso((now or utcnow()) - timedelta(days=retention_days))
     statements = {
@@ -481,6 +523,9 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
                 break
         deleted[table] = total
     deleted["last_delivery"] = _prune_last_delivery(store, cutoff)
+    # One row per day, set and From: a primary-key range delete, in one short transaction.
+    with store.transaction() as db:
+        db.conn.execute("DELETE FROM header_sample WHERE day < ?", [cutoff[:10]])
     return deleted
 
 

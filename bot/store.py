@@ -248,12 +248,37 @@ def _m5_tenant_and_message(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE events ADD COLUMN rule TEXT")
 
 
+def _m6_header_sample(db: sqlite_utils.Database) -> None:
+    """The rolling header sample (issue 16): per day, configuration set and From address, how many Send events
+    were seen, how many carried their headers, and how many of those had `List-Unsubscribe`,
+    `List-Unsubscribe-Post: List-Unsubscribe=One-Click` and an https unsubscribe URI, with one example
+    message id without one-click unsubscribe. One row per day x set x From, whatever the volume; the primary
+    key starts with the day, so retention pruning is a primary-key range delete."""
+    db.execute(
+        """
+        CREATE TABLE header_sample (
+            day TEXT NOT NULL,                 -- 'YYYY-MM-DD' of the Send event (UTC)
+            config_set TEXT NOT NULL DEFAULT '',
+            from_address TEXT NOT NULL DEFAULT '',  -- lower-cased, from mail.commonHeaders.from / mail.source
+            sent INTEGER NOT NULL,             -- Send events (one per message)
+            headers_seen INTEGER NOT NULL,     -- of which the event carried mail.headers
+            list_unsubscribe INTEGER NOT NULL, -- had a List-Unsubscribe header
+            one_click INTEGER NOT NULL,        -- had List-Unsubscribe-Post: List-Unsubscribe=One-Click
+            https INTEGER NOT NULL,            -- List-Unsubscribe held an <https:...> URI
+            example_without TEXT,              -- a message id whose headers lacked one-click (first seen wins)
+            PRIMARY KEY (day, config_set, from_address)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
     _m3_rate_index_category,
     _m4_last_delivery,
     _m5_tenant_and_message,
+    _m6_header_sample,
 ]
 
 
