@@ -112,6 +112,7 @@ def rank(findings: list[Finding]) -> list[Finding]:
 REPORT_HEADINGS = {
     "why": "Diagnosis",
     "domain": "Domain check",
+    "compliance": "Sender requirements",
     "blocklist": "Blocklist check",
     "smtp": "SMTP check",
     "template": "Template test",

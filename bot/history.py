@@ -361,3 +361,17 @@ def header_sample(store: Store, since: datetime) -> list[dict[str, Any]]:
         if r["example_without"] is None:
             r["example_without"] = example
     return list(out.values())
+
+
+def daily_sends_to(store: Store, domains: list[str], since: datetime) -> dict[str, int]:
+    """Counted Send events per day ('YYYY-MM-DD') to any of these recipient domains, from `since`'s day on
+    (days without any are left out)."""
+    if not domains:
+        return {}
+    marks = ", ".join("?" for _ in domains)
+    rows = store.conn.execute(
+        "SELECT substr(hour, 1, 10) AS day, sum(count) FROM counters "
+        f"WHERE type = 'Send' AND hour >= ? AND domain IN ({marks}) GROUP BY day ORDER BY day",
+        [iso(since)[:10], *[d.lower() for d in domains]],
+    )
+    return {day: int(n) for day, n in rows}

@@ -89,6 +89,7 @@ class Settings:
     sender: str | None = None
     configuration_set: str | None = None  # the set the team sends through when a send names none
     tenant: str | None = None  # the SES tenant the team sends as when a send names none
+    transactional_sets: frozenset[str] = frozenset()  # configuration sets exempt from one-click unsubscribe
     email_insights: bool = False  # GetEmailAddressInsights in `why` (charged per call)
     mx_port: int = 25  # the port `config_set.delivery` asks the recipient's MX for STARTTLS on
     dns_servers: list[DnsServer] = field(default_factory=list)
@@ -180,6 +181,7 @@ class Settings:
             sender=p.sender("SESBOT_SENDER"),
             configuration_set=p.name("SESBOT_CONFIGURATION_SET"),
             tenant=p.name("SESBOT_TENANT"),
+            transactional_sets=frozenset(p.words("SESBOT_TRANSACTIONAL_SETS")),
             email_insights=p.flag("SESBOT_EMAIL_INSIGHTS", False),
             mx_port=p.integer("SESBOT_MX_PORT", 25, lo=1, hi=65535),
             dns_servers=p.dns_servers("SESBOT_DNS_SERVERS"),

@@ -1114,13 +1114,15 @@ class AwsPeer(LoopbackPeer):
         behavior_on_mx_failure: str = "USE_DEFAULT_VALUE",
         verification_error: str | None = None,
         verification_status: str | None = None,
+        signing_key_length: str = "RSA_2048_BIT",
     ) -> dict[str, Any]:
         """Create ``identity`` in moto if needed and override what Get/ListEmailIdentities report for it.
 
         ``verification_status`` defaults to SUCCESS when verified, FAILED with a ``verification_error``,
         PENDING otherwise. Domains get three deterministic Easy DKIM tokens unless ``dkim_tokens`` is given.
         ``DkimAttributes.SigningEnabled`` is ``dkim_signing`` (always false while DKIM is ``NOT_STARTED``), so
-        a test can report verified DKIM keys that the owner turned off.
+        a test can report verified DKIM keys that the owner turned off. ``signing_key_length`` is the
+        ``CurrentSigningKeyLength`` (``RSA_1024_BIT`` or ``RSA_2048_BIT``, as the service model allows).
         A MAIL FROM domain reports ``mail_from_status`` (default SUCCESS). Returns the merged
         ``GetEmailIdentity`` answer.
         """
@@ -1136,8 +1138,8 @@ class AwsPeer(LoopbackPeer):
             "SigningEnabled": bool(dkim_signing) and dkim_status != "NOT_STARTED",
             "Status": dkim_status,
             "SigningAttributesOrigin": "AWS_SES",
-            "NextSigningKeyLength": "RSA_2048_BIT",
-            "CurrentSigningKeyLength": "RSA_2048_BIT",
+            "NextSigningKeyLength": signing_key_length,
+            "CurrentSigningKeyLength": signing_key_length,
         }
         if dkim_tokens is not None or is_domain:
             dkim["Tokens"] = list(dkim_tokens) if dkim_tokens is not None else _dkim_tokens(identity)

@@ -97,6 +97,36 @@ def _mail(now: datetime, recipient: str, message_id: str) -> dict[str, Any]:
     }
 
 
+def _sent_mail(now: datetime, recipient: str, message_id: str, i: int) -> dict[str, Any]:
+    """A Send event's mail with its original headers (the event destination includes them): the digest
+    carries one-click unsubscribe on three messages in four (the fourth only a mailto link), and every
+    tenth message is a receipt from the transactional `receipts` set, without any unsubscribe header."""
+    mail = _mail(now, recipient, message_id)
+    headers = [
+        {"name": "From", "value": mail["commonHeaders"]["from"][0]},
+        {"name": "To", "value": recipient},
+        {"name": "Message-ID", "value": f"<{message_id}@email.amazonses.com>"},
+    ]
+    if i % 10 == 9:
+        receipt = f"Example Receipts <receipts@{SENDER_DOMAIN}>"
+        mail["tags"] = {"ses:configuration-set": ["receipts"]}
+        mail["commonHeaders"] = {**mail["commonHeaders"], "from": [receipt], "subject": "Your receipt"}
+        headers[0]["value"] = receipt
+    elif i % 4 == 3:
+        headers.append({"name": "List-Unsubscribe", "value": f"<mailto:unsubscribe@{SENDER_DOMAIN}>"})
+    else:
+        headers += [
+            {
+                "name": "List-Unsubscribe",
+                "value": f"<https://{SENDER_DOMAIN}/u/{i}>, <mailto:unsubscribe@{SENDER_DOMAIN}>",
+            },
+            {"name": "List-Unsubscribe-Post", "value": "List-Unsubscribe=One-Click"},
+        ]
+    mail["headers"] = headers
+    mail["headersTruncated"] = False
+    return mail
+
+
 def _ts(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
@@ -152,7 +182,7 @@ def events(now: datetime, seed: int = 7) -> list[dict[str, Any]]:
         at = now - timedelta(minutes=7 * i)
         rcpt = f"reader{i % 97}@{rng.choice(['example.com', 'example.org', 'example.net'])}"
         mid = _mid(rng)
-        out.append({"eventType": "Send", "send": {}, "mail": _mail(at, rcpt, mid)})
+        out.append({"eventType": "Send", "send": {}, "mail": _sent_mail(at, rcpt, mid, i)})
         out.append(
             {
                 "eventType": "Delivery",

@@ -170,6 +170,7 @@ class Demo:
                 "explain 550 5.7.1 Service unavailable; client [198.51.100.23] blocked using b.barracudacentral.org",
                 f"history {self.sc.RECIPIENTS['blocklist']}",
                 f"domain {self.sc.SENDER_DOMAIN}",
+                f"compliance {self.sc.SENDER_DOMAIN}",
                 f"blocklist {self.sc.SENDING_IP}",
                 'template welcome {"name": "Ana"}',
                 f"smtp {self.smtp.port}",

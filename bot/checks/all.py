@@ -16,6 +16,7 @@ MODULES = (
     "bot.checks.domain_history",
     "bot.checks.recipient_domain",
     "bot.checks.authentication",
+    "bot.checks.compliance",
     "bot.checks.blocklist",
     "bot.checks.coverage",
 )

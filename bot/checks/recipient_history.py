@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.checks import CheckContext, check
+from bot.checks.compliance.requirements import RejectionMatch, rejection_for
 from bot.classify import BLOCKLISTS, classify
 from bot.findings import Finding, Severity
 from bot.history import domain_events, last_delivery, recipient_events
@@ -254,13 +255,18 @@ def _hard_bounce(
             f"{ctx.target} hard-bounced {when(last['timestamp'], now)} because of a blocklist listing; "
             "recipient.blocklist has the cause."
         )
+    fix = cls.fix if cls.category == category else _fix_for(category)
+    failed = rejection_for(last.get("diagnostic"), remote_mta=last.get("remote_mta"), domain=ctx.recipient_domain)
+    if failed and severity == Severity.CRITICAL:
+        summary, fix = _name_requirement(ctx, last, failed, summary, fix, evidence)
     return Finding(
         ctx.check_id,
         severity,
         summary,
         evidence=evidence,
-        fix=cls.fix if cls.category == category else _fix_for(category),
+        fix=fix,
         data={
+            "requirements": [r.check for r in failed.requirements] if failed else [],
             "hard": len(hard),
             "dropped": len(dropped),
             "category": category,
@@ -269,6 +275,19 @@ def _hard_bounce(
             "delivered_after": delivered_after,
         },
     )
+
+
+def _name_requirement(
+    ctx: CheckContext, last: dict[str, Any], failed: RejectionMatch, summary: str, fix: str, evidence: list[str]
+) -> tuple[str, str]:
+    """A receiver's sender-requirement rejection (5.7.26, 5.7.515, Yahoo's 5.7.9): the verdict names the
+    requirement that failed and points at `compliance`, which checks them all."""
+    sender = (last.get("source") or "").rpartition("@")[2].strip("<> ").lower() or ctx.settings.sender_domain
+    summary += f" — {failed.receiver}'s sender requirement failed: {failed.titles}"
+    evidence.insert(2, f"Sender requirement: {failed.meaning}")
+    docs = " ".join(dict.fromkeys(r.doc for r in failed.requirements))
+    command = f"`compliance {sender}`" if sender else "`compliance <your domain>`"
+    return summary, f"Run {command} to check every requirement of the big receivers and what to fix. {fix} {docs}"
 
 
 def _fix_for(category: str) -> str:

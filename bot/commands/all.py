@@ -9,6 +9,7 @@ MODULES = (
     "bot.commands.history",
     "bot.commands.explain",
     "bot.commands.domain",
+    "bot.commands.compliance",
     "bot.commands.blocklist",
     "bot.commands.smtp",
     "bot.commands.template",
