@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.deps import Deps
 from bot.settings import Settings
 from handlers import actions, guard, home, mentions, retries, slash, suppression, threads
+from handlers.work import Work
 
 # Retries, stated once for Slack: answers to a person (responses, DMs, views) wait out one `ratelimited`
 # (HTTP 429 + Retry-After) and try again, as slack_sdk's handler does; alert messages do not, because the
@@ -55,11 +56,13 @@ def build_app(deps: Deps, client: WebClient | None = None, *, verify_token: bool
         request_verification_enabled=not deps.settings.socket_mode,
         process_before_response=False,
     )
+    # The slow part of every answer runs here, never on Bolt's listener threads that acknowledge.
+    work = Work(deps.settings.answer_workers, deps.settings.answer_queue)
     retries.register(app, deps)
     guard.register(app, deps)
-    slash.register(app, deps)
-    mentions.register(app, deps)
-    actions.register(app, deps)
+    slash.register(app, deps, work)
+    mentions.register(app, deps, work)
+    actions.register(app, deps, work)
     home.register(app, deps)
     suppression.register(app, deps)
     threads.register(app, deps)

@@ -1,4 +1,5 @@
-"""`@sesbot why user@example.com` in a channel or thread: the answer goes in that thread.
+"""`@sesbot why user@example.com` in a channel or thread: the answer goes in that thread, from the answer
+pool (`handlers.work`; Slack's Events API is acknowledged before the listener runs).
 
 In an incident thread, `status` and `ack` speak about that incident.
 """
@@ -17,7 +18,9 @@ from bot.deps import Deps
 from bot.target import UsageError
 from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import error_message
+from handlers.slash import busy_text
 from handlers.threads import incident_reply
+from handlers.work import Work
 
 log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -28,7 +31,7 @@ def command_text(text: str) -> str:
     return _MENTION.sub(" ", text or "").strip()
 
 
-def register(app: App, deps: Deps) -> None:
+def register(app: App, deps: Deps, work: Work) -> None:
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], client: WebClient) -> None:
         channel = event.get("channel")
@@ -50,10 +53,20 @@ def register(app: App, deps: Deps) -> None:
             if msg is not None:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, **for_channel(deps, msg))
                 return
-        msg, ok = run_for_slack(
-            deps, inv, user_id=user, channel_id=channel, team_id=event.get("team"), thread_ts=thread_ts
-        )
-        if ok:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, **for_channel(deps, msg))
-        elif user:  # a usage error is for the asker only
-            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **msg)
+        admission = work.admit()
+        if not admission.accepted:
+            client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread_ts, **error_message(busy_text(admission))
+            )
+            return
+
+        def answer() -> None:
+            msg, ok = run_for_slack(
+                deps, inv, user_id=user, channel_id=channel, team_id=event.get("team"), thread_ts=thread_ts
+            )
+            if ok:
+                client.chat_postMessage(channel=channel, thread_ts=thread_ts, **for_channel(deps, msg))
+            else:  # a usage error is for the asker only
+                client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **msg)
+
+        admission.start(answer)
