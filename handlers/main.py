@@ -95,6 +95,9 @@ def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
         handler.close()
 
 
+SHUTDOWN_GRACE = 2.0  # seconds the SQS consumer gets to finish what it holds when the bot is stopped
+
+
 def start_background(deps: Deps, stop: threading.Event) -> list[Callable[[], None]]:
     """Start the scheduler and the SQS consumer; return their stop functions."""
     stoppers: list[Callable[[], None]] = []
@@ -105,5 +108,8 @@ def start_background(deps: Deps, stop: threading.Event) -> list[Callable[[], Non
         consumer = SqsConsumer(deps)
         t = threading.Thread(target=consumer.run, args=(stop,), name="sqs", daemon=True)
         t.start()
-        stoppers.append(lambda: t.join(timeout=25))
+        # Not the long poll's 20 s: a receive still in flight is abandoned. Nothing is lost that way, since
+        # a message is deleted only after it is stored (one transaction): one the abandoned receive took
+        # reappears on the queue after its visibility timeout and is stored then.
+        stoppers.append(lambda: t.join(timeout=SHUTDOWN_GRACE))
     return stoppers

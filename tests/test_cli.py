@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 SESBOT = [sys.executable, "-m", "sesbot"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT_DATA = Path(ROOT) / "tests" / "data" / "ses-notifications"
 
 
 def sesbot(
@@ -180,3 +182,68 @@ def test_run_serves_slack_over_http_and_stops_cleanly_on_sigterm(slack_peer, tmp
     assert "HTTP mode: listening on 127.0.0.1" in out
     assert "xoxb-run-test-token" not in out and "run-test-secret" not in out
     assert "Traceback" not in out
+
+
+def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_peer, aws_peer, tmp_path):
+    import signal
+    import socket
+    import time
+
+    from bot.deps import Deps
+    from bot.settings import Settings
+    from bot.sqs import WAIT_SECONDS, SqsConsumer
+    from bot.store import Store
+
+    sqs = aws_peer.client("sqs")
+    url = sqs.create_queue(QueueName="run-events", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
+    db = str(tmp_path / "s.db")
+    env = {
+        **base,
+        "SLACK_BOT_TOKEN": "xoxb-run-test-token",
+        "SLACK_SIGNING_SECRET": "run-test-secret",
+        "SLACK_API_URL": slack_peer.base_url,
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": aws_peer.endpoint_url,
+        "PORT": str(port),
+        "SESBOT_HOST": "127.0.0.1",
+        "SESBOT_DB": db,
+        "SESBOT_SQS_QUEUE_URL": url,
+        "SESBOT_DNS_SERVERS": "127.0.0.1:9",
+    }
+    proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(200):  # bounded: wait until the consumer sits in its long poll
+            if aws_peer.calls_to("ReceiveMessage"):
+                break
+            time.sleep(0.05)
+        assert aws_peer.calls_to("ReceiveMessage"), "the consumer never polled"
+        time.sleep(0.3)  # the receive is in flight, with nothing on the queue: SES is quiet
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=WAIT_SECONDS + 30)
+        elapsed = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out
+    assert elapsed < WAIT_SECONDS / 2, f"stopping took {elapsed:.1f} s, as long as the {WAIT_SECONDS} s long poll"
+    # Nothing lost: the abandoned receive may still take the next message; it comes back after the queue's
+    # visibility timeout (1 s) and the next consumer stores it.
+    bounce = json.loads((ROOT_DATA / "awsdocs-evt-sns-event-publishing-retrieving-sns-bounce.json").read_text())
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(bounce))
+    settings = Settings.from_env({"AWS_REGION": "us-east-1", "SESBOT_DB": db})
+    settings.aws_endpoint_url, settings.sqs_queue_url = aws_peer.endpoint_url, url
+    store = Store(db)
+    try:
+        consumer = SqsConsumer(Deps.build(settings, store=store))
+        for _ in range(10):  # bounded: each poll waits up to 2 s for the message to be visible again
+            if consumer.poll_once(wait_seconds=2).ingested:
+                break
+        assert [r["type"] for r in store.query("SELECT type FROM events")] == ["Bounce"]
+    finally:
+        store.close()
