@@ -81,6 +81,8 @@ class Settings:
     slack_api_url: str = SLACK_DEFAULT_API_URL
     slack_team_id: str | None = None
     port: int = 3000
+    http_threads: int = 8  # waitress threads (HTTP mode)
+    http_connections: int = 1000  # open connections waitress accepts (HTTP mode)
     host: str = "0.0.0.0"
     aws_region: str | None = None
     regions: list[str] = field(default_factory=list)
@@ -176,6 +178,8 @@ class Settings:
             slack_api_url=p.url("SLACK_API_URL", SLACK_DEFAULT_API_URL),
             slack_team_id=p.text("SESBOT_TEAM_ID"),
             port=p.integer("PORT", 3000, lo=1, hi=65535),
+            http_threads=p.integer("SESBOT_HTTP_THREADS", 8, lo=1, hi=256),
+            http_connections=p.integer("SESBOT_HTTP_CONNECTIONS", 1000, lo=10, hi=100000),
             host=p.text("SESBOT_HOST") or "0.0.0.0",
             aws_region=p.region("AWS_REGION") or p.region("AWS_DEFAULT_REGION"),
             aws_endpoint_url=p.url("AWS_ENDPOINT_URL", None),

@@ -64,7 +64,13 @@ def run(settings: Settings) -> int:
         if app_token:  # Socket Mode (`settings.socket_mode`)
             serve_socket_mode(app, app_token.reveal(), stop)
         else:
-            server = HttpServer(make_wsgi(app, deps), host=settings.host, port=settings.port)
+            server = HttpServer(
+                make_wsgi(app, deps),
+                host=settings.host,
+                port=settings.port,
+                threads=settings.http_threads,
+                connection_limit=settings.http_connections,
+            )
             log.info("HTTP mode: listening on %s:%s (/slack/events, /sns, /healthz)", settings.host, server.port)
             server.start()
             stop.wait()

@@ -48,12 +48,34 @@ def make_wsgi(app: App, deps: Deps, sns_app: WSGIApp | None = None) -> WSGIApp:
     return router
 
 
+# waitress, set deliberately. Requests are short (Slack's are acknowledged at once, their work runs on the
+# answer pool), so a few threads serve many; connections cost no thread until a whole request has arrived,
+# so idle or half-open ones (a scanner, a proxy's keep-alives) are cheap and are allowed by the thousand
+# (waitress's default, 100, lets 100 idle sockets stop it answering even /healthz). poll() instead of
+# select(): select() cannot watch more than 1,024 sockets.
+CHANNEL_TIMEOUT = 30  # seconds an idle connection is kept (waitress: 120)
+CLEANUP_INTERVAL = 10  # how often idle connections are looked for (waitress: 30)
+BACKLOG = 1024  # pending accepts the kernel queues (waitress: 1024)
+
+
 class HttpServer:
     """waitress in a background thread; `port=0` picks a free port (tests), read it from `.port`."""
 
-    def __init__(self, wsgi: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8):
+    def __init__(
+        self, wsgi: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8, connection_limit: int = 1000
+    ):
         self._server = waitress.create_server(
-            wsgi, host=host, port=port, threads=threads, ident="sesbot", clear_untrusted_proxy_headers=True
+            wsgi,
+            host=host,
+            port=port,
+            threads=threads,
+            connection_limit=connection_limit,
+            channel_timeout=CHANNEL_TIMEOUT,
+            cleanup_interval=CLEANUP_INTERVAL,
+            backlog=BACKLOG,
+            asyncore_use_poll=True,
+            ident="sesbot",
+            clear_untrusted_proxy_headers=True,
         )
         self.host = host
         self.port = self._server.effective_port

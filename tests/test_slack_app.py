@@ -57,3 +57,32 @@ def test_the_health_endpoint_answers(bot_server):
 
     with urllib.request.urlopen(f"{bot_server.url}/healthz", timeout=5) as resp:  # noqa: S310 - loopback
         assert (resp.status, resp.read()) == (200, b"ok\n")
+
+
+def test_health_still_answers_with_three_hundred_idle_connections_open(bot_server):
+    import socket
+    import urllib.request
+
+    host, port = bot_server.host, bot_server.port
+    idle = []
+    try:
+        for _ in range(300):  # waitress's own default limit (100) would stop accepting at the 101st
+            s = socket.create_connection((host, port), timeout=5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # half a request: it never completes
+            idle.append(s)
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=10) as resp:  # noqa: S310
+            assert (resp.status, resp.read()) == (200, b"ok\n")
+    finally:
+        for s in idle:
+            s.close()
+
+
+def test_the_server_limits_are_set_from_the_settings(deps):
+    from handlers.server import HttpServer
+
+    server = HttpServer(lambda environ, start_response: [], threads=3, connection_limit=50)
+    try:
+        adj = server._server.adj
+        assert (adj.threads, adj.connection_limit, adj.channel_timeout, adj.asyncore_use_poll) == (3, 50, 30, True)
+    finally:
+        server._server.close()
