@@ -104,6 +104,7 @@ class Settings:
     recovery_sweeps: int = 2
     rate_levels: tuple[tuple[str, float, float], ...] = DEFAULT_RATE_LEVELS
     check_timeout: float = 8.0
+    setup_cache_seconds: int = 300  # how long events.coverage reuses the setup inspection (0: never)
     answer_workers: int = 8  # answers to people computed at once (handlers.work)
     answer_queue: int = 20  # answers that may wait for a worker; beyond, "busy, try again"
     ip_blocklists: tuple[str, ...] = DEFAULT_IP_BLOCKLISTS
@@ -200,6 +201,7 @@ class Settings:
             recovery_sweeps=p.integer("SESBOT_RECOVERY_SWEEPS", 2, lo=1, hi=100),
             rate_levels=p.rate_levels(),
             check_timeout=p.number("SESBOT_CHECK_TIMEOUT", 8.0, lo=0.1, hi=120),
+            setup_cache_seconds=p.integer("SESBOT_SETUP_CACHE_SECONDS", 300, lo=0, hi=86400),
             answer_workers=p.integer("SESBOT_ANSWER_WORKERS", 8, lo=1, hi=256),
             answer_queue=p.integer("SESBOT_ANSWER_QUEUE", 20, lo=0, hi=10000),
             ip_blocklists=tuple(p.words("SESBOT_BLOCKLISTS")) or DEFAULT_IP_BLOCKLISTS,

@@ -15,11 +15,16 @@ One job: fill in the `model` from AWS, changing nothing. What is inspected, per 
 * with `permissions=True`, every read call the bot makes (`permissions.probe_permissions`).
 
 `inspect_cached` is what the `events.coverage` check of `why` uses: the same inspection without the
-permission probes, reused for a few minutes.
+permission probes, reused for `SESBOT_SETUP_CACHE_SECONDS` (default 300), kept in the store as well as in
+memory so that a terminal run reuses what the bot (or the previous run) asked; `setup --apply` forgets it.
+
+The calls fan out: the identities (address and domain at once) while the configuration sets are listed;
+then every set's event destinations and options at once; then every topic's subscriptions and policy at once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -38,14 +43,17 @@ from bot.setup.model import (
     Inspection,
     QueueState,
     TopicState,
+    inspection_from_json,
+    inspection_to_json,
     region_of_arn,
     region_of_queue,
 )
 from bot.setup.permissions import Calls, probe_permissions
 from bot.setup.policy import queue_policy_decision, ses_publish_decision, ses_source_arn, strictest
+from bot.store import iso
 
-CACHE_SECONDS = 300
-CACHE_KEY = "setup_inspections"  # in deps.extras: region -> Inspection
+CACHE_KEY = "setup_inspections"  # in deps.extras: settings fingerprint -> Inspection
+STORE_PREFIX = "setup.inspection."  # in the store's kv: + settings fingerprint -> {"at": epoch, "inspection"}
 MAX_CONFIG_SETS = 50
 MAX_PAGES = 10
 
@@ -104,13 +112,30 @@ def inspect_queue(
     return state
 
 
-def inspect(deps: Deps, region: str, *, queue: QueueState | None = None, permissions: bool = False) -> Inspection:
-    """Everything about how SES events reach the bot in one region (read-only)."""
+def inspect(
+    deps: Deps,
+    region: str,
+    *,
+    queue: QueueState | None = None,
+    permissions: bool = False,
+    queue_fn: Callable[[], QueueState | None] | None = None,
+) -> Inspection:
+    """Everything about how SES events reach the bot in one region (read-only). The bot's queue is `queue`, or
+    what `queue_fn` finds, asked at the same time as the identities."""
     insp = Inspection(region=region, at=time.monotonic())
     calls = Calls(insp.permissions)
     insp.queue = queue
-    _inspect_identities(deps, insp, calls)
-    names = _config_set_names(deps, insp, calls)
+    # The identities, the list of configuration sets and the queue do not depend on each other: asked at once.
+    listed: list[list[str]] = []
+    jobs: list[Callable[[], Any]] = [
+        lambda: _inspect_identities(deps, insp, calls),
+        lambda: listed.append(_list_config_sets(deps, insp, calls)),
+    ]
+    if queue_fn is not None:
+        jobs.append(lambda: setattr(insp, "queue", queue_fn()))
+    _parallel(lambda job: job(), jobs)
+    queue = insp.queue
+    names = _config_set_names(insp, listed[0] if listed else [])
     for config_set in _parallel(lambda n: _inspect_config_set(deps, region, n, calls), names):
         insp.config_sets[config_set.name] = config_set
     topic_arns = _topic_arns(deps, insp)
@@ -142,8 +167,9 @@ def _inspect_identities(deps: Deps, insp: Inspection, calls: Calls) -> None:
     """The sender's address and domain identities, and the v1 notification topics of those that exist."""
     settings, region = deps.settings, insp.region
     sesv2 = deps.aws.get("sesv2", region)
-    for name in [n for n in (settings.sender_address, settings.sender_domain) if n]:
-        got, exc = calls("ses:GetEmailIdentity", sesv2.get_email_identity, EmailIdentity=name)
+    names = [n for n in (settings.sender_address, settings.sender_domain) if n]
+    answers = _parallel(lambda n: calls("ses:GetEmailIdentity", sesv2.get_email_identity, EmailIdentity=n), names)
+    for name, (got, exc) in zip(names, answers, strict=True):
         if exc is not None:
             not_found = error_code(exc) == "NotFoundException"
             insp.identities.append(IdentityState(name, exists=False, error=None if not_found else describe_error(exc)))
@@ -174,8 +200,8 @@ def _inspect_identities(deps: Deps, insp: Inspection, calls: Calls) -> None:
         ident.topics = {k: a[f"{k}Topic"] for k in V1_TYPES if a.get(f"{k}Topic")}
 
 
-def _config_set_names(deps: Deps, insp: Inspection, calls: Calls) -> list[str]:
-    """The configuration sets to inspect: the sender's default first, then the others, at most MAX_CONFIG_SETS."""
+def _list_config_sets(deps: Deps, insp: Inspection, calls: Calls) -> list[str]:
+    """Every configuration set of the region (ListConfigurationSets, all pages up to MAX_PAGES)."""
     sesv2 = deps.aws.get("sesv2", insp.region)
     names: list[str] = []
     token = None
@@ -190,6 +216,12 @@ def _config_set_names(deps: Deps, insp: Inspection, calls: Calls) -> list[str]:
         token = page.get("NextToken")
         if not token:
             break
+    return names
+
+
+def _config_set_names(insp: Inspection, names: list[str]) -> list[str]:
+    """The configuration sets to inspect: the sender's default first, then the others, at most MAX_CONFIG_SETS."""
+    names = list(names)
     default = insp.default_set
     if default and default not in names:
         names.insert(0, default)
@@ -199,16 +231,22 @@ def _config_set_names(deps: Deps, insp: Inspection, calls: Calls) -> list[str]:
 def _inspect_config_set(deps: Deps, region: str, name: str, calls: Calls) -> ConfigSetState:
     sesv2 = deps.aws.get("sesv2", region)
     state = ConfigSetState(name)
-    got, exc = calls(
-        "ses:GetConfigurationSetEventDestinations",
-        sesv2.get_configuration_set_event_destinations,
-        ConfigurationSetName=name,
+    (got, exc), (cs, cs_exc) = _parallel(
+        lambda job: job(),
+        [
+            lambda: calls(
+                "ses:GetConfigurationSetEventDestinations",
+                sesv2.get_configuration_set_event_destinations,
+                ConfigurationSetName=name,
+            ),
+            lambda: calls("ses:GetConfigurationSet", sesv2.get_configuration_set, ConfigurationSetName=name),
+        ],
     )
     if exc is not None:
         state.error = describe_error(exc)
     else:
         state.destinations = [_destination(name, d) for d in got.get("EventDestinations", [])]
-    got, exc = calls("ses:GetConfigurationSet", sesv2.get_configuration_set, ConfigurationSetName=name)
+    got, exc = cs, cs_exc
     if exc is None:
         state.reputation_metrics = bool((got.get("ReputationOptions") or {}).get("ReputationMetricsEnabled"))
     elif state.error is None:
@@ -258,6 +296,30 @@ def _inspect_topic(
 ) -> TopicState:
     state = TopicState(arn=arn, https=arn in (deps.settings.sns_topic_arns or []))
     sns = deps.aws.get("sns", region_of_arn(arn, region))
+    # The topic's policy is read while its subscriptions are listed (one round trip, not two).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="setup-topic") as pool:
+        attributes = pool.submit(
+            calls, "sns:GetTopicAttributes", sns.get_topic_attributes, TopicArn=arn, ok_codes=("NotFound",)
+        )
+        _topic_subscriptions(state, sns, arn, queue, calls)
+        attrs, exc = attributes.result()
+    if state.exists is False or state.error:
+        return state
+    if queue and queue.arn:
+        state.queue_policy = queue_policy_decision(queue.policy, queue_arn=queue.arn, topic_arn=arn)
+    if exc is None:
+        try:
+            policy = json.loads(attrs.get("Attributes", {}).get("Policy") or "null")
+        except ValueError:
+            policy = None
+        # SES must be let publish for each identity and configuration set that uses the topic.
+        sources: list[str | None] = [ses_source_arn(arn, region, p) for p in publishers] or [None]
+        state.ses_policy = strictest(ses_publish_decision(policy, arn, source_arn=s) for s in sources)
+    return state
+
+
+def _topic_subscriptions(state: TopicState, sns: Any, arn: str, queue: QueueState | None, calls: Calls) -> None:
+    """Is the topic there, and is the bot's queue subscribed to it (confirmed or pending)?"""
     token = None
     for _ in range(MAX_PAGES):
         kwargs = {"TopicArn": arn, **({"NextToken": token} if token else {})}
@@ -269,7 +331,7 @@ def _inspect_topic(
                 state.exists = False
             else:
                 state.error = describe_error(exc)
-            return state
+            return
         state.exists = True
         for sub in page.get("Subscriptions", []):
             if sub.get("Protocol") == "sqs" and queue and queue.arn and sub.get("Endpoint") == queue.arn:
@@ -280,18 +342,6 @@ def _inspect_topic(
         token = page.get("NextToken")
         if not token:
             break
-    if queue and queue.arn:
-        state.queue_policy = queue_policy_decision(queue.policy, queue_arn=queue.arn, topic_arn=arn)
-    attrs, exc = calls("sns:GetTopicAttributes", sns.get_topic_attributes, TopicArn=arn)
-    if exc is None:
-        try:
-            policy = json.loads(attrs.get("Attributes", {}).get("Policy") or "null")
-        except ValueError:
-            policy = None
-        # SES must be let publish for each identity and configuration set that uses the topic.
-        sources: list[str | None] = [ses_source_arn(arn, region, p) for p in publishers] or [None]
-        state.ses_policy = strictest(ses_publish_decision(policy, arn, source_arn=s) for s in sources)
-    return state
 
 
 def _find_topic(deps: Deps, region: str, name: str) -> str | None:
@@ -312,17 +362,65 @@ def _find_topic(deps: Deps, region: str, name: str) -> str | None:
     return None
 
 
+def _fingerprint(deps: Deps, region: str) -> str:
+    """What the inspection depends on besides AWS: a cached one made under other settings is not reused."""
+    s = deps.settings
+    parts = [region, s.sender or "", s.sqs_queue_url or "", ",".join(s.sns_topic_arns or []), s.aws_endpoint_url or ""]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
 def inspect_cached(deps: Deps, region: str) -> Inspection:
-    """`inspect` without permission probes, reused for `CACHE_SECONDS` (the `why` suite runs it often)."""
+    """`inspect` without permission probes, reused for `SESBOT_SETUP_CACHE_SECONDS` (the `why` suite runs it
+    often): from this process's memory, else from the store (so a terminal run reuses the bot's), else asked
+    again and kept in both. 0 seconds turns the cache off."""
+    ttl = deps.settings.setup_cache_seconds
+    key = _fingerprint(deps, region)
     cache: dict[str, Inspection] = deps.extras.setdefault(CACHE_KEY, {})
-    hit = cache.get(region)
-    if hit is not None and time.monotonic() - hit.at < CACHE_SECONDS:
+    hit = cache.get(key)
+    if ttl and hit is not None and time.monotonic() - hit.at < ttl:
         return hit
-    insp = inspect(deps, region, queue=inspect_queue(deps))
-    cache[region] = insp
+    now = deps.now().timestamp()
+    if ttl:
+        stored = _stored(deps, key, now, ttl)
+        if stored is not None:
+            stored.at = time.monotonic() - (now - stored.at)
+            cache[key] = stored
+            return stored
+    insp = inspect(deps, region, queue_fn=lambda: inspect_queue(deps))
+    if ttl:
+        cache[key] = insp
+        _store(deps, key, insp, now)
     return insp
 
 
+def _stored(deps: Deps, key: str, now: float, ttl: float) -> Inspection | None:
+    """The stored inspection under `key` if it is younger than `ttl` (its `at` in epoch seconds), else None."""
+    row = deps.store.conn.execute("SELECT value FROM kv WHERE key = ?", [STORE_PREFIX + key]).fetchone()
+    if not row:
+        return None
+    try:
+        value = json.loads(row[0])
+        if not 0 <= now - float(value["at"]) < ttl:
+            return None
+        insp = inspection_from_json(value["inspection"])
+    except (KeyError, TypeError, ValueError):  # an older shape, or damage: ask AWS again
+        return None
+    insp.at = float(value["at"])
+    return insp
+
+
+def _store(deps: Deps, key: str, insp: Inspection, now: float) -> None:
+    value = json.dumps({"at": now, "inspection": inspection_to_json(insp)})
+    with deps.store.transaction() as db:
+        db.conn.execute(
+            "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [STORE_PREFIX + key, value, iso(deps.now())],
+        )
+
+
 def forget_cached(deps: Deps) -> None:
-    """Drop what `inspect_cached` kept: after `setup --apply` it is stale."""
+    """Drop what `inspect_cached` kept, in memory and in the store: after `setup --apply` it is stale."""
     deps.extras.pop(CACHE_KEY, None)
+    with deps.store.transaction() as db:
+        db.conn.execute("DELETE FROM kv WHERE key LIKE ?", [STORE_PREFIX + "%"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.setup.policy import Decision, Verdict
@@ -182,3 +182,48 @@ class Step:
 
     def as_dict(self) -> dict[str, Any]:
         return {"region": self.region, "what": self.what, "status": self.status, "detail": self.detail}
+
+
+# -- as JSON, for the inspection cache in the store -------------------------------------------------------
+
+
+def inspection_to_json(insp: Inspection) -> dict[str, Any]:
+    """The inspection as plain JSON values (`inspection_from_json` reads it back)."""
+    out = asdict(insp)
+    for topic in out["topics"].values():
+        for key in ("queue_policy", "ses_policy"):
+            if topic[key] is not None:
+                topic[key]["verdict"] = topic[key]["verdict"].value
+    return out
+
+
+def _decision(d: dict[str, Any] | None) -> Decision | None:
+    return None if d is None else Decision(Verdict(d["verdict"]), d["reason"], bool(d.get("by_deny")))
+
+
+def inspection_from_json(d: dict[str, Any]) -> Inspection:
+    """An `Inspection` from `inspection_to_json`'s output; raises (KeyError, TypeError, ValueError) if malformed."""
+    topics = {}
+    for arn, t in d["topics"].items():
+        t = dict(t)
+        t["queue_policy"], t["ses_policy"] = _decision(t["queue_policy"]), _decision(t["ses_policy"])
+        topics[arn] = TopicState(**t)
+    return Inspection(
+        region=d["region"],
+        identities=[IdentityState(**i) for i in d["identities"]],
+        config_sets={
+            name: ConfigSetState(
+                name=c["name"],
+                destinations=[Destination(**x) for x in c["destinations"]],
+                reputation_metrics=c["reputation_metrics"],
+                error=c["error"],
+            )
+            for name, c in d["config_sets"].items()
+        },
+        config_sets_error=d["config_sets_error"],
+        topics=topics,
+        queue=QueueState(**d["queue"]) if d["queue"] else None,
+        permissions=dict(d["permissions"]),
+        errors=list(d["errors"]),
+        at=float(d["at"]),
+    )
