@@ -98,6 +98,7 @@ class Settings:
     dns_timeout: float = 3.0
     alert_channel: str | None = None
     sqs_queue_url: str | None = None
+    sqs_workers: int = 2  # receivers long-polling the queue at once
     sns_topic_arns: list[str] = field(default_factory=list)
     retention_days: int = 90
     sweep_minutes: int = 5
@@ -195,6 +196,7 @@ class Settings:
             dns_timeout=p.number("SESBOT_DNS_TIMEOUT", 3.0, lo=0.1, hi=60),
             alert_channel=p.text("SESBOT_ALERT_CHANNEL"),
             sqs_queue_url=p.url("SESBOT_SQS_QUEUE_URL", None),
+            sqs_workers=p.integer("SESBOT_SQS_WORKERS", 2, lo=1, hi=32),
             sns_topic_arns=p.words("SESBOT_SNS_TOPIC_ARNS", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"),
             retention_days=p.integer("SESBOT_RETENTION_DAYS", 90, lo=1, hi=3650),
             sweep_minutes=p.integer("SESBOT_SWEEP_MINUTES", 5, lo=1, hi=1440),

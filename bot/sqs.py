@@ -11,7 +11,8 @@ This module's one job is the receive -> store -> delete cycle, in that order:
 A crash between 2 and 3 loses nothing (the messages come back after the visibility timeout) and duplicates
 nothing (natural ids: the second store is a no-op, see `bot.events`). If the store itself fails, nothing is
 deleted and the messages come back. `run(stop_event)` loops with exponential backoff on errors, logging one
-line per failure, so a broken queue never becomes a crash loop.
+line per failure, so a broken queue never becomes a crash loop. `start_receivers` runs several consumers at
+once (`SESBOT_SQS_WORKERS`).
 """
 
 from __future__ import annotations
@@ -112,3 +113,19 @@ class SqsConsumer:
                 log.info("SQS consumer: receiving again")
                 failing = False
             backoff = BACKOFF_START
+
+
+def start_receivers(deps: Deps, stop_event: threading.Event, workers: int = 2, **run_kw: Any) -> list[threading.Thread]:
+    """`workers` consumers of the queue, each in its own thread (`sqs-1`, `sqs-2` ...), until `stop_event`.
+
+    Each long-polls on its own, so a busy queue is read `workers` x 10 messages a round trip; their stores
+    are transactions on the one database, taken in turn (SQLite has one writer), and a batch is deleted only
+    once it is committed, whichever receiver holds it.
+    """
+    threads = []
+    for i in range(max(1, workers)):
+        consumer = SqsConsumer(deps)
+        t = threading.Thread(target=consumer.run, args=(stop_event,), kwargs=run_kw, name=f"sqs-{i + 1}", daemon=True)
+        t.start()
+        threads.append(t)
+    return threads

@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 from slack_bolt import App
@@ -15,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError
-from bot.sqs import SqsConsumer
+from bot.sqs import start_receivers
 from handlers.app import build_app, build_client, build_poster_client
 from handlers.poster import SlackPoster
 from handlers.server import HttpServer, make_wsgi
@@ -111,11 +112,15 @@ def start_background(deps: Deps, stop: threading.Event) -> list[Callable[[], Non
     sched = start_scheduler(deps, poster)
     stoppers.append(lambda: sched.shutdown(wait=False))
     if deps.settings.sqs_queue_url:
-        consumer = SqsConsumer(deps)
-        t = threading.Thread(target=consumer.run, args=(stop,), name="sqs", daemon=True)
-        t.start()
-        # Not the long poll's 20 s: a receive still in flight is abandoned. Nothing is lost that way, since
-        # a message is deleted only after it is stored (one transaction): one the abandoned receive took
-        # reappears on the queue after its visibility timeout and is stored then.
-        stoppers.append(lambda: t.join(timeout=SHUTDOWN_GRACE))
+        receivers = start_receivers(deps, stop, deps.settings.sqs_workers)
+
+        def join_receivers() -> None:
+            # Not the long poll's 20 s: a receive still in flight is abandoned. Nothing is lost that way, since
+            # a message is deleted only after it is stored (one transaction): one an abandoned receive took
+            # reappears on the queue after its visibility timeout and is stored then.
+            deadline = time.monotonic() + SHUTDOWN_GRACE
+            for t in receivers:
+                t.join(timeout=max(0.0, deadline - time.monotonic()))
+
+        stoppers.append(join_receivers)
     return stoppers

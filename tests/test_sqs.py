@@ -165,3 +165,27 @@ def test_a_consumer_needs_a_queue(tmp_path, store):
     settings = Settings.from_env({"AWS_REGION": "us-east-1"})
     with pytest.raises(ValueError, match="SESBOT_SQS_QUEUE_URL"):
         SqsConsumer(Deps.build(settings, store=store))
+
+
+def test_several_receivers_store_every_message_once_and_stop_together(consumer_deps, queue, store):
+    from bot.sqs import start_receivers
+
+    stop = threading.Event()
+    threads = start_receivers(consumer_deps, stop, 3, wait_seconds=1)
+    try:
+        assert sorted(t.name for t in threads) == ["sqs-1", "sqs-2", "sqs-3"]
+        for i in range(25):
+            doc = corpus_doc(BOUNCE)
+            doc["mail"]["messageId"] = f"many-{i}"
+            doc["bounce"]["feedbackId"] = f"feedback-many-{i}"
+            queue["sqs"].send_message(QueueUrl=queue["url"], MessageBody=json.dumps(doc))
+        deadline = time.monotonic() + 30
+        while len(events(store)) < 25 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert len(events(store)) == 25
+    assert visible(queue) == 0
+    assert not any(t.is_alive() for t in threads)
