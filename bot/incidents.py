@@ -22,6 +22,7 @@ from bot.alerts import (
     signal_label,
     upper_first,
 )
+from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.deps import Deps
 from bot.findings import Answer, Severity
 from bot.store import Store, iso, utcnow
@@ -191,12 +192,20 @@ def status_answer(deps: Deps) -> Answer:
         regions_data.append(data)
     incidents = open_incidents(deps.store)
     sections.append(("Open incidents", [incident_line(i) for i in incidents] or ["none"]))
+    problem = delivery_problem(deps.store)
+    if problem:
+        sections.append(("Alert delivery", [delivery_problem_text(problem)]))
+        worst = max(worst, Severity.WARNING)
     for i in incidents:
         worst = max(worst, LEVEL_SEVERITY.get(i.level, Severity.WARNING))
     return Answer(
         title="SES status",
         sections=sections,
-        data={"regions": regions_data, "open_incidents": [incident_dict(i) for i in incidents]},
+        data={
+            "regions": regions_data,
+            "open_incidents": [incident_dict(i) for i in incidents],
+            "alert_delivery": problem,
+        },
         kind="status",
         severity=worst,
     )

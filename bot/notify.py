@@ -107,13 +107,28 @@ class PostError(Exception):
 
     `retry_after` (seconds) is the chat system's own wait (Slack `Retry-After` on `ratelimited`): nothing
     more goes to that channel before then. `transient=False` marks an error that will not fix itself
-    (a missing channel, a revoked token): it is still retried, but other messages are not held back.
+    (a missing channel, a revoked token): other messages are not held back. `permanent` says retrying
+    cannot help: `scope` "channel" (the bot cannot post there), "token" (it cannot post anywhere) or
+    "message" (this message is refused); `reason` is the chat system's code and `hint` what a person
+    does about it. The outbox marks such a message failed instead of retrying it.
     """
 
-    def __init__(self, message: str, retry_after: float | None = None, *, transient: bool = True):
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        transient: bool = True,
+        permanent: str | None = None,
+        reason: str = "",
+        hint: str = "",
+    ):
         super().__init__(message)
         self.retry_after = retry_after
-        self.transient = transient
+        self.transient = transient and permanent is None
+        self.permanent = permanent  # None, "channel", "token" or "message"
+        self.reason = reason
+        self.hint = hint
 
 
 class Poster(Protocol):

@@ -272,6 +272,13 @@ def _m6_header_sample(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m7_failed_notifications(db: sqlite_utils.Database) -> None:
+    """A message Slack refuses for good (the bot is not in the channel, the token is dead) is marked failed
+    with the reason instead of being retried every sweep."""
+    db.execute("ALTER TABLE notifications ADD COLUMN failed_at TEXT")
+    db.execute("ALTER TABLE notifications ADD COLUMN failed_reason TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -279,6 +286,7 @@ MIGRATIONS: list[Migration] = [
     _m4_last_delivery,
     _m5_tenant_and_message,
     _m6_header_sample,
+    _m7_failed_notifications,
 ]
 
 

@@ -3,8 +3,9 @@
 It renders the engine's neutral messages with `handlers.alert_blocks` and turns Slack's failures into
 `PostError`, which the engine understands: `ratelimited` (HTTP 429) carries `Retry-After`; a Web API that
 is down (connection refused or dropped, timeouts, 5xx, Slack's own `internal_error`...) is transient;
-anything else (a missing channel, a revoked token) is not transient but still retried next sweep.
-Never raises anything else for a Slack problem.
+an error retrying cannot fix (`PERMANENT_ERRORS`: the channel is gone or the bot is not in it, the token is
+dead, the message itself is refused) is permanent, with what to do about it; anything else is not transient
+but still retried next sweep. Never raises anything else for a Slack problem.
 """
 
 from __future__ import annotations
@@ -36,6 +37,23 @@ TRANSIENT_ERRORS = frozenset(
 )
 
 
+# Slack errors that retrying cannot fix: (scope, what a person does). Scope "channel": no message reaches that
+# channel; "token": none reaches any; "message": only this one is refused.
+PERMANENT_ERRORS: dict[str, tuple[str, str]] = {
+    "channel_not_found": ("channel", "check SESBOT_ALERT_CHANNEL (a channel ID, like C0123ABCDEF)"),
+    "not_in_channel": ("channel", "invite the bot to the channel (/invite @sesbot)"),
+    "is_archived": ("channel", "unarchive the channel or set SESBOT_ALERT_CHANNEL to another"),
+    "restricted_action": ("channel", "let apps post in the channel (its posting permissions)"),
+    "invalid_auth": ("token", "SLACK_BOT_TOKEN is not valid: reinstall the app and set the new token"),
+    "not_authed": ("token", "SLACK_BOT_TOKEN is not set in the running bot"),
+    "account_inactive": ("token", "the app's token was deactivated: reinstall the app"),
+    "token_revoked": ("token", "the bot token was revoked: reinstall the app"),
+    "missing_scope": ("token", "the app lacks chat:write: add it in the manifest and reinstall"),
+    "invalid_blocks": ("message", "a bug in sesbot's message; report it with the log line"),
+    "msg_too_long": ("message", "a bug in sesbot's message; report it with the log line"),
+}
+
+
 def _retry_after(exc: SlackApiError) -> float | None:
     headers = getattr(exc.response, "headers", None) or {}
     for key, value in headers.items():
@@ -59,6 +77,9 @@ def _as_post_error(exc: BaseException, method: str) -> PostError:
             return PostError(f"{method}: Slack answered HTTP {status}")
         if error in TRANSIENT_ERRORS:
             return PostError(f"{method}: Slack answered {error}")
+        if error in PERMANENT_ERRORS:
+            scope, hint = PERMANENT_ERRORS[error]
+            return PostError(f"{method}: {error}", permanent=scope, reason=error, hint=hint)
         return PostError(f"{method}: {error or status}", transient=False)
     return PostError(f"{method}: cannot reach the Slack Web API ({type(exc).__name__})")
 

@@ -13,6 +13,7 @@ import waitress
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.deps import Deps
 from bot.sns import make_sns_app
 
@@ -32,7 +33,19 @@ def make_wsgi(app: App, deps: Deps, sns_app: WSGIApp | None = None) -> WSGIApp:
     slack = SlackRequestHandler(app)
     if sns_app is None:
         sns_app = make_sns_app(deps)
-    health = _plain("200 OK", b"ok\n")
+    ok = _plain("200 OK", b"ok\n")
+
+    def health(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        """`ok`, or `degraded: <why>` (still 200: the process is alive and a restart would not fix it)."""
+        try:
+            problem = delivery_problem(deps.store)
+        except Exception:  # the health answer never fails on the database
+            problem = None
+        if problem is None:
+            return ok(environ, start_response)
+        text = "degraded: " + delivery_problem_text(problem).replace("<#", "").replace(">", "") + "\n"
+        return _plain("200 OK", text.encode())(environ, start_response)
+
     not_found = _plain("404 Not Found", b"not found\n")
 
     def router(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:

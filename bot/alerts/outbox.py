@@ -5,8 +5,12 @@ answered. A `PostError` releases the claim and keeps the row owed for a later sw
 `retry_after` the poster reported (a rate limit: that channel is skipped for the rest of this sweep); a
 transient error (the chat API is down) ends this sweep's delivery; any other error skips only that row.
 A reply waits until its parent is posted. A restart therefore neither repeats (sent ones are marked) nor
-loses (unsent ones are retried) one. Rows hold the neutral `Message`; which chat system carries it is the
-poster's business.
+loses (unsent ones are retried) one. An error retrying cannot fix (`PostError.permanent`: the bot is not in
+the channel, the token is dead, the message is refused) marks the message failed with its reason instead,
+once and in one log line, with every other owed message it dooms (the channel's, or all of them for a dead
+token); a later reply of an incident whose first message failed is posted as its new first message, so
+the incident recovers once the bot can post again. `delivery_problem` says it until a later post lands.
+Rows hold the neutral `Message`; which chat system carries it is the poster's business.
 """
 
 from __future__ import annotations
@@ -66,13 +70,108 @@ def _release(store: Store, notification_id: int, error: str, not_before: datetim
         )
 
 
-def _mark_sent(store: Store, row: dict[str, Any], channel: str, thread_ts: str | None, ts: str, now: datetime) -> None:
+def _fail(
+    store: Store,
+    row: dict[str, Any],
+    incident: Incident | None,
+    channel: str,
+    alert_channel: str,
+    exc: PostError,
+    now: datetime,
+) -> set[int]:
+    """Mark the row failed for good, with every owed row the same error dooms; returns their ids."""
+    reason = f"{exc.reason}: {exc.hint}" if exc.hint else exc.reason or str(exc)
+    with store.transaction() as db:
+        if exc.permanent == "token":
+            doomed = [r[0] for r in db.conn.execute("SELECT id FROM notifications WHERE sent_at IS NULL")]
+        elif exc.permanent == "channel":
+            # Everything owed to that channel: new messages (they go to the alert channel) and the replies
+            # and edits of incidents whose thread is there.
+            doomed = [
+                r[0]
+                for r in db.conn.execute(
+                    "SELECT n.id FROM notifications n LEFT JOIN incidents i ON i.id = n.incident_id "
+                    "WHERE n.sent_at IS NULL AND (coalesce(i.channel, n.channel) = ? "
+                    "OR (n.kind IN ('open', 'notice') AND ? = ?))",
+                    [channel, alert_channel, channel],
+                )
+            ]
+            doomed = sorted({row["id"], *doomed})
+        else:
+            doomed = [row["id"]]
+        doomed = sorted(set(doomed))
+        db.conn.executemany(
+            "UPDATE notifications SET failed_at = ?, failed_reason = ?, claimed_at = NULL, last_error = ? "
+            "WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL",
+            [(iso(now), reason[:500], str(exc)[:500], i) for i in doomed],
+        )
+    log.error(
+        "alerts are not reaching %s: %s; %d message(s) marked failed, not retried",
+        channel or "Slack",
+        reason,
+        len(doomed),
+    )
+    return set(doomed)
+
+
+def delivery_problem(store: Store) -> dict[str, Any] | None:
+    """The latest message Slack refused for good, when no post has landed since: {channel, reason, at,
+    failed}; None when alerts are reaching Slack (or nothing failed)."""
+    row = store.conn.execute(
+        "SELECT channel, failed_reason, failed_at FROM notifications WHERE failed_at IS NOT NULL "
+        "ORDER BY failed_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+    if not row:
+        return None
+    sent = store.conn.execute("SELECT max(sent_at) FROM notifications").fetchone()[0]
+    if sent and sent >= row[2]:
+        return None
+    n = store.conn.execute("SELECT count(*) FROM notifications WHERE failed_at >= ?", [row[2]]).fetchone()[0]
+    return {"channel": row[0], "reason": row[1], "at": row[2], "failed": n}
+
+
+def delivery_problem_text(problem: dict[str, Any]) -> str:
+    """One line for `status`, the terminal and /healthz."""
+    where = f"<#{problem['channel']}>" if problem.get("channel") else "Slack"
+    return f"alerts are not reaching {where}: {problem['reason']} ({problem['failed']} message(s) not posted)"
+
+
+def _parent_failed(store: Store, incident_id: int) -> bool:
+    """Did the incident's first message fail for good (so its thread will never exist)?"""
+    row = store.conn.execute(
+        "SELECT 1 FROM notifications WHERE incident_id = ? AND kind = 'open' AND failed_at IS NOT NULL LIMIT 1",
+        [incident_id],
+    ).fetchone()
+    return row is not None
+
+
+def _fail_quietly(store: Store, notification_id: int, reason: str, now: datetime) -> None:
+    """Mark one row failed without a log line: what doomed it was logged when it happened."""
+    with store.transaction() as db:
+        db.conn.execute(
+            "UPDATE notifications SET failed_at = ?, failed_reason = ? WHERE id = ? AND sent_at IS NULL",
+            [iso(now), reason, notification_id],
+        )
+
+
+def _mark_sent(
+    store: Store,
+    row: dict[str, Any],
+    channel: str,
+    thread_ts: str | None,
+    ts: str,
+    now: datetime,
+    *,
+    parent: bool = False,
+) -> None:
+    """Mark the row sent; an `open` row (or a reply posted as the new `parent` of its incident) gives the
+    incident its thread."""
     with store.transaction() as db:
         db.conn.execute(
             "UPDATE notifications SET sent_at = ?, ts = ?, channel = ?, thread_ts = ?, last_error = NULL WHERE id = ?",
             [iso(now), ts, channel, thread_ts, row["id"]],
         )
-        if row["kind"] == "open" and row["incident_id"] is not None:
+        if (row["kind"] == "open" or parent) and row["incident_id"] is not None:
             db.conn.execute("UPDATE incidents SET channel = ?, ts = ? WHERE id = ?", [channel, ts, row["incident_id"]])
 
 
@@ -81,20 +180,30 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
     store = deps.store
     now = now or deps.now()
     rows = store.query(
-        "SELECT * FROM notifications WHERE sent_at IS NULL AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
+        "SELECT * FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL "
+        "AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
         [iso(now)],
     )
     posted: list[PostedItem] = []
-    held: set[str] = set()  # channels rate-limited for the rest of this sweep
+    held: set[str] = set()  # channels rate-limited (or failed for good) for the rest of this sweep
+    failed: set[int] = set()  # rows marked failed during this sweep
     for row in rows:
+        if row["id"] in failed:
+            continue
         incident = None
         if row["incident_id"] is not None:
             found = store.query("SELECT * FROM incidents WHERE id = ?", [row["incident_id"]])
             incident = Incident.from_row(found[0]) if found else None
         kind = row["kind"]
         parent_ts = incident.ts if incident else None
+        orphan = False  # a reply whose incident's first message failed for good: it becomes the new parent
         if kind in ("update", "resolve", "parent_update") and not parent_ts:
-            continue  # the parent is not posted yet: replies wait for it, in order
+            if incident is None or not _parent_failed(store, incident.id):
+                continue  # the parent is not posted yet: replies wait for it, in order
+            if kind == "parent_update":
+                _fail_quietly(store, row["id"], "the incident's first message was never posted", now)
+                continue
+            orphan = True
         if kind in ("open", "notice"):
             # A new message goes where alerts go now (the setting may have been fixed since it was owed).
             channel = deps.settings.alert_channel or row["channel"] or ""
@@ -113,6 +222,9 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
                 assert parent_ts is not None  # replies without a posted parent waited above
                 poster.update(channel, parent_ts, message)
                 landed_channel, ts, thread_ts = channel, parent_ts, parent_ts
+            elif orphan:
+                result = poster.post(channel, message)
+                landed_channel, ts, thread_ts = result.channel, result.ts, None
             elif kind in ("update", "resolve"):
                 result = poster.post(channel, message, thread_ts=parent_ts)
                 landed_channel, ts, thread_ts = result.channel, result.ts, parent_ts
@@ -120,6 +232,13 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
                 result = poster.post(channel, message)
                 landed_channel, ts, thread_ts = result.channel, result.ts, None
         except PostError as exc:
+            if exc.permanent:
+                failed |= _fail(store, row, incident, channel, deps.settings.alert_channel or "", exc, now)
+                if exc.permanent == "token":
+                    break
+                if exc.permanent == "channel":
+                    held.add(channel)
+                continue
             retry = now + timedelta(seconds=exc.retry_after) if exc.retry_after else None
             _release(store, row["id"], str(exc), retry)
             log.warning("alert %s not delivered (%s); it stays owed", row["id"], exc)
@@ -132,9 +251,9 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
             log.exception("alert %s failed to post", row["id"])
             _release(store, row["id"], f"{type(exc).__name__}: {exc}", None)
             continue
-        _mark_sent(store, row, landed_channel, thread_ts, ts, now)
-        if incident and kind == "open":
+        _mark_sent(store, row, landed_channel, thread_ts, ts, now, parent=orphan)
+        if incident and (kind == "open" or orphan):
             incident.channel, incident.ts = landed_channel, ts
         posted.append(PostedItem(kind, landed_channel, thread_ts, ts, row["text"]))
-    pending = store.query("SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NULL")[0]["n"]
+    pending = store.query("SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL")[0]["n"]
     return posted, pending
