@@ -51,6 +51,7 @@ class Message:
     chart: list[str] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
     footer: str = ""
+    notify: str = ""  # a user or user-group id to notify (the chat system mentions it), or ""
 
     def text(self) -> str:
         """The plain-text version: Slack's notification fallback, the terminal, `--json`."""
@@ -77,6 +78,7 @@ class Message:
                 {"label": b.label, "action_id": b.action_id, "value": b.value, "style": b.style} for b in self.buttons
             ],
             "footer": self.footer,
+            "notify": self.notify,
         }
 
     @classmethod
@@ -90,6 +92,7 @@ class Message:
             chart=[str(x) for x in d.get("chart") or []],
             buttons=[Button(b["label"], b["action_id"], b["value"], b.get("style")) for b in d.get("buttons") or []],
             footer=d.get("footer") or "",
+            notify=d.get("notify") or "",
         )
 
 

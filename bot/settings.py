@@ -103,6 +103,8 @@ class Settings:
     retention_days: int = 90
     sweep_minutes: int = 5
     recovery_sweeps: int = 2
+    ack_reminder_minutes: int = 30  # an unacknowledged incident gets one reminder after this long (0: none)
+    oncall: str | None = None  # a Slack user or user-group id the reminder mentions
     rate_levels: tuple[tuple[str, float, float], ...] = DEFAULT_RATE_LEVELS
     check_timeout: float = 8.0
     setup_cache_seconds: int = 300  # how long events.coverage reuses the setup inspection (0: never)
@@ -201,6 +203,8 @@ class Settings:
             retention_days=p.integer("SESBOT_RETENTION_DAYS", 90, lo=1, hi=3650),
             sweep_minutes=p.integer("SESBOT_SWEEP_MINUTES", 5, lo=1, hi=1440),
             recovery_sweeps=p.integer("SESBOT_RECOVERY_SWEEPS", 2, lo=1, hi=100),
+            ack_reminder_minutes=p.integer("SESBOT_ACK_REMINDER_MINUTES", 30, lo=0, hi=10080),
+            oncall=p.slack_id("SESBOT_ONCALL"),
             rate_levels=p.rate_levels(),
             check_timeout=p.number("SESBOT_CHECK_TIMEOUT", 8.0, lo=0.1, hi=120),
             setup_cache_seconds=p.integer("SESBOT_SETUP_CACHE_SECONDS", 300, lo=0, hi=86400),
@@ -347,6 +351,14 @@ class _Parser:
         v = self.raw(name)
         if v is not None and not re.match(r"^[A-Za-z0-9_-]{1,64}$", v):
             self.problems.append(f"{name}={v[:60]!r} is not an SES name (letters, digits, - and _, up to 64)")
+            return None
+        return v
+
+    def slack_id(self, name: str) -> str | None:
+        """A Slack user (U.../W...) or user-group (S...) id."""
+        v = self.raw(name)
+        if v is not None and not re.match(r"^[UWS][A-Z0-9]{2,20}$", v):
+            self.problems.append(f"{name}={v[:60]!r} is not a Slack user or group id (like U0123ABCD or S0123ABCD)")
             return None
         return v
 

@@ -12,6 +12,7 @@ cut to Slack's 3,000 characters, the whole fits in 50 blocks, and a plain `text`
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.notify import Message
@@ -56,11 +57,24 @@ def _chart(lines: list[str]) -> dict[str, Any]:
     return section(f"```{cut(body, MAX_SECTION - 10)}```")
 
 
+_ID = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
+
+
+def _mention(who: str) -> str:
+    """Slack's mention of a user (U.../W...) or user group (S...); "" for anything else (never raw text)."""
+    if not _ID.match(who or ""):
+        return ""
+    return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
+
+
 def alert_message(msg: Message) -> dict[str, Any]:
     """`{"text", "blocks"}` for `chat.postMessage` / `chat.update`."""
     blocks: list[dict[str, Any]] = [header(f"{EMOJI[msg.severity]} {escape(msg.title)}")]
     # The first sentences and the facts share one section: the figure is read together with its meaning.
     lines = [cut(escape(line), 1000) for line in msg.lines[:3]]
+    mention = _mention(msg.notify)
+    if mention:
+        lines.insert(0, mention)
     first: dict[str, Any] = section("\n".join(lines) if lines else f"*{escape(msg.title)}*")
     if msg.fields:
         first["fields"] = [

@@ -150,6 +150,7 @@ def test_a_restart_between_sweeps_posts_nothing_twice(aws_peer, slack_peer, sett
 
 
 def test_a_rate_hovering_at_a_threshold_posts_one_alert_per_level(aws_peer, slack_peer, alert_deps, clock):
+    alert_deps.settings.ack_reminder_minutes = 0  # 35 minutes unacknowledged would add a reminder (test_reminders)
     poster = slack_poster(slack_peer)
     for value in (0.049, 0.051, 0.049, 0.051, 0.049, 0.051, 0.049):
         put_rate(aws_peer, value, clock.tick())

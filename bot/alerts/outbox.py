@@ -197,10 +197,10 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         kind = row["kind"]
         parent_ts = incident.ts if incident else None
         orphan = False  # a reply whose incident's first message failed for good: it becomes the new parent
-        if kind in ("update", "resolve", "parent_update") and not parent_ts:
+        if kind in ("update", "resolve", "parent_update", "reminder") and not parent_ts:
             if incident is None or not _parent_failed(store, incident.id):
                 continue  # the parent is not posted yet: replies wait for it, in order
-            if kind == "parent_update":
+            if kind in ("parent_update", "reminder"):
                 _fail_quietly(store, row["id"], "the incident's first message was never posted", now)
                 continue
             orphan = True
@@ -225,7 +225,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
             elif orphan:
                 result = poster.post(channel, message)
                 landed_channel, ts, thread_ts = result.channel, result.ts, None
-            elif kind in ("update", "resolve"):
+            elif kind in ("update", "resolve", "reminder"):
                 result = poster.post(channel, message, thread_ts=parent_ts)
                 landed_channel, ts, thread_ts = result.channel, result.ts, parent_ts
             else:

@@ -2,7 +2,8 @@
 
 1. **Read** each region's AWS-backed signals (`signals.read_all`; network, outside any transaction).
 2. **Apply**, in one SQLite transaction: the new blocklist bounces are read, each reading is compared
-   with its stored level (`transitions.apply_reading`), and the messages the transitions owe are inserted.
+   with its stored level (`transitions.apply_reading`), and the messages the transitions owe are inserted,
+   with a reminder for each incident nobody acknowledged in time (`reminders`).
 3. **Deliver** what is owed (`outbox.deliver`), through the `Poster` handed in.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from bot.alerts.levels import SIGNALS
 from bot.alerts.outbox import PostedItem, deliver
 from bot.alerts.records import query_rows
+from bot.alerts.reminders import owed_reminders
 from bot.alerts.signals import blocklist_readings, read_all
 from bot.alerts.transitions import Signal, apply_reading, insert_owed
 from bot.deps import Deps
@@ -48,6 +50,9 @@ def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
             signal, owed = apply_reading(conn, deps, r, now, notify=poster is not None)
             result.signals.append(signal)
             for o in owed:
+                insert_owed(conn, o, now)
+        if poster is not None:
+            for o in owed_reminders(conn, deps, now):
                 insert_owed(conn, o, now)
         # Signals that could not be read this sweep keep their level; say so rather than leave them out.
         read = {(r.signal, r.region, r.scope) for r in readings}
