@@ -53,6 +53,21 @@ def acknowledge(store: Store, incident_id: int, user_id: str, now: datetime | No
     return get_incident(store, incident_id)
 
 
+MAX_NOTE = 2000  # characters of a note kept
+
+
+def add_note(store: Store, incident_id: int, user_id: str | None, text: str, now: datetime | None = None) -> int:
+    """Add a person's note to the incident's timeline; returns how many notes it has now."""
+    with store.transaction() as db:
+        db.conn.execute(
+            "INSERT INTO incident_notes (incident_id, at, user_id, text) VALUES (?, ?, ?, ?)",
+            [int(incident_id), iso(now or utcnow()), user_id, text.strip()[:MAX_NOTE]],
+        )
+        return int(
+            db.conn.execute("SELECT count(*) FROM incident_notes WHERE incident_id = ?", [incident_id]).fetchone()[0]
+        )
+
+
 def ack_answer(incident: Incident, user_id: str) -> Answer:
     """What the thread says after `ack`: who is on it. `data.user_id` lets Slack mention the person."""
     return Answer(
@@ -230,13 +245,18 @@ def incidents_answer(deps: Deps) -> Answer:
 
 
 def timeline(store: Store, incident: Incident) -> list[dict[str, Any]]:
-    """What happened, oldest first: the opening, each change, the acknowledgement, the resolution."""
+    """What happened, oldest first: the opening, each change, reminders, notes, the acknowledgement, the
+    resolution."""
     rows = store.query(
         "SELECT created_at, kind, from_level, to_level, value, sent_at, last_error, attempts "
         "FROM notifications WHERE incident_id = ? AND kind <> 'parent_update' ORDER BY id",
         [incident.id],
     )
     events = [{**r, "at": r["created_at"]} for r in rows]
+    for n in store.query(
+        "SELECT at, user_id, text FROM incident_notes WHERE incident_id = ? ORDER BY id", [incident.id]
+    ):
+        events.append({"at": n["at"], "kind": "note", "user_id": n["user_id"], "text": n["text"]})
     if incident.acked_at:
         events.append({"at": incident.acked_at, "kind": "ack", "user_id": incident.acked_by})
     return sorted(events, key=lambda e: e["at"])
@@ -246,6 +266,8 @@ def _timeline_line(incident: Incident, e: dict[str, Any]) -> str:
     when = _when(e["at"])
     if e["kind"] == "ack":
         return f"{when}: acknowledged by {e.get('user_id')}"
+    if e["kind"] == "note":
+        return f"{when}: note by {e.get('user_id') or 'someone'}: {e.get('text')}"
     value = fmt_value(incident.signal, e.get("value"))
     value = f" at {value}" if value else ""
     to = LEVEL_LABELS.get(e.get("to_level") or "", e.get("to_level") or "")
@@ -253,6 +275,7 @@ def _timeline_line(incident: Incident, e: dict[str, Any]) -> str:
         "open": f"opened: {to}{value}",
         "resolve": f"resolved{value}",
         "notice": "account change",
+        "reminder": "reminder: nobody had acknowledged it",
     }.get(e["kind"])
     if text is None:
         same = e.get("from_level") == e.get("to_level")

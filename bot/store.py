@@ -279,6 +279,22 @@ def _m7_failed_notifications(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE notifications ADD COLUMN failed_reason TEXT")
 
 
+def _m8_incident_notes(db: sqlite_utils.Database) -> None:
+    """Notes people add to an incident (`@sesbot note ...` in its thread): part of its timeline."""
+    db.execute(
+        """
+        CREATE TABLE incident_notes (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id),
+            at TEXT NOT NULL,
+            user_id TEXT,
+            text TEXT NOT NULL             -- as the person wrote it; escaped wherever it is shown
+        )
+        """
+    )
+    db.execute("CREATE INDEX incident_notes_incident ON incident_notes (incident_id, at)")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -287,6 +303,7 @@ MIGRATIONS: list[Migration] = [
     _m5_tenant_and_message,
     _m6_header_sample,
     _m7_failed_notifications,
+    _m8_incident_notes,
 ]
 
 

@@ -1,5 +1,5 @@
-"""Incident threads: `status` and `ack` mentioned in an incident's thread speak about that incident,
-and the alert's buttons ("Acknowledge", "Show bounces") act on it."""
+"""Incident threads: `status`, `ack` and `note <text>` mentioned in an incident's thread speak about that
+incident, and the alert's buttons ("Acknowledge", "Show bounces") act on it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.deps import Deps
 from bot.incidents import (
     Incident,
     acknowledge,
+    add_note,
     get_incident,
     incident_bounces_answer,
     incident_for_thread,
@@ -34,18 +35,31 @@ def _ack_message(deps: Deps, incident: Incident, user_id: str | None) -> dict[st
     return {"text": line, "blocks": [section(line)]}
 
 
+def _note_message(deps: Deps, incident: Incident, user_id: str | None, text: str) -> dict[str, Any]:
+    if not text.strip():
+        return error_message("Say what to note, like `@sesbot note paused the newsletter send`.")
+    who = user_id if user_id and _USER_ID.match(user_id) else None
+    count = add_note(deps.store, incident.id, who, text)
+    by = f" by <@{who}>" if who else ""
+    notes = f"{count} note{'s' if count != 1 else ''}"
+    line = f":memo: Noted on incident #{incident.id}{by} ({notes}); `status` in this thread shows the timeline."
+    return {"text": line, "blocks": [section(line)]}
+
+
 def incident_reply(
     deps: Deps, inv: Invocation, *, channel: str, thread_ts: str, user_id: str | None
 ) -> dict[str, Any] | None:
     """The reply for an incident-thread command, or None when the thread is no incident's or the
     command is not incident-specific (then the ordinary command runs)."""
-    if inv.name not in ("status", "ack"):
+    if inv.name not in ("status", "ack", "note"):
         return None
     incident = incident_for_thread(deps.store, channel, thread_ts)
     if incident is None:
         return None
     if inv.name == "ack":
         return _ack_message(deps, incident, user_id)
+    if inv.name == "note":
+        return _note_message(deps, incident, user_id, inv.rest)
     return answer_message(incident_status_answer(deps, incident))
 
 
