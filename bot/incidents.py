@@ -23,8 +23,10 @@ from bot.alerts import (
     upper_first,
 )
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
+from bot.alerts.transitions import Owed, insert_owed
 from bot.deps import Deps
 from bot.findings import Answer, Severity
+from bot.notify import Message
 from bot.store import Store, iso, utcnow
 
 RECENT = timedelta(days=7)  # `incidents` lists the ones resolved this recently
@@ -60,12 +62,40 @@ def add_note(store: Store, incident_id: int, user_id: str | None, text: str, now
     """Add a person's note to the incident's timeline; returns how many notes it has now."""
     with store.transaction() as db:
         db.conn.execute(
-            "INSERT INTO incident_notes (incident_id, at, user_id, text) VALUES (?, ?, ?, ?)",
+            "INSERT INTO incident_log (incident_id, at, kind, user_id, text) VALUES (?, ?, 'note', ?, ?)",
             [int(incident_id), iso(now or utcnow()), user_id, text.strip()[:MAX_NOTE]],
         )
         return int(
-            db.conn.execute("SELECT count(*) FROM incident_notes WHERE incident_id = ?", [incident_id]).fetchone()[0]
+            db.conn.execute(
+                "SELECT count(*) FROM incident_log WHERE incident_id = ? AND kind = 'note'", [incident_id]
+            ).fetchone()[0]
         )
+
+
+def assign(store: Store, incident_id: int, owner: str, by: str | None, now: datetime | None = None) -> Incident | None:
+    """Make `owner` the incident's owner (on its timeline, with who did it); None when there is no such incident."""
+    now = now or utcnow()
+    with store.transaction() as db:
+        cur = db.conn.execute("UPDATE incidents SET owner = ? WHERE id = ?", [owner, int(incident_id)])
+        if not cur.rowcount:
+            return None
+        db.conn.execute(
+            "INSERT INTO incident_log (incident_id, at, kind, user_id, text) VALUES (?, ?, 'owner', ?, ?)",
+            [int(incident_id), iso(now), by, owner],
+        )
+        # The parent message shows the owner: its latest version again, with the owner, owed to the outbox.
+        row = db.conn.execute(
+            "SELECT n.blocks, i.signal, i.region, i.level, coalesce(i.channel, n.channel) FROM notifications n "
+            "JOIN incidents i ON i.id = n.incident_id WHERE n.incident_id = ? AND n.kind IN ('open', 'parent_update') "
+            "AND n.blocks IS NOT NULL ORDER BY n.id DESC LIMIT 1",
+            [int(incident_id)],
+        ).fetchone()
+        if row:
+            message = Message.from_dict(json.loads(row[0]))
+            message.owner = owner
+            owed = Owed(int(incident_id), "parent_update", row[1], row[2], row[3], row[3], None, row[4] or "", message)
+            insert_owed(db.conn, owed, now)
+    return get_incident(store, incident_id)
 
 
 def ack_answer(incident: Incident, user_id: str) -> Answer:
@@ -93,6 +123,7 @@ def incident_dict(incident: Incident) -> dict[str, Any]:
         "ts": incident.ts,
         "acked_by": incident.acked_by,
         "acked_at": incident.acked_at,
+        "owner": incident.owner,
     }
 
 
@@ -254,9 +285,9 @@ def timeline(store: Store, incident: Incident) -> list[dict[str, Any]]:
     )
     events = [{**r, "at": r["created_at"]} for r in rows]
     for n in store.query(
-        "SELECT at, user_id, text FROM incident_notes WHERE incident_id = ? ORDER BY id", [incident.id]
+        "SELECT at, kind, user_id, text FROM incident_log WHERE incident_id = ? ORDER BY id", [incident.id]
     ):
-        events.append({"at": n["at"], "kind": "note", "user_id": n["user_id"], "text": n["text"]})
+        events.append({"at": n["at"], "kind": n["kind"], "user_id": n["user_id"], "text": n["text"]})
     if incident.acked_at:
         events.append({"at": incident.acked_at, "kind": "ack", "user_id": incident.acked_by})
     return sorted(events, key=lambda e: e["at"])
@@ -268,6 +299,8 @@ def _timeline_line(incident: Incident, e: dict[str, Any]) -> str:
         return f"{when}: acknowledged by {e.get('user_id')}"
     if e["kind"] == "note":
         return f"{when}: note by {e.get('user_id') or 'someone'}: {e.get('text')}"
+    if e["kind"] == "owner":
+        return f"{when}: owner {e.get('text')} (set by {e.get('user_id') or 'someone'})"
     value = fmt_value(incident.signal, e.get("value"))
     value = f" at {value}" if value else ""
     to = LEVEL_LABELS.get(e.get("to_level") or "", e.get("to_level") or "")

@@ -52,6 +52,7 @@ class Message:
     buttons: list[Button] = field(default_factory=list)
     footer: str = ""
     notify: str = ""  # a user or user-group id to notify (the chat system mentions it), or ""
+    owner: str = ""  # the user id who owns what the message is about (shown as a fact), or ""
 
     def text(self) -> str:
         """The plain-text version: Slack's notification fallback, the terminal, `--json`."""
@@ -79,6 +80,7 @@ class Message:
             ],
             "footer": self.footer,
             "notify": self.notify,
+            "owner": self.owner,
         }
 
     @classmethod
@@ -93,6 +95,7 @@ class Message:
             buttons=[Button(b["label"], b["action_id"], b["value"], b.get("style")) for b in d.get("buttons") or []],
             footer=d.get("footer") or "",
             notify=d.get("notify") or "",
+            owner=d.get("owner") or "",
         )
 
 

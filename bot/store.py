@@ -279,20 +279,23 @@ def _m7_failed_notifications(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE notifications ADD COLUMN failed_reason TEXT")
 
 
-def _m8_incident_notes(db: sqlite_utils.Database) -> None:
-    """Notes people add to an incident (`@sesbot note ...` in its thread): part of its timeline."""
+def _m8_incident_log(db: sqlite_utils.Database) -> None:
+    """What people do on an incident from its thread (issue 13): notes (`@sesbot note ...`) and owner changes
+    (`assign`, "I'll take it"), part of its timeline; and the current owner on the incident."""
     db.execute(
         """
-        CREATE TABLE incident_notes (
+        CREATE TABLE incident_log (
             id INTEGER PRIMARY KEY,
             incident_id INTEGER NOT NULL REFERENCES incidents(id),
             at TEXT NOT NULL,
-            user_id TEXT,
-            text TEXT NOT NULL             -- as the person wrote it; escaped wherever it is shown
+            kind TEXT NOT NULL,            -- note, owner
+            user_id TEXT,                  -- who did it
+            text TEXT NOT NULL             -- the note as written (escaped wherever shown), or the new owner's id
         )
         """
     )
-    db.execute("CREATE INDEX incident_notes_incident ON incident_notes (incident_id, at)")
+    db.execute("CREATE INDEX incident_log_incident ON incident_log (incident_id, at)")
+    db.execute("ALTER TABLE incidents ADD COLUMN owner TEXT")
 
 
 MIGRATIONS: list[Migration] = [
@@ -303,7 +306,7 @@ MIGRATIONS: list[Migration] = [
     _m5_tenant_and_message,
     _m6_header_sample,
     _m7_failed_notifications,
-    _m8_incident_notes,
+    _m8_incident_log,
 ]
 
 

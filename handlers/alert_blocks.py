@@ -76,11 +76,15 @@ def alert_message(msg: Message) -> dict[str, Any]:
     if mention:
         lines.insert(0, mention)
     first: dict[str, Any] = section("\n".join(lines) if lines else f"*{escape(msg.title)}*")
-    if msg.fields:
-        first["fields"] = [
-            {"type": "mrkdwn", "text": cut(f"*{escape(label)}*\n{escape(value)}", MAX_FIELD)}
-            for label, value in msg.fields[:MAX_FIELDS]
-        ]
+    fields = [
+        {"type": "mrkdwn", "text": cut(f"*{escape(label)}*\n{escape(value)}", MAX_FIELD)}
+        for label, value in msg.fields[: MAX_FIELDS - 1]
+    ]
+    owner = _mention(msg.owner) if msg.owner and msg.owner[0] in "UW" else ""
+    if owner:
+        fields.append({"type": "mrkdwn", "text": f"*Owner*\n{owner}"})
+    if fields:
+        first["fields"] = fields
     blocks.append(first)
     if msg.lines[3:]:
         blocks += _sections_of(None, msg.lines[3:])

@@ -10,7 +10,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.commands import parse
@@ -19,21 +19,25 @@ from bot.target import UsageError
 from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import error_message
 from handlers.slash import busy_text
-from handlers.threads import incident_reply
+from handlers.threads import deliver_owed, incident_reply
 from handlers.work import Work
 
 log = logging.getLogger(__name__)
-_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_LEADING_MENTIONS = re.compile(r"^\s*(?:<@[A-Z0-9]+(?:\|[^>]*)?>\s*)+")
 
 
-def command_text(text: str) -> str:
-    """The command in a mention: the text without the `<@BOT>` mentions."""
-    return _MENTION.sub(" ", text or "").strip()
+def command_text(text: str, bot_user_id: str | None = None) -> str:
+    """The command in a mention: the text without the bot's own mention (`<@BOT>`, wherever it stands when the
+    bot's id is known, else the mentions it starts with). Other people's mentions stay: `assign <@U0ERIN>`."""
+    text = text or ""
+    if bot_user_id:
+        return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text).strip()
+    return _LEADING_MENTIONS.sub("", text).strip()
 
 
 def register(app: App, deps: Deps, work: Work) -> None:
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], client: WebClient) -> None:
+    def on_mention(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         channel = event.get("channel")
         thread_ts = event.get("thread_ts") or event.get("ts")
         user = event.get("user")
@@ -42,7 +46,7 @@ def register(app: App, deps: Deps, work: Work) -> None:
             # without them there is no one to answer and nowhere to answer.
             log.warning("app_mention without a channel or a user; not answered")
             return
-        text = command_text(event.get("text", ""))
+        text = command_text(event.get("text", ""), context.bot_user_id)
         try:
             inv = parse(text)
         except UsageError as exc:
@@ -52,6 +56,8 @@ def register(app: App, deps: Deps, work: Work) -> None:
             msg = incident_reply(deps, inv, channel=channel, thread_ts=event["thread_ts"], user_id=user)
             if msg is not None:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, **for_channel(deps, msg))
+                if inv.name == "assign":
+                    deliver_owed(deps, client)  # the parent message shows the new owner
                 return
         admission = work.admit()
         if not admission.accepted:

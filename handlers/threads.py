@@ -1,5 +1,6 @@
-"""Incident threads: `status`, `ack` and `note <text>` mentioned in an incident's thread speak about that
-incident, and the alert's buttons ("Acknowledge", "Show bounces") act on it."""
+"""Incident threads: `status`, `ack`, `assign @user` (or `assign me`) and `note <text>` mentioned in an
+incident's thread speak about that incident, and the alert's buttons ("Acknowledge", "I'll take it", "Show
+bounces") act on it. A new owner is shown on the parent message at once (the outbox delivers the edit)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.alerts import ACK_ACTION, BOUNCES_ACTION
+from bot.alerts import ACK_ACTION, BOUNCES_ACTION, TAKE_ACTION, deliver
 from bot.commands import Invocation
 from bot.deps import Deps
 from bot.incidents import (
     Incident,
     acknowledge,
     add_note,
+    assign,
     get_incident,
     incident_bounces_answer,
     incident_for_thread,
@@ -23,8 +25,28 @@ from bot.incidents import (
 )
 from handlers.answer import for_channel
 from handlers.blocks import answer_message, error_message, escape, section
+from handlers.poster import SlackPoster
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
+
+
+def _assign_message(deps: Deps, incident: Incident, owner: str | None, by: str | None) -> dict[str, Any]:
+    if not owner:
+        return error_message("Say who owns it, like `@sesbot assign @dana` or `@sesbot assign me`.")
+    inc = assign(deps.store, incident.id, owner, by if by and _USER_ID.match(by) else None) or incident
+    line = f":bust_in_silhouette: <@{owner}> owns incident #{inc.id}, {escape(inc.label)} in {escape(inc.region)}."
+    return {"text": line, "blocks": [section(line)]}
+
+
+def assignee(args: list[str], asker: str | None) -> str | None:
+    """The user `assign` names: a Slack mention, or `me` (the asker); None when it names nobody."""
+    if len(args) != 1:
+        return None
+    if args[0].lower() == "me":
+        return asker if asker and _USER_ID.match(asker) else None
+    m = _USER_MENTION.match(args[0])
+    return m.group(1) if m else None
 
 
 def _ack_message(deps: Deps, incident: Incident, user_id: str | None) -> dict[str, Any]:
@@ -51,7 +73,7 @@ def incident_reply(
 ) -> dict[str, Any] | None:
     """The reply for an incident-thread command, or None when the thread is no incident's or the
     command is not incident-specific (then the ordinary command runs)."""
-    if inv.name not in ("status", "ack", "note"):
+    if inv.name not in ("status", "ack", "note", "assign"):
         return None
     incident = incident_for_thread(deps.store, channel, thread_ts)
     if incident is None:
@@ -60,6 +82,8 @@ def incident_reply(
         return _ack_message(deps, incident, user_id)
     if inv.name == "note":
         return _note_message(deps, incident, user_id, inv.rest)
+    if inv.name == "assign":
+        return _assign_message(deps, incident, assignee(inv.args, user_id), user_id)
     return answer_message(incident_status_answer(deps, incident))
 
 
@@ -98,3 +122,24 @@ def register(app: App, deps: Deps) -> None:
             return
         # Ephemeral, to the asker only: the addresses stay whole even with SESBOT_REDACT=local.
         client.chat_postEphemeral(channel=channel, user=user, **answer_message(incident_bounces_answer(deps, incident)))
+
+    @app.action(TAKE_ACTION)
+    def on_take(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        incident = incident_of(action)
+        channel = (body.get("channel") or {}).get("id")
+        user = (body.get("user") or {}).get("id")
+        if incident is None or not channel:
+            if channel and user:
+                client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
+            return
+        owner = user if isinstance(user, str) and _USER_ID.match(user) else None
+        thread = incident.ts or (body.get("message") or {}).get("ts")
+        msg = _assign_message(deps, incident, owner, owner)
+        client.chat_postMessage(channel=channel, thread_ts=thread, **for_channel(deps, msg))
+        deliver_owed(deps, client)
+
+
+def deliver_owed(deps: Deps, client: WebClient) -> None:
+    """Deliver what the outbox owes now (the parent's new owner), rather than at the next sweep."""
+    deliver(deps, SlackPoster(client, redact=deps.settings.redact == "local"))

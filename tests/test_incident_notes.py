@@ -23,7 +23,7 @@ def test_a_note_is_acknowledged_in_the_thread_and_shown_escaped_on_the_timeline(
     reply = slack_peer.wait_for("chat.postMessage", timeout=30)
     assert reply.params["thread_ts"] == thread
     assert reply.params["text"].startswith(":memo: Noted on incident #1 by <@U0DAVE> (1 note)")
-    assert deps.store.query("SELECT user_id, text FROM incident_notes") == [
+    assert deps.store.query("SELECT user_id, text FROM incident_log WHERE kind = 'note'") == [
         {"user_id": "U0DAVE", "text": "paused the newsletter send <!channel> it's *not* DNS"}
     ]
     slack_peer.clear()
@@ -40,4 +40,51 @@ def test_an_empty_note_says_what_to_write(bot_server, slack_peer, deps):
     mention(bot_server, "note", channel, thread)
     reply = slack_peer.wait_for("chat.postMessage", timeout=30)
     assert "Say what to note" in json.dumps(reply.params)
-    assert deps.store.query("SELECT count(*) AS n FROM incident_notes") == [{"n": 0}]
+    assert deps.store.query("SELECT count(*) AS n FROM incident_log") == [{"n": 0}]
+
+
+# -- assign and "I'll take it" ---------------------------------------------------------------------------
+
+
+def owner_field(call) -> list[str]:
+    first = call.params["blocks"][1]
+    return [f["text"] for f in first.get("fields", []) if f["text"].startswith("*Owner*")]
+
+
+def test_assign_names_the_owner_in_the_thread_on_the_parent_and_on_the_timeline(bot_server, slack_peer, deps):
+    channel, parent = open_incident(deps, slack_peer)
+    thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
+    mention(bot_server, "<@U0SESBOT> assign <@U0ERIN|erin>", channel, thread, user="U0DAVE")
+    reply = slack_peer.wait_for("chat.postMessage", timeout=30)
+    assert reply.params["text"].startswith(":bust_in_silhouette: <@U0ERIN> owns incident #1")
+    edit = slack_peer.wait_for("chat.update", timeout=30)
+    assert (edit.params["channel"], edit.params["ts"]) == (channel, thread)
+    assert owner_field(edit) == ["*Owner*\n<@U0ERIN>"]
+    assert deps.store.query("SELECT owner FROM incidents") == [{"owner": "U0ERIN"}]
+    slack_peer.clear()
+    mention(bot_server, "status", channel, thread)
+    shown = json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params["blocks"])
+    assert "owner U0ERIN (set by U0DAVE)" in shown
+
+
+def test_the_take_button_makes_the_clicker_the_owner(bot_server, slack_peer, deps):
+    from bot.alerts import TAKE_ACTION
+    from peers.slack import block_action_body
+
+    channel, parent = open_incident(deps, slack_peer)
+    assert "I'll take it" in json.dumps(parent.params["blocks"])
+    body = block_action_body(TAKE_ACTION, "1", user_id="U0FRAN", channel_id=channel)
+    post_signed(bot_server.events_url, body, SIGNING_SECRET)
+    assert "<@U0FRAN> owns incident #1" in slack_peer.wait_for("chat.postMessage", timeout=30).params["text"]
+    assert owner_field(slack_peer.wait_for("chat.update", timeout=30)) == ["*Owner*\n<@U0FRAN>"]
+
+
+def test_assign_me_and_assign_without_anyone(bot_server, slack_peer, deps):
+    channel, _ = open_incident(deps, slack_peer)
+    thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
+    mention(bot_server, "assign me", channel, thread, user="U0GWEN")
+    assert "<@U0GWEN> owns" in slack_peer.wait_for("chat.postMessage", timeout=30).params["text"]
+    slack_peer.clear()
+    mention(bot_server, "assign dana", channel, thread)
+    assert "Say who owns it" in json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params)
+    assert deps.store.query("SELECT owner FROM incidents") == [{"owner": "U0GWEN"}]

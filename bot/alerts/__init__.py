@@ -46,7 +46,7 @@ from bot.alerts.levels import (
     signal_label,
     thresholds,
 )
-from bot.alerts.messages import ACK_ACTION, BOUNCES_ACTION, Facts, fmt_pct, fmt_value, upper_first
+from bot.alerts.messages import ACK_ACTION, BOUNCES_ACTION, TAKE_ACTION, Facts, fmt_pct, fmt_value, upper_first
 from bot.alerts.outbox import PostedItem, deliver
 from bot.alerts.records import Incident
 from bot.alerts.signals import Reading, read_all, read_region
@@ -61,6 +61,7 @@ __all__ = [
     "LEVEL_SEVERITY",
     "RATE_METRICS",
     "SIGNALS",
+    "TAKE_ACTION",
     "Facts",
     "Incident",
     "PostedItem",

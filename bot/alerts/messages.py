@@ -27,6 +27,7 @@ from bot.notify import Button, Message
 
 ACK_ACTION = "sesbot_incident_ack"
 BOUNCES_ACTION = "sesbot_incident_bounces"
+TAKE_ACTION = "sesbot_incident_take"
 
 DOCS_ENFORCEMENT = "https://docs.aws.amazon.com/ses/latest/dg/faqs-enforcement.html"
 DOCS_REPUTATION = "https://docs.aws.amazon.com/ses/latest/dg/monitor-sender-reputation.html"
@@ -263,7 +264,7 @@ def _buttons(f: Facts) -> list[Button]:
     if f.incident_id is None:
         return []
     value = str(f.incident_id)
-    out = [Button("Acknowledge", ACK_ACTION, value, "primary")]
+    out = [Button("Acknowledge", ACK_ACTION, value, "primary"), Button("I'll take it", TAKE_ACTION, value)]
     if f.signal in ("bounce_rate", "complaint_rate", "blocklist"):
         out.append(Button("Show bounces", BOUNCES_ACTION, value))
     return out

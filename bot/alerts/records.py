@@ -37,6 +37,7 @@ class Incident:
     ts: str | None = None
     acked_by: str | None = None
     acked_at: str | None = None
+    owner: str | None = None  # the Slack user who owns it (`assign`, "I'll take it")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Incident:

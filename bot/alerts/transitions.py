@@ -191,6 +191,8 @@ def _transitions(
         return f
 
     def owe(kind: str, message: Message, inc: Incident | None) -> None:
+        if kind == "parent_update" and inc is not None and inc.owner:
+            message.owner = inc.owner  # the parent keeps showing who owns the incident
         owed.append(Owed(inc.id if inc else None, kind, r.signal, r.region, current, new, r.value, channel, message))
 
     if new != current:
