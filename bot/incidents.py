@@ -28,6 +28,7 @@ from bot.deps import Deps
 from bot.findings import Answer, Severity
 from bot.notify import Message
 from bot.store import Store, iso, utcnow
+from bot.timefmt import parse_ts, span
 
 RECENT = timedelta(days=7)  # `incidents` lists the ones resolved this recently
 
@@ -388,4 +389,40 @@ def incident_bounces_answer(deps: Deps, incident: Incident, limit: int = 20) -> 
         sections=[("Newest first", lines or ["none received by the bot"])],
         data={"incident": incident_dict(incident), "events": rows},
         kind="incident_bounces",
+    )
+
+
+def incident_summary_answer(deps: Deps, incident: Incident) -> Answer:
+    """The incident for a post-incident review: how long it lasted, the worst level and figure, who was on
+    it, and the whole timeline (`summary` in its thread, `incident N` in the terminal)."""
+    now = deps.now()
+    opened = parse_ts(incident.opened_at)
+    ended = parse_ts(incident.resolved_at) if incident.resolved_at else now
+    duration = span(ended - opened) if opened and ended else "unknown"
+    worst = deps.store.conn.execute(
+        "SELECT max(value) FROM notifications WHERE incident_id = ? AND value IS NOT NULL", [incident.id]
+    ).fetchone()[0]
+    level = LEVEL_LABELS.get(incident.level, incident.level)
+    worst_text = f"{level} ({fmt_value(incident.signal, worst)})" if worst is not None else level
+    status = f"resolved {_when(incident.resolved_at)}" if incident.resolved_at else "still open"
+    events = timeline(deps.store, incident)
+    lines = [
+        f"Opened {_when(incident.opened_at)}, {status}: {duration}",
+        f"Worst level: {worst_text}",
+        f"Owner: {incident.owner or 'nobody'}; acknowledged by {incident.acked_by or 'nobody'}",
+        f"{sum(1 for e in events if e['kind'] == 'note')} note(s), "
+        f"{sum(1 for e in events if e['kind'] in ('update', 'open'))} level message(s)",
+    ]
+    return Answer(
+        title=f"Incident #{incident.id} summary: {incident.label} in {incident.region}",
+        sections=[("Summary", lines), ("Timeline", [_timeline_line(incident, e) for e in events])],
+        data={
+            "incident": incident_dict(incident),
+            "duration_seconds": int((ended - opened).total_seconds()) if opened and ended else None,
+            "worst_level": incident.level,
+            "worst_value": worst,
+            "timeline": events,
+        },
+        kind="incident_summary",
+        severity=LEVEL_SEVERITY.get(incident.level, Severity.INFO) if not incident.resolved_at else Severity.OK,
     )

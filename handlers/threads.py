@@ -1,4 +1,4 @@
-"""Incident threads: `status`, `ack`, `assign @user` (or `assign me`) and `note <text>` mentioned in an
+"""Incident threads: `status`, `ack`, `assign @user` (or `assign me`), `note <text>` and `summary` mentioned in an
 incident's thread speak about that incident, and the alert's buttons ("Acknowledge", "I'll take it", "Show
 bounces") act on it. A new owner is shown on the parent message at once (the outbox delivers the edit)."""
 
@@ -22,6 +22,7 @@ from bot.incidents import (
     incident_bounces_answer,
     incident_for_thread,
     incident_status_answer,
+    incident_summary_answer,
 )
 from handlers.answer import for_channel
 from handlers.blocks import answer_message, error_message, escape, section
@@ -73,7 +74,7 @@ def incident_reply(
 ) -> dict[str, Any] | None:
     """The reply for an incident-thread command, or None when the thread is no incident's or the
     command is not incident-specific (then the ordinary command runs)."""
-    if inv.name not in ("status", "ack", "note", "assign"):
+    if inv.name not in ("status", "ack", "note", "assign", "summary"):
         return None
     incident = incident_for_thread(deps.store, channel, thread_ts)
     if incident is None:
@@ -84,6 +85,8 @@ def incident_reply(
         return _note_message(deps, incident, user_id, inv.rest)
     if inv.name == "assign":
         return _assign_message(deps, incident, assignee(inv.args, user_id), user_id)
+    if inv.name == "summary":
+        return answer_message(incident_summary_answer(deps, incident))
     return answer_message(incident_status_answer(deps, incident))
 
 

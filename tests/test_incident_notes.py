@@ -88,3 +88,40 @@ def test_assign_me_and_assign_without_anyone(bot_server, slack_peer, deps):
     mention(bot_server, "assign dana", channel, thread)
     assert "Say who owns it" in json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params)
     assert deps.store.query("SELECT owner FROM incidents") == [{"owner": "U0GWEN"}]
+
+
+# -- summary ------------------------------------------------------------------------------------------------
+
+
+def test_summary_in_the_thread_gives_duration_worst_level_owner_and_the_timeline(bot_server, slack_peer, deps):
+    channel, _ = open_incident(deps, slack_peer)
+    thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
+    mention(bot_server, "<@U0SESBOT> assign me", channel, thread, user="U0DAVE")
+    slack_peer.wait_for("chat.postMessage", timeout=30)
+    mention(bot_server, "note rolled back the import", channel, thread, user="U0DAVE")
+    slack_peer.wait_for("chat.postMessage", lambda c: "Noted" in c.params.get("text", ""), timeout=30)
+    slack_peer.clear()
+    mention(bot_server, "summary", channel, thread)
+    shown = json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params["blocks"])
+    assert "Incident #1 summary" in shown
+    assert "still open" in shown and "Worst level" in shown
+    assert "Owner: U0DAVE" in shown
+    assert "note by U0DAVE: rolled back the import" in shown
+
+
+def test_the_incident_command_prints_the_summary_as_json_and_refuses_a_bad_number(deps, slack_peer):
+    from bot.commands import CommandContext, execute, parse
+    from bot.target import UsageError
+
+    open_incident(deps, slack_peer)
+    answer = execute(CommandContext(deps), parse("incident 1 --json"))
+    data = answer.as_dict()
+    assert (data["incident"]["id"], data["worst_level"]) == (1, data["incident"]["level"])
+    assert [e["kind"] for e in data["timeline"]][0] == "open"
+    for bad in ("incident", "incident x", "incident 99"):
+        try:
+            execute(CommandContext(deps), parse(bad))
+        except UsageError as exc:
+            assert "incident" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
