@@ -23,10 +23,10 @@ from bot.alerts import (
     upper_first,
 )
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
-from bot.alerts.transitions import Owed, insert_owed
+from bot.alerts.records import query_rows
+from bot.alerts.transitions import reowe_parent
 from bot.deps import Deps
 from bot.findings import Answer, Severity
-from bot.notify import Message
 from bot.store import Store, iso, utcnow
 from bot.timefmt import parse_ts, span
 
@@ -84,19 +84,31 @@ def assign(store: Store, incident_id: int, owner: str, by: str | None, now: date
             "INSERT INTO incident_log (incident_id, at, kind, user_id, text) VALUES (?, ?, 'owner', ?, ?)",
             [int(incident_id), iso(now), by, owner],
         )
-        # The parent message shows the owner: its latest version again, with the owner, owed to the outbox.
-        row = db.conn.execute(
-            "SELECT n.blocks, i.signal, i.region, i.level, coalesce(i.channel, n.channel) FROM notifications n "
-            "JOIN incidents i ON i.id = n.incident_id WHERE n.incident_id = ? AND n.kind IN ('open', 'parent_update') "
-            "AND n.blocks IS NOT NULL ORDER BY n.id DESC LIMIT 1",
-            [int(incident_id)],
-        ).fetchone()
-        if row:
-            message = Message.from_dict(json.loads(row[0]))
-            message.owner = owner
-            owed = Owed(int(incident_id), "parent_update", row[1], row[2], row[3], row[3], None, row[4] or "", message)
-            insert_owed(db.conn, owed, now)
+        incident = Incident.from_row(query_rows(db.conn, "SELECT * FROM incidents WHERE id = ?", [incident_id])[0])
+        reowe_parent(db.conn, incident, now)  # the parent message shows the owner
     return get_incident(store, incident_id)
+
+
+MAX_SNOOZE = timedelta(days=7)
+
+
+def snooze(
+    store: Store, incident_id: int, until: datetime | None, by: str | None, now: datetime | None = None
+) -> Incident | None:
+    """Snooze the incident until `until` (None: unsnooze): no thread updates at the same or a better level
+    before then. On its timeline; the parent message shows the expiry. None when there is no such incident."""
+    now = now or utcnow()
+    with store.transaction() as db:
+        value = iso(until) if until else None
+        if not db.conn.execute("UPDATE incidents SET snoozed_until = ? WHERE id = ?", [value, incident_id]).rowcount:
+            return None
+        db.conn.execute(
+            "INSERT INTO incident_log (incident_id, at, kind, user_id, text) VALUES (?, ?, 'snooze', ?, ?)",
+            [int(incident_id), iso(now), by, value or ""],
+        )
+        incident = Incident.from_row(query_rows(db.conn, "SELECT * FROM incidents WHERE id = ?", [incident_id])[0])
+        reowe_parent(db.conn, incident, now)
+    return incident
 
 
 def ack_answer(incident: Incident, user_id: str) -> Answer:
@@ -302,6 +314,11 @@ def _timeline_line(incident: Incident, e: dict[str, Any]) -> str:
         return f"{when}: note by {e.get('user_id') or 'someone'}: {e.get('text')}"
     if e["kind"] == "owner":
         return f"{when}: owner {e.get('text')} (set by {e.get('user_id') or 'someone'})"
+    if e["kind"] == "snooze":
+        by = e.get("user_id") or "someone"
+        return f"{when}: snoozed until {_when(e['text'])} by {by}" if e.get("text") else f"{when}: unsnoozed by {by}"
+    if e["kind"] == "muted":
+        return f"{when}: now {e.get('text')}"
     value = fmt_value(incident.signal, e.get("value"))
     value = f" at {value}" if value else ""
     to = LEVEL_LABELS.get(e.get("to_level") or "", e.get("to_level") or "")

@@ -298,6 +298,11 @@ def _m8_incident_log(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE incidents ADD COLUMN owner TEXT")
 
 
+def _m9_snooze(db: sqlite_utils.Database) -> None:
+    """`snooze 2h` in an incident thread: no updates at the same or a better level until then."""
+    db.execute("ALTER TABLE incidents ADD COLUMN snoozed_until TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -307,6 +312,7 @@ MIGRATIONS: list[Migration] = [
     _m6_header_sample,
     _m7_failed_notifications,
     _m8_incident_log,
+    _m9_snooze,
 ]
 
 

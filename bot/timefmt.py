@@ -8,6 +8,7 @@ ISO timestamp.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,3 +51,15 @@ def when(value: Any, now: datetime) -> str:
     else:
         ago = f"{span(delta)} ago"
     return f"{dt.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')} ({ago})"
+
+
+_DURATION = re.compile(r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)$", re.I)
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """'30m', '2h', '1 day' -> a timedelta; None for anything else."""
+    m = _DURATION.match((text or "").strip())
+    if not m:
+        return None
+    n, unit = int(m.group(1)), m.group(2)[0].lower()
+    return timedelta(minutes=n) if unit == "m" else timedelta(hours=n) if unit == "h" else timedelta(days=n)

@@ -56,8 +56,8 @@ def register(app: App, deps: Deps, work: Work) -> None:
             msg = incident_reply(deps, inv, channel=channel, thread_ts=event["thread_ts"], user_id=user)
             if msg is not None:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, **for_channel(deps, msg))
-                if inv.name == "assign":
-                    deliver_owed(deps, client)  # the parent message shows the new owner
+                if inv.name in ("assign", "snooze", "unsnooze"):
+                    deliver_owed(deps, client)  # the parent message shows the new owner or the snooze
                 return
         admission = work.admit()
         if not admission.accepted:

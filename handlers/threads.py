@@ -1,10 +1,12 @@
-"""Incident threads: `status`, `ack`, `assign @user` (or `assign me`), `note <text>` and `summary` mentioned in an
-incident's thread speak about that incident, and the alert's buttons ("Acknowledge", "I'll take it", "Show
-bounces") act on it. A new owner is shown on the parent message at once (the outbox delivers the edit)."""
+"""Incident threads: `status`, `ack`, `assign @user` (or `assign me`), `note <text>`, `snooze 2h` /
+`unsnooze` and `summary` mentioned in an incident's thread speak about that incident, and the alert's buttons
+("Acknowledge", "I'll take it", "Show bounces") act on it. A new owner or snooze is shown on the parent
+message at once (the outbox delivers the edit)."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -14,6 +16,7 @@ from bot.alerts import ACK_ACTION, BOUNCES_ACTION, TAKE_ACTION, deliver
 from bot.commands import Invocation
 from bot.deps import Deps
 from bot.incidents import (
+    MAX_SNOOZE,
     Incident,
     acknowledge,
     add_note,
@@ -23,7 +26,9 @@ from bot.incidents import (
     incident_for_thread,
     incident_status_answer,
     incident_summary_answer,
+    snooze,
 )
+from bot.timefmt import parse_duration, span
 from handlers.answer import for_channel
 from handlers.blocks import answer_message, error_message, escape, section
 from handlers.poster import SlackPoster
@@ -37,6 +42,24 @@ def _assign_message(deps: Deps, incident: Incident, owner: str | None, by: str |
         return error_message("Say who owns it, like `@sesbot assign @dana` or `@sesbot assign me`.")
     inc = assign(deps.store, incident.id, owner, by if by and _USER_ID.match(by) else None) or incident
     line = f":bust_in_silhouette: <@{owner}> owns incident #{inc.id}, {escape(inc.label)} in {escape(inc.region)}."
+    return {"text": line, "blocks": [section(line)]}
+
+
+def _snooze_message(deps: Deps, incident: Incident, inv: Invocation, user_id: str | None) -> dict[str, Any]:
+    by = user_id if user_id and _USER_ID.match(user_id) else None
+    if inv.name == "unsnooze":
+        inc = snooze(deps.store, incident.id, None, by, deps.now()) or incident
+        line = f":bell: Incident #{inc.id} is no longer snoozed: every change is posted here again."
+        return {"text": line, "blocks": [section(line)]}
+    length = parse_duration(" ".join(inv.args))
+    if length is None or length <= timedelta(0) or length > MAX_SNOOZE:
+        return error_message("Say for how long, like `@sesbot snooze 2h` (30m, 2h, 1d; at most 7 days).")
+    until = deps.now() + length
+    inc = snooze(deps.store, incident.id, until, by, deps.now()) or incident
+    line = (
+        f":zzz: Incident #{inc.id} snoozed for {span(length)}, until {until:%Y-%m-%d %H:%M} UTC: changes at the "
+        "same or a better level are not posted here until then; a worse level still is."
+    )
     return {"text": line, "blocks": [section(line)]}
 
 
@@ -74,7 +97,7 @@ def incident_reply(
 ) -> dict[str, Any] | None:
     """The reply for an incident-thread command, or None when the thread is no incident's or the
     command is not incident-specific (then the ordinary command runs)."""
-    if inv.name not in ("status", "ack", "note", "assign", "summary"):
+    if inv.name not in ("status", "ack", "note", "assign", "summary", "snooze", "unsnooze"):
         return None
     incident = incident_for_thread(deps.store, channel, thread_ts)
     if incident is None:
@@ -87,6 +110,8 @@ def incident_reply(
         return _assign_message(deps, incident, assignee(inv.args, user_id), user_id)
     if inv.name == "summary":
         return answer_message(incident_summary_answer(deps, incident))
+    if inv.name in ("snooze", "unsnooze"):
+        return _snooze_message(deps, incident, inv, user_id)
     return answer_message(incident_status_answer(deps, incident))
 
 

@@ -38,6 +38,10 @@ class Incident:
     acked_by: str | None = None
     acked_at: str | None = None
     owner: str | None = None  # the Slack user who owns it (`assign`, "I'll take it")
+    snoozed_until: str | None = None  # no updates at the same or a better level before this (`snooze 2h`)
+
+    def snoozed(self, now: str) -> bool:
+        return bool(self.snoozed_until) and now < str(self.snoozed_until)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Incident:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.alerts.levels import ladder, next_level, thresholds
+from bot.alerts.levels import LEVEL_LABELS, ladder, next_level, thresholds
 from bot.alerts.messages import (
     Facts,
     change_message,
@@ -191,8 +191,8 @@ def _transitions(
         return f
 
     def owe(kind: str, message: Message, inc: Incident | None) -> None:
-        if kind == "parent_update" and inc is not None and inc.owner:
-            message.owner = inc.owner  # the parent keeps showing who owns the incident
+        if kind == "parent_update" and inc is not None:
+            decorate_parent(message, inc, now)  # the parent keeps showing the owner and the snooze
         owed.append(Owed(inc.id if inc else None, kind, r.signal, r.region, current, new, r.value, channel, message))
 
     if new != current:
@@ -209,8 +209,18 @@ def _transitions(
             owe("open", open_message(f), incident)
         elif new != "ok" and incident is not None:
             f.incident_id, f.opened_at = incident.id, incident.opened_at
-            owe("update", change_message(f), incident)
-            if levels.index(new) > (levels.index(incident.level) if incident.level in levels else 0):
+            worse = levels.index(new) > (levels.index(incident.level) if incident.level in levels else 0)
+            if incident.snoozed(iso(now)) and not worse:
+                label = LEVEL_LABELS.get(new, new)
+                _log_muted(conn, incident, now, f"{label} (not posted: snoozed until {incident.snoozed_until})")
+                return owed
+            message = change_message(f)
+            if incident.snoozed(iso(now)):
+                message.lines.insert(
+                    0, f"Posted although the incident is snoozed until {incident.snoozed_until}: worse."
+                )
+            owe("update", message, incident)
+            if worse:
                 conn.execute("UPDATE incidents SET level = ? WHERE id = ?", [new, incident.id])
                 owe("parent_update", parent_message(f), incident)
         elif new == "ok" and incident is not None:
@@ -228,12 +238,48 @@ def _transitions(
             owe("parent_update", parent_message(f, resolved=True), incident)
         return owed
 
-    # No level change: news worth a message all the same.
+    # No level change: news worth a message all the same (not while the incident is snoozed).
+    if incident is not None and incident.snoozed(iso(now)):
+        return owed
     if r.signal == "blocklist" and r.level == "listed" and new == "listed" and incident is not None and previous:
         owe("update", more_blocklist_message(facts()), incident)
     elif changes:
         owe("update" if incident else "notice", notice_message(facts(), changes), incident)
     return owed
+
+
+def decorate_parent(message: Message, incident: Incident, now: datetime) -> Message:
+    """The incident's parent message shows who owns it and, while snoozed, until when."""
+    message.owner = incident.owner or ""
+    message.fields = [f for f in message.fields if f[0] != "Snoozed until"]
+    if incident.snoozed(iso(now)):
+        message.fields.append(("Snoozed until", str(incident.snoozed_until)[:16].replace("T", " ") + " UTC"))
+    return message
+
+
+def reowe_parent(conn: sqlite3.Connection, incident: Incident, now: datetime) -> None:
+    """Owe the parent message again, as it reads now (its latest version, decorated): after an owner change
+    or a snooze, from the thread, between sweeps."""
+    row = conn.execute(
+        "SELECT blocks, channel FROM notifications WHERE incident_id = ? AND kind IN ('open', 'parent_update') "
+        "AND blocks IS NOT NULL ORDER BY id DESC LIMIT 1",
+        [incident.id],
+    ).fetchone()
+    if not row:
+        return
+    message = decorate_parent(Message.from_dict(json.loads(row[0])), incident, now)
+    level = incident.level
+    owed = Owed(incident.id, "parent_update", incident.signal, incident.region, level, level, None, "", message)
+    owed.channel = incident.channel or row[1] or ""
+    insert_owed(conn, owed, now)
+
+
+def _log_muted(conn: sqlite3.Connection, incident: Incident, now: datetime, text: str) -> None:
+    """A change a snooze kept out of the thread still goes on the incident's timeline."""
+    conn.execute(
+        "INSERT INTO incident_log (incident_id, at, kind, user_id, text) VALUES (?, ?, 'muted', NULL, ?)",
+        [incident.id, iso(now), text],
+    )
 
 
 def insert_owed(conn: sqlite3.Connection, owed: Owed, now: datetime) -> None:
