@@ -34,19 +34,26 @@ from handlers.blocks import answer_message, error_message, escape, section
 from handlers.poster import SlackPoster
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def _user(user_id: object) -> str | None:
+    """`user_id` when it is a Slack user id, else None (never text that could be a mention or markup)."""
+    return user_id if isinstance(user_id, str) and _USER_ID.match(user_id) else None
+
+
 _USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
 
 
 def _assign_message(deps: Deps, incident: Incident, owner: str | None, by: str | None) -> dict[str, Any]:
     if not owner:
         return error_message("Say who owns it, like `@sesbot assign @dana` or `@sesbot assign me`.")
-    inc = assign(deps.store, incident.id, owner, by if by and _USER_ID.match(by) else None) or incident
+    inc = assign(deps.store, incident.id, owner, _user(by)) or incident
     line = f":bust_in_silhouette: <@{owner}> owns incident #{inc.id}, {escape(inc.label)} in {escape(inc.region)}."
     return {"text": line, "blocks": [section(line)]}
 
 
 def _snooze_message(deps: Deps, incident: Incident, inv: Invocation, user_id: str | None) -> dict[str, Any]:
-    by = user_id if user_id and _USER_ID.match(user_id) else None
+    by = _user(user_id)
     if inv.name == "unsnooze":
         inc = snooze(deps.store, incident.id, None, by, deps.now()) or incident
         line = f":bell: Incident #{inc.id} is no longer snoozed: every change is posted here again."
@@ -68,23 +75,24 @@ def assignee(args: list[str], asker: str | None) -> str | None:
     if len(args) != 1:
         return None
     if args[0].lower() == "me":
-        return asker if asker and _USER_ID.match(asker) else None
+        return _user(asker)
     m = _USER_MENTION.match(args[0])
     return m.group(1) if m else None
 
 
 def _ack_message(deps: Deps, incident: Incident, user_id: str | None) -> dict[str, Any]:
-    if not user_id or not _USER_ID.match(user_id):
+    who = _user(user_id)
+    if who is None:
         return error_message("Slack did not say who acknowledged; try again.")
-    inc = acknowledge(deps.store, incident.id, user_id) or incident
-    line = f":eyes: <@{user_id}> is on it: incident #{inc.id}, {escape(inc.label)} in {escape(inc.region)}."
+    inc = acknowledge(deps.store, incident.id, who) or incident
+    line = f":eyes: <@{who}> is on it: incident #{inc.id}, {escape(inc.label)} in {escape(inc.region)}."
     return {"text": line, "blocks": [section(line)]}
 
 
 def _note_message(deps: Deps, incident: Incident, user_id: str | None, text: str) -> dict[str, Any]:
     if not text.strip():
         return error_message("Say what to note, like `@sesbot note paused the newsletter send`.")
-    who = user_id if user_id and _USER_ID.match(user_id) else None
+    who = _user(user_id)
     count = add_note(deps.store, incident.id, who, text)
     by = f" by <@{who}>" if who else ""
     notes = f"{count} note{'s' if count != 1 else ''}"
@@ -122,17 +130,27 @@ def register(app: App, deps: Deps) -> None:
         except ValueError:
             return None
 
-    @app.action(ACK_ACTION)
-    def on_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def thread_of(
+        body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> tuple[Incident, str, str | None, str | None] | None:
+        """The button's incident, channel, clicker and the thread to answer in; None (said to the clicker
+        when the incident is gone) when there is nothing to answer."""
         incident = incident_of(action)
         channel = (body.get("channel") or {}).get("id")
         user = (body.get("user") or {}).get("id")
         if incident is None or not channel:
             if channel and user:
                 client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
+            return None
+        return incident, channel, user, incident.ts or (body.get("message") or {}).get("ts")
+
+    @app.action(ACK_ACTION)
+    def on_ack(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        target = thread_of(body, action, client)
+        if target is None:
             return
-        thread = incident.ts or (body.get("message") or {}).get("ts")
+        incident, channel, user, thread = target
         client.chat_postMessage(
             channel=channel, thread_ts=thread, **for_channel(deps, _ack_message(deps, incident, user))
         )
@@ -154,15 +172,11 @@ def register(app: App, deps: Deps) -> None:
     @app.action(TAKE_ACTION)
     def on_take(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        incident = incident_of(action)
-        channel = (body.get("channel") or {}).get("id")
-        user = (body.get("user") or {}).get("id")
-        if incident is None or not channel:
-            if channel and user:
-                client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
+        target = thread_of(body, action, client)
+        if target is None:
             return
-        owner = user if isinstance(user, str) and _USER_ID.match(user) else None
-        thread = incident.ts or (body.get("message") or {}).get("ts")
+        incident, channel, user, thread = target
+        owner = _user(user)
         msg = _assign_message(deps, incident, owner, owner)
         client.chat_postMessage(channel=channel, thread_ts=thread, **for_channel(deps, msg))
         deliver_owed(deps, client)
