@@ -96,10 +96,9 @@ def _fail(
                     [channel, alert_channel, channel],
                 )
             ]
-            doomed = sorted({row["id"], *doomed})
         else:
-            doomed = [row["id"]]
-        doomed = sorted(set(doomed))
+            doomed = []
+        doomed = sorted({row["id"], *doomed})
         db.conn.executemany(
             "UPDATE notifications SET failed_at = ?, failed_reason = ?, claimed_at = NULL, last_error = ? "
             "WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL",

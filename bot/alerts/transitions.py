@@ -269,8 +269,8 @@ def reowe_parent(conn: sqlite3.Connection, incident: Incident, now: datetime) ->
         return
     message = decorate_parent(Message.from_dict(json.loads(row[0])), incident, now)
     level = incident.level
-    owed = Owed(incident.id, "parent_update", incident.signal, incident.region, level, level, None, "", message)
-    owed.channel = incident.channel or row[1] or ""
+    channel = incident.channel or row[1] or ""
+    owed = Owed(incident.id, "parent_update", incident.signal, incident.region, level, level, None, channel, message)
     insert_owed(conn, owed, now)
 
 

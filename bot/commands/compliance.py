@@ -8,9 +8,9 @@ given domain, or the configured sender's domain.
 from __future__ import annotations
 
 from bot.commands import CommandContext, Invocation, command
+from bot.commands.domain import domain_argument
 from bot.findings import Report
 from bot.runner import run_checks
-from bot.target import UsageError, parse_domain
 
 
 @command(
@@ -20,13 +20,5 @@ from bot.target import UsageError, parse_domain
     "compliance example.com",
 )
 def run_compliance(ctx: CommandContext, inv: Invocation) -> Report:
-    if len(inv.args) > 1:
-        raise UsageError("give one domain, like `compliance example.com`")
-    if inv.args:
-        domain = parse_domain(inv.args[0])
-    elif ctx.deps.settings.sender_domain:
-        domain = ctx.deps.settings.sender_domain
-    else:
-        raise UsageError("give a domain, like `compliance example.com` (or set SESBOT_SENDER to check yours)")
-    report, _ = run_checks(ctx.deps, domain, suite="compliance")
+    report, _ = run_checks(ctx.deps, domain_argument(ctx, inv), suite="compliance")
     return report

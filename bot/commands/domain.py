@@ -12,6 +12,17 @@ from bot.runner import run_checks
 from bot.target import UsageError, parse_domain
 
 
+def domain_argument(ctx: CommandContext, inv: Invocation) -> str:
+    """The one domain a command takes (`domain`, `compliance`), or the configured sender's domain."""
+    if len(inv.args) > 1:
+        raise UsageError(f"give one domain, like `{inv.name} example.com`")
+    if inv.args:
+        return parse_domain(inv.args[0])
+    if ctx.deps.settings.sender_domain:
+        return ctx.deps.settings.sender_domain
+    raise UsageError(f"give a domain, like `{inv.name} example.com` (or set SESBOT_SENDER to check yours)")
+
+
 @command(
     "domain",
     "domain [domain]",
@@ -19,14 +30,7 @@ from bot.target import UsageError, parse_domain
     "domain example.com",
 )
 def run_domain(ctx: CommandContext, inv: Invocation) -> Report:
-    if len(inv.args) > 1:
-        raise UsageError("give one domain, like `domain example.com`")
-    if inv.args:
-        domain = parse_domain(inv.args[0])
-    elif ctx.deps.settings.sender_domain:
-        domain = ctx.deps.settings.sender_domain
-    else:
-        raise UsageError("give a domain, like `domain example.com` (or set SESBOT_SENDER to check yours)")
+    domain = domain_argument(ctx, inv)
     # One memo for the run: the suite's checks share the identity and DNS answers instead of re-asking.
     report, _ = run_checks(ctx.deps, domain, suite="domain")
     return report

@@ -176,10 +176,7 @@ def dkim(ctx: CheckContext) -> Finding:
         else:
             issues.append(Issue(Severity.OK, f"DKIM signs as d={d.d_domain}{_where(ra)} with a {bits}-bit key"))
     data = {"domain": domain, "key_bits": keys}
-    finding = _finding(ctx, req, issues, evidence, data)
-    if not finding.is_problem and not finding.fix:
-        finding.fix = next((i.fix for i in issues if i.fix), "")
-    return finding
+    return _finding(ctx, req, issues, evidence, data)
 
 
 @check("compliance.dmarc", suite="compliance")
