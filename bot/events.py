@@ -422,13 +422,10 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
         else:
             recipients = mail.get("destination")
         extra = _s(detail.get("link")) or "" if etype == "Click" else ""
-        if etype == "Send":
-            n_counts = len(out.counts)
-            _counted(out, etype, recipients, message_id, timestamp, config_set or "", extra)
-            if len(out.counts) > n_counts:  # no counted recipient, nothing sent to sample
-                _sample_headers(out, mail, out.counts[n_counts][0], timestamp, config_set or "", message_id)
-            return
+        n_counts = len(out.counts)
         _counted(out, etype, recipients, message_id, timestamp, config_set or "", extra)
+        if etype == "Send" and len(out.counts) > n_counts:  # no counted recipient, nothing sent to sample
+            _sample_headers(out, mail, out.counts[n_counts][0], timestamp, config_set or "", message_id)
         return
 
     region = _region(mail.get("sourceArn")) or _region(topic)
