@@ -50,7 +50,6 @@ from bot.setup.model import (
 )
 from bot.setup.permissions import Calls, probe_permissions
 from bot.setup.policy import queue_policy_decision, ses_publish_decision, ses_source_arn, strictest
-from bot.store import iso
 
 CACHE_KEY = "setup_inspections"  # in deps.extras: settings fingerprint -> Inspection
 STORE_PREFIX = "setup.inspection."  # in the store's kv: + settings fingerprint -> {"at": epoch, "inspection"}
@@ -126,16 +125,16 @@ def inspect(
     calls = Calls(insp.permissions)
     insp.queue = queue
     # The identities, the list of configuration sets and the queue do not depend on each other: asked at once.
-    listed: list[list[str]] = []
     jobs: list[Callable[[], Any]] = [
         lambda: _inspect_identities(deps, insp, calls),
-        lambda: listed.append(_list_config_sets(deps, insp, calls)),
+        lambda: _list_config_sets(deps, insp, calls),
     ]
     if queue_fn is not None:
-        jobs.append(lambda: setattr(insp, "queue", queue_fn()))
-    _parallel(lambda job: job(), jobs)
-    queue = insp.queue
-    names = _config_set_names(insp, listed[0] if listed else [])
+        jobs.append(queue_fn)
+    done = _parallel(_run, jobs)
+    if queue_fn is not None:
+        insp.queue = queue = done[2]
+    names = _config_set_names(insp, done[1])
     for config_set in _parallel(lambda n: _inspect_config_set(deps, region, n, calls), names):
         insp.config_sets[config_set.name] = config_set
     topic_arns = _topic_arns(deps, insp)
@@ -155,6 +154,10 @@ def inspect(
     if permissions:
         probe_permissions(deps, region, insp, calls)
     return insp
+
+
+def _run(job: Callable[[], _R]) -> _R:
+    return job()
 
 
 def _parallel(fn: Callable[[_T], _R], items: list[_T]) -> list[_R]:
@@ -231,8 +234,8 @@ def _config_set_names(insp: Inspection, names: list[str]) -> list[str]:
 def _inspect_config_set(deps: Deps, region: str, name: str, calls: Calls) -> ConfigSetState:
     sesv2 = deps.aws.get("sesv2", region)
     state = ConfigSetState(name)
-    (got, exc), (cs, cs_exc) = _parallel(
-        lambda job: job(),
+    (got, exc), (options, options_exc) = _parallel(
+        _run,
         [
             lambda: calls(
                 "ses:GetConfigurationSetEventDestinations",
@@ -246,11 +249,10 @@ def _inspect_config_set(deps: Deps, region: str, name: str, calls: Calls) -> Con
         state.error = describe_error(exc)
     else:
         state.destinations = [_destination(name, d) for d in got.get("EventDestinations", [])]
-    got, exc = cs, cs_exc
-    if exc is None:
-        state.reputation_metrics = bool((got.get("ReputationOptions") or {}).get("ReputationMetricsEnabled"))
+    if options_exc is None:
+        state.reputation_metrics = bool((options.get("ReputationOptions") or {}).get("ReputationMetricsEnabled"))
     elif state.error is None:
-        state.error = describe_error(exc)
+        state.error = describe_error(options_exc)
     return state
 
 
@@ -297,12 +299,11 @@ def _inspect_topic(
     state = TopicState(arn=arn, https=arn in (deps.settings.sns_topic_arns or []))
     sns = deps.aws.get("sns", region_of_arn(arn, region))
     # The topic's policy is read while its subscriptions are listed (one round trip, not two).
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="setup-topic") as pool:
-        attributes = pool.submit(
-            calls, "sns:GetTopicAttributes", sns.get_topic_attributes, TopicArn=arn, ok_codes=("NotFound",)
-        )
-        _topic_subscriptions(state, sns, arn, queue, calls)
-        attrs, exc = attributes.result()
+    jobs: list[Callable[[], Any]] = [
+        lambda: calls("sns:GetTopicAttributes", sns.get_topic_attributes, TopicArn=arn, ok_codes=("NotFound",)),
+        lambda: _topic_subscriptions(state, sns, arn, queue, calls),
+    ]
+    attrs, exc = _parallel(_run, jobs)[0]
     if state.exists is False or state.error:
         return state
     if queue and queue.arn:
@@ -395,11 +396,10 @@ def inspect_cached(deps: Deps, region: str) -> Inspection:
 
 def _stored(deps: Deps, key: str, now: float, ttl: float) -> Inspection | None:
     """The stored inspection under `key` if it is younger than `ttl` (its `at` in epoch seconds), else None."""
-    row = deps.store.conn.execute("SELECT value FROM kv WHERE key = ?", [STORE_PREFIX + key]).fetchone()
-    if not row:
+    value = deps.store.kv_get(STORE_PREFIX + key)
+    if value is None:
         return None
     try:
-        value = json.loads(row[0])
         if not 0 <= now - float(value["at"]) < ttl:
             return None
         insp = inspection_from_json(value["inspection"])
@@ -410,13 +410,7 @@ def _stored(deps: Deps, key: str, now: float, ttl: float) -> Inspection | None:
 
 
 def _store(deps: Deps, key: str, insp: Inspection, now: float) -> None:
-    value = json.dumps({"at": now, "inspection": inspection_to_json(insp)})
-    with deps.store.transaction() as db:
-        db.conn.execute(
-            "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            [STORE_PREFIX + key, value, iso(deps.now())],
-        )
+    deps.store.kv_set(STORE_PREFIX + key, {"at": now, "inspection": inspection_to_json(insp)})
 
 
 def forget_cached(deps: Deps) -> None:
