@@ -12,13 +12,16 @@ times, the slowest single check, and wall / slowest. Target: wall within 1.3x of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 # Never a real AWS account: dummy credentials, no profile, no instance metadata.
 os.environ.update(
@@ -109,34 +112,42 @@ def main() -> None:
         store.close()
 
 
-def ack_benchmark(deps: Deps, n: int) -> None:
-    """Signed `/ses why` over HTTP to the real app: time to Slack's acknowledgement, and to the report."""
+SECRET = "bench-signing-secret"
+
+
+@contextlib.contextmanager
+def slack_app(deps: Deps) -> Iterator[tuple[Any, str]]:
+    """The real Bolt app over HTTP, talking to a Slack peer: yields (the peer, the app's events URL)."""
     from slack_sdk import WebClient
 
     from bot.settings import Secret
     from handlers.app import build_app
     from handlers.server import HttpServer, make_wsgi
-    from peers.slack import SlackPeer, post_signed, slash_command_body
+    from peers.slack import SlackPeer
 
-    secret = "bench-signing-secret"
     with SlackPeer() as slack:
-        deps.settings.slack_signing_secret = Secret(secret)
+        deps.settings.slack_signing_secret = Secret(SECRET)
         deps.settings.diagnoses_per_minute = 10_000
         app = build_app(deps, WebClient(token="xoxb-bench", base_url=slack.base_url))
         with HttpServer(make_wsgi(app, deps)) as server:
-            url = f"{server.url}/slack/events"
-            acks, answers = [], []
-            for i in range(n):
-                name = f"r{i}"
-                body = slash_command_body(
-                    f"why {scenario.RECIPIENTS['blocklist']}", response_url=slack.response_url(name)
-                )
-                start = time.perf_counter()
-                status, _ = post_signed(url, body, secret)
-                acks.append((time.perf_counter() - start) * 1000)
-                slack.wait_for_response(name, timeout=60)
-                answers.append((time.perf_counter() - start) * 1000)
-                assert status == 200
+            yield slack, f"{server.url}/slack/events"
+
+
+def ack_benchmark(deps: Deps, n: int) -> None:
+    """Signed `/ses why` over HTTP to the real app: time to Slack's acknowledgement, and to the report."""
+    from peers.slack import post_signed, slash_command_body
+
+    with slack_app(deps) as (slack, url):
+        acks, answers = [], []
+        for i in range(n):
+            name = f"r{i}"
+            body = slash_command_body(f"why {scenario.RECIPIENTS['blocklist']}", response_url=slack.response_url(name))
+            start = time.perf_counter()
+            status, _ = post_signed(url, body, SECRET)
+            acks.append((time.perf_counter() - start) * 1000)
+            slack.wait_for_response(name, timeout=60)
+            answers.append((time.perf_counter() - start) * 1000)
+            assert status == 200
     ack, p95 = statistics.median(acks), sorted(acks)[int(0.95 * (len(acks) - 1))]
     print()
     print(
@@ -152,39 +163,28 @@ def ack_load_benchmark(deps: Deps, n: int, senders: int = 20) -> None:
     answer took."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from slack_sdk import WebClient
+    from peers.slack import post_signed, slash_command_body
 
-    from bot.settings import Secret
-    from handlers.app import build_app
-    from handlers.server import HttpServer, make_wsgi
-    from peers.slack import SlackPeer, post_signed, slash_command_body
-
-    secret = "bench-signing-secret"
     deps.settings.answer_queue = n  # measure the acknowledgements, not the "busy" refusals
-    with SlackPeer() as slack:
-        deps.settings.slack_signing_secret = Secret(secret)
-        deps.settings.diagnoses_per_minute = 10_000
-        app = build_app(deps, WebClient(token="xoxb-bench", base_url=slack.base_url))
-        with HttpServer(make_wsgi(app, deps)) as server:
-            url = f"{server.url}/slack/events"
+    with slack_app(deps) as (slack, url):
 
-            def one(i: int) -> float:
-                body = slash_command_body(
-                    f"why {scenario.RECIPIENTS['blocklist']}",
-                    user_id=f"U0LOAD{i:04d}",
-                    response_url=slack.response_url(f"load{i}"),
-                )
-                start = time.perf_counter()
-                status, _ = post_signed(url, body, secret, timeout=60)
-                assert status == 200
-                return (time.perf_counter() - start) * 1000
-
+        def one(i: int) -> float:
+            body = slash_command_body(
+                f"why {scenario.RECIPIENTS['blocklist']}",
+                user_id=f"U0LOAD{i:04d}",
+                response_url=slack.response_url(f"load{i}"),
+            )
             start = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=senders) as pool:
-                acks = sorted(pool.map(one, range(n)))
-            for i in range(n):
-                slack.wait_for_response(f"load{i}", timeout=600)
-            last = time.perf_counter() - start
+            status, _ = post_signed(url, body, SECRET, timeout=60)
+            assert status == 200
+            return (time.perf_counter() - start) * 1000
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=senders) as pool:
+            acks = sorted(pool.map(one, range(n)))
+        for i in range(n):
+            slack.wait_for_response(f"load{i}", timeout=600)
+        last = time.perf_counter() - start
     late = sum(1 for a in acks if a > 3000)
     print(
         f"{n} slash commands from {senders} senders at once: ack median {statistics.median(acks):.0f} ms, "
