@@ -13,6 +13,8 @@ from typing import Any
 import dns.reversename
 
 from bot import history
+from bot.alerts.levels import RATE_METRICS
+from bot.alerts.signals import CW_PERIOD
 from bot.aws import describe_error
 from bot.checks import CheckContext, check
 from bot.checks.authentication.alignment import aligned_via
@@ -308,14 +310,14 @@ def _cloudwatch_complaint_rate(ctx: CheckContext, region: str, now: datetime) ->
             {
                 "Id": "complaints",
                 "MetricStat": {
-                    "Metric": {"Namespace": "AWS/SES", "MetricName": "Reputation.ComplaintRate"},
-                    "Period": 300,
+                    "Metric": {"Namespace": "AWS/SES", "MetricName": RATE_METRICS["complaint_rate"]},
+                    "Period": CW_PERIOD,
                     "Stat": "Average",
                 },
             }
         ],
         StartTime=now - timedelta(days=1),
-        EndTime=now + timedelta(minutes=5),
+        EndTime=now + timedelta(seconds=CW_PERIOD),
         ScanBy="TimestampDescending",
     )
     for result in answer.get("MetricDataResults", []):
