@@ -31,6 +31,12 @@ def stamp(deps, days: float) -> str:
     return (deps.now() - timedelta(days=days)).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def hold_clock(deps) -> None:
+    """Stop the deps' clock at now: a test that sets a time and later prints it must not cross a minute."""
+    now = deps.now()
+    deps.clock = lambda: now
+
+
 def tagged_bounce(deps, tenant: str, days_ago: float = 2) -> dict:
     """The SES documentation's event-publishing bounce, sent to RECIPIENT as `tenant` a few days ago."""
     doc = json.loads(BOUNCE.read_text())
@@ -43,6 +49,7 @@ def tagged_bounce(deps, tenant: str, days_ago: float = 2) -> dict:
 
 
 def test_a_tenant_disabled_by_ses_is_the_critical_verdict_with_both_statuses_and_the_cause(aws_peer, deps):
+    hold_clock(deps)
     aws_peer.set_account(production_access=True)
     deps.settings.tenant = "acme"
     arn = aws_peer.add_tenant("acme", sending_status="DISABLED")
@@ -130,6 +137,7 @@ def test_an_enabled_tenant_passes(aws_peer, deps):
 
 
 def test_the_tenant_comes_from_the_tag_of_an_ingested_bounce(aws_peer, deps):
+    hold_clock(deps)
     ingest_documents(deps.store, [tagged_bounce(deps, "shop-eu")], "test", now=deps.now())
     arn = aws_peer.add_tenant("shop-eu", sending_status="DISABLED")
     aws_peer.set_reputation_entity(arn, aws_status="DISABLED", aws_cause=CAUSE)
