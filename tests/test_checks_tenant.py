@@ -32,8 +32,9 @@ def stamp(deps, days: float) -> str:
 
 
 def hold_clock(deps) -> None:
-    """Stop the deps' clock at now: a test that sets a time and later prints it must not cross a minute."""
-    now = deps.now()
+    """Stop the deps' clock at now, on a whole second (the peer keeps timestamps to the second): a test that
+    sets a time and later prints it must not cross a minute, nor see "2 days" become "1 day"."""
+    now = deps.now().replace(microsecond=0)
     deps.clock = lambda: now
 
 
