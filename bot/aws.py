@@ -3,19 +3,27 @@
 boto3 clients are thread-safe once built; sessions are not, so clients are created under a lock.
 Nothing here touches the network until a client is used. `AWS_ENDPOINT_URL` (or the
 `aws_endpoint_url` setting) points every client at another endpoint, as the tests and the demo do.
+
+Other accounts (`SESBOT_ACCOUNTS`): `clients.for_account(account)` is a factory of the same kind whose
+session holds the credentials of the account's role, assumed with STS from the default credentials the
+first time a client signs a request, and assumed again before they expire (botocore's refreshable
+credentials: 15 minutes ahead, on the clock the bot runs on).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import boto3
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
+import botocore.session
 
-from bot.settings import Settings
+from bot.settings import Account, Settings
 
 if TYPE_CHECKING:
     from botocore.config import _RetryDict
@@ -25,6 +33,9 @@ if TYPE_CHECKING:
 # probe that must not wait out retries) passes its own total.
 RETRY_MODE: Final[Literal["standard"]] = "standard"
 ATTEMPTS = 3
+# How long an assumed role's credentials last; refreshed 15 minutes before the end (botocore's advisory
+# window), so a sweep or a diagnosis never signs with credentials about to expire.
+ASSUMED_ROLE_SECONDS = 3600
 
 
 def retry_config(attempts: int = ATTEMPTS) -> _RetryDict:
@@ -32,13 +43,25 @@ def retry_config(attempts: int = ATTEMPTS) -> _RetryDict:
     return {"mode": RETRY_MODE, "total_max_attempts": attempts}
 
 
-class AwsClients:
-    """Client factory: `clients.get("sesv2", "eu-west-1")`."""
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, settings: Settings, session: boto3.session.Session | None = None):
+
+class AwsClients:
+    """Client factory: `clients.get("sesv2", "eu-west-1")`; `clients.for_account(a)` for another account."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: boto3.session.Session | None = None,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+    ):
         self.settings = settings
         self._session = session or boto3.session.Session()
+        self._clock = clock
         self._clients: dict[tuple[str, str, float | None, int | None], Any] = {}
+        self._accounts: dict[str, AwsClients] = {}
         self._lock = threading.Lock()
         # Kept alongside the Config: botocore's Config exposes its options only as untyped attributes.
         self._read_timeout = max(1.0, settings.check_timeout)
@@ -89,6 +112,47 @@ class AwsClients:
                 )
                 self._clients[key] = client
             return client
+
+    def for_account(self, account: Account | None) -> AwsClients:
+        """The factory for `account`: this one for the default credentials, else one on its assumed role."""
+        if account is None or not account.role_arn:
+            return self
+        with self._lock:
+            clients = self._accounts.get(account.name)
+            if clients is None:
+                session = assumed_role_session(self, account)
+                clients = self._accounts[account.name] = AwsClients(self.settings, session, clock=self._clock)
+            return clients
+
+    def credentials(self) -> Any:
+        """The session's current credentials (botocore's object; refreshable for an assumed role)."""
+        return self._session.get_credentials()
+
+
+def assumed_role_session(base: AwsClients, account: Account) -> boto3.session.Session:
+    """A session whose credentials are `account`'s role, assumed through `base`'s STS when first needed."""
+    role_arn = account.role_arn or ""
+
+    def assume() -> dict[str, str]:
+        answer = base.get("sts").assume_role(
+            RoleArn=role_arn, RoleSessionName=f"sesbot-{account.name}", DurationSeconds=ASSUMED_ROLE_SECONDS
+        )
+        creds = answer["Credentials"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].astimezone(UTC).isoformat(),
+        }
+
+    credentials = botocore.credentials.DeferredRefreshableCredentials(
+        refresh_using=assume, method="sts-assume-role", time_fetcher=base._clock
+    )
+    core = botocore.session.Session()
+    # botocore has no public setter for a session's credentials object; this is the attribute its own
+    # credential resolver fills, and a refreshable object set here is refreshed by every client.
+    core._credentials = credentials  # type: ignore[attr-defined]
+    return boto3.session.Session(botocore_session=core)
 
 
 class MissingRegion(Exception):

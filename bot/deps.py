@@ -3,10 +3,14 @@
 Handlers get it by closure and the scheduler by argument; tests build the same object pointed at the
 local peers. Building it touches no network and no disk: the store is opened by the first command that
 uses it, so `sesbot explain ...` or a mistyped command leaves no database file behind.
+
+With several accounts (`SESBOT_ACCOUNTS`), `deps.accounts()` gives one view per account: the same
+settings, store, DNS and clock, with that account's AWS clients and its name in `account`.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,7 +22,7 @@ import dns.resolver
 
 from bot.aws import AwsClients
 from bot.dnsq import make_async_resolver, make_resolver
-from bot.settings import Settings
+from bot.settings import Account, Settings
 from bot.store import Store
 
 
@@ -40,17 +44,53 @@ class Deps:
         self.settings = settings
         self._store = store
         self._store_lock = threading.Lock()
-        self.aws: AwsClients = aws if aws is not None else AwsClients(settings)
+        self.aws: AwsClients = aws if aws is not None else AwsClients(settings, clock=clock)
         self.clock = clock
         self.extras: dict[str, Any] = extras if extras is not None else {}
+        self.account: Account | None = None  # None: the default credentials, no account named
+        self._root: Deps = self
+        self._only: str | None = None  # `narrowed`: the one account `accounts()` gives
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None, **kw: Any) -> Deps:
-        return cls(settings=settings, store=store, aws=AwsClients(settings), **kw)
+        return cls(settings=settings, store=store, aws=AwsClients(settings, clock=kw.get("clock", _utcnow)), **kw)
+
+    @property
+    def account_name(self) -> str | None:
+        return self.account.name if self.account else None
+
+    def for_account(self, account: Account | None) -> Deps:
+        """This deps seen from `account` (None: the default credentials); the store and DNS are shared."""
+        root = self._root
+        if account is None:
+            return root
+        view = copy.copy(root)
+        view.account = account
+        view.aws = root.aws.for_account(account)
+        return view
+
+    def accounts(self, only: str | None = None) -> list[Deps]:
+        """One view per configured account (`only`: that one by name); just this one when none is set."""
+        configured = self.settings.accounts
+        if not configured:
+            return [self._root]
+        only = only or self._only
+        chosen = [a for a in configured if only is None or a.name.lower() == only.lower()]
+        return [self.for_account(a) for a in chosen]
+
+    def narrowed(self, account: str | None) -> Deps:
+        """This deps with `accounts()` limited to the account named (`why --account prod`); None: all."""
+        if account is None:
+            return self
+        view = copy.copy(self)
+        view._only = account
+        return view
 
     @property
     def store(self) -> Store:
         """The SQLite store, opened (and migrated) the first time anything asks for it."""
+        if self._root is not self:
+            return self._root.store
         if self._store is None:
             with self._store_lock:
                 if self._store is None:

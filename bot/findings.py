@@ -58,6 +58,12 @@ class Finding:
     fix: str = ""
     region: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    account: str | None = None  # the SESBOT_ACCOUNTS name, when several accounts are watched
+
+    @property
+    def where(self) -> str:
+        """Where it was seen, for a person: "prod · eu-west-1", "eu-west-1", "prod" or ""."""
+        return " · ".join(part for part in (self.account, self.region) if part)
 
     @property
     def is_problem(self) -> bool:
@@ -71,6 +77,8 @@ class Finding:
             "evidence": list(self.evidence),
             "fix": self.fix,
         }
+        if self.account:
+            out["account"] = self.account
         if self.region:
             out["region"] = self.region
         if self.data:
@@ -87,6 +95,7 @@ class Finding:
             fix=d.get("fix") or "",
             region=d.get("region"),
             data=dict(d.get("data") or {}),
+            account=d.get("account"),
         )
 
 

@@ -115,7 +115,7 @@ def ack_answer(incident: Incident, user_id: str) -> Answer:
     """What the thread says after `ack`: who is on it. `data.user_id` lets Slack mention the person."""
     return Answer(
         title=f"Incident #{incident.id} acknowledged",
-        sections=[("", [f"{user_id} is on it ({incident.label} in {incident.region})."])],
+        sections=[("", [f"{user_id} is on it ({incident.label} in {incident.where})."])],
         data={"incident": incident_dict(incident), "user_id": user_id},
         kind="incident_ack",
         severity=Severity.INFO,
@@ -123,7 +123,8 @@ def ack_answer(incident: Incident, user_id: str) -> Answer:
 
 
 def incident_dict(incident: Incident) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {"account": incident.account} if incident.account else {}
+    return out | {
         "id": incident.id,
         "signal": incident.signal,
         "region": incident.region,
@@ -145,7 +146,7 @@ def _when(text: str | None) -> str:
 
 
 def incident_line(incident: Incident) -> str:
-    line = f"#{incident.id} {incident.label} in {incident.region}: "
+    line = f"#{incident.id} {incident.label} in {incident.where}: "
     worst = LEVEL_LABELS.get(incident.level, incident.level)
     if incident.status == "open":
         line += f"{worst}, open since {_when(incident.opened_at)}"
@@ -169,9 +170,10 @@ def recent_incidents(store: Store, since: datetime) -> list[Incident]:
     return [Incident.from_row(r) for r in rows]
 
 
-def _state(store: Store, signal: str, region: str, scope: str = "") -> dict[str, Any] | None:
+def _state(store: Store, signal: str, region: str, scope: str = "", account: str = "") -> dict[str, Any] | None:
     rows = store.query(
-        "SELECT * FROM alert_state WHERE signal = ? AND region = ? AND scope = ?", [signal, region, scope]
+        "SELECT * FROM alert_state WHERE account = ? AND signal = ? AND region = ? AND scope = ?",
+        [account, signal, region, scope],
     )
     return rows[0] if rows else None
 
@@ -206,10 +208,12 @@ def status_answer(deps: Deps) -> Answer:
     sections: list[tuple[str, list[str]]] = []
     regions_data = []
     worst = Severity.OK
-    for region in deps.settings.regions:
-        readings = alerts.read_region(deps, region, now)
+    scopes = [(view, region) for view in deps.accounts() for region in deps.settings.regions]
+    for view, region in scopes:
+        readings = alerts.read_region(view, region, now)
         lines: list[str] = []
-        data: dict[str, Any] = {"region": region, "errors": []}
+        data: dict[str, Any] = {"account": view.account_name} if view.account_name else {}
+        data |= {"region": region, "errors": []}
         for r in readings:
             if r.signal == "aws_api" and r.detail.get("errors"):
                 data["errors"] = list(r.detail["errors"])
@@ -242,12 +246,12 @@ def status_answer(deps: Deps) -> Answer:
                     )
                     worst = max(worst, LEVEL_SEVERITY.get(r.level or "ok", Severity.OK))
             elif r.signal in RATE_METRICS:
-                state = _state(deps.store, r.signal, region, r.scope)
+                state = _state(deps.store, r.signal, region, r.scope, r.account)
                 text, rate = _rate_line(deps.settings, r, state["level"] if state else None)
                 lines.append(text)
                 data.setdefault("rates", []).append(rate)
                 worst = max(worst, LEVEL_SEVERITY.get(rate["level"] or "ok", Severity.OK))
-        sections.append((region, lines))
+        sections.append((f"{view.account_name} · {region}" if view.account_name else region, lines))
         regions_data.append(data)
     incidents = open_incidents(deps.store)
     sections.append(("Open incidents", [incident_line(i) for i in incidents] or ["none"]))
@@ -338,7 +342,7 @@ def _timeline_line(incident: Incident, e: dict[str, Any]) -> str:
 
 def incident_status_answer(deps: Deps, incident: Incident) -> Answer:
     """`status` in an incident thread: the signal as of the last sweep, and the incident's timeline."""
-    state = _state(deps.store, incident.signal, incident.region, incident.scope)
+    state = _state(deps.store, incident.signal, incident.region, incident.scope, incident.account)
     now_lines = []
     if state:
         level = LEVEL_LABELS.get(state["level"], state["level"])
@@ -359,7 +363,7 @@ def incident_status_answer(deps: Deps, incident: Incident) -> Answer:
     events = timeline(deps.store, incident)
     status = "open" if incident.status == "open" else f"resolved {_when(incident.resolved_at)}"
     return Answer(
-        title=f"Incident #{incident.id}: {incident.label} in {incident.region} ({status})",
+        title=f"Incident #{incident.id}: {incident.label} in {incident.where} ({status})",
         sections=[("Now", now_lines), ("Timeline", [_timeline_line(incident, e) for e in events])],
         data={
             "incident": incident_dict(incident),
@@ -402,7 +406,7 @@ def incident_bounces_answer(deps: Deps, incident: Incident, limit: int = 20) -> 
             text += f" — {str(e['diagnostic'])[:200]}"
         lines.append(text)
     return Answer(
-        title=f"Recent events behind incident #{incident.id} ({incident.label} in {incident.region})",
+        title=f"Recent events behind incident #{incident.id} ({incident.label} in {incident.where})",
         sections=[("Newest first", lines or ["none received by the bot"])],
         data={"incident": incident_dict(incident), "events": rows},
         kind="incident_bounces",
@@ -431,7 +435,7 @@ def incident_summary_answer(deps: Deps, incident: Incident) -> Answer:
         f"{sum(1 for e in events if e['kind'] in ('update', 'open'))} level message(s)",
     ]
     return Answer(
-        title=f"Incident #{incident.id} summary: {incident.label} in {incident.region}",
+        title=f"Incident #{incident.id} summary: {incident.label} in {incident.where}",
         sections=[("Summary", lines), ("Timeline", [_timeline_line(incident, e) for e in events])],
         data={
             "incident": incident_dict(incident),

@@ -19,7 +19,7 @@ def clean(text: object, limit: int = 2000) -> str:
 
 
 def _finding(f: Finding, indent: str = "  ") -> list[str]:
-    where = f" ({f.region})" if f.region else ""
+    where = f" ({f.where})" if f.where else ""
     lines = [f"[{f.severity.tag}] {f.check}{where}: {clean(f.summary)}"]
     lines += [f"{indent}- {clean(e)}" for e in f.evidence]
     if f.fix:
@@ -51,7 +51,7 @@ def render_report(report: Report) -> str:
     if passed:
         out += ["", "Passed / for information:"]
         for f in passed:
-            where = f" ({f.region})" if f.region else ""
+            where = f" ({f.where})" if f.where else ""
             out.append(f"  [{f.severity.tag}] {f.check}{where}: {clean(f.summary)}")
             if f.severity == Severity.INFO or report.kind != "why":
                 out += [f"      - {clean(e)}" for e in f.evidence]

@@ -26,6 +26,7 @@ class Timing:
     check: str
     region: str | None
     ms: float
+    account: str | None = None
 
 
 def _call(check: Check, ctx: CheckContext) -> tuple[list[Finding], float]:
@@ -48,16 +49,30 @@ def run_checks(
     *,
     checks: list[Check] | None = None,
     options: dict | None = None,
+    account: str | None = None,
 ) -> tuple[Report, list[Timing]]:
-    """Run a suite's checks on one target; return the ranked report and each check's time."""
+    """Run a suite's checks on one target; return the ranked report and each check's time.
+
+    A per-region check runs once per account (`SESBOT_ACCOUNTS`; `account` names just one) and region;
+    the others (DNS, the history) once.
+    """
     checks = checks if checks is not None else checks_for(suite)
     regions: Sequence[str | None] = deps.settings.regions or [None]
-    memo = RunMemo()  # one per run: the checks of this run share calls such as GetAccount
+    views = deps.accounts(account)
+    # One memo per account and run: the checks of this run share calls such as GetAccount, and one
+    # account's answers are never read as another's.
+    memos = {id(view): RunMemo() for view in views}
     jobs: list[tuple[Check, CheckContext]] = []
     for c in checks:
-        for region in regions if c.per_region else [None]:
+        scopes = [(view, region) for view in views for region in regions] if c.per_region else [(views[0], None)]
+        for view, region in scopes:
             ctx = CheckContext(
-                deps=deps, target=target, region=region, options=dict(options or {}), memo=memo, check_id=c.id
+                deps=view if c.per_region else deps,
+                target=target,
+                region=region,
+                options=dict(options or {}),
+                memo=memos[id(view)],
+                check_id=c.id,
             )
             jobs.append((c, ctx))
 
@@ -79,11 +94,13 @@ def run_checks(
                 try:
                     findings, ms = fut.result()
                     results[i] = findings
-                    timings.append(Timing(check.id, ctx.region, ms))
+                    timings.append(Timing(check.id, ctx.region, ms, ctx.deps.account_name))
                 except Exception as exc:  # one broken check never hides the others
                     log.warning("check %s failed: %s", check.id, describe_error(exc))
                     results[i] = [could_not_check(check.id, describe_error(exc), ctx.region)]
-                    timings.append(Timing(check.id, ctx.region, (time.perf_counter() - started) * 1000))
+                    timings.append(
+                        Timing(check.id, ctx.region, (time.perf_counter() - started) * 1000, ctx.deps.account_name)
+                    )
             now = time.perf_counter()
             for fut in [f for f in pending if deadlines[futures[f]] <= now]:
                 pending.discard(fut)
@@ -91,10 +108,13 @@ def run_checks(
                 check, ctx = jobs[i]
                 limit = check.timeout or deps.settings.check_timeout
                 results[i] = [could_not_check(check.id, f"no answer within {limit:g} s", ctx.region)]
-                timings.append(Timing(check.id, ctx.region, limit * 1000))
+                timings.append(Timing(check.id, ctx.region, limit * 1000, ctx.deps.account_name))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
+    for i, (_, ctx) in enumerate(jobs):
+        for f in results.get(i, []):  # could-not-check stand-ins included
+            f.account = f.account or ctx.deps.account_name
     findings = [f for i in range(len(jobs)) for f in results.get(i, [])]
     if not findings:
         findings = [Finding("report.empty", Severity.OK, "Nothing to report.")]

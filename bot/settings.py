@@ -20,6 +20,9 @@ SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 EMAIL_RE = re.compile(r"^[^@\s<>|]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z0-9-]{2,63}$")
+#: An IAM role ARN; group 1 is the account id.
+ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+ACCOUNT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$")
 
 # Levels for the rate alerts, lowest first: (level name, bounce rate, complaint rate), as fractions.
@@ -71,6 +74,22 @@ class DnsServer:
         return self.host if self.port == 53 else f"{self.host}:{self.port}"
 
 
+@dataclass(frozen=True)
+class Account:
+    """One AWS account the bot watches: a name people use, and the role assumed to read it.
+
+    `role_arn` None means the bot's own (default) credentials, under this name.
+    """
+
+    name: str
+    role_arn: str | None = None
+
+    @property
+    def account_id(self) -> str | None:
+        m = ROLE_ARN_RE.match(self.role_arn or "")
+        return m.group(1) if m else None
+
+
 @dataclass
 class Settings:
     """The bot's whole configuration. Build with `from_env`; tests build it from a dict."""
@@ -87,6 +106,7 @@ class Settings:
     aws_region: str | None = None
     regions: list[str] = field(default_factory=list)
     aws_endpoint_url: str | None = None
+    accounts: list[Account] = field(default_factory=list)  # empty: the default credentials' account only
     db_path: str = "./sesbot.db"
     sender: str | None = None
     configuration_set: str | None = None  # the set the team sends through when a send names none
@@ -97,7 +117,8 @@ class Settings:
     dns_servers: list[DnsServer] = field(default_factory=list)
     dns_timeout: float = 3.0
     alert_channel: str | None = None
-    sqs_queue_url: str | None = None
+    sqs_queue_url: str | None = None  # the first of sqs_queue_urls
+    sqs_queue_urls: list[str] = field(default_factory=list)  # one per account/region where events arrive
     sqs_workers: int = 2  # receivers long-polling the queue at once
     sns_topic_arns: list[str] = field(default_factory=list)
     retention_days: int = 90
@@ -187,6 +208,7 @@ class Settings:
             host=p.text("SESBOT_HOST") or "0.0.0.0",
             aws_region=p.region("AWS_REGION") or p.region("AWS_DEFAULT_REGION"),
             aws_endpoint_url=p.url("AWS_ENDPOINT_URL", None),
+            accounts=p.accounts("SESBOT_ACCOUNTS"),
             db_path=p.text("SESBOT_DB") or "./sesbot.db",
             sender=p.sender("SESBOT_SENDER"),
             configuration_set=p.name("SESBOT_CONFIGURATION_SET"),
@@ -197,7 +219,7 @@ class Settings:
             dns_servers=p.dns_servers("SESBOT_DNS_SERVERS"),
             dns_timeout=p.number("SESBOT_DNS_TIMEOUT", 3.0, lo=0.1, hi=60),
             alert_channel=p.text("SESBOT_ALERT_CHANNEL"),
-            sqs_queue_url=p.url("SESBOT_SQS_QUEUE_URL", None),
+            sqs_queue_urls=p.urls("SESBOT_SQS_QUEUE_URL"),
             sqs_workers=p.integer("SESBOT_SQS_WORKERS", 2, lo=1, hi=32),
             sns_topic_arns=p.words("SESBOT_SNS_TOPIC_ARNS", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"),
             retention_days=p.integer("SESBOT_RETENTION_DAYS", 90, lo=1, hi=3650),
@@ -230,6 +252,7 @@ class Settings:
         )
         regions = p.words("SESBOT_REGIONS", pattern=REGION_RE.pattern)
         s.regions = regions or ([s.aws_region] if s.aws_region else [])
+        s.sqs_queue_url = s.sqs_queue_urls[0] if s.sqs_queue_urls else None
         for k, v in overrides.items():
             setattr(s, k, v)
         if p.problems:
@@ -319,6 +342,32 @@ class _Parser:
             self.problems.append(f"{name}={v[:60]!r} is not an http(s) URL")
             return default
         return v
+
+    def urls(self, name: str) -> list[str]:
+        """Comma-separated http(s) URLs."""
+        bad = [u for u in self.words(name) if not re.match(r"^https?://[^\s/]+", u)]
+        if bad:
+            self.problems.append(f"{name} has entries that are not http(s) URLs: {', '.join(b[:60] for b in bad)}")
+        return [u for u in self.words(name) if u not in bad]
+
+    def accounts(self, name: str) -> list[Account]:
+        """`prod=arn:aws:iam::111111111111:role/sesbot-read,staging=...`; a bare name is the default credentials."""
+        out: list[Account] = []
+        for item in self.words(name):
+            label, _, arn = (part.strip() for part in item.partition("="))
+            if not ACCOUNT_NAME_RE.match(label):
+                self.problems.append(
+                    f"{name} entry {item[:60]!r}: the name should be letters, digits, - and _ (up to 32)"
+                )
+            elif arn and not ROLE_ARN_RE.match(arn):
+                self.problems.append(
+                    f"{name} entry {label!r}: {arn[:80]!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/name)"
+                )
+            elif any(a.name.lower() == label.lower() for a in out):
+                self.problems.append(f"{name} names the account {label!r} twice")
+            else:
+                out.append(Account(label, arn or None))
+        return out
 
     def path(self, name: str) -> str | None:
         v = self.raw(name)

@@ -115,17 +115,32 @@ class SqsConsumer:
             backoff = BACKOFF_START
 
 
+def queue_deps(deps: Deps, queue_url: str) -> Deps:
+    """The deps to read `queue_url` with: the account (`SESBOT_ACCOUNTS`) whose id is in the URL's path
+    (`https://sqs.<region>.amazonaws.com/<account id>/<name>`), else the default credentials."""
+    parts = queue_url.rstrip("/").split("/")
+    account_id = parts[-2] if len(parts) >= 2 else ""
+    for account in deps.settings.accounts:
+        if account.account_id and account.account_id == account_id:
+            return deps.for_account(account)
+    return deps
+
+
 def start_receivers(deps: Deps, stop_event: threading.Event, workers: int = 2, **run_kw: Any) -> list[threading.Thread]:
-    """`workers` consumers of the queue, each in its own thread (`sqs-1`, `sqs-2` ...), until `stop_event`.
+    """`workers` consumers of each queue, each in its own thread (`sqs-1`, `sqs-2` ...), until `stop_event`.
 
     Each long-polls on its own, so a busy queue is read `workers` x 10 messages a round trip; their stores
     are transactions on the one database, taken in turn (SQLite has one writer), and a batch is deleted only
-    once it is committed, whichever receiver holds it.
+    once it is committed, whichever receiver holds it. With several queues (`SESBOT_SQS_QUEUE_URL` lists
+    one per account or region) each gets `workers` receivers, reading with its account's credentials.
     """
+    urls = deps.settings.sqs_queue_urls or ([deps.settings.sqs_queue_url] if deps.settings.sqs_queue_url else [])
     threads = []
-    for i in range(max(1, workers)):
-        consumer = SqsConsumer(deps)
-        t = threading.Thread(target=consumer.run, args=(stop_event,), kwargs=run_kw, name=f"sqs-{i + 1}", daemon=True)
-        t.start()
-        threads.append(t)
+    for url in urls:
+        for _ in range(max(1, workers)):
+            consumer = SqsConsumer(queue_deps(deps, url), queue_url=url)
+            name = f"sqs-{len(threads) + 1}"
+            t = threading.Thread(target=consumer.run, args=(stop_event,), kwargs=run_kw, name=name, daemon=True)
+            t.start()
+            threads.append(t)
     return threads

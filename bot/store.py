@@ -303,6 +303,33 @@ def _m9_snooze(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE incidents ADD COLUMN snoozed_until TEXT")
 
 
+def _m10_accounts(db: sqlite_utils.Database) -> None:
+    """Several AWS accounts (`SESBOT_ACCOUNTS`): each signal's level and each incident belong to one account
+    by its configured name ('' = the default credentials' account, as every row before this)."""
+    db.execute("ALTER TABLE incidents ADD COLUMN account TEXT NOT NULL DEFAULT ''")
+    db.execute(
+        """
+        CREATE TABLE alert_state_by_account (
+            account TEXT NOT NULL DEFAULT '',
+            signal TEXT NOT NULL,
+            region TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT '',
+            level TEXT NOT NULL,
+            value REAL,
+            estimate INTEGER NOT NULL DEFAULT 0,
+            calm_sweeps INTEGER NOT NULL DEFAULT 0,
+            detail TEXT,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (account, signal, region, scope)
+        )
+        """
+    )
+    columns = "signal, region, scope, level, value, estimate, calm_sweeps, detail, updated_at"
+    db.execute(f"INSERT INTO alert_state_by_account (account, {columns}) SELECT '', {columns} FROM alert_state")
+    db.execute("DROP TABLE alert_state")
+    db.execute("ALTER TABLE alert_state_by_account RENAME TO alert_state")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -313,6 +340,7 @@ MIGRATIONS: list[Migration] = [
     _m7_failed_notifications,
     _m8_incident_log,
     _m9_snooze,
+    _m10_accounts,
 ]
 
 

@@ -78,7 +78,7 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> d
 
 
 def finding_text(f: Finding, *, evidence: int = 6) -> str:
-    where = f" · {escape(f.region)}" if f.region else ""
+    where = f" · {escape(f.where)}" if f.where else ""
     lines = [f"{EMOJI[f.severity]} *{escape(f.summary)}*  `{escape(f.check)}`{where}"]
     for e in f.evidence[:evidence]:
         lines.append(f"• {escape(cut(str(e), 600))}")

@@ -48,7 +48,7 @@ def _assign_message(deps: Deps, incident: Incident, owner: str | None, by: str |
     if not owner:
         return error_message("Say who owns it, like `@sesbot assign @dana` or `@sesbot assign me`.")
     inc = assign(deps.store, incident.id, owner, _user(by)) or incident
-    line = f":bust_in_silhouette: <@{owner}> owns incident #{inc.id}, {escape(inc.label)} in {escape(inc.region)}."
+    line = f":bust_in_silhouette: <@{owner}> owns incident #{inc.id}, {escape(inc.label)} in {escape(inc.where)}."
     return {"text": line, "blocks": [section(line)]}
 
 
@@ -85,7 +85,7 @@ def _ack_message(deps: Deps, incident: Incident, user_id: str | None) -> dict[st
     if who is None:
         return error_message("Slack did not say who acknowledged; try again.")
     inc = acknowledge(deps.store, incident.id, who) or incident
-    line = f":eyes: <@{who}> is on it: incident #{inc.id}, {escape(inc.label)} in {escape(inc.region)}."
+    line = f":eyes: <@{who}> is on it: incident #{inc.id}, {escape(inc.label)} in {escape(inc.where)}."
     return {"text": line, "blocks": [section(line)]}
 
 

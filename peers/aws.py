@@ -77,6 +77,7 @@ throttling or 5xx error injected once is retried away unless the client sets ``m
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import fnmatch
 import functools
@@ -88,7 +89,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -153,6 +154,7 @@ class AwsCall:
     region: str
     method: str
     path: str
+    account: str = "123456789012"  # the account moto files it under (an assumed role's own account)
 
 
 @dataclass
@@ -312,7 +314,7 @@ def _classify(environ: dict[str, Any], body: bytes, path: str) -> tuple[AwsCall,
     elif method == "GET":
         action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
         operation = action[0] if action else None
-    return AwsCall(service or "unknown", operation, region, method, path), params
+    return AwsCall(service or "unknown", operation, region, method, path, _moto_account(environ)), params
 
 
 # ------------------------------------------------------------------------------------ wire encodings
@@ -697,7 +699,7 @@ class AwsPeer(LoopbackPeer):
         super().__init__(host)
         self._requested_port = port
         self._lock = threading.RLock()
-        self._regions: dict[str, _RegionState] = {}
+        self._regions: dict[tuple[str, str], _RegionState] = {}  # (account, region)
         self._failures: list[_Failure] = []
         self._delay = 0.0
         self._calls: list[AwsCall] = []
@@ -706,6 +708,9 @@ class AwsPeer(LoopbackPeer):
         self._shape_problems: list[str] = []  # answers of ours that botocore's model refused
         self._server: BaseWSGIServer | None = None
         self._moto: Any = None
+        # The account our layer's state is read and written for: a request's own (from its access key),
+        # or the one a test chose with `in_account` for the test controls; per thread.
+        self._local = threading.local()
 
     # ----------------------------------------------------------------------------------- lifecycle
 
@@ -760,11 +765,26 @@ class AwsPeer(LoopbackPeer):
 
     # --------------------------------------------------------------------------------- test controls
 
+    @contextlib.contextmanager
+    def in_account(self, account_id: str) -> Iterator[None]:
+        """Test controls inside this block set the state of ``account_id`` (default: moto's account).
+
+        Each account has its own SES state in every region, as in AWS; a request reaches the state of the
+        account its credentials belong to (an assumed role's credentials: the role's account).
+        """
+        previous = getattr(self._local, "account", None)
+        self._local.account = account_id
+        try:
+            yield
+        finally:
+            self._local.account = previous
+
     def _state(self, region: str) -> _RegionState:
+        account = getattr(self._local, "account", None) or ACCOUNT_ID
         with self._lock:
-            state = self._regions.get(region)
+            state = self._regions.get((account, region))
             if state is None:
-                state = self._regions[region] = _RegionState()
+                state = self._regions[(account, region)] = _RegionState()
             return state
 
     def set_account(
@@ -1245,6 +1265,17 @@ class AwsPeer(LoopbackPeer):
         if path.startswith("/moto-api") or path == "/favicon.ico":
             return self._moto(environ, start_response)
         call, path_params = _classify(environ, body, path)
+        with self.in_account(call.account):
+            return self._answer(environ, start_response, body, call, path_params)
+
+    def _answer(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        body: bytes,
+        call: AwsCall,
+        path_params: dict[str, str],
+    ) -> Iterable[bytes]:
         with self._lock:
             delay = self._delay
             self._calls.append(call)

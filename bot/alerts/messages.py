@@ -100,6 +100,12 @@ class Facts:
     opened_at: str | None = None
     worst_level: str | None = None
     worst_value: float | None = None
+    account: str = ""  # the SESBOT_ACCOUNTS name; '' = the default credentials' account
+
+    @property
+    def where(self) -> str:
+        """ "prod · eu-west-1" with several accounts, else the region."""
+        return f"{self.account} · {self.region}" if self.account else self.region
 
     @property
     def label(self) -> str:
@@ -137,7 +143,7 @@ def _meaning(f: Facts) -> list[str]:
             "near_review": f"Close to {fmt_pct(review)}, where AWS places the account under review.",
             "review": f"At this rate of {kind} AWS places the account under review (status PROBATION).",
             "near_suspension": f"Close to {fmt_pct(pause)}, where AWS may pause the account's sending.",
-            "suspension": f"At this rate of {kind} AWS may pause the whole account's sending in {f.region}.",
+            "suspension": f"At this rate of {kind} AWS may pause the whole account's sending in {f.where}.",
         }
         out = [lines.get(f.level, "")] if f.level in lines else []
         out.append(f"AWS reviews the account at {fmt_pct(review)} and may pause it at {fmt_pct(pause)}.")
@@ -271,7 +277,7 @@ def _buttons(f: Facts) -> list[Button]:
 
 
 def _title(f: Facts) -> str:
-    where = f" in {f.region}"
+    where = f" in {f.where}"
     if f.signal in RATE_METRICS or f.signal == "quota":
         level = LEVEL_LABELS.get(f.level, f.level)
         return f"{upper_first(f.label)} {fmt_value(f.signal, f.value)}{where}: {level}"
@@ -300,6 +306,8 @@ def _fields(f: Facts) -> list[tuple[str, str]]:
             ("Enforcement status", str(d.get("enforcement_status") or "unknown")),
             ("Production access", "yes" if d.get("production_access") else "no (sandbox)"),
         ]
+    if f.account:
+        out.append(("Account", f.account))
     out.append(("Region", f.region))
     if f.scope:
         out.append(("Configuration set", f.scope))
@@ -334,7 +342,7 @@ def change_message(f: Facts) -> Message:
     if worse:
         lines += _meaning(f)[:1]
     return Message(
-        title=f"{word}: {f.label} {fmt_value(f.signal, f.value)}".rstrip() + f" in {f.region}",
+        title=f"{word}: {f.label} {fmt_value(f.signal, f.value)}".rstrip() + f" in {f.where}",
         severity=LEVEL_SEVERITY.get(f.level, Severity.WARNING),
         fields=_fields(f),
         lines=lines,
@@ -345,7 +353,7 @@ def change_message(f: Facts) -> Message:
 def more_blocklist_message(f: Facts) -> Message:
     """A thread reply: more blocklist bounces while the incident is open."""
     return Message(
-        title=f"{int(f.value or 0)} more blocklist bounce{'' if int(f.value or 0) == 1 else 's'} in {f.region}",
+        title=f"{int(f.value or 0)} more blocklist bounce{'' if int(f.value or 0) == 1 else 's'} in {f.where}",
         severity=Severity.WARNING,
         sections=[("New since the last sweep", blocklist_lines(f.detail.get("groups") or []))],
     )
@@ -363,7 +371,7 @@ def resolve_message(f: Facts) -> Message:
     else:
         why = "Sending enabled, enforcement status HEALTHY."
     lines = [why, *f.detail.get("changes", [])]
-    return Message(title=f"Resolved: {f.label} in {f.region}", severity=Severity.OK, lines=lines)
+    return Message(title=f"Resolved: {f.label} in {f.where}", severity=Severity.OK, lines=lines)
 
 
 def parent_message(f: Facts, *, resolved: bool = False) -> Message:
@@ -375,9 +383,10 @@ def parent_message(f: Facts, *, resolved: bool = False) -> Message:
     if f.worst_value is not None and (f.signal in RATE_METRICS or f.signal == "quota"):
         lines[0] += f" ({fmt_value(f.signal, f.worst_value)})"
     lines.append(f"Opened {_human_time(f.opened_at)}, resolved {_human_now(f.now)}.")
-    fields = [("Region", f.region)] + ([("Configuration set", f.scope)] if f.scope else [])
+    fields = [("Account", f.account)] if f.account else []
+    fields += [("Region", f.region)] + ([("Configuration set", f.scope)] if f.scope else [])
     return Message(
-        title=f"Resolved: {f.label} in {f.region}",
+        title=f"Resolved: {f.label} in {f.where}",
         severity=Severity.OK,
         fields=fields,
         lines=lines,
@@ -389,7 +398,7 @@ def notice_message(f: Facts, changes: list[str]) -> Message:
     """An account change that is no level change (production access granted or lost, a new status)."""
     lost = any("sandbox" in c for c in changes)
     return Message(
-        title=f"Account change in {f.region}",
+        title=f"Account change in {f.where}",
         severity=Severity.WARNING if lost else Severity.INFO,
         fields=_fields(f),
         lines=changes,

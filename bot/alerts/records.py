@@ -39,13 +39,19 @@ class Incident:
     acked_at: str | None = None
     owner: str | None = None  # the Slack user who owns it (`assign`, "I'll take it")
     snoozed_until: str | None = None  # no updates at the same or a better level before this (`snooze 2h`)
+    account: str = ""  # the SESBOT_ACCOUNTS name ('' = the default credentials' account)
+
+    @property
+    def where(self) -> str:
+        """ "prod · eu-west-1" with several accounts, else the region."""
+        return f"{self.account} · {self.region}" if self.account else self.region
 
     def snoozed(self, now: str) -> bool:
         return bool(self.snoozed_until) and now < str(self.snoozed_until)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Incident:
-        values: dict[str, Any] = {k: row.get(k) for k in cls.__dataclass_fields__}
+        values: dict[str, Any] = {k: row.get(k) for k in cls.__dataclass_fields__ if k in row}
         return cls(**values)
 
     @property

@@ -23,7 +23,7 @@ def reminder_message(incident: Incident, now: datetime, oncall: str | None) -> M
         title=f"Nobody has acknowledged this incident for {age}",
         severity=Severity.WARNING,
         lines=[
-            f"{incident.label} in {incident.region} is still open. Press Acknowledge (or mention the bot "
+            f"{incident.label} in {incident.where} is still open. Press Acknowledge (or mention the bot "
             "with `ack` in this thread) to say someone is on it."
         ],
         notify=oncall or "",

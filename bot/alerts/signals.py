@@ -16,6 +16,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,7 @@ class Reading:
     trend: list[float | None] = field(default_factory=list)  # hourly, oldest first, ends now
     hysteresis: bool = True
     quiet: timedelta = timedelta(0)  # extra calm time a recovery needs (blocklist)
+    account: str = ""  # the SESBOT_ACCOUNTS name; '' = the default credentials' account
 
 
 # -- reading AWS ----------------------------------------------------------------------------------
@@ -207,7 +209,8 @@ def rate_readings(
         value = _latest(points, now)
         estimate = False
         trend = hourly_trend(points, now)
-        if value is None:
+        # The history does not say which account an event was sent from: estimate only with one account.
+        if value is None and len(deps.settings.accounts) <= 1:
             value = estimate_rate(deps.store, signal, now, config_set=scope or None)
             estimate = value is not None
             if estimate and not any(v is not None for v in trend):
@@ -239,15 +242,20 @@ def read_region(deps: Deps, region: str, now: datetime) -> list[Reading]:
     else:
         readings += rate_readings(deps, region, series, now)
     api = Reading("aws_api", region, level="unreachable" if errors else "ok", detail={"errors": errors})
-    return [api, *readings]
+    readings = [api, *readings]
+    for r in readings:
+        r.account = deps.account_name or ""
+    return readings
 
 
 def read_all(deps: Deps, now: datetime) -> list[Reading]:
-    """Every AWS-backed reading of every configured region."""
-    readings: list[Reading] = []
-    for region in deps.settings.regions:
-        readings += read_region(deps, region, now)
-    return readings
+    """Every AWS-backed reading of every configured account and region, read at the same time."""
+    scopes = [(view, region) for view in deps.accounts() for region in deps.settings.regions]
+    if len(scopes) <= 1:
+        return [r for view, region in scopes for r in read_region(view, region, now)]
+    with ThreadPoolExecutor(max_workers=min(16, len(scopes)), thread_name_prefix="read") as pool:
+        parts = list(pool.map(lambda scope: read_region(scope[0], scope[1], now), scopes))
+    return [r for part in parts for r in part]
 
 
 # -- blocklist bounces (local) --------------------------------------------------------------------

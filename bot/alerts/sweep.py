@@ -45,7 +45,7 @@ def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
     with deps.store.transaction() as db:
         conn = db.conn
         readings += blocklist_readings(conn, deps.settings, now)
-        readings.sort(key=lambda r: (r.region, SIGNALS.index(r.signal), r.scope))
+        readings.sort(key=lambda r: (r.account, r.region, SIGNALS.index(r.signal), r.scope))
         for r in readings:
             signal, owed = apply_reading(conn, deps, r, now, notify=poster is not None)
             result.signals.append(signal)
@@ -55,13 +55,17 @@ def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
             for o in owed_reminders(conn, deps, now):
                 insert_owed(conn, o, now)
         # Signals that could not be read this sweep keep their level; say so rather than leave them out.
-        read = {(r.signal, r.region, r.scope) for r in readings}
+        read = {(r.account, r.signal, r.region, r.scope) for r in readings}
         regions = set(deps.settings.regions)
-        for row in query_rows(conn, "SELECT * FROM alert_state ORDER BY region, signal, scope"):
-            key = (row["signal"], row["region"], row["scope"])
-            if key not in read and row["region"] in regions and row["signal"] in SIGNALS:
-                result.signals.append(Signal(*key, row["value"], bool(row["estimate"]), row["level"], row["level"]))
-        result.signals.sort(key=lambda s: (s.region, SIGNALS.index(s.signal), s.scope))
+        accounts = {view.account_name or "" for view in deps.accounts()}
+        for row in query_rows(conn, "SELECT * FROM alert_state ORDER BY account, region, signal, scope"):
+            key = (row["account"], row["signal"], row["region"], row["scope"])
+            watched = row["region"] in regions and row["account"] in accounts and row["signal"] in SIGNALS
+            if key not in read and watched:
+                result.signals.append(
+                    Signal(*key[1:], row["value"], bool(row["estimate"]), row["level"], row["level"], row["account"])
+                )
+        result.signals.sort(key=lambda s: (s.account, s.region, SIGNALS.index(s.signal), s.scope))
     if poster is not None:
         result.posted, result.pending = deliver(deps, poster, now)
     return result

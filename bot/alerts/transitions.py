@@ -42,9 +42,11 @@ class Signal:
     estimate: bool
     level: str
     previous_level: str | None
+    account: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {"account": self.account} if self.account else {}
+        return out | {
             "signal": self.signal,
             "region": self.region,
             "scope": self.scope,
@@ -73,9 +75,9 @@ class Owed:
 def _open_incident(conn: sqlite3.Connection, r: Reading) -> Incident | None:
     rows = query_rows(
         conn,
-        "SELECT * FROM incidents WHERE status = 'open' AND signal = ? AND region = ? AND scope = ? "
+        "SELECT * FROM incidents WHERE status = 'open' AND account = ? AND signal = ? AND region = ? AND scope = ? "
         "ORDER BY id DESC LIMIT 1",
-        [r.signal, r.region, r.scope],
+        [r.account, r.signal, r.region, r.scope],
     )
     return Incident.from_row(rows[0]) if rows else None
 
@@ -107,8 +109,8 @@ def apply_reading(
     levels = ladder(settings, r.signal)
     rows = query_rows(
         conn,
-        "SELECT * FROM alert_state WHERE signal = ? AND region = ? AND scope = ?",
-        [r.signal, r.region, r.scope],
+        "SELECT * FROM alert_state WHERE account = ? AND signal = ? AND region = ? AND scope = ?",
+        [r.account, r.signal, r.region, r.scope],
     )
     state = rows[0] if rows else None
     previous = state["level"] if state else None
@@ -117,7 +119,7 @@ def apply_reading(
     if r.level is None:  # no figure this sweep: keep everything as it was
         value = state["value"] if state else None
         estimate = bool(state["estimate"]) if state else False
-        return Signal(r.signal, r.region, r.scope, value, estimate, current, previous), []
+        return Signal(r.signal, r.region, r.scope, value, estimate, current, previous, r.account), []
 
     last_bad = detail_before.get("last_bad_at")
     if r.level != "ok" and levels.index(r.level) >= (levels.index(current) if current in levels else 0):
@@ -137,13 +139,13 @@ def apply_reading(
     detail.update({"calm_max": calm_max, "last_bad_at": last_bad})
     conn.execute(
         "INSERT INTO alert_state "
-        "(signal, region, scope, level, value, estimate, calm_sweeps, detail, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal, region, scope) DO UPDATE SET "
+        "(account, signal, region, scope, level, value, estimate, calm_sweeps, detail, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, signal, region, scope) DO UPDATE SET "
         "level = excluded.level, value = excluded.value, estimate = excluded.estimate, "
         "calm_sweeps = excluded.calm_sweeps, detail = excluded.detail, updated_at = excluded.updated_at",
-        [r.signal, r.region, r.scope, new, r.value, int(r.estimate), calm, json.dumps(detail), iso(now)],
+        [r.account, r.signal, r.region, r.scope, new, r.value, int(r.estimate), calm, json.dumps(detail), iso(now)],
     )
-    signal = Signal(r.signal, r.region, r.scope, r.value, r.estimate, new, previous)
+    signal = Signal(r.signal, r.region, r.scope, r.value, r.estimate, new, previous, r.account)
     if not notify:
         return signal, []
     return signal, _transitions(conn, deps, r, now, previous, current, new, detail_before)
@@ -153,6 +155,7 @@ def _facts(conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, prev
     return Facts(
         signal=r.signal,
         region=r.region,
+        account=r.account,
         scope=r.scope,
         level=new,
         previous_level=previous,
@@ -199,12 +202,14 @@ def _transitions(
         f = facts()
         if new != "ok" and incident is None:
             cur = conn.execute(
-                "INSERT INTO incidents (signal, region, scope, level, status, opened_at, channel) "
-                "VALUES (?, ?, ?, ?, 'open', ?, ?)",
-                [r.signal, r.region, r.scope, new, iso(now), channel],
+                "INSERT INTO incidents (account, signal, region, scope, level, status, opened_at, channel) "
+                "VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
+                [r.account, r.signal, r.region, r.scope, new, iso(now), channel],
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
-            incident = Incident(cur.lastrowid, r.signal, r.region, r.scope, new, "open", iso(now), channel=channel)
+            incident = Incident(
+                cur.lastrowid, r.signal, r.region, r.scope, new, "open", iso(now), channel=channel, account=r.account
+            )
             f.incident_id, f.opened_at = incident.id, incident.opened_at
             owe("open", open_message(f), incident)
         elif new != "ok" and incident is not None:

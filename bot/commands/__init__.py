@@ -39,6 +39,24 @@ class Invocation:
     json: bool = False
     flags: set[str] = field(default_factory=set)
 
+    def option(self, flag: str, is_value: Callable[[str], bool]) -> tuple[str | None, list[str]]:
+        """The value of `--flag=value` or `--flag value` and the arguments left without it.
+
+        Flags and arguments are parsed apart, so for `--flag value` the value is the last argument that
+        `is_value` accepts. Raises `UsageError` when the flag is given without a value.
+        """
+        args = list(self.args)
+        for word in self.flags:
+            if word.startswith(flag + "="):
+                return word.split("=", 1)[1], args
+        if flag not in self.flags:
+            return None, args
+        values = [a for a in args if is_value(a)]
+        if not values:
+            raise UsageError(f"`{flag}` needs a value")
+        args.remove(values[-1])
+        return values[-1], args
+
 
 @dataclass
 class CommandContext:

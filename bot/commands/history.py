@@ -29,17 +29,10 @@ USAGE = "history <email|@domain> [--limit N]"
 
 def _limit(inv: Invocation) -> tuple[int, list[str]]:
     """`--limit N` or `--limit=N`; returns the limit and the arguments that are left."""
-    args = list(inv.args)
-    value: str | None = None
-    for flag in inv.flags:
-        if flag.startswith("--limit="):
-            value = flag.split("=", 1)[1]
-    if value is None and "--limit" in inv.flags:
-        numbers = [a for a in args if a.isdigit()]
-        if not numbers:
-            raise UsageError(f"`--limit` needs a number; usage: {USAGE}")
-        value = numbers[-1]
-        args.remove(value)
+    try:
+        value, args = inv.option("--limit", str.isdigit)
+    except UsageError:
+        raise UsageError(f"`--limit` needs a number; usage: {USAGE}") from None
     if value is None:
         return DEFAULT_LIMIT, args
     if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:

@@ -8,6 +8,9 @@ Three kinds of target (`bot.target.parse_why_target`):
 * an SES message id gives an `Answer` (`bot.message.diagnose_message`): a "Message" section, then one
   section per recipient, `data = {"message": ..., "reports": [...]}`.
 
+`--account NAME` (with `SESBOT_ACCOUNTS`) limits the AWS checks to that account; by default every
+account is asked.
+
 Up to `MAX_TARGETS` targets are diagnosed at the same time; several give an `Answer` with one section per
 target and every report in `data["reports"]` (each stored as a diagnosis by the command layer, from
 `Answer.reports`), and a message's facts in `data["messages"]`.
@@ -16,6 +19,7 @@ target and every report in `data["reports"]` (each stored as a diagnosis by the 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from bot.checks.domain_history import domain_checks
@@ -23,7 +27,8 @@ from bot.commands import CommandContext, Invocation, command
 from bot.findings import Answer, Report, Severity
 from bot.message import diagnose_message, report_section
 from bot.runner import run_checks
-from bot.target import WHY_FORMS, UsageError, WhyTarget, parse_why_target
+from bot.settings import Settings
+from bot.target import WHY_FORMS, UsageError, WhyTarget, parse_why_target, shown
 
 MAX_TARGETS = 3
 
@@ -57,6 +62,22 @@ def parse_targets(args: list[str]) -> list[WhyTarget]:
     return targets
 
 
+def account_option(settings: Settings, inv: Invocation) -> tuple[str | None, list[str]]:
+    """`--account NAME`: one of `SESBOT_ACCOUNTS` (its name as configured), and the arguments left."""
+    names = {a.name.lower(): a.name for a in settings.accounts}
+    try:
+        value, args = inv.option("--account", lambda word: word.lower() in names)
+    except UsageError:
+        known = ", ".join(names.values()) or "none (SESBOT_ACCOUNTS is not set)"
+        raise UsageError(f"`--account` needs one of the accounts: {known}") from None
+    if value is None:
+        return None, args
+    if value.lower() not in names:
+        known = ", ".join(names.values()) or "none (SESBOT_ACCOUNTS is not set)"
+        raise UsageError(f"there is no account named {shown(value)}; the accounts are: {known}")
+    return names[value.lower()], args
+
+
 def _one(ctx: CommandContext, target: WhyTarget) -> Report | Answer:
     if target.kind == "message":
         return diagnose_message(ctx.deps, target)
@@ -67,13 +88,17 @@ def _one(ctx: CommandContext, target: WhyTarget) -> Report | Answer:
 
 @command(
     "why",
-    "why <email | @domain | message-id> ...",
+    "why <email | @domain | message-id> ... [--account NAME]",
     "diagnose why mail did not arrive: to an address, to a whole domain, or one SES message (up to 3)",
     "why user@example.com",
     record=True,
+    flags=("--account",),
 )
 def run_why(ctx: CommandContext, inv: Invocation) -> Report | Answer:
-    targets = parse_targets(inv.args)
+    account, args = account_option(ctx.deps.settings, inv)
+    targets = parse_targets(args)
+    if account:
+        ctx = replace(ctx, deps=ctx.deps.narrowed(account))
     if len(targets) == 1:
         return _one(ctx, targets[0])
 

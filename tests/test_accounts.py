@@ -1,0 +1,120 @@
+"""Several AWS accounts (`SESBOT_ACCOUNTS`): each read through its own assumed role, on the AWS peer where
+every account has its own SES state (moto files an assumed role's requests under the role's account)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.alerts import sweep
+from bot.commands import CommandContext, execute, parse
+from bot.deps import Deps
+from bot.settings import Account, Settings, SettingsError
+from tests.conftest import CHANNEL, REGION, slack_poster
+
+PROD = "111111111111"
+STAGING = "222222222222"
+
+
+@pytest.fixture
+def two_accounts(settings: Settings, aws_peer) -> Settings:
+    """Two production accounts, `prod` and `staging`, each reached through its own role."""
+    for account_id in (PROD, STAGING):
+        with aws_peer.in_account(account_id):
+            aws_peer.set_account(REGION, production_access=True)
+    settings.accounts = [
+        Account("prod", f"arn:aws:iam::{PROD}:role/sesbot-read"),
+        Account("staging", f"arn:aws:iam::{STAGING}:role/sesbot-read"),
+    ]
+    return settings
+
+
+def run(deps: Deps, line: str) -> dict:
+    return execute(CommandContext(deps=deps), parse(line)).as_dict()
+
+
+def test_accounts_are_read_from_names_and_role_arns_and_bad_entries_are_all_named():
+    s = Settings.from_env({"SESBOT_ACCOUNTS": f"prod=arn:aws:iam::{PROD}:role/sesbot-read, home"})
+    assert s.accounts == [Account("prod", f"arn:aws:iam::{PROD}:role/sesbot-read"), Account("home")]
+    assert s.accounts[0].account_id == PROD
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"SESBOT_ACCOUNTS": "prod=arn:aws:iam::1:user/x,prod,bad name=x"})
+    text = str(err.value)
+    assert "is not an IAM role ARN" in text and "the name should be letters" in text
+
+
+def test_each_account_is_read_with_its_own_assumed_role(aws_peer, two_accounts, store):
+    deps = Deps.build(two_accounts, store=store)
+    arns = [view.aws.get("sts").get_caller_identity()["Arn"] for view in deps.accounts()]
+    assert arns == [
+        f"arn:aws:sts::{PROD}:assumed-role/sesbot-read/sesbot-prod",
+        f"arn:aws:sts::{STAGING}:assumed-role/sesbot-read/sesbot-staging",
+    ]
+    assert len(aws_peer.calls_to("AssumeRole")) == 2
+
+
+def test_a_diagnosis_names_the_account_where_the_cause_is(aws_peer, two_accounts, store):
+    with aws_peer.in_account(STAGING):
+        aws_peer.suppress("user@example.com", "BOUNCE", region=REGION)
+    deps = Deps.build(two_accounts, store=store)
+    answer = run(deps, "why user@example.com --json")
+    suppressed = [f for f in answer["findings"] if f["check"] == "recipient.suppressed"]
+    assert sorted((f["account"], f["severity"]) for f in suppressed) == [("prod", "ok"), ("staging", "critical")]
+    text = execute(CommandContext(deps=deps), parse("why user@example.com")).findings  # type: ignore[union-attr]
+    assert any(f.where == "staging · us-east-1" and f.is_problem for f in text if f.check == "recipient.suppressed")
+
+
+def test_why_with_account_asks_only_that_account(aws_peer, two_accounts, store):
+    deps = Deps.build(two_accounts, store=store)
+    answer = run(deps, "why user@example.com --account prod --json")
+    accounts = {f.get("account") for f in answer["findings"] if f.get("region")}
+    assert accounts == {"prod"}
+    with pytest.raises(Exception, match="no account named"):
+        run(deps, "why user@example.com --account=qa")
+
+
+def test_a_sweep_alerts_for_the_one_account_that_is_paused(aws_peer, two_accounts, store, clock, slack_peer):
+    two_accounts.alert_channel = CHANNEL
+    two_accounts.slack_api_url = slack_peer.base_url
+    with aws_peer.in_account(PROD):
+        aws_peer.set_account(REGION, sending_enabled=False)
+    deps = Deps.build(two_accounts, store=store, clock=clock)
+    result = sweep(deps, slack_poster(slack_peer))
+    statuses = {(s.account, s.level) for s in result.signals if s.signal == "account_status"}
+    assert statuses == {("prod", "paused"), ("staging", "ok")}
+    posts = slack_peer.calls_to("chat.postMessage")
+    assert len(posts) == 1
+    assert "prod · us-east-1" in posts[0].params["text"]
+    incidents = run(deps, "status --json")["open_incidents"]
+    assert [(i["account"], i["signal"]) for i in incidents] == [("prod", "account_status")]
+    assert json.dumps(run(deps, "status --json")["regions"]).count('"account"') == 2
+
+
+def test_assumed_credentials_are_assumed_again_before_they_expire(aws_peer, two_accounts, store, clock):
+    clock.now = datetime.now(UTC)  # STS (moto) dates the credentials from the real clock
+    deps = Deps.build(two_accounts, store=store, clock=clock)
+    prod = deps.accounts("prod")[0]
+    prod.aws.get("sesv2").get_account()
+    first = prod.aws.credentials().get_frozen_credentials().access_key
+    prod.aws.get("sesv2").get_account()
+    assert len(aws_peer.calls_to("AssumeRole")) == 1  # still fresh: reused
+    clock.tick(minutes=50)  # the role lasts an hour: 10 minutes left, inside the 15-minute refresh window
+    prod.aws.get("sesv2").get_account()
+    assert len(aws_peer.calls_to("AssumeRole")) == 2
+    assert prod.aws.credentials().get_frozen_credentials().access_key != first
+
+
+def test_each_queue_is_read_with_the_credentials_of_the_account_in_its_url(two_accounts, store):
+    from bot.sqs import queue_deps
+
+    deps = Deps.build(two_accounts, store=store)
+    assert queue_deps(deps, f"https://sqs.eu-west-1.amazonaws.com/{STAGING}/sesbot-events").account_name == "staging"
+    assert queue_deps(deps, "https://sqs.eu-west-1.amazonaws.com/999999999999/sesbot-events").account is None
+    assert Settings.from_env(
+        {"SESBOT_SQS_QUEUE_URL": "https://a.example/1/q, https://b.example/2/q"}
+    ).sqs_queue_urls == [
+        "https://a.example/1/q",
+        "https://b.example/2/q",
+    ]
