@@ -93,6 +93,8 @@ class HttpServer:
         self.host = host
         self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
+        self._stop_lock = threading.Lock()
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -109,6 +111,12 @@ class HttpServer:
         self._server.run()
 
     def stop(self) -> None:
+        """Stop serving; a second call does nothing (the loop may still be finishing the first, with the
+        trigger already closed)."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
         if self._thread and self._thread.is_alive():
             # Close from inside the server's loop, so the loop sees an empty map and returns at once
             # (closing from here would leave it asleep in select() for its whole timeout).
