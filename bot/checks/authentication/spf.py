@@ -24,6 +24,7 @@ from bot.checks.authentication.checkdmarc_dns import dns_options
 from bot.checks.authentication.domains import SES_DOMAIN
 from bot.checks.authentication.issues import Issue
 from bot.checks.authentication.lookup import Lookup, dns_error_text, lookup
+from bot.checks.authentication.spf_prefetch import prefetched
 from bot.deps import Deps
 from bot.findings import Severity
 
@@ -287,12 +288,13 @@ def inspect_spf(deps: Deps, domain: str) -> Spf:
     out.permerror = rfc7208_error(out.record)
     if out.permerror:
         return out
+    walker = prefetched(resolver, out.record)  # the includes, a level at a time, all of a level at once
     try:
         result = checkdmarc.spf.parse_spf_record(
             "v=spf1" + out.record[6:],  # the version is case-insensitive (4.5); checkdmarc wants it lower-case
             domain,
             ignore_too_many_lookups=True,
-            **dns_options(resolver, deps.settings.dns_timeout),
+            **dns_options(walker, deps.settings.dns_timeout),
         )
     except (checkdmarc.spf.SPFTooManyDNSLookups, checkdmarc.spf.SPFTooManyVoidDNSLookups) as exc:
         # checkdmarc raises the void-lookup limit even with ignore_too_many_lookups (from inside an
