@@ -24,11 +24,11 @@ from bot.alerts import (
 )
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.alerts.records import query_rows
-from bot.alerts.transitions import reowe_parent
+from bot.alerts.summary import summarize, timeline, timeline_line, when
+from bot.alerts.transitions import reowe_parent, resolve_by_hand
 from bot.deps import Deps
 from bot.findings import Answer, Severity
 from bot.store import Store, iso, utcnow
-from bot.timefmt import parse_ts, span
 
 RECENT = timedelta(days=7)  # `incidents` lists the ones resolved this recently
 
@@ -111,6 +111,17 @@ def snooze(
     return incident
 
 
+def resolve(deps: Deps, incident_id: int, by: str, reason: str, now: datetime | None = None) -> Incident | None:
+    """Close an open incident by hand (`resolve <reason>`), on its timeline with who and why; the parent
+    says so and the summary is owed in its thread. None when there is no such open incident."""
+    now = now or deps.now()
+    with deps.store.transaction() as db:
+        rows = query_rows(db.conn, "SELECT * FROM incidents WHERE id = ? AND status = 'open'", [int(incident_id)])
+        if not rows:
+            return None
+        return resolve_by_hand(db.conn, deps, Incident.from_row(rows[0]), by, reason.strip()[:MAX_NOTE], now)
+
+
 def ack_answer(incident: Incident, user_id: str) -> Answer:
     """What the thread says after `ack`: who is on it. `data.user_id` lets Slack mention the person."""
     return Answer(
@@ -123,35 +134,16 @@ def ack_answer(incident: Incident, user_id: str) -> Answer:
 
 
 def incident_dict(incident: Incident) -> dict[str, Any]:
-    out: dict[str, Any] = {"account": incident.account} if incident.account else {}
-    return out | {
-        "id": incident.id,
-        "signal": incident.signal,
-        "region": incident.region,
-        "scope": incident.scope,
-        "level": incident.level,
-        "status": incident.status,
-        "opened_at": incident.opened_at,
-        "resolved_at": incident.resolved_at,
-        "channel": incident.channel,
-        "ts": incident.ts,
-        "acked_by": incident.acked_by,
-        "acked_at": incident.acked_at,
-        "owner": incident.owner,
-    }
-
-
-def _when(text: str | None) -> str:
-    return (text or "")[:16].replace("T", " ") + " UTC" if text else "?"
+    return incident.as_dict()
 
 
 def incident_line(incident: Incident) -> str:
     line = f"#{incident.id} {incident.label} in {incident.where}: "
     worst = LEVEL_LABELS.get(incident.level, incident.level)
     if incident.status == "open":
-        line += f"{worst}, open since {_when(incident.opened_at)}"
+        line += f"{worst}, open since {when(incident.opened_at)}"
     else:
-        line += f"reached {worst}, {_when(incident.opened_at)} to {_when(incident.resolved_at)}"
+        line += f"reached {worst}, {when(incident.opened_at)} to {when(incident.resolved_at)}"
     if incident.acked_by:
         line += f" (acknowledged by {incident.acked_by})"
     return line
@@ -292,54 +284,6 @@ def incidents_answer(deps: Deps) -> Answer:
     )
 
 
-def timeline(store: Store, incident: Incident) -> list[dict[str, Any]]:
-    """What happened, oldest first: the opening, each change, reminders, notes, the acknowledgement, the
-    resolution."""
-    rows = store.query(
-        "SELECT created_at, kind, from_level, to_level, value, sent_at, last_error, attempts "
-        "FROM notifications WHERE incident_id = ? AND kind <> 'parent_update' ORDER BY id",
-        [incident.id],
-    )
-    events = [{**r, "at": r["created_at"]} for r in rows]
-    for n in store.query(
-        "SELECT at, kind, user_id, text FROM incident_log WHERE incident_id = ? ORDER BY id", [incident.id]
-    ):
-        events.append({"at": n["at"], "kind": n["kind"], "user_id": n["user_id"], "text": n["text"]})
-    if incident.acked_at:
-        events.append({"at": incident.acked_at, "kind": "ack", "user_id": incident.acked_by})
-    return sorted(events, key=lambda e: e["at"])
-
-
-def _timeline_line(incident: Incident, e: dict[str, Any]) -> str:
-    when = _when(e["at"])
-    if e["kind"] == "ack":
-        return f"{when}: acknowledged by {e.get('user_id')}"
-    if e["kind"] == "note":
-        return f"{when}: note by {e.get('user_id') or 'someone'}: {e.get('text')}"
-    if e["kind"] == "owner":
-        return f"{when}: owner {e.get('text')} (set by {e.get('user_id') or 'someone'})"
-    if e["kind"] == "snooze":
-        by = e.get("user_id") or "someone"
-        return f"{when}: snoozed until {_when(e['text'])} by {by}" if e.get("text") else f"{when}: unsnoozed by {by}"
-    if e["kind"] == "muted":
-        return f"{when}: now {e.get('text')}"
-    value = fmt_value(incident.signal, e.get("value"))
-    value = f" at {value}" if value else ""
-    to = LEVEL_LABELS.get(e.get("to_level") or "", e.get("to_level") or "")
-    text = {
-        "open": f"opened: {to}{value}",
-        "resolve": f"resolved{value}",
-        "notice": "account change",
-        "reminder": "reminder: nobody had acknowledged it",
-    }.get(e["kind"])
-    if text is None:
-        same = e.get("from_level") == e.get("to_level")
-        text = f"more of the same{value}" if same else f"now {to}{value}"
-    if not e.get("sent_at"):
-        text += f" (not posted yet: {e.get('last_error') or 'waiting'})"
-    return f"{when}: {text}"
-
-
 def incident_status_answer(deps: Deps, incident: Incident) -> Answer:
     """`status` in an incident thread: the signal as of the last sweep, and the incident's timeline."""
     state = _state(deps.store, incident.signal, incident.region, incident.scope, incident.account)
@@ -357,14 +301,14 @@ def incident_status_answer(deps: Deps, incident: Incident) -> Answer:
             )
         for e in detail.get("errors") or []:
             now_lines.append(str(e))
-        now_lines.append(f"As of the last sweep, {_when(state['updated_at'])}")
+        now_lines.append(f"As of the last sweep, {when(state['updated_at'])}")
     else:
         now_lines.append("No sweep has read this signal yet.")
-    events = timeline(deps.store, incident)
-    status = "open" if incident.status == "open" else f"resolved {_when(incident.resolved_at)}"
+    events = timeline(deps.store.conn, incident)
+    status = "open" if incident.status == "open" else f"resolved {when(incident.resolved_at)}"
     return Answer(
         title=f"Incident #{incident.id}: {incident.label} in {incident.where} ({status})",
-        sections=[("Now", now_lines), ("Timeline", [_timeline_line(incident, e) for e in events])],
+        sections=[("Now", now_lines), ("Timeline", [timeline_line(incident, e) for e in events])],
         data={
             "incident": incident_dict(incident),
             "state": {k: state[k] for k in ("level", "value", "estimate", "calm_sweeps", "updated_at")}
@@ -401,7 +345,7 @@ def incident_bounces_answer(deps: Deps, incident: Incident, limit: int = 20) -> 
     lines = []
     for e in rows:
         kind = e.get("category") or e.get("bounce_subtype") or e.get("complaint_type") or e["type"]
-        text = f"{_when(e['timestamp'])} {e.get('recipient') or '?'}: {kind}"
+        text = f"{when(e['timestamp'])} {e.get('recipient') or '?'}: {kind}"
         if e.get("diagnostic"):
             text += f" — {str(e['diagnostic'])[:200]}"
         lines.append(text)
@@ -416,34 +360,11 @@ def incident_bounces_answer(deps: Deps, incident: Incident, limit: int = 20) -> 
 def incident_summary_answer(deps: Deps, incident: Incident) -> Answer:
     """The incident for a post-incident review: how long it lasted, the worst level and figure, who was on
     it, and the whole timeline (`summary` in its thread, `incident N` in the terminal)."""
-    now = deps.now()
-    opened = parse_ts(incident.opened_at)
-    ended = parse_ts(incident.resolved_at) if incident.resolved_at else now
-    duration = span(ended - opened) if opened and ended else "unknown"
-    worst = deps.store.conn.execute(
-        "SELECT max(value) FROM notifications WHERE incident_id = ? AND value IS NOT NULL", [incident.id]
-    ).fetchone()[0]
-    level = LEVEL_LABELS.get(incident.level, incident.level)
-    worst_text = f"{level} ({fmt_value(incident.signal, worst)})" if worst is not None else level
-    status = f"resolved {_when(incident.resolved_at)}" if incident.resolved_at else "still open"
-    events = timeline(deps.store, incident)
-    lines = [
-        f"Opened {_when(incident.opened_at)}, {status}: {duration}",
-        f"Worst level: {worst_text}",
-        f"Owner: {incident.owner or 'nobody'}; acknowledged by {incident.acked_by or 'nobody'}",
-        f"{sum(1 for e in events if e['kind'] == 'note')} note(s), "
-        f"{sum(1 for e in events if e['kind'] in ('update', 'open'))} level message(s)",
-    ]
+    summary = summarize(deps.store.conn, incident, deps.now())
     return Answer(
-        title=f"Incident #{incident.id} summary: {incident.label} in {incident.where}",
-        sections=[("Summary", lines), ("Timeline", [_timeline_line(incident, e) for e in events])],
-        data={
-            "incident": incident_dict(incident),
-            "duration_seconds": int((ended - opened).total_seconds()) if opened and ended else None,
-            "worst_level": incident.level,
-            "worst_value": worst,
-            "timeline": events,
-        },
+        title=summary.title,
+        sections=summary.sections,
+        data=summary.data,
         kind="incident_summary",
-        severity=LEVEL_SEVERITY.get(incident.level, Severity.INFO) if not incident.resolved_at else Severity.OK,
+        severity=summary.severity,
     )

@@ -330,6 +330,13 @@ def _m10_accounts(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE alert_state_by_account RENAME TO alert_state")
 
 
+def _m11_resolved_by_hand(db: sqlite_utils.Database) -> None:
+    """`resolve <reason>` in an incident thread: who closed it by hand (the reason is on its timeline), and on
+    the incident that opens when the signal was still bad, the one closed by hand it reopens."""
+    db.execute("ALTER TABLE incidents ADD COLUMN resolved_by TEXT")
+    db.execute("ALTER TABLE incidents ADD COLUMN reopens INTEGER REFERENCES incidents(id)")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -341,6 +348,7 @@ MIGRATIONS: list[Migration] = [
     _m8_incident_log,
     _m9_snooze,
     _m10_accounts,
+    _m11_resolved_by_hand,
 ]
 
 

@@ -19,7 +19,7 @@ from bot.target import UsageError
 from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import error_message
 from handlers.slash import busy_text
-from handlers.threads import deliver_owed, incident_reply
+from handlers.threads import DELIVER_AFTER, deliver_owed, incident_reply
 from handlers.work import Work
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,8 @@ def register(app: App, deps: Deps, work: Work) -> None:
             msg = incident_reply(deps, inv, channel=channel, thread_ts=event["thread_ts"], user_id=user)
             if msg is not None:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, **for_channel(deps, msg))
-                if inv.name in ("assign", "snooze", "unsnooze"):
-                    deliver_owed(deps, client)  # the parent message shows the new owner or the snooze
+                if inv.name in DELIVER_AFTER:
+                    deliver_owed(deps, client)  # the parent shows the owner, the snooze or the resolution
                 return
         admission = work.admit()
         if not admission.accepted:

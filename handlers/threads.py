@@ -1,7 +1,7 @@
 """Incident threads: `status`, `ack`, `assign @user` (or `assign me`), `note <text>`, `snooze 2h` /
-`unsnooze` and `summary` mentioned in an incident's thread speak about that incident, and the alert's buttons
-("Acknowledge", "I'll take it", "Show bounces") act on it. A new owner or snooze is shown on the parent
-message at once (the outbox delivers the edit)."""
+`unsnooze`, `resolve <reason>` and `summary` mentioned in an incident's thread speak about that incident,
+and the alert's buttons ("Acknowledge", "I'll take it", "Show bounces") act on it. A new owner, a snooze or
+a resolution is shown on the parent message at once (the outbox delivers the edit, and the summary)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,17 @@ from bot.incidents import (
     incident_for_thread,
     incident_status_answer,
     incident_summary_answer,
+    resolve,
     snooze,
 )
 from bot.timefmt import parse_duration, span
 from handlers.answer import for_channel
 from handlers.blocks import answer_message, error_message, escape, section
 from handlers.poster import SlackPoster
+
+THREAD_VERBS = ("status", "ack", "note", "assign", "summary", "snooze", "unsnooze", "resolve")
+# The verbs that change what the parent message shows (or owe a reply), delivered at once.
+DELIVER_AFTER = ("assign", "snooze", "unsnooze", "resolve")
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
@@ -100,12 +105,29 @@ def _note_message(deps: Deps, incident: Incident, user_id: str | None, text: str
     return {"text": line, "blocks": [section(line)]}
 
 
+def _resolve_message(deps: Deps, incident: Incident, user_id: str | None, reason: str) -> dict[str, Any]:
+    who = _user(user_id)
+    if not reason.strip():
+        return error_message("Say why it is resolved, like `@sesbot resolve paused the import, bounces stopped`.")
+    if who is None:
+        return error_message("Slack did not say who resolved it; try again.")
+    inc = resolve(deps, incident.id, who, reason)
+    if inc is None:
+        return error_message(f"Incident #{incident.id} is already resolved.")
+    line = (
+        f":white_check_mark: <@{who}> resolved incident #{inc.id} by hand: {escape(reason.strip())}. "
+        f"If the signal is still bad for the next {deps.settings.recovery_sweeps} sweeps, a new incident opens "
+        "and links this one. The summary follows."
+    )
+    return {"text": line, "blocks": [section(line)]}
+
+
 def incident_reply(
     deps: Deps, inv: Invocation, *, channel: str, thread_ts: str, user_id: str | None
 ) -> dict[str, Any] | None:
     """The reply for an incident-thread command, or None when the thread is no incident's or the
     command is not incident-specific (then the ordinary command runs)."""
-    if inv.name not in ("status", "ack", "note", "assign", "summary", "snooze", "unsnooze"):
+    if inv.name not in THREAD_VERBS:
         return None
     incident = incident_for_thread(deps.store, channel, thread_ts)
     if incident is None:
@@ -120,6 +142,8 @@ def incident_reply(
         return answer_message(incident_summary_answer(deps, incident))
     if inv.name in ("snooze", "unsnooze"):
         return _snooze_message(deps, incident, inv, user_id)
+    if inv.name == "resolve":
+        return _resolve_message(deps, incident, user_id, inv.rest)
     return answer_message(incident_status_answer(deps, incident))
 
 

@@ -90,6 +90,7 @@ def test_rising_bounce_rate_opens_an_incident_replies_in_its_thread_and_resolves
         ("chat.update", CHANNEL, ts, ":rotating_light: Bounce rate 11% in us-east-1: pause"),
         ("chat.postMessage", CHANNEL, ts, ":white_check_mark: Resolved: bounce rate in us-east-1"),
         ("chat.update", CHANNEL, ts, ":white_check_mark: Resolved: bounce rate in us-east-1"),
+        ("chat.postMessage", CHANNEL, ts, ":white_check_mark: Incident #1 summary: bounce rate in us-east-1"),
     ]
     # The parent says the figure, the threshold, what it means, the trend, what to do, and offers buttons.
     opened = json.dumps(parent["blocks"], ensure_ascii=False)
@@ -228,7 +229,7 @@ def test_a_blocklist_incident_resolves_after_an_hour_without_new_bounces(aws_pee
     resolved = sweep(alert_deps, poster)
 
     assert still_open.posted == []
-    assert [p.kind for p in resolved.posted] == ["resolve", "parent_update"]
+    assert [p.kind for p in resolved.posted] == ["resolve", "parent_update", "summary"]
 
 
 # -- failures ------------------------------------------------------------------------------------------
@@ -302,12 +303,13 @@ def test_cloudwatch_unreachable_is_one_notice_per_outage(aws_peer, slack_peer, a
     assert [[p.kind for p in r.posted] for r in outage] == [["open"], [], []]
     # The bounce rate keeps its level while it cannot be read: no "no data" transitions.
     assert [levels_of(r) for r in outage] == [[("elevated", "elevated")]] * 3
-    assert [[p.kind for p in r.posted] for r in recovered] == [[], ["resolve", "parent_update"]]
+    assert [[p.kind for p in r.posted] for r in recovered] == [[], ["resolve", "parent_update", "summary"]]
     ts = "1700000000.000200"
     assert slack_log(slack_peer)[1:] == [
         ("chat.postMessage", CHANNEL, None, ":warning: Cannot read metrics in us-east-1"),
         ("chat.postMessage", CHANNEL, ts, ":white_check_mark: Resolved: metrics access in us-east-1"),
         ("chat.update", CHANNEL, ts, ":white_check_mark: Resolved: metrics access in us-east-1"),
+        ("chat.postMessage", CHANNEL, ts, ":white_check_mark: Incident #2 summary: metrics access in us-east-1"),
     ]
     notice = json.dumps(slack_peer.calls_to("chat.postMessage")[1].params["blocks"])
     assert "CloudWatch: ServiceUnavailable" in notice
@@ -406,17 +408,18 @@ def test_account_review_and_quota_crossing_open_incidents_and_production_access_
         ":warning: Daily sending quota 85% in us-east-1: 80% of the daily quota",
         # Account status recovers at once (AWS's word is final); the quota waits for two calm sweeps.
         ":white_check_mark: Resolved: account status in us-east-1",
+        ":white_check_mark: Incident #1 summary: account status in us-east-1",  # every resolution posts it
     ]
-    assert [p.kind for p in healthy.posted] == ["resolve", "parent_update"]
+    assert [p.kind for p in healthy.posted] == ["resolve", "parent_update", "summary"]
     # Production access was granted in the same sweep: the resolution says so too.
-    resolved = slack_peer.calls_to("chat.postMessage")[-1]
+    resolved = slack_peer.calls_to("chat.postMessage")[-2]  # the resolution, before its summary
     assert "Production access granted: the account left the sandbox." in json.dumps(resolved.params["blocks"])
     # Lost again, with no account incident open: a notice of its own (and the quota is calm for 2 sweeps).
     clock.tick()
     aws_peer.set_account(REGION, production_access=False)
     lost = sweep(alert_deps, poster)
-    assert [p.kind for p in lost.posted] == ["notice", "resolve", "parent_update"]
-    notice = slack_peer.calls_to("chat.postMessage")[-2]
+    assert [p.kind for p in lost.posted] == ["notice", "resolve", "parent_update", "summary"]
+    notice = slack_peer.calls_to("chat.postMessage")[-3]  # before the quota's resolution and its summary
     assert header(notice) == ":warning: Account change in us-east-1"
     assert "Production access lost" in json.dumps(notice.params["blocks"])
 

@@ -107,6 +107,8 @@ class Facts:
         """ "prod · eu-west-1" with several accounts, else the region."""
         return f"{self.account} · {self.region}" if self.account else self.region
 
+    reopens: dict[str, Any] | None = None  # the incident closed by hand that this one reopens: id, by, at, reason
+
     @property
     def label(self) -> str:
         return signal_label(self.signal, self.scope)
@@ -314,6 +316,29 @@ def _fields(f: Facts) -> list[tuple[str, str]]:
     return out
 
 
+# An incident someone closed by hand (`resolve <reason>`), and the one that opens when the signal stayed bad.
+RESOLVED_BY_HAND = "Resolved by hand by {by}: {reason}"
+REOPENS = (
+    "Reopens incident #{id}, resolved by hand {at} by {by} ({reason}): the signal stayed bad for the "
+    "{sweeps} sweeps after it."
+)
+
+
+def _reopens_lines(f: Facts) -> list[str]:
+    if not f.reopens:
+        return []
+    r = f.reopens
+    return [
+        REOPENS.format(
+            id=r["id"],
+            at=_human_time(r.get("at")),
+            by=r.get("by") or "someone",
+            reason=r.get("reason") or "no reason given",
+            sweeps=f.recovery_sweeps,
+        )
+    ]
+
+
 def open_message(f: Facts) -> Message:
     """The incident's parent message: figure, threshold, meaning, trend, what is behind it, what to do."""
     sections = _behind_sections(f)
@@ -325,7 +350,7 @@ def open_message(f: Facts) -> Message:
         title=_title(f),
         severity=LEVEL_SEVERITY.get(f.level, Severity.WARNING),
         fields=_fields(f),
-        lines=_meaning(f),
+        lines=_reopens_lines(f) + _meaning(f),
         sections=sections,
         chart=_chart(f),
         buttons=_buttons(f),
@@ -383,6 +408,9 @@ def parent_message(f: Facts, *, resolved: bool = False) -> Message:
     if f.worst_value is not None and (f.signal in RATE_METRICS or f.signal == "quota"):
         lines[0] += f" ({fmt_value(f.signal, f.worst_value)})"
     lines.append(f"Opened {_human_time(f.opened_at)}, resolved {_human_now(f.now)}.")
+    by_hand = f.detail.get("resolved_by_hand")
+    if by_hand:
+        lines.append(RESOLVED_BY_HAND.format(by=by_hand.get("by") or "someone", reason=by_hand.get("reason") or "-"))
     fields = [("Account", f.account)] if f.account else []
     fields += [("Region", f.region)] + ([("Configuration set", f.scope)] if f.scope else [])
     return Message(

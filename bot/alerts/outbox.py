@@ -35,7 +35,7 @@ CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this belongs to a proc
 class PostedItem:
     """One message delivered by this sweep."""
 
-    kind: str  # open, update, resolve, parent_update, notice
+    kind: str  # open, update, resolve, summary, reminder, parent_update, notice
     channel: str
     thread_ts: str | None  # the parent's ts for replies and parent updates; None for a new message
     ts: str
@@ -196,7 +196,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         kind = row["kind"]
         parent_ts = incident.ts if incident else None
         orphan = False  # a reply whose incident's first message failed for good: it becomes the new parent
-        if kind in ("update", "resolve", "parent_update", "reminder") and not parent_ts:
+        if kind in ("update", "resolve", "summary", "parent_update", "reminder") and not parent_ts:
             if incident is None or not _parent_failed(store, incident.id):
                 continue  # the parent is not posted yet: replies wait for it, in order
             if kind in ("parent_update", "reminder"):
@@ -224,7 +224,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
             elif orphan:
                 result = poster.post(channel, message)
                 landed_channel, ts, thread_ts = result.channel, result.ts, None
-            elif kind in ("update", "resolve", "reminder"):
+            elif kind in ("update", "resolve", "summary", "reminder"):
                 result = poster.post(channel, message, thread_ts=parent_ts)
                 landed_channel, ts, thread_ts = result.channel, result.ts, parent_ts
             else:

@@ -46,6 +46,9 @@ class Incident:
         """ "prod · eu-west-1" with several accounts, else the region."""
         return f"{self.account} · {self.region}" if self.account else self.region
 
+    resolved_by: str | None = None  # who closed it by hand (`resolve <reason>`); None when it recovered
+    reopens: int | None = None  # the incident closed by hand while its signal was still bad, which this reopens
+
     def snoozed(self, now: str) -> bool:
         return bool(self.snoozed_until) and now < str(self.snoozed_until)
 
@@ -53,6 +56,10 @@ class Incident:
     def from_row(cls, row: dict[str, Any]) -> Incident:
         values: dict[str, Any] = {k: row.get(k) for k in cls.__dataclass_fields__ if k in row}
         return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The incident as `--json` prints it."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
     @property
     def label(self) -> str:

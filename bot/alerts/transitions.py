@@ -26,6 +26,7 @@ from bot.alerts.messages import (
 )
 from bot.alerts.records import Incident, query_rows
 from bot.alerts.signals import Reading, behind
+from bot.alerts.summary import summarize
 from bot.deps import Deps
 from bot.notify import Message
 from bot.store import iso
@@ -137,6 +138,15 @@ def apply_reading(
     )
     detail = {k: v for k, v in r.detail.items() if k != "groups"}
     detail.update({"calm_max": calm_max, "last_bad_at": last_bad})
+    reopens = None
+    closed = detail_before.get("resolved_by_hand")  # the incident someone closed while the signal was bad
+    if closed and new != "ok":
+        bad = int(detail_before.get("bad_sweeps") or 0) + 1
+        if bad < settings.recovery_sweeps:  # not yet: as many bad sweeps as a recovery needs good ones
+            new = current
+            detail.update({"resolved_by_hand": closed, "bad_sweeps": bad})
+        else:
+            reopens = int(closed)
     conn.execute(
         "INSERT INTO alert_state "
         "(account, signal, region, scope, level, value, estimate, calm_sweeps, detail, updated_at) "
@@ -148,7 +158,7 @@ def apply_reading(
     signal = Signal(r.signal, r.region, r.scope, r.value, r.estimate, new, previous, r.account)
     if not notify:
         return signal, []
-    return signal, _transitions(conn, deps, r, now, previous, current, new, detail_before)
+    return signal, _transitions(conn, deps, r, now, previous, current, new, detail_before, reopens)
 
 
 def _facts(conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, previous: str | None, new: str) -> Facts:
@@ -180,8 +190,10 @@ def _transitions(
     current: str,
     new: str,
     detail_before: dict[str, Any],
+    reopens: int | None = None,
 ) -> list[Owed]:
-    """The incident changes and messages one reading owes."""
+    """The incident changes and messages one reading owes; `reopens`: the incident closed by hand that a new
+    one (the signal still bad) links."""
     levels = ladder(deps.settings, r.signal)
     channel = deps.settings.alert_channel or ""
     owed: list[Owed] = []
@@ -202,15 +214,25 @@ def _transitions(
         f = facts()
         if new != "ok" and incident is None:
             cur = conn.execute(
-                "INSERT INTO incidents (account, signal, region, scope, level, status, opened_at, channel) "
-                "VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
-                [r.account, r.signal, r.region, r.scope, new, iso(now), channel],
+                "INSERT INTO incidents (account, signal, region, scope, level, status, opened_at, channel, reopens) "
+                "VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                [r.account, r.signal, r.region, r.scope, new, iso(now), channel, reopens],
             )
             assert cur.lastrowid is not None  # an INSERT always sets it
             incident = Incident(
-                cur.lastrowid, r.signal, r.region, r.scope, new, "open", iso(now), channel=channel, account=r.account
+                cur.lastrowid,
+                r.signal,
+                r.region,
+                r.scope,
+                new,
+                "open",
+                iso(now),
+                channel=channel,
+                reopens=reopens,
+                account=r.account,
             )
             f.incident_id, f.opened_at = incident.id, incident.opened_at
+            f.reopens = _closed_by_hand(conn, reopens) if reopens else None
             owe("open", open_message(f), incident)
         elif new != "ok" and incident is not None:
             f.incident_id, f.opened_at = incident.id, incident.opened_at
@@ -241,6 +263,7 @@ def _transitions(
             )
             owe("resolve", resolve_message(f), incident)
             owe("parent_update", parent_message(f, resolved=True), incident)
+            owed.append(summary_owed(incident, current, channel))
         return owed
 
     # No level change: news worth a message all the same (not while the incident is snoozed).
@@ -251,6 +274,91 @@ def _transitions(
     elif changes:
         owe("update" if incident else "notice", notice_message(facts(), changes), incident)
     return owed
+
+
+def summary_owed(incident: Incident, level: str, channel: str) -> Owed:
+    """The summary a resolution posts in the thread. Its message is built when it is written (`insert_owed`),
+    after the resolution's own messages, so its timeline ends with them."""
+    return Owed(incident.id, "summary", incident.signal, incident.region, level, "ok", None, channel, Message(""))
+
+
+def _closed_by_hand(conn: sqlite3.Connection, incident_id: int) -> dict[str, Any] | None:
+    """Who closed the incident by hand, when and why: what the incident reopening it says."""
+    row = conn.execute(
+        "SELECT i.id, i.resolved_by, i.resolved_at, l.text FROM incidents i LEFT JOIN incident_log l "
+        "ON l.incident_id = i.id AND l.kind = 'resolved_by_hand' WHERE i.id = ? ORDER BY l.id DESC LIMIT 1",
+        [incident_id],
+    ).fetchone()
+    return {"id": row[0], "by": row[1], "at": row[2], "reason": row[3] or ""} if row else None
+
+
+def _incident_facts(conn: sqlite3.Connection, deps: Deps, incident: Incident, now: datetime) -> Facts:
+    """The facts about an incident's signal as the last sweep left it (for a message owed between sweeps)."""
+    rows = query_rows(
+        conn,
+        "SELECT value, estimate FROM alert_state WHERE account = ? AND signal = ? AND region = ? AND scope = ?",
+        [incident.account, incident.signal, incident.region, incident.scope],
+    )
+    state = rows[0] if rows else {"value": None, "estimate": 0}
+    worst = conn.execute("SELECT MAX(value) FROM notifications WHERE incident_id = ?", [incident.id]).fetchone()[0]
+    return Facts(
+        signal=incident.signal,
+        region=incident.region,
+        account=incident.account,
+        scope=incident.scope,
+        level=incident.level,
+        previous_level=incident.level,
+        value=state["value"],
+        estimate=bool(state["estimate"]),
+        levels=ladder(deps.settings, incident.signal),
+        thresholds=thresholds(deps.settings, incident.signal),
+        recovery_sweeps=deps.settings.recovery_sweeps,
+        now=now,
+        incident_id=incident.id,
+        opened_at=incident.opened_at,
+        worst_level=incident.level,
+        worst_value=worst,
+    )
+
+
+def resolve_by_hand(
+    conn: sqlite3.Connection, deps: Deps, incident: Incident, by: str, reason: str, now: datetime
+) -> Incident:
+    """Close an open incident by hand (`resolve <reason>`): on its timeline with who and why; the parent
+    says so and the summary is owed in its thread. The signal's level goes back to OK, marked as closed by
+    hand: if it is still bad for the next `recovery_sweeps` sweeps a new incident opens and links this one."""
+    conn.execute(
+        "UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ? WHERE id = ?",
+        [iso(now), by, incident.id],
+    )
+    conn.execute(
+        "INSERT INTO incident_log (incident_id, at, kind, user_id, text) VALUES (?, ?, 'resolved_by_hand', ?, ?)",
+        [incident.id, iso(now), by, reason],
+    )
+    rows = query_rows(
+        conn,
+        "SELECT detail FROM alert_state WHERE account = ? AND signal = ? AND region = ? AND scope = ?",
+        [incident.account, incident.signal, incident.region, incident.scope],
+    )
+    if rows:
+        detail = json.loads(rows[0]["detail"]) if rows[0]["detail"] else {}
+        detail.update({"resolved_by_hand": incident.id, "bad_sweeps": 0, "calm_max": None})
+        conn.execute(
+            "UPDATE alert_state SET level = 'ok', calm_sweeps = 0, detail = ? "
+            "WHERE account = ? AND signal = ? AND region = ? AND scope = ?",
+            [json.dumps(detail), incident.account, incident.signal, incident.region, incident.scope],
+        )
+    closed = Incident.from_row(query_rows(conn, "SELECT * FROM incidents WHERE id = ?", [incident.id])[0])
+    f = _incident_facts(conn, deps, closed, now)
+    f.detail = {"resolved_by_hand": _closed_by_hand(conn, incident.id)}
+    channel = closed.channel or deps.settings.alert_channel or ""
+    level = closed.level
+    message = decorate_parent(parent_message(f, resolved=True), closed, now)
+    insert_owed(
+        conn, Owed(closed.id, "parent_update", closed.signal, closed.region, level, "ok", None, channel, message), now
+    )
+    insert_owed(conn, summary_owed(closed, level, channel), now)
+    return closed
 
 
 def decorate_parent(message: Message, incident: Incident, now: datetime) -> Message:
@@ -289,6 +397,9 @@ def _log_muted(conn: sqlite3.Connection, incident: Incident, now: datetime, text
 
 def insert_owed(conn: sqlite3.Connection, owed: Owed, now: datetime) -> None:
     """Write an owed message to `notifications` (the neutral `Message` as JSON; the poster renders it)."""
+    if owed.kind == "summary" and owed.incident_id is not None:
+        row = query_rows(conn, "SELECT * FROM incidents WHERE id = ?", [owed.incident_id])[0]
+        owed.message = summarize(conn, Incident.from_row(row), now, delivering=True).message()
     conn.execute(
         "INSERT INTO notifications "
         "(created_at, incident_id, kind, signal, region, from_level, to_level, value, "
