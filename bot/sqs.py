@@ -135,7 +135,7 @@ def start_receivers(deps: Deps, stop_event: threading.Event, workers: int = 2, *
     one per account or region) each gets `workers` receivers, reading with its account's credentials.
     """
     urls = deps.settings.sqs_queue_urls or ([deps.settings.sqs_queue_url] if deps.settings.sqs_queue_url else [])
-    threads = []
+    threads: list[threading.Thread] = []
     for url in urls:
         for _ in range(max(1, workers)):
             consumer = SqsConsumer(queue_deps(deps, url), queue_url=url)
