@@ -5,9 +5,19 @@ plausible ``{"ok": true, ...}`` answers, records every call, and can inject erro
 and ``Retry-After``, ``invalid_auth``, an API that is down). It also serves ``/response/<name>`` as a sink for
 ``response_url`` posts. Point ``slack_sdk.WebClient(base_url=peer.base_url, token=...)`` at it.
 
-The module-level helpers build the bodies Slack sends to an app (slash command, ``app_mention`` event, block
-action, view submission) and sign them exactly as Slack does (``v0:{timestamp}:{body}``, HMAC-SHA256 with the
-signing secret, via ``slack_sdk.signature.SignatureVerifier``); `post_signed` sends one over real HTTP.
+What it receives is checked the way Slack checks it: message blocks (``chat.postMessage``, ``chat.update``,
+``chat.postEphemeral``) and views (``views.publish``, ``views.open``, ``views.update``, ``views.push``) are
+parsed with slack_sdk's own models (``slack_sdk.models.blocks.Block``, ``slack_sdk.models.views.View``, whose
+validators carry Slack's limits: 100 blocks a view, a title of at most 24 characters, 3,000 characters a
+section...), plus the rules Slack applies that the models leave out (50 blocks a message, a modal's title and
+blocks, a view's type, ``trigger_id``/``user_id``/``view_id``). A refused call answers as Slack does
+(``invalid_blocks``, ``invalid_arguments`` with ``response_metadata.messages``) and is kept in `refused`, so a
+test can say what was wrong. The latest Home view published to each user is kept too (`home_of`).
+
+The module-level helpers build the bodies Slack sends to an app (slash command, ``app_mention`` and
+``app_home_opened`` events, block action, view submission, global and message shortcuts) and sign them exactly
+as Slack does (``v0:{timestamp}:{body}``, HMAC-SHA256 with the signing secret, via
+``slack_sdk.signature.SignatureVerifier``); `post_signed` sends one over real HTTP.
 """
 
 from __future__ import annotations
@@ -26,6 +36,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 from slack_sdk.signature import SignatureVerifier
 
 from peers.base import LoopbackPeer
@@ -39,6 +52,9 @@ DEFAULT_TRIGGER_ID = "13345224609.738474920.8088930838d88f008e0"
 FORM = "application/x-www-form-urlencoded"
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
 _Predicate = Callable[[Any], bool]
+MAX_MESSAGE_BLOCKS = 50  # Slack's limit for one message (a view allows 100: slack_sdk's View says so)
+_MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage")
+_VIEW_METHODS = ("views.publish", "views.open", "views.update", "views.push")
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,8 @@ class _State:
     down: str | None = None  # None, "close" or "503"
     ts_counter: int = 0
     view_counter: int = 0
+    refused: list[tuple[str, list[str]]] = field(default_factory=list)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
@@ -122,6 +140,67 @@ def _matches(predicate: _Predicate | None, item: Any) -> bool:
         return bool(predicate(item))
     except (KeyError, IndexError, TypeError, AttributeError):
         return False
+
+
+def _model_problems(parsed: Callable[[], Any]) -> list[str]:
+    """What slack_sdk's validators say about a payload (`to_dict()` validates every nested object)."""
+    try:
+        parsed().to_dict()
+    except (SlackObjectFormationError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        return [f"{type(exc).__name__}: {exc}"]
+    return []
+
+
+def block_problems(blocks: Any, limit: int) -> list[str]:
+    """Why Slack would refuse these blocks (none: an empty list)."""
+    if not isinstance(blocks, list):
+        return ["blocks must be a list"]
+    problems = [f"{len(blocks)} blocks, more than {limit}"] if len(blocks) > limit else []
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict) or Block.parse(block) is None:
+            problems.append(f"block {i} is not a block Slack knows: {json.dumps(block)[:200]}")
+            continue
+        problems += [f"block {i}: {p}" for p in _model_problems(lambda b=block: Block.parse(b))]
+    return problems
+
+
+def view_problems(view: Any) -> list[str]:
+    """Why Slack would refuse this view in views.publish/open/update/push (none: an empty list)."""
+    if not isinstance(view, dict):
+        return ["view must be a JSON object"]
+    kind = view.get("type")
+    if kind not in ("home", "modal"):
+        return [f"view type must be home or modal, not {kind!r}"]
+    problems = block_problems(view.get("blocks"), View.blocks_max_length)
+    if not view.get("blocks"):
+        problems.append("a view needs at least one block")
+    if kind == "modal":
+        if not (view.get("title") or {}).get("text"):
+            problems.append("a modal needs a title")
+        inputs = [b for b in view.get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input"]
+        if inputs and not view.get("submit"):
+            problems.append("a modal with input blocks needs a submit button")
+    if not problems:
+        problems = _model_problems(lambda: View(**view))
+    return problems
+
+
+def _refusal(method: str, params: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """(error, problems) when Slack would refuse this call for what it carries; None when it would not."""
+    if method in _MESSAGE_METHODS and "blocks" in params:
+        problems = block_problems(params["blocks"], MAX_MESSAGE_BLOCKS)
+        return ("invalid_blocks", problems) if problems else None
+    if method in _VIEW_METHODS:
+        problems = view_problems(params.get("view"))
+        needs = {"views.publish": "user_id", "views.open": "trigger_id", "views.push": "trigger_id"}.get(method)
+        if needs and not params.get(needs):
+            problems.append(f"{method} needs {needs}")
+        if method == "views.update" and not (params.get("view_id") or params.get("external_id")):
+            problems.append("views.update needs view_id or external_id")
+        if method == "views.publish" and (params.get("view") or {}).get("type") != "home":
+            problems.append("views.publish takes a home view")
+        return ("invalid_arguments", problems) if problems else None
+    return None
 
 
 class SlackPeer(LoopbackPeer):
@@ -216,11 +295,23 @@ class SlackPeer(LoopbackPeer):
 
         return _wait(self._cond, find, timeout, describe)
 
+    @property
+    def refused(self) -> list[tuple[str, list[str]]]:
+        """Calls refused for what they carried, as (method, problems): invalid blocks or views."""
+        with self._cond:
+            return list(self._state.refused)
+
+    def home_of(self, user_id: str) -> dict[str, Any] | None:
+        """The Home view last published to ``user_id`` (None if none was)."""
+        with self._cond:
+            return self._state.homes.get(user_id)
+
     def clear(self) -> None:
         """Forget recorded calls and responses (state and injected errors stay)."""
         with self._cond:
             self._state.calls.clear()
             self._state.responses.clear()
+            self._state.refused.clear()
 
     def reset(self) -> None:
         """Back to a fresh peer: no calls, responses, errors, groups, users, channels; API up, token valid."""
@@ -438,7 +529,15 @@ class SlackPeer(LoopbackPeer):
                 return 200, {"ok": False, "error": "not_authed"}, {}
             if not self._state.token_valid:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
-            return 200, self._answer(method, params), {}
+            refusal = _refusal(method, params)
+            if refusal is not None:
+                error, problems = refusal
+                self._state.refused.append((method, problems))
+                return 200, {"ok": False, "error": error, "response_metadata": {"messages": problems}}, {}
+            answer = self._answer(method, params)
+            if method == "views.publish":
+                self._state.homes[str(params["user_id"])] = answer["view"]
+            return 200, answer, {}
 
     def _handle_response(self, name: str, body: bytes, content_type: str) -> tuple[int, str]:
         if content_type.startswith("application/json"):
@@ -686,8 +785,10 @@ def block_action_body(
     response_url: str | None = None,
     trigger_id: str = DEFAULT_TRIGGER_ID,
     block_id: str = "sesbot",
+    view: dict[str, Any] | None = None,
 ) -> bytes:
-    """The form-encoded ``payload=`` body Slack posts when a button in a message is clicked."""
+    """The form-encoded ``payload=`` body Slack posts when a button is clicked: in a message, or, with
+    ``view`` (e.g. ``{"id": "V1", "type": "home"}``), in a Home tab or modal, which carries no channel."""
     ts = message_ts or "1700000000.000100"
     payload: dict[str, Any] = {
         "type": "block_actions",
@@ -722,9 +823,104 @@ def block_action_body(
             }
         ],
     }
+    if view is not None:
+        view_id = view.get("id", "V0000000001")
+        payload["container"] = {"type": "view", "view_id": view_id}
+        payload["view"] = {"id": view_id, "team_id": team_id, "app_id": APP_ID, "bot_id": BOT_ID, **view}
+        del payload["channel"], payload["message"]
     if response_url:
         payload["response_url"] = response_url
     return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def shortcut_body(
+    callback_id: str, *, user_id: str = "U0ALICE", team_id: str = TEAM_ID, trigger_id: str = DEFAULT_TRIGGER_ID
+) -> bytes:
+    """The form-encoded ``payload=`` body Slack posts for a global shortcut (the search bar, the + menu)."""
+    payload = {
+        "type": "shortcut",
+        "token": "verification-token",
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user_block(user_id, team_id),
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def message_action_body(
+    callback_id: str,
+    text: str,
+    *,
+    user_id: str = "U0ALICE",
+    channel_id: str = "C0OPS",
+    team_id: str = TEAM_ID,
+    message_ts: str = "1700000000.000200",
+    thread_ts: str | None = None,
+    author: str = "U0BOB",
+    response_url: str,
+    trigger_id: str = DEFAULT_TRIGGER_ID,
+) -> bytes:
+    """The form-encoded ``payload=`` body Slack posts for a message shortcut on a message ``author`` wrote
+    (``thread_ts`` when that message is a reply in a thread). Slack escapes ``&``, ``<`` and ``>`` in the
+    text it sends, as in every message."""
+    message: dict[str, Any] = {
+        "type": "message",
+        "user": author,
+        "ts": message_ts,
+        "text": text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+        "team": team_id,
+    }
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+    payload = {
+        "type": "message_action",
+        "token": "verification-token",
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": _user_block(user_id, team_id),
+        "channel": {"id": channel_id, "name": channel_id[2:].lower() if channel_id.startswith("C0") else channel_id},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "message_ts": message_ts,
+        "message": message,
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def app_home_opened_body(
+    user: str = "U0ALICE", *, team_id: str = TEAM_ID, event_id: str | None = None, tab: str = "home"
+) -> bytes:
+    """The Events API ``event_callback`` JSON Slack sends when someone opens the app's Home tab."""
+    now = time.time()
+    event = {"type": "app_home_opened", "user": user, "channel": "D0" + user.removeprefix("U0"), "tab": tab}
+    event["event_ts"] = f"{now:.6f}"
+    return json.dumps(
+        {
+            "token": "verification-token",
+            "team_id": team_id,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": team_id,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+        }
+    ).encode()
 
 
 def view_submission_body(
@@ -735,10 +931,12 @@ def view_submission_body(
     user_id: str = "U0ALICE",
     team_id: str = TEAM_ID,
     view_id: str = "V0000000001",
+    blocks: list[dict[str, Any]] | None = None,
 ) -> bytes:
     """The form-encoded ``payload=`` body Slack posts when a modal is submitted.
 
-    ``state_values`` is ``view.state.values``: ``{block_id: {action_id: {"type": ..., "value": ...}}}``.
+    ``state_values`` is ``view.state.values``: ``{block_id: {action_id: {"type": ..., "value": ...}}}``;
+    ``blocks`` the modal's blocks as it was opened (Slack sends them back).
     """
     payload: dict[str, Any] = {
         "type": "view_submission",
@@ -756,7 +954,7 @@ def view_submission_body(
             "callback_id": callback_id,
             "private_metadata": private_metadata,
             "title": {"type": "plain_text", "text": "sesbot"},
-            "blocks": [],
+            "blocks": blocks or [],
             "state": {"values": state_values},
             "hash": f"{int(time.time())}.abcdef12",
             "app_id": APP_ID,
@@ -776,11 +974,16 @@ __all__ = [
     "TEAM_ID",
     "Call",
     "SlackPeer",
+    "app_home_opened_body",
     "app_mention_body",
     "block_action_body",
+    "block_problems",
+    "message_action_body",
     "post_signed",
+    "shortcut_body",
     "signed_headers",
     "slash_command_body",
+    "view_problems",
     "view_submission_body",
 ]
 

@@ -78,12 +78,15 @@ def dns_peer():
 
 @pytest.fixture
 def slack_peer():
-    """The Slack Web API stand-in, recording every call."""
+    """The Slack Web API stand-in, recording every call. A test fails if the bot sent blocks or a view
+    Slack would refuse (`SlackPeer.refused`)."""
     from peers.slack import SlackPeer
 
     peer = SlackPeer().start()
     yield peer
+    refused = peer.refused
     peer.stop()
+    assert refused == [], "the bot sent blocks or views Slack would refuse"
 
 
 StartPeer = Callable[..., "SmtpPeer"]

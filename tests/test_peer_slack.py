@@ -25,9 +25,12 @@ from werkzeug.serving import make_server
 from peers.slack import (
     BOT_USER_ID,
     SlackPeer,
+    app_home_opened_body,
     app_mention_body,
     block_action_body,
+    message_action_body,
     post_signed,
+    shortcut_body,
     signed_headers,
     slash_command_body,
     view_submission_body,
@@ -141,10 +144,16 @@ def test_update_ephemeral_permalink_and_view_calls_get_plausible_answers(web: We
     updated = web.chat_update(channel="C0OPS", ts=posted["ts"], text="done")
     ephemeral = web.chat_postEphemeral(channel="C0OPS", user="U0ALICE", text="only you")
     link = web.chat_getPermalink(channel="C0OPS", message_ts=posted["ts"])
-    home = web.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": []})
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
+    home = web.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [block]})
     modal = web.views_open(
         trigger_id="1.2.3",
-        view={"type": "modal", "callback_id": "settings", "title": {"type": "plain_text", "text": "t"}},
+        view={
+            "type": "modal",
+            "callback_id": "settings",
+            "title": {"type": "plain_text", "text": "t"},
+            "blocks": [block],
+        },
     )
 
     assert updated["ts"] == posted["ts"]
@@ -450,3 +459,87 @@ def test_a_stopped_peer_answers_nobody_not_even_a_kept_alive_connection() -> Non
         pass
     kept_alive.close()
     peer.stop()  # stopping twice is harmless
+
+
+# ------------------------------------------------------------------- what Slack refuses, refused here too
+
+SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
+
+
+def refusal_of(call: Any) -> tuple[str, list[str]]:
+    with pytest.raises(SlackApiError) as err:
+        call()
+    return err.value.response["error"], err.value.response["response_metadata"]["messages"]
+
+
+def test_a_home_view_of_more_than_a_hundred_blocks_is_refused_like_slack(web: WebClient, slack_peer: SlackPeer) -> None:
+    error, problems = refusal_of(
+        lambda: web.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [SECTION] * 101})
+    )
+    assert error == "invalid_arguments"
+    assert problems == ["101 blocks, more than 100"]
+    assert slack_peer.refused == [("views.publish", problems)]
+    assert slack_peer.home_of("U0ALICE") is None
+
+
+def test_a_modal_with_a_title_over_24_characters_or_an_input_without_submit_is_refused(web: WebClient) -> None:
+    long_title = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": [SECTION]}
+    _, problems = refusal_of(lambda: web.views_open(trigger_id="1.2.3", view=long_title))
+    assert problems == ["SlackObjectFormationError: title must be between 1 and 24 characters"]
+    field = {"type": "input", "label": {"type": "plain_text", "text": "Email"}, "element": {"type": "plain_text_input"}}
+    no_submit = {"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": [field]}
+    _, problems = refusal_of(lambda: web.views_open(trigger_id="1.2.3", view=no_submit))
+    assert problems == ["a modal with input blocks needs a submit button"]
+
+
+def test_a_view_without_its_trigger_or_user_is_refused(web: WebClient) -> None:
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": [SECTION]}
+    assert refusal_of(lambda: web.api_call("views.open", json={"view": modal}))[1] == ["views.open needs trigger_id"]
+    _, problems = refusal_of(
+        lambda: web.api_call("views.publish", json={"view": {"type": "home", "blocks": [SECTION]}})
+    )
+    assert problems == ["views.publish needs user_id"]
+
+
+def test_message_blocks_past_slacks_limits_are_refused_as_invalid_blocks(web: WebClient) -> None:
+    error, problems = refusal_of(lambda: web.chat_postMessage(channel="C0OPS", text="t", blocks=[SECTION] * 51))
+    assert (error, problems) == ("invalid_blocks", ["51 blocks, more than 50"])
+    long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
+    _, problems = refusal_of(lambda: web.chat_postMessage(channel="C0OPS", text="t", blocks=[long]))
+    assert problems == ["block 0: SlackObjectFormationError: text attribute cannot exceed 3000 characters"]
+    _, problems = refusal_of(lambda: web.chat_postMessage(channel="C0OPS", text="t", blocks=[{"type": "banner"}]))
+    assert problems == ['block 0 is not a block Slack knows: {"type": "banner"}']
+
+
+def test_the_latest_home_view_is_kept_per_user(web: WebClient, slack_peer: SlackPeer) -> None:
+    for text in ("first", "second"):
+        block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+        web.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [block]})
+    home = slack_peer.home_of("U0ALICE")
+    assert home is not None and home["blocks"][0]["text"]["text"] == "second"
+
+
+def test_shortcut_bodies_have_the_shape_slack_sends() -> None:
+    global_shortcut = json.loads(parse_qs(shortcut_body("diagnose", user_id="U0BOB").decode())["payload"][0])
+    on_message = json.loads(
+        parse_qs(
+            message_action_body("explain", "550 <x@example.com>", thread_ts="1.1", response_url="http://r").decode()
+        )["payload"][0]
+    )
+    home_button = json.loads(
+        parse_qs(block_action_body("open", "", view={"id": "V1", "type": "home"}).decode())["payload"][0]
+    )
+    home = json.loads(app_home_opened_body("U0BOB", event_id="Ev1"))
+
+    assert (global_shortcut["type"], global_shortcut["callback_id"]) == ("shortcut", "diagnose")
+    assert global_shortcut["user"]["id"] == "U0BOB" and "channel" not in global_shortcut
+    assert (on_message["type"], on_message["callback_id"], on_message["channel"]["id"]) == (
+        "message_action",
+        "explain",
+        "C0OPS",
+    )
+    assert on_message["message"]["text"] == "550 &lt;x@example.com&gt;"
+    assert on_message["message"]["thread_ts"] == "1.1"
+    assert home_button["container"] == {"type": "view", "view_id": "V1"}
+    assert "channel" not in home_button and home_button["view"]["type"] == "home"
+    assert (home["event"]["type"], home["event"]["user"], home["event_id"]) == ("app_home_opened", "U0BOB", "Ev1")
