@@ -18,6 +18,7 @@ happen instead of being dropped.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -36,13 +37,25 @@ FIRST_SWEEP_DELAY = timedelta(seconds=30)  # let the bot connect to Slack before
 FIRST_PRUNE_DELAY = timedelta(minutes=10)
 
 
-def run_sweep(deps: Deps, poster: Poster | None) -> SweepResult | None:
-    """One sweep; an unexpected failure is logged and the next run tries again (never kills the job)."""
+AfterSweep = Callable[[SweepResult], None]
+
+
+def run_sweep(deps: Deps, poster: Poster | None, after_sweep: AfterSweep | None = None) -> SweepResult | None:
+    """One sweep; an unexpected failure is logged and the next run tries again (never kills the job).
+
+    `after_sweep` gets the result of a sweep that worked: the front end's hook (the Slack App Home
+    refreshes the views of those who opened it recently); its failure is logged and changes nothing here.
+    """
     try:
         result = sweep(deps, poster)
     except Exception:
         log.exception("alert sweep failed; the next one runs in %s minutes", deps.settings.sweep_minutes)
         return None
+    if after_sweep is not None:
+        try:
+            after_sweep(result)
+        except Exception:
+            log.exception("the after-sweep hook failed; the sweep itself is done")
     changed = [s for s in result.signals if s.previous_level is not None and s.previous_level != s.level]
     log.info(
         "sweep: %d signals, %d changed, %d posted, %d still owed",
@@ -67,7 +80,7 @@ def run_prune(deps: Deps) -> dict[str, int] | None:
     return deleted
 
 
-def build_scheduler(deps: Deps, poster: Poster | None) -> BackgroundScheduler:
+def build_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep | None = None) -> BackgroundScheduler:
     """A scheduler with the sweep and prune jobs added, not started."""
     scheduler = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone="UTC")
     minutes = deps.settings.sweep_minutes
@@ -75,7 +88,7 @@ def build_scheduler(deps: Deps, poster: Poster | None) -> BackgroundScheduler:
     scheduler.add_job(
         run_sweep,
         IntervalTrigger(minutes=minutes, timezone="UTC"),
-        args=[deps, poster],
+        args=[deps, poster, after_sweep],
         id=SWEEP_JOB,
         name="alert sweep",
         replace_existing=True,
@@ -99,7 +112,7 @@ def build_scheduler(deps: Deps, poster: Poster | None) -> BackgroundScheduler:
     return scheduler
 
 
-def start_scheduler(deps: Deps, poster: Poster | None) -> BackgroundScheduler:
+def start_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep | None = None) -> BackgroundScheduler:
     """Build and start the scheduler (daemon threads); call `.shutdown()` on the result to stop it.
 
     Without `SESBOT_ALERT_CHANNEL` the sweep still records levels (for `status`) but owes no message:
@@ -108,7 +121,7 @@ def start_scheduler(deps: Deps, poster: Poster | None) -> BackgroundScheduler:
     if not deps.settings.alert_channel and poster is not None:
         log.warning("SESBOT_ALERT_CHANNEL is not set: alert levels are tracked but nothing is posted")
         poster = None
-    scheduler = build_scheduler(deps, poster)
+    scheduler = build_scheduler(deps, poster, after_sweep)
     scheduler.start()
     log.info("scheduler started: alert sweep every %d minutes, pruning daily", deps.settings.sweep_minutes)
     return scheduler

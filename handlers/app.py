@@ -12,7 +12,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.deps import Deps
 from bot.settings import Settings
-from handlers import actions, guard, home, mentions, retries, slash, suppression, threads
+from handlers import actions, diagnose, guard, home, mentions, retries, shortcuts, slash, suppression, threads
+from handlers.home_view import ChartSource
 from handlers.work import Work
 
 # Retries, stated once for Slack: answers to a person (responses, DMs, views) wait out one `ratelimited`
@@ -44,8 +45,11 @@ def build_poster_client(settings: Settings) -> WebClient:
     return _client(settings)
 
 
-def build_app(deps: Deps, client: WebClient | None = None, *, verify_token: bool = True) -> App:
-    """A Bolt app; `verify_token` calls auth.test at build (a bad token fails here, not at first use)."""
+def build_app(
+    deps: Deps, client: WebClient | None = None, *, verify_token: bool = True, charts: ChartSource | None = None
+) -> App:
+    """A Bolt app; `verify_token` calls auth.test at build (a bad token fails here, not at first use);
+    `charts` gives the App Home a chart per region (`handlers.home_view.ChartSource`; none without it)."""
     client = with_answer_retries(client) if client is not None else build_client(deps)
     secret = deps.settings.slack_signing_secret
     app = App(
@@ -63,7 +67,9 @@ def build_app(deps: Deps, client: WebClient | None = None, *, verify_token: bool
     slash.register(app, deps, work)
     mentions.register(app, deps, work)
     actions.register(app, deps, work)
-    home.register(app, deps)
+    home.register(app, deps, work, charts)
+    diagnose.register(app, deps, work)
+    shortcuts.register(app, deps, work)
     suppression.register(app, deps)
     threads.register(app, deps)
     return app

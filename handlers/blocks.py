@@ -23,6 +23,8 @@ MAX_HEADER = 150
 MAX_CONTEXT_ELEMENTS = 10
 MAX_FALLBACK = 3000
 MAX_BUTTON_VALUE = 2000
+MAX_VIEW_BLOCKS = 100  # a Home tab or a modal
+MAX_VIEW_TITLE = 24  # a modal's title, submit and close texts
 
 EMOJI = {
     Severity.OK: ":white_check_mark:",
@@ -89,13 +91,20 @@ def finding_text(f: Finding, *, evidence: int = 6) -> str:
     return "\n".join(lines)
 
 
-def fit(blocks: list[dict[str, Any]], tail: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Keep the first blocks and the tail (buttons) within Slack's 50-block limit, saying what was left out."""
+def fit(
+    blocks: list[dict[str, Any]],
+    tail: list[dict[str, Any]] | None = None,
+    *,
+    limit: int = MAX_BLOCKS,
+    more: str = "use the CLI with --json",
+) -> list[dict[str, Any]]:
+    """Keep the first blocks and the tail (buttons) within `limit` blocks (a message's 50, a view's 100),
+    saying what was left out and where to see it (`more`)."""
     tail = tail or []
-    room = MAX_BLOCKS - len(tail)
+    room = limit - len(tail)
     if len(blocks) > room:
         dropped = len(blocks) - (room - 1)
-        blocks = blocks[: room - 1] + [context(f"… {dropped} more sections not shown; use the CLI with --json.")]
+        blocks = blocks[: room - 1] + [context(f"… {dropped} more sections not shown; {more}.")]
     return blocks + tail
 
 
@@ -174,6 +183,21 @@ def redact_message(msg: Any) -> Any:
     if isinstance(msg, str):
         return redact_addresses(msg)
     return msg
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    """A plain_text object (Slack shows it as typed, never parsed), cut to `limit` characters."""
+    return {"type": "plain_text", "text": cut(text, limit), "emoji": True}
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something (a refusal, a busy bot): `text` is mrkdwn, already escaped."""
+    return {
+        "type": "modal",
+        "title": plain(title, MAX_VIEW_TITLE),
+        "close": plain("Close", MAX_VIEW_TITLE),
+        "blocks": [section(text)],
+    }
 
 
 def error_message(text: str) -> dict[str, Any]:

@@ -1,6 +1,8 @@
-"""Who may ask: one middleware for commands, mentions, buttons, dialogs and App Home alike.
+"""Who may ask: one middleware for commands, mentions, buttons, dialogs, shortcuts and App Home alike.
 
-Every request is audited (who, what, when, allowed or not). Refusals are one ephemeral line.
+Every request is audited (who, what, when, allowed or not). A refusal is one line where the person asked:
+the slash command's acknowledgement, an ephemeral message in the channel, the Home tab itself, an inline
+error in a submitted modal, or a small modal for a global shortcut or a Home button (no channel there).
 Checks, in order: the workspace (and Enterprise Grid org) is the configured one; the user is in
 `SESBOT_ALLOWED_USERS` or one of `SESBOT_ALLOWED_GROUPS` (both empty = everyone); the channel is in
 `SESBOT_ALLOWED_CHANNELS` (empty = every channel); diagnoses stay within the per-user rate limit.
@@ -22,9 +24,11 @@ from slack_sdk import WebClient
 
 from bot.commands import parse, resolve
 from bot.deps import Deps
+from bot.pasted import question_in
 from bot.ratelimit import RateLimit
 from bot.target import UsageError
-from handlers.blocks import escape
+from handlers import diagnose
+from handlers.blocks import cut, escape, notice_modal, section
 from handlers.mentions import command_text
 
 log = logging.getLogger(__name__)
@@ -35,13 +39,16 @@ GROUP_CACHE_SECONDS = 300
 class Asked:
     """What a request asks, from whom, where."""
 
-    kind: str  # command, mention, action, view, home
+    kind: str  # command, mention, action, view, home, shortcut
     action: str  # for the audit: "/ses why ...", "button sesbot_rerun", ...
     user: str | None
     team: str | None
     enterprise: str | None
     channel: str | None
     command_text: str | None = None  # the command a diagnosis would run, for the rate limit
+    # Answered to the person alone, in no channel (the Home tab and its button, the global shortcut, the
+    # diagnose modal): the channel allow-list has nothing to judge there; the user allow-lists still apply.
+    private: bool = False
 
 
 def asked(body: dict[str, Any]) -> Asked | None:
@@ -67,8 +74,19 @@ def asked(body: dict[str, Any]) -> Asked | None:
             text = command_text(ev.get("text", ""))
             return Asked("mention", f"@mention {text}", ev.get("user"), team, ent, ev.get("channel"), text)
         if etype == "app_home_opened":
-            return Asked("home", "app home", ev.get("user"), team, ent, None)
+            return Asked("home", "app home", ev.get("user"), team, ent, None, private=True)
         return None
+    if btype in ("shortcut", "message_action"):
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id") or user.get("team_id")
+        ent = (body.get("enterprise") or {}).get("id") if body.get("enterprise") else None
+        callback = body.get("callback_id", "")
+        if btype == "shortcut":
+            return Asked("shortcut", f"shortcut {callback}", user.get("id"), team, ent, None, private=True)
+        question = question_in(str((body.get("message") or {}).get("text") or ""))
+        channel = (body.get("channel") or {}).get("id")
+        command = question.command if question else None
+        return Asked("shortcut", f"message shortcut {callback}", user.get("id"), team, ent, channel, command)
     if btype in ("block_actions", "view_submission", "view_closed"):
         user = body.get("user") or {}
         team = (body.get("team") or {}).get("id") or user.get("team_id")
@@ -78,11 +96,24 @@ def asked(body: dict[str, Any]) -> Asked | None:
             action = (body.get("actions") or [{}])[0]
             aid = action.get("action_id", "")
             text = action.get("value") if aid == "sesbot_rerun" else None
-            return Asked("action", f"button {aid}", user.get("id"), team, ent, channel, text)
+            in_home = channel is None and (body.get("view") or {}).get("type") == "home"
+            return Asked("action", f"button {aid}", user.get("id"), team, ent, channel, text, private=in_home)
         view = body.get("view") or {}
+        callback = view.get("callback_id", "")
+        if callback == diagnose.VIEW:  # answered in a direct message; rate-limited as the `why` it runs
+            line = diagnose.submitted_text(view)
+            return Asked("view", f"dialog {callback}", user.get("id"), team, ent, None, f"why {line}", private=True)
         # Slack sends no channel with a dialog; ours carry the one they were opened from.
         channel = channel or _metadata_channel(view.get("private_metadata"))
-        return Asked("view", f"dialog {view.get('callback_id', '')}", user.get("id"), team, ent, channel)
+        return Asked("view", f"dialog {callback}", user.get("id"), team, ent, channel)
+    return None
+
+
+def _first_input(body: dict[str, Any]) -> str | None:
+    """The block id of a submitted modal's first input, where Slack can show an inline error."""
+    for block in (body.get("view") or {}).get("blocks") or []:
+        if isinstance(block, dict) and block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
     return None
 
 
@@ -136,7 +167,7 @@ def register(app: App, deps: Deps) -> None:
         if s.allowed_users or s.allowed_groups:
             if req.user not in s.allowed_users and not (s.allowed_groups and groups.contains(client, req.user)):
                 return "You are not on sesbot's list of allowed users; ask an admin to add you."
-        if s.allowed_channels and req.kind != "home" and req.channel not in s.allowed_channels:
+        if s.allowed_channels and not req.private and req.channel not in s.allowed_channels:
             return "sesbot does not answer in this channel; ask in one of its allowed channels."
         if req.command_text is not None and _is_diagnosis(req.command_text):
             wait = limiter.check(req.user)
@@ -169,14 +200,20 @@ def register(app: App, deps: Deps) -> None:
                 body=json.dumps({"response_type": "ephemeral", "text": line}),
                 headers={"content-type": "application/json"},
             )
+        field = _first_input(body) if req.kind == "view" else None
+        if field:  # a modal submission: the refusal under its field, the modal stays open
+            return BoltResponse(
+                status=200,
+                body=json.dumps({"response_action": "errors", "errors": {field: cut(reason, 150)}}),
+                headers={"content-type": "application/json"},
+            )
         try:
             if req.kind == "home" and req.user:
-                client.views_publish(
-                    user_id=req.user,
-                    view={"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}]},
-                )
+                client.views_publish(user_id=req.user, view={"type": "home", "blocks": [section(line)]})
             elif req.channel and req.user:
                 client.chat_postEphemeral(channel=req.channel, user=req.user, text=line)
+            elif body.get("trigger_id"):  # the global shortcut, a Home button: nowhere to post, so a modal
+                client.views_open(trigger_id=body["trigger_id"], view=notice_modal("sesbot", line))
         except Exception as exc:  # noqa: BLE001 - the refusal stands even if we cannot say so
             log.warning("could not deliver a refusal: %s", type(exc).__name__)
         return BoltResponse(status=200, body="")

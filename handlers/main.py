@@ -14,9 +14,10 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.scheduler import start_scheduler
+from bot.scheduler import AfterSweep, start_scheduler
 from bot.settings import Settings, SettingsError
 from bot.sqs import start_receivers
+from handlers import home
 from handlers.app import build_app, build_client, build_poster_client
 from handlers.poster import SlackPoster
 from handlers.server import HttpServer, make_wsgi
@@ -53,7 +54,7 @@ def run(settings: Settings) -> int:
     app = build_app(deps, client, verify_token=False)
 
     stop = threading.Event()
-    background = start_background(deps, stop)
+    background = start_background(deps, stop, after_sweep=home.refresher(deps, client))
 
     def shutdown(signum: int, frame: object) -> None:
         log.info("shutting down (signal %s)", signum)
@@ -105,11 +106,14 @@ def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
 SHUTDOWN_GRACE = 2.0  # seconds the SQS consumer gets to finish what it holds when the bot is stopped
 
 
-def start_background(deps: Deps, stop: threading.Event) -> list[Callable[[], None]]:
-    """Start the scheduler and the SQS consumer; return their stop functions."""
+def start_background(
+    deps: Deps, stop: threading.Event, after_sweep: AfterSweep | None = None
+) -> list[Callable[[], None]]:
+    """Start the scheduler (with `after_sweep` as its hook: the App Home refresh) and the SQS consumer;
+    return their stop functions."""
     stoppers: list[Callable[[], None]] = []
     poster = SlackPoster(build_poster_client(deps.settings), redact=deps.settings.redact == "local")
-    sched = start_scheduler(deps, poster)
+    sched = start_scheduler(deps, poster, after_sweep)
     stoppers.append(lambda: sched.shutdown(wait=False))
     if deps.settings.sqs_queue_url:
         receivers = start_receivers(deps, stop, deps.settings.sqs_workers)

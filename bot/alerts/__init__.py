@@ -49,7 +49,7 @@ from bot.alerts.levels import (
 from bot.alerts.messages import ACK_ACTION, BOUNCES_ACTION, TAKE_ACTION, Facts, fmt_pct, fmt_value, upper_first
 from bot.alerts.outbox import PostedItem, deliver
 from bot.alerts.records import Incident
-from bot.alerts.signals import Reading, read_all, read_region
+from bot.alerts.signals import Reading, read_all, read_region, stored_readings
 from bot.alerts.sweep import SweepResult, sweep
 from bot.alerts.transitions import Signal
 
@@ -77,6 +77,7 @@ __all__ = [
     "read_all",
     "read_region",
     "signal_label",
+    "stored_readings",
     "sweep",
     "thresholds",
     "upper_first",

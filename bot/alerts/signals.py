@@ -22,7 +22,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import history
-from bot.alerts.levels import BEHIND_WINDOW, BLOCKLIST_QUIET, QUOTA_LEVELS, RATE_METRICS, TREND_DAYS, level_for_value
+from bot.alerts.levels import (
+    BEHIND_WINDOW,
+    BLOCKLIST_QUIET,
+    QUOTA_LEVELS,
+    RATE_METRICS,
+    SIGNALS,
+    TREND_DAYS,
+    level_for_value,
+)
 from bot.alerts.records import query_rows
 from bot.aws import describe_error
 from bot.deps import Deps
@@ -246,6 +254,36 @@ def read_region(deps: Deps, region: str, now: datetime) -> list[Reading]:
     for r in readings:
         r.account = deps.account_name or ""
     return readings
+
+
+def stored_readings(deps: Deps, region: str) -> list[Reading]:
+    """What the last sweep read in `region`, from `alert_state` alone (no AWS call), in report order.
+
+    Each rate's `level` is what its figure means now (`level_for_value`), as in a live reading; the stored
+    alert level (with its hysteresis) stays in `alert_state`. Empty when no sweep has read the region yet.
+    """
+    account = deps.account_name or ""
+    rows = deps.store.query("SELECT * FROM alert_state WHERE account = ? AND region = ?", [account, region])
+    out = []
+    for row in rows:
+        signal = row["signal"]
+        if signal not in SIGNALS or signal == "blocklist":  # blocklist bounces are local, not an AWS reading
+            continue
+        level = row["level"]
+        if signal in RATE_METRICS:
+            value = row["value"]
+            level = None if value is None else level_for_value(deps.settings, signal, value)
+        detail = json.loads(row["detail"]) if row.get("detail") else {}
+        reading = Reading(
+            signal, region, row["scope"], row["value"], bool(row["estimate"]), level, detail, account=account
+        )
+        out.append(reading)
+    if out:  # a rate without a figure yet is stored as nothing; a live read says "no data" for it
+        have = {(r.signal, r.scope) for r in out}
+        out += [Reading(signal, region, account=account) for signal in RATE_METRICS if (signal, "") not in have]
+    # The order `read_region` gives: reachability, the account, its quota, then the rates.
+    first = {"aws_api": 0, "account_status": 1, "quota": 2}
+    return sorted(out, key=lambda r: (first.get(r.signal, 3), SIGNALS.index(r.signal), r.scope))
 
 
 def read_all(deps: Deps, now: datetime) -> list[Reading]:

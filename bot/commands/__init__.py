@@ -173,7 +173,7 @@ _INLINE_LINK = re.compile(r"<((?:mailto:|https?://)[^|>\s]*)(?:\|([^>]*))?>", re
 _QUOTE_PAIRS = ('"', "'", "```", "`")
 
 
-def _tidy_text(text: str) -> str:
+def tidy_text(text: str) -> str:
     """Pasted text as a person meant it: chat markup and typographic quotes undone, one pair of
     enclosing quotes (or a code fence) removed, the lines kept, blank runs and trailing blanks gone."""
     text = _INLINE_LINK.sub(lambda m: m.group(2) or re.sub(r"^mailto:", "", m.group(1), flags=re.I), text)
@@ -210,7 +210,7 @@ def _parse_free_text(name: str, rest: str, cmd: Command) -> Invocation:
     newlines inside the text stay where they are."""
     spans = list(re.finditer(r"\S+", rest))
     start, end, flags = _peel([m.group() for m in spans], cmd)
-    text = _tidy_text(rest[spans[start].start() : spans[end - 1].end()]) if start < end else ""
+    text = tidy_text(rest[spans[start].start() : spans[end - 1].end()]) if start < end else ""
     return _invocation(name, _split(text), text, flags)
 
 
@@ -252,7 +252,7 @@ def parse_argv(argv: list[str]) -> Invocation:
     if cmd is not None:
         start, end, flags = _peel(argv[1:], cmd)
         words = argv[1:][start:end]
-        return _invocation(name, words, _tidy_text(" ".join(words)), flags)
+        return _invocation(name, words, tidy_text(" ".join(words)), flags)
     flags, args = _flags_and_args(argv[1:])
     return _invocation(name, args, " ".join(args), flags)
 

@@ -1,0 +1,321 @@
+"""The Slack-native surfaces: the App Home dashboard, the "Diagnose an address" modal (from the Home button
+and the global shortcut) answered in a direct message, and the "Explain with sesbot" message shortcut —
+over real HTTP to the app, signed like Slack, against the Slack peer (which refuses what Slack would)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.alerts import Incident
+from bot.dashboard import Dashboard, dashboard, home_opened
+from bot.findings import Answer
+from bot.pasted import question_in
+from bot.scheduler import run_sweep
+from handlers import diagnose
+from handlers.home import refresher
+from handlers.home_view import Chart, home_view
+from handlers.shortcuts import EXPLAIN_SHORTCUT, NOTHING_TO_ASK
+from peers.slack import (
+    app_home_opened_body,
+    block_action_body,
+    message_action_body,
+    post_signed,
+    shortcut_body,
+    slash_command_body,
+    view_problems,
+    view_submission_body,
+)
+from tests.conftest import BOT_TOKEN, REGION, SIGNING_SECRET, slack_poster
+from tests.test_slack_flows import open_incident, texts
+
+DATA = Path(__file__).parent / "data" / "bounces"
+REFUSED = ":no_entry: You are not on sesbot's list of allowed users; ask an admin to add you."
+
+
+def spamhaus_bounce() -> str:
+    """A real Spamhaus rejection as a receiver words it (zone-mta's bounce table, in tests/data)."""
+    for line in (DATA / "providers-dev.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry["provider"] == "Spamhaus (sendmail receiver)" and "<recipient@example.com>" in entry["text"]:
+            return entry["text"]
+    raise AssertionError("the Spamhaus sample is missing from providers-dev.jsonl")
+
+
+def open_home(server, slack_peer, user="U0ALICE"):
+    post_signed(server.events_url, app_home_opened_body(user), SIGNING_SECRET)
+    return slack_peer.wait_for("views.publish", lambda c: c.params["user_id"] == user, timeout=20).params["view"]
+
+
+def submit_modal(server, text, user="U0ALICE"):
+    values = {diagnose.TARGET_BLOCK: {diagnose.TARGET_ACTION: {"type": "plain_text_input", "value": text}}}
+    body = view_submission_body(diagnose.VIEW, "", values, user_id=user, blocks=diagnose.diagnose_modal()["blocks"])
+    status, raw = post_signed(server.events_url, body, SIGNING_SECRET)
+    return status, (json.loads(raw) if raw.strip() else None)
+
+
+def explain_message(server, slack_peer, text, **kw):
+    body = message_action_body(EXPLAIN_SHORTCUT, text, response_url=slack_peer.response_url("m"), **kw)
+    status, _ = post_signed(server.events_url, body, SIGNING_SECRET)
+    assert status == 200
+
+
+def view_text(view) -> str:
+    return json.dumps(view["blocks"], ensure_ascii=False)
+
+
+# -- the App Home ---------------------------------------------------------------------------------------
+
+
+def test_the_home_tab_shows_every_region_and_the_open_incident_with_a_link_to_its_thread(
+    bot_server_factory, slack_peer, aws_peer, deps
+):
+    deps.settings.regions = [REGION, "eu-west-1"]
+    aws_peer.set_account(production_access=True, region=REGION)
+    open_incident(deps, slack_peer)
+    server = bot_server_factory()
+    view = open_home(server, slack_peer)
+    shown = view_text(view)
+    assert view["type"] == "home" and view_problems(view) == []
+    region_sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"][:2]
+    assert region_sections == [
+        ":x: *us-east-1*\n"
+        "Production access (out of the sandbox)\n"
+        "Sending enabled: yes\n"
+        "Enforcement status: HEALTHY\n"
+        "Daily quota: 0 of 200 sent in the last 24 h (0%); at most 1 a second\n"
+        "Bounce rate: 6% (CloudWatch), review (from 5%)\n"
+        "Complaint rate: no data (no CloudWatch figure, too few events to estimate)",
+        ":white_check_mark: *eu-west-1*\n"
+        "Sandbox: only verified recipients, limited quota\n"
+        "Sending enabled: yes\n"
+        "Enforcement status: HEALTHY\n"
+        "Daily quota: 0 of 200 sent in the last 24 h (0%); at most 1 a second\n"
+        "Bounce rate: no data (no CloudWatch figure, too few events to estimate)\n"
+        "Complaint rate: no data (no CloudWatch figure, too few events to estimate)",
+    ]
+    ts = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
+    link = f"https://sesbot-test.slack.com/archives/C0ALERTS/p{ts.replace('.', '')}"
+    assert "#1 bounce rate in us-east-1: review, open since" in shown
+    assert f"<{link}|Open its thread>" in shown
+    assert view["blocks"][2]["elements"][0]["action_id"] == diagnose.OPEN_ACTION
+    assert not [b for b in view["blocks"] if b["type"] == "image"]  # no chart source: no image block
+
+
+def test_the_home_view_has_a_place_for_each_regions_chart_when_one_is_handed_in(deps):
+    charts = {REGION: Chart(alt_text="Bounce rate over 7 days: 0.4% now, review level 5%", slack_file_id="F0CHART")}
+    view = home_view(dashboard(deps), chart_for=charts.get)
+    images = [b for b in view["blocks"] if b["type"] == "image"]
+    assert images == [
+        {
+            "type": "image",
+            "alt_text": "Bounce rate over 7 days: 0.4% now, review level 5%",
+            "slack_file": {"id": "F0CHART"},
+        }
+    ]
+    assert view["blocks"][view["blocks"].index(images[0]) - 1]["text"]["text"].startswith(
+        f":white_check_mark: *{REGION}*"
+    )
+    assert view_problems(view) == []
+
+
+def test_the_home_view_stays_within_a_hundred_blocks_with_many_regions_and_incidents(deps):
+    regions = [f"xx-test-{n}" for n in range(120)]
+    status = Answer(
+        "SES status",
+        [(r, ["Production access (out of the sandbox)", "Bounce rate: 0.4% (CloudWatch), OK"]) for r in regions],
+        data={"regions": [{"region": r, "errors": [], "rates": [{"level": "ok"}]} for r in regions]},
+    )
+    incidents = [
+        Incident(
+            n, "bounce_rate", regions[n], "", "review", "open", "2026-12-03T09:00:00.000Z", channel="C0ALERTS", ts="1.2"
+        )
+        for n in range(1, 60)
+    ]
+    dash = Dashboard(status, "2026-12-03T09:00:00.000Z", incidents, [], 5)
+    view = home_view(dash, chart_for=lambda r: Chart(alt_text=f"{r} rates", image_url="https://charts.example/x.png"))
+    assert len(view["blocks"]) == 100
+    assert view_problems(view) == []
+    shown = view_text(view)
+    assert "more sections not shown; `/ses status` shows every region." in shown
+    assert "*Open incidents (59)*" in shown and "… and 39 more: `/ses incidents` lists them all." in shown
+    assert "*Latest diagnoses*" in view["blocks"][-1]["text"]["text"]
+
+
+def test_the_sweep_refreshes_the_home_of_those_who_opened_it_in_the_last_day(alert_deps, slack_peer, clock):
+    home_opened(alert_deps.store, "U0ALICE", clock.now - timedelta(hours=2))
+    home_opened(alert_deps.store, "U0GONE", clock.now - timedelta(hours=25))
+    client = WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url)
+    run_sweep(alert_deps, slack_poster(slack_peer), after_sweep=refresher(alert_deps, client))
+    published = [c.params["user_id"] for c in slack_peer.calls_to("views.publish")]
+    assert published == ["U0ALICE"]
+    home = slack_peer.home_of("U0ALICE")
+    assert home is not None and home["blocks"][0]["text"]["text"] == "SES at a glance"
+
+
+# -- the modal ------------------------------------------------------------------------------------------
+
+
+def test_the_home_button_and_the_global_shortcut_open_the_same_modal(bot_server, slack_peer):
+    post_signed(
+        bot_server.events_url,
+        block_action_body(diagnose.OPEN_ACTION, "home", view={"id": "V0HOME", "type": "home"}),
+        SIGNING_SECRET,
+    )
+    from_home = slack_peer.wait_for("views.open").params["view"]
+    slack_peer.clear()
+    post_signed(bot_server.events_url, shortcut_body(diagnose.SHORTCUT), SIGNING_SECRET)
+    from_shortcut = slack_peer.wait_for("views.open").params["view"]
+    assert from_home == from_shortcut == diagnose.diagnose_modal()
+    assert view_problems(from_home) == []
+
+
+def test_a_bad_address_in_the_modal_is_an_inline_error_on_its_field(bot_server, slack_peer):
+    status, answer = submit_modal(bot_server, "jane at example")
+    assert status == 200
+    assert answer["response_action"] == "errors"
+    assert answer["errors"][diagnose.TARGET_BLOCK].startswith(
+        "`jane` is not an email address, @domain or SES message id"
+    )
+    assert len(answer["errors"][diagnose.TARGET_BLOCK]) <= 150
+    assert slack_peer.calls_to("conversations.open") == []
+
+
+def test_a_valid_address_in_the_modal_is_diagnosed_in_a_direct_message_and_listed_on_the_home(
+    bot_server, slack_peer, aws_peer
+):
+    aws_peer.set_account(production_access=True)
+    aws_peer.set_identity("mail.example.com")
+    aws_peer.suppress("jane@example.net", region=REGION)
+    status, answer = submit_modal(bot_server, "jane@example.net")
+    assert (status, answer) == (200, None)  # the modal closes
+    assert slack_peer.wait_for("conversations.open").params["users"] == "U0ALICE"
+    report = slack_peer.wait_for(
+        "chat.postMessage", lambda c: c.params.get("blocks", [{}])[0].get("type") == "header", timeout=30
+    ).params
+    assert report["channel"] == "D0ALICE"
+    assert report["blocks"][0]["text"]["text"] == "Diagnosis: jane@example.net"
+    assert "`recipient.suppressed`" in report["blocks"][1]["text"]["text"]
+    working = slack_peer.calls_to("chat.postMessage")[0].params
+    assert (working["channel"], working["text"]) == (
+        "D0ALICE",
+        ":hourglass_flowing_sand: Working on `why jane@example.net`…",
+    )
+    latest = open_home(bot_server, slack_peer)["blocks"][-1]["text"]["text"]
+    assert latest.startswith("*Latest diagnoses*\n")
+    assert (
+        "<@U0ALICE> `why jane@example.net`: :rotating_light: jane@example.net is on the account suppression list"
+        in latest
+    )
+
+
+# -- the message shortcut -------------------------------------------------------------------------------
+
+
+def test_the_shortcut_on_a_pasted_spamhaus_bounce_explains_it_in_the_messages_thread(bot_server, slack_peer):
+    explain_message(bot_server, slack_peer, spamhaus_bounce(), message_ts="1700000000.000300")
+    reply = slack_peer.wait_for("chat.postMessage", timeout=20).params
+    assert (reply["channel"], reply["thread_ts"]) == ("C0OPS", "1700000000.000300")
+    explanation = texts(reply)
+    assert "Category: ip_blocklist" in explanation and "Blocklist: zen.spamhaus.org" in explanation
+    assert reply["blocks"][0]["elements"][0]["text"] == "<@U0ALICE> asked sesbot about this message."
+
+
+def test_the_shortcut_on_a_reply_answers_in_the_thread_it_belongs_to(bot_server, slack_peer):
+    explain_message(
+        bot_server, slack_peer, spamhaus_bounce(), message_ts="1700000000.000400", thread_ts="1700000000.000100"
+    )
+    assert slack_peer.wait_for("chat.postMessage", timeout=20).params["thread_ts"] == "1700000000.000100"
+
+
+def test_the_shortcut_diagnoses_at_most_three_of_the_addresses_a_message_names(bot_server, slack_peer):
+    text = "Nobody got it: ana@example.net, <mailto:bo@example.org|bo@example.org>, cy@example.com, di@example.com"
+    explain_message(bot_server, slack_peer, text)
+    reply = slack_peer.wait_for("chat.postMessage", timeout=60).params
+    assert (
+        reply["blocks"][1]["text"]["text"] == "Why mail did not arrive: ana@example.net, bo@example.org, cy@example.com"
+    )
+    assert "di@example.com" not in texts(reply)
+    assert reply["blocks"][0]["elements"][1]["text"] == "It names 4 addresses or message ids; these are the first 3."
+
+
+def test_the_shortcut_on_a_message_with_nothing_to_look_at_says_so_to_the_asker_only(bot_server, slack_peer):
+    explain_message(bot_server, slack_peer, "lunch at noon?")
+    said = slack_peer.wait_for("chat.postEphemeral").params
+    assert (said["user"], said["text"]) == ("U0ALICE", f":warning: {NOTHING_TO_ASK}")
+    assert slack_peer.calls_to("chat.postMessage") == []
+
+
+def test_text_from_the_message_reaches_the_thread_escaped(bot_server, slack_peer):
+    explain_message(bot_server, slack_peer, "554 5.7.1 <!channel> blocked using zen.spamhaus.org <@U0BOSS>")
+    reply = slack_peer.wait_for("chat.postMessage", timeout=20).params
+    shown = texts(reply)
+    assert "<!channel>" not in shown and "<@U0BOSS>" not in shown
+
+
+def test_a_pasted_bounce_is_explained_even_when_it_names_its_recipient_and_message_ids_are_diagnosed():
+    assert question_in(spamhaus_bounce()).command.startswith("explain 550 5.7.1 <recipient@example.com>")
+    message_id = "010001812a3b4c5d-6e7f8a9b-0c1d-2e3f-4a5b-6c7d8e9f0a1b-000000"
+    question = question_in(f"did <{message_id}@email.amazonses.com> arrive? ask jo@example.com")
+    assert (question.command, question.found) == (f"why {message_id} jo@example.com", 2)
+    assert question_in("lunch at noon?") is None
+
+
+# -- the allow-lists, on every surface ------------------------------------------------------------------
+
+SURFACES = ("home", "home button", "global shortcut", "message shortcut", "modal")
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_a_refused_user_gets_the_refusal_on_every_surface_and_nothing_runs(
+    bot_server_factory, slack_peer, deps, surface
+):
+    server = bot_server_factory(allowed_users=frozenset({"U0BOB"}))
+    if surface == "home":
+        assert open_home(server, slack_peer)["blocks"] == [
+            {"type": "section", "text": {"type": "mrkdwn", "text": REFUSED}}
+        ]
+    elif surface in ("home button", "global shortcut"):
+        body = (
+            block_action_body(diagnose.OPEN_ACTION, "home", view={"id": "V0HOME", "type": "home"})
+            if surface == "home button"
+            else shortcut_body(diagnose.SHORTCUT)
+        )
+        post_signed(server.events_url, body, SIGNING_SECRET)
+        modal = slack_peer.wait_for("views.open").params["view"]
+        assert (modal.get("callback_id"), modal["blocks"][0]["text"]["text"]) == (None, REFUSED)
+    elif surface == "message shortcut":
+        explain_message(server, slack_peer, spamhaus_bounce())
+        said = slack_peer.wait_for("chat.postEphemeral").params
+        assert (said["user"], said["text"]) == ("U0ALICE", REFUSED)
+    else:
+        _, answer = submit_modal(server, "jane@example.net")
+        assert answer == {"response_action": "errors", "errors": {"target": REFUSED.removeprefix(":no_entry: ")}}
+    assert [c.method for c in slack_peer.calls if c.method in ("chat.postMessage", "conversations.open")] == []
+    assert deps.store.query("SELECT user_id, allowed FROM audit")[-1] == {"user_id": "U0ALICE", "allowed": 0}
+
+
+def test_the_channel_allow_list_leaves_the_home_and_its_modal_to_the_user_allow_lists(
+    bot_server_factory, slack_peer, aws_peer
+):
+    server = bot_server_factory(allowed_channels=frozenset({"C0OPS"}))
+    assert open_home(server, slack_peer)["blocks"][0]["type"] == "header"
+    assert submit_modal(server, "jane@example.net") == (200, None)
+    assert slack_peer.wait_for("conversations.open").params["users"] == "U0ALICE"
+    explain_message(server, slack_peer, spamhaus_bounce(), channel_id="C0RANDOM")
+    assert slack_peer.wait_for("chat.postEphemeral").params["text"].startswith(":no_entry: sesbot does not answer")
+
+
+def test_diagnoses_from_the_modal_count_toward_the_rate_limit(bot_server_factory, slack_peer, dns_peer):
+    server = bot_server_factory(diagnoses_per_minute=1)
+    post_signed(
+        server.events_url,
+        slash_command_body("why a@example.com", response_url=slack_peer.response_url()),
+        SIGNING_SECRET,
+    )
+    _, answer = submit_modal(server, "b@example.com")
+    assert answer["errors"]["target"].startswith("You have asked for 1 diagnoses in the last minute")
