@@ -32,6 +32,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -160,7 +161,7 @@ def block_problems(blocks: Any, limit: int) -> list[str]:
         if not isinstance(block, dict) or Block.parse(block) is None:
             problems.append(f"block {i} is not a block Slack knows: {json.dumps(block)[:200]}")
             continue
-        problems += [f"block {i}: {p}" for p in _model_problems(lambda b=block: Block.parse(b))]
+        problems += [f"block {i}: {p}" for p in _model_problems(partial(Block.parse, block))]
     return problems
 
 
