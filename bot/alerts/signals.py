@@ -39,6 +39,7 @@ from bot.store import Store, iso
 
 log = logging.getLogger(__name__)
 
+NAMESPACE = "AWS/SES"
 CONFIG_SET_DIMENSION = "ses:configuration-set"
 
 # How far back the figures look.
@@ -74,50 +75,49 @@ def _floor(dt: datetime, seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
 
 
-def read_cloudwatch(cw: Any, now: datetime) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
-    """(signal, scope) -> 5-minute points of the last `TREND_DAYS` days, oldest first.
+def rate_query(qid: str, signal: str, scope: str, period: int = CW_PERIOD, stat: str = "Average") -> dict[str, Any]:
+    """One `GetMetricData` query of a rate's metric: account-wide (scope '') or one configuration set's."""
+    dims = [{"Name": CONFIG_SET_DIMENSION, "Value": scope}] if scope else []
+    return {
+        "Id": qid,
+        "MetricStat": {
+            "Metric": {"Namespace": NAMESPACE, "MetricName": RATE_METRICS[signal], "Dimensions": dims},
+            "Period": period,
+            "Stat": stat,
+        },
+        "ReturnData": True,
+    }
 
-    The account-wide series is always asked for; configuration sets only when `list_metrics` shows the
-    metric with an `ses:configuration-set` dimension (it exists once reputation metrics are on for it).
-    """
-    scopes: dict[str, set[str]] = {signal: {""} for signal in RATE_METRICS}
-    for signal, metric in RATE_METRICS.items():
-        for page in cw.get_paginator("list_metrics").paginate(Namespace="AWS/SES", MetricName=metric):
-            for m in page.get("Metrics", []):
-                dims = m.get("Dimensions") or []
-                if len(dims) == 1 and dims[0].get("Name") == CONFIG_SET_DIMENSION and dims[0].get("Value"):
-                    scopes[signal].add(dims[0]["Value"])
+
+def fetch_series(
+    cw: Any,
+    keys: Iterable[tuple[str, str]],
+    start: datetime,
+    end: datetime,
+    *,
+    period: int = CW_PERIOD,
+    stat: str = "Average",
+) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+    """(signal, scope) -> CloudWatch's points of `[start, end)`, oldest first (every page, 500 queries a call)."""
     queries: list[dict[str, Any]] = []
-    keys: dict[str, tuple[str, str]] = {}
-    for signal, metric in RATE_METRICS.items():
-        for scope in sorted(scopes[signal]):
-            qid = f"q{len(queries)}"
-            keys[qid] = (signal, scope)
-            dims = [{"Name": CONFIG_SET_DIMENSION, "Value": scope}] if scope else []
-            queries.append(
-                {
-                    "Id": qid,
-                    "MetricStat": {
-                        "Metric": {"Namespace": "AWS/SES", "MetricName": metric, "Dimensions": dims},
-                        "Period": CW_PERIOD,
-                        "Stat": "Average",
-                    },
-                    "ReturnData": True,
-                }
-            )
-    out: dict[tuple[str, str], list[tuple[datetime, float]]] = {key: [] for key in keys.values()}
+    by_id: dict[str, tuple[str, str]] = {}
+    for signal, scope in keys:
+        qid = f"q{len(queries)}"
+        by_id[qid] = (signal, scope)
+        queries.append(rate_query(qid, signal, scope, period, stat))
+    out: dict[tuple[str, str], list[tuple[datetime, float]]] = {key: [] for key in by_id.values()}
     # GetMetricData takes at most 500 queries a call.
-    for start in range(0, len(queries), 500):
+    for first in range(0, len(queries), 500):
         kwargs: dict[str, Any] = {
-            "MetricDataQueries": queries[start : start + 500],
-            "StartTime": _floor(now - timedelta(days=TREND_DAYS), CW_PERIOD),
-            "EndTime": _floor(now, CW_PERIOD) + timedelta(seconds=CW_PERIOD),
+            "MetricDataQueries": queries[first : first + 500],
+            "StartTime": start,
+            "EndTime": end,
             "ScanBy": "TimestampAscending",
         }
         while True:
             answer = cw.get_metric_data(**kwargs)
             for result in answer.get("MetricDataResults", []):
-                key = keys.get(result.get("Id"))
+                key = by_id.get(result.get("Id"))
                 if key is None:
                     continue
                 for ts, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
@@ -129,6 +129,25 @@ def read_cloudwatch(cw: Any, now: datetime) -> dict[tuple[str, str], list[tuple[
     for points in out.values():
         points.sort(key=lambda p: p[0])
     return out
+
+
+def read_cloudwatch(cw: Any, now: datetime) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+    """(signal, scope) -> 5-minute points of the last `TREND_DAYS` days, oldest first.
+
+    The account-wide series is always asked for; configuration sets only when `list_metrics` shows the
+    metric with an `ses:configuration-set` dimension (it exists once reputation metrics are on for it).
+    """
+    scopes: dict[str, set[str]] = {signal: {""} for signal in RATE_METRICS}
+    for signal, metric in RATE_METRICS.items():
+        for page in cw.get_paginator("list_metrics").paginate(Namespace=NAMESPACE, MetricName=metric):
+            for m in page.get("Metrics", []):
+                dims = m.get("Dimensions") or []
+                if len(dims) == 1 and dims[0].get("Name") == CONFIG_SET_DIMENSION and dims[0].get("Value"):
+                    scopes[signal].add(dims[0]["Value"])
+    keys = [(signal, scope) for signal in RATE_METRICS for scope in sorted(scopes[signal])]
+    start = _floor(now - timedelta(days=TREND_DAYS), CW_PERIOD)
+    end = _floor(now, CW_PERIOD) + timedelta(seconds=CW_PERIOD)
+    return fetch_series(cw, keys, start, end)
 
 
 def hourly_trend(points: Iterable[tuple[datetime, float]], now: datetime, days: int = TREND_DAYS) -> list[float | None]:
@@ -143,7 +162,8 @@ def hourly_trend(points: Iterable[tuple[datetime, float]], now: datetime, days: 
     return slots
 
 
-def _latest(points: list[tuple[datetime, float]], now: datetime) -> float | None:
+def latest_value(points: list[tuple[datetime, float]], now: datetime) -> float | None:
+    """The newest figure no older than `FRESH`: what "now" is; None when CloudWatch has no current one."""
     fresh = [v for ts, v in points if now - FRESH <= ts <= now + timedelta(seconds=CW_PERIOD)]
     return fresh[-1] if fresh else None
 
@@ -162,16 +182,19 @@ def estimate_rate(store: Store, signal: str, now: datetime, config_set: str | No
     return float(value)
 
 
-def estimate_trend(store: Store, signal: str, now: datetime, config_set: str | None = None) -> list[float | None]:
-    """Hourly estimated rates (from `history.hourly_series`) for the sparkline when CloudWatch has nothing."""
+def estimate_trend(
+    store: Store, signal: str, now: datetime, config_set: str | None = None, days: int = TREND_DAYS
+) -> list[float | None]:
+    """Hourly estimated rates (from `history.hourly_series`) for the sparkline (and the chart) when
+    CloudWatch has nothing; None for an hour without sends."""
     counted = "hard_bounces_counted" if signal == "bounce_rate" else "complaints"
     points = []
-    since = now - timedelta(days=TREND_DAYS)
+    since = now - timedelta(days=days)
     for row in history.hourly_series(store, since, now + timedelta(minutes=1), config_set=config_set):
         if row["sends"]:
             hour = datetime.fromisoformat(row["hour"] + ":00:00+00:00")
             points.append((hour, row[counted] / row["sends"]))
-    return hourly_trend(points, now)
+    return hourly_trend(points, now, days)
 
 
 def _account_level(account: dict[str, Any]) -> str:
@@ -214,7 +237,7 @@ def rate_readings(
     """Bounce and complaint readings: CloudWatch's figure, else the history's estimate, else none."""
     out = []
     for (signal, scope), points in sorted(series.items()):
-        value = _latest(points, now)
+        value = latest_value(points, now)
         estimate = False
         trend = hourly_trend(points, now)
         # The history does not say which account an event was sent from: estimate only with one account.
