@@ -153,9 +153,10 @@ def read_cloudwatch(cw: Any, now: datetime) -> dict[tuple[str, str], list[tuple[
 def hourly_trend(points: Iterable[tuple[datetime, float]], now: datetime, days: int = TREND_DAYS) -> list[float | None]:
     """Hourly maxima, oldest first, the last slot holding the current hour; None where no point fell."""
     slots: list[float | None] = [None] * (days * 24)
-    end = _floor(now, 3600) + timedelta(hours=1)
+    start = _floor(now, 3600) + timedelta(hours=1) - timedelta(hours=len(slots))
     for ts, value in points:
-        index = len(slots) - 1 - int((end - ts).total_seconds() // 3600)
+        # A point stamped on the hour (CloudWatch's hourly points are) belongs to the hour it starts.
+        index = int((ts - start).total_seconds() // 3600)
         if 0 <= index < len(slots):
             current = slots[index]
             slots[index] = value if current is None else max(current, value)
