@@ -51,6 +51,9 @@ is read from the SigV4 credential scope of each request):
 * IAM ``SimulatePrincipalPolicy`` (moto: a 500): every action is ``allowed`` for any principal, except those a
   test named in `AwsPeer.deny_actions` (``implicitDeny``). No policy is evaluated. ``sts GetCallerIdentity``
   is moto's (``arn:aws:sts::123456789012:user/moto`` for the dummy credentials).
+* CloudWatch ``GetMetricWidgetImage`` (moto: a 500): the request is checked against botocore's input shape and
+  the widget JSON as CloudWatch checks it (`peers.cloudwatch_widget`), then drawn as a real PNG from the data
+  points moto holds, with its horizontal annotations; every widget drawn is kept in `AwsPeer.widgets`.
 * Sending while the account (or, in v2, the configuration set) is paused fails like SES does:
   v2 ``SendEmail``/``SendBulkEmail`` -> ``SendingPausedException``; v1 ``Send*Email`` ->
   ``AccountSendingPausedException``. Otherwise sends go to moto, which does not enforce the sandbox.
@@ -111,6 +114,7 @@ AwsService = Literal["cloudwatch", "events", "iam", "ses", "sesv2", "sns", "sqs"
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _SES_V1_XMLNS = "http://ses.amazonaws.com/doc/2010-12-01/"
 _IAM_XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
+_CLOUDWATCH_XMLNS = "http://monitoring.amazonaws.com/doc/2010-08-01/"
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 _NOTIFICATION_TYPES = ("Bounce", "Complaint", "Delivery")
 _EVENT_TYPES = {
@@ -412,6 +416,13 @@ def _sesv2_model() -> Any:
     return botocore.session.get_session().get_service_model("sesv2")
 
 
+@functools.cache
+def _cloudwatch_model() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("cloudwatch")
+
+
 def sesv2_shape_problems(operation: str, payload: Any) -> list[str]:
     """What is wrong with ``payload`` as the JSON body of a SESv2 ``operation`` answer; [] if nothing.
 
@@ -706,6 +717,7 @@ class AwsPeer(LoopbackPeer):
         self._case_ids = 0
         self._denied_actions: list[str] = []  # IAM action patterns SimulatePrincipalPolicy denies
         self._shape_problems: list[str] = []  # answers of ours that botocore's model refused
+        self._widgets: list[dict[str, Any]] = []  # every MetricWidget GetMetricWidgetImage was asked to draw
         self._server: BaseWSGIServer | None = None
         self._moto: Any = None
         # The account our layer's state is read and written for: a request's own (from its access key),
@@ -1253,6 +1265,7 @@ class AwsPeer(LoopbackPeer):
             self._calls.clear()
             self._denied_actions.clear()
             self._shape_problems.clear()
+            self._widgets.clear()
             self._delay = 0.0
         if self._moto is not None:
             self._moto_call("POST", "/moto-api/reset", DEFAULT_REGION)
@@ -1290,6 +1303,8 @@ class AwsPeer(LoopbackPeer):
                 return self._sesv2(request, start_response)
             if call.service in ("ses", "email") and call.operation:
                 return self._sesv1(request, start_response)
+            if call.service == "monitoring" and call.operation == "GetMetricWidgetImage":
+                return self._metric_widget_image(request, start_response)
             iam_handler = _IAM_HANDLERS.get(call.operation or "") if call.service == "iam" else None
             if iam_handler is not None:
                 result = iam_handler(self, self._state(call.region), request)
@@ -1463,6 +1478,104 @@ class AwsPeer(LoopbackPeer):
         kept.append(("Content-Length", str(len(data))))
         start_response(f"{status} {'OK' if status == 200 else 'Error'}", kept)
         return [data]
+
+    # ---------------------------------------------------------------------- CloudWatch widget images
+
+    @property
+    def widgets(self) -> list[dict[str, Any]]:
+        """Every ``MetricWidget`` (decoded JSON) that ``GetMetricWidgetImage`` drew since the last `reset`."""
+        with self._lock:
+            return copy.deepcopy(self._widgets)
+
+    def _metric_widget_image(self, request: _Request, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """``GetMetricWidgetImage``: the request checked against botocore's input shape and the widget as
+        CloudWatch checks it, drawn as a real PNG from moto's own data points, the answer checked against the
+        output shape. JSON protocol (botocore's choice for CloudWatch) and query protocol."""
+        from peers.cloudwatch_widget import WidgetError, parse_widget, recorded, render_widget
+
+        op = "GetMetricWidgetImage"
+        as_json = bool(request.environ.get("HTTP_X_AMZ_TARGET"))
+        params: dict[str, Any] = request.json() if as_json else request.form()
+        params.pop("Action", None)
+        params.pop("Version", None)
+        model = _cloudwatch_model().operation_model(op)
+        problems: list[str] = []
+        _check_shape(model.input_shape, params, op, problems)
+        if problems:
+            raise _ApiError("ValidationError", "; ".join(problems))
+        if params.get("OutputFormat", "png") != "png":
+            raise _ApiError("InvalidParameterValue", f"Unsupported OutputFormat {params['OutputFormat']!r}: png only")
+        try:
+            widget = parse_widget(params["MetricWidget"])
+        except WidgetError as exc:
+            raise _ApiError("InvalidParameterInput", str(exc)) from exc
+        region = widget.get("region") or request.call.region
+        points = [self._moto_metric_points(region, m, widget["_start"], widget["_end"]) for m in widget["_metrics"]]
+        png = render_widget(widget, points)
+        payload = {"MetricWidgetImage": base64.b64encode(png).decode()}
+        problems = []
+        _check_shape(model.output_shape, payload, op, problems)
+        if problems:  # pragma: no cover - a bug in this peer
+            message = f"peers.aws answered {op} with a shape CloudWatch would not send: " + "; ".join(problems)
+            with self._lock:
+                self._shape_problems.append(message)
+            raise _ApiError("PeerShapeError", message, 500)
+        with self._lock:
+            self._widgets.append(recorded(widget))
+        if as_json:
+            return self._json(start_response, payload)
+        return self._xml(start_response, op, payload, _CLOUDWATCH_XMLNS)
+
+    def _moto_metric_points(
+        self, region: str, metric: dict[str, Any], start: datetime, end: datetime
+    ) -> list[tuple[datetime, float]]:
+        """One widget metric's points from moto's CloudWatch (an in-process ``GetMetricData``, not recorded)."""
+        from werkzeug.test import EnvironBuilder
+
+        query = {
+            "Id": "m0",
+            "MetricStat": {
+                "Metric": {"Namespace": metric["namespace"], "MetricName": metric["name"], "Dimensions": metric["dimensions"]},
+                "Period": metric["period"],
+                "Stat": metric["stat"],
+            },
+            "ReturnData": True,
+        }
+        payload = {
+            "MetricDataQueries": [query],
+            "StartTime": _epoch(start),
+            "EndTime": _epoch(end),
+            "ScanBy": "TimestampAscending",
+        }
+        builder = EnvironBuilder(
+            path="/",
+            method="POST",
+            headers=[
+                (
+                    "Authorization",
+                    f"AWS4-HMAC-SHA256 Credential=testing/20240101/{region}/monitoring/aws4_request, "
+                    "SignedHeaders=host, Signature=0",
+                ),
+                ("X-Amz-Target", "GraniteServiceVersion20100801.GetMetricData"),
+            ],
+            data=json.dumps(payload).encode(),
+            content_type="application/x-amz-json-1.0",
+            base_url=self.endpoint_url,
+        )
+        try:
+            environ = builder.get_environ()
+        finally:
+            builder.close()
+        status, _, data = self._capture(environ)
+        if status != 200:
+            raise _ApiError("InternalFailure", f"moto could not read {metric['name']}: HTTP {status}", 500)
+        out = []
+        for result in json.loads(data).get("MetricDataResults", []):
+            for ts, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                when = datetime.fromtimestamp(ts, UTC) if isinstance(ts, int | float) else _parse_time(ts, "Timestamp")
+                if when is not None:
+                    out.append((when, float(value)))
+        return sorted(out)
 
     # --------------------------------------------------------------------------------------- SESv2
 
