@@ -2,9 +2,9 @@
 
 The engine (`bot.alerts`) never knows Slack: it builds `Message` objects (title, fields, lines,
 sections, a monospaced chart, buttons wanted) and hands them to a `Poster`. `handlers.poster.SlackPoster`
-renders them as Block Kit; `TerminalPoster` here prints them (for `sesbot sweep --once` without Slack,
-and for the demo). A poster that cannot deliver raises `PostError`, and the engine keeps the
-notification unsent for the next sweep.
+renders them as Block Kit (and uploads an `Image`, a chart, into a thread); `TerminalPoster` here prints
+them (for `sesbot sweep --once` without Slack, and for the demo). A poster that cannot deliver raises
+`PostError`, and the engine keeps the notification unsent for the next sweep.
 
     >>> import io
     >>> out = io.StringIO()
@@ -108,6 +108,18 @@ class Posted:
     ts: str
 
 
+@dataclass(frozen=True)
+class Image:
+    """A picture to attach to a message's thread, neutral of any chat system: the PNG bytes, its file name,
+    a title, the alt text that states what it shows in words, and a caption posted with it."""
+
+    data: bytes
+    filename: str
+    title: str
+    alt_text: str
+    caption: str = ""
+
+
 class PostError(Exception):
     """A message could not be delivered now; the engine keeps it unsent and retries.
 
@@ -148,6 +160,10 @@ class Poster(Protocol):
         """Replace the message `ts` in `channel` with `message`."""
         ...
 
+    def upload(self, channel: str, thread_ts: str, image: Image) -> str:
+        """Attach `image` in the thread of `thread_ts` in `channel`; returns the file's id."""
+        ...
+
 
 class TerminalPoster:
     """Prints messages to a stream, as the terminal's stand-in for a channel.
@@ -178,6 +194,15 @@ class TerminalPoster:
     def update(self, channel: str, ts: str, message: Message) -> None:
         with self._lock:
             self._write(f"[{message.severity.tag}] {channel or 'terminal'}, message {ts} now reads", message)
+
+    def upload(self, channel: str, thread_ts: str, image: Image) -> str:
+        """Prints what the picture shows (its alt text); the terminal has no thread to attach it to."""
+        with self._lock:
+            out = self._out()
+            out.write(f"[chart] {channel or 'terminal'}, reply to {thread_ts}: {image.title}\n")
+            out.write(f"  {clean(image.alt_text, 4000)}\n  {clean(image.caption, 1000)}\n\n")
+            out.flush()
+        return image.filename
 
     def _write(self, head: str, message: Message) -> None:
         out = self._out()
