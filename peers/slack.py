@@ -14,6 +14,12 @@ blocks, a view's type, ``trigger_id``/``user_id``/``view_id``). A refused call a
 (``invalid_blocks``, ``invalid_arguments`` with ``response_metadata.messages``) and is kept in `refused`, so a
 test can say what was wrong. The latest Home view published to each user is kept too (`home_of`).
 
+Files go through Slack's external-upload flow, as ``WebClient.files_upload_v2`` drives it:
+``files.getUploadURLExternal`` (file name, length, alt text checked) answers an upload URL on this peer,
+the bytes are POSTed there (the length must match), and ``files.completeUploadExternal`` shares them (the
+files uploaded, one ``channel_id`` with ``thread_ts``, a ``thread_ts`` the bot posted in that channel),
+answering file objects as Slack does. `SlackPeer.uploads` gives the files shared, bytes included.
+
 The module-level helpers build the bodies Slack sends to an app (slash command, ``app_mention`` and
 ``app_home_opened`` events, block action, view submission, global and message shortcuts) and sign them exactly
 as Slack does (``v0:{timestamp}:{body}``, HMAC-SHA256 with the signing secret, via
@@ -52,6 +58,9 @@ APP_ID = "A0SESBOT"
 DEFAULT_TRIGGER_ID = "13345224609.738474920.8088930838d88f008e0"
 FORM = "application/x-www-form-urlencoded"
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+MAX_UPLOAD_BYTES = 1_000_000_000  # Slack's limit for one file
+MAX_ALT_TXT = 1000  # characters of a file's alt text
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _Predicate = Callable[[Any], bool]
 MAX_MESSAGE_BLOCKS = 50  # Slack's limit for one message (a view allows 100: slack_sdk's View says so)
 _MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage")
@@ -78,8 +87,27 @@ class _Failure:
 
 
 @dataclass
+class Upload:
+    """One file of the external-upload flow: asked for (`files.getUploadURLExternal`), its bytes POSTed to the
+    upload URL, then shared (`files.completeUploadExternal`) in ``channel_id``, in the thread ``thread_ts``."""
+
+    file_id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    data: bytes | None = None
+    title: str | None = None
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+    completed: bool = False
+
+
+@dataclass
 class _State:
     calls: list[Call] = field(default_factory=list)
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    posted: set[tuple[str, str]] = field(default_factory=set)  # (channel, ts) of every message posted
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failures: list[_Failure] = field(default_factory=list)
     token_valid: bool = True
@@ -307,6 +335,25 @@ class SlackPeer(LoopbackPeer):
         with self._cond:
             return self._state.homes.get(user_id)
 
+    @property
+    def uploads(self) -> list[Upload]:
+        """Every file shared through the external-upload flow (`files.completeUploadExternal`), oldest first."""
+        with self._cond:
+            return [u for u in self._state.uploads.values() if u.completed]
+
+    def wait_for_upload(self, predicate: _Predicate | None = None, timeout: float = 5.0) -> Upload:
+        """The first shared file matching ``predicate``, waiting up to ``timeout`` seconds for it."""
+
+        def find() -> Upload | None:
+            done = [u for u in self._state.uploads.values() if u.completed]
+            return next((u for u in done if _matches(predicate, u)), None)
+
+        def describe() -> str:
+            seen = [(u.file_id, u.filename, u.channel_id, u.thread_ts) for u in self._state.uploads.values()]
+            return f"no shared file matching the predicate within {timeout}s; uploads seen: {seen}"
+
+        return _wait(self._cond, find, timeout, describe)
+
     def clear(self) -> None:
         """Forget recorded calls and responses (state and injected errors stay)."""
         with self._cond:
@@ -455,7 +502,12 @@ class SlackPeer(LoopbackPeer):
                 return {"ok": False, "error": "no_text"}
         if method == "chat.postMessage":
             ts = self._next_ts()
+            self._state.posted.add((str(channel), ts))
             return {"ok": True, "channel": channel, "ts": ts, "message": self._message(params, ts)}
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(params)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         if method == "chat.update":
             updated_ts = params.get("ts")
             if not updated_ts:
@@ -513,6 +565,110 @@ class SlackPeer(LoopbackPeer):
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_mode_url or f"ws://127.0.0.1:{self.port}/socket-mode"}
         return {"ok": True}
+
+    # ------------------------------------------------------------------------------ external upload
+
+    def _upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`files.getUploadURLExternal`: a file name, a length in bytes (1 byte to 1 GB), an alt text of at most
+        1,000 characters; answers an upload URL on this peer and the file's id."""
+        filename = params.get("filename")
+        if not isinstance(filename, str) or not filename.strip():
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["filename"]}}
+        try:
+            length = int(str(params.get("length")))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["length"]}}
+        if not 1 <= length <= MAX_UPLOAD_BYTES:
+            return {"ok": False, "error": "invalid_length"}
+        alt_txt = params.get("alt_txt")
+        if alt_txt is not None and len(str(alt_txt)) > MAX_ALT_TXT:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["alt_txt"]}}
+        file_id = f"F0{uuid.uuid4().hex[:9].upper()}"
+        self._state.uploads[file_id] = Upload(file_id, filename, length, alt_txt)
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def _receive_upload(self, file_id: str, body: bytes) -> tuple[int, str]:
+        """The POST of a file's bytes to its upload URL: known id, the length announced, once."""
+        with self._cond:
+            upload = self._state.uploads.get(file_id)
+            if upload is None:
+                return 404, "no such upload"
+            if upload.data is not None:
+                return 400, "already uploaded"
+            if len(body) != upload.length:
+                return 400, f"expected {upload.length} bytes, got {len(body)}"
+            upload.data = body
+            self._cond.notify_all()
+        return 200, f"OK - {len(body)}"
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`files.completeUploadExternal`: ``files`` a JSON array of ``{"id", "title"}`` of uploaded files;
+        ``thread_ts`` only with one ``channel_id`` and naming a message posted there."""
+        raw = params.get("files")
+        try:
+            files = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            files = None
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["files"]}}
+        channel = params.get("channel_id")
+        thread_ts = params.get("thread_ts")
+        if thread_ts and (not channel or params.get("channels")):
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["thread_ts"]}}
+        if channel and not self._channel(str(channel))["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}
+        if thread_ts and (str(channel), str(thread_ts)) not in self._state.posted:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        uploads = []
+        for f in files:
+            upload = self._state.uploads.get(str(f["id"]))
+            if upload is None or upload.completed:
+                return {"ok": False, "error": "file_not_found"}
+            if upload.data is None:
+                return {"ok": False, "error": "file_upload_not_complete"}
+            uploads.append((upload, f))
+        answered = []
+        for upload, f in uploads:
+            upload.title = f.get("title") or upload.filename
+            upload.channel_id, upload.thread_ts = channel, thread_ts
+            upload.initial_comment = params.get("initial_comment")
+            upload.completed = True
+            answered.append(self._file_object(upload))
+        self._cond.notify_all()
+        return {"ok": True, "files": answered}
+
+    def _file_object(self, upload: Upload) -> dict[str, Any]:
+        data = upload.data or b""
+        is_png = data[:8] == PNG_SIGNATURE
+        obj: dict[str, Any] = {
+            "id": upload.file_id,
+            "created": int(time.time()),
+            "timestamp": int(time.time()),
+            "name": upload.filename,
+            "title": upload.title,
+            "mimetype": "image/png" if is_png else "application/octet-stream",
+            "filetype": "png" if is_png else "binary",
+            "pretty_type": "PNG" if is_png else "Binary",
+            "user": self.bot_user_id,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": len(data),
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": bool(upload.channel_id and upload.channel_id.startswith("C")),
+            "url_private": f"{self.url}/files/{upload.file_id}/{upload.filename}",
+            "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{self.bot_user_id}/{upload.file_id}/{upload.filename}",
+            "channels": [upload.channel_id] if upload.channel_id else [],
+            "groups": [],
+            "ims": [],
+        }
+        if upload.alt_txt:
+            obj["alt_txt"] = upload.alt_txt
+        if is_png and len(data) >= 24:  # the IHDR chunk: width and height, big-endian
+            obj["original_w"] = int.from_bytes(data[16:20], "big")
+            obj["original_h"] = int.from_bytes(data[20:24], "big")
+        return obj
 
     def _handle_api(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict, dict]:
         auth = headers.get("Authorization") or headers.get("authorization") or ""
@@ -622,6 +778,9 @@ class _Handler(BaseHTTPRequestHandler):
             params = _parse_params(body, content_type, query)
             status, payload, extra = peer._handle_api(method, params, dict(self.headers.items()))
             self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", extra)
+        elif path.startswith("/upload/"):
+            status, text = peer._receive_upload(path[len("/upload/") :], body)
+            self._send(status, text.encode(), "text/plain; charset=utf-8")
         elif path.startswith("/response/"):
             status, text = peer._handle_response(path[len("/response/") :], body, content_type)
             self._send(status, text.encode(), "text/plain; charset=utf-8")
@@ -976,6 +1135,7 @@ __all__ = [
     "Call",
     "SlackPeer",
     "app_home_opened_body",
+    "Upload",
     "app_mention_body",
     "block_action_body",
     "block_problems",
