@@ -124,6 +124,7 @@ class Settings:
     retention_days: int = 90
     sweep_minutes: int = 5
     recovery_sweeps: int = 2
+    charts: bool = True  # a rate chart in the incident thread on open and on each level change
     ack_reminder_minutes: int = 30  # an unacknowledged incident gets one reminder after this long (0: none)
     oncall: str | None = None  # a Slack user or user-group id the reminder mentions
     rate_levels: tuple[tuple[str, float, float], ...] = DEFAULT_RATE_LEVELS
@@ -225,6 +226,7 @@ class Settings:
             retention_days=p.integer("SESBOT_RETENTION_DAYS", 90, lo=1, hi=3650),
             sweep_minutes=p.integer("SESBOT_SWEEP_MINUTES", 5, lo=1, hi=1440),
             recovery_sweeps=p.integer("SESBOT_RECOVERY_SWEEPS", 2, lo=1, hi=100),
+            charts=p.flag("SESBOT_CHARTS", True),
             ack_reminder_minutes=p.integer("SESBOT_ACK_REMINDER_MINUTES", 30, lo=0, hi=10080),
             oncall=p.slack_id("SESBOT_ONCALL"),
             rate_levels=p.rate_levels(),

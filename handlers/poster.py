@@ -1,6 +1,7 @@
 """`SlackPoster`: the alert engine's `Poster`, posting through the Slack Web API.
 
-It renders the engine's neutral messages with `handlers.alert_blocks` and turns Slack's failures into
+It renders the engine's neutral messages with `handlers.alert_blocks`, uploads its images (charts) into a
+thread with Slack's external-upload flow (`files_upload_v2`), and turns Slack's failures into
 `PostError`, which the engine understands: `ratelimited` (HTTP 429) carries `Retry-After`; a Web API that
 is down (connection refused or dropped, timeouts, 5xx, Slack's own `internal_error`...) is transient;
 an error retrying cannot fix (`PERMANENT_ERRORS`: the channel is gone or the bot is not in it, the token is
@@ -18,7 +19,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.notify import Message, Posted, PostError
+from bot.notify import Image, Message, Posted, PostError
 from handlers.alert_blocks import alert_message
 from handlers.blocks import redact_message
 
@@ -51,6 +52,13 @@ PERMANENT_ERRORS: dict[str, tuple[str, str]] = {
     "missing_scope": ("token", "the app lacks chat:write: add it in the manifest and reinstall"),
     "invalid_blocks": ("message", "a bug in sesbot's message; report it with the log line"),
     "msg_too_long": ("message", "a bug in sesbot's message; report it with the log line"),
+}
+
+
+# What a person does when an upload is refused for good: the chart is skipped, the alerts go on.
+UPLOAD_HINTS = {
+    "missing_scope": "the app lacks files:write: add it in the manifest and reinstall (or SESBOT_CHARTS=off)",
+    "not_in_channel": "invite the bot to the channel (/invite @sesbot): uploads need membership",
 }
 
 
@@ -118,3 +126,24 @@ class SlackPoster:
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self._call("chat.update", channel=channel, ts=ts, **self._body(message))
+
+    def upload(self, channel: str, thread_ts: str, image: Image) -> str:
+        """Slack's external upload (`files.getUploadURLExternal`, the bytes POSTed to the URL it gives,
+        `files.completeUploadExternal` sharing it in the thread), as `files_upload_v2` does it."""
+        try:
+            response = self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                content=image.data,
+                filename=image.filename,
+                title=image.title,
+                alt_txt=image.alt_text,
+                initial_comment=image.caption or None,
+            )
+        except (SlackApiError, SlackClientError, urllib.error.URLError, HTTPException, OSError) as exc:
+            error = _as_post_error(exc, "files.upload")
+            if error.reason in UPLOAD_HINTS:
+                error.hint = UPLOAD_HINTS[error.reason]
+            raise error from exc
+        file = response.get("file") or {}
+        return str(file.get("id") or "")

@@ -375,6 +375,15 @@ def change_message(f: Facts) -> Message:
     )
 
 
+def chart_message(f: Facts) -> Message:
+    """What an owed chart is about (its row's text); the picture itself is drawn when it is delivered."""
+    return Message(
+        title=f"Chart: {f.label} in {f.region}, now {LEVEL_LABELS.get(f.level, f.level)}",
+        severity=LEVEL_SEVERITY.get(f.level, Severity.WARNING),
+        fields=[("Region", f.region)] + ([("Configuration set", f.scope)] if f.scope else []),
+    )
+
+
 def more_blocklist_message(f: Facts) -> Message:
     """A thread reply: more blocklist bounces while the incident is open."""
     return Message(

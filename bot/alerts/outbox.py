@@ -11,6 +11,10 @@ once and in one log line, with every other owed message it dooms (the channel's,
 token); a later reply of an incident whose first message failed is posted as its new first message, so
 the incident recovers once the bot can post again. `delivery_problem` says it until a later post lands.
 Rows hold the neutral `Message`; which chat system carries it is the poster's business.
+
+Charts (`kind = 'chart'`) are delivered apart, after the messages (`deliver_charts`): drawn when delivered,
+uploaded into the incident's thread, tried at most `CHART_ATTEMPTS` times; they never hold up, fail or
+count among the alerts owed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from bot.store import Store, iso
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this belongs to a process that died mid-post
+CHART_ATTEMPTS = 2  # a chart is tried this many times (sweeps) before it is skipped
 
 
 @dataclass
@@ -118,14 +123,16 @@ def delivery_problem(store: Store) -> dict[str, Any] | None:
     failed}; None when alerts are reaching Slack (or nothing failed)."""
     row = store.conn.execute(
         "SELECT channel, failed_reason, failed_at FROM notifications WHERE failed_at IS NOT NULL "
-        "ORDER BY failed_at DESC, id DESC LIMIT 1"
+        "AND kind <> 'chart' ORDER BY failed_at DESC, id DESC LIMIT 1"
     ).fetchone()
     if not row:
         return None
-    sent = store.conn.execute("SELECT max(sent_at) FROM notifications").fetchone()[0]
+    sent = store.conn.execute("SELECT max(sent_at) FROM notifications WHERE kind <> 'chart'").fetchone()[0]
     if sent and sent >= row[2]:
         return None
-    n = store.conn.execute("SELECT count(*) FROM notifications WHERE failed_at >= ?", [row[2]]).fetchone()[0]
+    n = store.conn.execute(
+        "SELECT count(*) FROM notifications WHERE failed_at >= ? AND kind <> 'chart'", [row[2]]
+    ).fetchone()[0]
     return {"channel": row[0], "reason": row[1], "at": row[2], "failed": n}
 
 
@@ -179,7 +186,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
     store = deps.store
     now = now or deps.now()
     rows = store.query(
-        "SELECT * FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL "
+        "SELECT * FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL AND kind <> 'chart' "
         "AND (not_before IS NULL OR not_before <= ?) ORDER BY id",
         [iso(now)],
     )
@@ -254,5 +261,79 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         if incident and (kind == "open" or orphan):
             incident.channel, incident.ts = landed_channel, ts
         posted.append(PostedItem(kind, landed_channel, thread_ts, ts, row["text"]))
-    pending = store.query("SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL")[0]["n"]
+    pending = store.query(
+        "SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL AND kind <> 'chart'"
+    )[0]["n"]
     return posted, pending
+
+
+def _skip_chart(store: Store, row: dict[str, Any], reason: str, now: datetime, *, quiet: bool = False) -> None:
+    """A chart that will not be posted: marked failed (never retried again), in one log line."""
+    with store.transaction() as db:
+        db.conn.execute(
+            "UPDATE notifications SET failed_at = ?, failed_reason = ?, claimed_at = NULL WHERE id = ? "
+            "AND sent_at IS NULL",
+            [iso(now), reason[:500], row["id"]],
+        )
+    if not quiet:
+        log.warning("chart for incident #%s skipped: %s", row["incident_id"], reason)
+
+
+def deliver_charts(deps: Deps, poster: Poster, now: datetime | None = None) -> list[PostedItem]:
+    """Draw and upload the owed charts into their incident threads, after the messages (`deliver`).
+
+    A chart never holds up an alert: it goes only where its incident's parent is posted (it needs the
+    thread), each row is claimed like a message (never uploaded twice), and any failure — CloudWatch, the
+    drawing, Slack — is a log line: the chart is tried again next sweep, `CHART_ATTEMPTS` times in all, then
+    skipped. A refusal retrying cannot fix skips it at once; it never marks alerts failed or counts as a
+    delivery problem. Of several charts owed for one incident only the newest is drawn.
+    """
+    from bot.charts import rate_chart
+
+    store = deps.store
+    now = now or deps.now()
+    rows = store.query(
+        "SELECT * FROM notifications WHERE kind = 'chart' AND sent_at IS NULL AND failed_at IS NULL "
+        "AND (not_before IS NULL OR not_before <= ?) ORDER BY id DESC",
+        [iso(now)],
+    )
+    posted: list[PostedItem] = []
+    seen: set[int] = set()
+    for row in rows:
+        found = store.query("SELECT * FROM incidents WHERE id = ?", [row["incident_id"]])
+        incident = Incident.from_row(found[0]) if found else None
+        if incident is None or incident.id in seen:
+            _skip_chart(store, row, "a newer chart of the incident is owed", now, quiet=True)
+            continue
+        seen.add(incident.id)
+        if not incident.ts:
+            if _parent_failed(store, incident.id):
+                _skip_chart(store, row, "the incident's first message was never posted", now, quiet=True)
+            continue  # the parent is not posted yet: the chart waits for its thread
+        if not _claim(store, row["id"], now):
+            continue
+        channel = incident.channel or row["channel"] or ""
+        try:
+            chart = rate_chart(deps, incident.region, incident.scope, now=now)
+            file_id = poster.upload(channel, incident.ts, chart.image)
+        except Exception as exc:  # whatever fails, the alert text is out already: log, retry a little, skip
+            reason = _chart_failure(exc)
+            attempts = int(row.get("attempts") or 0) + 1
+            if (isinstance(exc, PostError) and exc.permanent) or attempts >= CHART_ATTEMPTS:
+                _skip_chart(store, row, reason, now)
+            else:
+                wait = exc.retry_after if isinstance(exc, PostError) else None
+                _release(store, row["id"], reason, now + timedelta(seconds=wait) if wait else None)
+                log.warning("chart for incident #%s not posted (%s); tried again next sweep", incident.id, reason)
+            continue
+        _mark_sent(store, row, channel, incident.ts, file_id, now)
+        posted.append(PostedItem("chart", channel, incident.ts, file_id, chart.image.alt_text))
+    return posted
+
+
+def _chart_failure(exc: Exception) -> str:
+    if isinstance(exc, PostError):
+        return f"{exc}: {exc.hint}" if exc.hint else str(exc)
+    from bot.aws import describe_error
+
+    return describe_error(exc)

@@ -4,7 +4,8 @@
 2. **Apply**, in one SQLite transaction: the new blocklist bounces are read, each reading is compared
    with its stored level (`transitions.apply_reading`), and the messages the transitions owe are inserted,
    with a reminder for each incident nobody acknowledged in time (`reminders`).
-3. **Deliver** what is owed (`outbox.deliver`), through the `Poster` handed in.
+3. **Deliver** what is owed (`outbox.deliver`), through the `Poster` handed in, then the charts owed
+   (`outbox.deliver_charts`: drawn and uploaded into the incident threads, never before their parent).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.alerts.levels import SIGNALS
-from bot.alerts.outbox import PostedItem, deliver
+from bot.alerts.outbox import PostedItem, deliver, deliver_charts
 from bot.alerts.records import query_rows
 from bot.alerts.reminders import owed_reminders
 from bot.alerts.signals import blocklist_readings, read_all
@@ -29,9 +30,14 @@ class SweepResult:
     signals: list[Signal] = field(default_factory=list)
     posted: list[PostedItem] = field(default_factory=list)
     pending: int = 0  # notifications still owed after this sweep (failed or waiting)
+    charts: list[PostedItem] = field(default_factory=list)  # charts uploaded into incident threads
 
     def as_dict(self) -> dict[str, Any]:
-        return {"signals": [s.as_dict() for s in self.signals], "posted": [p.as_dict() for p in self.posted]}
+        return {
+            "signals": [s.as_dict() for s in self.signals],
+            "posted": [p.as_dict() for p in self.posted],
+            "charts": [c.as_dict() for c in self.charts],
+        }
 
 
 def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
@@ -68,4 +74,5 @@ def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
         result.signals.sort(key=lambda s: (s.account, s.region, SIGNALS.index(s.signal), s.scope))
     if poster is not None:
         result.posted, result.pending = deliver(deps, poster, now)
+        result.charts = deliver_charts(deps, poster, now)
     return result

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.alerts.levels import LEVEL_LABELS, ladder, next_level, thresholds
+from bot.alerts.levels import LEVEL_LABELS, RATE_METRICS, ladder, next_level, thresholds
 from bot.alerts.messages import (
     Facts,
     change_message,
+    chart_message,
     more_blocklist_message,
     notice_message,
     open_message,
@@ -210,6 +211,12 @@ def _transitions(
             decorate_parent(message, inc, now)  # the parent keeps showing the owner and the snooze
         owed.append(Owed(inc.id if inc else None, kind, r.signal, r.region, current, new, r.value, channel, message))
 
+    def owe_chart(inc: Incident) -> None:
+        """A rate's incident gets the chart in its thread when it opens and when its level changes; the
+        outbox draws and uploads it after the messages (`outbox.deliver_charts`)."""
+        if deps.settings.charts and r.signal in RATE_METRICS:
+            owe("chart", chart_message(_facts(conn, deps, r, now, current, new)), inc)
+
     if new != current:
         f = facts()
         if new != "ok" and incident is None:
@@ -234,6 +241,7 @@ def _transitions(
             f.incident_id, f.opened_at = incident.id, incident.opened_at
             f.reopens = _closed_by_hand(conn, reopens) if reopens else None
             owe("open", open_message(f), incident)
+            owe_chart(incident)
         elif new != "ok" and incident is not None:
             f.incident_id, f.opened_at = incident.id, incident.opened_at
             worse = levels.index(new) > (levels.index(incident.level) if incident.level in levels else 0)
@@ -250,6 +258,7 @@ def _transitions(
             if worse:
                 conn.execute("UPDATE incidents SET level = ? WHERE id = ?", [new, incident.id])
                 owe("parent_update", parent_message(f), incident)
+            owe_chart(incident)
         elif new == "ok" and incident is not None:
             f.incident_id, f.opened_at = incident.id, incident.opened_at
             f.worst_level = incident.level
