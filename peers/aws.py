@@ -1535,7 +1535,11 @@ class AwsPeer(LoopbackPeer):
         query = {
             "Id": "m0",
             "MetricStat": {
-                "Metric": {"Namespace": metric["namespace"], "MetricName": metric["name"], "Dimensions": metric["dimensions"]},
+                "Metric": {
+                    "Namespace": metric["namespace"],
+                    "MetricName": metric["name"],
+                    "Dimensions": metric["dimensions"],
+                },
                 "Period": metric["period"],
                 "Stat": metric["stat"],
             },

@@ -117,6 +117,7 @@ def recorded(widget: dict[str, Any]) -> dict[str, Any]:
 def render_widget(widget: dict[str, Any], points: list[list[tuple[datetime, float]]]) -> bytes:
     """A PNG of `widget` (parsed), `points[i]` being the points of its metric i, `width` x `height` pixels."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import date2num
     from matplotlib.figure import Figure
 
     dpi = 100
@@ -130,11 +131,12 @@ def render_widget(widget: dict[str, Any], points: list[list[tuple[datetime, floa
         axes["right"] = left.twinx()
     for metric, series in zip(widget["_metrics"], points, strict=True):
         ax = axes[metric["yAxis"]]
-        ax.plot([t for t, _ in series], [v for _, v in series], label=metric["label"], color=metric["color"])
+        times = [float(date2num(t)) for t, _ in series]
+        ax.plot(times, [v for _, v in series], label=metric["label"], color=metric["color"])
     for a in (widget.get("annotations") or {}).get("horizontal") or []:
         ax = axes[a.get("yAxis", "left")]
         ax.axhline(a["value"], color=a.get("color") or "#d62728", linestyle="--", linewidth=1)
-        ax.annotate(a.get("label", ""), (widget["_start"], a["value"]), fontsize=7)
+        ax.annotate(a.get("label", ""), (float(date2num(widget["_start"])), a["value"]), fontsize=7)
     for side, ax in axes.items():
         options = (widget.get("yAxis") or {}).get(side) or {}
         lo, hi = options.get("min"), options.get("max")
@@ -142,7 +144,7 @@ def render_widget(widget: dict[str, Any], points: list[list[tuple[datetime, floa
             ax.set_ylim(lo, hi)
         if options.get("label"):
             ax.set_ylabel(options["label"], fontsize=8)
-    left.set_xlim(widget["_start"], widget["_end"])
+    left.set_xlim(float(date2num(widget["_start"])), float(date2num(widget["_end"])))
     if widget.get("title"):
         fig.suptitle(widget["title"], fontsize=10)
     buf = io.BytesIO()
