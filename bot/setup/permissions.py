@@ -46,6 +46,7 @@ BOT_ACTIONS = (
     "sqs:DeleteMessage",
     "cloudwatch:GetMetricData",
     "cloudwatch:ListMetrics",
+    "cloudwatch:GetMetricWidgetImage",  # the rate chart in incident threads (SESBOT_CHARTS)
 )
 WRITE_ACTIONS = ("ses:DeleteSuppressedDestination",)  # only with SESBOT_ALLOW_WRITES
 INSIGHTS_ACTIONS = ("ses:GetEmailAddressInsights",)  # only with SESBOT_EMAIL_INSIGHTS (charged per call)

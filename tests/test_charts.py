@@ -1,0 +1,99 @@
+"""Charts of the bounce and complaint rate in incident threads, drawn from what the test put in CloudWatch or
+the history, uploaded through Slack's external-upload flow on the Slack peer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import struct
+import zlib
+
+from bot.alerts import sweep
+from tests.conftest import CHANNEL, bounce_doc, put_rate, slack_poster
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    """The tEXt/zTXt/iTXt chunks of a PNG."""
+    out, pos = {}, 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if kind == b"tEXt":
+            key, _, value = body.partition(b"\0")
+            out[key.decode()] = value.decode("latin-1")
+        elif kind == b"zTXt":
+            key, _, rest = body.partition(b"\0")
+            out[key.decode()] = zlib.decompress(rest[1:]).decode("latin-1")
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\0")
+            flag, rest = rest[0], rest[2:]
+            _, _, rest = rest.partition(b"\0")
+            _, _, text = rest.partition(b"\0")
+            out[key.decode()] = (zlib.decompress(text) if flag else text).decode()
+        pos += 12 + length
+    return out
+
+
+def test_an_incident_from_cloudwatch_gets_cloudwatchs_picture_with_the_levels_in_its_thread(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    put_rate(aws_peer, 0.06, clock.tick())
+    sweep(alert_deps, slack_poster(slack_peer))
+    parent = slack_peer.calls_to("chat.postMessage")[0]
+    upload = slack_peer.wait_for_upload()
+    assert upload.channel_id == CHANNEL and upload.thread_ts == parent.params.get("ts", upload.thread_ts)
+    width, height = png_size(upload.data or b"")
+    assert width >= 600 and height >= 300
+    widget = aws_peer.widgets[-1]
+    annotations = json.dumps(widget.get("annotations"))
+    assert "0.05" in annotations and "0.1" in annotations  # review 5 %, pause 10 % of the bounce rate
+    assert "Reputation.BounceRate" in json.dumps(widget.get("metrics"))
+    assert "6" in (upload.alt_txt or "") and "bounce" in (upload.alt_txt or "").lower()
+
+
+def test_an_incident_estimated_from_the_history_gets_a_picture_of_the_histories_figures(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    from bot.ingest import ingest_documents
+
+    now = clock.tick()
+    docs = [bounce_doc(i, f"u{i}@example.net", "550 5.1.1 user unknown", now) for i in range(12)]
+    ingest_documents(alert_deps.store, docs, "test", now=now)
+    sends = [
+        json.dumps(
+            {
+                "eventType": "Send",
+                "mail": {
+                    "messageId": f"s{i}",
+                    "timestamp": now.isoformat(),
+                    "destination": [f"x{i}@example.net"],
+                    "source": "a@mail.example.com",
+                },
+            }
+        )
+        for i in range(150)
+    ]
+    ingest_documents(alert_deps.store, sends, "test", now=now)
+    sweep(alert_deps, slack_poster(slack_peer))
+    upload = slack_peer.wait_for_upload()
+    width, height = png_size(upload.data or b"")
+    assert width >= 600 and height >= 300
+    text = png_text(upload.data or b"")
+    assert "estimate" in (text.get("Description", "") + (upload.alt_txt or "")).lower()
+    assert "sesbot:figures" in text
+
+
+def test_a_chart_slack_refuses_never_holds_up_the_alert(aws_peer, slack_peer, alert_deps, clock, caplog):
+    slack_peer.fail("files.getUploadURLExternal", "missing_scope", status=200, retry_after=None, count=None)
+    put_rate(aws_peer, 0.06, clock.tick())
+    with caplog.at_level(logging.INFO):
+        sweep(alert_deps, slack_poster(slack_peer))
+    assert len(slack_peer.calls_to("chat.postMessage")) == 1
+    assert slack_peer.uploads == []
+    assert any("chart for incident" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
