@@ -97,3 +97,27 @@ def test_a_chart_slack_refuses_never_holds_up_the_alert(aws_peer, slack_peer, al
     assert len(slack_peer.calls_to("chat.postMessage")) == 1
     assert slack_peer.uploads == []
     assert any("chart for incident" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
+
+
+def test_sesbot_chart_out_writes_the_same_picture_from_cloudwatchs_figures(aws_peer, tmp_path, clock):
+    from tests.test_cli import sesbot
+
+    put_rate(aws_peer, 0.06, clock.now)
+    out = tmp_path / "rate.png"
+    env = {**aws_peer.environ(), "AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "db.sqlite")}
+    done = sesbot("chart", "--days", "7", "--out", str(out), "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["path"] == str(out) and answer["drawn_by"] == "cloudwatch"
+    width, height = png_size(out.read_bytes())
+    assert width >= 600 and height >= 300
+    assert "Reputation.BounceRate" in json.dumps(aws_peer.widgets[-1].get("metrics"))
+
+
+def test_sesbot_chart_refuses_a_bad_days_value_in_one_line(tmp_path):
+    from tests.test_cli import sesbot
+
+    done = sesbot("chart", "--days=90", env={"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "db")})
+    assert done.returncode != 0
+    assert "`--days` takes a whole number from 1 to 30" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr

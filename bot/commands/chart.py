@@ -1,0 +1,55 @@
+"""`chart [--region R] [--days N] [--out rate.png]`: the bounce and complaint rate chart, written to a file.
+
+The same picture the incident threads get (`bot.charts.rate_chart`): CloudWatch's when it has the figures,
+else drawn from the history. Terminal only: in Slack the chart arrives in the incident thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bot.charts import DEFAULT_DAYS, MAX_DAYS, rate_chart
+from bot.commands import CommandContext, Invocation, command
+from bot.findings import Answer, Severity
+from bot.settings import REGION_RE
+from bot.target import UsageError, shown
+
+USAGE = "chart [--region R] [--days N] [--out rate.png]"
+
+
+@command(
+    "chart",
+    USAGE,
+    "the bounce and complaint rate of the last days as a PNG, with the review and pause levels",
+    "chart --days 7 --out rate.png",
+    in_chat=False,
+    flags=("--region", "--days", "--out"),
+)
+def run_chart(ctx: CommandContext, inv: Invocation) -> Answer:
+    settings = ctx.deps.settings
+    region, args = inv.option("--region", lambda w: bool(REGION_RE.match(w)))
+    days_text, args = replace(inv, args=args).option("--days", str.isdigit)
+    out, args = replace(inv, args=args).option("--out", lambda w: True)
+    if args:
+        raise UsageError(f"unexpected {shown(args[0])}; usage: {USAGE}")
+    region = region or (settings.regions[0] if settings.regions else None)
+    if not region or not REGION_RE.match(region):
+        raise UsageError("give a region with --region (like eu-west-1), or set AWS_REGION")
+    if days_text is not None and not (days_text.isdigit() and 1 <= int(days_text) <= MAX_DAYS):
+        raise UsageError(f"`--days` takes a whole number from 1 to {MAX_DAYS}")
+    days = int(days_text) if days_text else DEFAULT_DAYS
+    chart = rate_chart(ctx.deps, region, days=days)
+    path = Path(out or chart.image.filename)
+    try:
+        path.write_bytes(chart.image.data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown(str(path))}: {exc.strerror or exc}") from None
+    drawn = "CloudWatch's picture" if chart.drawn_by == "cloudwatch" else "drawn by sesbot"
+    return Answer(
+        title=f"Wrote {path} ({drawn}, {chart.seconds:.2f} s)",
+        sections=[("", [chart.image.caption, chart.image.alt_text])],
+        data={"path": str(path), **chart.as_dict()},
+        kind="chart",
+        severity=Severity.INFO,
+    )
