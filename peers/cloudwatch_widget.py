@@ -117,7 +117,7 @@ def recorded(widget: dict[str, Any]) -> dict[str, Any]:
 def render_widget(widget: dict[str, Any], points: list[list[tuple[datetime, float]]]) -> bytes:
     """A PNG of `widget` (parsed), `points[i]` being the points of its metric i, `width` x `height` pixels."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import date2num
+    from matplotlib.dates import DateFormatter, date2num
     from matplotlib.figure import Figure
 
     dpi = 100
@@ -132,7 +132,7 @@ def render_widget(widget: dict[str, Any], points: list[list[tuple[datetime, floa
     for metric, series in zip(widget["_metrics"], points, strict=True):
         ax = axes[metric["yAxis"]]
         times = [float(date2num(t)) for t, _ in series]
-        ax.plot(times, [v for _, v in series], label=metric["label"], color=metric["color"])
+        ax.plot(times, [v for _, v in series], label=metric["label"], color=metric["color"], marker="o", markersize=3)
     for a in (widget.get("annotations") or {}).get("horizontal") or []:
         ax = axes[a.get("yAxis", "left")]
         ax.axhline(a["value"], color=a.get("color") or "#d62728", linestyle="--", linewidth=1)
@@ -145,6 +145,9 @@ def render_widget(widget: dict[str, Any], points: list[list[tuple[datetime, floa
         if options.get("label"):
             ax.set_ylabel(options["label"], fontsize=8)
     left.set_xlim(float(date2num(widget["_start"])), float(date2num(widget["_end"])))
+    left.xaxis.set_major_formatter(DateFormatter("%b %d"))
+    # Said on the picture: this is the local AWS peer's drawing of the widget, not CloudWatch's own.
+    fig.text(0.01, 0.01, "drawn by the local AWS peer in place of CloudWatch", fontsize=7, color="#777777")
     if widget.get("title"):
         fig.suptitle(widget["title"], fontsize=10)
     buf = io.BytesIO()

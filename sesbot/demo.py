@@ -108,6 +108,7 @@ class Demo:
         from peers import scenario
 
         self.aws, self.dns, self.slack, self.smtp, self.screen, self.sc = aws, dns, slack, smtp, screen, scenario
+        self.workdir = workdir
         self.now = datetime.now(UTC).replace(microsecond=0)
         settings = Settings.from_env(
             {
@@ -263,4 +264,10 @@ class Demo:
                     else ("edits the alert" if call.method == "chat.update" else f"#{ALERT_CHANNEL}")
                 )
                 self.screen.slack(f"sesbot {where}", call.params)
-            del result
+            for _ in result.charts:
+                self.screen.note("the bounce and complaint rate chart (PNG) is uploaded into the incident thread")
+        uploads = self.slack.uploads
+        if uploads:  # the picture the thread got, kept for a newcomer to open
+            path = self.workdir / "incident-chart.png"
+            path.write_bytes(uploads[-1].data or b"")
+            self.screen.note(f"the incident's rate chart (as uploaded to its thread): {path}")
