@@ -53,7 +53,7 @@ class Deps:
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None, **kw: Any) -> Deps:
-        return cls(settings=settings, store=store, aws=AwsClients(settings, clock=kw.get("clock", _utcnow)), **kw)
+        return cls(settings=settings, store=store, **kw)
 
     @property
     def account_name(self) -> str | None:

@@ -42,6 +42,11 @@ class Severity(enum.IntEnum):
         return cls[value.upper()]
 
 
+def where(account: str | None, region: str | None) -> str:
+    """Where something was seen, for a person: "prod · eu-west-1", "eu-west-1", "prod" or ""."""
+    return " · ".join(part for part in (account, region) if part)
+
+
 @dataclass
 class Finding:
     """One answer to one question.
@@ -62,8 +67,8 @@ class Finding:
 
     @property
     def where(self) -> str:
-        """Where it was seen, for a person: "prod · eu-west-1", "eu-west-1", "prod" or ""."""
-        return " · ".join(part for part in (self.account, self.region) if part)
+        """Where it was seen, for a person (`where`)."""
+        return where(self.account, self.region)
 
     @property
     def is_problem(self) -> bool:

@@ -28,7 +28,7 @@ from bot.alerts.records import query_rows
 from bot.alerts.summary import summarize, timeline, timeline_line, when
 from bot.alerts.transitions import reowe_parent, resolve_by_hand
 from bot.deps import Deps
-from bot.findings import Answer, Severity
+from bot.findings import Answer, Severity, where
 from bot.store import Store, iso, utcnow
 
 RECENT = timedelta(days=7)  # `incidents` lists the ones resolved this recently
@@ -249,7 +249,7 @@ def status_answer(deps: Deps, readings_of: Callable[[Deps, str], list[alerts.Rea
                 lines.append(text)
                 data.setdefault("rates", []).append(rate)
                 worst = max(worst, LEVEL_SEVERITY.get(rate["level"] or "ok", Severity.OK))
-        sections.append((f"{view.account_name} · {region}" if view.account_name else region, lines))
+        sections.append((where(view.account_name, region), lines))
         regions_data.append(data)
     incidents = open_incidents(deps.store)
     sections.append(("Open incidents", [incident_line(i) for i in incidents] or ["none"]))

@@ -347,10 +347,11 @@ class _Parser:
 
     def urls(self, name: str) -> list[str]:
         """Comma-separated http(s) URLs."""
-        bad = [u for u in self.words(name) if not re.match(r"^https?://[^\s/]+", u)]
+        urls = self.words(name)
+        bad = [u for u in urls if not re.match(r"^https?://[^\s/]+", u)]
         if bad:
             self.problems.append(f"{name} has entries that are not http(s) URLs: {', '.join(b[:60] for b in bad)}")
-        return [u for u in self.words(name) if u not in bad]
+        return [u for u in urls if u not in bad]
 
     def accounts(self, name: str) -> list[Account]:
         """`prod=arn:aws:iam::111111111111:role/sesbot-read,staging=...`; a bare name is the default credentials."""

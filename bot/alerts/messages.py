@@ -22,7 +22,7 @@ from bot.alerts.levels import (
     TREND_DAYS,
     signal_label,
 )
-from bot.findings import Severity
+from bot.findings import Severity, where
 from bot.notify import Button, Message
 
 ACK_ACTION = "sesbot_incident_ack"
@@ -105,7 +105,7 @@ class Facts:
     @property
     def where(self) -> str:
         """ "prod · eu-west-1" with several accounts, else the region."""
-        return f"{self.account} · {self.region}" if self.account else self.region
+        return where(self.account, self.region)
 
     reopens: dict[str, Any] | None = None  # the incident closed by hand that this one reopens: id, by, at, reason
 

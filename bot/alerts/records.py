@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.alerts.levels import signal_label
+from bot.findings import where
 
 
 def query_rows(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
@@ -44,7 +45,7 @@ class Incident:
     @property
     def where(self) -> str:
         """ "prod · eu-west-1" with several accounts, else the region."""
-        return f"{self.account} · {self.region}" if self.account else self.region
+        return where(self.account, self.region)
 
     resolved_by: str | None = None  # who closed it by hand (`resolve <reason>`); None when it recovered
     reopens: int | None = None  # the incident closed by hand while its signal was still bad, which this reopens

@@ -65,15 +65,14 @@ def parse_targets(args: list[str]) -> list[WhyTarget]:
 def account_option(settings: Settings, inv: Invocation) -> tuple[str | None, list[str]]:
     """`--account NAME`: one of `SESBOT_ACCOUNTS` (its name as configured), and the arguments left."""
     names = {a.name.lower(): a.name for a in settings.accounts}
+    known = ", ".join(names.values()) or "none (SESBOT_ACCOUNTS is not set)"
     try:
         value, args = inv.option("--account", lambda word: word.lower() in names)
     except UsageError:
-        known = ", ".join(names.values()) or "none (SESBOT_ACCOUNTS is not set)"
         raise UsageError(f"`--account` needs one of the accounts: {known}") from None
     if value is None:
         return None, args
     if value.lower() not in names:
-        known = ", ".join(names.values()) or "none (SESBOT_ACCOUNTS is not set)"
         raise UsageError(f"there is no account named {shown(value)}; the accounts are: {known}")
     return names[value.lower()], args
 
