@@ -18,7 +18,10 @@ Files go through Slack's external-upload flow, as ``WebClient.files_upload_v2`` 
 ``files.getUploadURLExternal`` (file name, length, alt text checked) answers an upload URL on this peer,
 the bytes are POSTed there (the length must match), and ``files.completeUploadExternal`` shares them (the
 files uploaded, one ``channel_id`` with ``thread_ts``, a ``thread_ts`` the bot posted in that channel),
-answering file objects as Slack does. `SlackPeer.uploads` gives the files shared, bytes included.
+answering file objects as Slack does. `SlackPeer.uploads` gives the files shared, bytes included. A file
+shared with no channel is the bot's private file, which an image block may show by its ``slack_file`` id
+or URL; an image naming a file the workspace does not hold (never uploaded, not completed, deleted with
+``files.delete``, or no image) is refused like any invalid block.
 
 The module-level helpers build the bodies Slack sends to an app (slash command, ``app_mention`` and
 ``app_home_opened`` events, block action, view submission, global and message shortcuts) and sign them exactly
@@ -107,6 +110,7 @@ class Upload:
 class _State:
     calls: list[Call] = field(default_factory=list)
     uploads: dict[str, Upload] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)  # ids of the files deleted (`files.delete`), in order
     posted: set[tuple[str, str]] = field(default_factory=set)  # (channel, ts) of every message posted
     responses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failures: list[_Failure] = field(default_factory=list)
@@ -341,6 +345,12 @@ class SlackPeer(LoopbackPeer):
         with self._cond:
             return [u for u in self._state.uploads.values() if u.completed]
 
+    @property
+    def deleted(self) -> list[str]:
+        """The ids of the files deleted (`files.delete`), oldest first."""
+        with self._cond:
+            return list(self._state.deleted)
+
     def wait_for_upload(self, predicate: _Predicate | None = None, timeout: float = 5.0) -> Upload:
         """The first shared file matching ``predicate``, waiting up to ``timeout`` seconds for it."""
 
@@ -508,6 +518,8 @@ class SlackPeer(LoopbackPeer):
             return self._upload_url(params)
         if method == "files.completeUploadExternal":
             return self._complete_upload(params)
+        if method == "files.delete":
+            return self._delete_file(params)
         if method == "chat.update":
             updated_ts = params.get("ts")
             if not updated_ts:
@@ -567,6 +579,53 @@ class SlackPeer(LoopbackPeer):
         return {"ok": True}
 
     # ------------------------------------------------------------------------------ external upload
+
+    def _file_refusal(self, method: str, params: dict[str, Any]) -> tuple[str, list[str]] | None:
+        """An image block's ``slack_file`` must name, by ``id`` or by ``url`` (its ``url_private`` or
+        ``permalink``), one of them, a PNG this workspace holds: uploaded, shared (completed), not deleted."""
+        if method in _VIEW_METHODS:
+            view = params.get("view")
+            blocks, error = (view.get("blocks") if isinstance(view, dict) else None), "invalid_arguments"
+        elif method in _MESSAGE_METHODS:
+            blocks, error = params.get("blocks"), "invalid_blocks"
+        else:
+            return None
+        problems = []
+        for i, block in enumerate(blocks if isinstance(blocks, list) else []):
+            if not isinstance(block, dict) or block.get("type") != "image":
+                continue
+            ref = block.get("slack_file")
+            if (ref is None) == (block.get("image_url") is None):
+                problems.append(f"block {i}: an image takes image_url or slack_file, one of them")
+            if ref is None:
+                continue
+            if not isinstance(ref, dict) or ("id" in ref) == ("url" in ref):
+                problems.append(f"block {i}: slack_file takes an id or a url, one of them")
+                continue
+            upload = self._uploaded(ref)
+            if upload is None:
+                problems.append(f"block {i}: slack_file {json.dumps(ref)} is no file uploaded to this workspace")
+            elif (upload.data or b"")[:8] != PNG_SIGNATURE:
+                problems.append(f"block {i}: slack_file {upload.file_id} is not an image")
+        return (error, problems) if problems else None
+
+    def _uploaded(self, ref: dict[str, Any]) -> Upload | None:
+        for upload in self._state.uploads.values():
+            if not upload.completed:
+                continue
+            obj = self._file_object(upload)
+            if ref.get("id") == upload.file_id or ref.get("url") in (obj["url_private"], obj["permalink"]):
+                return upload
+        return None
+
+    def _delete_file(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`files.delete`: a file this workspace holds is gone (its id no longer shows in an image)."""
+        upload = self._state.uploads.get(str(params.get("file") or ""))
+        if upload is None or not upload.completed:
+            return {"ok": False, "error": "file_not_found"}
+        del self._state.uploads[upload.file_id]
+        self._state.deleted.append(upload.file_id)
+        return {"ok": True}
 
     def _upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
         """`files.getUploadURLExternal`: a file name, a length in bytes (1 byte to 1 GB), an alt text of at most
@@ -686,7 +745,7 @@ class SlackPeer(LoopbackPeer):
                 return 200, {"ok": False, "error": "not_authed"}, {}
             if not self._state.token_valid:
                 return 200, {"ok": False, "error": "invalid_auth"}, {}
-            refusal = _refusal(method, params)
+            refusal = _refusal(method, params) or self._file_refusal(method, params)
             if refusal is not None:
                 error, problems = refusal
                 self._state.refused.append((method, problems))

@@ -511,6 +511,40 @@ def test_message_blocks_past_slacks_limits_are_refused_as_invalid_blocks(web: We
     assert problems == ['block 0 is not a block Slack knows: {"type": "banner"}']
 
 
+def test_an_image_may_show_an_uploaded_private_file_by_id_or_url_and_nothing_else(
+    web: WebClient, slack_peer: SlackPeer
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+    file = web.files_upload_v2(content=png, filename="chart.png", title="Chart", alt_txt="a chart")["file"]
+    text = web.files_upload_v2(content=b"not a picture", filename="notes.txt")["file"]
+    assert (file["channels"], file["mimetype"]) == ([], "image/png")  # shared in no channel: the bot's own
+    for ref in ({"id": file["id"]}, {"url": file["url_private"]}, {"url": file["permalink"]}):
+        image = {"type": "image", "alt_text": "a chart", "slack_file": ref}
+        assert web.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [image]})["ok"]
+
+    def problems_of(image: dict[str, Any]) -> list[str]:
+        return refusal_of(lambda: web.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [image]}))[1]
+
+    assert problems_of({"type": "image", "alt_text": "x", "slack_file": {"id": "F0NOSUCH"}}) == [
+        'block 0: slack_file {"id": "F0NOSUCH"} is no file uploaded to this workspace'
+    ]
+    assert problems_of({"type": "image", "alt_text": "x", "slack_file": {"id": text["id"]}}) == [
+        f"block 0: slack_file {text['id']} is not an image"
+    ]
+    both = {"type": "image", "alt_text": "x", "slack_file": {"id": file["id"], "url": file["permalink"]}}
+    assert problems_of(both) == ["block 0: slack_file takes an id or a url, one of them"]
+    assert web.files_delete(file=file["id"])["ok"] and slack_peer.deleted == [file["id"]]
+    assert problems_of({"type": "image", "alt_text": "x", "slack_file": {"id": file["id"]}}) == [
+        f'block 0: slack_file {{"id": "{file["id"]}"}} is no file uploaded to this workspace'
+    ]
+    _, problems = refusal_of(
+        lambda: web.chat_postMessage(
+            channel="C0OPS", text="t", blocks=[{"type": "image", "alt_text": "x", "slack_file": {"id": file["id"]}}]
+        )
+    )
+    assert problems == [f'block 0: slack_file {{"id": "{file["id"]}"}} is no file uploaded to this workspace']
+
+
 def test_the_latest_home_view_is_kept_per_user(web: WebClient, slack_peer: SlackPeer) -> None:
     for text in ("first", "second"):
         block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
