@@ -220,8 +220,8 @@ def test_the_shortcut_on_a_pasted_spamhaus_bounce_explains_it_in_the_messages_th
     explain_message(bot_server, slack_peer, spamhaus_bounce(), message_ts="1700000000.000300")
     reply = slack_peer.wait_for("chat.postMessage", timeout=20).params
     assert (reply["channel"], reply["thread_ts"]) == ("C0OPS", "1700000000.000300")
-    explanation = texts(reply)
-    assert "Category: ip_blocklist" in explanation and "Blocklist: zen.spamhaus.org" in explanation
+    explanation = reply["blocks"][2]["text"]["text"]
+    assert explanation.splitlines()[1] == "Category: ip_blocklist, zen.spamhaus.org", explanation
     assert reply["blocks"][0]["elements"][0]["text"] == "<@U0ALICE> asked sesbot about this message."
 
 

@@ -33,9 +33,8 @@ def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
         "rule": c.rule,  # the rules.toml id (or "hint.*") that decided; None when nothing matched
         "confidence": c.confidence,  # "high", "medium" or "low"
     }
-    lines = [f"Category: {c.category}"]
-    if c.blocklist:
-        lines.append(f"Blocklist: {c.blocklist}")
+    # The headline line: the category and, for a blocklist, the list ("ip_blocklist, zen.spamhaus.org").
+    lines = [f"Category: {c.category}" + (f", {c.blocklist}" if c.blocklist else "")]
     lines.append(f"Rule: {c.rule or 'none matched'} (confidence {c.confidence})")
     lines += [c.summary, f"Fix: {c.fix}"]
     severity = Severity.INFO if c.category == "other" else Severity.WARNING
