@@ -280,7 +280,8 @@ def _skip_chart(store: Store, row: dict[str, Any], reason: str, now: datetime, *
 
 
 def deliver_charts(deps: Deps, poster: Poster, now: datetime | None = None) -> list[PostedItem]:
-    """Draw and upload the owed charts into their incident threads, after the messages (`deliver`).
+    """Draw and upload the owed charts into their incident threads, after the messages (`deliver`), each
+    from its incident's account (its CloudWatch, with `SESBOT_ACCOUNTS`).
 
     A chart never holds up an alert: it goes only where its incident's parent is posted (it needs the
     thread), each row is claimed like a message (never uploaded twice), and any failure — CloudWatch, the
@@ -313,8 +314,12 @@ def deliver_charts(deps: Deps, poster: Poster, now: datetime | None = None) -> l
         if not _claim(store, row["id"], now):
             continue
         channel = incident.channel or row["channel"] or ""
+        views = deps.accounts(incident.account) if incident.account else [deps]
+        if not views:  # the account was taken out of SESBOT_ACCOUNTS since the incident opened
+            _skip_chart(store, row, f"no account named {incident.account} is configured any more", now)
+            continue
         try:
-            chart = rate_chart(deps, incident.region, incident.scope, now=now)
+            chart = rate_chart(views[0], incident.region, incident.scope, now=now)
             file_id = poster.upload(channel, incident.ts, chart.image)
         except Exception as exc:  # whatever fails, the alert text is out already: log, retry a little, skip
             reason = _chart_failure(exc)

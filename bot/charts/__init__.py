@@ -1,6 +1,7 @@
 """Charts: the bounce and complaint rate over the last days as a picture people can look at.
 
-`rate_chart(deps, region)` gathers the hourly figures (`gather`): CloudWatch's (`AWS/SES` `Reputation.*`,
+`rate_chart(deps, region)` gathers the hourly figures of the account `deps` is the view of (`Deps.accounts()`;
+the default credentials' for the root deps) (`gather`): CloudWatch's (`AWS/SES` `Reputation.*`,
 asked the way the alert sweep asks, `bot.alerts.signals.fetch_series`) when CloudWatch has the metric in
 the window, else the estimate from the event history (`bot.alerts.signals.estimate_trend`). It then asks
 CloudWatch for the picture (`GetMetricWidgetImage`, `widget`) or, for the history's figures (or when
@@ -97,7 +98,7 @@ def gather(
         levels = thresholds(deps.settings, signal)
         level = level_for_value(deps.settings, signal, now_value) if now_value is not None else None
         series.append(RateSeries(signal, points, now_value, level, levels.get("review"), levels.get("suspension")))
-    return ChartFigures(region, scope, days, now, source, series)
+    return ChartFigures(region, scope, days, now, source, series, account=deps.account_name or "")
 
 
 def rate_chart(

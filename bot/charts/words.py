@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.alerts.levels import LEVEL_LABELS, RATE_METRICS, signal_label
 from bot.alerts.messages import fmt_pct, upper_first
+from bot.findings import where
 
 ALT_TEXT_LIMIT = 1000  # Slack's limit for a file's alt text
 
@@ -70,6 +71,7 @@ class ChartFigures:
     now: datetime
     source: str  # "cloudwatch" or "history"
     series: list[RateSeries] = field(default_factory=list)
+    account: str = ""  # the SESBOT_ACCOUNTS name ('' = the default credentials' account)
 
     @property
     def first_hour(self) -> datetime:
@@ -82,6 +84,7 @@ class ChartFigures:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "account": self.account,
             "region": self.region,
             "scope": self.scope,
             "days": self.days,
@@ -93,8 +96,9 @@ class ChartFigures:
 
 
 def title(figs: ChartFigures) -> str:
-    where = f"{figs.region}, configuration set {figs.scope}" if figs.scope else figs.region
-    return f"Bounce and complaint rate in {where}, last {figs.days} day{'s' if figs.days != 1 else ''}"
+    region = where(figs.account, figs.region)
+    place = f"{region}, configuration set {figs.scope}" if figs.scope else region
+    return f"Bounce and complaint rate in {place}, last {figs.days} day{'s' if figs.days != 1 else ''}"
 
 
 def caption(figs: ChartFigures) -> str:
@@ -132,4 +136,5 @@ def alt_text(figs: ChartFigures) -> str:
 
 def filename(figs: ChartFigures) -> str:
     scope = figs.scope or "account"
-    return f"sesbot-rates-{figs.region}-{scope}-{figs.now:%Y%m%d-%H%M}.png"
+    account = f"{figs.account}-" if figs.account else ""
+    return f"sesbot-rates-{account}{figs.region}-{scope}-{figs.now:%Y%m%d-%H%M}.png"

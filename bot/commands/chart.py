@@ -1,4 +1,5 @@
-"""`chart [--region R] [--days N] [--out rate.png]`: the bounce and complaint rate chart, written to a file.
+"""`chart [--region R] [--account NAME] [--days N] [--out rate.png]`: the bounce and complaint rate chart, written
+to a file; `--account` names one of `SESBOT_ACCOUNTS` (its CloudWatch is read).
 
 The same picture the incident threads get (`bot.charts.rate_chart`): CloudWatch's when it has the figures,
 else drawn from the history. Terminal only: in Slack the chart arrives in the incident thread.
@@ -11,11 +12,12 @@ from pathlib import Path
 
 from bot.charts import DEFAULT_DAYS, MAX_DAYS, rate_chart
 from bot.commands import CommandContext, Invocation, command
+from bot.commands.why import account_option
 from bot.findings import Answer, Severity
 from bot.settings import REGION_RE
 from bot.target import UsageError, shown
 
-USAGE = "chart [--region R] [--days N] [--out rate.png]"
+USAGE = "chart [--region R] [--account NAME] [--days N] [--out rate.png]"
 
 
 @command(
@@ -24,11 +26,12 @@ USAGE = "chart [--region R] [--days N] [--out rate.png]"
     "the bounce and complaint rate of the last days as a PNG, with the review and pause levels",
     "chart --days 7 --out rate.png",
     in_chat=False,
-    flags=("--region", "--days", "--out"),
+    flags=("--region", "--account", "--days", "--out"),
 )
 def run_chart(ctx: CommandContext, inv: Invocation) -> Answer:
     settings = ctx.deps.settings
-    region, args = inv.option("--region", lambda w: bool(REGION_RE.match(w)))
+    account, args = account_option(settings, inv)
+    region, args = replace(inv, args=args).option("--region", lambda w: bool(REGION_RE.match(w)))
     days_text, args = replace(inv, args=args).option("--days", str.isdigit)
     out, args = replace(inv, args=args).option("--out", lambda w: True)
     if args:
@@ -39,7 +42,13 @@ def run_chart(ctx: CommandContext, inv: Invocation) -> Answer:
     if days_text is not None and not (days_text.isdigit() and 1 <= int(days_text) <= MAX_DAYS):
         raise UsageError(f"`--days` takes a whole number from 1 to {MAX_DAYS}")
     days = int(days_text) if days_text else DEFAULT_DAYS
-    chart = rate_chart(ctx.deps, region, days=days)
+    # One picture is of one account: `--account` names it when SESBOT_ACCOUNTS lists several.
+    views = ctx.deps.narrowed(account).accounts()
+    if len(views) > 1:
+        names = ", ".join(a.name for a in settings.accounts)
+        raise UsageError(f"which account? name one with `--account` ({names})")
+    view = views[0]
+    chart = rate_chart(view, region, days=days)
     path = Path(out or chart.image.filename)
     try:
         path.write_bytes(chart.image.data)
