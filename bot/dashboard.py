@@ -6,6 +6,11 @@ and keeps what it read in `alert_state`, and the status here is the `status` com
 those stored readings (`bot.alerts.stored_readings`). Each visit is kept as a `kv` row per user
 (`home.opened:<user>` -> when), so there is no read-modify-write between two people opening it at once.
 
+The Home's rate chart of each account and region is drawn and uploaded once per sweep reading, not per
+visit: `kept_chart` / `keep_chart` hold the uploaded file (`home.chart:<account>:<region>` -> the reading's
+`reading_mark`, the file id, its alt text and title, the file it replaced); a chart of an older reading is
+not shown.
+
     >>> from bot.settings import Settings
     >>> from bot.store import Store
     >>> from bot.deps import Deps
@@ -17,7 +22,7 @@ those stored readings (`bot.alerts.stored_readings`). Each visit is kept as a `k
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +35,7 @@ from bot.store import Store, iso
 RECENT_VIEWERS = timedelta(hours=24)  # the sweep refreshes the Home of those who opened it this recently
 LATEST_DIAGNOSES = 5
 _VIEWER_KEY = "home.opened:"
+_CHART_KEY = "home.chart:"
 
 
 @dataclass
@@ -68,9 +74,62 @@ def home_opened(store: Store, user_id: str, at: datetime) -> None:
     store.kv_set(_VIEWER_KEY + user_id, iso(at))
 
 
+def home_forgotten(store: Store, user_id: str) -> None:
+    """Forget that `user_id` opened the Home (the sweep no longer refreshes theirs)."""
+    with store.transaction() as db:
+        db.conn.execute("DELETE FROM kv WHERE key = ?", [_VIEWER_KEY + user_id])
+
+
 def recent_viewers(store: Store, now: datetime, within: timedelta = RECENT_VIEWERS) -> list[str]:
     """The users who opened the Home in the last `within`, most recent first."""
     since = iso(now - within)
     rows = store.query("SELECT key, value FROM kv WHERE key LIKE ?", [_VIEWER_KEY + "%"])
     seen = sorted(((json.loads(r["value"]), r["key"]) for r in rows), reverse=True)
     return [key.removeprefix(_VIEWER_KEY) for at, key in seen if at >= since]
+
+
+def reading_mark(store: Store, account: str | None, region: str) -> str | None:
+    """Which sweep reading of `account` (None or '' = the default credentials) in `region` is stored: when it
+    was stored (ISO, UTC); None before the first sweep read it. A chart is of one reading."""
+    row = store.conn.execute(
+        "SELECT max(updated_at) FROM alert_state WHERE account = ? AND region = ?", [account or "", region]
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+@dataclass(frozen=True)
+class KeptChart:
+    """A rate chart already uploaded for the Home: the reading it shows, the chat system's file id, its words,
+    and the file of the chart it replaced (deleted when this one is replaced in turn: a view published just
+    before the replacement still shows a file that exists)."""
+
+    reading: str
+    file_id: str
+    alt_text: str
+    title: str
+    replaced: str = ""
+
+
+def _chart_key(account: str | None, region: str) -> str:
+    return f"{_CHART_KEY}{account or ''}:{region}"
+
+
+def kept_chart(store: Store, account: str | None, region: str) -> KeptChart | None:
+    """The chart kept for `account` in `region`, whichever reading it shows (compare with `reading_mark`)."""
+    value = store.kv_get(_chart_key(account, region))
+    if not isinstance(value, dict):
+        return None
+    try:
+        return KeptChart(
+            str(value["reading"]),
+            str(value["file_id"]),
+            str(value["alt_text"]),
+            str(value["title"]),
+            str(value.get("replaced") or ""),
+        )
+    except KeyError:
+        return None
+
+
+def keep_chart(store: Store, account: str | None, region: str, chart: KeptChart) -> None:
+    store.kv_set(_chart_key(account, region), asdict(chart))

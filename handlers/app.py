@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from bot.deps import Deps
 from bot.settings import Settings
 from handlers import actions, diagnose, guard, home, mentions, retries, shortcuts, slash, suppression, threads
-from handlers.home_view import ChartSource
+from handlers.home_charts import HomeCharts
 from handlers.work import Work
 
 # Retries, stated once for Slack: answers to a person (responses, DMs, views) wait out one `ratelimited`
@@ -45,11 +45,22 @@ def build_poster_client(settings: Settings) -> WebClient:
     return _client(settings)
 
 
+def home_charts(deps: Deps, client: WebClient) -> HomeCharts | None:
+    """The App Home's rate charts, uploaded through `client`; None with `SESBOT_CHARTS=off`."""
+    return HomeCharts(deps, client) if deps.settings.charts else None
+
+
 def build_app(
-    deps: Deps, client: WebClient | None = None, *, verify_token: bool = True, charts: ChartSource | None = None
+    deps: Deps,
+    client: WebClient | None = None,
+    *,
+    verify_token: bool = True,
+    charts: HomeCharts | None = None,
+    work: Work | None = None,
 ) -> App:
     """A Bolt app; `verify_token` calls auth.test at build (a bad token fails here, not at first use);
-    `charts` gives the App Home a chart per region (`handlers.home_view.ChartSource`; none without it)."""
+    `charts` gives the App Home a chart per account and region (`home_charts`; none without it); `work` is
+    the answer pool (one of `SESBOT_ANSWER_WORKERS` is made without it: whoever passes one shuts it down)."""
     client = with_answer_retries(client) if client is not None else build_client(deps)
     secret = deps.settings.slack_signing_secret
     app = App(
@@ -61,7 +72,7 @@ def build_app(
         process_before_response=False,
     )
     # The slow part of every answer runs here, never on Bolt's listener threads that acknowledge.
-    work = Work(deps.settings.answer_workers, deps.settings.answer_queue)
+    work = work or Work(deps.settings.answer_workers, deps.settings.answer_queue)
     retries.register(app, deps)
     guard.register(app, deps)
     slash.register(app, deps, work)

@@ -26,6 +26,7 @@ from bot.commands import parse, resolve
 from bot.deps import Deps
 from bot.pasted import question_in
 from bot.ratelimit import RateLimit
+from bot.settings import Settings
 from bot.target import UsageError
 from handlers import diagnose
 from handlers.blocks import cut, escape, notice_modal, section
@@ -149,6 +150,21 @@ class GroupMembers:
             return user in self._members
 
 
+NOT_ALLOWED = "You are not on sesbot's list of allowed users; ask an admin to add you."
+
+
+def user_allowed(settings: Settings, groups: GroupMembers, client: WebClient, user: str) -> bool:
+    """Whether `user` is in `SESBOT_ALLOWED_USERS` or one of `SESBOT_ALLOWED_GROUPS` (both empty: everyone)."""
+    if not (settings.allowed_users or settings.allowed_groups):
+        return True
+    return user in settings.allowed_users or bool(settings.allowed_groups and groups.contains(client, user))
+
+
+def refusal_home(reason: str) -> dict[str, Any]:
+    """The Home tab of someone refused: the one line saying why."""
+    return {"type": "home", "blocks": [section(f":no_entry: {escape(reason)}")]}
+
+
 def register(app: App, deps: Deps) -> None:
     s = deps.settings
     limiter = RateLimit(s.diagnoses_per_minute)
@@ -164,9 +180,8 @@ def register(app: App, deps: Deps) -> None:
             return "This sesbot serves another Slack organisation."
         if not req.user:
             return "sesbot could not tell who asked."
-        if s.allowed_users or s.allowed_groups:
-            if req.user not in s.allowed_users and not (s.allowed_groups and groups.contains(client, req.user)):
-                return "You are not on sesbot's list of allowed users; ask an admin to add you."
+        if not user_allowed(s, groups, client, req.user):
+            return NOT_ALLOWED
         if s.allowed_channels and not req.private and req.channel not in s.allowed_channels:
             return "sesbot does not answer in this channel; ask in one of its allowed channels."
         if req.command_text is not None and _is_diagnosis(req.command_text):
@@ -209,7 +224,7 @@ def register(app: App, deps: Deps) -> None:
             )
         try:
             if req.kind == "home" and req.user:
-                client.views_publish(user_id=req.user, view={"type": "home", "blocks": [section(line)]})
+                client.views_publish(user_id=req.user, view=refusal_home(reason))
             elif req.channel and req.user:
                 client.chat_postEphemeral(channel=req.channel, user=req.user, text=line)
             elif body.get("trigger_id"):  # the global shortcut, a Home button: nowhere to post, so a modal

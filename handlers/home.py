@@ -5,7 +5,9 @@ Opening the tab records the visit and hands the publishing to the answer pool (`
 is built from the store alone (`bot.dashboard`), so it never waits on AWS or DNS. Incident thread links come
 from `chat.getPermalink`, asked once per thread and kept (a permalink never changes). The sweep's refresh is
 `refresher(...)`, which the composition root hands to the scheduler as its after-sweep hook: the engine
-never imports this module.
+never imports this module. The rate charts (`handlers.home_charts.HomeCharts`, when `SESBOT_CHARTS` is on)
+are drawn and uploaded after the first publish on opening, and before the publish of the sweep's refresh.
+The refresh checks the user allow-lists again (the guard sees only requests, and a refresh is none).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.alerts import Incident, SweepResult
-from bot.dashboard import dashboard, home_opened, recent_viewers
+from bot.dashboard import dashboard, home_forgotten, home_opened, recent_viewers
 from bot.deps import Deps
+from handlers.guard import NOT_ALLOWED, GroupMembers, refusal_home, user_allowed
+from handlers.home_charts import HomeCharts
 from handlers.home_view import ChartSource, home_view
 from handlers.work import Work
 
@@ -71,20 +75,45 @@ def publish(
     return view
 
 
-def refresher(deps: Deps, client: WebClient, charts: ChartSource | None = None) -> Callable[[SweepResult], None]:
-    """The scheduler's after-sweep hook: republish the Home of everyone who opened it recently."""
+def show(deps: Deps, client: WebClient, user: str, links: Permalinks, charts: HomeCharts | None = None) -> None:
+    """Publish the Home of `user` at once with the charts that are ready, then, if some were missing, draw
+    and upload them and publish it again (opening the Home never waits on a picture)."""
+    publish(deps, client, [user], links, charts)
+    if charts is not None and charts.missing() and charts.prepare():
+        publish(deps, client, [user], links, charts)
+
+
+def refresher(deps: Deps, client: WebClient, charts: HomeCharts | None = None) -> Callable[[SweepResult], None]:
+    """The scheduler's after-sweep hook: republish the Home of everyone who opened it recently, with the
+    charts of the new readings; whoever is no longer allowed (`SESBOT_ALLOWED_*`, the user groups read
+    afresh) gets the refusal instead, once, and is no longer refreshed."""
     links = Permalinks()
 
     def refresh(result: SweepResult) -> None:
         users = recent_viewers(deps.store, deps.now())
-        if users:
-            publish(deps, client, users, links, charts)
-            log.info("refreshed the App Home of %d people after the sweep", len(users))
+        if not users:
+            return
+        groups = GroupMembers(deps.settings.allowed_groups)  # read once per sweep: a removal counts at once
+        allowed = [u for u in users if user_allowed(deps.settings, groups, client, u)]
+        for user in users:
+            if user not in allowed:
+                home_forgotten(deps.store, user)
+                try:
+                    client.views_publish(user_id=user, view=refusal_home(NOT_ALLOWED))
+                except Exception as exc:  # noqa: BLE001 - the next visit is refused by the guard anyway
+                    log.warning("could not publish the refusal on the Home of %s: %s", user, type(exc).__name__)
+                log.info("%s is no longer allowed: their Home shows the refusal", user)
+        if not allowed:
+            return
+        if charts is not None:
+            charts.prepare()
+        publish(deps, client, allowed, links, charts)
+        log.info("refreshed the App Home of %d people after the sweep", len(allowed))
 
     return refresh
 
 
-def register(app: App, deps: Deps, work: Work, charts: ChartSource | None = None) -> None:
+def register(app: App, deps: Deps, work: Work, charts: HomeCharts | None = None) -> None:
     links = Permalinks()
 
     @app.event("app_home_opened")
@@ -97,4 +126,4 @@ def register(app: App, deps: Deps, work: Work, charts: ChartSource | None = None
         if not admission.accepted:  # the view they last saw stays; the next sweep refreshes it
             log.info("answer pool full: the Home of %s is refreshed after the next sweep", user)
             return
-        admission.start(publish, deps, client, [user], links, charts)
+        admission.start(show, deps, client, user, links, charts)

@@ -5,9 +5,10 @@ rates with their level) and, when one is handed in, the rate chart; the open inc
 to its thread; the latest diagnoses; a "Diagnose an address" button. Every text from elsewhere is escaped;
 the whole stays within Slack's 100 blocks a view (regions beyond that are left out, and it says so).
 
-**The chart's place.** `home_view(..., chart_for=...)` takes a `ChartSource`: called with a region, it gives
-the `Chart` to show under that region's figures (a file already uploaded to Slack, by its `slack_file`
-id, or an image URL Slack can fetch), or None for no chart. Without a source there is no image block.
+**The chart's place.** `home_view(..., chart_for=...)` takes a `ChartSource`: called with an account name
+('' for the default credentials) and a region, it gives the `Chart` to show under their figures (a file
+already uploaded to Slack, by its `slack_file` id, or an image URL Slack can fetch), or None for no chart.
+It only looks up (`handlers.home_charts` draws and uploads elsewhere). Without a source there is no image.
 
     >>> chart_block(Chart(alt_text="Bounce rate 0.4%, review level 5%", slack_file_id="F0CHART"))["slack_file"]
     {'id': 'F0CHART'}
@@ -56,7 +57,7 @@ class Chart:
     title: str | None = None
 
 
-ChartSource = Callable[[str], Chart | None]  # region -> its chart, or None
+ChartSource = Callable[[str, str], Chart | None]  # (account, region) -> its chart, or None
 
 
 def chart_block(chart: Chart) -> dict[str, Any] | None:
@@ -92,9 +93,8 @@ def region_severity(data: dict[str, Any]) -> Severity:
 
 
 def _region_blocks(heading: str, lines: list[str], data: dict[str, Any], chart: Chart | None) -> list[dict[str, Any]]:
+    # The heading is `where(account, region)`: with several accounts it names the account already.
     title = f"{EMOJI[region_severity(data)]} *{escape(heading)}*"
-    if data.get("account"):  # several accounts: each region's figures name theirs
-        title += f"  ·  account {escape(data['account'])}"
     blocks = [section("\n".join([title, *(escape(line) for line in lines)]))]
     image = chart_block(chart) if chart else None
     if image:
@@ -152,7 +152,8 @@ def home_view(
     ]
     regions = dash.status.data.get("regions") or []
     for (heading, lines), data in zip(dash.status.sections, regions, strict=False):
-        head += _region_blocks(heading, lines, data, chart_for(heading) if chart_for else None)
+        chart = chart_for(str(data.get("account") or ""), str(data.get("region") or heading)) if chart_for else None
+        head += _region_blocks(heading, lines, data, chart)
 
     tail: list[dict[str, Any]] = [{"type": "divider"}]
     shown = dash.incidents[:MAX_INCIDENTS]

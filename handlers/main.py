@@ -18,9 +18,10 @@ from bot.scheduler import AfterSweep, start_scheduler
 from bot.settings import Settings, SettingsError
 from bot.sqs import start_receivers
 from handlers import home
-from handlers.app import build_app, build_client, build_poster_client
+from handlers.app import build_app, build_client, build_poster_client, home_charts
 from handlers.poster import SlackPoster
 from handlers.server import HttpServer, make_wsgi
+from handlers.work import Work
 
 log = logging.getLogger("sesbot")
 
@@ -51,10 +52,13 @@ def run(settings: Settings) -> int:
         )
         return 1
     log.info("connected to Slack as %s in team %s", auth.get("user"), auth.get("team"))
-    app = build_app(deps, client, verify_token=False)
+    charts = home_charts(deps, client)
+    work = Work(settings.answer_workers, settings.answer_queue)
+    app = build_app(deps, client, verify_token=False, charts=charts, work=work)
 
     stop = threading.Event()
-    background = start_background(deps, stop, after_sweep=home.refresher(deps, client))
+    background = start_background(deps, stop, after_sweep=home.refresher(deps, client, charts))
+    background.append(lambda: work.shutdown(wait=False))
 
     def shutdown(signum: int, frame: object) -> None:
         log.info("shutting down (signal %s)", signum)
