@@ -86,4 +86,6 @@ class Work:
         self._pool.submit(run)
 
     def shutdown(self, wait: bool = False) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+        """Take no more work and drop what waits; with `wait`, return once the answers running are done (so
+        nothing is still talking to Slack when the caller stops what it talks to)."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)

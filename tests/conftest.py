@@ -154,30 +154,36 @@ BOT_TOKEN = "xoxb-test-bot-token-77c1e0"
 @pytest.fixture
 def bot_server_factory(deps, slack_peer):
     """Start the real Bolt app behind the real HTTP server (waitress) on loopback, talking to the Slack
-    peer, after applying setting overrides; every server started is stopped at the end."""
+    peer, after applying setting overrides (`charts=True`: the App Home's charts, as `sesbot run` wires
+    them); every server started is stopped at the end, and its answer pool drained before the Slack peer
+    stops (an answer still running would otherwise find the peer gone)."""
     from slack_sdk import WebClient
 
     from bot.settings import Secret
-    from handlers.app import build_app
+    from handlers.app import build_app, home_charts
     from handlers.server import HttpServer, make_wsgi
+    from handlers.work import Work
 
-    servers = []
+    started = []
 
-    def start(**overrides):
+    def start(charts: bool = False, **overrides):
         deps.settings.slack_signing_secret = Secret(SIGNING_SECRET)
         deps.settings.slack_bot_token = Secret(BOT_TOKEN)
         deps.settings.slack_api_url = slack_peer.base_url
         for k, v in overrides.items():
             setattr(deps.settings, k, v)
-        app = build_app(deps, WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url))
+        client = WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url)
+        work = Work(deps.settings.answer_workers, deps.settings.answer_queue)
+        app = build_app(deps, client, charts=home_charts(deps, client) if charts else None, work=work)
         server = HttpServer(make_wsgi(app, deps)).start()
         server.events_url = f"{server.url}/slack/events"
-        servers.append(server)
+        started.append((server, work))
         return server
 
     yield start
-    for server in servers:
+    for server, work in started:
         server.stop()
+        work.shutdown(wait=True)
 
 
 @pytest.fixture

@@ -118,3 +118,80 @@ def test_each_queue_is_read_with_the_credentials_of_the_account_in_its_url(two_a
         "https://a.example/1/q",
         "https://b.example/2/q",
     ]
+
+
+def put_account_rate(deps: Deps, account: str, value: float, at: datetime) -> None:
+    """A bounce rate in `account`'s own CloudWatch (written with its assumed role, as SES would publish it)."""
+    cw = deps.accounts(account)[0].aws.get("cloudwatch", REGION)
+    cw.put_metric_data(
+        Namespace="AWS/SES", MetricData=[{"MetricName": "Reputation.BounceRate", "Value": value, "Timestamp": at}]
+    )
+
+
+def test_the_home_shows_each_accounts_figures_and_chart_from_its_own_cloudwatch(
+    aws_peer, two_accounts, store, clock, slack_peer
+):
+    from slack_sdk import WebClient
+
+    from bot.dashboard import home_opened
+    from bot.scheduler import run_sweep
+    from handlers.home import refresher
+    from handlers.home_charts import HomeCharts
+    from tests.conftest import BOT_TOKEN
+
+    deps = Deps.build(two_accounts, store=store, clock=clock)
+    now = clock.tick()
+    put_account_rate(deps, "prod", 0.02, now)
+    put_account_rate(deps, "staging", 0.03, now)
+    home_opened(store, "U0ALICE", now)
+    client = WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url)
+    run_sweep(deps, None, after_sweep=refresher(deps, client, HomeCharts(deps, client)))
+    blocks = slack_peer.home_of("U0ALICE")["blocks"]
+    regions = [(i, b["text"]["text"]) for i, b in enumerate(blocks) if b["type"] == "section"][:2]
+    for (i, text), (name, rate) in zip(regions, (("prod", "2%"), ("staging", "3%")), strict=True):
+        assert text.startswith(f":warning: *{name} · {REGION}*\nProduction access"), text
+        assert f"Bounce rate: {rate} (CloudWatch), elevated" in text
+        image = blocks[i + 1]
+        assert image["type"] == "image", "each account's chart is under its figures"
+        assert f"bounce and complaint rate in {name} · {REGION}" in image["alt_text"]
+        assert f"Bounce rate now {rate}" in image["alt_text"]
+        assert image["title"]["text"] == f"Bounce and complaint rate in {name} · {REGION}, last 7 days"
+    assert len(slack_peer.uploads) == 2
+
+
+def test_an_incidents_chart_is_drawn_from_its_own_accounts_cloudwatch(aws_peer, two_accounts, store, clock, slack_peer):
+    two_accounts.alert_channel = CHANNEL
+    deps = Deps.build(two_accounts, store=store, clock=clock)
+    put_account_rate(deps, "staging", 0.06, clock.tick())
+    sweep(deps, slack_poster(slack_peer))
+    upload = slack_peer.wait_for_upload()
+    assert upload.title == f"Bounce and complaint rate in staging · {REGION}, last 7 days"
+    assert "Bounce rate now 6% (review" in (upload.alt_txt or "")
+
+
+def test_sesbot_chart_draws_the_account_named_and_asks_which_one_without_it(
+    aws_peer, two_accounts, store, clock, tmp_path
+):
+    from bot.target import UsageError
+    from tests.test_charts import png_size
+    from tests.test_cli import sesbot
+
+    deps = Deps.build(two_accounts, store=store, clock=clock)
+    put_account_rate(deps, "staging", 0.06, datetime.now(UTC))
+    out = tmp_path / "staging.png"
+    env = {
+        **aws_peer.environ(),
+        "AWS_REGION": REGION,
+        "SESBOT_DB": str(tmp_path / "db.sqlite"),
+        "SESBOT_ACCOUNTS": ",".join(f"{a.name}={a.role_arn}" for a in two_accounts.accounts),
+    }
+    done = sesbot("chart", "--account", "staging", "--out", str(out), "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert (answer["figures"]["account"], answer["drawn_by"]) == ("staging", "cloudwatch")
+    assert "Bounce rate now 6%" in answer["alt_text"]
+    assert png_size(out.read_bytes())[0] >= 600
+    with pytest.raises(UsageError, match=r"which account\? name one with `--account` \(prod, staging\)"):
+        run(deps, f"chart --out {tmp_path / 'x.png'}")
+    with pytest.raises(UsageError, match="`--account` needs one of the accounts: prod, staging"):
+        run(deps, "chart --account qa")

@@ -5,6 +5,7 @@ over real HTTP to the app, signed like Slack, against the Slack peer (which refu
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,12 +13,13 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.alerts import Incident
-from bot.dashboard import Dashboard, dashboard, home_opened
+from bot.dashboard import Dashboard, dashboard, home_opened, recent_viewers
 from bot.findings import Answer
 from bot.pasted import question_in
 from bot.scheduler import run_sweep
 from handlers import diagnose
 from handlers.home import refresher
+from handlers.home_charts import HomeCharts
 from handlers.home_view import Chart, home_view
 from handlers.shortcuts import EXPLAIN_SHORTCUT, NOTHING_TO_ASK
 from peers.slack import (
@@ -30,7 +32,8 @@ from peers.slack import (
     view_problems,
     view_submission_body,
 )
-from tests.conftest import BOT_TOKEN, REGION, SIGNING_SECRET, slack_poster
+from tests.conftest import BOT_TOKEN, REGION, SIGNING_SECRET, put_rate, slack_poster
+from tests.test_charts import png_size
 from tests.test_slack_flows import open_incident, texts
 
 DATA = Path(__file__).parent / "data" / "bounces"
@@ -108,7 +111,7 @@ def test_the_home_tab_shows_every_region_and_the_open_incident_with_a_link_to_it
 
 def test_the_home_view_has_a_place_for_each_regions_chart_when_one_is_handed_in(deps):
     charts = {REGION: Chart(alt_text="Bounce rate over 7 days: 0.4% now, review level 5%", slack_file_id="F0CHART")}
-    view = home_view(dashboard(deps), chart_for=charts.get)
+    view = home_view(dashboard(deps), chart_for=lambda account, region: charts.get(region))
     images = [b for b in view["blocks"] if b["type"] == "image"]
     assert images == [
         {
@@ -137,7 +140,9 @@ def test_the_home_view_stays_within_a_hundred_blocks_with_many_regions_and_incid
         for n in range(1, 60)
     ]
     dash = Dashboard(status, "2026-12-03T09:00:00.000Z", incidents, [], 5)
-    view = home_view(dash, chart_for=lambda r: Chart(alt_text=f"{r} rates", image_url="https://charts.example/x.png"))
+    view = home_view(
+        dash, chart_for=lambda _, r: Chart(alt_text=f"{r} rates", image_url="https://charts.example/x.png")
+    )
     assert len(view["blocks"]) == 100
     assert view_problems(view) == []
     shown = view_text(view)
@@ -155,6 +160,108 @@ def test_the_sweep_refreshes_the_home_of_those_who_opened_it_in_the_last_day(ale
     assert published == ["U0ALICE"]
     home = slack_peer.home_of("U0ALICE")
     assert home is not None and home["blocks"][0]["text"]["text"] == "SES at a glance"
+    sections = [b["text"]["text"] for b in home["blocks"] if b["type"] == "section"]
+    assert sections[0].startswith(f":white_check_mark: *{REGION}*\nSandbox: only verified recipients"), sections
+
+
+# -- the App Home's charts ------------------------------------------------------------------------------
+
+
+def images(view) -> list[dict]:
+    return [b for b in view["blocks"] if b["type"] == "image"]
+
+
+def home_with_chart(slack_peer, user="U0ALICE"):
+    """The first Home view published to `user` that shows a chart."""
+    call = slack_peer.wait_for(
+        "views.publish", lambda c: c.params["user_id"] == user and images(c.params["view"]), timeout=30
+    )
+    return call.params["view"]
+
+
+def test_the_home_tab_shows_the_regions_the_open_incident_and_the_rate_chart_uploaded_as_a_real_png(
+    bot_server_factory, slack_peer, aws_peer, deps
+):
+    aws_peer.set_account(production_access=True, region=REGION)
+    open_incident(deps, slack_peer)  # 6% in CloudWatch: an incident, whose thread gets its own chart
+    in_threads = len(slack_peer.uploads)
+    server = bot_server_factory(charts=True)
+    assert images(open_home(server, slack_peer)) == []  # published at once, before any chart is drawn
+    view = home_with_chart(slack_peer)
+    assert view_problems(view) == []
+    sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert sections[0].startswith(f":x: *{REGION}*\nProduction access (out of the sandbox)")
+    assert "Bounce rate: 6% (CloudWatch), review (from 5%)" in sections[0]
+    assert any(text.startswith(":x: #1 bounce rate in us-east-1: review, open since") for text in sections)
+    [image] = images(view)
+    assert view["blocks"][view["blocks"].index(image) - 1]["text"]["text"] == sections[0]  # under its region
+    [upload] = [u for u in slack_peer.uploads if u.file_id == image["slack_file"]["id"]]
+    assert upload.channel_id is None  # the bot's private file, shared in no channel
+    width, height = png_size(upload.data or b"")
+    assert width >= 600 and height >= 300
+    assert "6%" in image["alt_text"] and "bounce rate" in image["alt_text"].lower()
+    assert "0.05" in json.dumps(aws_peer.widgets[-1]["annotations"])  # the review level, drawn by CloudWatch
+    assert len(slack_peer.uploads) == in_threads + 1
+
+    slack_peer.clear()  # opened again: the chart of this reading is shown at once, not drawn or uploaded again
+    assert images(open_home(server, slack_peer)) == [image]
+    assert slack_peer.calls_to("files.getUploadURLExternal") == []
+
+
+def test_each_sweep_refreshes_the_home_with_the_chart_of_its_reading_and_old_charts_are_deleted(
+    alert_deps, slack_peer, aws_peer, clock
+):
+    home_opened(alert_deps.store, "U0ALICE", clock.now)
+    client = WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url)
+    refresh = refresher(alert_deps, client, HomeCharts(alert_deps, client))
+    shown = []
+    for rate in (0.01, 0.02, 0.03):
+        put_rate(aws_peer, rate, clock.tick())
+        run_sweep(alert_deps, None, after_sweep=refresh)
+        [image] = images(slack_peer.home_of("U0ALICE"))
+        shown.append(image)
+    assert [f"now {n}%" in image["alt_text"] for n, image in zip((1, 2, 3), shown, strict=True)] == [True] * 3
+    ids = [image["slack_file"]["id"] for image in shown]
+    assert len(set(ids)) == 3
+    assert slack_peer.deleted == [ids[0]]  # a replaced chart goes one replacement later
+    assert [u.file_id for u in slack_peer.uploads] == ids[1:]
+
+
+def test_a_chart_that_cannot_be_uploaded_leaves_the_home_without_it_and_says_so_in_one_log_line(
+    alert_deps, slack_peer, aws_peer, clock, caplog
+):
+    slack_peer.fail("files.getUploadURLExternal", "missing_scope", status=200, retry_after=None, count=None)
+    home_opened(alert_deps.store, "U0ALICE", clock.now)
+    client = WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url)
+    refresh = refresher(alert_deps, client, HomeCharts(alert_deps, client))
+    put_rate(aws_peer, 0.02, clock.tick())
+    with caplog.at_level(logging.INFO):
+        result = run_sweep(alert_deps, None, after_sweep=refresh)
+        assert result is not None
+        refresh(result)  # the same reading again: not tried again
+    home = slack_peer.home_of("U0ALICE")
+    assert images(home) == [] and f"*{REGION}*" in home["blocks"][5]["text"]["text"]
+    said = [r.getMessage() for r in caplog.records if "no chart on the App Home" in r.getMessage()]
+    assert said == [
+        f"no chart on the App Home for {REGION} (Slack answered missing_scope); it shows the figures without one"
+    ]
+    assert len(slack_peer.calls_to("files.getUploadURLExternal")) == 1
+
+
+def test_someone_taken_out_of_the_allowed_group_gets_the_refusal_at_the_next_refresh(alert_deps, slack_peer, clock):
+    alert_deps.settings.allowed_groups = frozenset({"S0SES"})
+    slack_peer.usergroup_members["S0SES"] = ["U0ALICE", "U0BOB"]
+    for user in ("U0ALICE", "U0BOB"):
+        home_opened(alert_deps.store, user, clock.now)
+    refresh = refresher(alert_deps, WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url))
+    run_sweep(alert_deps, None, after_sweep=refresh)
+    assert [slack_peer.home_of(u)["blocks"][0]["type"] for u in ("U0ALICE", "U0BOB")] == ["header", "header"]
+    slack_peer.usergroup_members["S0SES"] = ["U0BOB"]
+    clock.tick()
+    run_sweep(alert_deps, None, after_sweep=refresh)
+    assert slack_peer.home_of("U0ALICE")["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "text": REFUSED}}]
+    assert slack_peer.home_of("U0BOB")["blocks"][0]["type"] == "header"
+    assert recent_viewers(alert_deps.store, clock.now) == ["U0BOB"]  # no refusal again at every sweep
 
 
 # -- the modal ------------------------------------------------------------------------------------------
