@@ -5,9 +5,9 @@ kept in the store for the reading the Home shows (`bot.dashboard.kept_chart`), a
 `slack_file` id, or None. Drawing and uploading is `prepare()`: for each account and region the last sweep
 read whose chart is not kept for that reading, `bot.charts.rate_chart` with that account's clients, then
 Slack's external upload (`files_upload_v2` without a channel: a private file of the bot, which a Block Kit
-image may show by its id). So opening the Home never waits on a picture: the Home is published with the
-charts that are ready, and the same job then prepares the missing ones and publishes it again; the sweep's
-refresh prepares them before it publishes.
+image may show by its id once Slack has processed it; `files.info` is asked until it has). So opening the
+Home never waits on a picture: the Home is published with the charts that are ready, and the same job then
+prepares the missing ones and publishes it again; the sweep's refresh prepares them before it publishes.
 
 A chart that cannot be drawn or uploaded is one log line and no image (the figures are in the text above
 it); it is not tried again for the same reading. The file a chart replaces is deleted one replacement
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -31,6 +33,7 @@ from bot.findings import where
 from handlers.home_view import Chart
 
 log = logging.getLogger(__name__)
+PROCESSING_WAITS = (0.25, 0.5, 1.0, 2.0)  # seconds between files.info asks while Slack processes a new file
 
 
 def _failure(exc: Exception) -> str:
@@ -43,8 +46,15 @@ def _failure(exc: Exception) -> str:
 class HomeCharts:
     """The rate chart of each account and region on the App Home (`handlers.home_view.ChartSource`)."""
 
-    def __init__(self, deps: Deps, client: WebClient, days: int = DEFAULT_DAYS) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        client: WebClient,
+        days: int = DEFAULT_DAYS,
+        processing_waits: tuple[float, ...] = PROCESSING_WAITS,
+    ) -> None:
         self.deps, self.client, self.days = deps, client, days
+        self.processing_waits = processing_waits
         self._lock = threading.Lock()
         self._making: dict[tuple[str, str], threading.Lock] = {}  # one drawing at a time per account and region
         self._failed: dict[tuple[str, str], str] = {}  # the reading whose chart failed: not tried again for it
@@ -95,9 +105,11 @@ class HomeCharts:
                 answer = self.client.files_upload_v2(
                     content=image.data, filename=image.filename, title=image.title, alt_txt=image.alt_text
                 )
-                file_id = str((answer.get("file") or {}).get("id") or "")
+                file = answer.get("file") or {}
+                file_id = str(file.get("id") or "")
                 if not file_id:
                     raise ValueError("Slack answered no file id")
+                self._wait_processed(file)
             except Exception as exc:  # noqa: BLE001 - a chart never breaks the Home: its figures are there in words
                 self._failed[key] = mark
                 log.warning(
@@ -111,6 +123,17 @@ class HomeCharts:
         if kept is not None and kept.replaced:
             self._delete(kept.replaced)
         return True
+
+    def _wait_processed(self, file: dict[str, Any]) -> None:
+        """Slack completes an upload asynchronously and refuses an image of a file it has not processed yet
+        (the file has no mimetype until then): ask `files.info` again, waiting `processing_waits` in turn."""
+        waits = iter(self.processing_waits)
+        while not file.get("mimetype"):
+            wait = next(waits, None)
+            if wait is None:
+                raise TimeoutError(f"Slack was still processing the file after {sum(self.processing_waits):g} s")
+            time.sleep(wait)
+            file = self.client.files_info(file=str(file["id"]))["file"] or {}
 
     def _delete(self, file_id: str) -> None:
         try:

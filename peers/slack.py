@@ -21,7 +21,9 @@ files uploaded, one ``channel_id`` with ``thread_ts``, a ``thread_ts`` the bot p
 answering file objects as Slack does. `SlackPeer.uploads` gives the files shared, bytes included. A file
 shared with no channel is the bot's private file, which an image block may show by its ``slack_file`` id
 or URL; an image naming a file the workspace does not hold (never uploaded, not completed, deleted with
-``files.delete``, or no image) is refused like any invalid block.
+``files.delete``, or no image) is refused like any invalid block. As in Slack, a new file may still be
+processed for a while (`SlackPeer.file_processing_polls`): ``files.info`` answers it without a mimetype,
+and an image naming it is refused, until then.
 
 The module-level helpers build the bodies Slack sends to an app (slash command, ``app_mention`` and
 ``app_home_opened`` events, block action, view submission, global and message shortcuts) and sign them exactly
@@ -104,6 +106,7 @@ class Upload:
     thread_ts: str | None = None
     initial_comment: str | None = None
     completed: bool = False
+    processing: int = 0  # `files.info` answers still to say "being processed" (`SlackPeer.file_processing_polls`)
 
 
 @dataclass
@@ -248,6 +251,9 @@ class SlackPeer(LoopbackPeer):
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.socket_mode_url: str | None = None
+        # Slack completes an upload asynchronously: for this many `files.info` answers after it is shared, a new
+        # file is still being processed (no mimetype yet), and an image block naming it is refused.
+        self.file_processing_polls = 0
         self._state = _State()
         self._cond = threading.Condition(threading.RLock())
         self._server: _Server | None = None
@@ -379,6 +385,7 @@ class SlackPeer(LoopbackPeer):
             self.users.clear()
             self.channels.clear()
             self.socket_mode_url = None
+            self.file_processing_polls = 0
 
     # -------------------------------------------------------------------------------- fault injection
 
@@ -520,6 +527,8 @@ class SlackPeer(LoopbackPeer):
             return self._complete_upload(params)
         if method == "files.delete":
             return self._delete_file(params)
+        if method == "files.info":
+            return self._file_info(params)
         if method == "chat.update":
             updated_ts = params.get("ts")
             if not updated_ts:
@@ -605,6 +614,8 @@ class SlackPeer(LoopbackPeer):
             upload = self._uploaded(ref)
             if upload is None:
                 problems.append(f"block {i}: slack_file {json.dumps(ref)} is no file uploaded to this workspace")
+            elif upload.processing > 0:
+                problems.append(f"block {i}: slack_file {upload.file_id} is still being processed")
             elif (upload.data or b"")[:8] != PNG_SIGNATURE:
                 problems.append(f"block {i}: slack_file {upload.file_id} is not an image")
         return (error, problems) if problems else None
@@ -617,6 +628,15 @@ class SlackPeer(LoopbackPeer):
             if ref.get("id") == upload.file_id or ref.get("url") in (obj["url_private"], obj["permalink"]):
                 return upload
         return None
+
+    def _file_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """`files.info`: the file object; while the file is still being processed, without its mimetype."""
+        upload = self._state.uploads.get(str(params.get("file") or ""))
+        if upload is None or not upload.completed:
+            return {"ok": False, "error": "file_not_found"}
+        obj = self._file_object(upload)
+        upload.processing = max(0, upload.processing - 1)
+        return {"ok": True, "file": obj}
 
     def _delete_file(self, params: dict[str, Any]) -> dict[str, Any]:
         """`files.delete`: a file this workspace holds is gone (its id no longer shows in an image)."""
@@ -692,6 +712,7 @@ class SlackPeer(LoopbackPeer):
             upload.channel_id, upload.thread_ts = channel, thread_ts
             upload.initial_comment = params.get("initial_comment")
             upload.completed = True
+            upload.processing = self.file_processing_polls
             answered.append(self._file_object(upload))
         self._cond.notify_all()
         return {"ok": True, "files": answered}
@@ -722,6 +743,8 @@ class SlackPeer(LoopbackPeer):
             "groups": [],
             "ims": [],
         }
+        if upload.processing > 0:  # Slack has not looked at the bytes yet
+            obj.update(mimetype="", filetype="", pretty_type="")
         if upload.alt_txt:
             obj["alt_txt"] = upload.alt_txt
         if is_png and len(data) >= 24:  # the IHDR chunk: width and height, big-endian

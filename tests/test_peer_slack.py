@@ -545,6 +545,18 @@ def test_an_image_may_show_an_uploaded_private_file_by_id_or_url_and_nothing_els
     assert problems == [f'block 0: slack_file {{"id": "{file["id"]}"}} is no file uploaded to this workspace']
 
 
+def test_a_new_file_is_processed_a_while_before_an_image_may_show_it(web: WebClient, slack_peer: SlackPeer) -> None:
+    slack_peer.file_processing_polls = 1
+    file = web.files_upload_v2(content=b"\x89PNG\r\n\x1a\n" + b"\0" * 40, filename="chart.png")["file"]
+    assert file["mimetype"] == ""
+    image = {"type": "image", "alt_text": "a chart", "slack_file": {"id": file["id"]}}
+    _, problems = refusal_of(lambda: web.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [image]}))
+    assert problems == [f"block 0: slack_file {file['id']} is still being processed"]
+    assert web.files_info(file=file["id"])["file"]["mimetype"] == ""
+    assert web.files_info(file=file["id"])["file"]["mimetype"] == "image/png"
+    assert web.views_publish(user_id="U0ALICE", view={"type": "home", "blocks": [image]})["ok"]
+
+
 def test_the_latest_home_view_is_kept_per_user(web: WebClient, slack_peer: SlackPeer) -> None:
     for text in ("first", "second"):
         block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}

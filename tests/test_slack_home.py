@@ -248,6 +248,30 @@ def test_a_chart_that_cannot_be_uploaded_leaves_the_home_without_it_and_says_so_
     assert len(slack_peer.calls_to("files.getUploadURLExternal")) == 1
 
 
+def test_a_new_chart_is_shown_once_slack_has_processed_the_file_and_never_before(
+    alert_deps, slack_peer, aws_peer, clock, caplog
+):
+    slack_peer.file_processing_polls = 2  # Slack answers two files.info without a mimetype
+    home_opened(alert_deps.store, "U0ALICE", clock.now)
+    client = WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url)
+    refresh = refresher(alert_deps, client, HomeCharts(alert_deps, client, processing_waits=(0.01, 0.01, 0.01)))
+    put_rate(aws_peer, 0.02, clock.tick())
+    run_sweep(alert_deps, None, after_sweep=refresh)
+    assert len(images(slack_peer.home_of("U0ALICE"))) == 1
+    assert len(slack_peer.calls_to("files.info")) == 3
+
+    slack_peer.file_processing_polls = 5  # longer than the bot waits: no chart this time, and one log line
+    refresh = refresher(alert_deps, client, HomeCharts(alert_deps, client, processing_waits=(0.01, 0.01)))
+    put_rate(aws_peer, 0.03, clock.tick())
+    with caplog.at_level(logging.INFO):
+        run_sweep(alert_deps, None, after_sweep=refresh)
+    assert images(slack_peer.home_of("U0ALICE")) == []
+    assert [r.getMessage() for r in caplog.records if "no chart on the App Home" in r.getMessage()] == [
+        f"no chart on the App Home for {REGION} (TimeoutError: Slack was still processing the file after 0.02 s); "
+        "it shows the figures without one"
+    ]
+
+
 def test_someone_taken_out_of_the_allowed_group_gets_the_refusal_at_the_next_refresh(alert_deps, slack_peer, clock):
     alert_deps.settings.allowed_groups = frozenset({"S0SES"})
     slack_peer.usergroup_members["S0SES"] = ["U0ALICE", "U0BOB"]
