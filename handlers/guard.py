@@ -136,17 +136,20 @@ class GroupMembers:
         self._members: set[str] = set()
         self._at = -1e9
         self._lock = threading.Lock()
+        self.unread = False  # the last read missed a group: its members are refused, never allowed, until the next
 
     def contains(self, client: WebClient, user: str) -> bool:
         with self._lock:
             if self.clock() - self._at > GROUP_CACHE_SECONDS:
                 members: set[str] = set()
+                unread = False
                 for g in self.groups:
                     try:
                         members.update(client.usergroups_users_list(usergroup=g).get("users") or [])
                     except Exception as exc:  # noqa: BLE001 - a failed lookup refuses, it never allows
                         log.warning("cannot read user group %s: %s", g, type(exc).__name__)
-                self._members, self._at = members, self.clock()
+                        unread = True
+                self._members, self._at, self.unread = members, self.clock(), unread
             return user in self._members
 
 

@@ -95,6 +95,12 @@ def refresher(deps: Deps, client: WebClient, charts: HomeCharts | None = None) -
             return
         groups = GroupMembers(deps.settings.allowed_groups)  # read once per sweep: a removal counts at once
         allowed = [u for u in users if user_allowed(deps.settings, groups, client, u)]
+        if groups.unread:  # Slack did not say who is in the groups: no dashboard, and no refusal either
+            log.warning(
+                "the allowed user groups could not be read: the App Home of %d people waits for the next sweep",
+                len(users) - len(allowed),
+            )
+            users = allowed
         for user in users:
             if user not in allowed:
                 home_forgotten(deps.store, user)

@@ -287,6 +287,13 @@ def test_someone_taken_out_of_the_allowed_group_gets_the_refusal_at_the_next_ref
     assert slack_peer.home_of("U0BOB")["blocks"][0]["type"] == "header"
     assert recent_viewers(alert_deps.store, clock.now) == ["U0BOB"]  # no refusal again at every sweep
 
+    slack_peer.fail("usergroups.users.list", "internal_error", status=200, retry_after=None)
+    clock.tick()
+    before = slack_peer.home_of("U0BOB")
+    run_sweep(alert_deps, None, after_sweep=refresh)  # who is in the group is unknown: Bob is neither refused
+    assert slack_peer.home_of("U0BOB") == before  # nor shown the dashboard, and is still refreshed next time
+    assert recent_viewers(alert_deps.store, clock.now) == ["U0BOB"]
+
 
 # -- the modal ------------------------------------------------------------------------------------------
 
