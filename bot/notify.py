@@ -109,6 +109,16 @@ class Posted:
 
 
 @dataclass(frozen=True)
+class Mark:
+    """What names one outbox message inside the chat system, so that a retry can find it there: the outbox
+    row's id and the outbox's `instance` (one per database: two bots posting in one channel never adopt each
+    other's messages). Slack carries it in the message's metadata."""
+
+    outbox_id: int
+    instance: str
+
+
+@dataclass(frozen=True)
 class Image:
     """A picture to attach to a message's thread, neutral of any chat system: the PNG bytes, its file name,
     a title, the alt text that states what it shows in words, and a caption posted with it."""
@@ -150,10 +160,17 @@ class PostError(Exception):
 
 
 class Poster(Protocol):
-    """Sends engine messages somewhere. Both methods raise `PostError` when they cannot deliver."""
+    """Sends engine messages somewhere. Every method raises `PostError` when it cannot deliver (or look)."""
 
-    def post(self, channel: str, message: Message, thread_ts: str | None = None) -> Posted:
-        """Post `message` in `channel` (a reply when `thread_ts` is given)."""
+    def post(self, channel: str, message: Message, thread_ts: str | None = None, mark: Mark | None = None) -> Posted:
+        """Post `message` in `channel` (a reply when `thread_ts` is given), carrying `mark` when given."""
+        ...
+
+    def find(
+        self, channel: str, mark: Mark, thread_ts: str | None = None, after_ts: str | None = None
+    ) -> Posted | None:
+        """The message carrying `mark` among `channel`'s recent messages (posted after `after_ts` when given), or
+        in the thread of `thread_ts`; None when it is not there (or the poster cannot look back)."""
         ...
 
     def update(self, channel: str, ts: str, message: Message) -> None:
@@ -184,12 +201,18 @@ class TerminalPoster:
     def _out(self) -> TextIO:
         return self.stream if self.stream is not None else sys.stdout
 
-    def post(self, channel: str, message: Message, thread_ts: str | None = None) -> Posted:
+    def post(self, channel: str, message: Message, thread_ts: str | None = None, mark: Mark | None = None) -> Posted:
         with self._lock:
             ts = self._next_ts()
             where = f"{channel or 'terminal'}" + (f", reply to {thread_ts}" if thread_ts else "")
             self._write(f"[{message.severity.tag}] {where} ({ts})", message)
         return Posted(channel=channel or "terminal", ts=ts)
+
+    def find(
+        self, channel: str, mark: Mark, thread_ts: str | None = None, after_ts: str | None = None
+    ) -> Posted | None:
+        """A terminal cannot look back at what it printed: a message whose post was cut short prints again."""
+        return None
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         with self._lock:

@@ -337,6 +337,12 @@ def _m11_resolved_by_hand(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE incidents ADD COLUMN reopens INTEGER REFERENCES incidents(id)")
 
 
+def _m12_claimed_by(db: sqlite_utils.Database) -> None:
+    """Exactly once across a crash (issue 13): which process holds an outbox row's claim (host, pid and the
+    process's start), so that a restarted bot takes over a dead process's claims at once, not after the lease."""
+    db.execute("ALTER TABLE notifications ADD COLUMN claimed_by TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -349,6 +355,7 @@ MIGRATIONS: list[Migration] = [
     _m9_snooze,
     _m10_accounts,
     _m11_resolved_by_hand,
+    _m12_claimed_by,
 ]
 
 

@@ -7,6 +7,13 @@ is down (connection refused or dropped, timeouts, 5xx, Slack's own `internal_err
 an error retrying cannot fix (`PERMANENT_ERRORS`: the channel is gone or the bot is not in it, the token is
 dead, the message itself is refused) is permanent, with what to do about it; anything else is not transient
 but still retried next sweep. Never raises anything else for a Slack problem.
+
+Every message it posts for the outbox carries the outbox's `Mark` in Slack message metadata
+(`METADATA_EVENT_TYPE`, payload `{"outbox_id", "instance"}`); `find` reads the channel's recent history
+(`conversations.history`, or `conversations.replies` for a thread) with `include_all_metadata` and answers
+the message carrying a given mark, so a post cut short by a crash is adopted, not made twice. Reading history
+needs `channels:history` (and `groups:history` in a private channel); without it `find` logs once and answers
+"not found" (the message may then be posted twice, as before).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.notify import Image, Message, Posted, PostError
+from bot.notify import Image, Mark, Message, Posted, PostError
 from handlers.alert_blocks import alert_message
 from handlers.blocks import redact_message
 
@@ -62,6 +69,11 @@ UPLOAD_HINTS = {
 }
 
 
+METADATA_EVENT_TYPE = "sesbot_outbox"  # the event_type of the metadata every outbox message carries
+FIND_PAGE = 200  # messages read a page when looking for a message cut short
+FIND_PAGES = 5  # pages read at most: the post being looked for is recent
+
+
 def _retry_after(exc: SlackApiError) -> float | None:
     headers = getattr(exc.response, "headers", None) or {}
     for key, value in headers.items():
@@ -98,6 +110,7 @@ class SlackPoster:
     def __init__(self, client: WebClient, *, redact: bool = False):
         self.client = client
         self.redact = redact  # SESBOT_REDACT=local: alert channels see j***@example.com
+        self._warned_history = False
 
     def _body(self, message: Message) -> dict[str, Any]:
         body = alert_message(message)
@@ -115,14 +128,59 @@ class SlackPoster:
         ) as exc:
             raise _as_post_error(exc, method) from exc
 
-    def post(self, channel: str, message: Message, thread_ts: str | None = None) -> Posted:
+    def post(self, channel: str, message: Message, thread_ts: str | None = None, mark: Mark | None = None) -> Posted:
         body = self._body(message)
         kwargs: dict[str, Any] = {"channel": channel, "unfurl_links": False, "unfurl_media": False, **body}
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
+        if mark is not None:
+            payload = {"outbox_id": mark.outbox_id, "instance": mark.instance}
+            kwargs["metadata"] = {"event_type": METADATA_EVENT_TYPE, "event_payload": payload}
         response = self._call("chat.postMessage", **kwargs)
         # Slack answers with the channel's ID even when asked by name: updates need the ID.
         return Posted(channel=str(response.get("channel") or channel), ts=str(response["ts"]))
+
+    def find(
+        self, channel: str, mark: Mark, thread_ts: str | None = None, after_ts: str | None = None
+    ) -> Posted | None:
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        args: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": FIND_PAGE}
+        if thread_ts:
+            args["ts"] = thread_ts
+        elif after_ts:
+            args["oldest"] = after_ts
+        for _ in range(FIND_PAGES):
+            try:
+                response = self.client.api_call(method, http_verb="GET", params=args)
+            except SlackApiError as exc:
+                data = getattr(exc.response, "data", None)
+                error = data.get("error") if isinstance(data, dict) else None
+                if error in ("missing_scope", "thread_not_found", "channel_not_found"):  # cannot look: post
+                    if error == "missing_scope" and not self._warned_history:
+                        self._warned_history = True
+                        log.warning(
+                            "cannot read %s's history (missing_scope: add channels:history and groups:history "
+                            "and reinstall): a message cut short by a crash may be posted twice",
+                            channel,
+                        )
+                    return None
+                raise _as_post_error(exc, method) from exc
+            except (SlackClientError, urllib.error.URLError, HTTPException, OSError) as exc:
+                raise _as_post_error(exc, method) from exc
+            for found in response.get("messages") or []:
+                metadata = found.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == METADATA_EVENT_TYPE
+                    and payload.get("outbox_id") == mark.outbox_id
+                    and payload.get("instance") == mark.instance
+                ):
+                    return Posted(channel=str(response.get("channel") or channel), ts=str(found["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not response.get("has_more") or not cursor:
+                return None
+            args["cursor"] = cursor
+        return None
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         self._call("chat.update", channel=channel, ts=ts, **self._body(message))

@@ -14,6 +14,15 @@ blocks, a view's type, ``trigger_id``/``user_id``/``view_id``). A refused call a
 (``invalid_blocks``, ``invalid_arguments`` with ``response_metadata.messages``) and is kept in `refused`, so a
 test can say what was wrong. The latest Home view published to each user is kept too (`home_of`).
 
+Messages stay in their channel as Slack keeps them: ``conversations.history`` answers a channel's messages
+(newest first; thread replies stay in their thread) and ``conversations.replies`` a thread (its parent first),
+each with ``oldest``/``latest``/``limit`` and cursor paging. A message's ``metadata`` (chat.postMessage's
+``{"event_type", "event_payload"}``) is checked as Slack checks it (``event_type`` letters, digits and
+underscores, at most 255 characters; ``event_payload`` an object; else ``invalid_metadata_format``), stored
+with the message, and answered only when the read asks for it (``include_all_metadata=true``). `hold` makes
+the next call to a method take effect (the message is in the channel) while its HTTP answer waits until
+`release`: a client that dies meanwhile posted a message it never heard about.
+
 Files go through Slack's external-upload flow, as ``WebClient.files_upload_v2`` drives it:
 ``files.getUploadURLExternal`` (file name, length, alt text checked) answers an upload URL on this peer,
 the bytes are POSTed there (the length must match), and ``files.completeUploadExternal`` shares them (the
@@ -34,6 +43,7 @@ as Slack does (``v0:{timestamp}:{body}``, HMAC-SHA256 with the signing secret, v
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 import threading
@@ -123,6 +133,9 @@ class _State:
     view_counter: int = 0
     refused: list[tuple[str, list[str]]] = field(default_factory=list)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> its messages, oldest first
+    holds: dict[str, int] = field(default_factory=dict)  # method -> how many more answers to hold back
+    held: list[Call] = field(default_factory=list)  # calls whose answer is being held back now
 
 
 def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
@@ -221,8 +234,33 @@ def view_problems(view: Any) -> list[str]:
     return problems
 
 
+_EVENT_TYPE = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+MAX_HISTORY_LIMIT = 999  # conversations.history and .replies answer at most this many a page
+
+
+def metadata_problems(metadata: Any) -> list[str]:
+    """Why Slack would refuse a message's ``metadata`` (none: an empty list)."""
+    if not isinstance(metadata, dict):
+        return ["metadata must be a JSON object"]
+    problems = []
+    event_type = metadata.get("event_type")
+    if not isinstance(event_type, str) or not _EVENT_TYPE.match(event_type):
+        problems.append(f"event_type must be letters, digits and underscores (1-255), not {event_type!r}")
+    if not isinstance(metadata.get("event_payload"), dict):
+        problems.append("event_payload must be a JSON object")
+    return problems
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
+
+
 def _refusal(method: str, params: dict[str, Any]) -> tuple[str, list[str]] | None:
     """(error, problems) when Slack would refuse this call for what it carries; None when it would not."""
+    if method in ("chat.postMessage", "chat.update") and "metadata" in params:
+        problems = metadata_problems(params["metadata"])
+        if problems:
+            return "invalid_metadata_format", problems
     if method in _MESSAGE_METHODS and "blocks" in params:
         problems = block_problems(params["blocks"], MAX_MESSAGE_BLOCKS)
         return ("invalid_blocks", problems) if problems else None
@@ -419,6 +457,122 @@ class SlackPeer(LoopbackPeer):
         with self._cond:
             self._state.down = mode if down else None
 
+    def hold(self, method: str, count: int = 1) -> None:
+        """Let the next ``count`` calls to ``method`` take effect (a posted message is in its channel at once)
+        but hold their HTTP answers back until `release` (or `stop`)."""
+        with self._cond:
+            self._state.holds[method] = self._state.holds.get(method, 0) + count
+
+    def release(self) -> None:
+        """Send every answer held back by `hold`, and hold no more."""
+        with self._cond:
+            self._state.holds.clear()
+            self._state.held.clear()
+            self._cond.notify_all()
+
+    def wait_for_held(self, method: str, timeout: float = 10.0) -> Call:
+        """The first call to ``method`` whose answer is being held back, waiting for it."""
+
+        def find() -> Call | None:
+            return next((c for c in self._state.held if c.method == method), None)
+
+        return _wait(self._cond, find, timeout, lambda: f"no {method} call was held within {timeout}s")
+
+    def _hold_answer(self, call: Call) -> None:
+        """Block this request's thread while its answer is held (bounded: a test that forgets is not a hang)."""
+        deadline = time.monotonic() + 60
+
+        def holding() -> bool:
+            return any(c is call for c in self._state.held)
+
+        with self._cond:
+            while holding() and self._server is not None and time.monotonic() < deadline:
+                self._cond.wait(0.2)
+            self._state.held = [c for c in self._state.held if c is not call]
+
+    # ------------------------------------------------------------------------------------ messages
+
+    def messages_in(self, channel: str, *, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """The messages in ``channel`` as Slack keeps them (metadata included), oldest first; with
+        ``thread_ts``, that thread's (parent first)."""
+        with self._cond:
+            kept = list(self._state.messages.get(channel, []))
+        if thread_ts is None:
+            return [dict(m) for m in kept]
+        return [dict(m) for m in kept if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts]
+
+    def _keep(self, channel: str, message: dict[str, Any]) -> None:
+        self._state.messages.setdefault(channel, []).append(dict(message))
+        parent_ts = message.get("thread_ts")
+        if parent_ts and parent_ts != message["ts"]:
+            for m in self._state.messages[channel]:
+                if m["ts"] == parent_ts:
+                    m["thread_ts"] = parent_ts
+                    m["reply_count"] = int(m.get("reply_count") or 0) + 1
+
+    def _edit(self, channel: str, ts: str, params: dict[str, Any]) -> None:
+        for m in self._state.messages.get(channel, []):
+            if m["ts"] == ts:
+                for name in ("text", "blocks", "attachments"):
+                    if name in params:
+                        m[name] = params[name]
+                if isinstance(params.get("metadata"), dict):
+                    m["metadata"] = params["metadata"]
+                m["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+
+    def _page(self, messages: list[dict[str, Any]], params: dict[str, Any], *, newest_first: bool) -> dict[str, Any]:
+        """One page of a history or thread read: ``oldest``/``latest`` (exclusive unless ``inclusive``),
+        ``limit`` (default 100 for history, 1,000 for replies; at most 999), ``cursor``; metadata only with
+        ``include_all_metadata``."""
+        inclusive = _flag(params.get("inclusive"))
+        oldest, latest = params.get("oldest"), params.get("latest")
+        try:
+            low = float(oldest) if oldest not in (None, "") else None
+            high = float(latest) if latest not in (None, "") else None
+            limit = int(params.get("limit") or (100 if newest_first else 1000))
+            start = int(str(params.get("cursor") or "0").removeprefix("next_ts:") or 0)
+        except (TypeError, ValueError):
+            return {"ok": False, "error": "invalid_arguments"}
+        limit = max(1, min(limit, MAX_HISTORY_LIMIT))
+
+        def within(m: dict[str, Any]) -> bool:
+            ts = float(m["ts"])
+            if low is not None and (ts < low or (ts == low and not inclusive)):
+                return False
+            return high is None or ts < high or (ts == high and inclusive)
+
+        chosen = [m for m in messages if within(m)]
+        if newest_first:
+            chosen.reverse()
+        page = chosen[start : start + limit]
+        with_metadata = _flag(params.get("include_all_metadata"))
+        out = [{k: v for k, v in m.items() if with_metadata or k != "metadata"} for m in page]
+        answer: dict[str, Any] = {"ok": True, "messages": out, "has_more": start + limit < len(chosen)}
+        answer["response_metadata"] = {"next_cursor": f"next_ts:{start + limit}" if answer["has_more"] else ""}
+        return answer
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not self._channel(channel)["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}
+        kept = self._state.messages.get(channel, [])
+        top = [m for m in kept if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
+        return self._page(top, params, newest_first=True)
+
+    def _replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel") or ""), str(params.get("ts") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not self._channel(channel)["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}
+        kept = self._state.messages.get(channel, [])
+        thread = [m for m in kept if m["ts"] == ts or m.get("thread_ts") == ts]
+        if not thread or thread[0]["ts"] != ts:
+            return {"ok": False, "error": "thread_not_found"}
+        return self._page(thread, params, newest_first=False)
+
     def _take_failure(self, key: str) -> _Failure | None:
         for failure in self._state.failures:
             if failure.method == key or (failure.method == "*" and not key.startswith("response:")):
@@ -520,7 +674,14 @@ class SlackPeer(LoopbackPeer):
         if method == "chat.postMessage":
             ts = self._next_ts()
             self._state.posted.add((str(channel), ts))
-            return {"ok": True, "channel": channel, "ts": ts, "message": self._message(params, ts)}
+            message = self._message(params, ts)
+            self._keep(str(channel), message)
+            answered = {k: v for k, v in message.items() if k != "metadata"}
+            return {"ok": True, "channel": channel, "ts": ts, "message": answered}
+        if method == "conversations.history":
+            return self._history(params)
+        if method == "conversations.replies":
+            return self._replies(params)
         if method == "files.getUploadURLExternal":
             return self._upload_url(params)
         if method == "files.completeUploadExternal":
@@ -534,6 +695,8 @@ class SlackPeer(LoopbackPeer):
             if not updated_ts:
                 return {"ok": False, "error": "message_not_found"}
             message = self._message(params, updated_ts)
+            self._edit(str(channel), str(updated_ts), params)
+            message.pop("metadata", None)
             return {"ok": True, "channel": channel, "ts": updated_ts, "text": message["text"], "message": message}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
@@ -755,8 +918,17 @@ class SlackPeer(LoopbackPeer):
     def _handle_api(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict, dict]:
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else params.get("token")
+        call = Call(method, params, headers, token)
+        answer = self._api_answer(method, params, token, call)
+        self._hold_answer(call)
+        return answer
+
+    def _api_answer(self, method: str, params: dict[str, Any], token: str | None, call: Call) -> tuple[int, dict, dict]:
         with self._cond:
-            self._state.calls.append(Call(method, params, headers, token))
+            self._state.calls.append(call)
+            if self._state.holds.get(method):
+                self._state.holds[method] -= 1
+                self._state.held.append(call)
             self._cond.notify_all()
             failure = self._take_failure(method)
             if failure is not None:

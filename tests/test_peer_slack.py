@@ -589,3 +589,70 @@ def test_shortcut_bodies_have_the_shape_slack_sends() -> None:
     assert home_button["container"] == {"type": "view", "view_id": "V1"}
     assert "channel" not in home_button and home_button["view"]["type"] == "home"
     assert (home["event"]["type"], home["event"]["user"], home["event_id"]) == ("app_home_opened", "U0BOB", "Ev1")
+
+
+def test_message_metadata_is_kept_and_read_back_only_when_asked_for(web: WebClient, slack_peer: SlackPeer) -> None:
+    metadata = {"event_type": "sesbot_outbox", "event_payload": {"outbox_id": 7, "instance": "abc"}}
+    parent = web.chat_postMessage(channel="C0OPS", text="parent", metadata=metadata)
+    assert "metadata" not in parent["message"]  # chat.postMessage does not echo it
+    web.chat_postMessage(channel="C0OPS", text="reply", thread_ts=parent["ts"], metadata=metadata)
+    web.chat_postMessage(channel="C0OPS", text="newer")
+
+    plain = web.conversations_history(channel="C0OPS")
+    assert [m["text"] for m in plain["messages"]] == ["newer", "parent"]  # newest first; replies stay in the thread
+    assert all("metadata" not in m for m in plain["messages"])
+    full = web.conversations_history(channel="C0OPS", include_all_metadata=True)
+    assert full["messages"][1]["metadata"] == metadata
+    assert full["messages"][1]["reply_count"] == 1
+    thread = web.conversations_replies(channel="C0OPS", ts=parent["ts"], include_all_metadata=True)
+    assert [(m["text"], m["metadata"]["event_payload"]["outbox_id"]) for m in thread["messages"]] == [
+        ("parent", 7),
+        ("reply", 7),
+    ]
+    newer_only = web.conversations_history(channel="C0OPS", oldest=parent["ts"])
+    assert [m["text"] for m in newer_only["messages"]] == ["newer"]  # oldest is exclusive, as in Slack
+
+
+def test_history_pages_with_a_cursor_and_an_unknown_thread_is_not_found(web: WebClient) -> None:
+    for i in range(5):
+        web.chat_postMessage(channel="C0OPS", text=f"m{i}")
+    first = web.conversations_history(channel="C0OPS", limit=2)
+    assert [m["text"] for m in first["messages"]] == ["m4", "m3"] and first["has_more"]
+    second = web.conversations_history(channel="C0OPS", limit=2, cursor=first["response_metadata"]["next_cursor"])
+    assert [m["text"] for m in second["messages"]] == ["m2", "m1"]
+    with pytest.raises(SlackApiError) as err:
+        web.conversations_replies(channel="C0OPS", ts="1.000001")
+    assert err.value.response["error"] == "thread_not_found"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"event_type": "sesbot outbox", "event_payload": {}},  # a space
+        {"event_type": "", "event_payload": {}},
+        {"event_type": "sesbot_outbox", "event_payload": "outbox 7"},  # not an object
+        {"event_payload": {"outbox_id": 7}},
+        "sesbot_outbox",
+    ],
+)
+def test_metadata_slack_would_refuse_is_refused_as_invalid_metadata_format(
+    web: WebClient, slack_peer: SlackPeer, metadata: Any
+) -> None:
+    with pytest.raises(SlackApiError) as err:
+        web.api_call("chat.postMessage", json={"channel": "C0OPS", "text": "x", "metadata": metadata})
+    assert err.value.response["error"] == "invalid_metadata_format"
+    assert slack_peer.messages_in("C0OPS") == []
+    slack_peer.clear()  # the refusal was the point of this test
+
+
+def test_a_held_answer_leaves_the_message_in_the_channel_until_released(web: WebClient, slack_peer: SlackPeer) -> None:
+    slack_peer.hold("chat.postMessage")
+    answers: list[Any] = []
+    thread = threading.Thread(target=lambda: answers.append(web.chat_postMessage(channel="C0OPS", text="held")))
+    thread.start()
+    slack_peer.wait_for_held("chat.postMessage")
+    assert [m["text"] for m in slack_peer.messages_in("C0OPS")] == ["held"]
+    assert answers == []
+    slack_peer.release()
+    thread.join(timeout=10)
+    assert answers and answers[0]["ok"]

@@ -12,6 +12,14 @@ token); a later reply of an incident whose first message failed is posted as its
 the incident recovers once the bot can post again. `delivery_problem` says it until a later post lands.
 Rows hold the neutral `Message`; which chat system carries it is the poster's business.
 
+Exactly once, also across a crash: every message is posted carrying its `Mark` (the row's id and this
+database's outbox instance; Slack keeps it in message metadata). A row tried before (a crash after the chat
+system accepted the post but before it was marked sent, or an answer lost on the way) is first looked for in
+the channel's recent messages (`Poster.find`) and, when found there, adopted: its ts recorded, marked sent,
+nothing posted again. A claim names the process holding it (`claimed_by`: host, pid, the process's start), so
+a restarted bot takes over the claims of a dead process on the same host at once; a claim by a process on
+another host, or one that cannot be told dead, waits out `CLAIM_LEASE`.
+
 Charts (`kind = 'chart'`) are delivered apart, after the messages (`deliver_charts`): drawn when delivered,
 uploaded into the incident's thread, tried at most `CHART_ATTEMPTS` times; they never hold up, fail or
 count among the alerts owed.
@@ -21,13 +29,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alerts.records import Incident
 from bot.deps import Deps
-from bot.notify import Message, Poster, PostError
+from bot.notify import Mark, Message, Posted, Poster, PostError
 from bot.store import Store, iso
 
 log = logging.getLogger(__name__)
@@ -56,21 +67,84 @@ class PostedItem:
         }
 
 
-def _claim(store: Store, notification_id: int, now: datetime) -> bool:
-    """Take the notification for this process (committed before posting), unless someone holds it."""
+INSTANCE_KEY = "outbox_instance"  # kv: this database's outbox instance, carried in every message's Mark
+
+
+def _start_ticks(pid: int) -> str:
+    """When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22); "" if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def claimer() -> str:
+    """This process, as a claim names it: `host:pid:start`."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
+
+
+def claimer_gone(claimed_by: str | None) -> bool:
+    """Is the process that holds a claim known to be dead (same host, and its pid is gone or is another
+    process now)? False when it may be alive, or lives elsewhere: then its claim waits out the lease."""
+    host, _, rest = (claimed_by or "").partition(":")
+    pid_text, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # this process: a claim it holds is one it is posting (another thread) right now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, someone else's
+    return bool(start) and _start_ticks(pid) not in ("", start)
+
+
+def outbox_instance(store: Store) -> str:
+    """This database's outbox instance (made once): two bots posting in one channel tell their messages apart."""
+    value = store.kv_get(INSTANCE_KEY)
+    if not value:
+        value = uuid.uuid4().hex[:12]
+        store.kv_set(INSTANCE_KEY, value)
+    return str(value)
+
+
+def _claim(store: Store, notification_id: int, now: datetime, dead: str | None = None) -> bool:
+    """Take the notification for this process (committed before posting), unless someone holds it; `dead`
+    names a holder known to be dead, whose claim is taken over whatever its age."""
     with store.transaction() as db:
         cur = db.conn.execute(
-            "UPDATE notifications SET claimed_at = ?, attempts = attempts + 1 "
-            "WHERE id = ? AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < ?)",
-            [iso(now), notification_id, iso(now - CLAIM_LEASE)],
+            "UPDATE notifications SET claimed_at = ?, claimed_by = ?, attempts = attempts + 1 "
+            "WHERE id = ? AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < ? OR claimed_by = ?)",
+            [iso(now), claimer(), notification_id, iso(now - CLAIM_LEASE), dead],
         )
         return cur.rowcount == 1
+
+
+def _after_ts(store: Store, row: dict[str, Any], channel: str) -> str | None:
+    """The ts of the newest message in `channel` known to be older than this row's (posted before the row
+    existed): where looking for the row's message may start. None: from the newest back."""
+    found = store.conn.execute(
+        "SELECT max(ts) FROM notifications WHERE channel = ? AND thread_ts IS NULL AND sent_at IS NOT NULL "
+        "AND sent_at < ? AND kind <> 'chart'",
+        [channel, row["created_at"]],
+    ).fetchone()[0]
+    try:
+        float(found)
+    except (TypeError, ValueError):
+        return None
+    return str(found)
 
 
 def _release(store: Store, notification_id: int, error: str, not_before: datetime | None) -> None:
     with store.transaction() as db:
         db.conn.execute(
-            "UPDATE notifications SET claimed_at = NULL, last_error = ?, not_before = ? WHERE id = ?",
+            "UPDATE notifications SET claimed_at = NULL, claimed_by = NULL, last_error = ?, not_before = ? "
+            "WHERE id = ?",
             [error[:500], iso(not_before) if not_before else None, notification_id],
         )
 
@@ -174,7 +248,8 @@ def _mark_sent(
     incident its thread."""
     with store.transaction() as db:
         db.conn.execute(
-            "UPDATE notifications SET sent_at = ?, ts = ?, channel = ?, thread_ts = ?, last_error = NULL WHERE id = ?",
+            "UPDATE notifications SET sent_at = ?, ts = ?, channel = ?, thread_ts = ?, last_error = NULL, "
+            "claimed_by = NULL WHERE id = ?",
             [iso(now), ts, channel, thread_ts, row["id"]],
         )
         if (row["kind"] == "open" or parent) and row["incident_id"] is not None:
@@ -193,6 +268,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
     posted: list[PostedItem] = []
     held: set[str] = set()  # channels rate-limited (or failed for good) for the rest of this sweep
     failed: set[int] = set()  # rows marked failed during this sweep
+    instance = outbox_instance(store) if rows else ""
     for row in rows:
         if row["id"] in failed:
             continue
@@ -217,26 +293,31 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
             channel = (incident.channel if incident else None) or row["channel"] or ""
         if channel in held:
             continue
-        if not _claim(store, row["id"], now):
+        dead = row.get("claimed_by") if row.get("claimed_at") and claimer_gone(row.get("claimed_by")) else None
+        if not _claim(store, row["id"], now, dead):
             continue
         message = Message.from_dict(json.loads(row["blocks"])) if row.get("blocks") else Message(title=row["text"])
+        mark = Mark(int(row["id"]), instance)
         landed_channel: str
         ts: str
         thread_ts: str | None
+        # Where the message goes: a reply in its incident's thread, or a message of its own.
+        reply_to = parent_ts if kind in ("update", "resolve", "summary", "reminder") and not orphan else None
         try:
-            if kind == "parent_update":
+            already: Posted | None = None
+            if kind != "parent_update" and int(row.get("attempts") or 0) > 0:
+                # Tried before, outcome unknown (a crash after the post, an answer lost): is it there already?
+                already = poster.find(channel, mark, thread_ts=reply_to, after_ts=_after_ts(store, row, channel))
+            if already is not None:
+                landed_channel, ts, thread_ts = already.channel, already.ts, reply_to
+                log.info("alert %s was already in %s (ts %s): adopted, not posted again", row["id"], channel, ts)
+            elif kind == "parent_update":
                 assert parent_ts is not None  # replies without a posted parent waited above
                 poster.update(channel, parent_ts, message)
                 landed_channel, ts, thread_ts = channel, parent_ts, parent_ts
-            elif orphan:
-                result = poster.post(channel, message)
-                landed_channel, ts, thread_ts = result.channel, result.ts, None
-            elif kind in ("update", "resolve", "summary", "reminder"):
-                result = poster.post(channel, message, thread_ts=parent_ts)
-                landed_channel, ts, thread_ts = result.channel, result.ts, parent_ts
             else:
-                result = poster.post(channel, message)
-                landed_channel, ts, thread_ts = result.channel, result.ts, None
+                result = poster.post(channel, message, thread_ts=reply_to, mark=mark)
+                landed_channel, ts, thread_ts = result.channel, result.ts, reply_to
         except PostError as exc:
             if exc.permanent:
                 failed |= _fail(store, row, incident, channel, deps.settings.alert_channel or "", exc, now)
