@@ -140,6 +140,17 @@ _MAX_NESTING = 4  # envelope in envelope in ...: real shapes need 3 levels at mo
 _MAX_TEXT = 4000  # a diagnostic longer than this is cut (SES already truncates, but files can hold anything)
 
 
+# The SES events EventBridge carries that the bot turns into incidents at once (EventBridge's reference for
+# Amazon SES, "Amazon SES service events"): the account's sending status and the VDM Advisor's
+# recommendations. `setup --apply` routes exactly these to the bot's queue.
+SES_PUSHED_TYPES = (
+    "Sending Status Enabled",
+    "Sending Status Disabled",
+    "Advisor Recommendation Status Open",
+    "Advisor Recommendation Status Resolved",
+)
+
+
 class Malformed(ValueError):
     """A document that claims to be an SES event or an SNS envelope but cannot be read as one."""
 

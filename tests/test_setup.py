@@ -21,6 +21,11 @@ from bot.setup import WANTED_TYPES
 
 REGION = "us-east-1"
 DOMAIN = "mail.example.com"
+# The last step of every plan with a queue: SES's status events pushed to it (issue 13).
+PUSH_STEP = (
+    "push SES's sending-status and Advisor events to the bot's queue: EventBridge rule sesbot-ses-status "
+    "(source aws.ses) with the queue as target and a queue policy that lets the rule send"
+)
 
 
 def run(deps: Deps, text: str, via: str = "cli") -> Report:
@@ -128,6 +133,7 @@ def test_with_nothing_set_up_the_bot_sees_no_bounces_and_the_plan_lists_every_ch
         f"{REGION}: add event destination sesbot on configuration set sesbot: {', '.join(WANTED_TYPES)} -> "
         "SNS topic sesbot-events",
         f"{REGION}: turn reputation metrics on for configuration set sesbot",
+        f"{REGION}: {PUSH_STEP}",
     ]
     assert aws_peer.calls_to("CreateTopic") == []  # looking changes nothing
 
@@ -159,6 +165,7 @@ def test_a_default_set_without_delivery_delay_is_a_warning_that_names_what_is_mi
         f"{REGION}: add event destination sesbot on configuration set app: SEND, REJECT, DELIVERY, DELIVERY_DELAY, "
         "RENDERING_FAILURE -> SNS topic ops-events",
         f"{REGION}: turn reputation metrics on for configuration set app",
+        f"{REGION}: {PUSH_STEP}",
     ]
     assert [f.check for f in report.problems] == ["setup.events", "setup.reputation", "setup.plan"]
 
@@ -245,11 +252,12 @@ def test_apply_completes_an_existing_default_set_then_setup_reports_nothing_miss
     applied = run(deps, "setup --apply")
 
     done = finding(applied, "setup.applied")
-    assert (done.severity, done.summary) == (Severity.INFO, "Applied 2 changes"), done.evidence
+    assert (done.severity, done.summary) == (Severity.INFO, "Applied 3 changes"), done.evidence
     assert [s["what"] for s in done.data["steps"]] == [
         "add event destination sesbot on configuration set app: SEND, REJECT, DELIVERY, DELIVERY_DELAY, "
         "RENDERING_FAILURE -> SNS topic ops-events",
         "turn reputation metrics on for configuration set app",
+        PUSH_STEP,
     ]
     assert applied.problems == []
     again = run(deps, "setup")
@@ -275,7 +283,7 @@ def test_apply_from_nothing_then_setting_the_queue_url_leaves_nothing_missing(aw
     done = finding(applied, "setup.applied")
     steps = done.data["steps"]
     assert [s["status"] for s in steps] == ["done"] * len(steps), steps
-    assert done.summary.startswith("Applied 8 changes; now set SESBOT_SQS_QUEUE_URL=http://")
+    assert done.summary.startswith("Applied 9 changes; now set SESBOT_SQS_QUEUE_URL=http://")
     queue = finding(applied, "setup.queue")
     assert queue.summary.startswith("SESBOT_SQS_QUEUE_URL is not set, but queue sesbot-events exists")
     settings.sqs_queue_url = queue.data["queue_url"]
@@ -405,3 +413,66 @@ def test_legacy_bounce_and_complaint_notifications_count_for_all_mail(aws_peer, 
 
     assert events.data["coverage"]["BOUNCE"]["scope"] == "all"
     assert events.data["coverage"]["COMPLAINT"]["via"] == [f"Complaint notifications of {DOMAIN} -> legacy"]
+
+
+# --- SES's status events pushed through EventBridge (issue 13) ---------------------------------------------------
+
+
+def test_apply_routes_ses_status_events_to_the_queue_with_a_rule_scoped_policy_and_a_second_apply_changes_nothing(
+    aws_peer, deps: Deps, settings
+) -> None:
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
+    aws_peer.client("sesv2").put_configuration_set_reputation_options(
+        ConfigurationSetName="app", ReputationMetricsEnabled=True
+    )
+    settings.sqs_queue_url = queue_url
+    before = run(deps, "setup")
+    assert finding(before, "setup.plan").evidence == [f"{REGION}: {PUSH_STEP}"]  # shown before it is made
+    assert finding(before, "setup.push").summary.startswith("SES's sending-status and Advisor events are seen at")
+    assert aws_peer.calls_to("PutRule") == []
+
+    applied = run(deps, "setup --apply")
+
+    assert finding(applied, "setup.applied").summary == "Applied 1 change"
+    assert finding(applied, "setup.push").severity == Severity.OK
+    events = aws_peer.client("events")
+    rule = events.describe_rule(Name="sesbot-ses-status")
+    assert json.loads(rule["EventPattern"]) == {
+        "source": ["aws.ses"],
+        "detail-type": [
+            "Sending Status Enabled",
+            "Sending Status Disabled",
+            "Advisor Recommendation Status Open",
+            "Advisor Recommendation Status Resolved",
+        ],
+    }
+    assert rule["State"] == "ENABLED" and rule.get("EventBusName", "default") == "default"
+    sqs = aws_peer.client("sqs")
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule="sesbot-ses-status")["Targets"]] == [queue_arn]
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    [statement] = [s for s in policy["Statement"] if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert statement["Action"] == "sqs:SendMessage" and statement["Resource"] == queue_arn
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}
+
+    calls = len(aws_peer.calls_to("PutRule")), len(aws_peer.calls_to("PutTargets"))
+    again = run(deps, "setup --apply")
+    assert [f.check for f in again.findings if f.check == "setup.applied"] == []  # nothing to do
+    assert (len(aws_peer.calls_to("PutRule")), len(aws_peer.calls_to("PutTargets"))) == calls == (1, 1)
+    assert again.problems == []
+
+
+def test_a_rule_that_lost_its_target_is_given_the_queue_again(aws_peer, deps: Deps, settings) -> None:
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
+    settings.sqs_queue_url = queue_url
+    run(deps, "setup --apply")
+    events = aws_peer.client("events")
+    events.remove_targets(Rule="sesbot-ses-status", Ids=["sesbot-queue"])
+
+    report = run(deps, "setup")
+    assert "does not send to the bot's queue" in finding(report, "setup.push").summary
+    run(deps, "setup --apply")
+    assert len(events.list_targets_by_rule(Rule="sesbot-ses-status")["Targets"]) == 1
+    assert len(aws_peer.calls_to("PutRule")) == 1  # the rule itself was right: not put again

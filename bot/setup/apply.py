@@ -15,8 +15,18 @@ from typing import Any
 from bot.aws import describe_error, error_code
 from bot.deps import Deps
 from bot.setup.inspection import forget_cached
-from bot.setup.model import CONFIG_SET_NAME, DESTINATION_NAME, TOPIC_NAME, QueueState, Step
-from bot.setup.policy import queue_policy_decision, ses_publish_decision, ses_source_arn
+from bot.setup.model import (
+    CONFIG_SET_NAME,
+    DESTINATION_NAME,
+    STATUS_RULE_NAME,
+    STATUS_TARGET_ID,
+    TOPIC_NAME,
+    QueueState,
+    Step,
+    same_pattern,
+    status_event_pattern,
+)
+from bot.setup.policy import events_send_decision, queue_policy_decision, ses_publish_decision, ses_source_arn
 
 _EMPTY_POLICY = '{"Version": "2012-10-17", "Statement": []}'
 
@@ -48,6 +58,18 @@ def queue_policy_statement(queue_arn: str, topic_arn: str) -> dict[str, Any]:
         "Action": "sqs:SendMessage",
         "Resource": queue_arn,
         "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+    }
+
+
+def rule_policy_statement(queue_arn: str, rule_arn: str) -> dict[str, Any]:
+    """The queue policy statement that lets EventBridge rule `rule_arn` (and only it) send to the queue."""
+    return {
+        "Sid": f"sesbot-events-{rule_arn.split(':')[3]}-{rule_arn.rsplit('/', 1)[-1]}"[:100],
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
     }
 
 
@@ -192,3 +214,45 @@ def create_queue(deps: Deps, name: str, qregion: str, ctx: dict[str, Any]) -> st
     if not deps.settings.sqs_queue_url:
         ctx["follow_up"] = f"set SESBOT_SQS_QUEUE_URL={url} and restart the bot"
     return f"created {url}"
+
+
+def put_status_rule(deps: Deps, queue: QueueState | None, home: str, ctx: dict[str, Any]) -> str:
+    """The EventBridge rule that pushes SES's sending-status and Advisor events to the bot's queue: the rule
+    (`PutRule` on the default bus), the queue as its target (`PutTargets`), and the queue policy statement that
+    lets the rule send; each only when missing."""
+    url, qarn, qregion = queue_values(queue, home, ctx)
+    events = deps.aws.get("events", qregion)
+    done = []
+    try:
+        rule: dict[str, Any] | None = events.describe_rule(Name=STATUS_RULE_NAME)
+    except Exception as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        rule = None
+    if rule is None or not same_pattern(rule.get("EventPattern")) or rule.get("State") != "ENABLED":
+        rule_arn = events.put_rule(
+            Name=STATUS_RULE_NAME,
+            EventPattern=json.dumps(status_event_pattern()),
+            State="ENABLED",
+            Description="sesbot: SES sending status and VDM Advisor events to the bot's queue",
+        )["RuleArn"]
+        done.append("rule created" if rule is None else "rule pattern set")
+    else:
+        rule_arn = rule["Arn"]
+    targets = events.list_targets_by_rule(Rule=STATUS_RULE_NAME).get("Targets") or []
+    if not any(t.get("Arn") == qarn for t in targets):
+        answer = events.put_targets(Rule=STATUS_RULE_NAME, Targets=[{"Id": STATUS_TARGET_ID, "Arn": qarn}])
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"EventBridge refused the queue as target: {answer.get('FailedEntries')}")
+        done.append("the queue is its target")
+    sqs = deps.aws.get("sqs", qregion)
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+    policy = json.loads(attrs.get("Policy") or _EMPTY_POLICY)
+    decision = events_send_decision(policy, queue_arn=qarn, rule_arn=rule_arn)
+    if decision.fixable_by_allow:
+        policy.setdefault("Statement", []).append(rule_policy_statement(qarn, rule_arn))
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+        done.append("the queue policy lets the rule send")
+    elif not decision.allowed:
+        done.append(f"the queue policy was left as it is ({decision.reason})")
+    return ", ".join(done) or "already in place"

@@ -12,6 +12,9 @@ One job: fill in the `model` from AWS, changing nothing. What is inspected, per 
   (`ListSubscriptionsByTopic`), what the queue policy decides for it, what its own policy decides for SES
   publishing (`policy`); a topic in `SESBOT_SNS_TOPIC_ARNS` reaches the bot over HTTPS;
 * the bot's queue (`SESBOT_SQS_QUEUE_URL`): exists, its ARN and policy;
+* the bot's EventBridge rule in the queue's region (`inspect_status_rule`: `DescribeRule`,
+  `ListTargetsByRule`): SES's sending-status and Advisor events pushed to the queue, and the queue policy
+  letting the rule send;
 * with `permissions=True`, every read call the bot makes (`permissions.probe_permissions`).
 
 `inspect_cached` is what the `events.coverage` check of `why` uses: the same inspection without the
@@ -35,6 +38,7 @@ from bot.aws import describe_error, error_code
 from bot.deps import Deps
 from bot.setup.model import (
     QUEUE_NAME,
+    STATUS_RULE_NAME,
     TOPIC_NAME,
     V1_TYPES,
     ConfigSetState,
@@ -42,14 +46,22 @@ from bot.setup.model import (
     IdentityState,
     Inspection,
     QueueState,
+    RuleState,
     TopicState,
     inspection_from_json,
     inspection_to_json,
     region_of_arn,
     region_of_queue,
+    same_pattern,
 )
 from bot.setup.permissions import Calls, probe_permissions
-from bot.setup.policy import queue_policy_decision, ses_publish_decision, ses_source_arn, strictest
+from bot.setup.policy import (
+    events_send_decision,
+    queue_policy_decision,
+    ses_publish_decision,
+    ses_source_arn,
+    strictest,
+)
 
 CACHE_KEY = "setup_inspections"  # in deps.extras: settings fingerprint -> Inspection
 STORE_PREFIX = "setup.inspection."  # in the store's kv: + settings fingerprint -> {"at": epoch, "inspection"}
@@ -65,6 +77,38 @@ _DESTINATION_KINDS = (
     ("EventBridgeDestination", "EventBridge"),
     ("PinpointDestination", "Pinpoint"),
 )
+
+
+def inspect_status_rule(
+    deps: Deps, queue: QueueState | None, permissions: dict[str, str] | None = None
+) -> RuleState | None:
+    """The bot's EventBridge rule in the queue's region; None when there is no queue to route to yet (or its
+    region is not one the bot watches: EventBridge delivers to a queue of the rule's own region only)."""
+    if queue is None or not queue.exists or not queue.arn or queue.region not in deps.settings.regions:
+        return None
+    calls = Calls(permissions if permissions is not None else {})
+    events = deps.aws.get("events", queue.region)
+    state = RuleState(region=queue.region)
+    rule, exc = calls(
+        "events:DescribeRule", events.describe_rule, Name=STATUS_RULE_NAME, ok_codes=("ResourceNotFoundException",)
+    )
+    if exc is not None:
+        if error_code(exc) == "ResourceNotFoundException":
+            state.exists = False
+        else:
+            state.error = describe_error(exc)
+        return state
+    state.exists, state.arn = True, rule.get("Arn")
+    state.pattern_ok = same_pattern(rule.get("EventPattern"))
+    state.enabled = rule.get("State") == "ENABLED"
+    targets, exc = calls("events:ListTargetsByRule", events.list_targets_by_rule, Rule=STATUS_RULE_NAME)
+    if exc is not None:
+        state.error = describe_error(exc)
+        return state
+    state.targets_queue = any(t.get("Arn") == queue.arn for t in targets.get("Targets") or [])
+    if state.arn:
+        state.queue_allows = events_send_decision(queue.policy or {}, queue_arn=queue.arn, rule_arn=state.arn).allowed
+    return state
 
 
 def inspect_queue(

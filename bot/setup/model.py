@@ -11,17 +11,21 @@ those only for sends that name the set).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot.events import SES_PUSHED_TYPES
 from bot.setup.policy import Decision, Verdict
 
 TOPIC_NAME = "sesbot-events"
 QUEUE_NAME = "sesbot-events"
 CONFIG_SET_NAME = "sesbot"
 DESTINATION_NAME = "sesbot"
+STATUS_RULE_NAME = "sesbot-ses-status"  # the EventBridge rule sending SES's status events to the bot's queue
+STATUS_TARGET_ID = "sesbot-queue"
 
 # The event types the bot uses: problems become rows, sends and deliveries feed the counters.
 WANTED_TYPES = ("SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "DELIVERY_DELAY", "RENDERING_FAILURE")
@@ -107,6 +111,44 @@ class TopicState:
     @property
     def name(self) -> str:
         return self.arn.rsplit(":", 1)[-1]
+
+
+def status_event_pattern() -> dict[str, Any]:
+    """The EventBridge pattern of the bot's rule: SES's sending-status and Advisor events (`SES_PUSHED_TYPES`)."""
+    return {"source": ["aws.ses"], "detail-type": list(SES_PUSHED_TYPES)}
+
+
+def same_pattern(text: str | None) -> bool:
+    """Is this rule's EventPattern (JSON text) the bot's, whatever the order of its values?"""
+    try:
+        pattern = json.loads(text or "{}")
+    except ValueError:
+        return False
+    want = status_event_pattern()
+    return (
+        isinstance(pattern, dict)
+        and set(pattern) == set(want)
+        and all(isinstance(pattern[k], list) and sorted(map(str, pattern[k])) == sorted(want[k]) for k in want)
+    )
+
+
+@dataclass
+class RuleState:
+    """The bot's EventBridge rule in the queue's region (`STATUS_RULE_NAME`): SES's status events pushed to
+    the queue as they happen, rather than seen at the next sweep."""
+
+    region: str
+    arn: str | None = None
+    exists: bool | None = None
+    pattern_ok: bool = False  # it matches SES's sending-status and Advisor events
+    enabled: bool = False
+    targets_queue: bool = False  # the bot's queue is one of its targets
+    queue_allows: bool = False  # the queue policy lets the rule send
+    error: str | None = None
+
+    @property
+    def in_place(self) -> bool:
+        return bool(self.exists and self.pattern_ok and self.enabled and self.targets_queue and self.queue_allows)
 
 
 @dataclass

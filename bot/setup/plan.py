@@ -20,6 +20,7 @@ from bot.setup.model import (
     CONFIG_SET_NAME,
     DESTINATION_NAME,
     QUEUE_NAME,
+    STATUS_RULE_NAME,
     TOPIC_NAME,
     WANTED_TYPES,
     ConfigSetState,
@@ -27,12 +28,15 @@ from bot.setup.model import (
     IdentityState,
     Inspection,
     QueueState,
+    RuleState,
     Step,
     TopicState,
 )
 
 
-def build_plan(deps: Deps, inspections: list[Inspection], queue: QueueState | None) -> list[Step]:
+def build_plan(
+    deps: Deps, inspections: list[Inspection], queue: QueueState | None, rule: RuleState | None = None
+) -> list[Step]:
     """The changes that make every wanted event type reach the bot, in the order they must be made.
 
     Every step checks again at apply time what it is about to change, so a plan applied twice (or over a
@@ -46,7 +50,31 @@ def build_plan(deps: Deps, inspections: list[Inspection], queue: QueueState | No
     queue_step = _queue_step(deps, queue, home, steps)
     if queue_step is not None:
         steps.insert(0, queue_step)
+    rule_step = _status_rule_step(deps, queue, rule, home, queue_step is not None)
+    if rule_step is not None:
+        steps.append(rule_step)
     return steps
+
+
+def _status_rule_step(
+    deps: Deps, queue: QueueState | None, rule: RuleState | None, home: str, queue_planned: bool
+) -> Step | None:
+    """SES's sending-status and Advisor events pushed to the queue (EventBridge), in the queue's region.
+
+    Last: it needs the queue. Planned when the queue exists (or is planned) in a region the bot watches and
+    the rule, its target or the queue policy statement is missing.
+    """
+    region = queue.region if queue else home
+    if region not in deps.settings.regions or not (queue_planned or (queue is not None and queue.exists)):
+        return None
+    if rule is not None and rule.in_place:
+        return None
+    return Step(
+        region,
+        f"push SES's sending-status and Advisor events to the bot's queue: EventBridge rule {STATUS_RULE_NAME} "
+        "(source aws.ses) with the queue as target and a queue policy that lets the rule send",
+        partial(apply.put_status_rule, deps, queue, home),
+    )
 
 
 @dataclass

@@ -30,6 +30,7 @@ from typing import Any
 
 SNS_SERVICE = "sns.amazonaws.com"
 SES_SERVICE = "ses.amazonaws.com"
+EVENTS_SERVICE = "events.amazonaws.com"
 
 # The condition keys a service principal's request is known to carry or not (lower-case, as IAM compares
 # key names case-insensitively). A key of this set missing from a request's context is absent from the
@@ -131,6 +132,14 @@ def queue_policy_decision(policy: Any, *, queue_arn: str, topic_arn: str) -> Dec
     """What an SQS queue policy decides when SNS topic `topic_arn` delivers to the queue (`sqs:SendMessage`)."""
     request = service_request(
         SNS_SERVICE, "sqs:SendMessage", queue_arn, source_arn=topic_arn, source_account=account_of(topic_arn)
+    )
+    return evaluate(policy, request)
+
+
+def events_send_decision(policy: Any, *, queue_arn: str, rule_arn: str) -> Decision:
+    """What an SQS queue policy decides when EventBridge rule `rule_arn` sends to the queue (`sqs:SendMessage`)."""
+    request = service_request(
+        EVENTS_SERVICE, "sqs:SendMessage", queue_arn, source_arn=rule_arn, source_account=account_of(rule_arn)
     )
     return evaluate(policy, request)
 

@@ -13,8 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
 from bot.setup.apply import apply_plan
-from bot.setup.inspection import inspect, inspect_queue
-from bot.setup.model import QUEUE_NAME, WANTED_TYPES, Inspection, QueueState, Step, TopicState
+from bot.setup.inspection import inspect, inspect_queue, inspect_status_rule
+from bot.setup.model import (
+    QUEUE_NAME,
+    STATUS_RULE_NAME,
+    WANTED_TYPES,
+    Inspection,
+    QueueState,
+    RuleState,
+    Step,
+    TopicState,
+)
 from bot.setup.permissions import BOT_ACTIONS, wanted_actions
 from bot.setup.plan import build_plan
 from bot.setup.policy import Decision, Verdict
@@ -422,16 +431,46 @@ def permissions_finding(inspections: list[Inspection], actions: tuple[str, ...] 
 # -- the plan and what --apply did -------------------------------------------------------------------------
 
 
-def _inspect_all(deps: Deps) -> tuple[QueueState | None, list[Inspection]]:
+def _inspect_all(deps: Deps) -> tuple[QueueState | None, list[Inspection], RuleState | None]:
     queue_permissions: dict[str, str] = {}
     queue = inspect_queue(deps, discover=True, permissions=queue_permissions)
     regions = deps.settings.regions
     with ThreadPoolExecutor(max_workers=max(1, len(regions)), thread_name_prefix="setup-region") as pool:
         inspections = list(pool.map(lambda r: inspect(deps, r, queue=queue, permissions=True), regions))
+        rule = inspect_status_rule(deps, queue)
     if inspections:
         for action, verdict in queue_permissions.items():
             inspections[0].permissions.setdefault(action, verdict)
-    return queue, inspections
+    return queue, inspections, rule
+
+
+def status_rule_finding(rule: RuleState | None) -> Finding:
+    """`setup.push`: do SES's sending-status and Advisor events reach the bot as they happen?"""
+    if rule is not None and rule.in_place:
+        return Finding(
+            "setup.push",
+            Severity.OK,
+            f"SES's sending-status and Advisor events reach the bot as they happen (EventBridge rule "
+            f"{STATUS_RULE_NAME} in {rule.region} -> the queue)",
+            region=rule.region,
+        )
+    if rule is not None and rule.error:
+        why = f"the rule could not be read ({rule.error})"
+    elif rule is None or not rule.exists:
+        why = f"there is no EventBridge rule {STATUS_RULE_NAME}"
+    elif not (rule.pattern_ok and rule.enabled):
+        why = f"EventBridge rule {STATUS_RULE_NAME} is disabled or does not match SES's status events"
+    elif not rule.targets_queue:
+        why = f"EventBridge rule {STATUS_RULE_NAME} does not send to the bot's queue"
+    else:
+        why = "the queue policy does not let the rule send"
+    return Finding(
+        "setup.push",
+        Severity.INFO,  # polling still sees it, one sweep later: nothing is missed
+        f"SES's sending-status and Advisor events are seen at the next sweep, not as they happen: {why}",
+        fix="Run `sesbot setup --apply` to create the rule (it needs the bot's queue in a region the bot watches).",
+        region=rule.region if rule else None,
+    )
 
 
 def _plan_finding(steps: list[Step], via: str, applying: bool) -> Finding:
@@ -491,14 +530,15 @@ def _findings(deps: Deps, queue: QueueState | None, inspections: list[Inspection
 def setup_report(deps: Deps, *, apply: bool = False, via: str = "cli") -> Report:
     """The `setup` answer: what the bot cannot see, the plan that fixes it, and with `apply` the plan done."""
     started = time.perf_counter()
-    queue, inspections = _inspect_all(deps)
-    steps = build_plan(deps, inspections, queue)
+    queue, inspections, rule = _inspect_all(deps)
+    steps = build_plan(deps, inspections, queue, rule)
     findings: list[Finding] = []
     if apply and steps:
         findings.append(_applied_finding(apply_plan(deps, steps)))
-        queue, inspections = _inspect_all(deps)
-        steps = build_plan(deps, inspections, queue)
+        queue, inspections, rule = _inspect_all(deps)
+        steps = build_plan(deps, inspections, queue, rule)
     findings += _findings(deps, queue, inspections)
+    findings.append(status_rule_finding(rule))
     findings.append(_plan_finding(steps, via, applying=apply))
     return Report(
         target=", ".join(deps.settings.regions),
