@@ -12,6 +12,9 @@ Shapes understood (nested freely, e.g. an SQS body holding an SNS envelope holdi
 * a bare SES document: legacy `notificationType` (Bounce, Complaint, Delivery) or event publishing
   `eventType` (Send, Reject, Bounce, Complaint, Delivery, Open, Click, "Rendering Failure" with its
   space, DeliveryDelay, Subscription) -- raw SQS delivery and Firehose JSON lines look like this;
+* an EventBridge event (`version`, `id`, `detail-type`, `source`, `account`, `region`, `detail`) from
+  `aws.ses`: SES's account sending status and VDM Advisor events (`SES_PUSHED_TYPES`) are kept as `pushed`
+  for the alert engine; an email event (`detail` holding an SES event-publishing document) is read as one;
 * a JSON array of any of these.
 
 What comes out (`Extracted`):
@@ -26,6 +29,8 @@ What comes out (`Extracted`):
 * `headers`: one tuple per Send event (per message, not per recipient), in `HEADER_COLUMNS` order: the
   unsubscribe headers the message carried, for `bot.ingest`'s rolling header sample. It carries the `seen`
   id of the message's first counted recipient, so a re-delivered Send is sampled once, like it is counted;
+* `pushed`: one `PushedEvent` per SES status or Advisor event EventBridge delivered, which the SQS consumer
+  hands to the alert engine (`bot.alerts.pushed`) in the same receive;
 * `skipped` (reason -> count) and `quarantined` ((reason, raw text) pairs) for what is not an event.
 
 Natural ids -- why they come from the SES payload, never from the SNS envelope
@@ -151,6 +156,19 @@ SES_PUSHED_TYPES = (
 )
 
 
+@dataclass(frozen=True)
+class PushedEvent:
+    """One SES status or Advisor event as EventBridge delivered it: its id (the same on every redelivery),
+    `detail-type`, account, region, time and `detail` object, untouched."""
+
+    id: str
+    detail_type: str
+    account: str
+    region: str
+    time: str
+    detail: dict[str, Any]
+
+
 class Malformed(ValueError):
     """A document that claims to be an SES event or an SNS envelope but cannot be read as one."""
 
@@ -165,6 +183,7 @@ class Extracted:
     skipped: dict[str, int] = field(default_factory=dict)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     headers: list[tuple[str, str, str, str, int, int, int, int, str | None]] = field(default_factory=list)
+    pushed: list[PushedEvent] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.events) + len(self.counts) + len(self.headers)
@@ -175,6 +194,7 @@ class Extracted:
         self.counts.extend(other.counts)
         self.deliveries.extend(other.deliveries)
         self.headers.extend(other.headers)
+        self.pushed.extend(other.pushed)
         self.quarantined.extend(other.quarantined)
         for reason, n in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + n
@@ -190,6 +210,7 @@ class Extracted:
         self.counts = []
         self.deliveries = []
         self.headers = []
+        self.pushed = []
         self.skipped = {}
         self.quarantined = []
 
@@ -280,11 +301,12 @@ def _reason(exc: Exception) -> str:
 
 def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str | None, depth: int, raw: Any) -> None:
     """Run one parser step; if it fails, undo what it appended and quarantine `raw` instead."""
-    n_events, n_counts, n_deliveries, n_headers = (
+    n_events, n_counts, n_deliveries, n_headers, n_pushed = (
         len(out.events),
         len(out.counts),
         len(out.deliveries),
         len(out.headers),
+        len(out.pushed),
     )
     try:
         fn(value, out, received_at, topic, depth)
@@ -295,6 +317,7 @@ def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str |
         del out.counts[n_counts:]
         del out.deliveries[n_deliveries:]
         del out.headers[n_headers:]
+        del out.pushed[n_pushed:]
         out.quarantine(_reason(exc), raw)
 
 
@@ -306,6 +329,8 @@ def _dispatch(value: Any, out: Extracted, received_at: str, topic: str | None, d
             _ses(value, out, received_at, topic)
         elif "Message" in value and ("Type" in value or "TopicArn" in value):
             _envelope(value, out, received_at, depth)
+        elif "detail-type" in value and "source" in value:
+            _eventbridge(value, out, received_at, depth)
         elif isinstance(value.get("Records"), list):
             _each(value["Records"], out, received_at, topic, depth, _record)
         elif isinstance(value.get("Messages"), list):
@@ -381,6 +406,29 @@ def _envelope(env: dict[str, Any], out: Extracted, received_at: str, depth: int)
         # broken envelope, quarantined rather than read as an empty batch.
         raise Malformed("SNS Message is not an SES event (a JSON object)")
     _dispatch(message, out, received_at, topic if isinstance(topic, str) else None, depth + 1)
+
+
+def _eventbridge(event: dict[str, Any], out: Extracted, received_at: str, depth: int) -> None:
+    """An EventBridge event: SES's status and Advisor events are kept as `pushed`; an SES email event (its
+    `detail` an event-publishing document) is read as one; anything else is skipped, counted by its type."""
+    source, kind, detail = event.get("source"), event.get("detail-type"), event.get("detail")
+    if not isinstance(kind, str) or not isinstance(source, str):
+        raise Malformed("EventBridge event without a detail-type and source")
+    if source != "aws.ses":
+        out.skip(f"EventBridge event from {source[:40]}")
+        return
+    if kind in SES_PUSHED_TYPES:
+        if not isinstance(detail, dict):
+            raise Malformed(f"EventBridge {kind} without a detail object")
+        region, event_id = event.get("region"), event.get("id")
+        if not isinstance(region, str) or not region or not isinstance(event_id, str) or not event_id:
+            raise Malformed(f"EventBridge {kind} without its id or region")
+        when = _ts(event.get("time")) or received_at
+        out.pushed.append(PushedEvent(event_id, kind, str(event.get("account") or ""), region, when, detail))
+    elif isinstance(detail, dict) and ("eventType" in detail or "notificationType" in detail):
+        _ses(detail, out, received_at, None)
+    else:
+        out.skip(f"EventBridge {kind[:60]}")
 
 
 # -- the SES document ---------------------------------------------------------------------------------------

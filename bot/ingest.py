@@ -50,7 +50,7 @@ from typing import IO, Any, Protocol
 
 import orjson
 
-from bot.events import EVENT_COLUMNS, Extracted, extract, raw_text
+from bot.events import EVENT_COLUMNS, Extracted, PushedEvent, extract, raw_text
 from bot.store import Store, iso, utcnow
 
 BATCH_RECORDS = 20_000  # records per transaction for files: each commit rewrites the index pages it touched
@@ -95,8 +95,10 @@ class IngestResult:
     duplicates: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
+    pushed: list[PushedEvent] = field(default_factory=list)  # SES status/Advisor events for the alert engine
 
     def merge(self, other: IngestResult) -> IngestResult:
+        self.pushed.extend(other.pushed)
         self.ingested += other.ingested
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
@@ -145,7 +147,7 @@ def ingest_documents(
         if batch_records is not None and len(batch.events) + len(batch.counts) >= batch_records:
             result.merge(write_batch(store, batch, origin, received_at))
             batch = Extracted()
-    if len(batch) or batch.skipped or batch.quarantined:
+    if len(batch) or batch.skipped or batch.quarantined or batch.pushed:
         result.merge(write_batch(store, batch, origin, received_at))
     return result
 
@@ -211,7 +213,7 @@ def ingest_lines_parallel(
                 take_one()
         while in_flight:
             take_one()
-    if len(batch) or batch.skipped or batch.quarantined:
+    if len(batch) or batch.skipped or batch.quarantined or batch.pushed:
         result.merge(write_batch(store, batch, origin, received_at))
     return result
 
@@ -237,7 +239,7 @@ def _parse_range(path: str, start: int, end: int, received_at: str) -> Extracted
 
 def write_batch(store: Store, batch: Extracted, origin: str, received_at: str) -> IngestResult:
     """Write one parsed batch in one transaction; returns what was new, duplicate, skipped, quarantined."""
-    result = IngestResult(skipped=dict(batch.skipped), quarantined=len(batch.quarantined))
+    result = IngestResult(skipped=dict(batch.skipped), quarantined=len(batch.quarantined), pushed=list(batch.pushed))
     conn = store.conn
     with store.transaction():
         if batch.events:

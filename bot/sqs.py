@@ -8,6 +8,10 @@ This module's one job is the receive -> store -> delete cycle, in that order:
 3. `delete`: `DeleteMessageBatch` for every message of the batch -- poison messages included, so they cannot
    loop -- only after the commit.
 
+SES's status and Advisor events (EventBridge, `bot.events.PushedEvent`) are recorded by the alert engine
+between 2 and 3 (`bot.alerts.pushed.record_pushed`: the account-status incident opens, or the Advisor notice
+is owed, in that receive), and what they owe is delivered after 3 through the consumer's `poster`.
+
 A crash between 2 and 3 loses nothing (the messages come back after the visibility timeout) and duplicates
 nothing (natural ids: the second store is a no-op, see `bot.events`). If the store itself fails, nothing is
 deleted and the messages come back. `run(stop_event)` loops with exponential backoff on errors, logging one
@@ -22,9 +26,12 @@ import re
 import threading
 from typing import Any
 
+from bot.alerts.outbox import deliver
+from bot.alerts.pushed import record_pushed
 from bot.aws import describe_error
 from bot.deps import Deps
 from bot.ingest import IngestResult, ingest_documents
+from bot.notify import Poster
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +44,9 @@ _QUEUE_REGION = re.compile(r"^https?://sqs[.-]([a-z0-9-]+)\.amazonaws\.com", re.
 class SqsConsumer:
     """Consumes `settings.sqs_queue_url` into the store: `poll_once()` for one batch, `run()` forever."""
 
-    def __init__(self, deps: Deps, *, queue_url: str | None = None, client: Any = None):
+    def __init__(self, deps: Deps, *, queue_url: str | None = None, client: Any = None, poster: Poster | None = None):
         self.deps = deps
+        self.poster = poster  # where what SES pushed is posted (None: levels recorded, nothing owed)
         url = queue_url or deps.settings.sqs_queue_url
         if not url:
             raise ValueError("no SQS queue configured: set SESBOT_SQS_QUEUE_URL")
@@ -90,9 +98,12 @@ class SqsConsumer:
         if not messages:
             return IngestResult()
         result = self.store(messages)
+        pushed = record_pushed(self.deps, result.pushed, notify=self.poster is not None) if result.pushed else None
         self.delete(messages)
         if result.quarantined:
             log.warning("quarantined %d unreadable SQS message(s) (see the quarantine table)", result.quarantined)
+        if pushed is not None and pushed.owes and self.poster is not None:
+            deliver(self.deps, self.poster)  # a failure to post keeps the rows owed for the sweep
         return result
 
     # -- forever -------------------------------------------------------------------------------------
@@ -126,19 +137,22 @@ def queue_deps(deps: Deps, queue_url: str) -> Deps:
     return deps
 
 
-def start_receivers(deps: Deps, stop_event: threading.Event, workers: int = 2, **run_kw: Any) -> list[threading.Thread]:
+def start_receivers(
+    deps: Deps, stop_event: threading.Event, workers: int = 2, poster: Poster | None = None, **run_kw: Any
+) -> list[threading.Thread]:
     """`workers` consumers of each queue, each in its own thread (`sqs-1`, `sqs-2` ...), until `stop_event`.
 
     Each long-polls on its own, so a busy queue is read `workers` x 10 messages a round trip; their stores
     are transactions on the one database, taken in turn (SQLite has one writer), and a batch is deleted only
     once it is committed, whichever receiver holds it. With several queues (`SESBOT_SQS_QUEUE_URL` lists
-    one per account or region) each gets `workers` receivers, reading with its account's credentials.
+    one per account or region) each gets `workers` receivers, reading with its account's credentials. What SES
+    pushes (its status and Advisor events) is posted through `poster`.
     """
     urls = deps.settings.sqs_queue_urls or ([deps.settings.sqs_queue_url] if deps.settings.sqs_queue_url else [])
     threads: list[threading.Thread] = []
     for url in urls:
         for _ in range(max(1, workers)):
-            consumer = SqsConsumer(queue_deps(deps, url), queue_url=url)
+            consumer = SqsConsumer(queue_deps(deps, url), queue_url=url, poster=poster)
             name = f"sqs-{len(threads) + 1}"
             t = threading.Thread(target=consumer.run, args=(stop_event,), kwargs=run_kw, name=name, daemon=True)
             t.start()

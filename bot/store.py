@@ -359,6 +359,13 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+def first_time_in(conn: sqlite3.Connection, key: str, at: datetime) -> bool:
+    """`Store.first_time` inside a transaction the caller holds: the claim commits (or not) with its work."""
+    claim = f"{iso(at)[:13]}:{key}"
+    cur = conn.execute("INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)", [claim, iso(utcnow())])
+    return cur.rowcount == 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -483,10 +490,8 @@ class Store:
         `at`, then the key), so retention prunes them with the rest. `at` must be the same for every claim
         of one key (the thing's own time, not the time it arrived).
         """
-        claim = f"{iso(at)[:13]}:{key}"
         with self.transaction() as db:
-            cur = db.conn.execute("INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)", [claim, iso(utcnow())])
-            return cur.rowcount == 1
+            return first_time_in(db.conn, key, at)
 
     def audit(
         self,

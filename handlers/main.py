@@ -120,7 +120,9 @@ def start_background(
     sched = start_scheduler(deps, poster, after_sweep)
     stoppers.append(lambda: sched.shutdown(wait=False))
     if deps.settings.sqs_queue_url:
-        receivers = start_receivers(deps, stop, deps.settings.sqs_workers)
+        receivers = start_receivers(
+            deps, stop, deps.settings.sqs_workers, poster if deps.settings.alert_channel else None
+        )
 
         def join_receivers() -> None:
             # Not the long poll's 20 s: a receive still in flight is abandoned. Nothing is lost that way, since
