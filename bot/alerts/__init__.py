@@ -15,7 +15,8 @@ One `sweep(deps, poster)` does it all, in three steps:
 3. **Deliver** every unsent notification, oldest first: claim it (a committed lease), post it through the
    `Poster`, mark it sent with its ts. A `PostError` releases the claim and keeps it for the next
    sweep (after the `Retry-After` the poster reported); a reply waits until its parent is posted.
-   A restart therefore neither repeats (sent ones are marked) nor loses (unsent ones are retried) one.
+   A restart therefore neither repeats (sent ones are marked) nor loses (unsent ones are retried) one,
+   and a post Slack took before a crash is found by its mark in the channel and adopted, not made twice.
 
 One concern a module, each importing only the ones above it:
 
@@ -24,7 +25,8 @@ One concern a module, each importing only the ones above it:
 - `messages`: pure builders, a `bot.notify.Message` from the `Facts` about a signal (no store, no boto3).
 - `signals`: reading each signal as a `Reading` (CloudWatch, history estimate, account, blocklist).
 - `transitions`: a reading against its stored level -> incident steps and owed `notifications` rows.
-- `outbox`: claim, post through the `Poster`, mark sent; retries, rate limits, errors.
+- `outbox`: claim, post through the `Poster` (with its mark), mark sent; adoption, retries, rate limits, errors.
+- `pushed`: SES's status and Advisor events from the queue (EventBridge), applied as a sweep applies readings.
 - `sweep`: the sweep that ties them together.
 
 The package may import the engine (`bot.*`) and never `handlers` or a chat SDK: it hands neutral
