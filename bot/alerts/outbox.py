@@ -39,7 +39,7 @@ from typing import Any
 from bot.alerts.records import Incident
 from bot.deps import Deps
 from bot.notify import Mark, Message, Posted, Poster, PostError
-from bot.store import Store, iso
+from bot.store import Store, iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,12 @@ def outbox_instance(store: Store) -> str:
     """This database's outbox instance (made once): two bots posting in one channel tell their messages apart."""
     value = store.kv_get(INSTANCE_KEY)
     if not value:
-        value = uuid.uuid4().hex[:12]
-        store.kv_set(INSTANCE_KEY, value)
+        with store.transaction() as db:  # two processes starting at once agree on the first one written
+            db.conn.execute(
+                "INSERT OR IGNORE INTO kv (key, value, updated_at) VALUES (?, ?, ?)",
+                [INSTANCE_KEY, json.dumps(uuid.uuid4().hex[:12]), iso(utcnow())],
+            )
+        value = store.kv_get(INSTANCE_KEY)
     return str(value)
 
 
