@@ -199,6 +199,7 @@ class Answer:
     kind: str = "answer"
     severity: Severity = Severity.INFO
     reports: list[Report] = field(default_factory=list)  # the diagnoses behind it, when it gathers several
+    text: str = ""  # a document the terminal prints as it is, instead of the sections (`incident N --markdown`)
 
     def as_dict(self) -> dict[str, Any]:
         return self.data

@@ -26,7 +26,7 @@ from bot.alerts import (
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.alerts.records import query_rows
 from bot.alerts.summary import summarize, timeline, timeline_line, when
-from bot.alerts.transitions import reowe_parent, resolve_by_hand
+from bot.alerts.transitions import Owed, insert_owed, reowe_parent, resolve_by_hand
 from bot.deps import Deps
 from bot.findings import Answer, Severity, where
 from bot.store import Store, iso, utcnow
@@ -112,14 +112,19 @@ def snooze(
     return incident
 
 
-def resolve(deps: Deps, incident_id: int, by: str, reason: str, now: datetime | None = None) -> Incident | None:
+def resolve(
+    deps: Deps, incident_id: int, by: str, reason: str, now: datetime | None = None, *, first: Owed | None = None
+) -> Incident | None:
     """Close an open incident by hand (`resolve <reason>`), on its timeline with who and why; the parent
-    says so and the summary is owed in its thread. None when there is no such open incident."""
+    says so and the summary is owed in its thread. `first`: a message owed before those (the terminal's
+    reply), in the same transaction. None when there is no such open incident."""
     now = now or deps.now()
     with deps.store.transaction() as db:
         rows = query_rows(db.conn, "SELECT * FROM incidents WHERE id = ? AND status = 'open'", [int(incident_id)])
         if not rows:
             return None
+        if first is not None:
+            insert_owed(db.conn, first, now)
         return resolve_by_hand(db.conn, deps, Incident.from_row(rows[0]), by, reason.strip()[:MAX_NOTE], now)
 
 
@@ -363,9 +368,10 @@ def incident_bounces_answer(deps: Deps, incident: Incident, limit: int = 20) -> 
     )
 
 
-def incident_summary_answer(deps: Deps, incident: Incident) -> Answer:
+def incident_summary_answer(deps: Deps, incident: Incident, *, markdown: bool = False) -> Answer:
     """The incident for a post-incident review: how long it lasted, the worst level and figure, who was on
-    it, and the whole timeline (`summary` in its thread, `incident N` in the terminal)."""
+    it, and the whole timeline (`summary` in its thread, `incident N` in the terminal); with `markdown`, the
+    terminal prints it as a Markdown document (`incident N --markdown`)."""
     summary = summarize(deps.store.conn, incident, deps.now())
     return Answer(
         title=summary.title,
@@ -373,4 +379,5 @@ def incident_summary_answer(deps: Deps, incident: Incident) -> Answer:
         data=summary.data,
         kind="incident_summary",
         severity=summary.severity,
+        text=summary.markdown() if markdown else "",
     )

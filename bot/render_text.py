@@ -59,6 +59,8 @@ def render_report(report: Report) -> str:
 
 
 def render_answer(answer: Answer) -> str:
+    if answer.text:
+        return "\n".join(clean(line) for line in answer.text.rstrip("\n").split("\n"))
     out = [clean(answer.title)]
     for heading, lines in answer.sections:
         out.append("")

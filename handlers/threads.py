@@ -5,8 +5,6 @@ a resolution is shown on the parent message at once (the outbox delivers the edi
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -15,111 +13,36 @@ from slack_sdk import WebClient
 from bot.alerts import ACK_ACTION, BOUNCES_ACTION, TAKE_ACTION, deliver
 from bot.commands import Invocation
 from bot.deps import Deps
-from bot.incidents import (
-    MAX_SNOOZE,
-    Incident,
-    acknowledge,
-    add_note,
-    assign,
-    get_incident,
-    incident_bounces_answer,
-    incident_for_thread,
-    incident_status_answer,
-    incident_summary_answer,
-    resolve,
-    snooze,
-)
-from bot.timefmt import parse_duration, span
+from bot.incident_verbs import CHANGES_PARENT, VERBS, VerbError, VerbReply, run_verb, slack_user
+from bot.incidents import Incident, get_incident, incident_bounces_answer, incident_for_thread
 from handlers.answer import for_channel
 from handlers.blocks import answer_message, error_message, escape, section
 from handlers.poster import SlackPoster
 
-THREAD_VERBS = ("status", "ack", "note", "assign", "summary", "snooze", "unsnooze", "resolve")
-# The verbs that change what the parent message shows (or owe a reply), delivered at once.
-DELIVER_AFTER = ("assign", "snooze", "unsnooze", "resolve")
-
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+THREAD_VERBS = VERBS
+DELIVER_AFTER = CHANGES_PARENT  # what changes the parent message (or owes a reply) is delivered at once
+HOW = "@sesbot "  # how a verb is said in a thread, for the examples of its error messages
 
 
-def _user(user_id: object) -> str | None:
-    """`user_id` when it is a Slack user id, else None (never text that could be a mention or markup)."""
-    return user_id if isinstance(user_id, str) and _USER_ID.match(user_id) else None
+def _mention(who: str) -> str:
+    return f"<@{who}>" if slack_user(who) else escape(who)
 
 
-_USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$")
-
-
-def _assign_message(deps: Deps, incident: Incident, owner: str | None, by: str | None) -> dict[str, Any]:
-    if not owner:
-        return error_message("Say who owns it, like `@sesbot assign @dana` or `@sesbot assign me`.")
-    inc = assign(deps.store, incident.id, owner, _user(by)) or incident
-    line = f":bust_in_silhouette: <@{owner}> owns incident #{inc.id}, {escape(inc.label)} in {escape(inc.where)}."
+def reply_message(reply: VerbReply) -> dict[str, Any]:
+    """The verb's reply as Slack renders it: people as mentions, every other word escaped."""
+    if reply.answer is not None:
+        return answer_message(reply.answer)
+    line = f"{reply.emoji} {reply.render(_mention, escape)}"
     return {"text": line, "blocks": [section(line)]}
 
 
-def _snooze_message(deps: Deps, incident: Incident, inv: Invocation, user_id: str | None) -> dict[str, Any]:
-    by = _user(user_id)
-    if inv.name == "unsnooze":
-        inc = snooze(deps.store, incident.id, None, by, deps.now()) or incident
-        line = f":bell: Incident #{inc.id} is no longer snoozed: every change is posted here again."
-        return {"text": line, "blocks": [section(line)]}
-    length = parse_duration(" ".join(inv.args))
-    if length is None or length <= timedelta(0) or length > MAX_SNOOZE:
-        return error_message("Say for how long, like `@sesbot snooze 2h` (30m, 2h, 1d; at most 7 days).")
-    until = deps.now() + length
-    inc = snooze(deps.store, incident.id, until, by, deps.now()) or incident
-    line = (
-        f":zzz: Incident #{inc.id} snoozed for {span(length)}, until {until:%Y-%m-%d %H:%M} UTC: changes at the "
-        "same or a better level are not posted here until then; a worse level still is."
-    )
-    return {"text": line, "blocks": [section(line)]}
-
-
-def assignee(args: list[str], asker: str | None) -> str | None:
-    """The user `assign` names: a Slack mention, or `me` (the asker); None when it names nobody."""
-    if len(args) != 1:
-        return None
-    if args[0].lower() == "me":
-        return _user(asker)
-    m = _USER_MENTION.match(args[0])
-    return m.group(1) if m else None
-
-
-def _ack_message(deps: Deps, incident: Incident, user_id: str | None) -> dict[str, Any]:
-    who = _user(user_id)
-    if who is None:
-        return error_message("Slack did not say who acknowledged; try again.")
-    inc = acknowledge(deps.store, incident.id, who) or incident
-    line = f":eyes: <@{who}> is on it: incident #{inc.id}, {escape(inc.label)} in {escape(inc.where)}."
-    return {"text": line, "blocks": [section(line)]}
-
-
-def _note_message(deps: Deps, incident: Incident, user_id: str | None, text: str) -> dict[str, Any]:
-    if not text.strip():
-        return error_message("Say what to note, like `@sesbot note paused the newsletter send`.")
-    who = _user(user_id)
-    count = add_note(deps.store, incident.id, who, text)
-    by = f" by <@{who}>" if who else ""
-    notes = f"{count} note{'s' if count != 1 else ''}"
-    line = f":memo: Noted on incident #{incident.id}{by} ({notes}); `status` in this thread shows the timeline."
-    return {"text": line, "blocks": [section(line)]}
-
-
-def _resolve_message(deps: Deps, incident: Incident, user_id: str | None, reason: str) -> dict[str, Any]:
-    who = _user(user_id)
-    if not reason.strip():
-        return error_message("Say why it is resolved, like `@sesbot resolve paused the import, bounces stopped`.")
-    if who is None:
-        return error_message("Slack did not say who resolved it; try again.")
-    inc = resolve(deps, incident.id, who, reason)
-    if inc is None:
-        return error_message(f"Incident #{incident.id} is already resolved.")
-    line = (
-        f":white_check_mark: <@{who}> resolved incident #{inc.id} by hand: {escape(reason.strip())}. "
-        f"If the signal is still bad for the next {deps.settings.recovery_sweeps} sweeps, a new incident opens "
-        "and links this one. The summary follows."
-    )
-    return {"text": line, "blocks": [section(line)]}
+def _verb_message(
+    deps: Deps, incident: Incident, verb: str, args: list[str], rest: str, user_id: str | None
+) -> dict[str, Any]:
+    try:
+        return reply_message(run_verb(deps, incident, verb, args, rest, slack_user(user_id), how=HOW))
+    except VerbError as exc:
+        return error_message(str(exc))
 
 
 def incident_reply(
@@ -132,19 +55,7 @@ def incident_reply(
     incident = incident_for_thread(deps.store, channel, thread_ts)
     if incident is None:
         return None
-    if inv.name == "ack":
-        return _ack_message(deps, incident, user_id)
-    if inv.name == "note":
-        return _note_message(deps, incident, user_id, inv.rest)
-    if inv.name == "assign":
-        return _assign_message(deps, incident, assignee(inv.args, user_id), user_id)
-    if inv.name == "summary":
-        return answer_message(incident_summary_answer(deps, incident))
-    if inv.name in ("snooze", "unsnooze"):
-        return _snooze_message(deps, incident, inv, user_id)
-    if inv.name == "resolve":
-        return _resolve_message(deps, incident, user_id, inv.rest)
-    return answer_message(incident_status_answer(deps, incident))
+    return _verb_message(deps, incident, inv.name, inv.args, inv.rest, user_id)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -175,9 +86,8 @@ def register(app: App, deps: Deps) -> None:
         if target is None:
             return
         incident, channel, user, thread = target
-        client.chat_postMessage(
-            channel=channel, thread_ts=thread, **for_channel(deps, _ack_message(deps, incident, user))
-        )
+        msg = _verb_message(deps, incident, "ack", [], "", user)
+        client.chat_postMessage(channel=channel, thread_ts=thread, **for_channel(deps, msg))
 
     @app.action(BOUNCES_ACTION)
     def on_bounces(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
@@ -200,8 +110,7 @@ def register(app: App, deps: Deps) -> None:
         if target is None:
             return
         incident, channel, user, thread = target
-        owner = _user(user)
-        msg = _assign_message(deps, incident, owner, owner)
+        msg = _verb_message(deps, incident, "assign", ["me"], "me", user)
         client.chat_postMessage(channel=channel, thread_ts=thread, **for_channel(deps, msg))
         deliver_owed(deps, client)
 

@@ -51,7 +51,7 @@ CHART_ATTEMPTS = 2  # a chart is tried this many times (sweeps) before it is ski
 class PostedItem:
     """One message delivered by this sweep."""
 
-    kind: str  # open, update, resolve, summary, reminder, parent_update, notice
+    kind: str  # open, update, resolve, summary, reminder, reply, parent_update, notice
     channel: str
     thread_ts: str | None  # the parent's ts for replies and parent updates; None for a new message
     ts: str
@@ -283,10 +283,10 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         kind = row["kind"]
         parent_ts = incident.ts if incident else None
         orphan = False  # a reply whose incident's first message failed for good: it becomes the new parent
-        if kind in ("update", "resolve", "summary", "parent_update", "reminder") and not parent_ts:
+        if kind in ("update", "resolve", "summary", "parent_update", "reminder", "reply") and not parent_ts:
             if incident is None or not _parent_failed(store, incident.id):
                 continue  # the parent is not posted yet: replies wait for it, in order
-            if kind in ("parent_update", "reminder"):
+            if kind in ("parent_update", "reminder", "reply"):
                 _fail_quietly(store, row["id"], "the incident's first message was never posted", now)
                 continue
             orphan = True
@@ -306,7 +306,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         ts: str
         thread_ts: str | None
         # Where the message goes: a reply in its incident's thread, or a message of its own.
-        reply_to = parent_ts if kind in ("update", "resolve", "summary", "reminder") and not orphan else None
+        reply_to = parent_ts if kind in ("update", "resolve", "summary", "reminder", "reply") and not orphan else None
         try:
             already: Posted | None = None
             if kind != "parent_update" and int(row.get("attempts") or 0) > 0:

@@ -31,7 +31,8 @@ def timeline(conn: sqlite3.Connection, incident: Incident) -> list[dict[str, Any
     rows = query_rows(
         conn,
         "SELECT created_at, kind, from_level, to_level, value, sent_at, last_error, attempts "
-        "FROM notifications WHERE incident_id = ? AND kind NOT IN ('parent_update', 'summary', 'chart') ORDER BY id",
+        "FROM notifications WHERE incident_id = ? AND kind NOT IN ('parent_update', 'summary', 'chart', 'reply') "
+        "ORDER BY id",
         [incident.id],
     )
     events = [{**r, "at": r["created_at"]} for r in rows]
