@@ -127,6 +127,8 @@ class Settings:
     charts: bool = True  # a rate chart in the incident thread on open and on each level change
     ack_reminder_minutes: int = 30  # an unacknowledged incident gets one reminder after this long (0: none)
     oncall: str | None = None  # a Slack user or user-group id the reminder mentions
+    forecast_min_sends: int = 500  # fewer sends than this in the forecast window: no forecast in rate alerts
+    digest_at: tuple[int, int] | None = None  # (hour, minute) UTC of the daily digest; None: no digest
     rate_levels: tuple[tuple[str, float, float], ...] = DEFAULT_RATE_LEVELS
     check_timeout: float = 8.0
     setup_cache_seconds: int = 300  # how long events.coverage reuses the setup inspection (0: never)
@@ -229,6 +231,8 @@ class Settings:
             charts=p.flag("SESBOT_CHARTS", True),
             ack_reminder_minutes=p.integer("SESBOT_ACK_REMINDER_MINUTES", 30, lo=0, hi=10080),
             oncall=p.slack_id("SESBOT_ONCALL"),
+            forecast_min_sends=p.integer("SESBOT_FORECAST_MIN_SENDS", 500, lo=0, hi=1_000_000_000),
+            digest_at=p.clock_time("SESBOT_DIGEST_AT"),
             rate_levels=p.rate_levels(),
             check_timeout=p.number("SESBOT_CHECK_TIMEOUT", 8.0, lo=0.1, hi=120),
             setup_cache_seconds=p.integer("SESBOT_SETUP_CACHE_SECONDS", 300, lo=0, hi=86400),
@@ -405,6 +409,17 @@ class _Parser:
             self.problems.append(f"{name}={v[:60]!r} is not an SES name (letters, digits, - and _, up to 64)")
             return None
         return v
+
+    def clock_time(self, name: str) -> tuple[int, int] | None:
+        """A time of day, `HH:MM` (24-hour, UTC), as (hour, minute); None when unset or `off`."""
+        v = self.raw(name)
+        if v is None or v.lower() == "off":
+            return None
+        m = re.match(r"^([01]?\d|2[0-3]):([0-5]\d)$", v)
+        if not m:
+            self.problems.append(f"{name}={v[:40]!r} is not a time of day (like 09:00, UTC)")
+            return None
+        return int(m.group(1)), int(m.group(2))
 
     def slack_id(self, name: str) -> str | None:
         """A Slack user (U.../W...) or user-group (S...) id."""

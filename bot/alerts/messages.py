@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.alerts.forecast import Forecast
 from bot.alerts.levels import (
     BEHIND_WINDOW,
     BLOCKLIST_QUIET,
@@ -108,6 +109,7 @@ class Facts:
         return where(self.account, self.region)
 
     reopens: dict[str, Any] | None = None  # the incident closed by hand that this one reopens: id, by, at, reason
+    forecast: Forecast | None = None  # a rate's trend: when it reaches the next level (`forecast`)
 
     @property
     def label(self) -> str:
@@ -339,6 +341,12 @@ def _reopens_lines(f: Facts) -> list[str]:
     ]
 
 
+def _forecast_lines(f: Facts) -> list[str]:
+    """A rate's forecast line: when it reaches the next level at this trend, "not rising", or why not."""
+    text = f.forecast.text() if f.forecast is not None and f.signal in RATE_METRICS else ""
+    return [text] if text else []
+
+
 def open_message(f: Facts) -> Message:
     """The incident's parent message: figure, threshold, meaning, trend, what is behind it, what to do."""
     sections = _behind_sections(f)
@@ -350,7 +358,7 @@ def open_message(f: Facts) -> Message:
         title=_title(f),
         severity=LEVEL_SEVERITY.get(f.level, Severity.WARNING),
         fields=_fields(f),
-        lines=_reopens_lines(f) + _meaning(f),
+        lines=_reopens_lines(f) + _meaning(f) + _forecast_lines(f),
         sections=sections,
         chart=_chart(f),
         buttons=_buttons(f),
@@ -366,6 +374,7 @@ def change_message(f: Facts) -> Message:
     lines = [f"Now {_level_text(f, f.level)}, was {LEVEL_LABELS.get(f.previous_level or 'ok', 'OK')}."]
     if worse:
         lines += _meaning(f)[:1]
+    lines += _forecast_lines(f)
     return Message(
         title=f"{word}: {f.label} {fmt_value(f.signal, f.value)}".rstrip() + f" in {f.where}",
         severity=LEVEL_SEVERITY.get(f.level, Severity.WARNING),

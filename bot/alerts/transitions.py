@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import history
+from bot.alerts.forecast import FORECAST_HOURS, Forecast, forecast
 from bot.alerts.levels import LEVEL_LABELS, RATE_METRICS, ladder, next_level, thresholds
 from bot.alerts.messages import (
     Facts,
@@ -179,6 +181,20 @@ def _facts(conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, prev
         trend=r.trend,
         behind=behind(conn, r.signal, r.region, r.scope, now),
         detail=r.detail,
+        forecast=rate_forecast(deps, r, now) if r.signal in RATE_METRICS else None,
+    )
+
+
+def rate_forecast(deps: Deps, r: Reading, now: datetime) -> Forecast:
+    """When the rate reaches its next level at the trend of the last `FORECAST_HOURS` hours, given the sends
+    the history counted in those hours (none with several accounts: the history does not say whose)."""
+    sends = None
+    if len(deps.settings.accounts) <= 1:
+        since = now - timedelta(hours=FORECAST_HOURS - 1)  # floored to its hour: the current one and 5 before
+        rows = history.hourly_series(deps.store, since, now + timedelta(minutes=1), config_set=r.scope or None)
+        sends = sum(int(row["sends"]) for row in rows)
+    return forecast(
+        r.trend, r.value, thresholds(deps.settings, r.signal), sends, deps.settings.forecast_min_sends, FORECAST_HOURS
     )
 
 
