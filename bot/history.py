@@ -375,3 +375,22 @@ def daily_sends_to(store: Store, domains: list[str], since: datetime) -> dict[st
         [iso(since)[:10], *[d.lower() for d in domains]],
     )
     return {day: int(n) for day, n in rows}
+
+
+def top_bounces(store: Store, since: datetime, until: datetime, *, limit: int = 5) -> dict[str, list[tuple[str, int]]]:
+    """The recipient domains and the categories with the most bounces over `[since, until)`, most first:
+    `{"domains": [(domain, n), ...], "categories": [(category, n), ...]}` (a bounce the classifier could
+    not place is counted under its SES subtype, else `unclassified`)."""
+    lo, hi = _window(since, until)
+    where = "type = 'Bounce' AND timestamp >= ? AND timestamp < ?"
+    domains = store.conn.execute(
+        f"SELECT coalesce(domain, '?') AS name, count(*) AS n FROM events WHERE {where} "
+        "GROUP BY 1 ORDER BY n DESC, name LIMIT ?",
+        [lo, hi, int(limit)],
+    ).fetchall()
+    categories = store.conn.execute(
+        f"SELECT coalesce(category, bounce_subtype, 'unclassified') AS name, count(*) AS n FROM events WHERE {where} "
+        "GROUP BY 1 ORDER BY n DESC, name LIMIT ?",
+        [lo, hi, int(limit)],
+    ).fetchall()
+    return {"domains": [(d, int(n)) for d, n in domains], "categories": [(c, int(n)) for c, n in categories]}

@@ -1,4 +1,5 @@
-"""The scheduler: the alert sweep every `SESBOT_SWEEP_MINUTES`, retention pruning once a day.
+"""The scheduler: the alert sweep every `SESBOT_SWEEP_MINUTES`, retention pruning once a day, and the daily
+digest at `SESBOT_DIGEST_AT` (UTC) when it is set and there is an alert channel to post it in.
 
 APScheduler 3.11's `BackgroundScheduler` with a `MemoryJobStore`: the bot keeps its own state in SQLite
 (alert levels, owed notifications), so jobs need not be persisted; they are (re)added at start with
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.alerts import SweepResult, sweep
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_JOB = "sesbot-sweep"
 PRUNE_JOB = "sesbot-prune"
+DIGEST_JOB = "sesbot-digest"
 FIRST_SWEEP_DELAY = timedelta(seconds=30)  # let the bot connect to Slack before the first sweep posts
 FIRST_PRUNE_DELAY = timedelta(minutes=10)
 
@@ -80,6 +83,24 @@ def run_prune(deps: Deps) -> dict[str, int] | None:
     return deleted
 
 
+def run_digest(deps: Deps, poster: Poster) -> bool:
+    """Owe today's digest once its time has come (once a day: a second run the same day owes nothing), and
+    deliver what is owed; True when the digest was owed by this run. A failure is logged, never raised."""
+    from bot.alerts import deliver
+    from bot.digest import owe_digest
+
+    try:
+        owed = owe_digest(deps)
+        if owed:
+            deliver(deps, poster)
+    except Exception:
+        log.exception("the daily digest failed; it is tried again at the next run")
+        return False
+    if owed:
+        log.info("daily digest posted")
+    return owed
+
+
 def build_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep | None = None) -> BackgroundScheduler:
     """A scheduler with the sweep and prune jobs added, not started."""
     scheduler = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone="UTC")
@@ -109,6 +130,19 @@ def build_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep |
         misfire_grace_time=6 * 3600,
         next_run_time=now + FIRST_PRUNE_DELAY,
     )
+    if deps.settings.digest_at is not None and poster is not None:
+        hour, minute = deps.settings.digest_at
+        scheduler.add_job(
+            run_digest,
+            CronTrigger(hour=hour, minute=minute, timezone="UTC"),
+            args=[deps, poster],
+            id=DIGEST_JOB,
+            name="daily digest",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=6 * 3600,  # a bot asleep or restarting at the digest's time still posts it
+        )
     return scheduler
 
 

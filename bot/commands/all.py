@@ -6,6 +6,7 @@ MODULES = (
     "bot.commands.why",  # first: the question the bot exists for
     "bot.commands.status",
     "bot.commands.incidents",
+    "bot.commands.digest",
     "bot.commands.chart",
     "bot.commands.history",
     "bot.commands.explain",
