@@ -263,6 +263,28 @@ def events(now: datetime, seed: int = 7) -> list[dict[str, Any]]:
     return out
 
 
+def bounce_rate_history() -> list[tuple[int, float]]:
+    """CloudWatch's hourly bounce rates before the demo's sweeps, (hours ago, rate): rising since the
+    newsletter started, the trend the first alert's forecast is fitted to."""
+    return [(5, 0.012), (4, 0.016), (3, 0.019), (2, 0.023), (1, 0.027)]
+
+
+def newsletter(now: datetime, sends: int = 1200, seed: int = 11) -> list[dict[str, Any]]:
+    """The newsletter behind the bounces: `sends` Send events spread over the last three hours (enough
+    volume for a forecast to mean something), 97 in 100 of them delivered."""
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    for i in range(sends):
+        at = now - timedelta(seconds=int(3 * 3600 * i / sends))
+        rcpt = f"subscriber{i}@{rng.choice(['example.com', 'example.org', 'example.net'])}"
+        mid = _mid(rng)
+        out.append({"eventType": "Send", "send": {}, "mail": _sent_mail(at, rcpt, mid, i)})
+        if i % 100 >= 3:
+            delivery = {"timestamp": _ts(at), "recipients": [rcpt], "smtpResponse": "250 2.0.0 OK"}
+            out.append({"eventType": "Delivery", "mail": _mail(at, rcpt, mid), "delivery": delivery})
+    return out
+
+
 def bounce_rate_series() -> list[float]:
     """The CloudWatch bounce rates the demo's sweeps see, one per sweep: up, worse, pause level, then
     two calm sweeps (recovery needs two in a row)."""

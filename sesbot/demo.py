@@ -181,6 +181,53 @@ class Demo:
             self.sweeps(client)
             self.screen.title("7. Afterwards, anyone can look back")
             self.ask("incidents")
+            self.terminal(["incident", "1", "--markdown"])
+            self.screen.title("8. The daily digest (SESBOT_DIGEST_AT=09:00 posts it in the alert channel)")
+            self.ask("digest")
+
+    def show_chat(self, seen: int) -> None:
+        """What the bot posted or edited in Slack since the `seen`-th call."""
+        for call in self.slack.calls[seen:]:
+            if call.method not in ("chat.postMessage", "chat.update"):
+                continue
+            where = (
+                "in the thread"
+                if call.params.get("thread_ts")
+                else ("edits the alert" if call.method == "chat.update" else f"#{ALERT_CHANNEL}")
+            )
+            self.screen.slack(f"sesbot {where}", call.params)
+
+    def take_incident(self) -> None:
+        """The team works the incident: bob takes it in the thread, a note from the terminal, a snooze."""
+        from peers.slack import app_mention_body, post_signed
+
+        rows = self.deps.store.query("SELECT id, channel, ts FROM incidents WHERE status = 'open' ORDER BY id")
+        if not rows:
+            return
+        number, channel, thread = rows[0]["id"], rows[0]["channel"], rows[0]["ts"]
+        self.screen.title(f"6b. The team takes incident #{number}: owner, a note, a snooze")
+
+        def mention(text: str, user: str) -> None:
+            seen = len(self.slack.calls)
+            print(f"\n@{user} in the thread › @sesbot {text}", file=self.screen.out)
+            body = app_mention_body(text, user=user, channel=channel, thread_ts=thread)
+            post_signed(self.url, body, DEMO_SIGNING_SECRET)
+            self.slack.wait_for("chat.postMessage", lambda c: self.slack.calls.index(c) >= seen, timeout=30)
+            if text.split()[0] in ("assign", "snooze"):  # the parent's edit is delivered right after the reply
+                self.slack.wait_for("chat.update", lambda c: self.slack.calls.index(c) >= seen, timeout=30)
+            self.show_chat(seen)
+
+        mention("assign me", "U0BOB")
+        self.terminal(["incident", str(number), "note", "paused the newsletter send at 40% sent"])
+        mention("snooze 1h", "U0BOB")
+        self.screen.note("a worse level still posts while snoozed (it says so); the note reaches the thread")
+
+    def terminal(self, argv: list[str]) -> None:
+        """A command typed in the terminal (`sesbot ...`), as its user."""
+        answer = execute(CommandContext(deps=self.deps, via="cli"), parse_argv(argv))
+        print(f"\n$ sesbot {' '.join(argv)}", file=self.screen.out)
+        for line in render(answer).splitlines():
+            print(f"  {line}", file=self.screen.out)
 
     def setup(self) -> None:
         """`sesbot setup --apply`, as an operator would run it, then the queue it created is the bot's."""
@@ -246,7 +293,24 @@ class Demo:
         cw = self.deps.aws.get("cloudwatch", self.sc.REGION)
         poster = SlackPoster(client)
         self.screen.title("6. The alert sweep watches the bounce rate (one sweep every 5 minutes)")
-        for rate in self.sc.bounce_rate_series():
+        sent = ingest_documents(self.deps.store, self.sc.newsletter(self.now), origin="demo-export")
+        self.screen.note(f"the newsletter went out over the last 3 hours: {sent.ingested} send and delivery events")
+        history = self.sc.bounce_rate_history()
+        first_sweep = self.now + timedelta(minutes=5)
+        for hours_ago, rate in history:
+            cw.put_metric_data(
+                Namespace="AWS/SES",
+                MetricData=[
+                    {
+                        "MetricName": "Reputation.BounceRate",
+                        "Value": rate,
+                        "Timestamp": first_sweep - timedelta(hours=hours_ago),
+                    }
+                ],
+            )
+        rates = ", ".join(f"{rate:.1%}" for _, rate in history)
+        self.screen.note(f"CloudWatch's hourly bounce rate since then: {rates} (the forecast's trend)")
+        for i, rate in enumerate(self.sc.bounce_rate_series()):
             self.now += timedelta(minutes=5)
             cw.put_metric_data(
                 Namespace="AWS/SES",
@@ -255,17 +319,11 @@ class Demo:
             seen = len(self.slack.calls)
             result = sweep(self.deps, poster)
             self.screen.note(f"{self.now:%H:%M} sweep: bounce rate {rate:.1%}")
-            for call in self.slack.calls[seen:]:
-                if call.method not in ("chat.postMessage", "chat.update"):
-                    continue
-                where = (
-                    "in the thread"
-                    if call.params.get("thread_ts")
-                    else ("edits the alert" if call.method == "chat.update" else f"#{ALERT_CHANNEL}")
-                )
-                self.screen.slack(f"sesbot {where}", call.params)
+            self.show_chat(seen)
             for _ in result.charts:
                 self.screen.note("the bounce and complaint rate chart (PNG) is uploaded into the incident thread")
+            if i == 0:
+                self.take_incident()
         uploads = self.slack.uploads
         if uploads:  # the picture the thread got, kept for a newcomer to open
             path = self.workdir / "incident-chart.png"
