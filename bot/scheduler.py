@@ -158,6 +158,8 @@ def start_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep |
     scheduler = build_scheduler(deps, poster, after_sweep)
     scheduler.start()
     log.info("scheduler started: alert sweep every %d minutes, pruning daily", deps.settings.sweep_minutes)
+    if scheduler.get_job(DIGEST_JOB) is not None and deps.settings.digest_at is not None:
+        log.info("daily digest at %02d:%02d UTC in the alert channel", *deps.settings.digest_at)
     return scheduler
 
 

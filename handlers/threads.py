@@ -1,7 +1,9 @@
 """Incident threads: `status`, `ack`, `assign @user` (or `assign me`), `note <text>`, `snooze 2h` /
 `unsnooze`, `resolve <reason>` and `summary` mentioned in an incident's thread speak about that incident,
-and the alert's buttons ("Acknowledge", "I'll take it", "Show bounces") act on it. A new owner, a snooze or
-a resolution is shown on the parent message at once (the outbox delivers the edit, and the summary)."""
+and the alert's buttons ("Acknowledge", "I'll take it", "Show bounces") act on it. The verbs are the engine's
+(`bot.incident_verbs`, which `sesbot incident N <verb>` runs too); this module only renders their replies
+for Slack (people as mentions, every other word escaped). A new owner, a snooze or a resolution is shown on
+the parent message at once (the outbox delivers the edit, and the summary)."""
 
 from __future__ import annotations
 

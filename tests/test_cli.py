@@ -39,6 +39,8 @@ def test_help_lists_every_command_with_an_example():
         "why",
         "status",
         "incidents",
+        "incident",
+        "digest",
         "history",
         "explain",
         "domain",

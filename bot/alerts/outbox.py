@@ -51,7 +51,7 @@ CHART_ATTEMPTS = 2  # a chart is tried this many times (sweeps) before it is ski
 class PostedItem:
     """One message delivered by this sweep."""
 
-    kind: str  # open, update, resolve, summary, reminder, reply, parent_update, notice
+    kind: str  # open, update, resolve, summary, reminder, reply, parent_update, notice, digest
     channel: str
     thread_ts: str | None  # the parent's ts for replies and parent updates; None for a new message
     ts: str
