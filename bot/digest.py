@@ -28,6 +28,7 @@ from bot.incidents import incident_dict, incident_line, open_incidents
 from bot.notify import Message
 from bot.store import iso
 
+CATCH_UP = timedelta(hours=6)  # a bot down at the digest's time still posts it if back within this long
 DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
 TOP = 5  # domains and categories listed
@@ -131,11 +132,12 @@ def digest_slot(deps: Deps, now: datetime) -> datetime | None:
 
 def owe_digest(deps: Deps, now: datetime | None = None) -> bool:
     """Owe today's digest in the alert channel when its time has come and it is not owed yet (once a day,
-    whatever restarts or repeated runs); True when it was owed now."""
+    whatever restarts or repeated runs), up to `CATCH_UP` late (a bot restarted at 10:00 still posts the
+    09:00 digest; one started in the evening waits for tomorrow's); True when it was owed now."""
     now = now or deps.now()
     slot = digest_slot(deps, now)
     channel = deps.settings.alert_channel
-    if slot is None or not channel or now < slot:
+    if slot is None or not channel or not slot <= now < slot + CATCH_UP:
         return False
     answer = digest_answer(deps, now)
     message = Message(title=answer.title, severity=answer.severity, sections=answer.sections)

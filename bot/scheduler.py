@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "sesbot-sweep"
 PRUNE_JOB = "sesbot-prune"
 DIGEST_JOB = "sesbot-digest"
+DIGEST_CATCH_UP_JOB = "sesbot-digest-catch-up"
 FIRST_SWEEP_DELAY = timedelta(seconds=30)  # let the bot connect to Slack before the first sweep posts
 FIRST_PRUNE_DELAY = timedelta(minutes=10)
 
@@ -141,7 +142,19 @@ def build_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep |
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            misfire_grace_time=6 * 3600,  # a bot asleep or restarting at the digest's time still posts it
+            misfire_grace_time=6 * 3600,  # a run up to 6 hours late (the process asleep) still happens
+        )
+        # Jobs are not persisted: a bot (re)started after the digest's time catches up once, shortly after
+        # it starts (`owe_digest` owes it only within `CATCH_UP` of its time, and never twice a day).
+        scheduler.add_job(
+            run_digest,
+            "date",
+            run_date=now + FIRST_SWEEP_DELAY,
+            args=[deps, poster],
+            id=DIGEST_CATCH_UP_JOB,
+            name="daily digest, if missed while the bot was down",
+            replace_existing=True,
+            misfire_grace_time=3600,
         )
     return scheduler
 

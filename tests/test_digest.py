@@ -10,7 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.digest import digest_answer
 from bot.ingest import ingest_documents
-from bot.scheduler import DIGEST_JOB, build_scheduler
+from bot.scheduler import DIGEST_CATCH_UP_JOB, DIGEST_JOB, build_scheduler
 from bot.store import iso
 from tests.conftest import CHANNEL, bounce_doc, slack_poster
 from tests.test_alerts import send_doc
@@ -98,6 +98,18 @@ def test_the_digest_job_posts_once_a_day_at_its_time(slack_peer, alert_deps, clo
     assert all(c.params["blocks"][0]["text"]["text"].startswith(":information_source: Daily digest: ") for c in calls)
 
 
+def test_a_bot_started_after_the_digest_time_catches_up_once_within_six_hours(slack_peer, alert_deps, clock):
+    alert_deps.settings.digest_at = (clock.now.hour, 0)
+    scheduler = build_scheduler(alert_deps, slack_poster(slack_peer))
+    catch_up, daily = scheduler.get_job(DIGEST_CATCH_UP_JOB), scheduler.get_job(DIGEST_JOB)
+    clock.tick(5 * 60)  # restarted five hours after the digest's time: it is still owed, once
+    assert [catch_up.func(*catch_up.args), daily.func(*daily.args)] == [True, False]
+    clock.tick(24 * 60 + 61)  # the next day, more than six hours after its time: too late, tomorrow's comes
+    assert catch_up.func(*catch_up.args) is False
+    assert len(slack_peer.calls_to("chat.postMessage")) == 1
+
+
 def test_without_a_digest_time_there_is_no_digest_job(slack_peer, alert_deps):
     assert alert_deps.settings.digest_at is None
-    assert build_scheduler(alert_deps, slack_poster(slack_peer)).get_job(DIGEST_JOB) is None
+    scheduler = build_scheduler(alert_deps, slack_poster(slack_peer))
+    assert scheduler.get_job(DIGEST_JOB) is None and scheduler.get_job(DIGEST_CATCH_UP_JOB) is None
