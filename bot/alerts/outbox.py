@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this belongs to a process that died mid-post
 CHART_ATTEMPTS = 2  # a chart is tried this many times (sweeps) before it is skipped
+THREAD_REPLIES = ("update", "resolve", "summary", "reminder", "reply")  # kinds posted in their incident's thread
 
 
 @dataclass
@@ -283,7 +284,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         kind = row["kind"]
         parent_ts = incident.ts if incident else None
         orphan = False  # a reply whose incident's first message failed for good: it becomes the new parent
-        if kind in ("update", "resolve", "summary", "parent_update", "reminder", "reply") and not parent_ts:
+        if (kind in THREAD_REPLIES or kind == "parent_update") and not parent_ts:
             if incident is None or not _parent_failed(store, incident.id):
                 continue  # the parent is not posted yet: replies wait for it, in order
             if kind in ("parent_update", "reminder", "reply"):
@@ -306,7 +307,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         ts: str
         thread_ts: str | None
         # Where the message goes: a reply in its incident's thread, or a message of its own.
-        reply_to = parent_ts if kind in ("update", "resolve", "summary", "reminder", "reply") and not orphan else None
+        reply_to = parent_ts if kind in THREAD_REPLIES and not orphan else None
         try:
             already: Posted | None = None
             if kind != "parent_update" and int(row.get("attempts") or 0) > 0:
