@@ -49,28 +49,28 @@ def apply_plan(deps: Deps, steps: list[Step]) -> list[Step]:
 # -- the statements the bot adds -----------------------------------------------------------------------------------
 
 
-def queue_policy_statement(queue_arn: str, topic_arn: str) -> dict[str, Any]:
-    """The queue policy statement that lets SNS topic `topic_arn` send to the queue."""
+def _send_statement(sid: str, service: str, queue_arn: str, source_arn: str) -> dict[str, Any]:
+    """A queue policy statement letting AWS service `service` send to the queue, only on behalf of `source_arn`."""
     return {
-        "Sid": f"sesbot-{topic_arn.split(':')[3]}-{topic_arn.rsplit(':', 1)[-1]}"[:100],
+        "Sid": sid[:100],
         "Effect": "Allow",
-        "Principal": {"Service": "sns.amazonaws.com"},
+        "Principal": {"Service": service},
         "Action": "sqs:SendMessage",
         "Resource": queue_arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+        "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}},
     }
+
+
+def queue_policy_statement(queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    """The queue policy statement that lets SNS topic `topic_arn` send to the queue."""
+    sid = f"sesbot-{topic_arn.split(':')[3]}-{topic_arn.rsplit(':', 1)[-1]}"
+    return _send_statement(sid, "sns.amazonaws.com", queue_arn, topic_arn)
 
 
 def rule_policy_statement(queue_arn: str, rule_arn: str) -> dict[str, Any]:
     """The queue policy statement that lets EventBridge rule `rule_arn` (and only it) send to the queue."""
-    return {
-        "Sid": f"sesbot-events-{rule_arn.split(':')[3]}-{rule_arn.rsplit('/', 1)[-1]}"[:100],
-        "Effect": "Allow",
-        "Principal": {"Service": "events.amazonaws.com"},
-        "Action": "sqs:SendMessage",
-        "Resource": queue_arn,
-        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
-    }
+    sid = f"sesbot-events-{rule_arn.split(':')[3]}-{rule_arn.rsplit('/', 1)[-1]}"
+    return _send_statement(sid, "events.amazonaws.com", queue_arn, rule_arn)
 
 
 def topic_policy_statement(topic_arn: str) -> dict[str, Any]:
