@@ -200,6 +200,7 @@ class Answer:
     severity: Severity = Severity.INFO
     reports: list[Report] = field(default_factory=list)  # the diagnoses behind it, when it gathers several
     text: str = ""  # a document the terminal prints as it is, instead of the sections (`incident N --markdown`)
+    people: list[str] = field(default_factory=list)  # user ids the sections name, which Slack shows as people
 
     def as_dict(self) -> dict[str, Any]:
         return self.data

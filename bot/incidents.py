@@ -380,4 +380,5 @@ def incident_summary_answer(deps: Deps, incident: Incident, *, markdown: bool = 
         kind="incident_summary",
         severity=summary.severity,
         text=summary.markdown() if markdown else "",
+        people=summary.people,
     )

@@ -53,6 +53,7 @@ class Message:
     footer: str = ""
     notify: str = ""  # a user or user-group id to notify (the chat system mentions it), or ""
     owner: str = ""  # the user id who owns what the message is about (shown as a fact), or ""
+    people: list[str] = field(default_factory=list)  # user ids the text names, which the chat system may show as people
 
     def text(self) -> str:
         """The plain-text version: Slack's notification fallback, the terminal, `--json`."""
@@ -81,6 +82,7 @@ class Message:
             "footer": self.footer,
             "notify": self.notify,
             "owner": self.owner,
+            "people": list(self.people),
         }
 
     @classmethod
@@ -96,6 +98,7 @@ class Message:
             footer=d.get("footer") or "",
             notify=d.get("notify") or "",
             owner=d.get("owner") or "",
+            people=[str(p) for p in d.get("people") or []],
         )
 
 

@@ -12,7 +12,6 @@ cut to Slack's 3,000 characters, the whole fits in 50 blocks, and a plain `text`
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from bot.notify import Message
@@ -26,7 +25,9 @@ from handlers.blocks import (
     escape,
     fit,
     header,
+    mention,
     section,
+    with_people,
 )
 
 MAX_FIELDS = 10  # Slack's limit of fields in one section
@@ -34,13 +35,14 @@ MAX_FIELD = 2000  # characters in one field's text
 MAX_ACTIONS = 25  # elements in one actions block
 
 
-def _sections_of(heading: str | None, lines: list[str]) -> list[dict[str, Any]]:
-    """(heading, lines) as one or more sections, split so none passes the 3,000-character limit."""
+def _sections_of(heading: str | None, lines: list[str], people: list[str] | None = None) -> list[dict[str, Any]]:
+    """(heading, lines) as one or more sections, split so none passes the 3,000-character limit; `people`
+    as in `with_people`."""
     out: list[dict[str, Any]] = []
     chunk: list[str] = [f"*{escape(heading)}*"] if heading else []
     size = sum(len(c) + 1 for c in chunk)
     for line in lines:
-        item = cut(escape(line), MAX_SECTION - 10)
+        item = cut(with_people(escape(line), people or []), MAX_SECTION - 10)
         if size + len(item) + 1 > MAX_SECTION - 10 and chunk:
             out.append(section("\n".join(chunk)))
             chunk, size = [], 0
@@ -57,41 +59,31 @@ def _chart(lines: list[str]) -> dict[str, Any]:
     return section(f"```{cut(body, MAX_SECTION - 10)}```")
 
 
-_ID = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
-
-
-def _mention(who: str) -> str:
-    """Slack's mention of a user (U.../W...) or user group (S...); "" for anything else (never raw text)."""
-    if not _ID.match(who or ""):
-        return ""
-    return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
-
-
 def alert_message(msg: Message) -> dict[str, Any]:
     """`{"text", "blocks"}` for `chat.postMessage` / `chat.update`."""
     blocks: list[dict[str, Any]] = [header(f"{EMOJI[msg.severity]} {escape(msg.title)}")]
     # The first sentences and the facts share one section: the figure is read together with its meaning.
-    lines = [cut(escape(line), 1000) for line in msg.lines[:3]]
-    mention = _mention(msg.notify)
-    if mention:
-        lines.insert(0, mention)
+    lines = [cut(with_people(escape(line), msg.people), 1000) for line in msg.lines[:3]]
+    notified = mention(msg.notify)
+    if notified:
+        lines.insert(0, notified)
     first: dict[str, Any] = section("\n".join(lines) if lines else f"*{escape(msg.title)}*")
     fields = [
         {"type": "mrkdwn", "text": cut(f"*{escape(label)}*\n{escape(value)}", MAX_FIELD)}
         for label, value in msg.fields[: MAX_FIELDS - 1]
     ]
-    owner = _mention(msg.owner) if msg.owner and msg.owner[0] in "UW" else ""
+    owner = mention(msg.owner) if msg.owner and msg.owner[0] in "UW" else ""
     if owner:
         fields.append({"type": "mrkdwn", "text": f"*Owner*\n{owner}"})
     if fields:
         first["fields"] = fields
     blocks.append(first)
     if msg.lines[3:]:
-        blocks += _sections_of(None, msg.lines[3:])
+        blocks += _sections_of(None, msg.lines[3:], msg.people)
     if msg.chart:
         blocks.append(_chart(msg.chart))
     for heading, lines in msg.sections:
-        blocks += _sections_of(heading, lines)
+        blocks += _sections_of(heading, lines, msg.people)
     if msg.footer:
         blocks.append(context(escape(msg.footer)))
     tail = []

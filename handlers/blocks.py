@@ -12,6 +12,7 @@ template names, what the user typed) goes through `escape()`, so `<!channel>`, `
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.findings import Answer, Finding, Report, Severity
@@ -144,13 +145,32 @@ def report_message(
     return {"text": cut(escape(fallback), MAX_FALLBACK), "blocks": fit(blocks, tail)}
 
 
+_ID = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
+
+
+def with_people(text: str, people: list[str]) -> str:
+    """Escaped `text` with each of `people` (user ids the bot itself recorded, never ids read from untrusted
+    text) shown as a mention where it stands as a whole word."""
+    ids = [p for p in people if _ID.match(p) and p[0] in "UW"]
+    if not ids:
+        return text
+    return re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: mention(m.group(1)), text)
+
+
+def mention(who: str) -> str:
+    """Slack's mention of a user (U.../W...) or user group (S...); "" for anything else (never raw text)."""
+    if not _ID.match(who or ""):
+        return ""
+    return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
+
+
 def answer_message(answer: Answer) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [header(answer.title)]
     for heading, lines in answer.sections:
         chunk: list[str] = [f"*{escape(heading)}*"] if heading else []
         size = sum(len(c) + 1 for c in chunk)
         for line in lines:
-            item = escape(line)
+            item = with_people(escape(line), answer.people)
             if size + len(item) + 1 > MAX_SECTION - 10 and chunk:
                 blocks.append(section("\n".join(chunk)))
                 chunk, size = [], 0

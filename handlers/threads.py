@@ -18,7 +18,7 @@ from bot.deps import Deps
 from bot.incident_verbs import CHANGES_PARENT, VERBS, VerbError, VerbReply, run_verb, slack_user
 from bot.incidents import Incident, get_incident, incident_bounces_answer, incident_for_thread
 from handlers.answer import for_channel
-from handlers.blocks import answer_message, error_message, escape, section
+from handlers.blocks import answer_message, error_message, escape, mention, section
 from handlers.poster import SlackPoster
 
 THREAD_VERBS = VERBS
@@ -26,15 +26,16 @@ DELIVER_AFTER = CHANGES_PARENT  # what changes the parent message (or owes a rep
 HOW = "@sesbot "  # how a verb is said in a thread, for the examples of its error messages
 
 
-def _mention(who: str) -> str:
-    return f"<@{who}>" if slack_user(who) else escape(who)
+def _person(who: str) -> str:
+    """A user as a mention; anything else (a terminal user's name) as escaped text."""
+    return (mention(who) if slack_user(who) else "") or escape(who)
 
 
 def reply_message(reply: VerbReply) -> dict[str, Any]:
     """The verb's reply as Slack renders it: people as mentions, every other word escaped."""
     if reply.answer is not None:
         return answer_message(reply.answer)
-    line = f"{reply.emoji} {reply.render(_mention, escape)}"
+    line = f"{reply.emoji} {reply.render(_person, escape)}"
     return {"text": line, "blocks": [section(line)]}
 
 

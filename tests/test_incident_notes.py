@@ -93,20 +93,24 @@ def test_assign_me_and_assign_without_anyone(bot_server, slack_peer, deps):
 # -- summary ------------------------------------------------------------------------------------------------
 
 
-def test_summary_in_the_thread_gives_duration_worst_level_owner_and_the_timeline(bot_server, slack_peer, deps):
+def test_a_thread_summary_gives_duration_worst_level_the_owner_as_a_person_and_the_timeline(
+    bot_server, slack_peer, deps
+):
     channel, _ = open_incident(deps, slack_peer)
     thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
     mention(bot_server, "<@U0SESBOT> assign me", channel, thread, user="U0DAVE")
     slack_peer.wait_for("chat.postMessage", timeout=30)
-    mention(bot_server, "note rolled back the import", channel, thread, user="U0DAVE")
+    mention(bot_server, "note rolled back the import; U0EVE was not involved", channel, thread, user="U0DAVE")
     slack_peer.wait_for("chat.postMessage", lambda c: "Noted" in c.params.get("text", ""), timeout=30)
     slack_peer.clear()
     mention(bot_server, "summary", channel, thread)
     shown = json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params["blocks"])
     assert "Incident #1 summary" in shown
     assert "still open" in shown and "Worst level" in shown
-    assert "Owner: U0DAVE" in shown
-    assert "note by U0DAVE: rolled back the import" in shown
+    # People the bot recorded are shown as people; an id someone merely wrote in a note stays text.
+    assert "Owner: <@U0DAVE>" in shown
+    assert "note by <@U0DAVE>: rolled back the import; U0EVE was not involved" in shown
+    assert "<@U0EVE>" not in shown
 
 
 def test_the_incident_command_prints_the_summary_as_json_and_refuses_a_bad_number(deps, slack_peer):

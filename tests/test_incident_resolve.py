@@ -30,9 +30,9 @@ def test_resolve_in_the_thread_closes_the_incident_by_hand_and_posts_the_summary
     )
     assert summary.params["thread_ts"] == thread
     shown = json.dumps(summary.params["blocks"])
-    assert "resolved by hand by U0DAVE: paused the" in shown
+    assert "resolved by hand by <@U0DAVE>: paused the" in shown
     edit = slack_peer.wait_for("chat.update", timeout=30)
-    assert "Resolved by hand by U0DAVE: paused the" in json.dumps(edit.params["blocks"])
+    assert "Resolved by hand by <@U0DAVE>: paused the" in json.dumps(edit.params["blocks"])
     incident = get_incident(deps.store, 1)
     assert incident is not None
     assert (incident.status, incident.resolved_by) == ("resolved", "U0DAVE")
@@ -69,7 +69,7 @@ def test_a_hand_resolved_incident_still_bad_at_the_next_sweeps_reopens_as_a_new_
     parents = [c for c in slack_peer.calls_to("chat.postMessage") if not c.params.get("thread_ts")]
     assert len(parents) == 2
     assert "Reopens incident #1, resolved by hand" in json.dumps(parents[1].params["blocks"])
-    assert "by U0DAVE (fixed the list)" in json.dumps(parents[1].params["blocks"])
+    assert "by <@U0DAVE> (fixed the list)" in json.dumps(parents[1].params["blocks"])
 
 
 def test_a_hand_resolved_signal_that_recovers_opens_nothing(aws_peer, slack_peer, alert_deps, clock):

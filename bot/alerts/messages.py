@@ -363,6 +363,7 @@ def open_message(f: Facts) -> Message:
         chart=_chart(f),
         buttons=_buttons(f),
         footer=f"Incident #{f.incident_id} opened {opened}. Mention the bot here with `status` or `ack`.",
+        people=[str(f.reopens["by"])] if f.reopens and f.reopens.get("by") else [],
     )
 
 
@@ -437,6 +438,7 @@ def parent_message(f: Facts, *, resolved: bool = False) -> Message:
         fields=fields,
         lines=lines,
         footer=f"Incident #{f.incident_id}. The thread has the timeline.",
+        people=[str(by_hand["by"])] if by_hand and by_hand.get("by") else [],
     )
 
 

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -92,6 +92,7 @@ class Summary:
     timeline: list[str]
     data: dict[str, Any]
     severity: Severity
+    people: list[str] = field(default_factory=list)  # the user ids on the timeline (Slack shows them as people)
 
     @property
     def sections(self) -> list[tuple[str, list[str]]]:
@@ -99,7 +100,7 @@ class Summary:
 
     def message(self) -> Message:
         """The summary as a thread reply (a resolution posts it)."""
-        return Message(title=self.title, severity=self.severity, sections=self.sections)
+        return Message(title=self.title, severity=self.severity, sections=self.sections, people=self.people)
 
     def markdown(self) -> str:
         """The summary as Markdown, for a post-incident review document."""
@@ -147,4 +148,12 @@ def summarize(conn: sqlite3.Connection, incident: Incident, now: datetime, *, de
             "timeline": events,
         },
         severity=LEVEL_SEVERITY.get(incident.level, Severity.INFO) if not incident.resolved_at else Severity.OK,
+        people=_people(incident, events),
     )
+
+
+def _people(incident: Incident, events: list[dict[str, Any]]) -> list[str]:
+    """The users the summary names: owner, acknowledger, who resolved it, who did each timeline entry."""
+    named = [incident.owner, incident.acked_by, incident.resolved_by]
+    named += [e.get("user_id") for e in events] + [e.get("text") for e in events if e["kind"] == "owner"]
+    return sorted({str(who) for who in named if who})
