@@ -1,7 +1,8 @@
 """The daily digest: the last 24 hours of sending against the day before and the same day a week before.
 
 Volume, delivery, bounce and complaint rates (each with its change), the recipient domains and categories
-with the most bounces, AWS's own figures as the last sweep read them (CloudWatch), and the open incidents.
+with the most bounces, the account-wide rates as the last sweep read them (CloudWatch's, or the history's
+estimate), and the open incidents.
 The figures are the bot's history (`bot.history`: hourly counters and the problem events), so they are what
 the bot received; CloudWatch's are AWS's and are what the review and pause levels apply to.
 
@@ -99,7 +100,7 @@ def digest_answer(deps: Deps, now: datetime | None = None) -> Answer:
         ("Sending (the bot's history)", lines),
         ("Top bounce domains", [f"{name}: {n}" for name, n in top["domains"]] or ["no bounces"]),
         ("Bounce categories", [f"{name}: {n}" for name, n in top["categories"]] or ["no bounces"]),
-        ("AWS's figures (CloudWatch)", cloudwatch or ["no sweep has read them yet"]),
+        ("Account-wide rates (the last sweep)", cloudwatch or ["no sweep has read them yet"]),
         ("Open incidents", [incident_line(i) for i in incidents] or ["none"]),
     ]
     severity = max((LEVEL_SEVERITY.get(i.level, Severity.WARNING) for i in incidents), default=Severity.INFO)

@@ -61,7 +61,7 @@ def test_the_digest_compares_the_last_day_with_the_day_before_and_a_week_before(
     ]
     assert sections["Top bounce domains"] == ["gmail.com: 4", "yahoo.com: 2"]
     assert sections["Bounce categories"] == ["unknown_user: 6"]
-    assert sections["AWS's figures (CloudWatch)"] == ["no sweep has read them yet"]
+    assert sections["Account-wide rates (the last sweep)"] == ["no sweep has read them yet"]
     assert sections["Open incidents"] == ["none"]
 
 

@@ -1,5 +1,5 @@
 """`digest`: the daily digest (`bot.digest`) now, in the terminal or Slack: the last 24 hours' volume and
-rates against the day before and a week before, top bounce domains and categories, AWS's figures, open
+rates against the day before and a week before, top bounce domains and categories, the account-wide rates, open
 incidents. The scheduler posts the same in the alert channel at `SESBOT_DIGEST_AT`."""
 
 from __future__ import annotations
