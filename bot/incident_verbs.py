@@ -120,7 +120,9 @@ def do_note(deps: Deps, incident: Incident, actor: str | None, text: str, how: s
 
 def do_assign(deps: Deps, incident: Incident, owner: str | None, actor: str | None, how: str) -> VerbReply:
     if not owner:
-        raise VerbError(f"Say who owns it, like `{how}assign @dana` or `{how}assign me`.")
+        # In a thread Slack turns "@dana" into a mention; the terminal takes the member id (profile > Copy member ID).
+        who = "@dana" if how.startswith("@") else "U0123ABCD"
+        raise VerbError(f"Say who owns it, like `{how}assign {who}` or `{how}assign me`.")
     inc = assign(deps.store, incident.id, owner, actor, deps.now()) or incident
     return VerbReply(
         "assign", inc, ":bust_in_silhouette:", "{owner} owns incident #" + str(inc.id) + ", {label} in {where}.",

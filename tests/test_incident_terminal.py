@@ -83,6 +83,14 @@ def test_assign_me_from_the_terminal_makes_the_terminal_user_the_owner(deps, sla
     ]
 
 
+def test_assign_to_a_plain_name_from_the_terminal_asks_for_the_member_id(deps, slack_peer):
+    open_incident(deps, slack_peer)
+    out = terminal(deps, "1", "assign", "erin")
+    assert out.returncode == 2
+    assert "`sesbot incident 1 assign U0123ABCD`" in out.stderr and "Traceback" not in out.stderr
+    assert get_incident(deps.store, 1).owner is None
+
+
 def test_snooze_unsnooze_and_ack_from_the_terminal_are_on_the_timeline_in_order(deps, slack_peer):
     open_incident(deps, slack_peer)
     for args in (("snooze", "2h"), ("unsnooze",), ("ack",)):
