@@ -12,33 +12,18 @@ calls. Then the same with the cache on, as a second process sees it (from the st
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# Never a real AWS account: dummy credentials, no profile, no instance metadata.
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing-secret-key",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-)
-for _var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-    os.environ.pop(_var, None)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from world import publish_events
 
-from bot.deps import Deps  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.setup import inspect, inspect_cached, inspect_queue  # noqa: E402
-from bot.store import Store  # noqa: E402
-from peers.aws import AwsPeer  # noqa: E402
+from bot.deps import Deps
+from bot.settings import Settings
+from bot.setup import inspect, inspect_cached, inspect_queue
+from bot.store import Store
+from peers.aws import AwsPeer
 
 REGION = "us-east-1"
 DOMAIN = "mail.example.com"
@@ -46,35 +31,8 @@ DOMAIN = "mail.example.com"
 
 def account(aws: AwsPeer) -> str:
     """The realistic account; returns the bot's queue URL."""
-    sns, sqs, sesv2 = aws.client("sns", REGION), aws.client("sqs", REGION), aws.client("sesv2", REGION)
-    topic = sns.create_topic(Name="ses-events")["TopicArn"]
-    url = sqs.create_queue(QueueName="sesbot-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
-            }
-        ],
-    }
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-    for name in ("app", "marketing"):
-        sesv2.create_configuration_set(ConfigurationSetName=name)
-        sesv2.create_configuration_set_event_destination(
-            ConfigurationSetName=name,
-            EventDestinationName="to-ops",
-            EventDestination={
-                "Enabled": True,
-                "MatchingEventTypes": ["SEND", "BOUNCE", "COMPLAINT", "DELIVERY", "DELIVERY_DELAY", "REJECT"],
-                "SnsDestination": {"TopicArn": topic},
-            },
-        )
+    url = publish_events(aws, REGION)
+    sesv2 = aws.client("sesv2", REGION)
     sesv2.create_email_identity(EmailIdentity=DOMAIN, ConfigurationSetName="app")
     aws.set_identity(DOMAIN, region=REGION, mail_from_domain=f"bounce.{DOMAIN}")
     return url

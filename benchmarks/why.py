@@ -6,75 +6,48 @@ times. Prints, per recipient (median of the runs): the wall time of the diagnosi
 times, the slowest single check, and wall / slowest. Target: wall within 1.3x of the slowest check
 (the checks run at once, so the answer takes about as long as the slowest of them).
 
-    .venv/bin/python benchmarks/why.py [--delay 0.1] [--runs 5]
+Then the same diagnosis as a person at a terminal gets it: `sesbot why` as a fresh process (imports,
+settings, clients, the store opened from scratch), its wall time with the delay minus its wall time
+without, once with the setup inspection's cache cold (as after `setup --apply` or 5 minutes of quiet) and
+once warm (the bot or an earlier run left it in the store). Target: <= 1.0 s. Last, a signed `/ses why`
+over HTTP, one at a time: the acknowledgement and the full answer (the load figures are
+`benchmarks/slack_load.py`).
+
+    .venv/bin/python benchmarks/why.py [--delay 0.3] [--runs 5] [--process-runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
+import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-# Never a real AWS account: dummy credentials, no profile, no instance metadata.
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing-secret-key",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-)
-for _var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-    os.environ.pop(_var, None)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from world import ROOT, SECRET, World, demo_world, slack_app
 
-from bot.checks import checks_for  # noqa: E402
-from bot.deps import Deps  # noqa: E402
-from bot.ingest import ingest_documents  # noqa: E402
-from bot.runner import run_checks  # noqa: E402
-from bot.settings import DnsServer, Settings  # noqa: E402
-from bot.store import Store  # noqa: E402
-from peers import scenario  # noqa: E402
-from peers.aws import AwsPeer  # noqa: E402
-from peers.dns import DnsPeer  # noqa: E402
+from bot.checks import checks_for
+from bot.runner import run_checks
+from bot.setup.inspection import forget_cached
+from peers import scenario
+
+TERMINAL_RECIPIENT = "first.time@example.com"  # no history: `events.coverage` inspects the setup
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=0.1, help="seconds added to every AWS and DNS call")
     parser.add_argument("--runs", type=int, default=5, help="diagnoses per recipient")
-    parser.add_argument("--load", type=int, default=200, help="slash commands sent at once for the load figure")
+    parser.add_argument("--process-runs", type=int, default=3, help="terminal processes per figure")
     args = parser.parse_args()
 
     checks = checks_for("why")
-    with AwsPeer() as aws, DnsPeer() as dns, tempfile.TemporaryDirectory() as tmp:
-        now = datetime.now(UTC)
-        scenario.setup_aws(aws, now)
-        scenario.setup_dns(dns)
-        scenario.go_to_production(aws)
-
-        settings = Settings.from_env({"AWS_REGION": scenario.REGION, "SESBOT_SENDER": scenario.SENDER})
-        settings.aws_endpoint_url = aws.endpoint_url
-        settings.dns_servers = [DnsServer(dns.host, dns.port)]
-        settings.dns_timeout = max(2.0, 10 * args.delay)
-        settings.check_timeout = max(8.0, 40 * args.delay)
-        store = Store(str(Path(tmp) / "bench.db"))
-        deps = Deps.build(settings, store=store)
-        ingest_documents(store, scenario.events(now), origin="benchmark")
-
+    with demo_world(dns_timeout=max(2.0, 10 * args.delay), check_timeout=max(8.0, 40 * args.delay)) as world:
+        deps = world.deps
         # Warm up without delay: boto3 clients, imports and caches are built once per process.
         run_checks(deps, scenario.RECIPIENTS["healthy"], checks=checks)
-        aws.set_delay(args.delay)
-        dns.delay(args.delay)
+        world.slow(args.delay)
 
         print(f"why benchmark: {len(checks)} checks, +{args.delay * 1000:.0f} ms per AWS request and DNS answer,")
         print(f"median of {args.runs} runs per recipient (local peers, {os.cpu_count()} CPUs)")
@@ -107,37 +80,66 @@ def main() -> None:
         worst = max(ratios)
         print()
         print(f"worst wall/slowest ratio: {worst:.2f} (target <= 1.30: {'met' if worst <= 1.3 else 'NOT met'})")
-        ack_benchmark(deps, args.runs * 4)
-        ack_load_benchmark(deps, args.load)
-        store.close()
+        terminal_benchmark(world, args.delay, args.process_runs)
+        world.slow(args.delay)
+        ack_benchmark(world, args.runs * 4)
 
 
-SECRET = "bench-signing-secret"
+def terminal_run(world: World, recipient: str) -> float:
+    """Seconds from starting `python -m sesbot why <recipient>` to its exit, pointed at the world."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sesbot", "why", recipient],
+        cwd=ROOT,
+        env=world.environ(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1, 2):  # a diagnosis that found a problem exits non-zero on purpose
+        raise RuntimeError(f"sesbot why failed ({proc.returncode}): {proc.stderr[-500:]}")
+    return wall
 
 
-@contextlib.contextmanager
-def slack_app(deps: Deps) -> Iterator[tuple[Any, str]]:
-    """The real Bolt app over HTTP, talking to a Slack peer: yields (the peer, the app's events URL)."""
-    from slack_sdk import WebClient
+def terminal_benchmark(world: World, delay: float, runs: int) -> None:
+    """`sesbot why` as a fresh process: wall with the delay minus wall without, cache cold and warm.
 
-    from bot.settings import Secret
-    from handlers.app import build_app
-    from handlers.server import HttpServer, make_wsgi
-    from peers.slack import SlackPeer
+    The address has no history, so `events.coverage` needs the setup inspection (a recipient with history
+    never asks for it, and the cache makes no difference to it). Runs with and without the delay take
+    turns, and the median of the differences is printed, so a busy machine moves both alike."""
+    recipient = TERMINAL_RECIPIENT
 
-    with SlackPeer() as slack:
-        deps.settings.slack_signing_secret = Secret(SECRET)
-        deps.settings.diagnoses_per_minute = 10_000
-        app = build_app(deps, WebClient(token="xoxb-bench", base_url=slack.base_url))
-        with HttpServer(make_wsgi(app, deps)) as server:
-            yield slack, f"{server.url}/slack/events"
+    def one(cold: bool, slow: bool) -> float:
+        world.fast()
+        if slow:
+            world.slow(delay)
+        if cold:
+            forget_cached(world.deps)
+        else:
+            terminal_run(world, recipient)  # leaves the inspection in the store, as the bot or a run before
+        return terminal_run(world, recipient)
+
+    print()
+    print(f"`sesbot why {recipient}` as a fresh terminal process (median of {runs} pairs):")
+    for cold in (True, False):
+        pairs = [(one(cold, False), one(cold, True)) for _ in range(runs)]
+        base = statistics.median(p[0] for p in pairs)
+        slow = statistics.median(p[1] for p in pairs)
+        extra = statistics.median(p[1] - p[0] for p in pairs)
+        state = "cold (not in the store)" if cold else "warm (in the store from an earlier run)"
+        print(
+            f"  setup cache {state:<40} {base:5.2f} s without delay, {slow:5.2f} s with +{delay * 1000:.0f} ms: "
+            f"{extra:+.2f} s (target <= 1.0 s: {'met' if extra <= 1.0 else 'NOT met'})"
+        )
+    world.fast()
 
 
-def ack_benchmark(deps: Deps, n: int) -> None:
+def ack_benchmark(world: World, n: int) -> None:
     """Signed `/ses why` over HTTP to the real app: time to Slack's acknowledgement, and to the report."""
     from peers.slack import post_signed, slash_command_body
 
-    with slack_app(deps) as (slack, url):
+    with slack_app(world.deps) as (slack, url):
         acks, answers = [], []
         for i in range(n):
             name = f"r{i}"
@@ -154,42 +156,6 @@ def ack_benchmark(deps: Deps, n: int) -> None:
         f"slash command over HTTP ({n} runs): ack median {ack:.1f} ms, p95 {p95:.1f} ms "
         f"(target < 100 ms: {'met' if p95 < 100 else 'NOT met'}); full report at the response_url "
         f"median {statistics.median(answers):.0f} ms"
-    )
-
-
-def ack_load_benchmark(deps: Deps, n: int, senders: int = 20) -> None:
-    """`n` slash commands from `senders` threads at once, every call still slow: how many acknowledgements
-    missed Slack's 3 s (a diagnosis must never hold the thread that acknowledges), and how long the last
-    answer took."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from peers.slack import post_signed, slash_command_body
-
-    deps.settings.answer_queue = n  # measure the acknowledgements, not the "busy" refusals
-    with slack_app(deps) as (slack, url):
-
-        def one(i: int) -> float:
-            body = slash_command_body(
-                f"why {scenario.RECIPIENTS['blocklist']}",
-                user_id=f"U0LOAD{i:04d}",
-                response_url=slack.response_url(f"load{i}"),
-            )
-            start = time.perf_counter()
-            status, _ = post_signed(url, body, SECRET, timeout=60)
-            assert status == 200
-            return (time.perf_counter() - start) * 1000
-
-        start = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=senders) as pool:
-            acks = sorted(pool.map(one, range(n)))
-        for i in range(n):
-            slack.wait_for_response(f"load{i}", timeout=600)
-        last = time.perf_counter() - start
-    late = sum(1 for a in acks if a > 3000)
-    print(
-        f"{n} slash commands from {senders} senders at once: ack median {statistics.median(acks):.0f} ms, "
-        f"p99 {acks[int(0.99 * (n - 1))]:.0f} ms, {late} after Slack's 3 s (target 0); "
-        f"all {n} answered within {last:.1f} s ({deps.settings.answer_workers} answer workers)"
     )
 
 
