@@ -61,7 +61,8 @@ def run_checks(
     views = deps.accounts(account)
     # One memo per account and run: the checks of this run share calls such as GetAccount, and one
     # account's answers are never read as another's.
-    memos = {id(view): RunMemo() for view in views}
+    root = RunMemo()
+    memos = {id(view): root.for_account(view.account_name) for view in views}
     jobs: list[tuple[Check, CheckContext]] = []
     for c in checks:
         scopes = [(view, region) for view in views for region in regions] if c.per_region else [(views[0], None)]

@@ -764,7 +764,8 @@ class AwsPeer(LoopbackPeer):
         }
 
     def client(self, service_name: AwsService, region: str = DEFAULT_REGION, **kwargs: Any) -> Any:
-        """A boto3 client for ``service_name`` pointed at this peer with dummy credentials."""
+        """A boto3 client for ``service_name`` pointed at this peer with dummy credentials; made inside
+        ``in_account``, its requests reach that account's state (moto's and ours)."""
         import boto3
 
         options: dict[str, Any] = {
@@ -773,7 +774,15 @@ class AwsPeer(LoopbackPeer):
             **DUMMY_CREDENTIALS,
         }
         options.update(kwargs)
-        return boto3.client(service_name, **options)
+        client = boto3.client(service_name, **options)
+        account = getattr(self._local, "account", None)
+        if account:
+
+            def in_that_account(request: Any, **_: Any) -> None:
+                request.headers["X-Moto-Account-Id"] = account
+
+            client.meta.events.register("before-sign", in_that_account)
+        return client
 
     # --------------------------------------------------------------------------------- test controls
 
@@ -1416,7 +1425,8 @@ class AwsPeer(LoopbackPeer):
     def _moto_call(
         self, method: str, path: str, region: str, payload: dict[str, Any] | None = None
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """An in-process request to moto, signed (well enough for moto) for ``region``."""
+        """An in-process request to moto, signed (well enough for moto) for ``region``, in the account of
+        ``in_account`` if one is chosen."""
         from werkzeug.test import EnvironBuilder
 
         if self._moto is None:
@@ -1428,6 +1438,9 @@ class AwsPeer(LoopbackPeer):
                 "SignedHeaders=host, Signature=0",
             ),
         ]
+        account = getattr(self._local, "account", None)
+        if account:  # inside `in_account`: moto's state of that account, as for the account's own requests
+            headers.append(("X-Moto-Account-Id", account))
         data = json.dumps(payload).encode() if payload is not None else b""
         builder = EnvironBuilder(
             path=path,

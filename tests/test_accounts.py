@@ -195,3 +195,66 @@ def test_sesbot_chart_draws_the_account_named_and_asks_which_one_without_it(
         run(deps, f"chart --out {tmp_path / 'x.png'}")
     with pytest.raises(UsageError, match="`--account` needs one of the accounts: prod, staging"):
         run(deps, "chart --account qa")
+
+
+def publish_domain(aws_peer, dns_peer, account_id: str, domain: str, mail_from: str | None) -> None:
+    """`domain` as an SES identity of `account_id` (Easy DKIM, the MAIL FROM given), and its DNS."""
+    with aws_peer.in_account(account_id):
+        answer = aws_peer.set_identity(domain, region=REGION, mail_from_domain=mail_from)
+    for token in answer["DkimAttributes"]["Tokens"]:
+        dns_peer.add(f"{token}._domainkey.{domain}", "CNAME", f"{token}.dkim.amazonses.com.")
+    if mail_from:
+        dns_peer.add(mail_from, "MX", f"10 feedback-smtp.{REGION}.amazonses.com.")
+        dns_peer.add(mail_from, "TXT", "v=spf1 include:amazonses.com ~all")
+    dns_peer.add("amazonses.com", "TXT", "v=spf1 ip4:199.255.192.0/22 -all")
+    dns_peer.add(f"_dmarc.{domain}", "TXT", "v=DMARC1; p=reject")
+    dns_peer.add(domain, "MX", f"10 inbound-smtp.{REGION}.amazonaws.com.")
+
+
+def test_the_domain_suite_reads_the_identity_in_every_account(aws_peer, dns_peer, two_accounts, store):
+    publish_domain(aws_peer, dns_peer, PROD, "example.org", mail_from="bounce.example.org")
+    publish_domain(aws_peer, dns_peer, STAGING, "example.org", mail_from=None)
+    deps = Deps.build(two_accounts, store=store)
+    findings = {f["check"]: f for f in run(deps, "domain example.org --json")["findings"]}
+    dmarc = findings["domain.dmarc"]
+    assert [(r["account"], r["mail_from"]["domain"]) for r in dmarc["data"]["regions"]] == [
+        ("prod", "bounce.example.org"),
+        ("staging", None),
+    ]
+    assert "staging · us-east-1: DKIM d=example.org (passes); MAIL FROM amazonses.com (default)" in dmarc["evidence"]
+    assert findings["domain.spf"]["summary"].startswith("Default MAIL FROM in staging · us-east-1: ")
+    asked = {c.account for c in aws_peer.calls_to("GetEmailIdentity")}
+    assert asked == {PROD, STAGING}
+
+
+def test_the_compliance_complaint_rate_is_read_in_every_account(aws_peer, dns_peer, two_accounts, store):
+    publish_domain(aws_peer, dns_peer, PROD, "example.org", mail_from="bounce.example.org")
+    with aws_peer.in_account(STAGING):
+        aws_peer.client("cloudwatch", REGION).put_metric_data(
+            Namespace="AWS/SES",
+            MetricData=[{"MetricName": "Reputation.ComplaintRate", "Value": 0.004, "Timestamp": datetime.now(UTC)}],
+        )
+    deps = Deps.build(two_accounts, store=store)
+    findings = {f["check"]: f for f in run(deps, "compliance example.org --json")["findings"]}
+    complaints = findings["compliance.complaints"]
+    assert complaints["severity"] in ("error", "critical")
+    assert "CloudWatch in staging · us-east-1: Reputation.ComplaintRate 0.400%" in " ".join(complaints["evidence"])
+    assert "prod · us-east-1" not in " ".join(complaints["evidence"])  # no figure there: nothing to say
+    assert {c.account for c in aws_peer.calls_to("GetMetricData")} == {PROD, STAGING}
+
+
+def test_the_blocklist_command_checks_the_dedicated_ips_of_every_account(aws_peer, dns_peer, two_accounts, store):
+    two_accounts.ip_blocklists = ("zen.spamhaus.org",)
+    two_accounts.domain_blocklists = ()
+    with aws_peer.in_account(PROD):
+        aws_peer.set_dedicated_ips(["198.51.100.7"], region=REGION)
+    dns_peer.list_ip("zen.spamhaus.org", "198.51.100.7", code="127.0.0.3", txt=None)
+    deps = Deps.build(two_accounts, store=store)
+    findings = run(deps, "blocklist --json")["findings"]
+    listed = [f for f in findings if f["check"] == "blocklist.listed"]
+    assert [f["data"]["target"] for f in listed] == ["198.51.100.7"]
+    assert "dedicated IP in prod · us-east-1" in json.dumps(listed[0], ensure_ascii=False)
+    notes = [(f["account"], f["summary"]) for f in findings if f["check"] == "blocklist.dedicated_ips"]
+    assert notes == [
+        ("staging", "No dedicated IPs in staging · us-east-1: SES sends from shared IPs, whose listings AWS handles")
+    ]

@@ -28,9 +28,23 @@ class RunMemo:
     the others wait for that answer (or that error). A new run starts with a new memo, so a Re-run
     right after a fix never sees the old state."""
 
-    def __init__(self) -> None:
+    def __init__(self, _family: dict[str | None, RunMemo] | None = None) -> None:
         self._lock = threading.Lock()
         self._futures: dict[Any, Future[Any]] = {}
+        # The run's memo of each account (`for_account`): one family, shared by all of them.
+        self._family: dict[str | None, RunMemo] = _family if _family is not None else {None: self}
+        self._family_lock = threading.Lock() if _family is None else None
+
+    def for_account(self, account: str | None) -> RunMemo:
+        """This run's memo for `account` (a name of `SESBOT_ACCOUNTS`; None: the default credentials), the
+        same one each time it is asked: one account's answers are never read as another's."""
+        root = self._family[None]
+        assert root._family_lock is not None
+        with root._family_lock:
+            memo = self._family.get(account)
+            if memo is None:
+                memo = self._family[account] = RunMemo(self._family)
+            return memo
 
     def once(self, key: Any, fetch: Callable[[], Any]) -> Any:
         with self._lock:
@@ -76,6 +90,29 @@ class CheckContext:
 
     def client(self, service: str) -> Any:
         return self.deps.aws.get(service, self.region)
+
+    def scopes(self) -> list[Scope]:
+        """Every account (`SESBOT_ACCOUNTS`, or the one `--account` names) and region, as the runner runs a
+        per-region check: for a check that looks across them all at once (the domain suite, compliance)."""
+        regions: list[str | None] = list(self.settings.regions) or [None]
+        return [
+            Scope(view, self.memo.for_account(view.account_name), region)
+            for view in self.deps.accounts()
+            for region in regions
+        ]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One account and region: its deps view, its memo of this run, the region."""
+
+    deps: Deps
+    memo: RunMemo
+    region: str | None
+
+    @property
+    def account(self) -> str | None:
+        return self.deps.account_name
 
 
 CheckFn = Callable[[CheckContext], "Finding | list[Finding] | None"]

@@ -15,7 +15,7 @@ for a set of targets, all at once through the configured resolver (`deps.async_r
   others are named as not covering IPv6.
 
 With no targets given, `default_targets` gathers the account's dedicated IPs (SESv2 ``GetDedicatedIps``,
-every page, every configured region; shared-IP accounts have none and are told so), the sending IPs seen
+every page, every configured account and region; shared-IP accounts have none and are told so), the sending IPs seen
 in the event history, and the configured sender domain. `blocklist_report` does the whole command.
 
 Nothing is registered in the `why` suite here: the recipient's blocklist bounces are history-based
@@ -29,6 +29,7 @@ import ipaddress
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from bot.checks.authentication.domains import org_domain
 from bot.classify import blocklist_named, delist_url_for
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
+from bot.findings import where as located
 from bot.history import sending_ips
 
 MAX_TARGETS = 20
@@ -419,6 +421,23 @@ def dedicated_ips(deps: Deps, region: str | None) -> list[dict[str, Any]]:
             return ips
 
 
+def _dedicated_ips_of(
+    scopes: list[tuple[Deps, str | None]],
+) -> list[tuple[list[dict[str, Any]], Exception | None]]:
+    """`dedicated_ips` of each (account view, region) at once: the IPs, or the error instead."""
+
+    def one(scope: tuple[Deps, str | None]) -> tuple[list[dict[str, Any]], Exception | None]:
+        try:
+            return dedicated_ips(*scope), None
+        except Exception as exc:
+            return [], exc
+
+    if len(scopes) <= 1:
+        return [one(s) for s in scopes]
+    with ThreadPoolExecutor(max_workers=min(16, len(scopes)), thread_name_prefix="dedicated-ips") as pool:
+        return list(pool.map(one, scopes))
+
+
 def history_ips(deps: Deps, limit: int = MAX_TARGETS) -> list[dict[str, Any]]:
     """Sending IPs named in the last `HISTORY_DAYS` of problem events, most events first
     (`bot.history.sending_ips`: ip, events, last_seen, blocklists, ...)."""
@@ -427,7 +446,7 @@ def history_ips(deps: Deps, limit: int = MAX_TARGETS) -> list[dict[str, Any]]:
 
 
 def default_targets(deps: Deps) -> tuple[list[Target], list[Finding]]:
-    """Dedicated IPs (every region), sending IPs from the history, and the sender domain."""
+    """Dedicated IPs (every account and region), sending IPs from the history, and the sender domain."""
     targets: dict[str, Target] = {}
     notes: list[Finding] = []
 
@@ -435,18 +454,19 @@ def default_targets(deps: Deps) -> tuple[list[Target], list[Finding]]:
         targets.setdefault(value, Target(value)).sources.append(source)
 
     regions: list[str | None] = [*deps.settings.regions] or [None]
-    for region in regions:
-        where = region or "the default region"
-        try:
-            ips = dedicated_ips(deps, region)
-        except Exception as exc:
+    scopes = [(view, region) for view in deps.accounts() for region in regions]
+    for (view, region), (ips, error) in zip(scopes, _dedicated_ips_of(scopes), strict=True):
+        account = view.account_name
+        where = located(account, region) or "the default region"
+        if error is not None:
             notes.append(
                 Finding(
                     "blocklist.dedicated_ips",
                     Severity.WARNING,
-                    f"Could not list the dedicated IPs in {where}: {describe_error(exc)}",
+                    f"Could not list the dedicated IPs in {where}: {describe_error(error)}",
                     fix="Grant the bot ses:GetDedicatedIps, or name the IPs: `blocklist 192.0.2.1`.",
                     region=region,
+                    account=account,
                     data={"could_not_check": True},
                 )
             )
@@ -461,6 +481,7 @@ def default_targets(deps: Deps) -> tuple[list[Target], list[Finding]]:
                     fix="If bounces name a shared SES IP on a blocklist, open an AWS Support case with the "
                     f"bounce text; for full control, lease dedicated IPs. {SES_DEDICATED_IPS_DOC}",
                     region=region,
+                    account=account,
                 )
             )
         for ip in ips:

@@ -43,7 +43,7 @@ def dmarc_issues(dmarc: Dmarc, regions: list[RegionAuth]) -> list[Issue]:
                 Issue(Severity.WARNING, f"could not tell DMARC alignment: {ra.identity.error}", unchecked=True)
             )
             continue
-        where = f" in {ra.region}" if ra.region else ""
+        where = f" in {ra.where}" if ra.where else ""
         via = aligned_via(ra, dmarc)
         if via:
             issues.append(Issue(Severity.OK, f"SES mail{where} passes DMARC aligned via {' and '.join(via)}"))

@@ -5,8 +5,6 @@ shared per-run lookups of the record modules and condenses their verdicts into o
 
 from __future__ import annotations
 
-from functools import partial
-
 from bot.checks import CheckContext, check
 from bot.checks.authentication.alignment import aligned_via, dmarc_issues
 from bot.checks.authentication.dkim import cached_dkim, dkim_evidence, dkim_issues
@@ -15,7 +13,7 @@ from bot.checks.authentication.issues import Issue, to_finding
 from bot.checks.authentication.lookup import parallel
 from bot.checks.authentication.mail_from import DOC_MAIL_FROM, inspect_mail_from, mail_from_evidence, mail_from_issues
 from bot.checks.authentication.mx import inspect_mx, mx_data, mx_evidence, mx_issues
-from bot.checks.authentication.region import RegionAuth, inspect_region, region_data
+from bot.checks.authentication.region import RegionAuth, every_region, region_data
 from bot.checks.authentication.ses_identity import Identity, cached_identity, identity_evidence, identity_issues
 from bot.checks.authentication.spf import cached_spf, spf_data, spf_evidence, spf_issues
 from bot.findings import Finding, Severity, could_not_check
@@ -34,12 +32,6 @@ def _region_identity(ctx: CheckContext) -> tuple[str, Identity, Finding | None]:
         could_not_check(ctx.check_id, f"GetEmailIdentity failed: {ident.error}", ctx.region) if ident.error else None
     )
     return domain, ident, unread
-
-
-def _all_regions(ctx: CheckContext, domain: str) -> list[RegionAuth]:
-    regions: list[str | None] = list(ctx.settings.regions) or [None]
-    done = parallel({str(r): partial(inspect_region, ctx.deps, ctx.memo, r, domain) for r in regions})
-    return [done[str(r)] for r in regions]
 
 
 @check("domain.identity", per_region=True, suite="domain")
@@ -103,7 +95,7 @@ def domain_mail_from(ctx: CheckContext) -> Finding | None:
 def domain_spf(ctx: CheckContext) -> Finding:
     """SPF of each region's MAIL FROM domain, or why SPF cannot align with the default MAIL FROM."""
     domain = _target_domain(ctx)
-    regions = _all_regions(ctx, domain)
+    regions = every_region(ctx, domain)
     unread = [ra for ra in regions if ra.identity.error]
     custom = sorted({ra.mail_from.domain for ra in regions if ra.mail_from.domain})
     issues: list[Issue] = []
@@ -112,7 +104,7 @@ def domain_spf(ctx: CheckContext) -> Finding:
         issues.append(
             Issue(
                 Severity.WARNING,
-                f"could not read the identity in {ra.region}: {ra.identity.error}",
+                f"could not read the identity in {ra.where}: {ra.identity.error}",
                 unchecked=True,
             )
         )
@@ -120,7 +112,7 @@ def domain_spf(ctx: CheckContext) -> Finding:
     for spf in spfs:
         issues += spf_issues(spf)
         evidence += spf_evidence(spf)
-    default_regions = [str(ra.region) for ra in regions if not ra.identity.error and not ra.mail_from.domain]
+    default_regions = [ra.where for ra in regions if not ra.identity.error and not ra.mail_from.domain]
     if default_regions:
         issues.append(
             Issue(
@@ -139,7 +131,7 @@ def domain_dmarc(ctx: CheckContext) -> Finding:
     """DMARC record and policy, and whether SES mail from each region aligns."""
     domain = _target_domain(ctx)
     done = parallel(
-        {"dmarc": lambda: cached_dmarc(ctx.deps, ctx.memo, domain), "regions": lambda: _all_regions(ctx, domain)}
+        {"dmarc": lambda: cached_dmarc(ctx.deps, ctx.memo, domain), "regions": lambda: every_region(ctx, domain)}
     )
     dmarc: Dmarc = done["dmarc"]
     regions: list[RegionAuth] = done["regions"]
@@ -154,7 +146,7 @@ def domain_dmarc(ctx: CheckContext) -> Finding:
         )
     evidence = dmarc_evidence(dmarc)
     for ra in regions:
-        where = f"{ra.region}: " if ra.region else ""
+        where = f"{ra.where}: " if ra.where else ""
         if not ra.identity.error:
             evidence.append(
                 f"{where}DKIM d={ra.dkim.d_domain} ({'passes' if ra.dkim.passes else 'does not pass'}); "

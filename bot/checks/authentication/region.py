@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from bot.checks import RunMemo
+from bot.checks import CheckContext, RunMemo
 from bot.checks.authentication.dkim import Dkim, cached_dkim
 from bot.checks.authentication.domains import SES_DOMAIN
 from bot.checks.authentication.lookup import parallel
@@ -16,6 +17,7 @@ from bot.checks.authentication.mail_from import MailFrom, inspect_mail_from
 from bot.checks.authentication.ses_identity import Identity, cached_identity
 from bot.checks.authentication.spf import Spf, cached_spf
 from bot.deps import Deps
+from bot.findings import where
 
 
 @dataclass
@@ -28,6 +30,12 @@ class RegionAuth:
     dkim: Dkim
     mail_from: MailFrom
     spf: Spf | None  # of the custom MAIL FROM domain; None with the default MAIL FROM
+    account: str | None = None  # the SESBOT_ACCOUNTS name, when several accounts are watched
+
+    @property
+    def where(self) -> str:
+        """The account and region, for a person ("prod · eu-west-1", "eu-west-1")."""
+        return where(self.account, self.region)
 
     @property
     def dkim_aligned(self) -> bool:
@@ -48,13 +56,23 @@ def inspect_region(deps: Deps, memo: RunMemo, region: str | None, domain: str) -
     if mf_domain:
         jobs["spf"] = lambda: cached_spf(deps, memo, mf_domain)
     done = parallel(jobs)
-    return RegionAuth(region, domain, ident, done["dkim"], done["mail_from"], done.get("spf"))
+    return RegionAuth(
+        region, domain, ident, done["dkim"], done["mail_from"], done.get("spf"), account=deps.account_name
+    )
+
+
+def every_region(ctx: CheckContext, domain: str) -> list[RegionAuth]:
+    """`inspect_region` in every account and region at once (`CheckContext.scopes`), in that order."""
+    scopes = ctx.scopes()
+    done = parallel({str(i): partial(inspect_region, s.deps, s.memo, s.region, domain) for i, s in enumerate(scopes)})
+    return [done[str(i)] for i in range(len(scopes))]
 
 
 def region_data(ra: RegionAuth) -> dict[str, Any]:
     """One region's identity, DKIM and MAIL FROM, for a finding's JSON data."""
     return {
         "region": ra.region,
+        **({"account": ra.account} if ra.account else {}),
         "identity": ra.identity.name,
         "verified": ra.identity.verified if ra.identity.found else None,
         "dkim": {

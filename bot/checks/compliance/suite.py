@@ -23,12 +23,13 @@ from bot.checks.authentication.dmarc import DOC_DMARC, Dmarc, cached_dmarc, reco
 from bot.checks.authentication.issues import Issue, to_finding
 from bot.checks.authentication.lookup import cached_lookup, parallel
 from bot.checks.authentication.mail_from import DOC_MAIL_FROM
-from bot.checks.authentication.region import RegionAuth, inspect_region
+from bot.checks.authentication.region import RegionAuth, every_region
 from bot.checks.authentication.spf import spf_evidence
 from bot.checks.blocklist import dedicated_ips
 from bot.checks.compliance.requirements import RECEIVER_DOMAINS, Requirement, requirement
 from bot.checks.compliance.unsubscribe import group_line, groups_for
-from bot.findings import Finding, Severity, could_not_check
+from bot.deps import Deps
+from bot.findings import Finding, Severity, could_not_check, where
 
 SAMPLE_DAYS = 7  # the header sample and the complaint rate look at the last week
 BULK_PER_DAY = 5000
@@ -45,14 +46,8 @@ def _domain(ctx: CheckContext) -> str:
     return ctx.target.rpartition("@")[2].lower().rstrip(".")
 
 
-def _regions(ctx: CheckContext, domain: str) -> list[RegionAuth]:
-    regions: list[str | None] = list(ctx.settings.regions) or [None]
-    done = parallel({str(r): partial(inspect_region, ctx.deps, ctx.memo, r, domain) for r in regions})
-    return [done[str(r)] for r in regions]
-
-
 def _where(ra: RegionAuth) -> str:
-    return f" in {ra.region}" if ra.region else ""
+    return f" in {ra.where}" if ra.where else ""
 
 
 def _finding(
@@ -82,7 +77,7 @@ def spf(ctx: CheckContext) -> Finding:
     """SPF passes for the MAIL FROM SES uses: the custom MAIL FROM's record, or SES's own amazonses.com."""
     req = requirement("spf")
     domain = _domain(ctx)
-    ras = _regions(ctx, domain)
+    ras = every_region(ctx, domain)
     issues = _unread(ras)
     evidence: list[str] = []
     for ra in ras:
@@ -110,7 +105,7 @@ def spf(ctx: CheckContext) -> Finding:
                     f"A custom MAIL FROM subdomain of {domain} adds SPF alignment. {DOC_MAIL_FROM}",
                 )
             )
-    data = {"domain": domain, "mail_from": {str(ra.region): ra.mail_from.domain for ra in ras}}
+    data = {"domain": domain, "mail_from": {ra.where or str(ra.region): ra.mail_from.domain for ra in ras}}
     return _finding(ctx, req, issues, evidence, data)
 
 
@@ -119,7 +114,7 @@ def dkim(ctx: CheckContext) -> Finding:
     """SES signs with the From domain (Easy DKIM passing, d= aligned) and a key of at least 1,024 bits."""
     req = requirement("dkim")
     domain = _domain(ctx)
-    ras = _regions(ctx, domain)
+    ras = every_region(ctx, domain)
     issues = _unread(ras)
     evidence: list[str] = []
     keys: dict[str, int | None] = {}
@@ -147,7 +142,7 @@ def dkim(ctx: CheckContext) -> Finding:
             continue
         length = d.identity.dkim.get("CurrentSigningKeyLength")
         bits = KEY_BITS.get(str(length)) if length else None
-        keys[str(ra.region)] = bits
+        keys[ra.where or str(ra.region)] = bits
         evidence.append(f"DKIM{_where(ra)}: d={d.d_domain}, status {d.status}, key {length or 'length not reported'}")
         if bits is None:
             issues.append(
@@ -187,7 +182,7 @@ def dmarc(ctx: CheckContext) -> Finding:
     req = requirement("dmarc")
     domain = _domain(ctx)
     done = parallel(
-        {"dmarc": lambda: cached_dmarc(ctx.deps, ctx.memo, domain), "regions": lambda: _regions(ctx, domain)}
+        {"dmarc": lambda: cached_dmarc(ctx.deps, ctx.memo, domain), "regions": lambda: every_region(ctx, domain)}
     )
     rec: Dmarc = done["dmarc"]
     ras: list[RegionAuth] = done["regions"]
@@ -302,9 +297,16 @@ def unsubscribe(ctx: CheckContext) -> Finding:
     return _finding(ctx, req, issues, evidence, data)
 
 
-def _cloudwatch_complaint_rate(ctx: CheckContext, region: str, now: datetime) -> float | None:
+def _complaint_rate_or_error(deps: Deps, region: str | None, now: datetime) -> tuple[float | None, Exception | None]:
+    try:
+        return _cloudwatch_complaint_rate(deps, region, now), None
+    except Exception as exc:
+        return None, exc
+
+
+def _cloudwatch_complaint_rate(deps: Deps, region: str | None, now: datetime) -> float | None:
     """SES's own account-wide Reputation.ComplaintRate, the latest point of the last day, or None."""
-    cw = ctx.deps.aws.get("cloudwatch", region)
+    cw = deps.aws.get("cloudwatch", region)
     answer = cw.get_metric_data(
         MetricDataQueries=[
             {
@@ -356,11 +358,13 @@ def complaints(ctx: CheckContext) -> Finding:
     evidence = [f"History: {history_source} ({basis})"]
     issues: list[Issue] = []
     cw: dict[str, float] = {}
-    for region in ctx.settings.regions:
-        try:
-            value = _cloudwatch_complaint_rate(ctx, region, now)
-        except Exception as exc:  # CloudWatch unreadable: the history still answers
-            evidence.append(f"CloudWatch in {region}: could not read ({describe_error(exc)})")
+    scopes = [s for s in ctx.scopes() if s.region]
+    rates = parallel({str(i): partial(_complaint_rate_or_error, s.deps, s.region, now) for i, s in enumerate(scopes)})
+    for i, scope in enumerate(scopes):
+        region = where(scope.account, scope.region)
+        value, error = rates[str(i)]
+        if error is not None:  # CloudWatch unreadable: the history still answers
+            evidence.append(f"CloudWatch in {region}: could not read ({describe_error(error)})")
             continue
         if value is not None:
             cw[region] = value
