@@ -82,6 +82,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "source",
     "config_set",
     "region",
+    "account_id",  # the AWS account that sent the mail (`mail.sendingAccountId`, else the sourceArn's)
     "bounce_type",
     "bounce_subtype",
     "delay_type",
@@ -488,7 +489,8 @@ def _ses(doc: dict[str, Any], out: Extracted, received_at: str, topic: Any) -> N
         return
 
     region = _region(mail.get("sourceArn")) or _region(topic)
-    common = (message_id, _s(mail.get("source")), config_set, region)
+    account_id = _s(mail.get("sendingAccountId")) or _arn_account(mail.get("sourceArn"))
+    common = (message_id, _s(mail.get("source")), config_set, region, account_id)
     if etype == "Bounce":
         _bounce(out, detail, common, timestamp, received_at, tags, tenant)
     elif etype == "Complaint":
@@ -733,6 +735,13 @@ def _region(arn: Any) -> str | None:
     if arn.__class__ is not str or arn.count(":") < 4:
         return None
     return arn.split(":", 4)[3] or None
+
+
+def _arn_account(arn: Any) -> str | None:
+    """The account field of an ARN (arn:aws:ses:REGION:ACCOUNT:...), or None."""
+    if arn.__class__ is not str or arn.count(":") < 5:
+        return None
+    return arn.split(":", 5)[4] or None
 
 
 def _generic(text: str | None, address: Any) -> str | None:

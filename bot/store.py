@@ -343,6 +343,12 @@ def _m12_claimed_by(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE notifications ADD COLUMN claimed_by TEXT")
 
 
+def _m13_event_account(db: sqlite_utils.Database) -> None:
+    """Each problem event's sending AWS account (`mail.sendingAccountId`), so that with several accounts
+    (`SESBOT_ACCOUNTS`) a blocklist bounce is the concern of the account that sent the mail. Older rows: NULL."""
+    db.execute("ALTER TABLE events ADD COLUMN account_id TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -356,6 +362,7 @@ MIGRATIONS: list[Migration] = [
     _m10_accounts,
     _m11_resolved_by_hand,
     _m12_claimed_by,
+    _m13_event_account,
 ]
 
 

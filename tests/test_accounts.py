@@ -11,8 +11,9 @@ import pytest
 from bot.alerts import sweep
 from bot.commands import CommandContext, execute, parse
 from bot.deps import Deps
+from bot.ingest import ingest_documents
 from bot.settings import Account, Settings, SettingsError
-from tests.conftest import CHANNEL, REGION, slack_poster
+from tests.conftest import CHANNEL, REGION, bounce_doc, slack_poster
 
 PROD = "111111111111"
 STAGING = "222222222222"
@@ -258,3 +259,26 @@ def test_the_blocklist_command_checks_the_dedicated_ips_of_every_account(aws_pee
     assert notes == [
         ("staging", "No dedicated IPs in staging · us-east-1: SES sends from shared IPs, whose listings AWS handles")
     ]
+
+
+def test_blocklist_bounces_alert_for_the_account_that_sent_the_mail(aws_peer, two_accounts, store, clock, slack_peer):
+    two_accounts.alert_channel = CHANNEL
+    two_accounts.slack_api_url = slack_peer.base_url
+    deps = Deps.build(two_accounts, store=store, clock=clock)
+    poster = slack_poster(slack_peer)
+    sweep(deps, poster)
+    at = clock.tick()
+    doc = json.loads(
+        bounce_doc(1, "a@gmail.com", "smtp; 554 5.7.1 Client host [54.240.8.1] blocked using zen.spamhaus.org", at)
+    )
+    doc["mail"]["sendingAccountId"] = STAGING
+    doc["mail"]["sourceArn"] = f"arn:aws:ses:{REGION}:{STAGING}:identity/mail.example.com"
+    ingest_documents(store, [json.dumps(doc)], origin="test", now=at)
+    clock.tick()
+    result = sweep(deps, poster)
+    levels = {(s.account, s.level) for s in result.signals if s.signal == "blocklist"}
+    assert levels == {("prod", "ok"), ("staging", "listed")}
+    (post,) = slack_peer.calls_to("chat.postMessage")
+    assert "staging · us-east-1" in post.params["text"]
+    incidents = run(deps, "status --json")["open_incidents"]
+    assert [(i["account"], i["signal"]) for i in incidents] == [("staging", "blocklist")]

@@ -154,6 +154,13 @@ def test_every_corpus_file_gives_its_type_and_recipients(name):
         assert [(c["type"], c["domain"]) for c in ex.count_dicts()] == [(etype, r.split("@")[1]) for r in recipients]
 
 
+def test_an_event_without_a_sending_account_id_takes_it_from_its_source_arn():
+    doc = load("awsdocs-evt-sns-event-publishing-retrieving-sns-bounce.json")
+    del doc["mail"]["sendingAccountId"]
+    doc["mail"]["sourceArn"] = "arn:aws:ses:eu-west-1:222222222222:identity/sender@example.com"
+    assert [(r["region"], r["account_id"]) for r in rows(doc)] == [("eu-west-1", "222222222222")]
+
+
 def test_an_event_publishing_bounce_keeps_every_field():
     doc = load("awsdocs-evt-sns-event-publishing-retrieving-sns-bounce.json")
     assert rows(doc) == [
@@ -166,6 +173,7 @@ def test_an_event_publishing_bounce_keeps_every_field():
             "source": "Sender Name <sender@example.com>",
             "config_set": "ConfigSet",
             "region": "us-east-1",
+            "account_id": "123456789012",
             "bounce_type": "Permanent",
             "bounce_subtype": "General",
             "delay_type": None,

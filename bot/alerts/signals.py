@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -337,7 +337,8 @@ def _kv_put(conn: sqlite3.Connection, key: str, value: Any, now: datetime) -> No
 
 
 def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[Reading]:
-    """New blocklist bounces since the last sweep, grouped by (blocklist, sending IP, recipient domain).
+    """New blocklist bounces since the last sweep, grouped by (blocklist, sending IP, recipient domain), one
+    reading per account (the one that sent the mail, `_sending_account`) and region.
 
     "New" is by rowid past a watermark kept in `kv`, moved in the same transaction: rowids grow in commit
     order, so an event committed while the sweep runs is never skipped, and none is counted twice.
@@ -354,12 +355,15 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
         rows = query_rows(conn, f"SELECT * FROM events WHERE {where} AND rowid > ? AND rowid <= ?", [int(mark), top])
     _kv_put(conn, KV_BLOCKLIST_MARK, top, now)
     default = settings.regions[0] if settings.regions else ""
-    by_region: dict[str, list[dict[str, Any]]] = {r: [] for r in settings.regions or [default]}
+    regions = settings.regions or [default]
+    account_of = _sending_account(settings)
+    names = [a.name for a in settings.accounts] or [""]
+    by_scope: dict[tuple[str, str], list[dict[str, Any]]] = {(name, r): [] for name in names for r in regions}
     for row in rows:
-        region: str = row["region"] if row.get("region") in by_region else default
-        by_region.setdefault(region, []).append(row)
+        region: str = row["region"] if row.get("region") in regions else default
+        by_scope.setdefault((account_of(row.get("account_id")), region), []).append(row)
     out = []
-    for region, events in by_region.items():
+    for (account, region), events in by_scope.items():
         groups = group_blocklist_events(events)
         out.append(
             Reading(
@@ -369,9 +373,20 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
                 level="listed" if events else "ok",
                 detail={"groups": groups, "count": len(events)},
                 quiet=BLOCKLIST_QUIET,
+                account=account,
             )
         )
     return out
+
+
+def _sending_account(settings: Settings) -> Callable[[str | None], str]:
+    """The `SESBOT_ACCOUNTS` name of the account an event was sent from (its `account_id`): the account whose
+    role is in that account; else the one account without a role (the default credentials'), when there is
+    exactly one; else '' (no account named, as with a single account)."""
+    by_id = {a.account_id: a.name for a in settings.accounts if a.account_id}
+    roleless = [a.name for a in settings.accounts if not a.account_id]
+    fallback = roleless[0] if len(roleless) == 1 else ""
+    return lambda account_id: by_id.get(account_id or "", fallback)
 
 
 def group_blocklist_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
