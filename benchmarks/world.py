@@ -165,6 +165,72 @@ def slack_app(deps: Deps) -> Iterator[tuple[Any, str]]:
 
 
 @dataclass
+class BotProcess:
+    """`sesbot run` in its own process: its events URL and pid."""
+
+    url: str
+    pid: int
+
+    def memory_mb(self) -> tuple[float, float]:
+        """(resident now, peak resident) in MB, from /proc."""
+        fields = dict(
+            line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines() if ":" in line
+        )
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+@contextlib.contextmanager
+def bot_process(world: World, slack: Any, **env: str) -> Iterator[BotProcess]:
+    """`python -m sesbot run` (HTTP mode) pointed at the world and the Slack peer, as in production: the
+    Bolt app behind waitress, the answer pool, the sweep scheduler and the SQS receivers. Stopped with
+    SIGTERM on exit."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {
+        **world.environ(),
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "SESBOT_HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SESBOT_DIAGNOSES_PER_MINUTE": "1000",
+        **env,
+    }
+    log = tempfile.TemporaryFile(mode="w+")  # the bot's log: shown only if it fails to start
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "sesbot", "run"], cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"sesbot run exited with {proc.returncode}: {log.read()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1):  # noqa: S310 (loopback)
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield BotProcess(f"{base}/slack/events", proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@dataclass
 class LoadResult:
     """What `slash_load` saw: every acknowledgement's time (ms, sorted), and the answers."""
 
