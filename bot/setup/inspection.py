@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -168,18 +169,30 @@ def inspect(
     insp = Inspection(region=region, at=time.monotonic())
     calls = Calls(insp.permissions)
     insp.queue = queue
-    # The identities, the list of configuration sets and the queue do not depend on each other: asked at once.
-    jobs: list[Callable[[], Any]] = [
-        lambda: _inspect_identities(deps, insp, calls),
-        lambda: _list_config_sets(deps, insp, calls),
-    ]
+    # The identities, the configuration sets and the queue are asked at once. The sets wait only for the
+    # identities' GetEmailIdentity (the sender's default set), not for their notification topics, so the
+    # longest chain is three round trips: list (or identity) -> each set -> each topic.
+    identities_read = threading.Event()
+
+    def identities() -> None:
+        try:
+            _inspect_identities(deps, insp, calls, on_read=identities_read.set)
+        finally:
+            identities_read.set()
+
+    def config_sets() -> list[ConfigSetState]:
+        listed = _list_config_sets(deps, insp, calls)
+        identities_read.wait()
+        names = _config_set_names(insp, listed)
+        return _parallel(lambda n: _inspect_config_set(deps, region, n, calls), names)
+
+    jobs: list[Callable[[], Any]] = [identities, config_sets]
     if queue_fn is not None:
         jobs.append(queue_fn)
     done = _parallel(_run, jobs)
     if queue_fn is not None:
         insp.queue = queue = done[2]
-    names = _config_set_names(insp, done[1])
-    for config_set in _parallel(lambda n: _inspect_config_set(deps, region, n, calls), names):
+    for config_set in done[1]:
         insp.config_sets[config_set.name] = config_set
     topic_arns = _topic_arns(deps, insp)
     used = set(topic_arns)
@@ -210,8 +223,9 @@ def _parallel(fn: Callable[[_T], _R], items: list[_T]) -> list[_R]:
         return list(pool.map(fn, items))
 
 
-def _inspect_identities(deps: Deps, insp: Inspection, calls: Calls) -> None:
-    """The sender's address and domain identities, and the v1 notification topics of those that exist."""
+def _inspect_identities(deps: Deps, insp: Inspection, calls: Calls, on_read: Callable[[], None] | None = None) -> None:
+    """The sender's address and domain identities, and the v1 notification topics of those that exist;
+    `on_read` is called once the identities themselves are in `insp` (before their topics are asked)."""
     settings, region = deps.settings, insp.region
     sesv2 = deps.aws.get("sesv2", region)
     names = [n for n in (settings.sender_address, settings.sender_domain) if n]
@@ -229,6 +243,8 @@ def _inspect_identities(deps: Deps, insp: Inspection, calls: Calls) -> None:
                 default_config_set=got.get("ConfigurationSetName"),
             )
         )
+    if on_read is not None:
+        on_read()
     existing = [i for i in insp.identities if i.exists]
     if not existing:
         return
