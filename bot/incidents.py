@@ -25,6 +25,7 @@ from bot.alerts import (
 )
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.alerts.records import query_rows
+from bot.alerts.signals import events_of_account
 from bot.alerts.summary import summarize, timeline, timeline_line, when
 from bot.alerts.transitions import Owed, insert_owed, reowe_parent, resolve_by_hand
 from bot.deps import Deps
@@ -349,6 +350,9 @@ def incident_bounces_answer(deps: Deps, incident: Incident, limit: int = 20) -> 
     if incident.scope:
         where.append("config_set = ?")
         params.append(incident.scope)
+    clause, values = events_of_account(deps.settings, incident.account)
+    where.append(clause)
+    params += values
     rows = deps.store.query(
         f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY timestamp DESC LIMIT ?",
         [*params, int(limit)],

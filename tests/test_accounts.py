@@ -261,6 +261,15 @@ def test_the_blocklist_command_checks_the_dedicated_ips_of_every_account(aws_pee
     ]
 
 
+def blocklist_bounce(n: int, recipient: str, account_id: str, at: datetime) -> str:
+    """A blocklist bounce of mail sent from `account_id`."""
+    text = f"smtp; 554 5.7.1 Client host [54.240.8.{n}] blocked using zen.spamhaus.org"
+    doc = json.loads(bounce_doc(n, recipient, text, at))
+    doc["mail"]["sendingAccountId"] = account_id
+    doc["mail"]["sourceArn"] = f"arn:aws:ses:{REGION}:{account_id}:identity/mail.example.com"
+    return json.dumps(doc)
+
+
 def test_blocklist_bounces_alert_for_the_account_that_sent_the_mail(aws_peer, two_accounts, store, clock, slack_peer):
     two_accounts.alert_channel = CHANNEL
     two_accounts.slack_api_url = slack_peer.base_url
@@ -268,12 +277,7 @@ def test_blocklist_bounces_alert_for_the_account_that_sent_the_mail(aws_peer, tw
     poster = slack_poster(slack_peer)
     sweep(deps, poster)
     at = clock.tick()
-    doc = json.loads(
-        bounce_doc(1, "a@gmail.com", "smtp; 554 5.7.1 Client host [54.240.8.1] blocked using zen.spamhaus.org", at)
-    )
-    doc["mail"]["sendingAccountId"] = STAGING
-    doc["mail"]["sourceArn"] = f"arn:aws:ses:{REGION}:{STAGING}:identity/mail.example.com"
-    ingest_documents(store, [json.dumps(doc)], origin="test", now=at)
+    ingest_documents(store, [blocklist_bounce(1, "a@gmail.com", STAGING, at)], origin="test", now=at)
     clock.tick()
     result = sweep(deps, poster)
     levels = {(s.account, s.level) for s in result.signals if s.signal == "blocklist"}
@@ -282,3 +286,22 @@ def test_blocklist_bounces_alert_for_the_account_that_sent_the_mail(aws_peer, tw
     assert "staging · us-east-1" in post.params["text"]
     incidents = run(deps, "status --json")["open_incidents"]
     assert [(i["account"], i["signal"]) for i in incidents] == [("staging", "blocklist")]
+
+
+def test_show_bounces_lists_only_the_events_of_the_incidents_account(aws_peer, two_accounts, store, clock, slack_peer):
+    from bot.incidents import incident_bounces_answer, open_incidents
+
+    two_accounts.alert_channel = CHANNEL
+    two_accounts.slack_api_url = slack_peer.base_url
+    deps = Deps.build(two_accounts, store=store, clock=clock)
+    poster = slack_poster(slack_peer)
+    sweep(deps, poster)
+    at = clock.tick()
+    docs = [blocklist_bounce(1, "a@gmail.com", STAGING, at), blocklist_bounce(2, "b@gmail.com", PROD, at)]
+    ingest_documents(store, docs, origin="test", now=at)
+    clock.tick()
+    sweep(deps, poster)
+    by_account = {i.account: i for i in open_incidents(store) if i.signal == "blocklist"}
+    assert sorted(by_account) == ["prod", "staging"]
+    (lines,) = [lines for _, lines in incident_bounces_answer(deps, by_account["staging"]).sections]
+    assert len(lines) == 1 and "a@gmail.com" in lines[0]

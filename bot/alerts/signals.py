@@ -379,14 +379,35 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
     return out
 
 
+def _unlisted_account(settings: Settings) -> str:
+    """Whose an event from an account not in `SESBOT_ACCOUNTS` is: the one account without a role (the
+    default credentials'), when there is exactly one; else '' (no account named)."""
+    roleless = [a.name for a in settings.accounts if not a.account_id]
+    return roleless[0] if len(roleless) == 1 else ""
+
+
 def _sending_account(settings: Settings) -> Callable[[str | None], str]:
     """The `SESBOT_ACCOUNTS` name of the account an event was sent from (its `account_id`): the account whose
-    role is in that account; else the one account without a role (the default credentials'), when there is
-    exactly one; else '' (no account named, as with a single account)."""
+    role is in that account, else `_unlisted_account`."""
     by_id = {a.account_id: a.name for a in settings.accounts if a.account_id}
-    roleless = [a.name for a in settings.accounts if not a.account_id]
-    fallback = roleless[0] if len(roleless) == 1 else ""
+    fallback = _unlisted_account(settings)
     return lambda account_id: by_id.get(account_id or "", fallback)
+
+
+def events_of_account(settings: Settings, account: str) -> tuple[str, list[Any]]:
+    """A condition on `events` (and its parameters) picking the events `_sending_account` gives to
+    `account`: every event with no accounts configured."""
+    if not settings.accounts:
+        return "1", []
+    ids = {a.name: a.account_id for a in settings.accounts if a.account_id}
+    if account in ids:
+        return "account_id = ?", [ids[account]]
+    if account != _unlisted_account(settings):
+        return "0", []
+    known = list(ids.values())
+    if not known:
+        return "1", []
+    return f"(account_id IS NULL OR account_id NOT IN ({', '.join('?' for _ in known)}))", known
 
 
 def group_blocklist_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -422,8 +443,17 @@ def group_blocklist_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]
 # -- what is behind a rate ------------------------------------------------------------------------
 
 
-def behind(conn: sqlite3.Connection, signal: str, region: str, scope: str, now: datetime) -> dict[str, Any]:
-    """The top recipient domains and categories of the events behind a rate, from the history."""
+def behind(
+    conn: sqlite3.Connection,
+    signal: str,
+    region: str,
+    scope: str,
+    now: datetime,
+    settings: Settings | None = None,
+    account: str = "",
+) -> dict[str, Any]:
+    """The top recipient domains and categories of the events behind a rate, from the history (with
+    `settings`: only those `account` sent)."""
     if signal == "bounce_rate":
         where, column = "type = 'Bounce' AND bounce_type = 'Permanent'", "COALESCE(category, bounce_subtype)"
     elif signal == "complaint_rate":
@@ -435,6 +465,10 @@ def behind(conn: sqlite3.Connection, signal: str, region: str, scope: str, now: 
     if scope:
         where += " AND config_set = ?"
         params.append(scope)
+    if settings is not None:
+        clause, values = events_of_account(settings, account)
+        where += f" AND {clause}"
+        params += values
     domains = query_rows(
         conn,
         f"SELECT domain AS name, COUNT(*) AS n FROM events WHERE {where} GROUP BY domain ORDER BY n DESC, name LIMIT 5",

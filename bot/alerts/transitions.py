@@ -179,7 +179,7 @@ def _facts(conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, prev
         recovery_sweeps=deps.settings.recovery_sweeps,
         now=now,
         trend=r.trend,
-        behind=behind(conn, r.signal, r.region, r.scope, now),
+        behind=behind(conn, r.signal, r.region, r.scope, now, deps.settings, r.account),
         detail=r.detail,
         forecast=rate_forecast(deps, r, now) if r.signal in RATE_METRICS else None,
     )
