@@ -305,3 +305,12 @@ def test_show_bounces_lists_only_the_events_of_the_incidents_account(aws_peer, t
     assert sorted(by_account) == ["prod", "staging"]
     (lines,) = [lines for _, lines in incident_bounces_answer(deps, by_account["staging"]).sections]
     assert len(lines) == 1 and "a@gmail.com" in lines[0]
+
+
+def test_ses_address_insights_are_asked_once_however_many_accounts(aws_peer, two_accounts, store):
+    two_accounts.email_insights = True  # each GetEmailAddressInsights call is charged
+    deps = Deps.build(two_accounts, store=store)
+    answer = run(deps, "why user@example.com --json")
+    asked = [f for f in answer["findings"] if f["check"] == "recipient.validation"]
+    assert [f["account"] for f in asked] == ["prod"]
+    assert len(aws_peer.calls_to("GetEmailAddressInsights")) == 1

@@ -175,16 +175,19 @@ def _verdicts(answer: dict[str, Any]) -> dict[str, str]:
     return {name: value for name, value in found.items() if value}
 
 
-def _first_region(ctx: CheckContext) -> bool:
+def _first_scope(ctx: CheckContext) -> bool:
+    """Asked once per diagnosis (each call is charged): in the first account's first region. SES judges the
+    address itself, the same from any account or region."""
     regions = ctx.settings.regions
-    return ctx.region == (regions[0] if regions else None)
+    first_account = ctx.deps.accounts()[0].account_name
+    return ctx.region == (regions[0] if regions else None) and ctx.deps.account_name == first_account
 
 
 @check("recipient.validation", per_region=True)
 def address_insights(ctx: CheckContext) -> Finding | None:
     """SES's own judgement of the address (`GetEmailAddressInsights`), only when turned on: it costs money."""
     region, address = ctx.region, ctx.target
-    if "@" not in address or not _first_region(ctx):
+    if "@" not in address or not _first_scope(ctx):
         return None
     if not ctx.settings.email_insights:
         return ctx.finding(
