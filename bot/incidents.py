@@ -25,10 +25,10 @@ from bot.alerts import (
 )
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.alerts.records import query_rows
-from bot.alerts.signals import events_of_account
 from bot.alerts.summary import summarize, timeline, timeline_line, when
 from bot.alerts.transitions import Owed, insert_owed, reowe_parent, resolve_by_hand
 from bot.deps import Deps
+from bot.event_accounts import events_of_account
 from bot.findings import Answer, Severity, where
 from bot.store import Store, iso, utcnow
 

@@ -314,3 +314,18 @@ def test_ses_address_insights_are_asked_once_however_many_accounts(aws_peer, two
     asked = [f for f in answer["findings"] if f["check"] == "recipient.validation"]
     assert [f["account"] for f in asked] == ["prod"]
     assert len(aws_peer.calls_to("GetEmailAddressInsights")) == 1
+
+
+def test_a_configuration_set_one_account_used_is_looked_for_only_in_that_account(aws_peer, two_accounts, store, clock):
+    from tests.test_checks_config_set import bounce_with_tag
+
+    with aws_peer.in_account(STAGING):
+        aws_peer.client("sesv2", REGION).create_configuration_set(ConfigurationSetName="staging-news")
+    doc = bounce_with_tag("user@example.com", "staging-news", clock.tick())
+    doc["mail"]["sendingAccountId"] = STAGING
+    ingest_documents(store, [json.dumps(doc)], origin="test", now=clock.now)
+    deps = Deps.build(two_accounts, store=store, clock=clock)
+    answer = run(deps, "why user@example.com --json")
+    sending = {f["account"]: f for f in answer["findings"] if f["check"] == "config_set.sending"}
+    assert "does not exist" not in sending["prod"]["summary"], sending["prod"]["summary"]
+    assert "staging-news" in json.dumps(sending["staging"]) and sending["staging"]["severity"] == "ok"

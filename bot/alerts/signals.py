@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +34,7 @@ from bot.alerts.levels import (
 from bot.alerts.records import query_rows
 from bot.aws import describe_error
 from bot.deps import Deps
+from bot.event_accounts import events_of_account, sending_account
 from bot.settings import Settings
 from bot.store import Store, iso
 
@@ -338,7 +339,7 @@ def _kv_put(conn: sqlite3.Connection, key: str, value: Any, now: datetime) -> No
 
 def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[Reading]:
     """New blocklist bounces since the last sweep, grouped by (blocklist, sending IP, recipient domain), one
-    reading per account (the one that sent the mail, `_sending_account`) and region.
+    reading per account (the one that sent the mail, `sending_account`) and region.
 
     "New" is by rowid past a watermark kept in `kv`, moved in the same transaction: rowids grow in commit
     order, so an event committed while the sweep runs is never skipped, and none is counted twice.
@@ -356,7 +357,7 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
     _kv_put(conn, KV_BLOCKLIST_MARK, top, now)
     default = settings.regions[0] if settings.regions else ""
     regions = settings.regions or [default]
-    account_of = _sending_account(settings)
+    account_of = sending_account(settings)
     names = [a.name for a in settings.accounts] or [""]
     by_scope: dict[tuple[str, str], list[dict[str, Any]]] = {(name, r): [] for name in names for r in regions}
     for row in rows:
@@ -377,37 +378,6 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
             )
         )
     return out
-
-
-def _unlisted_account(settings: Settings) -> str:
-    """Whose an event from an account not in `SESBOT_ACCOUNTS` is: the one account without a role (the
-    default credentials'), when there is exactly one; else '' (no account named)."""
-    roleless = [a.name for a in settings.accounts if not a.account_id]
-    return roleless[0] if len(roleless) == 1 else ""
-
-
-def _sending_account(settings: Settings) -> Callable[[str | None], str]:
-    """The `SESBOT_ACCOUNTS` name of the account an event was sent from (its `account_id`): the account whose
-    role is in that account, else `_unlisted_account`."""
-    by_id = {a.account_id: a.name for a in settings.accounts if a.account_id}
-    fallback = _unlisted_account(settings)
-    return lambda account_id: by_id.get(account_id or "", fallback)
-
-
-def events_of_account(settings: Settings, account: str) -> tuple[str, list[Any]]:
-    """A condition on `events` (and its parameters) picking the events `_sending_account` gives to
-    `account`: every event with no accounts configured."""
-    if not settings.accounts:
-        return "1", []
-    ids = {a.name: a.account_id for a in settings.accounts if a.account_id}
-    if account in ids:
-        return "account_id = ?", [ids[account]]
-    if account != _unlisted_account(settings):
-        return "0", []
-    known = list(ids.values())
-    if not known:
-        return "1", []
-    return f"(account_id IS NULL OR account_id NOT IN ({', '.join('?' for _ in known)}))", known
 
 
 def group_blocklist_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account, identity_status
 from bot.checks.authentication.ses_identity import cached_identity
 from bot.checks.availability import ACCESS_DENIED, absent, resource_arn
+from bot.event_accounts import sending_account
 from bot.findings import Finding, Severity
 from bot.history import domain_events, recipient_events
 from bot.timefmt import when
@@ -148,8 +149,12 @@ def _find_sets(ctx: CheckContext) -> UsedSets:
     return found
 
 
-def _event_region_matches(ctx: CheckContext, region: str | None) -> bool:
-    """An event counts in its own region; one whose region is unknown counts in the bot's default region."""
+def _event_here(ctx: CheckContext, row: dict[str, Any]) -> bool:
+    """An event counts in its own account and region; one whose region is unknown counts in the bot's default
+    region (with several accounts, a set another account used is not looked for in this one)."""
+    if ctx.settings.accounts and sending_account(ctx.settings)(row.get("account_id")) != ctx.deps.account_name:
+        return False
+    region = row.get("region")
     if region:
         return region == ctx.region
     regions = ctx.settings.regions
@@ -165,7 +170,7 @@ def _from_events(ctx: CheckContext, found: UsedSets) -> None:
     else:
         rows = domain_events(ctx.deps.store, ctx.recipient_domain, since=since, limit=EVENT_ROWS)
         whose = f"the events of {ctx.recipient_domain}"
-    rows = [r for r in rows if _event_region_matches(ctx, r.get("region"))]
+    rows = [r for r in rows if _event_here(ctx, r)]
     tagged: dict[str, list[dict[str, Any]]] = {}
     for row in rows:  # newest first
         if row.get("config_set"):
