@@ -29,7 +29,7 @@ from bot.checks import CheckContext, RunMemo
 from bot.checks.availability import ACCESS_DENIED, VDM_ENABLE, absent, vdm_enabled
 from bot.classify import classify
 from bot.deps import Deps
-from bot.findings import Answer, Report, Severity
+from bot.findings import Answer, Report, Severity, where
 from bot.history import message_events
 from bot.runner import run_checks
 from bot.store import iso
@@ -95,16 +95,30 @@ class RegionLookup:
     status: str
     detail: str = ""
     insights: dict[str, Any] | None = None
+    account: str | None = None  # the `SESBOT_ACCOUNTS` name asked, with several accounts
+
+    @property
+    def where(self) -> str:
+        return where(self.account, self.region)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"region": self.region, "status": self.status}
+        if self.account:
+            out["account"] = self.account
         if self.detail:
             out["detail"] = self.detail
         return out
 
 
 def lookup_insights(deps: Deps, message_id: str, region: str) -> RegionLookup:
-    """`GetMessageInsights` in one region, called at most once; VDM off (per `GetAccount`) means not at all."""
+    """`GetMessageInsights` in one region of `deps`'s account, called at most once; VDM off (per `GetAccount`)
+    means not at all."""
+    found = _lookup(deps, message_id, region)
+    found.account = deps.account_name
+    return found
+
+
+def _lookup(deps: Deps, message_id: str, region: str) -> RegionLookup:
     ctx = CheckContext(deps=deps, target=message_id, region=region, memo=RunMemo(), check_id="message.insights")
     if vdm_enabled(ctx) is False:
         return RegionLookup(region, "vdm_disabled", "VdmAttributes.VdmEnabled: DISABLED")
@@ -320,7 +334,7 @@ def _notes(lookups: Sequence[RegionLookup], found: RegionLookup | None) -> list[
             by_status.setdefault(lk.status, []).append(lk)
     lines = []
     for status, items in by_status.items():
-        text = STATUS_LINES[status].format(regions=", ".join(i.region for i in items), detail=items[0].detail)
+        text = STATUS_LINES[status].format(regions=", ".join(i.where for i in items), detail=items[0].detail)
         lines.append(text[0].upper() + text[1:])
     return lines
 
@@ -395,6 +409,7 @@ class MessageFacts:
             "insights": {
                 "status": self.insights_status,
                 "region": self.found.region if self.found else None,
+                "account": self.found.account if self.found else None,
                 "regions": [lk.as_dict() for lk in self.lookups],
                 "notes": _notes(self.lookups, self.found),
             },
@@ -403,13 +418,13 @@ class MessageFacts:
 
 
 def gather(deps: Deps, target: WhyTarget) -> MessageFacts:
-    """The history and every region's insights for one message id (regions asked in parallel)."""
+    """The history and the insights of every account and region for one message id (asked in parallel)."""
     message_id = target.value
     rows = message_events(deps.store, message_id)
-    regions = _regions(deps, target, rows)
-    if regions:
-        with ThreadPoolExecutor(max_workers=len(regions), thread_name_prefix="insights") as pool:
-            lookups = list(pool.map(lambda r: lookup_insights(deps, message_id, r), regions))
+    scopes = [(view, region) for view in deps.accounts() for region in _regions(deps, target, rows)]
+    if scopes:
+        with ThreadPoolExecutor(max_workers=min(len(scopes), 16), thread_name_prefix="insights") as pool:
+            lookups = list(pool.map(lambda s: lookup_insights(s[0], message_id, s[1]), scopes))
     else:
         lookups = []
     found = next((lk for lk in lookups if lk.status == "found"), None)
@@ -428,12 +443,12 @@ def _message_lines(facts: MessageFacts, diagnosed: Sequence[str], now: datetime)
         lines.append(f"Subject: {facts.subject}")
     if facts.tags:
         lines.append("Tags: " + ", ".join(f"{k}={v}" for k, v in sorted(facts.tags.items())))
-    where = []
+    known = []
     if facts.found is not None:
-        where.append(f"message insights in {facts.found.region}")
+        known.append(f"message insights in {facts.found.where}")
     if facts.rows:
-        where.append(f"{_plural(len(facts.rows), 'event')} in the bot's history")
-    lines.append("Known from: " + " and ".join(where))
+        known.append(f"{_plural(len(facts.rows), 'event')} in the bot's history")
+    lines.append("Known from: " + " and ".join(known))
     isp = {e.recipient: e.isp for e in facts.timeline if e.isp}
     lines.append("Recipients: " + ", ".join(r + (f" ({isp[r]})" if r in isp else "") for r in facts.recipients))
     lines += [timeline_line(e, now) for e in facts.timeline]
@@ -442,7 +457,7 @@ def _message_lines(facts: MessageFacts, diagnosed: Sequence[str], now: datetime)
             "The history keeps problem events only (bounces, complaints, delays, rejects, rendering failures); "
             "sends and deliveries are counted, not stored per message."
         )
-    missing = [lk.region for lk in facts.lookups if lk.status == "not_found"]
+    missing = [lk.where for lk in facts.lookups if lk.status == "not_found"]
     if facts.found is None and missing:
         lines.append(f"Message insights: not found in {', '.join(missing)}.")
     lines += _notes(facts.lookups, facts.found)
@@ -464,7 +479,7 @@ def _not_found(deps: Deps, facts: MessageFacts) -> Answer:
         "bounces, complaints, delays, rejects and rendering failures; a delivered message leaves none)."
     ]
     # Regions that do not know the id, then one line per absent capability (VDM off, access denied...).
-    looked += [f"{lk.region}: GetMessageInsights: not found" for lk in facts.lookups if lk.status == "not_found"]
+    looked += [f"{lk.where}: GetMessageInsights: not found" for lk in facts.lookups if lk.status == "not_found"]
     looked += _notes(facts.lookups, None)
     check = [
         f"The id: `{facts.message_id}` should be the MessageId SendEmail returned (in a Message-ID header, "
@@ -497,7 +512,9 @@ def diagnose_message(deps: Deps, target: WhyTarget) -> Answer:
     now = deps.now()
     worst = max((r.worst for r in reports), default=Severity.INFO)
     title = f"Message {facts.message_id}: {_plural(len(facts.recipients), 'recipient')}"
-    if facts.region:
+    if facts.found is not None:
+        title += f", sent in {facts.found.where}"
+    elif facts.region:
         title += f", sent in {facts.region}"
     return Answer(
         title=title,

@@ -329,3 +329,25 @@ def test_a_configuration_set_one_account_used_is_looked_for_only_in_that_account
     sending = {f["account"]: f for f in answer["findings"] if f["check"] == "config_set.sending"}
     assert "does not exist" not in sending["prod"]["summary"], sending["prod"]["summary"]
     assert "staging-news" in json.dumps(sending["staging"]) and sending["staging"]["severity"] == "ok"
+
+
+def test_a_message_id_is_looked_up_in_every_account_and_found_in_the_one_that_sent_it(aws_peer, two_accounts, store):
+    message_id = "010001812a3b4c5d-6e7f8a9b-0c1d-2e3f-4a5b-6c7d8e9f0a1b-000000"
+    sent = datetime.now(UTC)
+    with aws_peer.in_account(STAGING):
+        aws_peer.set_account(REGION, production_access=True, vdm_enabled=True)
+        events = [{"Timestamp": sent, "Type": "SEND"}, {"Timestamp": sent, "Type": "DELIVERY"}]
+        aws_peer.add_message_insights(
+            message_id, from_address="news@mail.example.com", subject="Hi", insights=[
+                {"Destination": "kim@example.org", "Isp": "Yahoo", "Events": events}
+            ]
+        )  # fmt: skip
+    with aws_peer.in_account(PROD):
+        aws_peer.set_account(REGION, production_access=True, vdm_enabled=True)
+    deps = Deps.build(two_accounts, store=store)
+    answer = execute(CommandContext(deps=deps), parse(f"why {message_id}"))
+    assert answer.title.endswith(f"sent in staging · {REGION}"), answer.title
+    insights = answer.as_dict()["message"]["insights"]
+    assert (insights["status"], insights["account"]) == ("found", "staging")
+    asked = sorted((r["account"], r["status"]) for r in insights["regions"])
+    assert asked == [("prod", "not_found"), ("staging", "found")]
