@@ -351,3 +351,17 @@ def test_a_message_id_is_looked_up_in_every_account_and_found_in_the_one_that_se
     assert (insights["status"], insights["account"]) == ("found", "staging")
     asked = sorted((r["account"], r["status"]) for r in insights["regions"])
     assert asked == [("prod", "not_found"), ("staging", "found")]
+
+
+def test_a_template_is_rendered_in_each_account_and_one_missing_is_named_with_its_account(
+    aws_peer, two_accounts, store
+):
+    with aws_peer.in_account(STAGING):
+        aws_peer.client("sesv2", REGION).create_email_template(
+            TemplateName="welcome",
+            TemplateContent={"Subject": "Hi {{name}}", "Text": "Hello {{name}}", "Html": "<p>{{name}}</p>"},
+        )
+    deps = Deps.build(two_accounts, store=store)
+    findings = run(deps, 'template welcome {"name": "Ana"} --json')["findings"]
+    rendered = {f["account"]: f["severity"] for f in findings if f.get("account")}
+    assert rendered["staging"] == "ok" and rendered["prod"] != "ok"

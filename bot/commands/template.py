@@ -332,7 +332,12 @@ def run_template(ctx: CommandContext, inv: Invocation) -> Report:
     if not regions:
         raise UsageError("no AWS region is configured: set AWS_REGION (or SESBOT_REGIONS)")
     started = time.perf_counter()
-    findings = [render_in_region(deps, name, data, region) for region in regions]
+    findings = []
+    for view in deps.accounts():  # each account has its own templates
+        for region in regions:
+            finding = render_in_region(view, name, data, region)
+            finding.account = view.account_name
+            findings.append(finding)
     findings.append(rendering_history(deps, name))
     return Report(
         target=name,
