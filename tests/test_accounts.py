@@ -365,3 +365,13 @@ def test_a_template_is_rendered_in_each_account_and_one_missing_is_named_with_it
     findings = run(deps, 'template welcome {"name": "Ana"} --json')["findings"]
     rendered = {f["account"]: f["severity"] for f in findings if f.get("account")}
     assert rendered["staging"] == "ok" and rendered["prod"] != "ok"
+
+
+def test_the_setup_inspection_cache_keeps_each_accounts_own(aws_peer, two_accounts, store):
+    from bot.setup import inspect_cached
+
+    with aws_peer.in_account(STAGING):
+        aws_peer.client("sesv2", REGION).create_configuration_set(ConfigurationSetName="staging-only")
+    prod, staging = Deps.build(two_accounts, store=store).accounts()
+    assert "staging-only" not in inspect_cached(prod, REGION).config_sets
+    assert "staging-only" in inspect_cached(staging, REGION).config_sets

@@ -424,9 +424,12 @@ def _find_topic(deps: Deps, region: str, name: str) -> str | None:
 
 
 def _fingerprint(deps: Deps, region: str) -> str:
-    """What the inspection depends on besides AWS: a cached one made under other settings is not reused."""
+    """What the inspection depends on besides AWS: a cached one made under other settings, or in another
+    account (`SESBOT_ACCOUNTS`: each account has its own configuration sets and topics), is not reused."""
     s = deps.settings
     parts = [region, s.sender or "", s.sqs_queue_url or "", ",".join(s.sns_topic_arns or []), s.aws_endpoint_url or ""]
+    if deps.account is not None:
+        parts += [deps.account.name, deps.account.role_arn or ""]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
