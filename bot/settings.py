@@ -74,6 +74,12 @@ class DnsServer:
         return self.host if self.port == 53 else f"{self.host}:{self.port}"
 
 
+def queue_account_id(queue_url: str) -> str:
+    """The AWS account id in an SQS queue URL's path (`https://sqs.<region>.amazonaws.com/<id>/<name>`)."""
+    parts = queue_url.rstrip("/").split("/")
+    return parts[-2] if len(parts) >= 2 else ""
+
+
 @dataclass(frozen=True)
 class Account:
     """One AWS account the bot watches: a name people use, and the role assumed to read it.
@@ -166,6 +172,18 @@ class Settings:
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    def queue_url_for(self, account: Account | None) -> str | None:
+        """The queue of `SESBOT_SQS_QUEUE_URL` that `account` delivers its events to: the URL whose path holds
+        the account's id (`https://sqs.<region>.amazonaws.com/<id>/<name>`); for the default credentials (None,
+        or a name without a role) the first URL that holds no configured account's id."""
+        urls = self.sqs_queue_urls or ([self.sqs_queue_url] if self.sqs_queue_url else [])
+        owner = queue_account_id
+        wanted = account.account_id if account is not None else None
+        if wanted:
+            return next((u for u in urls if owner(u) == wanted), None)
+        known = {a.account_id for a in self.accounts if a.account_id}
+        return next((u for u in urls if owner(u) not in known), None)
 
     def secrets(self) -> list[str]:
         """Every secret value configured, for redaction and for the tests that grep for leaks."""

@@ -32,6 +32,7 @@ from bot.aws import describe_error
 from bot.deps import Deps
 from bot.ingest import IngestResult, ingest_documents
 from bot.notify import Poster
+from bot.settings import queue_account_id
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,7 @@ class SqsConsumer:
 def queue_deps(deps: Deps, queue_url: str) -> Deps:
     """The deps to read `queue_url` with: the account (`SESBOT_ACCOUNTS`) whose id is in the URL's path
     (`https://sqs.<region>.amazonaws.com/<account id>/<name>`), else the default credentials."""
-    parts = queue_url.rstrip("/").split("/")
-    account_id = parts[-2] if len(parts) >= 2 else ""
+    account_id = queue_account_id(queue_url)
     for account in deps.settings.accounts:
         if account.account_id and account.account_id == account_id:
             return deps.for_account(account)

@@ -375,3 +375,20 @@ def test_the_setup_inspection_cache_keeps_each_accounts_own(aws_peer, two_accoun
     prod, staging = Deps.build(two_accounts, store=store).accounts()
     assert "staging-only" not in inspect_cached(prod, REGION).config_sets
     assert "staging-only" in inspect_cached(staging, REGION).config_sets
+
+
+def test_setup_inspects_each_account_and_applies_in_the_one_named(aws_peer, two_accounts, store):
+    two_accounts.sqs_queue_urls = []
+    two_accounts.sqs_queue_url = None
+    deps = Deps.build(two_accounts, store=store)
+    plan = run(deps, "setup --json")
+    assert {f["account"] for f in plan["findings"]} == {"prod", "staging"}
+    with pytest.raises(Exception, match="one account at a time: add `--account NAME` \\(prod, staging\\)"):
+        run(deps, "setup --apply")
+    run(deps, "setup --apply --account staging")
+    queues = {}
+    for account_id in (PROD, STAGING):
+        with aws_peer.in_account(account_id):
+            queues[account_id] = aws_peer.client("sqs", REGION).list_queues().get("QueueUrls", [])
+    assert queues[PROD] == [] and len(queues[STAGING]) == 1
+    assert f"/{STAGING}/" in queues[STAGING][0]

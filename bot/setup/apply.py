@@ -211,8 +211,9 @@ def create_queue(deps: Deps, name: str, qregion: str, ctx: dict[str, Any]) -> st
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     ctx.update(queue_url=url, queue_arn=arn, queue_region=qregion)
-    if not deps.settings.sqs_queue_url:
-        ctx["follow_up"] = f"set SESBOT_SQS_QUEUE_URL={url} and restart the bot"
+    if not deps.settings.queue_url_for(deps.account):
+        more = " (add it to the list: one queue per account)" if deps.settings.sqs_queue_urls else ""
+        ctx["follow_up"] = f"set SESBOT_SQS_QUEUE_URL={url}{more} and restart the bot"
     return f"created {url}"
 
 

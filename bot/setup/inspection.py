@@ -119,7 +119,7 @@ def inspect_queue(
     settings = deps.settings
     default_region = settings.regions[0] if settings.regions else "us-east-1"
     calls = Calls(permissions if permissions is not None else {})
-    url = settings.sqs_queue_url
+    url = settings.queue_url_for(deps.account)
     configured = bool(url)
     if not url:
         if not discover:
@@ -427,7 +427,8 @@ def _fingerprint(deps: Deps, region: str) -> str:
     """What the inspection depends on besides AWS: a cached one made under other settings, or in another
     account (`SESBOT_ACCOUNTS`: each account has its own configuration sets and topics), is not reused."""
     s = deps.settings
-    parts = [region, s.sender or "", s.sqs_queue_url or "", ",".join(s.sns_topic_arns or []), s.aws_endpoint_url or ""]
+    queue = s.queue_url_for(deps.account) or ""
+    parts = [region, s.sender or "", queue, ",".join(s.sns_topic_arns or []), s.aws_endpoint_url or ""]
     if deps.account is not None:
         parts += [deps.account.name, deps.account.role_arn or ""]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
