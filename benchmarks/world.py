@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bot.deps import Deps  # noqa: E402
 from bot.ingest import ingest_documents  # noqa: E402
 from bot.settings import DnsServer, Settings  # noqa: E402
+from bot.setup.apply import queue_policy_statement  # noqa: E402
 from bot.store import Store  # noqa: E402
 from peers import scenario  # noqa: E402
 from peers.aws import AwsPeer  # noqa: E402
@@ -88,18 +89,7 @@ def publish_events(aws: AwsPeer, region: str = scenario.REGION) -> str:
     topic = sns.create_topic(Name="ses-events")["TopicArn"]
     url = sqs.create_queue(QueueName="sesbot-events")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
-            }
-        ],
-    }
+    policy = {"Version": "2012-10-17", "Statement": [queue_policy_statement(arn, topic)]}
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     for name in ("app", "marketing"):

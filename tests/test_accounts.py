@@ -270,12 +270,18 @@ def blocklist_bounce(n: int, recipient: str, account_id: str, at: datetime) -> s
     return json.dumps(doc)
 
 
-def test_blocklist_bounces_alert_for_the_account_that_sent_the_mail(aws_peer, two_accounts, store, clock, slack_peer):
-    two_accounts.alert_channel = CHANNEL
-    two_accounts.slack_api_url = slack_peer.base_url
-    deps = Deps.build(two_accounts, store=store, clock=clock)
+def alerting(settings: Settings, store, clock, slack_peer):
+    """Deps alerting to the Slack peer, and its poster, after a first quiet sweep."""
+    settings.alert_channel = CHANNEL
+    settings.slack_api_url = slack_peer.base_url
+    deps = Deps.build(settings, store=store, clock=clock)
     poster = slack_poster(slack_peer)
     sweep(deps, poster)
+    return deps, poster
+
+
+def test_blocklist_bounces_alert_for_the_account_that_sent_the_mail(aws_peer, two_accounts, store, clock, slack_peer):
+    deps, poster = alerting(two_accounts, store, clock, slack_peer)
     at = clock.tick()
     ingest_documents(store, [blocklist_bounce(1, "a@gmail.com", STAGING, at)], origin="test", now=at)
     clock.tick()
@@ -291,11 +297,7 @@ def test_blocklist_bounces_alert_for_the_account_that_sent_the_mail(aws_peer, tw
 def test_show_bounces_lists_only_the_events_of_the_incidents_account(aws_peer, two_accounts, store, clock, slack_peer):
     from bot.incidents import incident_bounces_answer, open_incidents
 
-    two_accounts.alert_channel = CHANNEL
-    two_accounts.slack_api_url = slack_peer.base_url
-    deps = Deps.build(two_accounts, store=store, clock=clock)
-    poster = slack_poster(slack_peer)
-    sweep(deps, poster)
+    deps, poster = alerting(two_accounts, store, clock, slack_peer)
     at = clock.tick()
     docs = [blocklist_bounce(1, "a@gmail.com", STAGING, at), blocklist_bounce(2, "b@gmail.com", PROD, at)]
     ingest_documents(store, docs, origin="test", now=at)
