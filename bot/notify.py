@@ -120,6 +120,11 @@ class Mark:
     outbox_id: int
     instance: str
 
+    @property
+    def token(self) -> str:
+        """The mark as a word, for what carries no metadata (an uploaded file's name)."""
+        return f"o{self.outbox_id}-{self.instance[:12]}"
+
 
 @dataclass(frozen=True)
 class Image:
@@ -172,16 +177,18 @@ class Poster(Protocol):
     def find(
         self, channel: str, mark: Mark, thread_ts: str | None = None, after_ts: str | None = None
     ) -> Posted | None:
-        """The message carrying `mark` among `channel`'s recent messages (posted after `after_ts` when given), or
-        in the thread of `thread_ts`; None when it is not there (or the poster cannot look back)."""
+        """The message carrying `mark` (or sharing a file uploaded with it) among `channel`'s recent messages
+        (posted after `after_ts` when given), or in the thread of `thread_ts`; None when it is not there (or the
+        poster cannot look back)."""
         ...
 
     def update(self, channel: str, ts: str, message: Message) -> None:
         """Replace the message `ts` in `channel` with `message`."""
         ...
 
-    def upload(self, channel: str, thread_ts: str, image: Image) -> str:
-        """Attach `image` in the thread of `thread_ts` in `channel`; returns the file's id."""
+    def upload(self, channel: str, thread_ts: str, image: Image, mark: Mark | None = None) -> str:
+        """Attach `image` in the thread of `thread_ts` in `channel`, carrying `mark` (so `find` finds it after a
+        crash); returns the file's id."""
         ...
 
 
@@ -221,7 +228,7 @@ class TerminalPoster:
         with self._lock:
             self._write(f"[{message.severity.tag}] {channel or 'terminal'}, message {ts} now reads", message)
 
-    def upload(self, channel: str, thread_ts: str, image: Image) -> str:
+    def upload(self, channel: str, thread_ts: str, image: Image, mark: Mark | None = None) -> str:
         """Prints what the picture shows (its alt text); the terminal has no thread to attach it to."""
         with self._lock:
             out = self._out()

@@ -170,11 +170,12 @@ class SlackPoster:
             for found in response.get("messages") or []:
                 metadata = found.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
-                if (
+                carries = (
                     metadata.get("event_type") == METADATA_EVENT_TYPE
                     and payload.get("outbox_id") == mark.outbox_id
                     and payload.get("instance") == mark.instance
-                ):
+                )
+                if carries or any(_marked_file(f, mark) for f in found.get("files") or []):
                     return Posted(channel=str(response.get("channel") or channel), ts=str(found["ts"]))
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not response.get("has_more") or not cursor:
@@ -185,15 +186,16 @@ class SlackPoster:
     def update(self, channel: str, ts: str, message: Message) -> None:
         self._call("chat.update", channel=channel, ts=ts, **self._body(message))
 
-    def upload(self, channel: str, thread_ts: str, image: Image) -> str:
+    def upload(self, channel: str, thread_ts: str, image: Image, mark: Mark | None = None) -> str:
         """Slack's external upload (`files.getUploadURLExternal`, the bytes POSTed to the URL it gives,
-        `files.completeUploadExternal` sharing it in the thread), as `files_upload_v2` does it."""
+        `files.completeUploadExternal` sharing it in the thread), as `files_upload_v2` does it. A file has no
+        message metadata, so `mark` goes in its name (`rate-….o12-3f9c….png`), where `find` looks for it."""
         try:
             response = self.client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread_ts,
                 content=image.data,
-                filename=image.filename,
+                filename=_marked_name(image.filename, mark),
                 title=image.title,
                 alt_txt=image.alt_text,
                 initial_comment=image.caption or None,
@@ -205,3 +207,16 @@ class SlackPoster:
             raise error from exc
         file = response.get("file") or {}
         return str(file.get("id") or "")
+
+
+def _marked_name(filename: str, mark: Mark | None) -> str:
+    """`filename` carrying `mark` before its extension."""
+    if mark is None:
+        return filename
+    stem, dot, ext = filename.rpartition(".")
+    return f"{stem}.{mark.token}.{ext}" if dot else f"{filename}.{mark.token}"
+
+
+def _marked_file(file: dict[str, Any], mark: Mark) -> bool:
+    """A file Slack shows in a message was uploaded carrying `mark`."""
+    return f".{mark.token}." in str(file.get("name") or "") + "."

@@ -492,11 +492,12 @@ class SlackPeer(LoopbackPeer):
 
     # ------------------------------------------------------------------------------------ messages
 
-    def messages_in(self, channel: str, *, thread_ts: str | None = None) -> list[dict[str, Any]]:
+    def messages_in(self, channel: str, *, thread_ts: str | None = None, uploads: bool = True) -> list[dict[str, Any]]:
         """The messages in ``channel`` as Slack keeps them (metadata included), oldest first; with
-        ``thread_ts``, that thread's (parent first)."""
+        ``thread_ts``, that thread's (parent first); ``uploads=False`` leaves out the messages that share an
+        uploaded file (a chart)."""
         with self._cond:
-            kept = list(self._state.messages.get(channel, []))
+            kept = [m for m in self._state.messages.get(channel, []) if uploads or not m.get("upload")]
         if thread_ts is None:
             return [dict(m) for m in kept]
         return [dict(m) for m in kept if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts]
@@ -877,6 +878,18 @@ class SlackPeer(LoopbackPeer):
             upload.completed = True
             upload.processing = self.file_processing_polls
             answered.append(self._file_object(upload))
+        if channel:  # shared in a channel: Slack shows the files in a message of the bot's (in the thread)
+            share: dict[str, Any] = {
+                "type": "message",
+                "user": self.bot_user_id,
+                "text": str(params.get("initial_comment") or ""),
+                "ts": self._next_ts(),
+                "files": answered,
+                "upload": True,
+            }
+            if thread_ts:
+                share["thread_ts"] = str(thread_ts)
+            self._keep(str(channel), share)
         self._cond.notify_all()
         return {"ok": True, "files": answered}
 

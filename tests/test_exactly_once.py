@@ -60,7 +60,7 @@ def test_every_alert_carries_its_outbox_id_in_slack_metadata(aws_peer, slack_pee
     put_rate(aws_peer, 0.06, clock.tick())
     result = sweep(alert_deps, slack_poster(slack_peer))
     [row] = alert_deps.store.query("SELECT id, ts FROM notifications WHERE kind = 'open'")
-    [kept] = slack_peer.messages_in(CHANNEL)
+    [kept] = slack_peer.messages_in(CHANNEL, uploads=False)
     assert [p.kind for p in result.posted] == ["open"]
     assert kept["ts"] == row["ts"]
     assert outbox_ids([kept]) == [row["id"]]
@@ -117,7 +117,7 @@ def test_a_reply_whose_answer_was_lost_is_found_in_its_thread_and_not_posted_twi
     poster = slack_poster(slack_peer)
     put_rate(aws_peer, 0.03, clock.tick())
     sweep(alert_deps, poster)  # the incident opens: its parent is posted
-    [parent] = slack_peer.messages_in(CHANNEL)
+    [parent] = slack_peer.messages_in(CHANNEL, uploads=False)
     # A client that gives up after a second, and an answer held longer: Slack has the reply, the bot does not
     # know it (a timeout is transient: the row stays owed).
     impatient = SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test", timeout=1))
@@ -128,7 +128,7 @@ def test_a_reply_whose_answer_was_lost_is_found_in_its_thread_and_not_posted_twi
     assert (lost.posted, lost.pending) == ([], 2)  # the reply, and the parent's edit queued behind it
     later = sweep(alert_deps, poster)
 
-    thread = slack_peer.messages_in(CHANNEL, thread_ts=parent["ts"])
+    thread = slack_peer.messages_in(CHANNEL, thread_ts=parent["ts"], uploads=False)
     [reply_row] = alert_deps.store.query("SELECT id, ts, thread_ts FROM notifications WHERE kind = 'update'")
     assert outbox_ids(thread[1:]) == [reply_row["id"]]  # one reply in the thread
     assert (reply_row["ts"], reply_row["thread_ts"]) == (thread[1]["ts"], parent["ts"])
@@ -148,4 +148,26 @@ def test_without_the_history_scope_a_retried_alert_is_posted_again_rather_than_l
     slack_peer.fail("conversations.history", error="missing_scope", status=200, retry_after=None)
     later = sweep(alert_deps, slack_poster(slack_peer))
     assert [p.kind for p in later.posted] == ["open"]
-    assert len(slack_peer.messages_in(CHANNEL)) == 2  # at least once: the older way, said in one log line
+    assert (
+        len(slack_peer.messages_in(CHANNEL, uploads=False)) == 2
+    )  # at least once: the older way, said in one log line
+
+
+def test_a_chart_whose_upload_answer_was_lost_is_found_in_the_thread_and_not_uploaded_twice(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    put_rate(aws_peer, 0.06, clock.tick())
+    impatient = SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test", timeout=1))
+    slack_peer.hold("files.completeUploadExternal")  # Slack shares the chart; the bot never hears it did
+    sweep(alert_deps, impatient)
+    slack_peer.release()
+    [row] = alert_deps.store.query("SELECT id, sent_at, attempts FROM notifications WHERE kind = 'chart'")
+    assert row["sent_at"] is None and row["attempts"] == 1
+    clock.tick()
+    sweep(alert_deps, slack_poster(slack_peer))
+    [parent] = slack_peer.messages_in(CHANNEL, uploads=False)
+    shared = [m for m in slack_peer.messages_in(CHANNEL, thread_ts=parent["ts"]) if m.get("upload")]
+    assert len(shared) == 1 and len(slack_peer.calls_to("files.completeUploadExternal")) == 1
+    assert f".o{row['id']}-" in shared[0]["files"][0]["name"]  # the outbox mark, in the file's name
+    [after] = alert_deps.store.query("SELECT sent_at, ts FROM notifications WHERE kind = 'chart'")
+    assert after["sent_at"] is not None and after["ts"] == shared[0]["ts"]

@@ -397,16 +397,27 @@ def deliver_charts(deps: Deps, poster: Poster, now: datetime | None = None) -> l
             if _parent_failed(store, incident.id):
                 _skip_chart(store, row, "the incident's first message was never posted", now, quiet=True)
             continue  # the parent is not posted yet: the chart waits for its thread
-        if not _claim(store, row["id"], now):
+        dead = row.get("claimed_by") if row.get("claimed_at") and claimer_gone(row.get("claimed_by")) else None
+        if not _claim(store, row["id"], now, dead):
             continue
         channel = incident.channel or row["channel"] or ""
+        mark = Mark(int(row["id"]), outbox_instance(store))
+        if int(row.get("attempts") or 0) > 0:  # tried before, outcome unknown (a crash after the upload?)
+            try:
+                already = poster.find(channel, mark, thread_ts=incident.ts)
+            except PostError:
+                already = None  # cannot look: upload it (at least once)
+            if already is not None:
+                log.info("chart %s was already in the thread of incident #%s: adopted", row["id"], incident.id)
+                _mark_sent(store, row, channel, incident.ts, already.ts, now)
+                continue
         views = deps.accounts(incident.account) if incident.account else [deps]
         if not views:  # the account was taken out of SESBOT_ACCOUNTS since the incident opened
             _skip_chart(store, row, f"no account named {incident.account} is configured any more", now)
             continue
         try:
             chart = rate_chart(views[0], incident.region, incident.scope, now=now)
-            file_id = poster.upload(channel, incident.ts, chart.image)
+            file_id = poster.upload(channel, incident.ts, chart.image, mark=mark)
         except Exception as exc:  # whatever fails, the alert text is out already: log, retry a little, skip
             reason = _chart_failure(exc)
             attempts = int(row.get("attempts") or 0) + 1
