@@ -54,18 +54,26 @@ SISIMAI_TO_CATEGORIES: dict[str, tuple[str, ...] | None] = {
     "notcompliantrfc": ("content", "policy"),  # a malformed message; some receivers call it policy
     "policyviolation": ("policy", "content"),  # sisimai lumps attachment rules in here
     # sisimai: "security error" - access denied, authentication required, flagged as spam.
-    "securityerror": ("policy", "authentication", "content"),
+    # Sisimai/Reason/SecurityError.pm also lists "starttls is required to send mail" and "tls required but not
+    # supported" (moved to FailedSTARTTLS in sisimai 5.2): TLS failures are connection in our taxonomy.
+    "securityerror": ("policy", "authentication", "content", "connection"),
     "authfailure": ("authentication",),
     "requireptr": ("policy",),  # missing reverse DNS is the receiver's policy, not a blocklist
     "rejected": ("policy",),  # sisimai: rejected because of the envelope sender
     "norelaying": ("policy",),
     "hostunknown": ("dns",),
-    "notaccept": ("dns", "policy"),  # null MX / no MX, or "host does not accept mail"
+    # null MX / no MX, "host does not accept mail"; sisimai also sets it for a bare 521/554/556 reply and says
+    # "in many case, the server is high load or under the maintenance" (Sisimai/Reason/NotAccept.pm): other.
+    "notaccept": ("dns", "policy", "other"),
     "networkerror": ("dns", "connection"),  # sisimai puts DNS failures and lost sessions here
-    "expired": ("connection",),  # gave up retrying, nearly always after connection failures
+    # gave up retrying: "delivery time has expired due to connection failure or network error"
+    # (Sisimai/Reason/Expired.pm), and a network error includes a DNS lookup failure (NetworkError.pm).
+    "expired": ("connection", "dns"),
     "toomanyconn": ("throttling", "policy"),
     "speeding": ("throttling",),
-    "systemerror": ("other", "connection"),
+    # Sisimai/Reason/SystemError.pm lists "loops back to myself" and "loop was found in the mail exchanger": an
+    # MX pointing back at the sender, which our taxonomy files as dns.
+    "systemerror": ("other", "connection", "dns"),
     "mailererror": ("other",),
     "onhold": ("other",),
     "syntaxerror": ("other",),
