@@ -1,0 +1,191 @@
+"""Tests for bot.classify on the MTAs' own default texts and on sisimai's documented examples.
+
+Every text here is in tests/data/bounces/providers-dev.jsonl (the development part of the providers corpus) and
+comes from a public source it names: the MTA's source file that writes it (qmail-remote.c, Postfix smtpd /
+smtp / cleanup / local, Exim routers and transports, sendmail), or the example a sisimai reason module documents
+(lib/Sisimai/Reason/*.pm). Addresses and IPs are the documentation ranges. One or more per category, with the
+rule that decides it: these pin down the wording families of issue 12 that the MTAs and sisimai publish.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.classify import CATEGORIES, classify
+
+SISIMAI = "https://github.com/sisimai/p5-sisimai/blob/master/lib/Sisimai/Reason/"
+QMAIL = "https://github.com/notqmail/notqmail/blob/master/qmail-remote.c"
+POSTFIX = "https://github.com/vdukhovni/postfix/blob/master/postfix/src/"
+EXIM = "https://github.com/Exim/exim/blob/master/src/src/"
+SENDMAIL = "sendmail's usersmtp.c / queue.c / proto.m4 defaults (public copies on GitHub)"
+
+# (text, category, rule id, source)
+PUBLISHED: list[tuple[str, str, str, str]] = [
+    # --- ip_blocklist
+    ("Access from ip address 192.0.2.1 blocked", "ip_blocklist", "ip-blocked", SISIMAI + "Blocked.pm"),
+    # --- domain_blocklist: a domain of the envelope or the client's host name on a domain list
+    (
+        "554 5.7.1 Service unavailable; Client host [mail.example.com] blocked using dbl.spamhaus.org",
+        "domain_blocklist",
+        "named-domain-list",
+        POSTFIX + "smtpd/smtpd_check.c (reject_rhsbl_reverse_client)",
+    ),
+    (
+        "550 rejected because example.com is in a black list at multi.uribl.com",
+        "domain_blocklist",
+        "named-domain-list",
+        EXIM + "acl.c (the default dnslists message)",
+    ),
+    # --- reputation
+    ("rate limited due to IP reputation.", "reputation", "reputation", SISIMAI + "BadReputation.pm"),
+    # --- content
+    ("550 spam detected", "content", "content", SISIMAI + "SpamDetected.pm"),
+    (
+        "Your message was infected with a virus. You should download a virus scanner and check your computer for "
+        "viruses.",
+        "content",
+        "content",
+        SISIMAI + "VirusDetected.pm",
+    ),
+    # --- authentication: SPF/DKIM/DMARC, and SMTP AUTH at receivers other than SES
+    (
+        "550 5.7.1 Email rejected per DMARC policy for example.org",
+        "authentication",
+        "authentication",
+        SISIMAI + "AuthFailure.pm",
+    ),
+    ("570 5.7.0 Authentication failure", "authentication", "authentication", SISIMAI + "SecurityError.pm"),
+    (
+        "Connected to 192.0.2.1 but authentication was rejected (AUTH LOGIN).",
+        "authentication",
+        "smtp-auth",
+        "https://github.com/denislemire/netqmail/blob/master/qmail-remote.c (SMTP AUTH patch)",
+    ),
+    (
+        "553 5.7.1 <user@example.com>: Sender address rejected: not logged in",
+        "authentication",
+        "smtp-auth",
+        POSTFIX + "smtpd/smtpd_check.c (reject_sender_login_mismatch)",
+    ),
+    # --- unknown_user
+    ("550 5.1.1 Unknown User", "unknown_user", "unknown-user", SISIMAI + "UserUnknown.pm"),
+    ("recipient suspend the service", "unknown_user", "unknown-user", SISIMAI + "Suspend.pm"),
+    # --- mailbox_full
+    (
+        "mailbox is full (MTA-imposed quota exceeded while writing to file /var/mail/user)",
+        "mailbox_full",
+        "mailbox-full",
+        EXIM + "transports/appendfile.c",
+    ),
+    # --- suppressed
+    ("address neko@example.jp in the suppression list", "suppressed", "suppression-list", SISIMAI + "Suppressed.pm"),
+    # --- policy: relay, HELO, the envelope sender, the receiver's own list of sender addresses
+    (
+        "550 5.7.1 <user@example.com>... Relaying denied. IP name lookup failed [192.0.2.1]",
+        "policy",
+        "reverse-dns",
+        SENDMAIL,
+    ),
+    (
+        "Connected to 192.0.2.112 but my name was rejected. Remote host said: 501 5.0.0 Invalid domain name",
+        "policy",
+        "reverse-dns",
+        SISIMAI + "Blocked.pm",
+    ),
+    ("450 4.7.1 <mail.example.com>: Helo command rejected: Host not found", "policy", "reverse-dns", POSTFIX),
+    (
+        "553 5.7.1 <user@example.com>: Sender address rejected: not owned by user sender@example.com",
+        "policy",
+        "sender",
+        POSTFIX + "smtpd/smtpd_check.c",
+    ),
+    (
+        "550 5.7.1 Access denied (sender blacklisted)",
+        "policy",
+        "sender-address-listed",
+        SISIMAI + "Rejected.pm",
+    ),
+    # --- message_too_large
+    (
+        "message size 30000000 exceeds size limit 10240000 of server mx.example.com[192.0.2.1]",
+        "message_too_large",
+        "message-too-large",
+        POSTFIX + "smtp/smtp_proto.c",
+    ),
+    ("552 5.3.4 Error: message file too big", "message_too_large", "code.message-too-large", POSTFIX + "cleanup"),
+    # --- dns
+    ("all relevant MX records point to non-existent hosts", "dns", "dns", EXIM + "routers/dnslookup.c"),
+    ("all host address lookups failed permanently", "dns", "dns", EXIM + "routers/dnslookup.c"),
+    ("Sorry, I couldn't find any host by that name. (#4.1.2)", "dns", "dns", QMAIL),
+    (
+        "Sorry. Although I'm listed as a best-preference MX or A for that host, it isn't in my control/locals file, "
+        "so I don't treat it as local. (#5.4.6)",
+        "dns",
+        "dns",
+        QMAIL,
+    ),
+    ("553 5.3.5 localhost.localdomain. config error: mail loops back to me (MX problem?)", "dns", "dns", SENDMAIL),
+    # --- connection: timeouts, dropped connections, TLS, gave up retrying, loops
+    ("Connected to 192.0.2.1 but connection died. (#4.4.2)", "connection", "code.connection", QMAIL),
+    ("connect to mx.example.com[192.0.2.1]:25: Connection timed out", "connection", "connection", POSTFIX + "smtp"),
+    (
+        "TLS is required, but was not offered by host mx.example.com[192.0.2.1]",
+        "connection",
+        "google.tls-required",
+        POSTFIX + "smtp/smtp_proto.c",
+    ),
+    ("Cannot send message for 5 days", "connection", "connection", SENDMAIL),
+    ("400 Delivery time expired", "connection", "connection", SISIMAI + "Expired.pm"),
+    # --- throttling
+    (
+        "452 4.3.2 Connection rate limit exceeded. (in reply to MAIL FROM command)",
+        "throttling",
+        "throttling",
+        SISIMAI + "TooManyConn.pm",
+    ),
+    (
+        "421 4.7.0 mail.example.com Error: too many connections from 192.0.2.1",
+        "throttling",
+        "throttling",
+        POSTFIX + "smtpd/smtpd.c",
+    ),
+    # --- other: the receiver's own trouble, or nothing said about the cause
+    ("System resources temporarily unavailable. (#4.3.0)", "other", "", QMAIL),
+    ("451 4.3.0 Error: queue file write error", "other", "receiver-error", POSTFIX + "smtpd/smtpd.c"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "rule", "source"), PUBLISHED, ids=[c[0][:60] for c in PUBLISHED])
+def test_a_published_mta_or_sisimai_text_gets_its_category_from_the_rule_its_wording_belongs_to(
+    text: str, category: str, rule: str, source: str
+) -> None:
+    result = classify(text)
+    assert (result.category, result.rule or "") == (category, rule), source
+    if category == "other":
+        assert result.confidence == "low"
+
+
+def test_every_category_has_a_published_text_here_and_each_is_in_the_dev_corpus() -> None:
+    assert {c[1] for c in PUBLISHED} == set(CATEGORIES)
+    dev = Path(__file__).parent / "data" / "bounces" / "providers-dev.jsonl"
+    records = {json.loads(line)["text"]: json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines()}
+    for text, category, _, source in PUBLISHED:
+        assert text in records, source
+        assert records[text]["category"] == category
+        assert records[text]["source"]
+
+
+def test_a_sender_address_on_the_receivers_own_list_is_policy_and_a_named_list_still_wins() -> None:
+    own = classify("550 5.7.1 Access denied (sender blacklisted)")
+    assert (own.category, own.blocklist) == ("policy", None)
+    named = classify("554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked using zen.spamhaus.org")
+    assert (named.category, named.blocklist) == ("ip_blocklist", "zen.spamhaus.org")
+
+
+def test_a_postfix_delivery_suspended_by_a_refused_connection_is_not_a_suspended_user() -> None:
+    text = "delivery temporarily suspended: connect to example.com[192.168.0.1]: Connection refused"
+    assert classify(text).category == "connection"
+    assert classify("recipient is currently suspended").category == "unknown_user"
