@@ -189,3 +189,24 @@ def test_a_postfix_delivery_suspended_by_a_refused_connection_is_not_a_suspended
     text = "delivery temporarily suspended: connect to example.com[192.168.0.1]: Connection refused"
     assert classify(text).category == "connection"
     assert classify("recipient is currently suspended").category == "unknown_user"
+
+
+# Not published texts: the project's own renderings of "user unknown", "mailbox full" and "no such domain" in
+# other languages (rules.toml says so beside the patterns). Pinned so the patterns keep working.
+TRANSLATIONS: list[tuple[str, str]] = [
+    ("550 Utente sconosciuto", "unknown_user"),
+    ("550 Пользователь не найден", "unknown_user"),
+    ("550 用户不存在", "unknown_user"),
+    ("550 Gebruiker onbekend", "unknown_user"),
+    ("552 Quota überschritten", "mailbox_full"),
+    ("552 Квота превышена", "mailbox_full"),
+    ("552 邮箱空间已满", "mailbox_full"),
+    ("552 Cuota de buzón excedida", "mailbox_full"),
+    ("550 Domaine inexistant", "dns"),
+    ("550 域名不存在", "dns"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), TRANSLATIONS)
+def test_the_projects_own_translations_of_the_common_refusals_are_recognised(text: str, category: str) -> None:
+    assert classify(text).category == category
