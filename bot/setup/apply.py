@@ -10,6 +10,7 @@ improve by adding an Allow (an explicit Deny, or a Deny it cannot evaluate) is l
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from bot.aws import describe_error, error_code
@@ -137,17 +138,10 @@ def route(
     """Let the topic send to the bot's queue (queue policy) and subscribe the queue, each only when missing."""
     arn = topic_arn(deps, region, existing, ctx)
     url, qarn, qregion = queue_values(queue, home, ctx)
-    sqs = deps.aws.get("sqs", qregion)
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
-    policy = json.loads(attrs.get("Policy") or _EMPTY_POLICY)
-    done = []
-    decision = queue_policy_decision(policy, queue_arn=qarn, topic_arn=arn)
-    if decision.fixable_by_allow:
-        policy.setdefault("Statement", []).append(queue_policy_statement(qarn, arn))
-        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-        done.append("the queue policy lets the topic send")
-    elif not decision.allowed:
-        done.append(f"the queue policy was left as it is ({decision.reason})")
+    done = _allow_sender(
+        deps, qregion, url, lambda p: queue_policy_decision(p, queue_arn=qarn, topic_arn=arn),
+        queue_policy_statement(qarn, arn), "the topic",
+    )  # fmt: skip
     sns = deps.aws.get("sns", region)
     subs = sns.list_subscriptions_by_topic(TopicArn=arn).get("Subscriptions", [])
     if not any(s.get("Protocol") == "sqs" and s.get("Endpoint") == qarn for s in subs):
@@ -246,14 +240,26 @@ def put_status_rule(deps: Deps, queue: QueueState | None, home: str, ctx: dict[s
         if answer.get("FailedEntryCount"):
             raise RuntimeError(f"EventBridge refused the queue as target: {answer.get('FailedEntries')}")
         done.append("the queue is its target")
+    done += _allow_sender(
+        deps, qregion, url, lambda p: events_send_decision(p, queue_arn=qarn, rule_arn=rule_arn),
+        rule_policy_statement(qarn, rule_arn), "the rule",
+    )  # fmt: skip
+    return ", ".join(done) or "already in place"
+
+
+def _allow_sender(
+    deps: Deps, qregion: str, url: str, judge: Callable[[dict[str, Any]], Any], statement: dict[str, Any], who: str
+) -> list[str]:
+    """Add `statement` to the queue's policy when `judge` (the policy evaluation) says an allow would let `who`
+    send; a policy that denies it is left as it is, and said."""
     sqs = deps.aws.get("sqs", qregion)
     attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
     policy = json.loads(attrs.get("Policy") or _EMPTY_POLICY)
-    decision = events_send_decision(policy, queue_arn=qarn, rule_arn=rule_arn)
+    decision = judge(policy)
     if decision.fixable_by_allow:
-        policy.setdefault("Statement", []).append(rule_policy_statement(qarn, rule_arn))
+        policy.setdefault("Statement", []).append(statement)
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-        done.append("the queue policy lets the rule send")
-    elif not decision.allowed:
-        done.append(f"the queue policy was left as it is ({decision.reason})")
-    return ", ".join(done) or "already in place"
+        return [f"the queue policy lets {who} send"]
+    if not decision.allowed:
+        return [f"the queue policy was left as it is ({decision.reason})"]
+    return []
