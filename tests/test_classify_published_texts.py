@@ -21,6 +21,13 @@ QMAIL = "https://github.com/notqmail/notqmail/blob/master/qmail-remote.c"
 POSTFIX = "https://github.com/vdukhovni/postfix/blob/master/postfix/src/"
 EXIM = "https://github.com/Exim/exim/blob/master/src/src/"
 SENDMAIL = "sendmail's usersmtp.c / queue.c / proto.m4 defaults (public copies on GitHub)"
+SITEPACKAGE = (
+    "http://www.sitepackage.de/service/dokumentation/auswertung/typische-fehlermeldungen-bei-unzustellbarkeit.html"
+)
+MS_NDR = (
+    "learn.microsoft.com: Exchange Online NDRs "
+    "(non-delivery-reports-in-exchange-online, fix-error-code-5-7-700-through-5-7-750)"
+)
 
 # (text, category, rule id, source)
 PUBLISHED: list[tuple[str, str, str, str]] = [
@@ -189,6 +196,128 @@ def test_a_postfix_delivery_suspended_by_a_refused_connection_is_not_a_suspended
     text = "delivery temporarily suspended: connect to example.com[192.168.0.1]: Connection refused"
     assert classify(text).category == "connection"
     assert classify("recipient is currently suspended").category == "unknown_user"
+
+
+# The fourth batch: receivers' replies as bounces, issue threads and the receivers' own pages quote them (Microsoft
+# 365 / Outlook.com, Gmail, Yahoo, Mimecast, Barracuda, BlueTie, GMX / web.de / IONOS and other German providers'
+# lists, Postfix logs in public issues, RFC 5321 / 7505). Every one is in the dev corpus with its source.
+RECEIVERS: list[tuple[str, str, str, str]] = [
+    # --- ip_blocklist: a named list, Microsoft's banned-sender list, a provider's own block code
+    (
+        "550 5.7.606 Access denied, banned sending IP [185.234.72.45]. To request removal from this list please "
+        "visit https://sender.office.com/ and follow the directions. For more information please go to "
+        "http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430) (in reply to RCPT TO command)",
+        "ip_blocklist",
+        "named-ip-list",
+        "https://pastebin.com/EH1TUb0X",
+    ),
+    ("554 BL0004", "ip_blocklist", "named-ip-list", "https://mxtoolbox.com/Bouncebacks (BlueTie)"),
+    # --- reputation: the receiver's own verdict on the sender
+    (
+        "421 Message from (x.x.x.x) temporarily deferred - 4.16.50",
+        "reputation",
+        "yahoo.deferred",
+        "https://help.yahoo.com/kb/postmaster/SLN3437.html",
+    ),
+    ("421 4.7.0 [TS02] Temporarily deferred", "reputation", "yahoo.deferred", "smtp-error-codes.info (Yahoo TS02)"),
+    # --- content: the message itself
+    (
+        "550-5.7.1 [195.64.158.216 12] Our system has detected that this message is 550-5.7.1 likely unsolicited "
+        "mail. To reduce the amount of spam sent to Gmail, 550-5.7.1 this message has been blocked. Please visit "
+        "550 5.7.1 https://support.google.com/mail/answer/188131 for more information. dh9si2656259wib.8 - gsmtp",
+        "content",
+        "content",
+        "https://pastebin.com/UaXB41uS",
+    ),
+    # --- policy: the receiver's own rules, the envelope sender
+    (
+        "550 5.7.1 This message violates example.com email policy. - gcdp <sessionid> - gsmtp",
+        "policy",
+        "policy-words",
+        "https://support.google.com/a/answer/3726730",
+    ),
+    ("550 5.7.27 Sender address has null MX", "policy", "sender", "RFC 7505 section 4.2"),
+    ("421 Sender address blocked", "policy", "mimecast.blocked-senders", "Mimecast SMTP error codes (copy)"),
+    # --- throttling
+    (
+        "450 4.2.1 Peak SMTP relay limit exceeded for this customer.",
+        "throttling",
+        "google.receiving-rate",
+        "https://support.google.com/a/answer/3726730",
+    ),
+    (
+        "451 Internal resource is temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451 "
+        "[Aj3QXapeMpqZYaeFwWhjzw.us32]",
+        "throttling",
+        "mimecast.greylisting",
+        "https://dwlistore.dwli.org/knowledgebase/444/Emails-Not-Sending-to-Mimecast-Recipients-.html",
+    ),
+    # --- unknown_user
+    ("551 User not local; please try <user@example.org>", "unknown_user", "unknown-user", "RFC 5321 section 3.4"),
+    ("User user@example.com not listed in Domino Directory", "unknown_user", "unknown-user", SITEPACKAGE),
+    ("550 : Recipient address rejected: Account Closed", "unknown_user", "unknown-user", SITEPACKAGE),
+    # --- mailbox_full, message_too_large
+    ("552 5.2.2 Over STORAGE quota", "mailbox_full", "mailbox-full", SITEPACKAGE),
+    ("552 Error: message too large", "message_too_large", "message-too-large", SITEPACKAGE),
+    # --- connection: refused, unreachable, timed out, TLS
+    (
+        "connect to nine.testrun.org[2a01:4f9:fff1:59::1]:25: Network is unreachable",
+        "connection",
+        "connection",
+        "https://github.com/chatmail/relay/pull/919",
+    ),
+    (
+        "lost connection with mailtr.transal.bzh[90.102.106.125] while sending end of data -- message may be "
+        "sent more than once",
+        "connection",
+        "connection",
+        "https://github.com/hardware/mailserver/issues/234",
+    ),
+    (
+        "Error upgrading connection with STARTTLS: 454 4.7.0 TLS not available due to local problem",
+        "connection",
+        "connection",
+        "https://github.com/sous-chefs/postfix/issues/145",
+    ),
+    # --- other: nothing in the words says why
+    ("450 4.7.1 [EAB] 554 IP=192.0.2.10 - A problem occurred.", "other", "", "https://coviserver.de/e-mail-geblockt"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "rule", "source"), RECEIVERS, ids=[c[0][:60] for c in RECEIVERS])
+def test_a_receivers_published_reply_gets_its_category_from_the_rule_its_wording_belongs_to(
+    text: str, category: str, rule: str, source: str
+) -> None:
+    result = classify(text)
+    assert (result.category, result.rule or "") == (category, rule), source
+    if category == "other":
+        assert result.confidence == "low"
+
+
+def test_every_receivers_reply_here_is_in_the_dev_corpus_with_its_label_and_source() -> None:
+    dev = Path(__file__).parent / "data" / "bounces" / "providers-dev.jsonl"
+    records = {json.loads(line)["text"]: json.loads(line) for line in dev.read_text(encoding="utf-8").splitlines()}
+    for text, category, _, source in RECEIVERS:
+        assert text in records, source
+        assert records[text]["category"] == category
+        assert records[text]["source"]
+
+
+def test_microsofts_documented_directory_and_tenant_block_list_refusals_are_not_misread() -> None:
+    # Exchange Online 5.4.1 directory-based edge blocking, with the address before the words and the EOP server
+    # after them; 5.7.703, a block the sender's own organisation set in the Tenant Allow/Block List (MS_NDR).
+    edge = classify(
+        "Remote Server returned '550 5.4.1 [user@example.com]: Recipient address rejected: Access denied "
+        "[CY1GCC01FT007.eop-gcc01.prod.protection.outlook.com]'"
+    )
+    assert (edge.category, edge.rule) == ("unknown_user", "microsoft.directory-rejected"), MS_NDR
+    tenant = classify(
+        "Your message can't be delivered because messages to user@example.com are blocked by your organization "
+        "using Tenant Allow Block List."
+    )
+    assert (tenant.category, tenant.blocklist) == ("policy", None), MS_NDR
+    # A Postfix access table's identical words without Microsoft's code or server stay policy.
+    assert classify("554 5.7.1 <user@example.com>: Recipient address rejected: Access denied").category == "policy"
 
 
 # Not published texts: the project's own renderings of "user unknown", "mailbox full" and "no such domain" in
