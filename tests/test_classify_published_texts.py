@@ -24,6 +24,7 @@ SENDMAIL = "sendmail's usersmtp.c / queue.c / proto.m4 defaults (public copies o
 SITEPACKAGE = (
     "http://www.sitepackage.de/service/dokumentation/auswertung/typische-fehlermeldungen-bei-unzustellbarkeit.html"
 )
+ORACLE = "https://docs.oracle.com/it-it/iaas/Content/Email/Concepts/troubleshooting.htm (SMTP error table)"
 MS_NDR = (
     "learn.microsoft.com: Exchange Online NDRs "
     "(non-delivery-reports-in-exchange-online, fix-error-code-5-7-700-through-5-7-750)"
@@ -279,6 +280,10 @@ RECEIVERS: list[tuple[str, str, str, str]] = [
         "connection",
         "https://github.com/sous-chefs/postfix/issues/145",
     ),
+    # --- a sending service's own answers (Oracle Email Delivery)
+    ("4.7.1 Suppression for user <user ocid> to <recpt>", "suppressed", "suppression-list", ORACLE),
+    ("421 Too many auth failures, try again later", "throttling", "throttling", ORACLE),
+    ("421 4.3.0 Mail system failure, closing transmission channel", "other", "receiver-trouble", ORACLE),
     # --- other: nothing in the words says why
     ("450 4.7.1 [EAB] 554 IP=192.0.2.10 - A problem occurred.", "other", "", "https://coviserver.de/e-mail-geblockt"),
 ]
