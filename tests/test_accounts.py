@@ -4,7 +4,7 @@ every account has its own SES state (moto files an assumed role's requests under
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -394,3 +394,25 @@ def test_setup_inspects_each_account_and_applies_in_the_one_named(aws_peer, two_
             queues[account_id] = aws_peer.client("sqs", REGION).list_queues().get("QueueUrls", [])
     assert queues[PROD] == [] and len(queues[STAGING]) == 1
     assert f"/{STAGING}/" in queues[STAGING][0]
+
+
+def test_with_several_accounts_the_forecast_counts_sends_from_cloudwatch(
+    aws_peer, two_accounts, store, clock, slack_peer
+):
+    from tests.test_forecast import RISING
+
+    deps, poster = alerting(two_accounts, store, clock, slack_peer)
+    cw = deps.accounts("staging")[0].aws.get("cloudwatch", REGION)
+    for hours_ago, value in zip(range(5, -1, -1), RISING, strict=True):
+        at = clock.now - timedelta(hours=hours_ago)
+        data = [
+            {"MetricName": "Reputation.BounceRate", "Value": value, "Timestamp": at},
+            {"MetricName": "Send", "Value": 150, "Timestamp": at},  # 900 sends in the 6 hours, as SES counts them
+        ]
+        cw.put_metric_data(Namespace="AWS/SES", MetricData=data)
+    clock.tick()
+    sweep(deps, poster)
+    (parent,) = [c for c in slack_peer.calls_to("chat.postMessage") if not c.params.get("thread_ts")]
+    shown = json.dumps(parent.params["blocks"], ensure_ascii=False)
+    assert "Bounce rate 4.5% in staging · us-east-1" in shown
+    assert "the review level (5%) in about" in shown, shown

@@ -28,7 +28,7 @@ WORDING = {
     "not_rising": "At this trend: not rising ({slope} points an hour over the last {hours} h).",
     "too_few_sends": "No forecast: too few sends to forecast ({sends} < {floor}) in the last {hours} h.",
     "too_few_points": "No forecast: fewer than {points} hourly figures in the last {hours} h.",
-    "no_volume": "No forecast: the bot's history cannot count this account's sends.",
+    "no_volume": "No forecast: neither CloudWatch (Send) nor the bot's history counts this account's sends.",
 }
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import history
+from bot.alerts.forecast import FORECAST_HOURS
 from bot.alerts.levels import (
     BEHIND_WINDOW,
     BLOCKLIST_QUIET,
@@ -151,6 +152,22 @@ def read_cloudwatch(cw: Any, now: datetime) -> dict[tuple[str, str], list[tuple[
     return fetch_series(cw, keys, start, end)
 
 
+def cloudwatch_sends(cw: Any, now: datetime, hours: int) -> int | None:
+    """The account's sends in the current hour and the `hours - 1` before it, as CloudWatch counts them
+    (`AWS/SES` `Send`, summed hourly); None when CloudWatch has no Send figure for them."""
+    start = _floor(now - timedelta(hours=hours - 1), 3600)
+    query = {
+        "Id": "sends",
+        "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": "Send"}, "Period": 3600, "Stat": "Sum"},
+        "ReturnData": True,
+    }
+    answer = cw.get_metric_data(
+        MetricDataQueries=[query], StartTime=start, EndTime=_floor(now, 3600) + timedelta(hours=1)
+    )
+    values = [v for result in answer.get("MetricDataResults", []) for v in result.get("Values", [])]
+    return int(sum(values)) if values else None
+
+
 def hourly_trend(points: Iterable[tuple[datetime, float]], now: datetime, days: int = TREND_DAYS) -> list[float | None]:
     """Hourly maxima, oldest first, the last slot holding the current hour; None where no point fell."""
     slots: list[float | None] = [None] * (days * 24)
@@ -268,12 +285,18 @@ def read_region(deps: Deps, region: str, now: datetime) -> list[Reading]:
         log.warning("GetAccount failed in %s: %s", region, describe_error(exc))
         errors.append(f"SES GetAccount: {describe_error(exc)}")
     try:
-        series = read_cloudwatch(deps.aws.get("cloudwatch", region), now)
+        cw = deps.aws.get("cloudwatch", region)
+        series = read_cloudwatch(cw, now)
+        sends = cloudwatch_sends(cw, now, FORECAST_HOURS)  # the forecast's volume, as AWS counts it
     except Exception as exc:
         log.warning("CloudWatch read failed in %s: %s", region, describe_error(exc))
         errors.append(f"CloudWatch: {describe_error(exc)}")
     else:
-        readings += rate_readings(deps, region, series, now)
+        rates = rate_readings(deps, region, series, now)
+        for r in rates:
+            if sends is not None and not r.scope:
+                r.detail["cloudwatch_sends"] = sends
+        readings += rates
     api = Reading("aws_api", region, level="unreachable" if errors else "ok", detail={"errors": errors})
     readings = [api, *readings]
     for r in readings:

@@ -186,10 +186,11 @@ def _facts(conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, prev
 
 
 def rate_forecast(deps: Deps, r: Reading, now: datetime) -> Forecast:
-    """When the rate reaches its next level at the trend of the last `FORECAST_HOURS` hours, given the sends
-    the history counted in those hours (none with several accounts: the history does not say whose)."""
-    sends = None
-    if len(deps.settings.accounts) <= 1:
+    """When the rate reaches its next level at the trend of the last `FORECAST_HOURS` hours, given the sends in
+    those hours: CloudWatch's count (`Send`) when the sweep read one for the account, else the history's (none
+    with several accounts: the history does not say whose)."""
+    sends = r.detail.get("cloudwatch_sends") if not r.scope else None
+    if sends is None and len(deps.settings.accounts) <= 1:
         since = now - timedelta(hours=FORECAST_HOURS - 1)  # floored to its hour: the current one and 5 before
         rows = history.hourly_series(deps.store, since, now + timedelta(minutes=1), config_set=r.scope or None)
         sends = sum(int(row["sends"]) for row in rows)
