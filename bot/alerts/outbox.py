@@ -118,16 +118,26 @@ def outbox_instance(store: Store) -> str:
     return str(value)
 
 
-def _claim(store: Store, notification_id: int, now: datetime, dead: str | None = None) -> bool:
-    """Take the notification for this process (committed before posting), unless someone holds it; `dead`
-    names a holder known to be dead, whose claim is taken over whatever its age."""
+def _claim(store: Store, row: dict[str, Any], now: datetime) -> bool:
+    """Take the notification for this process (committed before posting), unless someone holds it; a holder
+    known to be dead (`claimer_gone`) has its claim taken over whatever its age."""
+    held_by = row.get("claimed_by")
+    dead = held_by if row.get("claimed_at") and claimer_gone(held_by) else None
     with store.transaction() as db:
         cur = db.conn.execute(
             "UPDATE notifications SET claimed_at = ?, claimed_by = ?, attempts = attempts + 1 "
             "WHERE id = ? AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < ? OR claimed_by = ?)",
-            [iso(now), claimer(), notification_id, iso(now - CLAIM_LEASE), dead],
+            [iso(now), claimer(), row["id"], iso(now - CLAIM_LEASE), dead],
         )
         return cur.rowcount == 1
+
+
+def _incident_of(store: Store, row: dict[str, Any]) -> Incident | None:
+    """The incident a notification belongs to; None for one of its own (or an incident gone)."""
+    if row["incident_id"] is None:
+        return None
+    found = store.query("SELECT * FROM incidents WHERE id = ?", [row["incident_id"]])
+    return Incident.from_row(found[0]) if found else None
 
 
 def _after_ts(store: Store, row: dict[str, Any], channel: str) -> str | None:
@@ -277,10 +287,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
     for row in rows:
         if row["id"] in failed:
             continue
-        incident = None
-        if row["incident_id"] is not None:
-            found = store.query("SELECT * FROM incidents WHERE id = ?", [row["incident_id"]])
-            incident = Incident.from_row(found[0]) if found else None
+        incident = _incident_of(store, row)
         kind = row["kind"]
         parent_ts = incident.ts if incident else None
         orphan = False  # a reply whose incident's first message failed for good: it becomes the new parent
@@ -298,8 +305,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
             channel = (incident.channel if incident else None) or row["channel"] or ""
         if channel in held:
             continue
-        dead = row.get("claimed_by") if row.get("claimed_at") and claimer_gone(row.get("claimed_by")) else None
-        if not _claim(store, row["id"], now, dead):
+        if not _claim(store, row, now):
             continue
         message = Message.from_dict(json.loads(row["blocks"])) if row.get("blocks") else Message(title=row["text"])
         mark = Mark(int(row["id"]), instance)
@@ -386,9 +392,9 @@ def deliver_charts(deps: Deps, poster: Poster, now: datetime | None = None) -> l
     )
     posted: list[PostedItem] = []
     seen: set[int] = set()
+    instance = outbox_instance(store) if rows else ""
     for row in rows:
-        found = store.query("SELECT * FROM incidents WHERE id = ?", [row["incident_id"]])
-        incident = Incident.from_row(found[0]) if found else None
+        incident = _incident_of(store, row)
         if incident is None or incident.id in seen:
             _skip_chart(store, row, "a newer chart of the incident is owed", now, quiet=True)
             continue
@@ -397,11 +403,10 @@ def deliver_charts(deps: Deps, poster: Poster, now: datetime | None = None) -> l
             if _parent_failed(store, incident.id):
                 _skip_chart(store, row, "the incident's first message was never posted", now, quiet=True)
             continue  # the parent is not posted yet: the chart waits for its thread
-        dead = row.get("claimed_by") if row.get("claimed_at") and claimer_gone(row.get("claimed_by")) else None
-        if not _claim(store, row["id"], now, dead):
+        if not _claim(store, row, now):
             continue
         channel = incident.channel or row["channel"] or ""
-        mark = Mark(int(row["id"]), outbox_instance(store))
+        mark = Mark(int(row["id"]), instance)
         if int(row.get("attempts") or 0) > 0:  # tried before, outcome unknown (a crash after the upload?)
             try:
                 already = poster.find(channel, mark, thread_ts=incident.ts)
