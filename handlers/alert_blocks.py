@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.incident_verbs import slack_user
 from bot.notify import Message
 from handlers.blocks import (
     EMOJI,
@@ -72,7 +73,7 @@ def alert_message(msg: Message) -> dict[str, Any]:
         {"type": "mrkdwn", "text": cut(f"*{escape(label)}*\n{escape(value)}", MAX_FIELD)}
         for label, value in msg.fields[: MAX_FIELDS - 1]
     ]
-    owner = mention(msg.owner) if msg.owner and msg.owner[0] in "UW" else ""
+    owner = mention(msg.owner) if slack_user(msg.owner) else ""
     if owner:
         fields.append({"type": "mrkdwn", "text": f"*Owner*\n{owner}"})
     if fields:

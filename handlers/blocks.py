@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from bot.findings import Answer, Finding, Report, Severity
+from bot.incident_verbs import slack_user
 from bot.redact import redact_addresses
 
 MAX_BLOCKS = 50
@@ -151,7 +152,7 @@ _ID = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
 def with_people(text: str, people: list[str]) -> str:
     """Escaped `text` with each of `people` (user ids the bot itself recorded, never ids read from untrusted
     text) shown as a mention where it stands as a whole word."""
-    ids = [p for p in people if _ID.match(p) and p[0] in "UW"]
+    ids = [p for p in people if slack_user(p)]
     if not ids:
         return text
     return re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: mention(m.group(1)), text)

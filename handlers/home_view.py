@@ -24,6 +24,7 @@ from typing import Any
 from bot.alerts import LEVEL_SEVERITY, Incident
 from bot.dashboard import Dashboard
 from bot.findings import Severity
+from bot.incident_verbs import slack_user
 from bot.incidents import incident_line
 from bot.redact import redact_addresses
 from handlers.blocks import (
@@ -36,12 +37,12 @@ from handlers.blocks import (
     escape,
     fit,
     header,
+    mention,
     section,
 )
 from handlers.diagnose import OPEN_ACTION
 
 MAX_INCIDENTS = 20  # one section each; the rest are counted (`/ses incidents` lists them all)
-_USER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,20}$")
 _SAFE_LINK = re.compile(r"^https://[^\s|<>]+$")
 
@@ -112,7 +113,8 @@ def _incident_text(incident: Incident, link: str | None) -> str:
 
 
 def _diagnosis_line(row: dict[str, Any], redact: bool) -> str:
-    who = f"<@{row['user_id']}>" if _USER.match(str(row.get("user_id") or "")) else escape(row.get("via") or "")
+    user = slack_user(row.get("user_id"))
+    who = mention(user) if user else escape(row.get("via") or "")
     command = str(row.get("command") or "")
     summary = str(row.get("verdict_summary") or "nothing wrong found")
     if redact:
