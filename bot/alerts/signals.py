@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 NAMESPACE = "AWS/SES"
 CONFIG_SET_DIMENSION = "ses:configuration-set"
+# The account's hourly sends, asked with the rates (the forecast's volume floor counts them).
+SENDS_KEY = ("sends", "")
+SENDS_STAT = {"Metric": {"Namespace": NAMESPACE, "MetricName": "Send"}, "Period": 3600, "Stat": "Sum"}
 
 # How far back the figures look.
 CW_PERIOD = 300  # seconds; SES publishes the reputation metrics at about this resolution
@@ -99,14 +102,20 @@ def fetch_series(
     *,
     period: int = CW_PERIOD,
     stat: str = "Average",
+    extra: dict[tuple[str, str], dict[str, Any]] | None = None,
 ) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
-    """(signal, scope) -> CloudWatch's points of `[start, end)`, oldest first (every page, 500 queries a call)."""
+    """(signal, scope) -> CloudWatch's points of `[start, end)`, oldest first (every page, 500 queries a call);
+    `extra`: more queries (their `MetricStat`) asked in the same calls, answered under their own keys."""
     queries: list[dict[str, Any]] = []
     by_id: dict[str, tuple[str, str]] = {}
     for signal, scope in keys:
         qid = f"q{len(queries)}"
         by_id[qid] = (signal, scope)
         queries.append(rate_query(qid, signal, scope, period, stat))
+    for named, metric_stat in (extra or {}).items():
+        qid = f"q{len(queries)}"
+        by_id[qid] = named
+        queries.append({"Id": qid, "MetricStat": metric_stat, "ReturnData": True})
     out: dict[tuple[str, str], list[tuple[datetime, float]]] = {key: [] for key in by_id.values()}
     # GetMetricData takes at most 500 queries a call.
     for first in range(0, len(queries), 500):
@@ -149,22 +158,14 @@ def read_cloudwatch(cw: Any, now: datetime) -> dict[tuple[str, str], list[tuple[
     keys = [(signal, scope) for signal in RATE_METRICS for scope in sorted(scopes[signal])]
     start = _floor(now - timedelta(days=TREND_DAYS), CW_PERIOD)
     end = _floor(now, CW_PERIOD) + timedelta(seconds=CW_PERIOD)
-    return fetch_series(cw, keys, start, end)
+    return fetch_series(cw, keys, start, end, extra={SENDS_KEY: SENDS_STAT})
 
 
-def cloudwatch_sends(cw: Any, now: datetime, hours: int) -> int | None:
-    """The account's sends in the current hour and the `hours - 1` before it, as CloudWatch counts them
-    (`AWS/SES` `Send`, summed hourly); None when CloudWatch has no Send figure for them."""
+def cloudwatch_sends(points: list[tuple[datetime, float]], now: datetime, hours: int) -> int | None:
+    """The account's sends in the current hour and the `hours - 1` before it, from CloudWatch's hourly `Send`
+    sums (`read_cloudwatch` asks them with the rates); None when CloudWatch has none for those hours."""
     start = _floor(now - timedelta(hours=hours - 1), 3600)
-    query = {
-        "Id": "sends",
-        "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": "Send"}, "Period": 3600, "Stat": "Sum"},
-        "ReturnData": True,
-    }
-    answer = cw.get_metric_data(
-        MetricDataQueries=[query], StartTime=start, EndTime=_floor(now, 3600) + timedelta(hours=1)
-    )
-    values = [v for result in answer.get("MetricDataResults", []) for v in result.get("Values", [])]
+    values = [v for ts, v in points if ts >= start]
     return int(sum(values)) if values else None
 
 
@@ -285,13 +286,14 @@ def read_region(deps: Deps, region: str, now: datetime) -> list[Reading]:
         log.warning("GetAccount failed in %s: %s", region, describe_error(exc))
         errors.append(f"SES GetAccount: {describe_error(exc)}")
     try:
-        cw = deps.aws.get("cloudwatch", region)
-        series = read_cloudwatch(cw, now)
-        sends = cloudwatch_sends(cw, now, FORECAST_HOURS)  # the forecast's volume, as AWS counts it
+        series = read_cloudwatch(deps.aws.get("cloudwatch", region), now)
     except Exception as exc:
         log.warning("CloudWatch read failed in %s: %s", region, describe_error(exc))
         errors.append(f"CloudWatch: {describe_error(exc)}")
     else:
+        sends = cloudwatch_sends(
+            series.pop(SENDS_KEY, []), now, FORECAST_HOURS
+        )  # the forecast's volume, as AWS counts it
         rates = rate_readings(deps, region, series, now)
         for r in rates:
             if sends is not None and not r.scope:
