@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -149,10 +150,10 @@ def _find_sets(ctx: CheckContext) -> UsedSets:
     return found
 
 
-def _event_here(ctx: CheckContext, row: dict[str, Any]) -> bool:
-    """An event counts in its own account and region; one whose region is unknown counts in the bot's default
-    region (with several accounts, a set another account used is not looked for in this one)."""
-    if ctx.settings.accounts and sending_account(ctx.settings)(row.get("account_id")) != ctx.deps.account_name:
+def _event_here(ctx: CheckContext, row: dict[str, Any], account_of: Callable[[str | None], str] | None) -> bool:
+    """An event counts in its own account (`account_of`, with several accounts: a set another account used is
+    not looked for in this one) and region; one whose region is unknown counts in the bot's default region."""
+    if account_of is not None and account_of(row.get("account_id")) != ctx.deps.account_name:
         return False
     region = row.get("region")
     if region:
@@ -170,7 +171,8 @@ def _from_events(ctx: CheckContext, found: UsedSets) -> None:
     else:
         rows = domain_events(ctx.deps.store, ctx.recipient_domain, since=since, limit=EVENT_ROWS)
         whose = f"the events of {ctx.recipient_domain}"
-    rows = [r for r in rows if _event_here(ctx, r)]
+    account_of = sending_account(ctx.settings) if ctx.settings.accounts else None
+    rows = [r for r in rows if _event_here(ctx, r, account_of)]
     tagged: dict[str, list[dict[str, Any]]] = {}
     for row in rows:  # newest first
         if row.get("config_set"):
