@@ -421,7 +421,8 @@ def gather(deps: Deps, target: WhyTarget) -> MessageFacts:
     """The history and the insights of every account and region for one message id (asked in parallel)."""
     message_id = target.value
     rows = message_events(deps.store, message_id)
-    scopes = [(view, region) for view in deps.accounts() for region in _regions(deps, target, rows)]
+    regions = _regions(deps, target, rows)
+    scopes = [(view, region) for view in deps.accounts() for region in regions]
     if scopes:
         with ThreadPoolExecutor(max_workers=min(len(scopes), 16), thread_name_prefix="insights") as pool:
             lookups = list(pool.map(lambda s: lookup_insights(s[0], message_id, s[1]), scopes))
