@@ -34,6 +34,7 @@ from bot.incidents import (
     snooze,
 )
 from bot.notify import Message
+from bot.slack_ids import USER_ID, slack_user
 from bot.target import UsageError
 from bot.timefmt import parse_duration, span
 
@@ -41,17 +42,11 @@ VERBS = ("status", "ack", "note", "assign", "summary", "snooze", "unsnooze", "re
 # The verbs that change what the parent message shows (or owe a reply), delivered at once in Slack.
 CHANGES_PARENT = ("assign", "snooze", "unsnooze", "resolve")
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
-_USER_MENTION = re.compile(r"^<?@?([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>?$")
+_USER_MENTION = re.compile(rf"^<?@?({USER_ID})(?:\|[^>]*)?>?$")
 
 
 class VerbError(UsageError):
     """The verb cannot be done as asked; the message says what to type instead."""
-
-
-def slack_user(user_id: object) -> str | None:
-    """`user_id` when it is a Slack user id, else None (never text that could be a mention or markup)."""
-    return user_id if isinstance(user_id, str) and _USER_ID.match(user_id) else None
 
 
 def assignee(args: list[str], asker: str | None) -> str | None:

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from bot.slack_ids import USER_OR_GROUP_ID_RE
+
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
 REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
@@ -442,7 +444,7 @@ class _Parser:
     def slack_id(self, name: str) -> str | None:
         """A Slack user (U.../W...) or user-group (S...) id."""
         v = self.raw(name)
-        if v is not None and not re.match(r"^[UWS][A-Z0-9]{2,20}$", v):
+        if v is not None and not USER_OR_GROUP_ID_RE.match(v):
             self.problems.append(f"{name}={v[:60]!r} is not a Slack user or group id (like U0123ABCD or S0123ABCD)")
             return None
         return v

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.incident_verbs import slack_user
 from bot.notify import Message
+from bot.slack_ids import slack_user
 from handlers.blocks import (
     EMOJI,
     MAX_FALLBACK,

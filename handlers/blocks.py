@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from bot.findings import Answer, Finding, Report, Severity
-from bot.incident_verbs import slack_user
 from bot.redact import redact_addresses
+from bot.slack_ids import slack_user, slack_user_or_group
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -146,9 +146,6 @@ def report_message(
     return {"text": cut(escape(fallback), MAX_FALLBACK), "blocks": fit(blocks, tail)}
 
 
-_ID = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
-
-
 def with_people(text: str, people: list[str]) -> str:
     """Escaped `text` with each of `people` (user ids the bot itself recorded, never ids read from untrusted
     text) shown as a mention where it stands as a whole word."""
@@ -160,7 +157,7 @@ def with_people(text: str, people: list[str]) -> str:
 
 def mention(who: str) -> str:
     """Slack's mention of a user (U.../W...) or user group (S...); "" for anything else (never raw text)."""
-    if not _ID.match(who or ""):
+    if not slack_user_or_group(who):
         return ""
     return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
 

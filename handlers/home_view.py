@@ -24,9 +24,9 @@ from typing import Any
 from bot.alerts import LEVEL_SEVERITY, Incident
 from bot.dashboard import Dashboard
 from bot.findings import Severity
-from bot.incident_verbs import slack_user
 from bot.incidents import incident_line
 from bot.redact import redact_addresses
+from bot.slack_ids import slack_user
 from handlers.blocks import (
     EMOJI,
     MAX_SECTION,

@@ -15,8 +15,9 @@ from slack_sdk import WebClient
 from bot.alerts import ACK_ACTION, BOUNCES_ACTION, TAKE_ACTION, deliver
 from bot.commands import Invocation
 from bot.deps import Deps
-from bot.incident_verbs import CHANGES_PARENT, VERBS, VerbError, VerbReply, run_verb, slack_user
+from bot.incident_verbs import CHANGES_PARENT, VERBS, VerbError, VerbReply, run_verb
 from bot.incidents import Incident, get_incident, incident_bounces_answer, incident_for_thread
+from bot.slack_ids import slack_user
 from handlers.answer import for_channel
 from handlers.blocks import answer_message, error_message, escape, mention, section
 from handlers.poster import SlackPoster
