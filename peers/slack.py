@@ -655,101 +655,100 @@ class SlackPeer(LoopbackPeer):
         }
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        channel = params.get("channel")
-        if method == "auth.test":
-            return {
-                "ok": True,
-                "url": f"https://{TEAM_DOMAIN}.slack.com/",
-                "team": "sesbot test",
-                "user": "sesbot",
-                "team_id": self.team_id,
-                "user_id": self.bot_user_id,
-                "bot_id": self.bot_id,
-                "is_enterprise_install": False,
-            }
-        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage"):
-            if not channel:
+        if method in _MESSAGE_METHODS:
+            if not params.get("channel"):
                 return {"ok": False, "error": "channel_not_found"}
             if not any(params.get(k) for k in ("text", "blocks", "attachments")):
                 return {"ok": False, "error": "no_text"}
-        if method == "chat.postMessage":
-            ts = self._next_ts()
-            self._state.posted.add((str(channel), ts))
-            message = self._message(params, ts)
-            self._keep(str(channel), message)
-            answered = {k: v for k, v in message.items() if k != "metadata"}
-            return {"ok": True, "channel": channel, "ts": ts, "message": answered}
-        if method == "conversations.history":
-            return self._history(params)
-        if method == "conversations.replies":
-            return self._replies(params)
-        if method == "files.getUploadURLExternal":
-            return self._upload_url(params)
-        if method == "files.completeUploadExternal":
-            return self._complete_upload(params)
-        if method == "files.delete":
-            return self._delete_file(params)
-        if method == "files.info":
-            return self._file_info(params)
-        if method == "chat.update":
-            updated_ts = params.get("ts")
-            if not updated_ts:
-                return {"ok": False, "error": "message_not_found"}
-            message = self._message(params, updated_ts)
-            self._edit(str(channel), str(updated_ts), params)
-            message.pop("metadata", None)
-            return {"ok": True, "channel": channel, "ts": updated_ts, "text": message["text"], "message": message}
-        if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": self._next_ts()}
-        if method == "chat.scheduleMessage":
-            return {
-                "ok": True,
-                "channel": channel,
-                "scheduled_message_id": f"Q{self._next_ts().replace('.', '')}",
-            }
-        if method == "chat.delete":
-            return {"ok": True, "channel": channel, "ts": params.get("ts")}
-        if method == "chat.getPermalink":
-            ts = str(params.get("message_ts") or "")
-            return {
-                "ok": True,
-                "channel": channel,
-                "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
-            }
-        if method in ("views.publish", "views.open", "views.update", "views.push"):
+        if method in _VIEW_METHODS:
             return {"ok": True, "view": self._view(params)}
-        if method == "conversations.info":
-            if not channel:
-                return {"ok": False, "error": "channel_not_found"}
-            return {"ok": True, "channel": self._channel(channel)}
-        if method == "conversations.open":
-            users = str(params.get("users") or params.get("user") or "")
-            return {"ok": True, "channel": {"id": "D0" + users.split(",")[0].removeprefix("U0")}}
-        if method == "users.info":
-            user = params.get("user")
-            if not user:
-                return {"ok": False, "error": "user_not_found"}
-            return {"ok": True, "user": self._user(user)}
-        if method == "usergroups.users.list":
-            group = params.get("usergroup")
-            if group not in self.usergroup_members:
-                return {"ok": False, "error": "no_such_subteam"}
-            return {"ok": True, "users": list(self.usergroup_members[group])}
-        if method == "usergroups.list":
-            groups = [
-                {
-                    "id": gid,
-                    "team_id": self.team_id,
-                    "handle": gid.lower(),
-                    "name": gid,
-                    "users": list(members),
-                }
-                for gid, members in self.usergroup_members.items()
-            ]
-            return {"ok": True, "usergroups": groups}
-        if method == "apps.connections.open":
-            return {"ok": True, "url": self.socket_mode_url or f"ws://127.0.0.1:{self.port}/socket-mode"}
-        return {"ok": True}
+        answer = _ANSWERS.get(method)
+        return answer(self, params) if answer is not None else {"ok": True}
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": "sesbot test",
+            "user": "sesbot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params["channel"]
+        ts = self._next_ts()
+        self._state.posted.add((str(channel), ts))
+        message = self._message(params, ts)
+        self._keep(str(channel), message)
+        answered = {k: v for k, v in message.items() if k != "metadata"}
+        return {"ok": True, "channel": channel, "ts": ts, "message": answered}
+
+    def _update_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params["channel"]
+        updated_ts = params.get("ts")
+        if not updated_ts:
+            return {"ok": False, "error": "message_not_found"}
+        message = self._message(params, updated_ts)
+        self._edit(str(channel), str(updated_ts), params)
+        message.pop("metadata", None)
+        return {"ok": True, "channel": channel, "ts": updated_ts, "text": message["text"], "message": message}
+
+    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _schedule_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "channel": params["channel"],
+            "scheduled_message_id": f"Q{self._next_ts().replace('.', '')}",
+        }
+
+    def _delete_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+
+    def _permalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        ts = str(params.get("message_ts") or "")
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}",
+        }
+
+    def _conversation_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": self._channel(channel)}
+
+    def _conversation_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users") or params.get("user") or "")
+        return {"ok": True, "channel": {"id": "D0" + users.split(",")[0].removeprefix("U0")}}
+
+    def _user_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = params.get("user")
+        if not user:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": self._user(user)}
+
+    def _usergroup_users(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = params.get("usergroup")
+        if group not in self.usergroup_members:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(self.usergroup_members[group])}
+
+    def _usergroups(self, params: dict[str, Any]) -> dict[str, Any]:
+        groups = [
+            {"id": gid, "team_id": self.team_id, "handle": gid.lower(), "name": gid, "users": list(members)}
+            for gid, members in self.usergroup_members.items()
+        ]
+        return {"ok": True, "usergroups": groups}
+
+    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_mode_url or f"ws://127.0.0.1:{self.port}/socket-mode"}
 
     # ------------------------------------------------------------------------------ external upload
 
@@ -983,6 +982,31 @@ class SlackPeer(LoopbackPeer):
         if failure is not None:
             return failure.status, failure.error
         return 200, "ok"
+
+
+# What the stand-in answers, per Web API method (a method not here answers {"ok": true}; the views methods
+# answer the view; _MESSAGE_METHODS are checked for a channel and some text first).
+_ANSWERS: dict[str, Callable[[SlackPeer, dict[str, Any]], dict[str, Any]]] = {
+    "auth.test": SlackPeer._auth_test,
+    "chat.postMessage": SlackPeer._post_message,
+    "chat.update": SlackPeer._update_message,
+    "chat.postEphemeral": SlackPeer._post_ephemeral,
+    "chat.scheduleMessage": SlackPeer._schedule_message,
+    "chat.delete": SlackPeer._delete_message,
+    "chat.getPermalink": SlackPeer._permalink,
+    "conversations.history": SlackPeer._history,
+    "conversations.replies": SlackPeer._replies,
+    "conversations.info": SlackPeer._conversation_info,
+    "conversations.open": SlackPeer._conversation_open,
+    "files.getUploadURLExternal": SlackPeer._upload_url,
+    "files.completeUploadExternal": SlackPeer._complete_upload,
+    "files.delete": SlackPeer._delete_file,
+    "files.info": SlackPeer._file_info,
+    "users.info": SlackPeer._user_info,
+    "usergroups.users.list": SlackPeer._usergroup_users,
+    "usergroups.list": SlackPeer._usergroups,
+    "apps.connections.open": SlackPeer._connections_open,
+}
 
 
 class _Server(ThreadingHTTPServer):
