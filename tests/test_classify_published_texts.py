@@ -269,7 +269,57 @@ RECEIVERS: list[tuple[str, str, str, str]] = [
 ]
 
 
-ALL = PUBLISHED + RECEIVERS
+# The fifth batch: the replies quoted by open-source and commercial MTAs' bounce classifiers and bounce handlers
+# (KumoMTA's community rules and its own texts, PowerMTA's sample backoff patterns, PHP-Bounce-Handler's response
+# table). Every one is in the dev corpus with its source.
+KUMO_RULES = "https://github.com/KumoCorp/kumomta/blob/main/assets/community/bounces.toml"
+POWERMTA = "PowerMTA sample config smtp-pattern-list (public copy on GitHub)"
+PHP_BOUNCE = "https://github.com/cfortune/PHP-Bounce-Handler/blob/master/bounce_responses.php"
+HANDLERS: list[tuple[str, str, str, str]] = [
+    # --- unknown_user: an account that is not active, a mailbox that takes no mail, a directory miss
+    ("550 Account is not active", "unknown_user", "unknown-user", KUMO_RULES),
+    ("550 User account not activated", "unknown_user", "unknown-user", KUMO_RULES),
+    ("mail is not currently being accepted for this mailbox", "unknown_user", "unknown-user", PHP_BOUNCE),
+    ("was not found in LDAP server", "unknown_user", "unknown-user", PHP_BOUNCE),
+    # --- policy: the envelope sender's domain does not resolve
+    ("550 sorry, your envelope sender domain must exist", "policy", "sender", KUMO_RULES),
+    ("553 Sender Domain Resolve Fail", "policy", "sender", KUMO_RULES),
+    # --- mailbox_full, with the misspelling as published
+    ("552 Mailbox limit exeeded for this email address", "mailbox_full", "mailbox-full", KUMO_RULES),
+    # --- throttling: a limit on how long a connection may last
+    ("421 Exceeded allowable connection time", "throttling", "throttling", POWERMTA),
+    # --- connection
+    ("421 Connection cannot be established", "connection", "connection", POWERMTA),
+    (
+        "400 KumoMTA internal: failed to connect to any candidate hosts: TLS handshake with ResolvedAddress { name: "
+        '"mx.dane.example.", addr: 127.0.0.1, is_secure: true }:PORT failed: <certificate verify failed>',
+        "connection",
+        "connection",
+        "KumoCorp/kumomta integration tests (DANE mismatch snapshot)",
+    ),
+    # --- content: spam verdicts in handlers' wording
+    ("550 REJECTED - spamtext", "content", "content", KUMO_RULES),
+    ("Wiadomosc zostala odrzucona przez system antyspamowy", "content", "content", PHP_BOUNCE),
+    # --- reputation, ip_blocklist
+    (
+        "554 Your access to this mail system has been rejected due to poor reputation of a domain used in "
+        "message transfer",
+        "reputation",
+        "reputation",
+        KUMO_RULES,
+    ),
+    (
+        "550 Recipient not on bypass list, your IP has been found on a block list",
+        "ip_blocklist",
+        "ip-list-words",
+        KUMO_RULES,
+    ),
+    # --- other: a generic failure that names no cause stays other
+    ("550 permanent failure for one or more recipients", "other", "", KUMO_RULES),
+]
+
+
+ALL = PUBLISHED + RECEIVERS + HANDLERS
 
 
 @pytest.mark.parametrize(("text", "category", "rule", "source"), ALL, ids=[c[0][:60] for c in ALL])
