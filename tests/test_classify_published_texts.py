@@ -297,6 +297,14 @@ HANDLERS: list[tuple[str, str, str, str]] = [
         "connection",
         "KumoCorp/kumomta integration tests (DANE mismatch snapshot)",
     ),
+    # --- connection: a sending MTA that found no host to take the message
+    ("Tried all MXs", "connection", "connection", "Haraka outbound try_deliver (temp_fail reason)"),
+    (
+        "No SMTP servers were available for example.com. No hosts to try.",
+        "connection",
+        "connection",
+        "Postal SMTP sender (the template with the domain filled in)",
+    ),
     # --- content: spam verdicts in handlers' wording
     ("550 REJECTED - spamtext", "content", "content", KUMO_RULES),
     ("Wiadomosc zostala odrzucona przez system antyspamowy", "content", "content", PHP_BOUNCE),
