@@ -271,16 +271,19 @@ RECEIVERS: list[tuple[str, str, str, str]] = [
 
 # The fifth batch: the replies quoted by open-source and commercial MTAs' bounce classifiers and bounce handlers
 # (KumoMTA's community rules and its own texts, PowerMTA's sample backoff patterns, PHP-Bounce-Handler's response
-# table). Every one is in the dev corpus with its source.
+# table, Sympa's equivalence table). Every one is in the dev corpus with its source.
 KUMO_RULES = "https://github.com/KumoCorp/kumomta/blob/main/assets/community/bounces.toml"
 POWERMTA = "PowerMTA sample config smtp-pattern-list (public copy on GitHub)"
 PHP_BOUNCE = "https://github.com/cfortune/PHP-Bounce-Handler/blob/master/bounce_responses.php"
+SYMPA = "https://github.com/sympa-community/sympa (src/lib/BounceMessage.pm, %equiv)"
 HANDLERS: list[tuple[str, str, str, str]] = [
     # --- unknown_user: an account that is not active, a mailbox that takes no mail, a directory miss
     ("550 Account is not active", "unknown_user", "unknown-user", KUMO_RULES),
     ("550 User account not activated", "unknown_user", "unknown-user", KUMO_RULES),
     ("mail is not currently being accepted for this mailbox", "unknown_user", "unknown-user", PHP_BOUNCE),
     ("was not found in LDAP server", "unknown_user", "unknown-user", PHP_BOUNCE),
+    ("receiver not found", "unknown_user", "unknown-user", SYMPA),
+    ("not known at this site.", "unknown_user", "unknown-user", SYMPA),
     # --- policy: the envelope sender's domain does not resolve
     ("550 sorry, your envelope sender domain must exist", "policy", "sender", KUMO_RULES),
     ("553 Sender Domain Resolve Fail", "policy", "sender", KUMO_RULES),
