@@ -284,6 +284,12 @@ RECEIVERS: list[tuple[str, str, str, str]] = [
         "unknown-user",
         "https://aacable.wordpress.com/2020/02/",
     ),
+    (
+        "Your sender domain is required to send via an encrypted SMTP session",
+        "connection",
+        "google.tls-required",
+        "https://vipre.freshdesk.com/support/solutions/articles/1000290396-email-rejection-reasons",
+    ),
     ("451 4.3.0 Error queuing message", "other", "", "https://github.com/slimta/python-slimta/pull/69"),
     # --- a sending service's own answers (Oracle Email Delivery)
     ("4.7.1 Suppression for user <user ocid> to <recpt>", "suppressed", "suppression-list", ORACLE),
