@@ -25,6 +25,11 @@ SITEPACKAGE = (
     "http://www.sitepackage.de/service/dokumentation/auswertung/typische-fehlermeldungen-bei-unzustellbarkeit.html"
 )
 ORACLE = "https://docs.oracle.com/it-it/iaas/Content/Email/Concepts/troubleshooting.htm (SMTP error table)"
+UMD = "http://helpdesk.umd.edu/documents/3/3025/"
+POLARIS = "http://wiki.polarismail.com/display/Support/Common+Problems"
+COREMAIL_LIST = "https://blog.sina.com.cn/s/blog_8dc13ec50101fxxr.html"
+SYMANTEC_CLOUD = "https://knowledge.broadcom.com/external/article/161393/rejection-errors-when-delivering-to-3rd.html"
+BARUWA = "https://bastion.umanix.net/info"
 MS_NDR = (
     "learn.microsoft.com: Exchange Online NDRs "
     "(non-delivery-reports-in-exchange-online, fix-error-code-5-7-700-through-5-7-750)"
@@ -260,6 +265,32 @@ RECEIVERS: list[tuple[str, str, str, str]] = [
         "connection",
         "https://github.com/sous-chefs/postfix/issues/145",
     ),
+    # --- less-covered MTAs and filters (round 3, issue 12): the replies behind the widened rules
+    (
+        "500 Line too long",
+        "other",
+        "smtp-protocol",
+        "http://www.hmailserver.com/documentation/latest/?page=reference_error_messages_smtp",
+    ),
+    ("451 From:domain must resolve", "policy", "sender", UMD),
+    ("462 Daily send limit reached. Please try again tomorrow", "throttling", "throttling", POLARIS),
+    ("451 out of allow RCPT numbers.", "throttling", "throttling", COREMAIL_LIST),
+    ("Reason: 554 Too many Received: headers", "connection", "connection", SYMANTEC_CLOUD),
+    ("The domain example.com is banned", "policy", "sender-address-listed", BARUWA),
+    ("Legitimate bounces are never sent to more than one recipient.", "policy", "sender", BARUWA),
+    (
+        "Mail for user@example.com rejected for policy reasons. Recipient could not be found in the Domino Directory.",
+        "unknown_user",
+        "unknown-user",
+        "https://aacable.wordpress.com/2020/02/",
+    ),
+    (
+        "Your sender domain is required to send via an encrypted SMTP session",
+        "connection",
+        "google.tls-required",
+        "https://vipre.freshdesk.com/support/solutions/articles/1000290396-email-rejection-reasons",
+    ),
+    ("451 4.3.0 Error queuing message", "other", "", "https://github.com/slimta/python-slimta/pull/69"),
     # --- a sending service's own answers (Oracle Email Delivery)
     ("4.7.1 Suppression for user <user ocid> to <recpt>", "suppressed", "suppression-list", ORACLE),
     ("421 Too many auth failures, try again later", "throttling", "throttling", ORACLE),
