@@ -315,6 +315,14 @@ RECEIVERS: list[tuple[str, str, str, str]] = [
         "http://www.att.net/general-info/mail_info/block_enduser.html",
     ),
     ("451 4.4.0 DNS resolving error", "dns", "dns", "http://blog.jinbo.net/007/archive/20051107"),
+    (
+        "Your message wasn't delivered because the email admin for the organization 'example.local' created an "
+        "email rule restriction. Please contact the email admin for that organization and ask them to remove or "
+        "update the rule restriction.",
+        "policy",
+        "policy-words",
+        "https://pastebin.com/HZca6aT2",
+    ),
 ]
 
 
