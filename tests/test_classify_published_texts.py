@@ -297,6 +297,63 @@ RECEIVERS: list[tuple[str, str, str, str]] = [
     ("421 4.3.0 Mail system failure, closing transmission channel", "other", "receiver-trouble", ORACLE),
     # --- other: nothing in the words says why
     ("450 4.7.1 [EAB] 554 IP=192.0.2.10 - A problem occurred.", "other", "", "https://coviserver.de/e-mail-geblockt"),
+    # --- vendors' and providers' own reject / NDR texts (fifth batch)
+    (
+        "The email address you entered couldn't be found. Please check the recipient's email address and try to "
+        "resend the message. If the problem continues, please contact your helpdesk.",
+        "unknown_user",
+        "unknown-user",
+        "https://pastebin.com/e6yfDi5v",
+    ),
+    ("user wasn't found at example.com.", "unknown_user", "unknown-user", "https://pastebin.com/gJSdfVeR"),
+    (
+        "l'adresse électronique du destinataire a changé. L'adresse à laquelle ce message a été envoyé "
+        "n'accepte plus de messages.",
+        "unknown_user",
+        "unknown-user",
+        "https://uitranslation.com/Images/?lang=fr-fr&term=04a5485eb88d",
+    ),
+    ("该用户未开通QQ邮箱", "unknown_user", "unknown-user", "https://qqmailbox.com/transceivers/169.html"),
+    (
+        "HST-RTE: Hourly send rate exceeded, retry later.",
+        "throttling",
+        "throttling",
+        "https://portal.iridis.uk/?action=article&cmd=knowledgebase&id=254",
+    ),
+    (
+        "Reason: The domain size limit has been exceeded",
+        "mailbox_full",
+        "mailbox-full",
+        "http://kb.indsoft.net/kb/a70/common-email-delivery-errors.aspx",
+    ),
+    (
+        "550 [permfail] bellsouth.net requires valid sender domain",
+        "policy",
+        "sender",
+        "http://worldnet.att.net/general-info/bls_info/block_enduser.html",
+    ),
+    ("550 message sending for this account is disabled", "policy", "sender", "https://mailout.ru/2015/09"),
+    (
+        "550 You are registered as spammer (by user's reject list)",
+        "policy",
+        "recipient-block",
+        "https://puffinknight.tistory.com/102",
+    ),
+    (
+        "550 Error. Blocked for abuse",
+        "reputation",
+        "reputation",
+        "http://www.att.net/general-info/mail_info/block_enduser.html",
+    ),
+    ("451 4.4.0 DNS resolving error", "dns", "dns", "http://blog.jinbo.net/007/archive/20051107"),
+    (
+        "Your message wasn't delivered because the email admin for the organization 'example.local' created an "
+        "email rule restriction. Please contact the email admin for that organization and ask them to remove or "
+        "update the rule restriction.",
+        "policy",
+        "policy-words",
+        "https://pastebin.com/HZca6aT2",
+    ),
 ]
 
 
