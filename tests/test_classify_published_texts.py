@@ -295,6 +295,13 @@ RECEIVERS: list[tuple[str, str, str, str]] = [
     ("4.7.1 Suppression for user <user ocid> to <recpt>", "suppressed", "suppression-list", ORACLE),
     ("421 Too many auth failures, try again later", "throttling", "throttling", ORACLE),
     ("421 4.3.0 Mail system failure, closing transmission channel", "other", "receiver-trouble", ORACLE),
+    # --- a required header missing is the message's form, whatever the code (5.2.1 would read as a disabled mailbox)
+    (
+        "5.2.1 Subject is Mandatory.",
+        "content",
+        "content-format",
+        "https://zstatic.zohostatic.com/zeptomail/help/api/smtp-error-codes.html",
+    ),
     # --- other: nothing in the words says why
     ("450 4.7.1 [EAB] 554 IP=192.0.2.10 - A problem occurred.", "other", "", "https://coviserver.de/e-mail-geblockt"),
     # --- vendors' and providers' own reject / NDR texts (fifth batch)
