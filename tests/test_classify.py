@@ -322,6 +322,14 @@ CASES: list[tuple[str, str, str | None]] = [
     ("451 4.7.1 Greylisting in action, please come back later", "throttling", None),
     ("451 4.3.0 Internal server error, please try again later", "other", None),
     ("250 2.0.0 Ok: queued as 4BxyZ", "other", None),
+    # common MTA wording with no status code (sender callouts, lists, broken sessions, volume verdicts)
+    ("550 Callout verification failure", "policy", None),
+    ("550 Mail from this sender is not accepted", "policy", None),
+    ("550 Only members can post to this list", "policy", None),
+    ("550 Message rejected by recipient's mail rules", "policy", None),
+    ("unexpected end of file from server", "connection", None),
+    ("SMTP session closed unexpectedly", "connection", None),
+    ("550 Your IP is sending too much unwanted mail", "reputation", None),
 ]
 
 
