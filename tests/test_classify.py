@@ -330,6 +330,13 @@ CASES: list[tuple[str, str, str | None]] = [
     ("unexpected end of file from server", "connection", None),
     ("SMTP session closed unexpectedly", "connection", None),
     ("550 Your IP is sending too much unwanted mail", "reputation", None),
+    ("550 Too many complaints from your IP", "reputation", None),
+    ("421 Maximum connections exceeded", "throttling", None),
+    ("EOF during SMTP session", "connection", None),
+    ("Connection terminated abnormally", "connection", None),
+    ("No DNS records found for the domain", "dns", None),
+    ("550 Adresse inconnue", "unknown_user", None),
+    ("Mailbox voll", "mailbox_full", None),
 ]
 
 
