@@ -337,6 +337,11 @@ CASES: list[tuple[str, str, str | None]] = [
     ("No DNS records found for the domain", "dns", None),
     ("550 Adresse inconnue", "unknown_user", None),
     ("Mailbox voll", "mailbox_full", None),
+    ("550 5.5.1 Data command rejected: Multi-recipient bounce", "policy", None),
+    ("550 message has lines too long for transport", "content", None),
+    ("550 Your message contains an attachment of a type we do not accept", "content", None),
+    ("550 Rejected by filter", "content", None),
+    ("554 5.7.1 Message refused, suspected botnet", "reputation", None),
 ]
 
 
