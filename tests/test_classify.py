@@ -342,6 +342,12 @@ CASES: list[tuple[str, str, str | None]] = [
     ("550 Your message contains an attachment of a type we do not accept", "content", None),
     ("550 Rejected by filter", "content", None),
     ("554 5.7.1 Message refused, suspected botnet", "reputation", None),
+    ("Recipient's Domino Directory entry does not specify a valid Notes mail file", "unknown_user", None),
+    ("message was forwarded more than the maximum allowed times", "connection", None),
+    ("550 Bulk mail rejected", "content", None),
+    ("550 Please use your provider's SMTP server", "policy", None),
+    ("Destinatário inválido", "unknown_user", None),
+    ("メールボックスの容量を超えています", "mailbox_full", None),
 ]
 
 
