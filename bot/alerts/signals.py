@@ -291,13 +291,13 @@ def read_region(deps: Deps, region: str, now: datetime) -> list[Reading]:
         log.warning("CloudWatch read failed in %s: %s", region, describe_error(exc))
         errors.append(f"CloudWatch: {describe_error(exc)}")
     else:
-        sends = cloudwatch_sends(
-            series.pop(SENDS_KEY, []), now, FORECAST_HOURS
-        )  # the forecast's volume, as AWS counts it
+        # the forecast's volume, as AWS counts it: the account's, so only its unscoped rates carry it
+        sends = cloudwatch_sends(series.pop(SENDS_KEY, []), now, FORECAST_HOURS)
         rates = rate_readings(deps, region, series, now)
-        for r in rates:
-            if sends is not None and not r.scope:
-                r.detail["cloudwatch_sends"] = sends
+        if sends is not None:
+            for r in rates:
+                if not r.scope:
+                    r.detail["cloudwatch_sends"] = sends
         readings += rates
     api = Reading("aws_api", region, level="unreachable" if errors else "ok", detail={"errors": errors})
     readings = [api, *readings]

@@ -189,7 +189,7 @@ def rate_forecast(deps: Deps, r: Reading, now: datetime) -> Forecast:
     """When the rate reaches its next level at the trend of the last `FORECAST_HOURS` hours, given the sends in
     those hours: CloudWatch's count (`Send`) when the sweep read one for the account, else the history's (none
     with several accounts: the history does not say whose)."""
-    sends = r.detail.get("cloudwatch_sends") if not r.scope else None
+    sends = r.detail.get("cloudwatch_sends")  # set on the account's unscoped rates only (signals.read_region)
     if sends is None and len(deps.settings.accounts) <= 1:
         since = now - timedelta(hours=FORECAST_HOURS - 1)  # floored to its hour: the current one and 5 before
         rows = history.hourly_series(deps.store, since, now + timedelta(minutes=1), config_set=r.scope or None)
