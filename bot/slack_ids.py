@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-# U... (a user), W... (an Enterprise Grid user); S... is a user group.
-USER_ID = r"[UW][A-Z0-9]{2,20}"
+# U... (a user), W... (an Enterprise Grid user); S... is a user group. The same body follows either letter.
+_BODY = r"[A-Z0-9]{2,20}"
+USER_ID = rf"[UW]{_BODY}"
 USER_ID_RE = re.compile(rf"^{USER_ID}$")
-USER_OR_GROUP_ID_RE = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
+USER_OR_GROUP_ID_RE = re.compile(rf"^[UWS]{_BODY}$")
 
 
 def slack_user(user_id: object) -> str | None:
