@@ -44,6 +44,7 @@ import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any, Protocol
@@ -183,39 +184,58 @@ def ingest_lines_parallel(
     now: datetime | None = None,
     batch_records: int = BATCH_RECORDS,
     range_bytes: int = RANGE_BYTES,
+    pool: ProcessPoolExecutor | None = None,
 ) -> IngestResult:
     """`ingest_documents` for a big JSON-lines file: parser processes each read and parse a byte range of
     the file while this process writes the rows, in file order, a transaction every `batch_records`.
 
     Parsing is pure Python and writing is SQLite's, so on two or more cores they overlap; the documents
     never cross a pipe (each process reads its own range), only the rows do. At most two ranges per worker
-    are in flight, so memory stays flat however big the file.
+    are in flight, so memory stays flat however big the file. `pool`: parser processes already started
+    (:func:`parser_pool`, shared by the files of one call, since starting one costs an import of the
+    engine); without it, one is started for this file.
     """
+    if pool is None:
+        with parser_pool(workers) as own:
+            return ingest_lines_parallel(
+                store,
+                path,
+                origin,
+                workers=workers,
+                now=now,
+                batch_records=batch_records,
+                range_bytes=range_bytes,
+                pool=own,
+            )
     received_at = iso(now or utcnow())
     size = os.path.getsize(path)
     ranges = [(start, min(start + range_bytes, size)) for start in range(0, size, range_bytes)]
     result = IngestResult()
     batch = Extracted()
-    # spawn, not fork: the bot's threads (Slack, scheduler, SQS) must not be copied mid-lock into a child.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        in_flight: deque[Future] = deque()
+    in_flight: deque[Future] = deque()
 
-        def take_one() -> None:
-            nonlocal batch
-            batch.merge(in_flight.popleft().result())
-            if len(batch.events) + len(batch.counts) >= batch_records:
-                result.merge(write_batch(store, batch, origin, received_at))
-                batch = Extracted()
+    def take_one() -> None:
+        nonlocal batch
+        batch.merge(in_flight.popleft().result())
+        if len(batch.events) + len(batch.counts) >= batch_records:
+            result.merge(write_batch(store, batch, origin, received_at))
+            batch = Extracted()
 
-        for start, end in ranges:
-            in_flight.append(pool.submit(_parse_range, path, start, end, received_at))
-            if len(in_flight) >= 2 * workers:
-                take_one()
-        while in_flight:
+    for start, end in ranges:
+        in_flight.append(pool.submit(_parse_range, path, start, end, received_at))
+        if len(in_flight) >= 2 * workers:
             take_one()
+    while in_flight:
+        take_one()
     if len(batch) or batch.skipped or batch.quarantined or batch.pushed:
         result.merge(write_batch(store, batch, origin, received_at))
     return result
+
+
+def parser_pool(workers: int) -> ProcessPoolExecutor:
+    """Parser processes for :func:`ingest_lines_parallel`. Spawned, not forked: the bot's threads (Slack,
+    scheduler, SQS) must not be copied mid-lock into a child."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _parse_range(path: str, start: int, end: int, received_at: str) -> Extracted:
@@ -347,24 +367,32 @@ def ingest_paths(
 ) -> IngestResult:
     """`sesbot ingest PATH... | -`: stream each file (`-` = standard input, `.gz` is decompressed)."""
     result = IngestResult()
-    for path in paths:
-        if path == "-":
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            result.merge(ingest_documents(store, iter_documents(stream), "stdin", now=now, batch_records=batch_records))
-            continue
-        opener = gzip.open if path.endswith(".gz") else open
-        workers = parser_processes(path)
-        if workers > 1:
-            result.merge(
-                ingest_lines_parallel(
-                    store, path, f"file:{path}", workers=workers, now=now, batch_records=batch_records
+    with ExitStack() as cleanup:
+        pool: ProcessPoolExecutor | None = None  # started for the first big file, shared by the rest
+        for path in paths:
+            workers = 1 if path == "-" else parser_processes(path)
+            if workers > 1:
+                pool = pool or cleanup.enter_context(parser_pool(workers))
+                result.merge(
+                    ingest_lines_parallel(
+                        store, path, f"file:{path}", workers=workers, now=now, batch_records=batch_records, pool=pool
+                    )
                 )
-            )
-            continue
-        with opener(path, "rb") as stream:
-            docs = iter_documents(stream)
-            result.merge(ingest_documents(store, docs, f"file:{path}", now=now, batch_records=batch_records))
+            else:
+                result.merge(_ingest_stream(store, path, stdin=stdin, now=now, batch_records=batch_records))
     return result
+
+
+def _ingest_stream(
+    store: Store, path: str, *, stdin: IO[bytes] | None, now: datetime | None, batch_records: int
+) -> IngestResult:
+    """One file (or `-`, standard input) read as one stream, in this process."""
+    if path == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return ingest_documents(store, iter_documents(stream), "stdin", now=now, batch_records=batch_records)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as stream:
+        return ingest_documents(store, iter_documents(stream), f"file:{path}", now=now, batch_records=batch_records)
 
 
 def parser_processes(path: str) -> int:

@@ -400,3 +400,35 @@ def test_the_tenant_a_problem_event_was_sent_as_is_stored_from_its_tag(store):
         {"type": "DeliveryDelay", "recipient": "recipient@example.com", "tenant": "shop-eu"},
         {"type": "Reject", "recipient": "sender@example.com", "tenant": "shop-eu"},
     ]
+
+
+def test_several_big_files_share_one_set_of_parser_processes_and_store_what_one_process_does(tmp_path):
+    """`ingest_paths` starts the parser processes once for all its files (each start imports the engine);
+    what a later file stores must not depend on which process parsed the earlier one."""
+    import bot.ingest as ingest_module
+
+    samples = sorted((Path(__file__).parent / "data" / "ses-notifications").glob("*.json"))
+    paths = []
+    for n, (first, count) in enumerate([(0, 120), (40, 150)]):
+        path = tmp_path / f"export-{n}.jsonl"
+        path.write_text("".join(json.dumps(json.loads(samples[i % len(samples)].read_text())) + "\n"
+                                for i in range(first, first + count)))  # fmt: skip
+        paths.append(str(path))
+
+    serial, parallel = Store(str(tmp_path / "s.db")), Store(str(tmp_path / "p.db"))
+    one = ingest_module.IngestResult()
+    for path in paths:
+        with open(path, "rb") as f:
+            one = one.merge(ingest_module.ingest_documents(serial, ingest_module.iter_documents(f), path, now=NOW))
+    many = ingest_module.IngestResult()
+    with ingest_module.parser_pool(2) as pool:
+        for path in paths:
+            many = many.merge(
+                ingest_module.ingest_lines_parallel(
+                    parallel, path, path, workers=2, now=NOW, range_bytes=1499, pool=pool
+                )
+            )
+
+    assert many.as_dict() == one.as_dict()
+    for sql in ("SELECT * FROM events ORDER BY id", "SELECT * FROM counters ORDER BY 1, 2, 3, 4"):
+        assert table(parallel, sql) == table(serial, sql), sql
