@@ -15,6 +15,7 @@ fills. The vocabularies are passed in by the engine; this module knows no catego
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import tomllib
@@ -258,11 +259,18 @@ def _choice(entry: Mapping[str, Any], key: str, allowed: tuple[str, ...], where:
     return value
 
 
+@functools.cache
+def compiled(pattern: str) -> re.Pattern[str]:
+    """A rule or blocklist pattern, compiled once per process: checking the files compiles each, and the
+    engine's index needs them again (``re``'s own cache holds 512, fewer than the tables have)."""
+    return re.compile(pattern)
+
+
 def _pattern(value: object, what: str, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise DataError(f"{where}: {what} must be a non-empty string, not {value!r}")
     try:
-        re.compile(value)
+        compiled(value)
     except re.error as e:
         raise DataError(f"{where}: {what} does not compile: {e} ({value!r})") from e
     return value

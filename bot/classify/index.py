@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from bot.classify.data import Rule
+from bot.classify.data import Rule, compiled
 
 if TYPE_CHECKING:  # typeshed has stubs for these modules under their pre-3.11 names only
     import sre_constants as _constants
@@ -185,7 +185,7 @@ def build(rules: Iterable[Rule]) -> Index:
         for alt in rule.alts:
             gate = gate_of(alt) if rule.on == "text" else None
             bit = 1 << len(alts)
-            alts.append(Alt(rule, re.compile(alt), gate))
+            alts.append(Alt(rule, compiled(alt), gate))
             if gate is None:
                 always |= bit
             else:
@@ -193,7 +193,7 @@ def build(rules: Iterable[Rule]) -> Index:
                     by_gate[g] = by_gate.get(g, 0) | bit
     gates = sorted(by_gate)
     # A gate's prefixes start with the same character, so each scan's closure stays within its own words.
-    closure = {g: functools.reduce(int.__or__, (by_gate[p] for p in gates if g.startswith(p)), 0) for g in gates}
+    closure = {g: functools.reduce(int.__or__, (by_gate.get(g[:n], 0) for n in range(1, len(g) + 1))) for g in gates}
     ascii_gates = [g for g in gates if g[0].isascii()]
     other = [g for g in gates if not g[0].isascii()]
     return Index(tuple(alts), _scan(ascii_gates), closure, always, _scan(other) if other else None)
