@@ -1,0 +1,142 @@
+"""The verdict does not depend on how a receiver or an MTA formats its reply.
+
+Real replies reach SES's ``diagnosticCode`` re-formatted: a multi-line reply joined with its reply code
+repeated at the head of each line ("550-5.7.1 ... is not 550-5.7.1 authorized"), "doesn't" or "does not",
+curly apostrophes from a web page or a paste, Postfix's and Exchange's wrappers, boilerplate tails. Each
+re-formatting below is applied to every development text the classifier gets right (the providers corpus
+and sisimai's dev split, never the held-out parts), and must leave its category unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.classify import classify
+from tests.test_classify import SISIMAI_TO_CATEGORIES, corpus_records, is_dev
+
+DATA = Path(__file__).parent / "data" / "bounces"
+RULES = Path(__file__).parent.parent / "bot" / "classify" / "rules.toml"
+_LEAD = re.compile(r"^\s*(?:smtp;\s*)?([245]\d\d)[ -]((?:[245]\.\d{1,3}\.\d{1,3})?)")
+_CONTRACTIONS = [
+    ("does not", "doesn't"),
+    ("is not", "isn't"),
+    ("cannot", "can't"),
+    ("do not", "don't"),
+    ("was not", "wasn't"),
+    ("could not", "couldn't"),
+    ("will not", "won't"),
+    ("are not", "aren't"),
+    ("has not", "hasn't"),
+    ("did not", "didn't"),
+]
+
+
+def _dev_texts() -> list[tuple[str, str]]:
+    """(text, expected category) of the development texts the classifier gets right today."""
+    rows = [json.loads(line) for line in (DATA / "providers-dev.jsonl").read_text("utf-8").splitlines() if line]
+    out = [(r["text"], r["category"]) for r in rows]
+    for r in corpus_records():
+        text, accepted = r["diagnosticcode"], SISIMAI_TO_CATEGORIES.get(r["reason"])
+        if accepted and is_dev(text):
+            out.append((text, accepted[0]))
+    return [(text, category) for text, category in out if classify(text).category == category]
+
+
+def _multi_line(fraction: float) -> Callable[[str], str | None]:
+    """The reply as a joined multi-line one: its own reply code (and enhanced code) repeated mid-text."""
+
+    def apply(text: str) -> str | None:
+        lead = _LEAD.match(text)
+        words = text.split(" ")
+        if lead is None or len(words) < 6:
+            return None
+        k = max(2, int(len(words) * fraction))
+        marker = f"{lead.group(1)}-{lead.group(2) + ' ' if lead.group(2) else ''}"
+        return " ".join(words[:k]) + f" {marker}" + " ".join(words[k:])
+
+    return apply
+
+
+def _swap(pairs: list[tuple[str, str]], *, backwards: bool = False) -> Callable[[str], str | None]:
+    def apply(text: str) -> str | None:
+        out = text
+        for long, short in pairs:
+            a, b = (short, long) if backwards else (long, short)
+            out = re.sub(rf"\b{re.escape(a)}\b", b, out, flags=re.IGNORECASE)
+        return out if out != text else None
+
+    return apply
+
+
+REFORMATS: dict[str, Callable[[str], str | None]] = {
+    "joined at a third": _multi_line(0.3),
+    "joined in the middle": _multi_line(0.5),
+    "joined at two thirds": _multi_line(0.7),
+    "contracted": _swap(_CONTRACTIONS),
+    "spelled out": _swap(_CONTRACTIONS, backwards=True),
+    "can not": _swap([("cannot", "can not")]),
+    "mail box": _swap([("mailbox", "mail box")]),
+    "curly apostrophes": lambda t: t.replace("'", "\u2019") if "'" in t else None,
+    "postfix wrapper": lambda t: f"host mx1.example.net[192.0.2.10] said: {t} (in reply to RCPT TO command)",
+    "exchange wrapper": lambda t: f"Remote Server returned '{t}'",
+    "diagnostic-code prefix": lambda t: f"Diagnostic-Code: smtp; {t}",
+    "gmail tail": lambda t: f"{t} - gsmtp",
+    "microsoft tail": lambda t: f"{t} [AM0PR01MB1234.eurprd01.prod.exchangelabs.com]",
+    "try again tail": lambda t: f"{t} Please try again later.",
+    "help link tail": lambda t: f"{t} For more information see https://help.example.com/smtp-errors",
+}
+
+
+@pytest.fixture(scope="module")
+def dev_texts_classified_right() -> list[tuple[str, str]]:
+    texts = _dev_texts()
+    assert len(texts) > 1000
+    return texts
+
+
+@pytest.mark.parametrize("name", list(REFORMATS))
+def test_a_reformatted_development_text_keeps_its_category(
+    name: str, dev_texts_classified_right: list[tuple[str, str]]
+) -> None:
+    reformat = REFORMATS[name]
+    changed = []
+    for text, category in dev_texts_classified_right:
+        variant = reformat(text)
+        if variant is not None and (got := classify(variant).category) != category:
+            changed.append(f"{category} -> {got}: {variant[:160]}")
+    assert not changed, f"{len(changed)} texts change category when {name}:\n" + "\n".join(changed[:10])
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Google's published texts (support.google.com/a/answer/3726730) as a multi-line reply joins.
+        (
+            "452-4.2.2 The email account that you tried to reach is over 452-4.2.2 quota. Please direct the "
+            "recipient to 452 4.2.2 Clear Google Drive space & increase storage.",
+            "mailbox_full",
+        ),
+        (
+            "535-5.7.1 Username and Password not 535-5.7.1 accepted. For more information, visit "
+            "535 5.7.1 https://support.google.com/accounts/troubleshooter/2402620",
+            "authentication",
+        ),
+    ],
+)
+def test_a_multi_line_reply_reads_as_one_sentence(text: str, category: str) -> None:
+    assert classify(text).category == category
+
+
+def test_no_rule_pattern_is_written_in_a_spelling_the_engine_normalises_away() -> None:
+    """The engine reads "doesn't", "can not", "mail box" and curly quotes in one spelling; a pattern
+    written in another could never match."""
+    rules = tomllib.loads(RULES.read_text("utf-8"))["rule"]
+    written = re.compile(r"n'\??t\b|can not|mail box|[\u2018\u2019\u201c\u201d]")
+    wrong = [f"{r['id']}: {p}" for r in rules for p in r.get("patterns", []) if written.search(p)]
+    assert not wrong, "write these the way the engine normalises text:\n" + "\n".join(wrong)
