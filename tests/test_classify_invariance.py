@@ -2,9 +2,10 @@
 
 Real replies reach SES's ``diagnosticCode`` re-formatted: a multi-line reply joined with its reply code
 repeated at the head of each line ("550-5.7.1 ... is not 550-5.7.1 authorized"), "doesn't" or "does not",
-curly apostrophes from a web page or a paste, Postfix's and Exchange's wrappers, boilerplate tails. Each
-re-formatting below is applied to every development text the classifier gets right (the providers corpus
-and sisimai's dev split, never the held-out parts), and must leave its category unchanged.
+the articles dropped ("recipient does not have account"), curly apostrophes from a web page or a paste,
+Postfix's and Exchange's wrappers, boilerplate tails. Each re-formatting below is applied to every
+development text the classifier gets right (the providers corpus and sisimai's dev split, never the
+held-out parts), and must leave its category unchanged.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ REFORMATS: dict[str, Callable[[str], str | None]] = {
     "spelled out": _swap(_CONTRACTIONS, backwards=True),
     "can not": _swap([("cannot", "can not")]),
     "mail box": _swap([("mailbox", "mail box")]),
+    "articles dropped": lambda t: v if (v := re.sub(r"\b(?:the|an|a) ", "", t, flags=re.IGNORECASE)) != t else None,
     "curly apostrophes": lambda t: t.replace("'", "\u2019") if "'" in t else None,
     "postfix wrapper": lambda t: f"host mx1.example.net[192.0.2.10] said: {t} (in reply to RCPT TO command)",
     "exchange wrapper": lambda t: f"Remote Server returned '{t}'",

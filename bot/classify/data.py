@@ -195,7 +195,7 @@ def load_rules(
             raw = entry["patterns"]
             if not isinstance(raw, list) or not raw:
                 raise DataError(f"{where}: patterns must be a non-empty list of strings")
-            alts = tuple(_pattern(p, f"pattern {i}", where) for i, p in enumerate(raw, 1))
+            alts = tuple(_pattern(p, f"pattern {i}", where, loose=True) for i, p in enumerate(raw, 1))
         else:
             list_kind = _choice(entry, "blocklist_patterns", ("ip", "domain"), where)
             alts = tuple(bl.pattern for bl in blocklists if bl.kind == list_kind)
@@ -266,14 +266,53 @@ def compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _pattern(value: object, what: str, where: str) -> str:
+# An article a rule writes as a word of its own (after a space, so a word precedes it, and before a word
+# or a group), outside a character class.
+_LOOSE_WORD_RE = re.compile(r"(?<= )(the|an\?|an|a) (?=[\w(])")
+
+
+def optional_words(pattern: str) -> str:
+    """``pattern`` with its articles optional: receivers drop them ("recipient does not have account", "not
+    valid RFC 5321 address"), so a rule written as a sentence matches the terse form too. (Not the copulas:
+    "mailbox is unavailable" is a specific reply, RFC 5321's "mailbox unavailable" a generic one.)
+
+    >>> optional_words("does not have an? account")
+    'does not have (?:an? )?account'
+    >>> optional_words("(?:is|was) not a valid [a-z ]+ address")
+    '(?:is|was) not (?:a )?valid [a-z ]+ address'
+    """
+    spans, i, start = [], 0, -1  # the character classes, which hold characters, not words
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if start < 0 and ch == "[":
+            start = i
+            i += 2 if pattern[i + 1 : i + 2] in ("]", "^") else 1  # "[]..." and "[^]..." hold a literal ]
+            continue
+        if start >= 0 and ch == "]":
+            spans.append((start, i))
+            start = -1
+        i += 1
+
+    def loosen(m: re.Match[str]) -> str:
+        if any(a < m.start() < b for a, b in spans):
+            return m.group(0)
+        return f"(?:{m.group(1)} )?"
+
+    return _LOOSE_WORD_RE.sub(loosen, pattern)
+
+
+def _pattern(value: object, what: str, where: str, *, loose: bool = False) -> str:
     if not isinstance(value, str) or not value:
         raise DataError(f"{where}: {what} must be a non-empty string, not {value!r}")
+    pattern = optional_words(value) if loose else value
     try:
-        compiled(value)
+        compiled(pattern)
     except re.error as e:
         raise DataError(f"{where}: {what} does not compile: {e} ({value!r})") from e
-    return value
+    return pattern
 
 
 def _fill_snippets(text: str, snippets: Mapping[str, str], allowed: set[str], where: str) -> str:
