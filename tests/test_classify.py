@@ -348,6 +348,15 @@ CASES: list[tuple[str, str, str | None]] = [
     ("550 Please use your provider's SMTP server", "policy", None),
     ("Destinatário inválido", "unknown_user", None),
     ("メールボックスの容量を超えています", "mailbox_full", None),
+    # Refused at connection or EHLO with no reason given: the receiver refuses the sending host (RFC 5321 3.1,
+    # 4.1.1.1), as Exim and Postfix report it; a 4xx greeting is a connection problem, not a block.
+    ("SMTP error from remote mail server after EHLO mta.example.com: 550 Rejected", "ip_blocklist", None),
+    ("host mx.example.org[192.0.2.1] said: 554 5.7.1 Go away (in reply to EHLO command)", "ip_blocklist", None),
+    (
+        "connect to mx.example.org[192.0.2.1]: server refused to talk to me: 421 Service not available",
+        "connection",
+        None,
+    ),
 ]
 
 
