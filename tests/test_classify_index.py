@@ -199,6 +199,45 @@ def test_a_rule_id_must_be_unique_and_well_formed() -> None:
             load_rules({**GOOD, "id": bad})
 
 
+def load_with_match(match: object, *entries: dict[str, object]) -> tuple[Rule, ...]:
+    return data.load_rules(
+        {"match": match, "rule": list(entries)},
+        categories=engine.CATEGORIES,
+        kinds=engine._MESSAGES,
+        extractors=EXTRACTORS,
+        blocklists=BLOCKLISTS,
+    )
+
+
+def test_the_match_table_makes_articles_optional_and_a_word_match_its_equivalents() -> None:
+    rule = {**GOOD, "patterns": ["does not have an? account", "recipient (?:address )?rejected", "[a ]rejected"]}
+    (loaded,) = load_with_match({"optional": ["an?", "the"], "same": {"rejected": ["refused"]}}, rule)
+    assert loaded.alts == (
+        "does not have (?:an? )?account",
+        "recipient (?:address )?(?:rejected|refused)",
+        "[a ](?:rejected|refused)",
+    )
+    (plain,) = load_rules(rule)  # no [match]: every pattern as written
+    assert plain.alts == tuple(rule["patterns"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("match", "message"),
+    [
+        ("the", "expected a table"),
+        ({"optional": "the"}, "optional must be a list of words"),
+        ({"optional": [" the"]}, "optional must be a list of words"),
+        ({"same": {"rejected": "refused"}}, "same.rejected must be a word = a list of words"),
+        ({"same": {"re[jl]ected": ["refused"]}}, "same.re[jl]ected must be a word"),
+        ({"also": {}}, "unknown key(s) also"),
+    ],
+)
+def test_a_malformed_match_table_is_refused_with_an_error_naming_it(match: object, message: str) -> None:
+    with pytest.raises(DataError) as raised:
+        load_with_match(match, GOOD)
+    assert str(raised.value).startswith("rules.toml, [match]: " + message), str(raised.value)
+
+
 def test_the_file_must_list_the_tiers_in_the_order_they_are_tried() -> None:
     code = {**GOOD, "id": "code.dns", "match_on": "codes", "patterns": [" 5\\.1\\.2 "]}
     weak = {**GOOD, "id": "dns-words", "generic": True}

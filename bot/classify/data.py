@@ -20,7 +20,7 @@ import re
 import string
 import tomllib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -156,11 +156,14 @@ def load_rules(
     ``kinds``: those with wording; ``extractors``: the names ``extract`` may use; ``blocklists``:
     where ``blocklist_patterns`` takes its patterns.  The file must list the rules tier by tier
     (:data:`TIERS`), so that reading it top to bottom is the order the engine tries them in; ids are
-    unique, and the prefix ``hint.`` is the engine's (a decision made by a structured field).
+    unique, and the prefix ``hint.`` is the engine's (a decision made by a structured field). The patterns
+    are loosened as the ``[match]`` table says (:class:`Matching`).
     """
     out: list[Rule] = []
     ids: set[str] = set()
-    for n, entry in enumerate(_entries(doc, "rule", file), 1):
+    matching = load_matching(doc, file)
+    rules_doc = {key: value for key, value in doc.items() if key != "match"}
+    for n, entry in enumerate(_entries(rules_doc, "rule", file), 1):
         where = _where(file, f"rule {n}", entry.get("category"), entry.get("kind"))
         _keys(
             entry,
@@ -195,7 +198,7 @@ def load_rules(
             raw = entry["patterns"]
             if not isinstance(raw, list) or not raw:
                 raise DataError(f"{where}: patterns must be a non-empty list of strings")
-            alts = tuple(_pattern(p, f"pattern {i}", where, loose=True) for i, p in enumerate(raw, 1))
+            alts = tuple(_pattern(p, f"pattern {i}", where, matching) for i, p in enumerate(raw, 1))
         else:
             list_kind = _choice(entry, "blocklist_patterns", ("ip", "domain"), where)
             alts = tuple(bl.pattern for bl in blocklists if bl.kind == list_kind)
@@ -266,22 +269,57 @@ def compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-# An article a rule writes as a word of its own (after a space, so a word precedes it, and before a word
-# or a group), outside a character class.
-_LOOSE_WORD_RE = re.compile(r"(?<= )(the|an\?|an|a) (?=[\w(])")
+@dataclass(frozen=True)
+class Matching:
+    """How the words of every rule pattern are matched (rules.toml's ``[match]`` table).
 
+    ``optional``: words a pattern may write that the text may leave out -- the articles, since receivers drop
+    them ("recipient does not have account", "not valid RFC 5321 address"); written as a word of its own
+    (after a space, so a word precedes it, and before a word or a group), outside a character class.
+    ``same``: a word of a pattern that also matches its equivalents ("rejected" also "refused"), wherever the
+    pattern has it as a whole word outside a character class.
 
-def optional_words(pattern: str) -> str:
-    """``pattern`` with its articles optional: receivers drop them ("recipient does not have account", "not
-    valid RFC 5321 address"), so a rule written as a sentence matches the terse form too. (Not the copulas:
-    "mailbox is unavailable" is a specific reply, RFC 5321's "mailbox unavailable" a generic one.)
-
-    >>> optional_words("does not have an? account")
+    >>> m = Matching(optional=("the", "an?", "an", "a"), same={"rejected": ("refused",)})
+    >>> m.loosen("does not have an? account")
     'does not have (?:an? )?account'
-    >>> optional_words("(?:is|was) not a valid [a-z ]+ address")
+    >>> m.loosen("(?:is|was) not a valid [a-z ]+ address")
     '(?:is|was) not (?:a )?valid [a-z ]+ address'
+    >>> m.loosen("recipient (?:address )?rejected")
+    'recipient (?:address )?(?:rejected|refused)'
     """
-    spans, i, start = [], 0, -1  # the character classes, which hold characters, not words
+
+    optional: tuple[str, ...] = ()
+    same: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def loosen(self, pattern: str) -> str:
+        spans = _class_spans(pattern)
+        outside = functools.partial(_outside, spans)
+        if self.optional:
+            pattern = self._optional_re.sub(lambda m: f"(?:{m.group(1)} )?" if outside(m) else m.group(0), pattern)
+            spans = _class_spans(pattern)
+            outside = functools.partial(_outside, spans)
+        if self.same:
+            pattern = self._same_re.sub(
+                lambda m: "(?:" + "|".join((m.group(1), *self.same[m.group(1)])) + ")" if outside(m) else m.group(0),
+                pattern,
+            )
+        return pattern
+
+    @functools.cached_property
+    def _optional_re(self) -> re.Pattern[str]:
+        words = "|".join(re.escape(w) for w in sorted(self.optional, key=len, reverse=True))
+        return re.compile(rf"(?<= )({words}) (?=[\w(])")
+
+    @functools.cached_property
+    def _same_re(self) -> re.Pattern[str]:
+        words = "|".join(re.escape(w) for w in sorted(self.same, key=len, reverse=True))
+        # a whole word: not after a letter or an escape (but after "\b"), not before a letter or a quantifier
+        return re.compile(rf"(?:(?<=\\b)|(?<![\w\\]))({words})(?![\w?*+{{])")
+
+
+def _class_spans(pattern: str) -> list[tuple[int, int]]:
+    """Where ``pattern``'s character classes are (they hold characters, not words)."""
+    spans, i, start = [], 0, -1
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
@@ -295,19 +333,40 @@ def optional_words(pattern: str) -> str:
             spans.append((start, i))
             start = -1
         i += 1
-
-    def loosen(m: re.Match[str]) -> str:
-        if any(a < m.start() < b for a, b in spans):
-            return m.group(0)
-        return f"(?:{m.group(1)} )?"
-
-    return _LOOSE_WORD_RE.sub(loosen, pattern)
+    return spans
 
 
-def _pattern(value: object, what: str, where: str, *, loose: bool = False) -> str:
+def _outside(spans: list[tuple[int, int]], m: re.Match[str]) -> bool:
+    return not any(a < m.start() < b for a, b in spans)
+
+
+def load_matching(doc: Mapping[str, Any], file: str = "rules.toml") -> Matching:
+    """The ``[match]`` table of ``doc`` (no table: every pattern is matched as written)."""
+    table = doc.get("match", {})
+    where = f"{file}, [match]"
+    if not isinstance(table, dict):
+        raise DataError(f"{where}: expected a table")
+    _keys(table, set(), {"optional", "same"}, where)
+    optional = table.get("optional", [])
+    if not isinstance(optional, list) or not all(isinstance(w, str) and w.strip() == w and w for w in optional):
+        raise DataError(f"{where}: optional must be a list of words, not {optional!r}")
+    same = table.get("same", {})
+    if not isinstance(same, dict):
+        raise DataError(f"{where}: same must be a table of word = [equivalents]")
+    for word, also in same.items():
+        if (
+            not re.fullmatch(r"\w+", word)
+            or not isinstance(also, list)
+            or not all(isinstance(a, str) and re.fullmatch(r"\w+(?: \w+)*", a) for a in also)
+        ):
+            raise DataError(f"{where}: same.{word} must be a word = a list of words, not {also!r}")
+    return Matching(tuple(optional), {word: tuple(also) for word, also in same.items()})
+
+
+def _pattern(value: object, what: str, where: str, matching: Matching | None = None) -> str:
     if not isinstance(value, str) or not value:
         raise DataError(f"{where}: {what} must be a non-empty string, not {value!r}")
-    pattern = optional_words(value) if loose else value
+    pattern = matching.loosen(value) if matching else value
     try:
         compiled(pattern)
     except re.error as e:

@@ -222,7 +222,8 @@ _REPLY_RE = re.compile(r"(?<![\w.-])([245]\d\d)[ -](?:([245]\.\d{1,3}\.\d{1,3}) 
 # One spelling for what receivers write several ways, so a rule needs only that one: "doesn't" / "doesnt"
 # -> "does not", "can't" / "can not" -> "cannot", "won't" -> "will not", "mail box" -> "mailbox".
 _SPELLINGS_RE = re.compile(
-    r"\b(?:(can|won)'t\b|(\w+)n't\b|(does|is|do|did|was|were|are|has|have|could|would|should)nt\b|(can) not\b|(mail) (box))"
+    r"\b(?:(can|won)'t\b|(\w+)n't\b|(does|is|do|did|was|were|are|has|have|could|would|should)nt\b"
+    r"|(can) not\b|(mail) (box))"
 )
 
 
