@@ -85,6 +85,8 @@ REFORMATS: dict[str, Callable[[str], str | None]] = {
     "mail box": _swap([("mailbox", "mail box")]),
     "articles dropped": lambda t: v if (v := re.sub(r"\b(?:the|an|a) ", "", t, flags=re.IGNORECASE)) != t else None,
     "refused for rejected": _swap([("rejected", "refused")]),
+    "plural messages": _swap([("message", "messages")]),
+    "recipient for user": _swap([("user", "recipient")]),
     "curly apostrophes": lambda t: t.replace("'", "\u2019") if "'" in t else None,
     "postfix wrapper": lambda t: f"host mx1.example.net[192.0.2.10] said: {t} (in reply to RCPT TO command)",
     "exchange wrapper": lambda t: f"Remote Server returned '{t}'",
