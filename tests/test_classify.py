@@ -357,6 +357,11 @@ CASES: list[tuple[str, str, str | None]] = [
         "connection",
         None,
     ),
+    # Terse forms of published texts, the copula dropped (Exchange "Client was not authenticated", Mimecast
+    # "Account service is temporarily unavailable", Yahoo "From: Domain is invalid").
+    ("530 5.7.1 Client not authenticated", "policy", None),
+    ("451 Account service temporarily unavailable", "throttling", None),
+    ("550 example.com From: Domain invalid. Provide a valid From:", "policy", None),
 ]
 
 
