@@ -780,3 +780,35 @@ def test_any_text_an_alternative_matches_contains_one_of_its_gates(data: st.Data
     for gate in gate_hits(norm):
         mask |= classify_module._GATE_MASK[gate]
     assert mask & bit, (alt.regex.pattern, sample, alt.gate)
+
+
+# RFC 3463 section 3: the subject text of each enhanced status code, as some MTAs send it without the code.
+RFC_3463_TEXTS = [
+    ("Bad destination mailbox address", "unknown_user"),
+    ("Bad destination system address", "dns"),
+    ("Destination mailbox has moved, No forwarding address", "unknown_user"),
+    ("Bad sender's mailbox address syntax", "policy"),
+    ("Mailbox disabled, not accepting messages", "unknown_user"),
+    ("Mailbox full", "mailbox_full"),
+    ("Message length exceeds administrative limit", "message_too_large"),
+    ("Message too big for system", "message_too_large"),
+    ("No answer from host", "connection"),
+    ("Bad connection", "connection"),
+    ("Directory server failure", "dns"),
+    ("Unable to route", "dns"),
+    ("Mail system congestion", "throttling"),
+    ("Delivery time expired", "connection"),
+    ("Too many recipients", "throttling"),
+    ("Other or undefined media error", "content"),
+    ("Media not supported", "content"),
+    ("Conversion required and prohibited", "content"),
+    ("Conversion failed", "content"),
+    ("Delivery not authorized, message refused", "policy"),
+    ("Cryptographic failure", "policy"),
+    ("Message integrity failure", "policy"),
+]
+
+
+@pytest.mark.parametrize(("text", "category"), RFC_3463_TEXTS)
+def test_an_rfc_3463_subject_text_without_its_code_gets_the_category_of_its_code(text: str, category: str) -> None:
+    assert classify(text).category == category
