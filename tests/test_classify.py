@@ -360,6 +360,8 @@ CASES: list[tuple[str, str, str | None]] = [
     # Terse forms of published texts, the copula dropped (Exchange "Client was not authenticated", Mimecast
     # "Account service is temporarily unavailable", Yahoo "From: Domain is invalid").
     ("530 5.7.1 Client not authenticated", "policy", None),
+    # Postfix's RBL refusal with the zone cut off (src/smtpd/smtpd_check.c): still the sending IP's block.
+    ("554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked by 198.51.100.1", "ip_blocklist", None),
     ("451 Account service temporarily unavailable", "throttling", None),
     ("550 example.com From: Domain invalid. Provide a valid From:", "policy", None),
 ]
