@@ -13,8 +13,9 @@ How a text is classified
 ------------------------
 1. ``bounce_subtype`` ``OnAccountSuppressionList`` / ``Suppressed`` -> ``suppressed`` always (SES
    never attempted delivery, whatever the text says).
-2. The text (lower-cased, whitespace collapsed, cut to its head and tail past 4 kB) goes through
-   the rules of rules.toml -- words first, codes only to break ties or when there are no words.
+2. The text (lower-cased, whitespace collapsed, cut to its head and tail past 4 kB, in one spelling
+   and a multi-line reply joined: :func:`_normalise`) goes through the rules of rules.toml -- words
+   first, codes only to break ties or when there are no words.
    The rules come in four tiers, listed in that order in the file and tried in that order:
    specific wording (including the codes receivers publish with a fixed meaning, "[TSS04]",
    "S3150", "RP-001", "BL000000"); decisive enhanced status codes ``x.y.z``
@@ -238,7 +239,7 @@ def _spelling(m: re.Match[str]) -> str:
 
 def _normalise(text: str) -> str:
     """Lower case, one space between words, plain quotes, one spelling of contractions (:data:`_SPELLINGS_RE`;
-    the rules are written in that spelling, which tests/test_classify.py checks), and a multi-line reply
+    the rules are written in that spelling, which tests/test_classify_invariance.py checks), and a multi-line reply
     joined into one: the reply code a receiver repeats at the head of each line ("550-5.7.1 [...] is not
     550-5.7.1 authorized") would otherwise split the very phrases the rules look for."""
     norm = " ".join(_cut(text).split()).lower().translate(_QUOTES)
