@@ -69,7 +69,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from bot.classify import Classification, classify
-from bot.store import iso
+from bot.timefmt import iso
 
 # The events table's columns, in the order the tuples in `Extracted.events` hold them.
 EVENT_COLUMNS: tuple[str, ...] = (

@@ -47,12 +47,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from bot.events import EVENT_COLUMNS, Extracted, PushedEvent, extract, raw_text
-from bot.store import Store, iso, utcnow
+from bot.timefmt import iso, utcnow
+
+if TYPE_CHECKING:  # the parser processes import this module, and need no database
+    from bot.store import Store
 
 BATCH_RECORDS = 20_000  # records per transaction for files: each commit rewrites the index pages it touched
 MAX_DOCUMENT = 16 * 1024 * 1024  # one JSON value in an array / pretty-printed file

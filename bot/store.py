@@ -18,10 +18,12 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
+
+from bot.timefmt import iso, utcnow  # the store's timestamp format; imported from here by most modules
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -371,17 +373,6 @@ def first_time_in(conn: sqlite3.Connection, key: str, at: datetime) -> bool:
     claim = f"{iso(at)[:13]}:{key}"
     cur = conn.execute("INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)", [claim, iso(utcnow())])
     return cur.rowcount == 1
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(dt: datetime) -> str:
-    """The one timestamp format in the store: UTC, milliseconds, 'Z' — it sorts as text."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 class Store:

@@ -1,5 +1,6 @@
 """Times for people: "2026-11-25 15:22 UTC (3 days ago)", from an SES/botocore datetime or a stored
-ISO timestamp.
+ISO timestamp; and the stored form itself (:func:`iso`), which the parser processes of an ingest need
+without the store.
 
     >>> from datetime import UTC, datetime
     >>> when("2026-11-25T15:22:00.000Z", datetime(2026, 11, 28, 16, 0, tzinfo=UTC))
@@ -11,6 +12,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """The one timestamp format in the store: UTC, milliseconds, 'Z' — it sorts as text."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def parse_ts(value: Any) -> datetime | None:
