@@ -87,6 +87,7 @@ REFORMATS: dict[str, Callable[[str], str | None]] = {
     "refused for rejected": _swap([("rejected", "refused")]),
     "plural messages": _swap([("message", "messages")]),
     "recipient for user": _swap([("user", "recipient")]),
+    "invisible characters in words": lambda t: re.sub(r"\b(\w{3})(\w{3,})", "\\1\u200b\\2", t, count=3),
     "curly apostrophes": lambda t: t.replace("'", "\u2019") if "'" in t else None,
     "postfix wrapper": lambda t: f"host mx1.example.net[192.0.2.10] said: {t} (in reply to RCPT TO command)",
     "exchange wrapper": lambda t: f"Remote Server returned '{t}'",

@@ -214,8 +214,13 @@ def _cut(text: str) -> str:
     return text
 
 
-# Typographic quotes as plain ones: pasted text and some receivers curl the apostrophe of "doesn't".
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+# Typographic quotes as plain ones (pasted text, and some receivers curl the apostrophe of "doesn't"), and
+# no invisible characters (zero-width spaces and joiners, soft hyphens, a byte-order mark: text copied from
+# a web page or a mail client carries them inside words).
+_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
+    | dict.fromkeys(("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"))
+)
 # The first reply code of a text, with its enhanced code: "550-5.7.1 " / "550 5.7.1 " / "550-" / "550 ".
 _REPLY_RE = re.compile(r"(?<![\w.-])([245]\d\d)[ -](?:([245]\.\d{1,3}\.\d{1,3}) )?")
 
