@@ -210,12 +210,23 @@ def load_with_match(match: object, *entries: dict[str, object]) -> tuple[Rule, .
 
 
 def test_the_match_table_makes_articles_optional_and_a_word_match_its_equivalents() -> None:
-    rule = {**GOOD, "patterns": ["does not have an? account", "recipient (?:address )?rejected", "[a ]rejected"]}
+    rule = {
+        **GOOD,
+        "patterns": [
+            "does not have an? account",
+            "recipient (?:address )?rejected",
+            "[a ]rejected",
+            "not have (?:an? )(?:[^;]{1,40}? )?account",  # an article in a group stays required
+            "(?<!rejected )x|[^]rejected ]|(?P<rejected>a)|(?#rejected)",  # no words in these
+        ],
+    }
     (loaded,) = load_with_match({"optional": ["an?", "the"], "same": {"rejected": ["refused"]}}, rule)
     assert loaded.alts == (
         "does not have (?:an? )?account",
         "recipient (?:address )?(?:rejected|refused)",
         "[a ](?:rejected|refused)",
+        "not have (?:an? )(?:[^;]{1,40}? )?account",
+        "(?<!rejected )x|[^]rejected ]|(?P<rejected>a)|(?#rejected)",
     )
     (plain,) = load_rules(rule)  # no [match]: every pattern as written
     assert plain.alts == tuple(rule["patterns"])  # type: ignore[arg-type]

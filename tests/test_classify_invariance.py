@@ -23,7 +23,7 @@ from tests.test_classify import SISIMAI_TO_CATEGORIES, corpus_records, is_dev
 
 DATA = Path(__file__).parent / "data" / "bounces"
 RULES = Path(__file__).parent.parent / "bot" / "classify" / "rules.toml"
-_LEAD = re.compile(r"^\s*(?:smtp;\s*)?([245]\d\d)[ -]((?:[245]\.\d{1,3}\.\d{1,3})?)")
+_LEAD = re.compile(r"^\s*(?:smtp;\s*)?([245]\d\d)[ -]((?:[245]\.\d{1,3}\.\d{1,3})?) ?")
 _CONTRACTIONS = [
     ("does not", "doesn't"),
     ("is not", "isn't"),
@@ -49,17 +49,23 @@ def _dev_texts() -> list[tuple[str, str]]:
     return [(text, category) for text, category in out if classify(text).category == category]
 
 
-def _multi_line(fraction: float) -> Callable[[str], str | None]:
-    """The reply as a joined multi-line one: its own reply code (and enhanced code) repeated mid-text."""
+def _multi_line(*cuts: float) -> Callable[[str], str | None]:
+    """The reply as a multi-line one joined: its reply code (and enhanced code) at the head of each line, with
+    a hyphen on every line but the last (RFC 5321 4.2), cut into lines at these fractions of its words."""
 
     def apply(text: str) -> str | None:
         lead = _LEAD.match(text)
-        words = text.split(" ")
+        words = text[lead.end() :].split(" ") if lead else []
         if lead is None or len(words) < 6:
             return None
-        k = max(2, int(len(words) * fraction))
-        marker = f"{lead.group(1)}-{lead.group(2) + ' ' if lead.group(2) else ''}"
-        return " ".join(words[:k]) + f" {marker}" + " ".join(words[k:])
+        code, enhanced = lead.group(1), lead.group(2) + " " if lead.group(2) else ""
+        ends = [max(1, int(len(words) * cut)) for cut in cuts] + [len(words)]
+        lines, start = [], 0
+        for n, end in enumerate(ends):
+            separator = " " if n == len(ends) - 1 else "-"
+            lines.append(f"{code}{separator}{enhanced}" + " ".join(words[start:end]).strip())
+            start = end
+        return text[: lead.start(1)] + " ".join(lines)
 
     return apply
 
@@ -76,17 +82,15 @@ def _swap(pairs: list[tuple[str, str]], *, backwards: bool = False) -> Callable[
 
 
 REFORMATS: dict[str, Callable[[str], str | None]] = {
-    "joined at a third": _multi_line(0.3),
-    "joined in the middle": _multi_line(0.5),
-    "joined at two thirds": _multi_line(0.7),
+    "two lines joined, cut at a third": _multi_line(0.3),
+    "two lines joined, cut in the middle": _multi_line(0.5),
+    "three lines joined": _multi_line(0.3, 0.7),
     "contracted": _swap(_CONTRACTIONS),
     "spelled out": _swap(_CONTRACTIONS, backwards=True),
     "can not": _swap([("cannot", "can not")]),
     "mail box": _swap([("mailbox", "mail box")]),
     "articles dropped": lambda t: v if (v := re.sub(r"\b(?:the|an|a) ", "", t, flags=re.IGNORECASE)) != t else None,
-    "refused for rejected": _swap([("rejected", "refused")]),
     "plural messages": _swap([("message", "messages")]),
-    "recipient for user": _swap([("user", "recipient")]),
     "invisible characters in words": lambda t: re.sub(r"\b(\w{3})(\w{3,})", "\\1\u200b\\2", t, count=3),
     "curly apostrophes": lambda t: t.replace("'", "\u2019") if "'" in t else None,
     "postfix wrapper": lambda t: f"host mx1.example.net[192.0.2.10] said: {t} (in reply to RCPT TO command)",

@@ -274,10 +274,11 @@ class Matching:
     """How the words of every rule pattern are matched (rules.toml's ``[match]`` table).
 
     ``optional``: words a pattern may write that the text may leave out -- the articles, since receivers drop
-    them ("recipient does not have account", "not valid RFC 5321 address"); written as a word of its own
-    (after a space, so a word precedes it, and before a word or a group), outside a character class.
-    ``same``: a word of a pattern that also matches its equivalents ("rejected" also "refused"), wherever the
-    pattern has it as a whole word outside a character class.
+    them ("not valid RFC 5321 address"); written as a word of its own (after a space, so a word precedes it,
+    and before a word or a group). One written inside a group, ``(?:an? )``, stays required.
+    ``same``: a word of a pattern that also matches its equivalents ("message" also "messages"), wherever
+    the pattern has it as a whole word. Neither touches a character class, a lookaround (a lookbehind must
+    keep its width), a group name or a comment.
 
     >>> m = Matching(optional=("the", "an?", "an", "a"), same={"rejected": ("refused",)})
     >>> m.loosen("does not have an? account")
@@ -286,17 +287,19 @@ class Matching:
     '(?:is|was) not (?:a )?valid [a-z ]+ address'
     >>> m.loosen("recipient (?:address )?rejected")
     'recipient (?:address )?(?:rejected|refused)'
+    >>> m.loosen("(?<!rejected )x [^]rejected] (?P<rejected>a) does not have (?:an? )account")
+    '(?<!rejected )x [^]rejected] (?P<rejected>a) does not have (?:an? )account'
     """
 
     optional: tuple[str, ...] = ()
     same: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def loosen(self, pattern: str) -> str:
-        spans = _class_spans(pattern)
+        spans = _protected_spans(pattern)
         outside = functools.partial(_outside, spans)
         if self.optional:
             pattern = self._optional_re.sub(lambda m: f"(?:{m.group(1)} )?" if outside(m) else m.group(0), pattern)
-            spans = _class_spans(pattern)
+            spans = _protected_spans(pattern)
             outside = functools.partial(_outside, spans)
         if self.same:
             pattern = self._same_re.sub(
@@ -317,23 +320,64 @@ class Matching:
         return re.compile(rf"(?:(?<=\\b)|(?<![\w\\]))({words})(?![\w?*+{{])")
 
 
-def _class_spans(pattern: str) -> list[tuple[int, int]]:
-    """Where ``pattern``'s character classes are (they hold characters, not words)."""
-    spans, i, start = [], 0, -1
+def _protected_spans(pattern: str) -> list[tuple[int, int]]:
+    """Where ``pattern`` holds no words to loosen: its character classes (characters, not words), its
+    lookarounds (a lookbehind must keep a fixed width), group names and comments."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+        elif ch == "[":
+            end = _class_end(pattern, i)
+            spans.append((i, end))
+            i = end + 1
+        elif pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            end = _group_end(pattern, i)
+            spans.append((i, end))
+            i = end + 1
+        elif pattern.startswith(("(?P<", "(?P=", "(?#"), i):
+            end = pattern.find(">" if pattern.startswith("(?P<", i) else ")", i)
+            spans.append((i, n if end < 0 else end))
+            i = n if end < 0 else end + 1
+        else:
+            i += 1
+    return spans
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index of the ``]`` closing the character class opened at ``start`` ("[]..." and "[^]..." hold a
+    literal ``]`` first)."""
+    i = start + 1
+    if pattern[i : i + 1] == "^":
+        i += 1
+    if pattern[i : i + 1] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index of the ``)`` closing the group opened at ``start``."""
+    depth, i = 0, start
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
             i += 2
             continue
-        if start < 0 and ch == "[":
-            start = i
-            i += 2 if pattern[i + 1 : i + 2] in ("]", "^") else 1  # "[]..." and "[^]..." hold a literal ]
+        if ch == "[":
+            i = _class_end(pattern, i) + 1
             continue
-        if start >= 0 and ch == "]":
-            spans.append((start, i))
-            start = -1
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
         i += 1
-    return spans
+    return len(pattern)
 
 
 def _outside(spans: list[tuple[int, int]], m: re.Match[str]) -> bool:

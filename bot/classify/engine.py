@@ -221,45 +221,44 @@ _QUOTES = str.maketrans(
     {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
     | dict.fromkeys(("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"))
 )
-# The first reply code of a text, with its enhanced code: "550-5.7.1 " / "550 5.7.1 " / "550-" / "550 ".
-_REPLY_RE = re.compile(r"(?<![\w.-])([245]\d\d)[ -](?:([245]\.\d{1,3}\.\d{1,3}) )?")
+# A continuation line's reply code, with its enhanced code: "550-5.7.1 " / "550-" (RFC 5321 4.2: every line
+# of a multi-line reply but the last has a hyphen after the code).
+_CONTINUATION_RE = re.compile(r"(?<![\w.-])([245]\d\d)-(?:([245]\.\d{1,3}\.\d{1,3}) )?")
 
 
 # One spelling for what receivers write several ways, so a rule needs only that one: "doesn't" / "doesnt"
-# -> "does not", "can't" / "can not" -> "cannot", "won't" -> "will not", "mail box" -> "mailbox".
+# -> "does not", "can't" / "cant" / "can not" -> "cannot", "won't" -> "will not", "mail box" -> "mailbox".
 _SPELLINGS_RE = re.compile(
-    r"\b(?:(can|won)'t\b|(\w+)n't\b|(does|is|do|did|was|were|are|has|have|could|would|should)nt\b"
-    r"|(can) not\b|(mail) (box))"
+    r"\b(?:(can|won|shan|ain)'?t\b|(\w+)n't\b|(does|is|do|did|was|were|are|has|have|could|would|should)nt\b"
+    r"|(can) not\b|(?<![\w-])(mail) (box))"
 )
+_IRREGULAR = {"can": "cannot", "won": "will not", "shan": "shall not", "ain": "is not"}
 
 
 def _spelling(m: re.Match[str]) -> str:
-    can_won, word, bare, can, mail, box = m.groups()
-    if can_won:
-        return "cannot" if can_won == "can" else "will not"
+    irregular, word, bare, can, mail, box = m.groups()
+    if irregular:
+        return _IRREGULAR[irregular]
     if word or bare:
         return f"{word or bare} not"
     return "cannot" if can else mail + box
 
 
 def _normalise(text: str) -> str:
-    """Lower case, one space between words, plain quotes, one spelling of contractions (:data:`_SPELLINGS_RE`;
-    the rules are written in that spelling, which tests/test_classify_invariance.py checks), and a multi-line reply
-    joined into one: the reply code a receiver repeats at the head of each line ("550-5.7.1 [...] is not
-    550-5.7.1 authorized") would otherwise split the very phrases the rules look for."""
+    """Lower case, one space between words, plain quotes, no invisible characters, one spelling of
+    contractions (:data:`_SPELLINGS_RE`; the rules are written in that spelling, which
+    tests/test_classify_invariance.py checks), and a multi-line reply joined into one: the reply code a
+    receiver repeats at the head of each line ("550-5.7.1 [...] is not 550-5.7.1 authorized") would
+    otherwise split the very phrases the rules look for."""
     norm = " ".join(_cut(text).split()).lower().translate(_QUOTES)
     norm = _SPELLINGS_RE.sub(_spelling, norm)
-    first = _REPLY_RE.search(norm)
-    if first is None:
+    first = _CONTINUATION_RE.search(norm)
+    if first is None:  # a one-line reply, or separate replies: nothing to join
         return norm
     code, enhanced = first.groups()
     head, tail = norm[: first.end()], norm[first.end() :]
-    if code not in tail:
-        return norm
-    if enhanced:  # a later line's "550-5.7.1 " or the last line's "550 5.7.1 "
-        repeat = rf"(?<=\s){code}[ -]{re.escape(enhanced)}(?:\s|$)"
-    else:  # without an enhanced code only the continuation form "550-" is certain to be one
-        repeat = rf"(?<=\s){code}-(?=\S)"
+    # the later lines' "550-5.7.1 " and the last line's "550 5.7.1 " (or "550-" and "550 ")
+    repeat = rf"(?<=\s){code}[ -]{re.escape(enhanced)}(?:\s|$)" if enhanced else rf"(?<=\s){code}[ -](?=\S)"
     return head + re.sub(repeat, "", tail)
 
 
