@@ -360,6 +360,13 @@ CASES: list[tuple[str, str, str | None]] = [
     # Terse forms of published texts, the copula dropped (Exchange "Client was not authenticated", Mimecast
     # "Account service is temporarily unavailable", Yahoo "From: Domain is invalid").
     ("530 5.7.1 Client not authenticated", "policy", None),
+    # Texts a too-loose reading once misread (a review of the classifier's normalisation): a recipient's
+    # *server* closing the connection, a sender without permission on an account, "cant" without its
+    # apostrophe.
+    ("451 4.4.2 Timeout waiting for data from recipient server, connection closed", "connection", None),
+    ("554 5.7.1 The sending user does not have permission to use this account", "policy", None),
+    ("we cant resolve your domain", "dns", None),
+    ("cant connect to host", "connection", None),
     # Postfix's RBL refusal with the zone cut off (src/smtpd/smtpd_check.c): still the sending IP's block.
     ("554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked by 198.51.100.1", "ip_blocklist", None),
     ("451 Account service temporarily unavailable", "throttling", None),

@@ -132,6 +132,11 @@ def test_a_reformatted_development_text_keeps_its_category(
             "recipient to 452 4.2.2 Clear Google Drive space & increase storage.",
             "mailbox_full",
         ),
+        (  # a number in the text before the reply does not stop it being joined
+            "421 Retry after 450 seconds 550-5.7.1 The IP you are using to send mail is not 550-5.7.1 authorized "
+            "to send email directly to our servers.",
+            "policy",
+        ),
         (
             "535-5.7.1 Username and Password not 535-5.7.1 accepted. For more information, visit "
             "535 5.7.1 https://support.google.com/accounts/troubleshooter/2402620",
