@@ -133,9 +133,9 @@ def test_a_reformatted_development_text_keeps_its_category(
             "mailbox_full",
         ),
         (  # a number in the text before the reply does not stop it being joined
-            "421 Retry after 450 seconds 550-5.7.1 The IP you are using to send mail is not 550-5.7.1 authorized "
-            "to send email directly to our servers.",
-            "policy",
+            "Deferred 3 times, retry after 450 seconds: 452-4.2.2 The email account that you tried to reach is over "
+            "452-4.2.2 quota. Please direct the recipient to 452 4.2.2 Clear Google Drive space & increase storage.",
+            "mailbox_full",
         ),
         (
             "535-5.7.1 Username and Password not 535-5.7.1 accepted. For more information, visit "
