@@ -432,3 +432,43 @@ def test_several_big_files_share_one_set_of_parser_processes_and_store_what_one_
     assert many.as_dict() == one.as_dict()
     for sql in ("SELECT * FROM events ORDER BY id", "SELECT * FROM counters ORDER BY 1, 2, 3, 4"):
         assert table(parallel, sql) == table(serial, sql), sql
+
+
+def test_one_ingest_call_over_big_small_and_compressed_files_stores_what_one_process_does(tmp_path):
+    """`ingest_paths` as `sesbot ingest` runs it: two files big enough for parser processes (which share one
+    set of them), a small one and a compressed one between them, in the order given."""
+    from bot.ingest import PARALLEL_MIN_BYTES
+
+    samples = [json.loads(p.read_text()) for p in sorted(DATA.glob("*.json"))]
+
+    def write(path: Path, n: int, salt: str) -> Path:
+        with path.open("w") as f:
+            i = 0
+            while f.tell() < n:
+                doc = json.loads(json.dumps(samples[i % len(samples)]))
+                mail = doc.get("mail") if isinstance(doc.get("mail"), dict) else None
+                if mail is not None:
+                    mail["messageId"] = f"{salt}-{i}"  # distinct events, so nothing is a duplicate by accident
+                f.write(json.dumps(doc) + "\n")
+                i += 1
+        return path
+
+    big_a = write(tmp_path / "a.jsonl", PARALLEL_MIN_BYTES + 1, "a")
+    small = write(tmp_path / "b.jsonl", 20_000, "b")
+    packed = tmp_path / "c.jsonl.gz"
+    packed.write_bytes(gzip.compress(write(tmp_path / "c.jsonl", 20_000, "c").read_bytes()))
+    big_b = write(tmp_path / "d.jsonl", PARALLEL_MIN_BYTES + 1, "d")
+    paths = [str(p) for p in (big_a, small, packed, big_b)]
+
+    serial, parallel = Store(str(tmp_path / "s.db")), Store(str(tmp_path / "p.db"))
+    one = IngestResult()
+    for path in paths:
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rb") as f:
+            one.merge(ingest_documents(serial, iter_documents(f), f"file:{path}", now=NOW))
+    many = ingest_paths(parallel, paths, now=NOW)
+
+    assert many.as_dict() == one.as_dict()
+    assert many.ingested > 20_000
+    for sql in ("SELECT * FROM events ORDER BY id", "SELECT * FROM counters ORDER BY 1, 2, 3, 4"):
+        assert table(parallel, sql) == table(serial, sql), sql
