@@ -217,7 +217,8 @@ def test_the_match_table_makes_articles_optional_and_a_word_match_its_equivalent
             "recipient (?:address )?rejected",
             "[a ]rejected",
             "not have (?:an? )(?:[^;]{1,40}? )?account",  # an article in a group stays required
-            "(?<!rejected )x|[^]rejected ]|(?P<rejected>a)|(?#rejected)",  # no words in these
+            "(?<!rejected )x|[^]rejected ]|(?P<rejected>a)(?(rejected)b)|(?#rejected)",  # no words in these
+            "(?=(?#a comment's ( is not a group)x) rejected",
         ],
     }
     (loaded,) = load_with_match({"optional": ["an?", "the"], "same": {"rejected": ["refused"]}}, rule)
@@ -226,7 +227,8 @@ def test_the_match_table_makes_articles_optional_and_a_word_match_its_equivalent
         "recipient (?:address )?(?:rejected|refused)",
         "[a ](?:rejected|refused)",
         "not have (?:an? )(?:[^;]{1,40}? )?account",
-        "(?<!rejected )x|[^]rejected ]|(?P<rejected>a)|(?#rejected)",
+        "(?<!rejected )x|[^]rejected ]|(?P<rejected>a)(?(rejected)b)|(?#rejected)",
+        "(?=(?#a comment's ( is not a group)x) (?:rejected|refused)",
     )
     (plain,) = load_rules(rule)  # no [match]: every pattern as written
     assert plain.alts == tuple(rule["patterns"])  # type: ignore[arg-type]

@@ -132,6 +132,10 @@ def test_a_reformatted_development_text_keeps_its_category(
             "recipient to 452 4.2.2 Clear Google Drive space & increase storage.",
             "mailbox_full",
         ),
+        (  # the second of two multi-line replies is joined too
+            "451-4.3.0 Temporary 451 4.3.0 error. 550-Requested action not taken: no such 550-user here",
+            "unknown_user",
+        ),
         (  # a number in the text before the reply does not stop it being joined
             "Deferred 3 times, retry after 450 seconds: 452-4.2.2 The email account that you tried to reach is over "
             "452-4.2.2 quota. Please direct the recipient to 452 4.2.2 Clear Google Drive space & increase storage.",
@@ -155,3 +159,7 @@ def test_no_rule_pattern_is_written_in_a_spelling_the_engine_normalises_away() -
     written = re.compile(r"n'\??t\b|can not|mail box|[\u2018\u2019\u201c\u201d]")
     wrong = [f"{r['id']}: {p}" for r in rules for p in r.get("patterns", []) if written.search(p)]
     assert not wrong, "write these the way the engine normalises text:\n" + "\n".join(wrong)
+
+
+def test_an_invisible_character_between_two_words_leaves_them_one_space_apart() -> None:
+    assert classify("550 user \u200b unknown").category == classify("550 user unknown").category == "unknown_user"

@@ -322,7 +322,7 @@ class Matching:
 
 def _protected_spans(pattern: str) -> list[tuple[int, int]]:
     """Where ``pattern`` holds no words to loosen: its character classes (characters, not words), its
-    lookarounds (a lookbehind must keep a fixed width), group names and comments."""
+    lookarounds (a lookbehind must keep a fixed width), group names, conditionals and comments."""
     spans: list[tuple[int, int]] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -337,7 +337,7 @@ def _protected_spans(pattern: str) -> list[tuple[int, int]]:
             end = _group_end(pattern, i)
             spans.append((i, end))
             i = end + 1
-        elif pattern.startswith(("(?P<", "(?P=", "(?#"), i):
+        elif pattern.startswith(("(?P<", "(?P=", "(?#", "(?("), i):
             end = pattern.find(">" if pattern.startswith("(?P<", i) else ")", i)
             spans.append((i, n if end < 0 else end))
             i = n if end < 0 else end + 1
@@ -369,6 +369,10 @@ def _group_end(pattern: str, start: int) -> int:
             continue
         if ch == "[":
             i = _class_end(pattern, i) + 1
+            continue
+        if pattern.startswith("(?#", i):  # a comment's parentheses are not groups
+            end = pattern.find(")", i)
+            i = len(pattern) if end < 0 else end + 1
             continue
         if ch == "(":
             depth += 1

@@ -223,13 +223,14 @@ _QUOTES = str.maketrans(
 )
 # A continuation line's reply code, with its enhanced code: "550-5.7.1 " / "550-" (RFC 5321 4.2: every line
 # of a multi-line reply but the last has a hyphen after the code).
-_CONTINUATION_RE = re.compile(r"(?<![\w.-])([245]\d\d)-(?:([245]\.\d{1,3}\.\d{1,3}) )?")
+_CONTINUATION_RE = re.compile(r"(?:^|(?<=[\s;:(\"'\[]))([245]\d\d)-(?:([245]\.\d{1,3}\.\d{1,3}) |(?!\d))")
 
 
 # One spelling for what receivers write several ways, so a rule needs only that one: "doesn't" / "doesnt"
 # -> "does not", "can't" / "cant" / "can not" -> "cannot", "won't" -> "will not", "mail box" -> "mailbox".
 _SPELLINGS_RE = re.compile(
-    r"\b(?:(can|won|shan|ain)'?t\b|(\w+)n't\b|(does|is|do|did|was|were|are|has|have|could|would|should)nt\b"
+    r"\b(?:(can|won|shan|ain)'?t\b|(\w+)n't\b"
+    r"|(does|is|do|did|was|were|are|has|have|had|could|would|should|must|need|might)nt\b"
     r"|(can) not\b|(?<![\w-])(mail) (box))"
 )
 _IRREGULAR = {"can": "cannot", "won": "will not", "shan": "shall not", "ain": "is not"}
@@ -250,16 +251,20 @@ def _normalise(text: str) -> str:
     tests/test_classify_invariance.py checks), and a multi-line reply joined into one: the reply code a
     receiver repeats at the head of each line ("550-5.7.1 [...] is not 550-5.7.1 authorized") would
     otherwise split the very phrases the rules look for."""
-    norm = " ".join(_cut(text).split()).lower().translate(_QUOTES)
+    norm = " ".join(_cut(text).translate(_QUOTES).split()).lower()
     norm = _SPELLINGS_RE.sub(_spelling, norm)
-    first = _CONTINUATION_RE.search(norm)
-    if first is None:  # a one-line reply, or separate replies: nothing to join
-        return norm
-    code, enhanced = first.groups()
-    head, tail = norm[: first.end()], norm[first.end() :]
-    # the later lines' "550-5.7.1 " and the last line's "550 5.7.1 " (or "550-" and "550 ")
-    repeat = rf"(?<=\s){code}[ -]{re.escape(enhanced)}(?:\s|$)" if enhanced else rf"(?<=\s){code}[ -](?=\S)"
-    return head + re.sub(repeat, "", tail)
+    pos = 0
+    while (first := _CONTINUATION_RE.search(norm, pos)) is not None:  # each multi-line reply in the text
+        code, enhanced = first.groups()
+        head, tail = norm[: first.end()], norm[first.end() :]
+        if enhanced:  # the later lines' "550-5.7.1 " (or a bare "550-") and the last line's "550 5.7.1 "
+            e = re.escape(enhanced)
+            repeat = rf"(?<=\s){code}(?:-(?:{e}(?:\s|$))?|\s{e}(?:\s|$))"
+        else:  # the later lines' "550-" and the last line's "550 "
+            repeat = rf"(?<=\s){code}[ -](?=\S)"
+        norm = head + re.sub(repeat, "", tail)
+        pos = first.end()
+    return norm
 
 
 def _match_text(norm: str, codes: str) -> tuple[Rule, Found | None] | None:
