@@ -366,6 +366,10 @@ CASES: list[tuple[str, str, str | None]] = [
     ("451 4.4.2 Timeout waiting for data from recipient server, connection closed", "connection", None),
     ("554 5.7.1 The sending user does not have permission to use this account", "policy", None),
     ("we cant resolve your domain", "dns", None),
+    # A recipient's account state, with "recipient" right before it; a domain's mailbox (Yahoo's "doesn't
+    # have a yahoo.com account", in the other word).
+    ("550 recipient disabled", "unknown_user", None),
+    ("554 delivery error: dd This user doesn't have a yahoo.com mailbox", "unknown_user", None),
     ("cant connect to host", "connection", None),
     # Postfix's RBL refusal with the zone cut off (src/smtpd/smtpd_check.c): still the sending IP's block.
     ("554 5.7.1 Service unavailable; Client host [192.0.2.7] blocked by 198.51.100.1", "ip_blocklist", None),
