@@ -187,29 +187,17 @@ def ingest_lines_parallel(
     now: datetime | None = None,
     batch_records: int = BATCH_RECORDS,
     range_bytes: int = RANGE_BYTES,
-    pool: ProcessPoolExecutor | None = None,
+    pool: ProcessPoolExecutor,
 ) -> IngestResult:
     """`ingest_documents` for a big JSON-lines file: parser processes each read and parse a byte range of
     the file while this process writes the rows, in file order, a transaction every `batch_records`.
 
     Parsing is pure Python and writing is SQLite's, so on two or more cores they overlap; the documents
     never cross a pipe (each process reads its own range), only the rows do. At most two ranges per worker
-    are in flight, so memory stays flat however big the file. `pool`: parser processes already started
-    (:func:`parser_pool`, shared by the files of one call, since starting one costs an import of the
-    engine); without it, one is started for this file.
+    are in flight, so memory stays flat however big the file. `pool`: the parser processes
+    (:func:`parser_pool`, `workers` of them), shared by the files of one call, since starting them costs
+    an import of the engine each.
     """
-    if pool is None:
-        with parser_pool(workers) as own:
-            return ingest_lines_parallel(
-                store,
-                path,
-                origin,
-                workers=workers,
-                now=now,
-                batch_records=batch_records,
-                range_bytes=range_bytes,
-                pool=own,
-            )
     received_at = iso(now or utcnow())
     size = os.path.getsize(path)
     ranges = [(start, min(start + range_bytes, size)) for start in range(0, size, range_bytes)]

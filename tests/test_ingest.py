@@ -352,7 +352,10 @@ def test_a_big_file_parsed_in_ranges_by_parser_processes_stores_exactly_what_one
     serial, parallel = Store(str(tmp_path / "s.db")), Store(str(tmp_path / "p.db"))
     with path.open("rb") as f:
         one = ingest_module.ingest_documents(serial, ingest_module.iter_documents(f), "file", now=NOW)
-    many = ingest_module.ingest_lines_parallel(parallel, str(path), "file", workers=2, now=NOW, range_bytes=997)
+    with ingest_module.parser_pool(2) as pool:
+        many = ingest_module.ingest_lines_parallel(
+            parallel, str(path), "file", workers=2, now=NOW, range_bytes=997, pool=pool
+        )
 
     assert many.as_dict() == one.as_dict()
     for sql in (
