@@ -217,7 +217,7 @@ def _cut(text: str) -> str:
 # Typographic quotes as plain ones (pasted text, and some receivers curl the apostrophe of "doesn't"), and
 # no invisible characters (zero-width spaces and joiners, soft hyphens, a byte-order mark: text copied from
 # a web page or a mail client carries them inside words).
-_QUOTES = str.maketrans(
+_PLAIN = str.maketrans(
     {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
     | dict.fromkeys(("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"))
 )
@@ -251,7 +251,7 @@ def _normalise(text: str) -> str:
     tests/test_classify_invariance.py checks), and a multi-line reply joined into one: the reply code a
     receiver repeats at the head of each line ("550-5.7.1 [...] is not 550-5.7.1 authorized") would
     otherwise split the very phrases the rules look for."""
-    norm = " ".join(_cut(text).translate(_QUOTES).split()).lower()
+    norm = " ".join(_cut(text).translate(_PLAIN).split()).lower()
     norm = _SPELLINGS_RE.sub(_spelling, norm)
     pos = 0
     while (first := _CONTINUATION_RE.search(norm, pos)) is not None:  # each multi-line reply in the text
