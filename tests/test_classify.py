@@ -761,7 +761,7 @@ def first_match_without_gates(norm: str, codes: str) -> object:
 def test_the_gate_index_gives_the_same_first_rule_as_trying_every_alternative() -> None:
     texts = [r["diagnosticcode"] for r in corpus_records()] + [c[0] for c in CASES] + [c[0] for c in SES_CASES]
     for text in texts:
-        norm = classify_module._normalise(text)
+        norm = classify_module.normalise(text)
         codes = classify_module._codes(norm, "")
         hit = classify_module._match_text(norm, codes)
         assert (hit[0] if hit else None) is first_match_without_gates(norm, codes), text

@@ -65,7 +65,7 @@ def test_a_gate_is_the_least_likely_set_of_words_one_of_which_every_match_contai
 
 
 def test_every_match_of_a_gated_pattern_in_the_corpus_contains_one_of_its_gate_words() -> None:
-    norms = {engine._normalise(text) for text, _ in corpus()}
+    norms = {engine.normalise(text) for text, _ in corpus()}
     checked = 0
     for alt in index.build(engine._RULES).alts:
         if alt.gate is None:
@@ -194,7 +194,7 @@ def test_a_malformed_rule_is_refused_with_an_error_naming_it(change: dict[str, o
 def test_a_rule_id_must_be_unique_and_well_formed() -> None:
     with pytest.raises(DataError, match=r"^rules.toml, rule 2 \(dns/dns\): a second rule with id 'dns'"):
         load_rules(GOOD, GOOD)
-    for bad in ("Dns", "hint.dns", "dns rule", "-dns"):
+    for bad in ("Dns", "hint.dns", "dns rule", "-dns", "words"):
         with pytest.raises(DataError, match=r"^rules.toml, rule 1 \(dns/dns\): id .* must be lower-case"):
             load_rules({**GOOD, "id": bad})
 

@@ -16,6 +16,9 @@ What lives here
 - ``blocklists.py``: :data:`BLOCKLISTS`, :func:`blocklist_named`, :func:`delist_url_for`, and the
   extractors that say which list a text names.
 - ``index.py``: the gate index that lets a text skip the rules it cannot match (speed only).
+- ``words.py`` and ``words.json``: the guess from the words for a text no rule matched (naive Bayes
+  over the labelled dev texts; ``words.json`` holds its counts, written by ``benchmarks/classify.py
+  --train-words``).
 - ``engine.py``: applies the rules and the structured hints, words the result, memoises.
 
 Imports: the standard library and ``bot.*`` only -- never ``handlers`` (the engine knows no Slack).

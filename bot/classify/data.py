@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.classify.words import RULE_ID as WORDS_RULE
+
 # (canonical list name, delisting URL): which blocklist a text names.
 Found = tuple[str, str | None]
 # Reads the normalised text (or the status codes) and says which list it names, if any.
@@ -153,11 +155,12 @@ def load_rules(
 ) -> tuple[Rule, ...]:
     """The ``[[rule]]`` entries of ``doc``, in file order (the order is the meaning).
 
-    ``kinds``: those with wording; ``extractors``: the names ``extract`` may use; ``blocklists``:
-    where ``blocklist_patterns`` takes its patterns.  The file must list the rules tier by tier
-    (:data:`TIERS`), so that reading it top to bottom is the order the engine tries them in; ids are
-    unique, and the prefix ``hint.`` is the engine's (a decision made by a structured field). The patterns
-    are loosened as the ``[match]`` table says (:class:`Matching`).
+        ``kinds``: those with wording; ``extractors``: the names ``extract`` may use; ``blocklists``:
+        where ``blocklist_patterns`` takes its patterns.  The file must list the rules tier by tier
+        (:data:`TIERS`), so that reading it top to bottom is the order the engine tries them in; ids are
+        unique, and the prefix ``hint.`` and the id ``words`` are the engine's (a decision made by a structured field,
+    a guess from the words). The patterns
+        are loosened as the ``[match]`` table says (:class:`Matching`).
     """
     out: list[Rule] = []
     ids: set[str] = set()
@@ -172,10 +175,10 @@ def load_rules(
             where,
         )
         rule_id = _text(entry, "id", where)
-        if not _ID_RE.fullmatch(rule_id) or rule_id.startswith("hint."):
+        if not _ID_RE.fullmatch(rule_id) or rule_id.startswith("hint.") or rule_id == WORDS_RULE:
             raise DataError(
-                f"{where}: id {rule_id!r} must be lower-case letters, digits, '.', '-' or '_'"
-                " and not start with 'hint.'"
+                f"{where}: id {rule_id!r} must be lower-case letters, digits, '.', '-' or '_',"
+                f" not start with 'hint.' and not be {WORDS_RULE!r} (the guess from the words)"
             )
         if rule_id in ids:
             raise DataError(f"{where}: a second rule with id {rule_id!r}")

@@ -14,7 +14,7 @@ How a text is classified
 1. ``bounce_subtype`` ``OnAccountSuppressionList`` / ``Suppressed`` -> ``suppressed`` always (SES
    never attempted delivery, whatever the text says).
 2. The text (lower-cased, whitespace collapsed, cut to its head and tail past 4 kB, in one spelling
-   and a multi-line reply joined: :func:`_normalise`) goes through the rules of rules.toml -- words
+   and a multi-line reply joined: :func:`normalise`) goes through the rules of rules.toml -- words
    first, codes only to break ties or when there are no words.
    The rules come in four tiers, listed in that order in the file and tried in that order:
    specific wording (including the codes receivers publish with a fixed meaning, "[TSS04]",
@@ -33,16 +33,21 @@ How a text is classified
    IPFailure ("the receiver blocked or throttled the sending IP") gives ``ip_blocklist`` unless
    the text names a more specific sender-side cause (throttling, reputation, policy such as
    missing reverse DNS, authentication, the DNSBL-resolver trap).
+4. When no rule matched and no SES field decided, the text would be ``other``. Its words are compared with
+   those of the labelled dev texts first (:mod:`bot.classify.words`, naive Bayes): a category they are
+   clearly like is given as a guess (rule ``words``, confidence ``low``, the words that weighed most named
+   in the summary); otherwise it stays ``other``.
 
 Which rule decided, and how sure
 --------------------------------
 Every result says which rule decided (:attr:`Classification.rule`): the ``id`` of a rules.toml
-entry, ``hint.subtype.<value>`` / ``hint.delay.<value>`` when an SES field decided on its own, or
-None when nothing matched.  Ids are stable: the ingest stores them with each event (events.rule).
+entry, ``hint.subtype.<value>`` / ``hint.delay.<value>`` when an SES field decided on its own, ``words``
+for a guess from the words, or None when nothing matched.  Ids are stable: the ingest stores them with
+each event (events.rule).
 :attr:`Classification.confidence` is ``"high"`` for specific wording (or a decisive SES field,
 alone or agreeing with the text), ``"medium"`` for a decision by status code, by generic wording
-or by the IPFailure guess, and ``"low"`` for ``other`` -- unknown wording stays ``other`` with low
-confidence rather than getting a wrong class.
+or by the IPFailure guess, and ``"low"`` for a guess from the words and for ``other`` -- wording neither
+a rule nor the words guess knows stays ``other`` with low confidence rather than getting a wrong class.
 
 SES's own errors and the category they map to
 ---------------------------------------------
@@ -84,7 +89,7 @@ import functools
 import re
 from dataclasses import dataclass, replace
 
-from bot.classify import data, index
+from bot.classify import data, index, words
 from bot.classify.blocklists import BLOCKLISTS, EXTRACTORS
 from bot.classify.data import Found, Rule
 
@@ -123,10 +128,11 @@ class Classification:
     fix: str
     delist_url: str | None = None
     # Which rule decided: a rules.toml id, "hint.<field>.<value>" when a structured SES field decided,
-    # None when nothing matched (category "other").
+    # "words" for a guess from the words (bot.classify.words), None when nothing matched (category "other").
     rule: str | None = None
     # "high": specific wording (or a decisive SES field); "medium": a status code, generic wording
-    # or a guess from a field; "low": category "other" -- nothing said what went wrong.
+    # or a guess from a field; "low": a guess from the words, or category "other" -- nothing said what went
+    # wrong.
     confidence: str = "low"
 
     def as_dict(self) -> dict[str, str | None]:
@@ -176,10 +182,16 @@ _ENGINE_KINDS = (
     "ipfailure",
     "recipient_server",
     "empty",
+    "words",
     *(kind for _, kind in (*_SUBTYPE_DECISIVE.values(), *_DELAY_DECISIVE.values())),
 )
 # The {fields} filled per result (see _make and _make_static); any other kind's wording has none.
-_PLACEHOLDERS = {"ip_blocklist": ("bl",), "domain_blocklist": ("bl",), "ses_unverified": ("region", "ids")}
+_PLACEHOLDERS = {
+    "ip_blocklist": ("bl",),
+    "domain_blocklist": ("bl",),
+    "ses_unverified": ("region", "ids"),
+    "words": ("category", "evidence"),
+}
 
 # kind -> (summary, fix)
 _MESSAGES: dict[str, tuple[str, str]] = data.load_wording(
@@ -245,7 +257,7 @@ def _spelling(m: re.Match[str]) -> str:
     return "cannot" if can else mail + box
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     """Lower case, one space between words, plain quotes, no invisible characters, one spelling of
     contractions (:data:`_SPELLINGS_RE`; the rules are written in that spelling, which
     tests/test_classify_invariance.py checks), and a multi-line reply joined into one: the reply code a
@@ -333,6 +345,18 @@ def _from_hint(category: str, kind: str, rule: str, confidence: str) -> Classifi
 
 
 @functools.lru_cache(maxsize=1024)
+def _from_words(guess: words.Guess) -> Classification:
+    """A guess from the words (no rule matched): the category's own wording, said to be a guess."""
+    kind = f"{guess.category}_unnamed" if guess.category in ("ip_blocklist", "domain_blocklist") else guess.category
+    summary, fix = _MESSAGES[kind]
+    evidence = f" ({', '.join(repr(w) for w in guess.words)})" if guess.words else ""
+    lead, tail = _MESSAGES["words"]
+    lead = lead.format(category=guess.category.replace("_", " "), evidence=evidence)
+    return Classification(
+        guess.category, None, f"{lead} {summary}", f"{fix} {tail}", rule=words.RULE_ID, confidence="low"
+    )
+
+
 def _make_static(
     category: str, kind: str, found: Found | None, rule: str | None = None, confidence: str = "low"
 ) -> Classification:
@@ -364,7 +388,7 @@ def _classify(text: str, status: str, bounce_type: str, bounce_subtype: str, del
     if subtype in _SUPPRESSED_SUBTYPES:
         return _from_hint("suppressed", "suppressed", f"hint.subtype.{subtype}", "high")
 
-    norm = _normalise(text)
+    norm = normalise(text)
     codes = _codes(norm, status)
     hit = _match_text(norm, codes) if (norm or codes) else None
     from_text: Classification | None = None
@@ -392,6 +416,8 @@ def _classify(text: str, status: str, bounce_type: str, bounce_subtype: str, del
         return _from_hint("ip_blocklist", "ipfailure", "hint.delay.ipfailure", "medium")
     if from_text is not None:
         return from_text
+    if norm and (guess := words.model().decides(norm)) is not None:
+        return _from_words(guess)
     if delay == "recipientservererror":
         return _from_hint("other", "recipient_server", "hint.delay.recipientservererror", "low")
     if not norm:
