@@ -155,12 +155,12 @@ def load_rules(
 ) -> tuple[Rule, ...]:
     """The ``[[rule]]`` entries of ``doc``, in file order (the order is the meaning).
 
-        ``kinds``: those with wording; ``extractors``: the names ``extract`` may use; ``blocklists``:
-        where ``blocklist_patterns`` takes its patterns.  The file must list the rules tier by tier
-        (:data:`TIERS`), so that reading it top to bottom is the order the engine tries them in; ids are
-        unique, and the prefix ``hint.`` and the id ``words`` are the engine's (a decision made by a structured field,
-    a guess from the words). The patterns
-        are loosened as the ``[match]`` table says (:class:`Matching`).
+    ``kinds``: those with wording; ``extractors``: the names ``extract`` may use; ``blocklists``:
+    where ``blocklist_patterns`` takes its patterns.  The file must list the rules tier by tier
+    (:data:`TIERS`), so that reading it top to bottom is the order the engine tries them in; ids are
+    unique, and the prefix ``hint.`` and the id ``words`` are the engine's (a decision made by a structured
+    field, a guess from the words). The patterns are loosened as the ``[match]`` table says
+    (:class:`Matching`).
     """
     out: list[Rule] = []
     ids: set[str] = set()

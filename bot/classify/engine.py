@@ -36,7 +36,8 @@ How a text is classified
 4. When no rule matched and no SES field decided, the text would be ``other``. Its words are compared with
    those of the labelled dev texts first (:mod:`bot.classify.words`, naive Bayes): a category they are
    clearly like is given as a guess (rule ``words``, confidence ``low``, the words that weighed most named
-   in the summary); otherwise it stays ``other``.
+   in the summary); one they point to less surely is named as a lead (:attr:`Classification.lead`) in an
+   answer that stays ``other``; otherwise it is plain ``other``.
 
 Which rule decided, and how sure
 --------------------------------
@@ -134,6 +135,8 @@ class Classification:
     # or a guess from a field; "low": a guess from the words, or category "other" -- nothing said what went
     # wrong.
     confidence: str = "low"
+    # With category "other": the category the reply's words point to, as a lead (bot.classify.words), if any.
+    lead: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         out: dict[str, str | None] = {
@@ -146,6 +149,8 @@ class Classification:
         }
         if self.delist_url:
             out["delist_url"] = self.delist_url
+        if self.lead:
+            out["lead"] = self.lead
         return out
 
 
@@ -183,6 +188,7 @@ _ENGINE_KINDS = (
     "recipient_server",
     "empty",
     "words",
+    "words_lead",
     *(kind for _, kind in (*_SUBTYPE_DECISIVE.values(), *_DELAY_DECISIVE.values())),
 )
 # The {fields} filled per result (see _make and _make_static); any other kind's wording has none.
@@ -191,6 +197,7 @@ _PLACEHOLDERS = {
     "domain_blocklist": ("bl",),
     "ses_unverified": ("region", "ids"),
     "words": ("category", "evidence"),
+    "words_lead": ("category", "evidence", "percent"),
 }
 
 # kind -> (summary, fix)
@@ -344,19 +351,38 @@ def _from_hint(category: str, kind: str, rule: str, confidence: str) -> Classifi
     return _make(category, kind, rule=rule, confidence="low" if category == "other" else confidence)
 
 
-@functools.lru_cache(maxsize=1024)
+def _evidence(guess: words.Guess) -> str:
+    return f" ({', '.join(repr(w) for w in guess.words)})" if guess.words else ""
+
+
 def _from_words(guess: words.Guess) -> Classification:
     """A guess from the words (no rule matched): the category's own wording, said to be a guess."""
     kind = f"{guess.category}_unnamed" if guess.category in ("ip_blocklist", "domain_blocklist") else guess.category
     summary, fix = _MESSAGES[kind]
-    evidence = f" ({', '.join(repr(w) for w in guess.words)})" if guess.words else ""
     lead, tail = _MESSAGES["words"]
-    lead = lead.format(category=guess.category.replace("_", " "), evidence=evidence)
+    lead = lead.format(category=guess.category.replace("_", " "), evidence=_evidence(guess))
     return Classification(
         guess.category, None, f"{lead} {summary}", f"{fix} {tail}", rule=words.RULE_ID, confidence="low"
     )
 
 
+def _with_lead(result: Classification, guess: words.Guess) -> Classification:
+    """An ``other`` answer naming the category the words point to, as a lead: the category stays ``other``."""
+    summary, fix = _MESSAGES["words_lead"]
+    fields = {
+        "category": guess.category.replace("_", " "),
+        "evidence": _evidence(guess),
+        "percent": f"{guess.probability:.0%}",
+    }
+    return replace(
+        result,
+        summary=f"{result.summary} {summary.format(**fields)}",
+        fix=f"{result.fix} {fix.format(**fields)}",
+        lead=guess.category,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
 def _make_static(
     category: str, kind: str, found: Found | None, rule: str | None = None, confidence: str = "low"
 ) -> Classification:
@@ -416,14 +442,19 @@ def _classify(text: str, status: str, bounce_type: str, bounce_subtype: str, del
         return _from_hint("ip_blocklist", "ipfailure", "hint.delay.ipfailure", "medium")
     if from_text is not None:
         return from_text
-    if norm and (guess := words.model().decides(norm)) is not None:
-        return _from_words(guess)
-    if delay == "recipientservererror":
-        return _from_hint("other", "recipient_server", "hint.delay.recipientservererror", "low")
     if not norm:
+        if delay == "recipientservererror":
+            return _from_hint("other", "recipient_server", "hint.delay.recipientservererror", "low")
         kind = f"empty_{bounce_type.strip().lower()}"
         return _make("other", kind if kind in _MESSAGES else "empty")
-    return _make("other", "other")
+    guess = words.model().judge(norm)
+    if guess is not None and guess.sure:
+        return _from_words(guess)
+    if delay == "recipientservererror":
+        result = _from_hint("other", "recipient_server", "hint.delay.recipientservererror", "low")
+    else:
+        result = _make("other", "other")
+    return _with_lead(result, guess) if guess is not None else result
 
 
 def classify(

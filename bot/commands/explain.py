@@ -30,12 +30,15 @@ def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
         "blocklist": c.blocklist,
         "summary": c.summary,
         "fix": c.fix,
-        "rule": c.rule,  # the rules.toml id (or "hint.*") that decided; None when nothing matched
+        "rule": c.rule,  # the rules.toml id, "hint.*" or "words" that decided; None when nothing matched
         "confidence": c.confidence,  # "high", "medium" or "low"
+        "lead": c.lead,  # with "other": the category the reply's words point to, if any
     }
     # The headline line: the category and, for a blocklist, the list ("ip_blocklist, zen.spamhaus.org").
     lines = [f"Category: {c.category}" + (f", {c.blocklist}" if c.blocklist else "")]
-    lines.append(f"Rule: {c.rule or 'none matched'} (confidence {c.confidence})")
+    lines.append(
+        f"Rule: {c.rule or 'none matched'} (confidence {c.confidence})" + (f", lead {c.lead}" if c.lead else "")
+    )
     lines += [c.summary, f"Fix: {c.fix}"]
     severity = Severity.INFO if c.category == "other" else Severity.WARNING
     return Answer(title=c.summary, sections=[("Explanation", lines)], data=data, kind="explain", severity=severity)
