@@ -257,6 +257,9 @@ CASES: list[tuple[str, str, str | None]] = [
     ("550 5.7.606 Access denied, banned sending IP [198.51.100.7]", "ip_blocklist", "Microsoft (5.7.606-649)"),
     ("554 5.7.1 Client host [198.51.100.7] blocked using rbl.example-isp.net", "ip_blocklist", "rbl.example-isp.net"),
     ("550 Your IP address 198.51.100.7 has been blocked", "ip_blocklist", None),
+    # The CBL by its own name, not its zone (Spamhaus: the XBL "incorporates the CBL").
+    ("554 Your sending server 198.51.100.7 appears in the CBL", "ip_blocklist", "cbl.abuseat.org"),
+    ("550 Rejected: listed in the Composite Blocking List", "ip_blocklist", "cbl.abuseat.org"),
     ("554 5.7.1 Rejected: the URL in the message is listed on dbl.spamhaus.org", "domain_blocklist", "Spamhaus DBL"),
     ("550 5.7.1 Message rejected: example.com is listed in multi.uribl.com", "domain_blocklist", "URIBL"),
     ("554 5.7.1 Body contains a domain on a blacklist (rhsbl)", "domain_blocklist", None),
