@@ -678,7 +678,17 @@ def test_no_text_with_a_bounce_type_says_which_kind_of_bounce_it_was() -> None:
     assert "Undetermined" in classify("", bounce_type="Undetermined").summary
 
 
-def test_a_40_kb_text_is_classified_fast_and_still_read_at_both_ends() -> None:
+def _best_time(text: str) -> float:
+    """The least of five uncached classifications' times (the least is the one the machine disturbed least)."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        classify_module._classify.__wrapped__(text, "", "", "", "")
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def test_a_40_kb_text_costs_no_more_than_a_4_kb_one_and_is_still_read_at_both_ends() -> None:
     filler = "lorem ipsum dolor sit amet 192.0.2.1 a.a.a.a " * 1000  # ~45 kB
     assert len(filler) > 40_000
     for text, category in [
@@ -689,12 +699,12 @@ def test_a_40_kb_text_is_classified_fast_and_still_read_at_both_ends() -> None:
         ("a." * 20_000, "other"),
         ("blocked using " * 3_000, "ip_blocklist"),
     ]:
-        start = time.perf_counter()
         result = classify_module._classify.__wrapped__(text, "", "", "", "")
-        elapsed = time.perf_counter() - start
         assert result.category == category
-        assert elapsed < 0.25, elapsed
         assert classify(text).category == category  # the public path cuts the text before caching
+        # Cut to its head and tail, a 40 kB text costs what a 4 kB one does (a ratio within one run: were the
+        # whole text read, or read in quadratic time, it would cost ten to a hundred times more).
+        assert _best_time(text) < 4 * _best_time(text[:4096]), len(text)
 
 
 def test_classify_is_deterministic_and_cached() -> None:
