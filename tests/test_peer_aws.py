@@ -890,8 +890,9 @@ def test_a_delay_slows_every_request_but_concurrent_requests_are_served_in_paral
         thread.join()
     parallel = time.monotonic() - started
 
-    assert 0.3 <= single < 1.0
-    assert parallel < 1.0
+    assert single >= 0.3  # the delay is a sleep: never shorter
+    # Four requests in parallel take about as long as one (a ratio within one run; in turn they would take 4x).
+    assert parallel < 2.5 * single
 
 
 def test_reset_clears_our_state_and_moto_state(aws_peer: AwsPeer, client: Callable[..., Any]) -> None:
