@@ -312,6 +312,8 @@ CASES: list[tuple[str, str, str | None]] = [
     ("550 5.7.1 Client host rejected: cannot find your reverse hostname, [198.51.100.7]", "policy", None),
     ("554 5.7.9 Message not accepted for policy reasons", "policy", None),
     ("Connected to 192.0.2.1 but sender was rejected.", "policy", None),  # qmail-remote.c
+    ("554 5.5.0 Error: bare <LF> received", "content", None),  # Postfix smtpd (smtpd_forbid_bare_newline)
+    ("451 4.3.5 Server configuration problem", "other", None),  # Postfix smtpd_check.c
     ("553 5.1.8 Domain of sender address bounce@nowhere.invalid does not exist", "policy", None),
     ("550 5.7.1 Sender is on the recipient's blocked senders list", "policy", None),
     ("Host or domain name not found. Name service error for name=exmaple.com type=MX: Host not found", "dns", None),
