@@ -7,7 +7,6 @@ import smtplib
 import socket
 import ssl
 import stat
-import time
 from pathlib import Path
 
 import pytest
@@ -173,10 +172,11 @@ def test_hanging_server_makes_smtplib_raise_server_disconnected_after_timeout(
     start_peer: StartPeer,
 ) -> None:
     peer = start_peer("hang")
-    started = time.perf_counter()
-    with pytest.raises(smtplib.SMTPServerDisconnected, match="timed out"):
+    with pytest.raises(smtplib.SMTPServerDisconnected, match="timed out") as caught:
         smtplib.SMTP(peer.host, peer.port, timeout=0.3)
-    assert 0.25 <= time.perf_counter() - started < 2
+    # The connection was made (a refused or timed-out connect raises before smtplib reads anything) and
+    # then the wait for the banner ran out: the socket's own timeout, not the peer closing the connection.
+    assert isinstance(caught.value.__context__, TimeoutError), repr(caught.value.__context__)
 
 
 def test_refused_mode_port_refuses_connections(start_peer: StartPeer) -> None:
