@@ -124,11 +124,13 @@ def digest_answer(deps: Deps, now: datetime | None = None) -> Answer:
 
 
 def digest_slot(deps: Deps, now: datetime) -> datetime | None:
-    """Today's digest time (UTC) when `SESBOT_DIGEST_AT` is set, else None."""
+    """The latest digest time (UTC) at or before `now` when `SESBOT_DIGEST_AT` is set, else None: today's,
+    or yesterday's before today's has come (a 23:00 digest is still the one owed at 01:00)."""
     at = deps.settings.digest_at
     if at is None:
         return None
-    return now.replace(hour=at[0], minute=at[1], second=0, microsecond=0)
+    slot = now.replace(hour=at[0], minute=at[1], second=0, microsecond=0)
+    return slot if slot <= now else slot - DAY
 
 
 def owe_digest(deps: Deps, now: datetime | None = None) -> bool:

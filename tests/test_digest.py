@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -106,6 +106,18 @@ def test_a_bot_started_after_the_digest_time_catches_up_once_within_six_hours(sl
     assert [catch_up.func(*catch_up.args), daily.func(*daily.args)] == [True, False]
     clock.tick(24 * 60 + 61)  # the next day, more than six hours after its time: too late, tomorrow's comes
     assert catch_up.func(*catch_up.args) is False
+    assert len(slack_peer.calls_to("chat.postMessage")) == 1
+
+
+def test_a_late_evening_digest_is_still_caught_up_after_midnight(slack_peer, alert_deps, clock):
+    clock.now = datetime(2026, 12, 6, 23, 0, tzinfo=UTC) - timedelta(minutes=5)
+    alert_deps.settings.digest_at = (23, 0)
+    scheduler = build_scheduler(alert_deps, slack_poster(slack_peer))
+    catch_up = scheduler.get_job(DIGEST_CATCH_UP_JOB)
+    clock.now = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)  # the bot was down at 23:00, back at 01:30
+
+    assert catch_up.func(*catch_up.args) is True  # yesterday's 23:00 digest, 2.5 hours late
+    assert catch_up.func(*catch_up.args) is False  # once
     assert len(slack_peer.calls_to("chat.postMessage")) == 1
 
 
