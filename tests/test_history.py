@@ -236,7 +236,7 @@ def test_the_history_command_explains_its_usage(store, tmp_path, text):
 def test_explain_classifies_pasted_text(store, tmp_path):
     answer = execute(CommandContext(deps=deps_for(tmp_path, store)), parse(f'explain "{BLOCKED}" --json'))
     assert (answer.data["category"], answer.data["blocklist"]) == ("ip_blocklist", "zen.spamhaus.org")
-    assert sorted(answer.data) == ["blocklist", "category", "confidence", "fix", "rule", "summary"]
+    assert sorted(answer.data) == ["blocklist", "category", "confidence", "fix", "lead", "rule", "summary"]
 
 
 def test_explain_needs_text(store, tmp_path):
