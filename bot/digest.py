@@ -134,9 +134,10 @@ def digest_slot(deps: Deps, now: datetime) -> datetime | None:
 
 
 def owe_digest(deps: Deps, now: datetime | None = None) -> bool:
-    """Owe today's digest in the alert channel when its time has come and it is not owed yet (once a day,
-    whatever restarts or repeated runs), up to `CATCH_UP` late (a bot restarted at 10:00 still posts the
-    09:00 digest; one started in the evening waits for tomorrow's); True when it was owed now."""
+    """Owe the digest of the latest slot (:func:`digest_slot`) in the alert channel when it is not owed yet
+    (once a day, whatever restarts or repeated runs), up to `CATCH_UP` late (a bot restarted at 10:00 still
+    posts the 09:00 digest, one back at 01:30 the 23:00 one; one started in the evening waits for tomorrow's);
+    True when it was owed now."""
     now = now or deps.now()
     slot = digest_slot(deps, now)
     channel = deps.settings.alert_channel
