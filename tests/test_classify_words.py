@@ -31,8 +31,8 @@ GUESSED = [
     ("full quota mailbox disk over", "mailbox_full"),
     ("unavailable client list block zen using is in listed removal", "ip_blocklist"),
 ]
-# A reply no rule reads whose words point to one category, not surely enough to give it.
-LEAD = ("the user you are trying to contact is not receiving mail", "throttling")
+# A reply no rule reads whose words point to the right category, not surely enough to give it.
+LEAD = ("connection to the recipient server dropped before the data was sent", "connection")
 
 
 def _training_rows() -> list[tuple[str, str]]:
@@ -74,7 +74,7 @@ def test_a_reply_no_rule_knows_gets_the_category_its_words_are_like_said_to_be_a
 
     assert (result.category, result.rule, result.confidence) == (category, "words", "low")
     assert result.summary.startswith("No rule knows this wording. Its words ('")
-    assert "so this is a guess (" in result.summary
+    assert "so this is a guess from the words:" in result.summary
     assert result.fix.endswith("any URL in it are the best leads.")
     guess = words.model().guess(normalise(text))
     assert guess is not None and guess.words
@@ -90,7 +90,7 @@ def test_a_reply_whose_words_point_to_a_category_not_surely_enough_stays_other_a
     assert words.LEAD <= guess.probability < words.THRESHOLD
     assert (result.category, result.rule, result.confidence, result.lead) == ("other", None, "low", category)
     assert result.summary.startswith("The reply does not match a known failure pattern. Its words ('")
-    assert f"most like those of throttling replies ({guess.probability:.0%} by the words alone)" in result.summary
+    assert f"most like those of {category} replies ({guess.probability:.0%} by the words alone)" in result.summary
     assert result.as_dict()["lead"] == category
 
 
@@ -149,6 +149,7 @@ def test_what_an_mta_wraps_around_a_reply_is_not_evidence(wrapped: str) -> None:
 
 def test_a_bracketed_word_is_the_receivers_code_and_is_kept() -> None:
     assert "tss04" in words.features(normalise("421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred"))
+    assert "5.7.1" in words.features(normalise("550 [5.7.1] blocked"))
     assert "192.0.2.1" not in " ".join(words.features(normalise("blocked [192.0.2.1] [IPv6:2001:db8::1]")))
 
 
