@@ -184,7 +184,17 @@ def _classified(fields: dict[str, Any], text: str | None, *, delay_type: str | N
         bounce_subtype=fields.get("bounce_subtype"),
         delay_type=delay_type,
     )
-    fields.setdefault("category", c.category)
+    if not fields.get("category"):
+        fields["category"] = c.category
+    if fields["category"] == c.category:
+        # Which rule decided and how sure (a stored event keeps the rule of its ingest: said only when the
+        # classifier still agrees with it), and the words' lead for an "other".
+        if not fields.get("rule"):
+            fields["rule"] = c.rule
+        if fields["rule"] == c.rule:
+            fields["confidence"] = c.confidence
+        if c.lead:
+            fields["lead"] = c.lead
     if c.blocklist and not fields.get("blocklist"):
         fields["blocklist"] = c.blocklist
     if c.delist_url:
@@ -203,6 +213,7 @@ def _from_history(row: dict[str, Any]) -> Event:
             "status",
             "diagnostic",
             "category",
+            "rule",
             "blocklist",
             "sending_ip",
             "remote_mta",

@@ -174,6 +174,8 @@ def test_a_message_id_is_diagnosed_from_the_history_alone_with_one_line_saying_v
         {"events": 1, "window_days": 90},
     )
     assert [e["category"] for e in message["events"]] == ["unknown_user"]
+    # the stored event says which rule decided its category, and how sure
+    assert [(e["rule"], e["confidence"]) for e in message["events"]] == [("unknown-user", "high")]
     assert [r["target"] for r in answer.data["reports"]] == [JO]
     stored = world.store.query("SELECT command, target, verdict_check FROM diagnoses")
     assert stored == [{"command": f"why {MESSAGE_ID}", "target": JO, "verdict_check": "recipient.bounces"}]
@@ -231,6 +233,7 @@ def test_with_vdm_on_the_insights_give_the_isp_subject_and_the_bounce_classified
         "Permanent",
     )
     assert bounce["sending_ip"] == "54.240.8.10"  # the history's detail, merged in
+    assert (bounce["rule"], bounce["confidence"]) == ("named-ip-list", "high")
     [line] = [x for x in lines if "Bounce" in x]
     assert f"{JO} (Gmail): Bounce Permanent/General, ip_blocklist (zen.spamhaus.org), status 5.7.1:" in line
     assert not any("Virtual Deliverability Manager" in x for x in lines)
