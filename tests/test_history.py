@@ -206,6 +206,7 @@ def test_the_history_command_answers_with_the_events_as_data(filled, tmp_path):
                 "status": "5.1.1",
                 "diagnostic": BLOCKED,
                 "category": "ip_blocklist",
+                "rule": "named-ip-list",  # which classifier rule decided, stored at ingest
                 "message_id": "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000",
                 "source": "Sender Name <sender@example.com>",
             }

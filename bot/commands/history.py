@@ -21,6 +21,7 @@ FIELDS = (
     "status",
     "diagnostic",
     "category",
+    "rule",  # the classifier rule that decided the category at ingest (bot/classify/rules.toml)
     "message_id",
     "source",
 )
