@@ -351,35 +351,26 @@ def _from_hint(category: str, kind: str, rule: str, confidence: str) -> Classifi
     return _make(category, kind, rule=rule, confidence="low" if category == "other" else confidence)
 
 
-def _evidence(guess: words.Guess) -> str:
-    return f" ({', '.join(repr(w) for w in guess.words)})" if guess.words else ""
+def _guess_fields(guess: words.Guess) -> dict[str, str]:
+    """The {fields} of the words' wording (``words``, ``words_lead``) for a guess."""
+    return {
+        "category": guess.category.replace("_", " "),
+        "evidence": f" ({', '.join(repr(w) for w in guess.words)})" if guess.words else "",
+        "percent": f"{guess.probability:.0%}",
+    }
 
 
 def _from_words(guess: words.Guess) -> Classification:
     """A guess from the words (no rule matched): the category's own wording, said to be a guess."""
-    kind = f"{guess.category}_unnamed" if guess.category in ("ip_blocklist", "domain_blocklist") else guess.category
-    summary, fix = _MESSAGES[kind]
+    base = _make_static(guess.category, guess.category, None, words.RULE_ID, "low")
     lead, tail = _MESSAGES["words"]
-    lead = lead.format(category=guess.category.replace("_", " "), evidence=_evidence(guess))
-    return Classification(
-        guess.category, None, f"{lead} {summary}", f"{fix} {tail}", rule=words.RULE_ID, confidence="low"
-    )
+    return replace(base, summary=f"{lead.format(**_guess_fields(guess))} {base.summary}", fix=f"{base.fix} {tail}")
 
 
 def _with_lead(result: Classification, guess: words.Guess) -> Classification:
     """An ``other`` answer naming the category the words point to, as a lead: the category stays ``other``."""
-    summary, fix = _MESSAGES["words_lead"]
-    fields = {
-        "category": guess.category.replace("_", " "),
-        "evidence": _evidence(guess),
-        "percent": f"{guess.probability:.0%}",
-    }
-    return replace(
-        result,
-        summary=f"{result.summary} {summary.format(**fields)}",
-        fix=f"{result.fix} {fix.format(**fields)}",
-        lead=guess.category,
-    )
+    summary, fix = (text.format(**_guess_fields(guess)) for text in _MESSAGES["words_lead"])
+    return replace(result, summary=f"{result.summary} {summary}", fix=f"{result.fix} {fix}", lead=guess.category)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -442,16 +433,14 @@ def _classify(text: str, status: str, bounce_type: str, bounce_subtype: str, del
         return _from_hint("ip_blocklist", "ipfailure", "hint.delay.ipfailure", "medium")
     if from_text is not None:
         return from_text
-    if not norm:
-        if delay == "recipientservererror":
-            return _from_hint("other", "recipient_server", "hint.delay.recipientservererror", "low")
-        kind = f"empty_{bounce_type.strip().lower()}"
-        return _make("other", kind if kind in _MESSAGES else "empty")
-    guess = words.model().judge(norm)
+    guess = words.model().judge(norm) if norm else None
     if guess is not None and guess.sure:
         return _from_words(guess)
     if delay == "recipientservererror":
         result = _from_hint("other", "recipient_server", "hint.delay.recipientservererror", "low")
+    elif not norm:
+        kind = f"empty_{bounce_type.strip().lower()}"
+        return _make("other", kind if kind in _MESSAGES else "empty")
     else:
         result = _make("other", "other")
     return _with_lead(result, guess) if guess is not None else result

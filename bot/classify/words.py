@@ -10,15 +10,15 @@ after RCPT TO:", qmail's "Remote host said:", Exchange's "Remote Server returned
 category gets a posterior of at least ``threshold``, and it is not one the words never give (``other``, and
 ``suppressed``: only SES suppresses), the classifier gives it with confidence ``low`` and rule ``words``,
 naming the words that weighed most for it. A category with a posterior of at least ``lead`` but below the
-threshold is named in the ``other`` answer as a lead (``lead``), the category staying ``other``.
-The generic SES fields
-(``RecipientServerError``, ``General``, ``Undetermined``) decide nothing, so a guess comes before them.
+threshold is named in the ``other`` answer as a lead (``lead``), the category staying ``other``. The generic
+SES fields (``RecipientServerError``, ``General``, ``Undetermined``) decide nothing, so a guess comes before
+them.
 
 The model is data: ``words.json`` holds the counts (per feature, per category, in how many training texts
-it appears), the smoothing ``alpha``, the ``temperature`` and the ``threshold``, chosen by cross-validation on the dev
-texts grouped by provider, and a digest of the texts it was trained on. ``benchmarks/classify.py
---train-words`` writes it; tests/test_classify_words.py checks it is exactly what the dev texts give, so a
-change to the dev texts or to :func:`features` must retrain it.
+it appears), the smoothing ``alpha``, the ``temperature``, the ``threshold`` and the ``lead``, chosen by
+cross-validation on the dev texts grouped by provider, and a digest of the texts it was trained on.
+``benchmarks/classify.py --train-words`` writes it; tests/test_classify_words.py checks it is exactly what the
+dev texts give, so a change to the dev texts or to :func:`features` must retrain it.
 
 Imports: the standard library only (the normalised text comes from the engine).
 """
