@@ -93,6 +93,19 @@ def corpus_records() -> tuple[dict, ...]:
     return tuple(json.loads(line) for line in SET_OF_EMAILS.read_text(encoding="utf-8").splitlines() if line)
 
 
+def dev_texts() -> list[tuple[str, str]]:
+    """(text, category) of every development text, in file order: providers-dev, then the dev half of
+    sisimai's labels under the first category each reason maps to (benchmarks/classify.py reads them the same
+    way, in the same order, to train the words guess)."""
+    rows = [json.loads(line) for line in (DATA / "providers-dev.jsonl").read_text("utf-8").splitlines() if line]
+    out = [(r["text"], r["category"]) for r in rows]
+    for r in corpus_records():
+        accepted = SISIMAI_TO_CATEGORIES.get(r["reason"])
+        if accepted and is_dev(r["diagnosticcode"]):
+            out.append((r["diagnosticcode"], accepted[0]))
+    return out
+
+
 @functools.cache
 def expected_label_records() -> tuple[dict, ...]:
     return tuple(json.loads(line) for line in TESTFILE.read_text(encoding="utf-8").splitlines() if line)

@@ -10,7 +10,6 @@ held-out parts), and must leave its category unchanged.
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -19,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from bot.classify import classify
-from tests.test_classify import SISIMAI_TO_CATEGORIES, corpus_records, is_dev
+from tests.test_classify import dev_texts
 
-DATA = Path(__file__).parent / "data" / "bounces"
 RULES = Path(__file__).parent.parent / "bot" / "classify" / "rules.toml"
 _LEAD = re.compile(r"^\s*(?:smtp;\s*)?([245]\d\d)[ -]((?:[245]\.\d{1,3}\.\d{1,3})?) ?")
 _CONTRACTIONS = [
@@ -40,13 +38,7 @@ _CONTRACTIONS = [
 
 def _dev_texts() -> list[tuple[str, str]]:
     """(text, expected category) of the development texts the classifier gets right today."""
-    rows = [json.loads(line) for line in (DATA / "providers-dev.jsonl").read_text("utf-8").splitlines() if line]
-    out = [(r["text"], r["category"]) for r in rows]
-    for r in corpus_records():
-        text, accepted = r["diagnosticcode"], SISIMAI_TO_CATEGORIES.get(r["reason"])
-        if accepted and is_dev(text):
-            out.append((text, accepted[0]))
-    return [(text, category) for text, category in out if classify(text).category == category]
+    return [(text, category) for text, category in dev_texts() if classify(text).category == category]
 
 
 def _multi_line(*cuts: float) -> Callable[[str], str | None]:

@@ -20,7 +20,7 @@ from bot.deps import Deps
 from bot.findings import Answer
 from bot.store import Store
 from tests.conftest import make_settings
-from tests.test_classify import SISIMAI_TO_CATEGORIES, corpus_records, is_dev
+from tests.test_classify import corpus_records, dev_texts, is_dev
 
 DATA = Path(__file__).parent / "data" / "bounces"
 MODEL = Path(__file__).parent.parent / "bot" / "classify" / words.MODEL_FILE
@@ -35,20 +35,8 @@ GUESSED = [
 LEAD = ("connection to the recipient server dropped before the data was sent", "connection")
 
 
-def _training_rows() -> list[tuple[str, str]]:
-    """(text, category) in the order benchmarks/classify.py --train-words reads them: providers dev, then the
-    dev half of sisimai's labels under the first category each reason maps to."""
-    rows = [json.loads(line) for line in (DATA / "providers-dev.jsonl").read_text("utf-8").splitlines() if line]
-    out = [(r["text"], r["category"]) for r in rows]
-    for r in corpus_records():
-        accepted = SISIMAI_TO_CATEGORIES.get(r["reason"])
-        if accepted and is_dev(r["diagnosticcode"]):
-            out.append((r["diagnosticcode"], accepted[0]))
-    return out
-
-
 def test_the_shipped_counts_are_exactly_what_the_dev_texts_give() -> None:
-    rows = _training_rows()
+    rows = dev_texts()
     shipped = json.loads(MODEL.read_text("utf-8"))
     retrained = words.train(((t, normalise(t), c) for t, c in rows), about=shipped["about"])
 
@@ -57,7 +45,7 @@ def test_the_shipped_counts_are_exactly_what_the_dev_texts_give() -> None:
 
 
 def test_no_held_out_text_is_among_the_texts_the_counts_come_from() -> None:
-    trained = {t for t, _ in _training_rows()}
+    trained = {t for t, _ in dev_texts()}
     held_out = [json.loads(line)["text"] for line in (DATA / "providers-holdout.jsonl").read_text("utf-8").splitlines()]
     held_out += [r["diagnosticcode"] for r in corpus_records() if not is_dev(r["diagnosticcode"])]
     shared = len(trained.intersection(held_out))  # a count, so a failure prints no held-out text
@@ -119,7 +107,7 @@ def test_a_reply_with_no_word_the_labelled_texts_have_has_no_guess_at_all() -> N
 def test_the_words_never_say_suppressed_since_only_ses_suppresses() -> None:
     model = words.model()
     suppressed = [
-        t for t, c in _training_rows() if c == "suppressed" and (g := model.guess(normalise(t))) and g.probability > 0.5
+        t for t, c in dev_texts() if c == "suppressed" and (g := model.guess(normalise(t))) and g.probability > 0.5
     ]
 
     assert suppressed  # SES's own suppression texts: the words alone would say suppressed
