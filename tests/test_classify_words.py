@@ -32,7 +32,7 @@ GUESSED = [
     ("unavailable client list block zen using is in listed removal", "ip_blocklist"),
 ]
 # A reply no rule reads whose words point to the right category, not surely enough to give it.
-LEAD = ("connection to the recipient server dropped before the data was sent", "connection")
+LEAD = ("the remote server dropped the connection before the message was sent", "connection")
 
 
 def test_the_shipped_counts_are_exactly_what_the_dev_texts_give() -> None:
