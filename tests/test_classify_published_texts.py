@@ -425,7 +425,99 @@ HANDLERS: list[tuple[str, str, str, str]] = [
 ]
 
 
-ALL = PUBLISHED + RECEIVERS + HANDLERS
+MAILCHANNELS = "https://docs.mailchannels.com/inbound/smtp-errors"
+HARAKA_HEADERS = "https://github.com/haraka/haraka-plugin-headers (index.js)"
+COX_FORUMS = "Cox support on forums.cox.com (the AUP# codes of its refusals)"
+# The eighth batch (issue 12): gateways' and filters' own texts, sending services' docs, receivers' help pages
+# and replies quoted in public threads -- one text per rule or pattern the batch added.
+GATEWAYS: list[tuple[str, str, str, str]] = [
+    # --- throttling: greylisting, a sending IP paused, an IP held back for heavy use
+    ("450 [S09] Try Again Later", "throttling", "mailchannels.greylisting", MAILCHANNELS),
+    (
+        "421 cmsmtp blocked. Refer to Error Codes section at for more information. AUP#CXCNCT: retry timeout exceeded",
+        "throttling",
+        "cox.connections",
+        COX_FORUMS,
+    ),
+    (
+        "451 4.3.0 [internal] Sending IP temporarily suspended",
+        "throttling",
+        "throttling",
+        "SparkPost/support-docs: understanding-delays-bounces.md",
+    ),
+    (
+        "Your IP address has been restricted due to heavy usage.",
+        "throttling",
+        "throttling",
+        "https://www.telserco.com/hosting-notices/throttling-sending/",
+    ),
+    # --- reputation: the service's own block, too many invalid recipients from one account
+    ("550 [S10] Blocked", "reputation", "mailchannels.ip-blocked", MAILCHANNELS),
+    (
+        "550 5.7.1 [BR] Our system has detected an excessively high number of invalid recipients originating from "
+        "your account.",
+        "reputation",
+        "reputation",
+        "https://docs.mailchannels.com/email-api/sending-policies",
+    ),
+    # --- authentication: a receiver's code for an SPF / DKIM failure
+    (
+        "<user@example.com> message rejected. Refer to Error Codes section at for more information. AUP#CXSNDR",
+        "authentication",
+        "cox.sender-authentication",
+        COX_FORUMS,
+    ),
+    # --- content: the message's form (headers, line length) and its attachments
+    ("Required header 'Date' missing", "content", "content-format", HARAKA_HEADERS),
+    ("The Date header is too far in the future", "content", "content-format", HARAKA_HEADERS),
+    ("outgoing mail must not have a Return-Path header (RFC 5321)", "content", "content-format", HARAKA_HEADERS),
+    (
+        "550 maximum allowed line length is 998 octets, got 1003",
+        "content",
+        "content-format",
+        "https://github.com/djcb/mu/issues/859",
+    ),
+    (
+        "554-Transaction failed 554-Reject due to policy restrictions. 554 For explanation visit "
+        "https://postmaster.web.de/en/case?c=hi",
+        "content",
+        "united-internet.header-case",
+        "https://github.com/zammad/zammad/issues/4630",
+    ),
+    (
+        "550 Rejected due to bad file extension in attachment",
+        "content",
+        "content",
+        "https://github.com/poolpOrg/filter-rspamd/pull/5",
+    ),
+    # --- unknown_user: the recipient's account locked
+    (
+        "554 5.7.1 <mail-pg1-f174.google.com[192.0.2.1]>: Client host rejected: Address locked or deactivated; see "
+        "http://mail.messagingengine.com/docs/locked.html",
+        "unknown_user",
+        "unknown-user",
+        "https://brianjohnson.co.za/posts/avoid-fastmail/",
+    ),
+    # --- connection: no local address to connect from, a loop
+    (
+        "connect to ironportin-lyk-3.it.gu.se[2001:6b0:d:151::151:106]:25: Cannot assign requested address",
+        "connection",
+        "connection",
+        "https://github.com/docker-mailserver/docker-mailserver/issues/762",
+    ),
+    ("550 Loop detected", "connection", "connection", "https://github.com/postalserver/postal/issues/1074"),
+]
+
+
+ALL = PUBLISHED + RECEIVERS + HANDLERS + GATEWAYS
+
+
+def test_a_refusal_due_to_a_bad_attachment_is_content_not_a_verdict_on_the_sending_host() -> None:
+    # "host ... said: 550 Rejected due to bad ..." once read as the reputation words' "host ... rejected due to
+    # bad": "bad" is a verdict on the sender only when no file, attachment or content follows it.
+    wrapped = "host mx1.example.net[192.0.2.10] said: 550 Rejected due to bad file extension in attachment"
+    assert classify(wrapped).category == "content"
+    assert classify("550 Your host has been rejected due to bad reputation").category == "reputation"
 
 
 @pytest.mark.parametrize(("text", "category", "rule", "source"), ALL, ids=[c[0][:60] for c in ALL])
