@@ -148,11 +148,15 @@ def report_message(
 
 def with_people(text: str, people: list[str]) -> str:
     """Escaped `text` with each of `people` (user ids the bot itself recorded, never ids read from untrusted
-    text) shown as a mention where it stands as a whole word."""
+    text) shown as a mention where it stands as a whole word. A mention someone wrote in a note ("<@U0ERIN>",
+    escaped to "&lt;@U0ERIN&gt;") is replaced whole: a recorded person is shown as that person, once, and
+    anyone else's id stays escaped text (no ping)."""
     ids = [p for p in people if slack_user(p)]
     if not ids:
         return text
-    return re.sub(r"\b(" + "|".join(map(re.escape, ids)) + r")\b", lambda m: mention(m.group(1)), text)
+    alternatives = "|".join(map(re.escape, ids))
+    pattern = rf"&lt;@({alternatives})(?:\|[^&<>]*)?&gt;|\b({alternatives})\b"
+    return re.sub(pattern, lambda m: mention(m.group(1) or m.group(2)), text)
 
 
 def mention(who: str) -> str:

@@ -113,6 +113,22 @@ def test_a_thread_summary_gives_duration_worst_level_the_owner_as_a_person_and_t
     assert "<@U0EVE>" not in shown
 
 
+def test_a_mention_written_in_a_note_is_shown_once_as_that_person_or_stays_escaped_text(bot_server, slack_peer, deps):
+    channel, _ = open_incident(deps, slack_peer)
+    thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
+    mention(bot_server, "<@U0SESBOT> assign me", channel, thread, user="U0DAVE")
+    slack_peer.wait_for("chat.postMessage", timeout=30)
+    mention(bot_server, "note handing over to <@U0DAVE|dave>, cc <@U0EVE>", channel, thread, user="U0DAVE")
+    slack_peer.wait_for("chat.postMessage", lambda c: "Noted" in c.params.get("text", ""), timeout=30)
+    slack_peer.clear()
+    mention(bot_server, "summary", channel, thread)
+    shown = json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params["blocks"])
+    # The recorded owner, written as a mention, is that person once (not "&lt;@<@U0DAVE>&gt;"); someone the
+    # incident never recorded stays escaped text, so the summary pings nobody new.
+    assert "note by <@U0DAVE>: handing over to <@U0DAVE>, cc &lt;@U0EVE&gt;" in shown
+    assert "&lt;@<@" not in shown and "<@U0EVE>" not in shown
+
+
 def test_the_incident_command_prints_the_summary_as_json_and_refuses_a_bad_number(deps, slack_peer):
     from bot.commands import CommandContext, execute, parse
     from bot.target import UsageError
