@@ -32,6 +32,12 @@ def shown(value: str, limit: int = 80) -> str:
     return flat[:limit] + ("…" if len(flat) > limit else "")
 
 
+def whole_number(text: str) -> int | None:
+    """`text` as a whole number written in ASCII digits, else None (`str.isdigit` also takes "²", which `int`
+    refuses)."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def strip_link_markup(arg: str) -> str:
     """The text of a chat-style link (`<mailto:a@b|a@b>`, `<http://x|x>`), without surrounding punctuation."""
     arg = arg.strip()
@@ -49,10 +55,23 @@ def parse_email(arg: str) -> str:
     if len(arg) > MAX_ARG:
         raise UsageError(f"that is {len(arg)} characters, too long for an email address (max 254)")
     value = strip_link_markup(arg)
+    local, at, domain = value.rpartition("@")
+    value = f"{local}{at}{ascii_domain(domain)}"
     if not EMAIL_RE.match(value) or len(value) > 254:
         raise UsageError(f"`{shown(value)}` is not an email address; try `why user@example.com`")
-    local, _, domain = value.rpartition("@")
-    return f"{local}@{domain.lower().rstrip('.')}"
+    return f"{local}@{ascii_domain(domain)}"
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain as DNS and SES know it: lower-cased, without the root's trailing dot, an internationalised
+    name in its ASCII form (`bücher.de` -> `xn--bcher-kva.de`); left as it is when it cannot be one."""
+    domain = domain.lower().rstrip(".")
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
 
 
 def parse_domain(arg: str) -> str:
@@ -63,7 +82,7 @@ def parse_domain(arg: str) -> str:
     value = strip_link_markup(arg)
     if "@" in value:
         value = value.rpartition("@")[2]
-    value = value.lower().rstrip(".")
+    value = ascii_domain(value)
     if not DOMAIN_RE.match(value):
         raise UsageError(f"`{shown(value)}` is not a domain name; try `example.com`")
     return value
@@ -145,9 +164,12 @@ def parse_why_target(arg: str) -> WhyTarget:
     value = strip_link_markup(arg)
     if value.startswith("@"):
         # Slack may turn `@outlook.com` into `@<http://outlook.com|outlook.com>`.
-        domain = strip_link_markup(value[1:]).lower().rstrip(".")
+        domain = ascii_domain(strip_link_markup(value[1:]))
         if DOMAIN_RE.match(domain) and "@" not in domain:
             return WhyTarget("domain", f"@{domain}")
-    elif EMAIL_RE.match(value) and len(value) <= 254:
-        return WhyTarget("email", parse_email(value))
+    elif "@" in value:
+        try:
+            return WhyTarget("email", parse_email(value))
+        except UsageError:
+            pass
     raise UsageError(f"`{shown(value)}` is not an email address, @domain or SES message id; try {WHY_FORMS}")

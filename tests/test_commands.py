@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from bot.commands import UnknownCommand, parse, parse_argv, resolve
-from bot.target import UsageError, parse_domain, parse_email
+from bot.commands import CommandContext, UnknownCommand, execute, parse, parse_argv, resolve
+from bot.target import UsageError, parse_domain, parse_email, parse_why_target
 
 
 def test_an_empty_command_is_help():
@@ -55,3 +57,41 @@ def test_bad_addresses_get_a_one_line_answer(bad):
 def test_domains_accept_slack_links_and_addresses():
     assert parse_domain("<http://Example.com|Example.com>") == "example.com"
     assert parse_domain("someone@mail.example.com") == "mail.example.com"
+
+
+@pytest.mark.parametrize("bad", ["a\x01b@example.com", "a\x00b@example.com", "a\x7fb@example.com"])
+def test_an_address_with_a_control_character_is_no_address(bad):
+    with pytest.raises(UsageError, match="is not an email address"):
+        parse_email(bad)
+    with pytest.raises(UsageError, match="is not an email address"):
+        parse_why_target(bad)
+
+
+def test_a_domain_is_read_as_dns_reads_it_with_or_without_the_roots_dot_and_in_its_ascii_form():
+    assert parse_email("user@Example.com.") == "user@example.com"
+    assert parse_why_target("user@example.com.").value == "user@example.com"
+    assert parse_domain("example.com.") == "example.com"
+    assert parse_email("user@bücher.de") == "user@xn--bcher-kva.de"
+    assert parse_why_target("@Bücher.de").value == "@xn--bcher-kva.de"
+    assert parse_domain("bücher.de") == "xn--bcher-kva.de"
+
+
+def test_an_empty_command_name_asks_for_a_command_rather_than_naming_an_empty_one():
+    with pytest.raises(UnknownCommand, match="give a command"):
+        resolve(parse_argv([""]), "cli")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("incident ²", "give the incident's number"),  # str.isdigit says yes, int() says no
+        ("incident 99999999999999999999999", "there is no incident #99999999999999999999999"),
+        ("chart --region eu-west-1 --days abc", "`--days` takes a whole number from 1 to 30"),
+        ("chart --region eu-west-1 --days ²", "`--days` takes a whole number from 1 to 30"),
+        ("chart --region <!x>", "`--region` takes an AWS region"),
+        ("history user@example.com --limit ²", "`--limit` takes a whole number from 1 to 500"),
+    ],
+)
+def test_a_number_or_region_of_the_wrong_form_gets_the_usage_line(text, message, deps):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        execute(CommandContext(deps, via="cli"), parse(text))

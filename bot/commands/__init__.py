@@ -264,6 +264,8 @@ class UnknownCommand(UsageError):
 def resolve(inv: Invocation, via: str) -> Command:
     commands = load()
     cmd = commands.get(inv.name)
+    if not shown(inv.name):
+        raise UnknownCommand("give a command, like `why user@example.com`")
     if cmd is None or (via == "slack" and not cmd.in_chat) or (via == "cli" and not cmd.cli):
         raise UnknownCommand(f"unknown command `{shown(inv.name, 40)}`")
     unknown = {f for f in inv.flags if f.split("=", 1)[0] not in cmd.flags}

@@ -15,7 +15,7 @@ from bot.commands import CommandContext, Invocation, command
 from bot.commands.why import account_option
 from bot.findings import Answer, Severity
 from bot.settings import REGION_RE
-from bot.target import UsageError, shown
+from bot.target import UsageError, shown, whole_number
 
 USAGE = "chart [--region R] [--account NAME] [--days N] [--out rate.png]"
 
@@ -31,17 +31,25 @@ USAGE = "chart [--region R] [--account NAME] [--days N] [--out rate.png]"
 def run_chart(ctx: CommandContext, inv: Invocation) -> Answer:
     settings = ctx.deps.settings
     account, args = account_option(settings, inv)
-    region, args = replace(inv, args=args).option("--region", lambda w: bool(REGION_RE.match(w)))
-    days_text, args = replace(inv, args=args).option("--days", str.isdigit)
+    # Flags and arguments are parsed apart, so each value is told by its form: a word that is no region or no
+    # number is said to be one of the wrong form, not missing.
+    try:
+        region, args = replace(inv, args=args).option("--region", lambda w: bool(REGION_RE.match(w)))
+    except UsageError:
+        raise UsageError("`--region` takes an AWS region, like eu-west-1") from None
+    try:
+        days_text, args = replace(inv, args=args).option("--days", str.isdigit)
+    except UsageError:
+        raise UsageError(f"`--days` takes a whole number from 1 to {MAX_DAYS}") from None
     out, args = replace(inv, args=args).option("--out", lambda w: True)
     if args:
         raise UsageError(f"unexpected {shown(args[0])}; usage: {USAGE}")
     region = region or (settings.regions[0] if settings.regions else None)
     if not region or not REGION_RE.match(region):
         raise UsageError("give a region with --region (like eu-west-1), or set AWS_REGION")
-    if days_text is not None and not (days_text.isdigit() and 1 <= int(days_text) <= MAX_DAYS):
+    days = whole_number(days_text) if days_text is not None else DEFAULT_DAYS
+    if days is None or not 1 <= days <= MAX_DAYS:
         raise UsageError(f"`--days` takes a whole number from 1 to {MAX_DAYS}")
-    days = int(days_text) if days_text else DEFAULT_DAYS
     # One picture is of one account: `--account` names it when SESBOT_ACCOUNTS lists several.
     views = ctx.deps.narrowed(account).accounts()
     if len(views) > 1:

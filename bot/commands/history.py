@@ -7,7 +7,7 @@ from typing import Any
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Answer, Severity
 from bot.history import domain_events, recipient_events
-from bot.target import UsageError, parse_domain, parse_email, strip_link_markup
+from bot.target import UsageError, parse_domain, parse_email, strip_link_markup, whole_number
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
@@ -36,9 +36,10 @@ def _limit(inv: Invocation) -> tuple[int, list[str]]:
         raise UsageError(f"`--limit` needs a number; usage: {USAGE}") from None
     if value is None:
         return DEFAULT_LIMIT, args
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    number = whole_number(value)
+    if number is None or not 1 <= number <= MAX_LIMIT:
         raise UsageError(f"`--limit` takes a whole number from 1 to {MAX_LIMIT}")
-    return int(value), args
+    return number, args
 
 
 def _line(e: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from bot.commands import CommandContext, Invocation, command
 from bot.findings import Answer, Severity
 from bot.incident_verbs import VERBS, run_verb
 from bot.incidents import get_incident, incident_summary_answer, incidents_answer
-from bot.target import UsageError, shown
+from bot.target import UsageError, shown, whole_number
 
 USAGE = "incident <number> [--markdown] [assign <user>|note <text>|snooze <2h>|unsnooze|ack|resolve <reason>|summary]"
 
@@ -39,10 +39,11 @@ def terminal_user() -> str:
     flags=("--markdown",),
 )
 def run_incident(ctx: CommandContext, inv: Invocation) -> Answer:
-    if not inv.args or not inv.args[0].lstrip("#").isdigit():
+    number = whole_number(inv.args[0].lstrip("#")) if inv.args else None
+    if number is None:
         raise UsageError("give the incident's number, like `incident 3` (`incidents` lists them)")
-    number = int(inv.args[0].lstrip("#"))
-    incident = get_incident(ctx.deps.store, number)
+    # SQLite's integers end at 2**63 - 1: a longer number is no incident, not an error.
+    incident = get_incident(ctx.deps.store, number) if number < 2**63 else None
     if incident is None:
         raise UsageError(f"there is no incident #{number}; `incidents` lists them")
     if len(inv.args) == 1:
