@@ -54,10 +54,13 @@ def run_checks(
     """Run a suite's checks on one target; return the ranked report and each check's time.
 
     A per-region check runs once per account (`SESBOT_ACCOUNTS`; `account` names just one) and region;
-    the others (DNS, the history) once.
+    the others (DNS, the history) once. With no region configured the per-region checks do not run, and one
+    finding says so (rather than each failing, or answering "in None").
     """
     checks = checks if checks is not None else checks_for(suite)
-    regions: Sequence[str | None] = deps.settings.regions or [None]
+    regions: Sequence[str] = deps.settings.regions
+    skipped = [c for c in checks if c.per_region] if not regions else []
+    checks = [c for c in checks if c not in skipped]
     views = deps.accounts(account)
     # One memo per account and run: the checks of this run share calls such as GetAccount, and one
     # account's answers are never read as another's.
@@ -117,6 +120,8 @@ def run_checks(
         for f in results.get(i, []):  # could-not-check stand-ins included
             f.account = f.account or ctx.deps.account_name
     findings = [f for i in range(len(jobs)) for f in results.get(i, [])]
+    if skipped:
+        findings.append(no_region_finding(len(skipped)))
     if not findings:
         findings = [Finding("report.empty", Severity.OK, "Nothing to report.")]
     report = Report(
@@ -127,3 +132,15 @@ def run_checks(
         elapsed_ms=int((time.perf_counter() - started) * 1000),
     )
     return report, timings
+
+
+def no_region_finding(skipped: int) -> Finding:
+    """What stands in for SES's own checks when no AWS region is configured."""
+    return Finding(
+        check="aws.region",
+        severity=Severity.WARNING,
+        summary=f"No AWS region is configured, so SES's own {skipped} checks did not run (account, sandbox, "
+        "quotas, identities, suppression list, configuration sets, events).",
+        fix="Set AWS_REGION (or SESBOT_REGIONS=eu-west-1,us-east-1 for several) to the region(s) you send from.",
+        data={"could_not_check": True, "skipped_checks": skipped},
+    )

@@ -82,6 +82,22 @@ def test_per_region_checks_run_once_for_each_region(offline_deps):
     ]
 
 
+def test_with_no_region_configured_the_per_region_checks_do_not_run_and_one_finding_says_so(tmp_path):
+    deps = Deps.build(Settings.from_env({}), store=Store(str(tmp_path / "s.db")))
+
+    def where(ctx):
+        return Finding("t.region", Severity.INFO, f"in {ctx.region}")
+
+    def dns(ctx):
+        return Finding("t.dns", Severity.OK, "no region needed")
+
+    checks = [Check("t.region", where, per_region=True), Check("t.other", where, per_region=True), Check("t.dns", dns)]
+    report, _ = run_checks(deps, "a@example.com", checks=checks)
+    assert [f.check for f in report.findings] == ["aws.region", "t.dns"]  # ranked: the warning first
+    assert report.findings[0].summary.startswith("No AWS region is configured, so SES's own 2 checks did not run")
+    assert "in None" not in str(report.as_dict())
+
+
 def test_the_verdict_is_the_worst_finding_that_was_actually_checked():
     findings = [
         Finding("a", Severity.WARNING, "meh"),
