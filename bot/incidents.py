@@ -23,6 +23,7 @@ from bot.alerts import (
     signal_label,
     upper_first,
 )
+from bot.alerts.levels import BLOCKLIST_QUIET
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.alerts.records import query_rows
 from bot.alerts.summary import summarize, timeline, timeline_line, when
@@ -307,10 +308,18 @@ def incident_status_answer(deps: Deps, incident: Incident) -> Answer:
             figure += " (estimate)" if state["estimate"] else " (CloudWatch)"
         now_lines.append(f"{upper_first(signal_label(incident.signal, incident.scope))}: {figure} {level}".strip())
         detail = json.loads(state["detail"]) if state.get("detail") else {}
-        if state.get("calm_sweeps"):
-            now_lines.append(
-                f"Lower for {state['calm_sweeps']} of the {deps.settings.recovery_sweeps} sweeps a recovery needs"
-            )
+        calm, needed = int(state.get("calm_sweeps") or 0), deps.settings.recovery_sweeps
+        if 0 < calm < needed:
+            now_lines.append(f"Lower for {calm} of the {needed} sweeps a recovery needs")
+        elif calm:
+            # Enough calm sweeps, and still open: a blocklist incident also waits for a quiet hour.
+            line = f"Lower for {calm} sweeps (a recovery needs {needed})"
+            if incident.signal == "blocklist":
+                minutes = int(BLOCKLIST_QUIET.total_seconds() // 60)
+                line += f", and {minutes} minutes without a new blocklist bounce"
+                if detail.get("last_bad_at"):
+                    line += f" (the last one was seen {when(detail['last_bad_at'])})"
+            now_lines.append(line)
         for e in detail.get("errors") or []:
             now_lines.append(str(e))
         now_lines.append(f"As of the last sweep, {when(state['updated_at'])}")

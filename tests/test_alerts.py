@@ -10,12 +10,14 @@ import json
 from datetime import datetime, timedelta
 
 from bot.alerts import next_level, sweep
+from bot.alerts.summary import when
 from bot.commands import CommandContext, execute, parse
 from bot.deps import Deps
 from bot.findings import Severity
+from bot.incidents import get_incident, incident_status_answer
 from bot.ingest import ingest_documents
 from bot.notify import Button, Message
-from bot.store import Store
+from bot.store import Store, iso
 from handlers.alert_blocks import alert_message
 from tests.conftest import CHANNEL, REGION, bounce_doc, put_rate, slack_poster
 
@@ -225,10 +227,17 @@ def test_a_blocklist_incident_resolves_after_an_hour_without_new_bounces(aws_pee
     sweep(alert_deps, poster)
     clock.tick()
     still_open = sweep(alert_deps, poster)  # two quiet sweeps, but not an hour yet
+    incident = alert_deps.store.query("SELECT id FROM incidents")[0]["id"]
+    waiting = incident_status_answer(alert_deps, get_incident(alert_deps.store, incident)).sections[0][1]
     clock.tick(60)
     resolved = sweep(alert_deps, poster)
 
     assert still_open.posted == []
+    # Its status says what it still waits for (not "2 of the 2 sweeps a recovery needs").
+    assert (
+        "Lower for 2 sweeps (a recovery needs 2), and 60 minutes without a new blocklist bounce "
+        f"(the last one was seen {when(iso(at))})"
+    ) in waiting
     assert [p.kind for p in resolved.posted] == ["resolve", "parent_update", "summary"]
 
 
