@@ -7,6 +7,7 @@ event destinations, SNS topics, SQS queues and their policies are real API objec
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import bot.checks.coverage  # noqa: F401  (registers events.coverage)
@@ -18,6 +19,7 @@ from bot.findings import Finding, Report, Severity
 from bot.ingest import ingest_documents
 from bot.runner import run_checks
 from bot.setup import WANTED_TYPES
+from bot.setup.permissions import BOT_ACTIONS
 
 REGION = "us-east-1"
 DOMAIN = "mail.example.com"
@@ -476,3 +478,25 @@ def test_a_rule_that_lost_its_target_is_given_the_queue_again(aws_peer, deps: De
     run(deps, "setup --apply")
     assert len(events.list_targets_by_rule(Rule="sesbot-ses-status")["Targets"]) == 1
     assert len(aws_peer.calls_to("PutRule")) == 1  # the rule itself was right: not put again
+
+
+def readme_read_policy() -> dict[str, list[str]]:
+    """The statements of README's least-privilege read policy, by Sid."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Least-privilege IAM policy for the bot's role or user (read-only):", 1)[1]
+    policy = json.loads(block.split("```json", 1)[1].split("```", 1)[0])
+    return {s["Sid"]: s["Action"] for s in policy["Statement"]}
+
+
+def test_the_readme_read_policy_grants_every_read_call_the_bot_checks_it_has_and_what_setup_itself_calls():
+    statements = readme_read_policy()
+    assert set(statements["SesbotRead"]) == set(BOT_ACTIONS)
+    # `setup` finds the queue (sqs:GetQueueUrl) and the SES topics (sns:ListTopics) by name, and asks IAM about
+    # the one call it cannot try harmlessly (sqs:ReceiveMessage).
+    assert set(statements["SesbotSetupRead"]) == {"sqs:GetQueueUrl", "sns:ListTopics"}
+    assert statements["SesbotCheckItsOwnPermissions"] == ["iam:SimulatePrincipalPolicy"]
+    source = "".join(
+        (Path(__file__).resolve().parent.parent / "bot" / "setup" / name).read_text(encoding="utf-8")
+        for name in ("inspection.py", "permissions.py")
+    )
+    assert "get_queue_url" in source and "list_topics" in source and "simulate_principal_policy" in source
