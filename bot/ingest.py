@@ -91,6 +91,9 @@ _INSERT_QUARANTINE = (
 )
 
 
+MAX_REASONS = 20
+
+
 @dataclass
 class IngestResult:
     """What one ingest did: new records, re-deliveries ignored, documents skipped (by reason), quarantined."""
@@ -100,12 +103,16 @@ class IngestResult:
     skipped: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
     pushed: list[PushedEvent] = field(default_factory=list)  # SES status/Advisor events for the alert engine
+    # Where each quarantined document came from and why, the first MAX_REASONS of them (for the person
+    # running `ingest`; the quarantine table keeps them all, with their bodies).
+    reasons: list[str] = field(default_factory=list)
 
     def merge(self, other: IngestResult) -> IngestResult:
         self.pushed.extend(other.pushed)
         self.ingested += other.ingested
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
+        self.reasons.extend(other.reasons[: max(0, MAX_REASONS - len(self.reasons))])
         for reason, n in other.skipped.items():
             self.skipped[reason] = self.skipped.get(reason, 0) + n
         return self
@@ -250,7 +257,12 @@ def _parse_range(path: str, start: int, end: int, received_at: str) -> Extracted
 
 def write_batch(store: Store, batch: Extracted, origin: str, received_at: str) -> IngestResult:
     """Write one parsed batch in one transaction; returns what was new, duplicate, skipped, quarantined."""
-    result = IngestResult(skipped=dict(batch.skipped), quarantined=len(batch.quarantined), pushed=list(batch.pushed))
+    result = IngestResult(
+        skipped=dict(batch.skipped),
+        quarantined=len(batch.quarantined),
+        pushed=list(batch.pushed),
+        reasons=[f"{origin}: {reason}" for reason, _ in batch.quarantined[:MAX_REASONS]],
+    )
     conn = store.conn
     with store.transaction():
         if batch.events:
@@ -499,6 +511,9 @@ def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_siz
                 reason = f"a single JSON value larger than {MAX_DOCUMENT // (1024 * 1024)} MB"
             else:
                 reason = f"not valid JSON: {exc.msg} (line {exc.lineno})"
+            if "\ufffd" in buf[pos:stop]:
+                # The decoder replaced what is not UTF-8 (a UTF-16 file, say): the kept body has U+FFFD there.
+                reason += "; the text is not UTF-8 (the bytes that are not are kept as U+FFFD)"
             yield Unreadable(reason, buf[pos:stop][:262_144])
             pos = stop
             continue

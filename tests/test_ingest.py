@@ -305,6 +305,22 @@ def test_the_ingest_command_prints_the_counts(store, tmp_path):
     ]
 
 
+def test_the_ingest_command_says_where_each_quarantined_document_came_from_and_why(store, tmp_path):
+    path = write_lines(tmp_path / "e.jsonl", [bounce_event(1), 7, {"nope": 1}])
+    utf16 = tmp_path / "utf16.json"
+    utf16.write_bytes(b'\xff\xfe{"eventType":"Bounce"}')
+    answer = execute(CommandContext(deps=cli_deps(tmp_path, store)), parse_argv(["ingest", str(path), str(utf16)]))
+    assert answer.sections[1] == (
+        "Quarantined (the bodies are kept in the quarantine table)",
+        [
+            f"file:{path}: expected a JSON object, got int",
+            f"file:{path}: not an SNS envelope or SES notification (keys: nope)",
+            f"file:{utf16}: not valid JSON: Expecting value (line 1); the text is not UTF-8 (the bytes that are"
+            " not are kept as U+FFFD)",
+        ],
+    )
+
+
 def test_the_ingest_command_reads_standard_input_for_a_dash(store, tmp_path):
     stdin = io.BytesIO(json.dumps([bounce_event(7)]).encode())
     deps = cli_deps(tmp_path, store, stdin=stdin)

@@ -367,6 +367,7 @@ def test_the_smtp_command_takes_port_slash_tls_for_implicit_tls_on_another_port(
 
     assert report.findings[0].severity == Severity.OK
     assert report.findings[0].data["tls_mode"] == "implicit"
+    assert report.target == f"127.0.0.1:{peer.port}/tls"  # the answer names the mode it was asked to use
 
 
 def test_smtp_credentials_never_appear_in_the_answer_json_text_or_repr(

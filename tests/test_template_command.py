@@ -165,6 +165,15 @@ def test_an_aws_failure_is_a_could_not_check_finding(aws_peer, deps: Deps) -> No
         ),
         ('welcome ["Ana"]', 'the template data must be a JSON object, like {"name": "Ana"}'),
         ("wel/come", "`wel/come` is not a template name (letters, digits, _ and -, up to 64 characters)"),
+        # Python's json reads these; SES, like the JSON standard, does not.
+        (
+            'welcome {"n": NaN}',
+            'the template data is not valid JSON (NaN is not JSON); give an object, like {"name": "Ana"}',
+        ),
+        (
+            'welcome {"n": 1e999999}',
+            'the template data is not valid JSON (1e999999 is too big a number); give an object, like {"name": "Ana"}',
+        ),
     ],
 )
 def test_bad_template_input_is_a_usage_error_that_says_what_to_type(rest: str, message: str) -> None:

@@ -8,7 +8,7 @@ import sys
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Answer, Severity
 from bot.ingest import ingest_paths
-from bot.target import UsageError
+from bot.target import UsageError, shown
 
 
 @command(
@@ -34,6 +34,11 @@ def run_ingest(ctx: CommandContext, inv: Invocation) -> Answer:
         f"quarantined (malformed, kept with the reason): {result.quarantined}",
     ]
     lines += [f"skipped, {reason}: {n}" for reason, n in sorted(result.skipped.items())]
+    sections = [("Counts", lines)]
+    if result.reasons:
+        more = result.quarantined - len(result.reasons)
+        why = [shown(r, 200) for r in result.reasons] + ([f"and {more} more"] if more > 0 else [])
+        sections.append(("Quarantined (the bodies are kept in the quarantine table)", why))
     severity = Severity.WARNING if result.quarantined else Severity.INFO
     title = f"Ingested {result.ingested} event{'s' if result.ingested != 1 else ''} from {len(paths)} source(s)"
-    return Answer(title=title, sections=[("Counts", lines)], data=data, kind="ingest", severity=severity)
+    return Answer(title=title, sections=sections, data=data, kind="ingest", severity=severity)

@@ -80,7 +80,7 @@ def run_smtp(ctx: CommandContext, inv: Invocation) -> Report:
         username=settings.smtp_username,
         password=settings.smtp_password,
     )
-    target = host if len(endpoints) > 1 else f"{host}:{endpoints[0].port}"
+    target = host if len(endpoints) > 1 else f"{host}:{endpoints[0].port}{_mode_shown(endpoints[0])}"
     return Report(
         target=target,
         findings=explain(result, region),
@@ -88,3 +88,11 @@ def run_smtp(ctx: CommandContext, inv: Invocation) -> Report:
         region=region,
         elapsed_ms=int((time.perf_counter() - started) * 1000),
     )
+
+
+def _mode_shown(endpoint: Endpoint) -> str:
+    """ "/tls" or "/starttls" when the port is probed in the mode it was asked for, not its usual one."""
+    usual = endpoint_for(endpoint.port).tls
+    if endpoint.tls == usual:
+        return ""
+    return "/tls" if endpoint.tls == IMPLICIT else "/starttls"

@@ -46,6 +46,17 @@ _TAGS = re.compile(r"<[^>]+>")
 _WS = re.compile(r"\s+")
 
 
+def _not_json(word: str) -> Any:
+    raise ValueError(f"{word} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too big a number")
+    return value
+
+
 def parse_template_args(rest: str) -> tuple[str, dict[str, Any]]:
     """(template name, rendering data) from what follows `template`; `UsageError` for bad input."""
     text = rest.strip()
@@ -62,7 +73,8 @@ def parse_template_args(rest: str) -> tuple[str, dict[str, Any]]:
     if not raw:
         return name, {}
     try:
-        data = json.loads(raw)
+        # Strict JSON, as SES reads it: no NaN or Infinity, and no number too big to be one.
+        data = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
     except ValueError as exc:
         detail = f"{exc.msg} at character {exc.pos + 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
         raise UsageError(
