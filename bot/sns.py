@@ -362,8 +362,11 @@ def make_sns_app(
         if kind == "UnsubscribeConfirmation":
             log.warning("SNS says the subscription to %s was removed", msg.get("TopicArn"))
             return reply(start_response, "200 OK", {"unsubscribed": msg.get("TopicArn")})
+        # Only what the signature covers is stored: anything else in the body (an "eventType", a "mail" beside
+        # the signed "Message") is the sender's, not SNS's.
+        signed = orjson.dumps({k: msg[k] for k in _SIGNED_KEYS["Notification"] if k in msg})
         try:
-            result = ingest_documents(deps.store, [body], "https", now=deps.now(), batch_records=None)
+            result = ingest_documents(deps.store, [signed], "https", now=deps.now(), batch_records=None)
         except Exception as exc:  # the store failed: 500 makes SNS retry later
             log.error("could not store an SNS notification: %s: %s", type(exc).__name__, exc)
             return reply(start_response, "500 Internal Server Error", {"error": "could not store"})

@@ -193,6 +193,16 @@ def test_a_tampered_message_is_refused_and_nothing_is_stored(endpoint, store, si
     assert stored(store) == []
 
 
+def test_only_the_signed_message_is_stored_not_an_event_written_beside_it(endpoint, store, signing_key):
+    msg = sign(notification(bounce()), signing_key[0])
+    forged = bounce()
+    forged["bounce"]["bouncedRecipients"][0]["emailAddress"] = "ceo@example.com"
+    msg.update(forged)  # unsigned top-level keys: eventType, mail, bounce
+    status, body = post(endpoint, msg)
+    assert (status, body["ingested"]) == (200, 1)
+    assert stored(store) == [("Bounce", "recipient@example.com")]
+
+
 def test_a_message_for_another_topic_is_refused(endpoint, store, signing_key):
     msg = sign(notification(bounce(), topic="arn:aws:sns:us-east-1:999999999999:other"), signing_key[0])
     assert post(endpoint, msg)[0] == 403
