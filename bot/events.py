@@ -286,7 +286,7 @@ def extract(doc: Any, out: Extracted, received_at: str) -> None:
             n_headers = len(out.headers)
             try:
                 _ses(target, out, received_at, topic)
-            except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+            except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError, OverflowError) as exc:
                 del out.events[n_events:]
                 del out.counts[n_counts:]
                 del out.deliveries[n_deliveries:]
@@ -311,7 +311,7 @@ def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str |
     )
     try:
         fn(value, out, received_at, topic, depth)
-    except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+    except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError, OverflowError) as exc:
         # A field of an unexpected JSON type deep inside means the document is malformed, not the code wrong;
         # a document is all or nothing, so rows it added before the bad part are taken back.
         del out.events[n_events:]
@@ -811,11 +811,11 @@ def _ts(value: Any) -> str | None:
 def _parse_ts(value: str) -> str | None:
     try:
         dt = datetime.fromisoformat(value.strip())
-    except ValueError:
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        dt = dt.astimezone(UTC)  # "0001-01-01T00:00:00+01:00" has no UTC time: OverflowError
+    except (ValueError, OverflowError):
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 

@@ -462,6 +462,11 @@ def _is_whole_json(line: bytes) -> bool:
 
 _SPACE = re.compile(r"\s*")
 _RESYNC = re.compile(r"\n(?=[ \t]{0,2}[\{\[])")
+# With no such line (a compact array or Firehose's records written one after another on one line): the next
+# object that starts right after a comma or the end of another.
+_RESYNC_INLINE = re.compile(r"(?:\}\s*,?|,)\s*(?=\{\")")
+# A \uD800-\uDFFF escape: Python's json reads an unpaired one into a string SQLite cannot store.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SPACE_COMMA = re.compile(r"[\s,]*")
 
 
@@ -501,12 +506,15 @@ def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_siz
         try:
             value, end = decoder.raw_decode(buf, pos)
         except json.JSONDecodeError as exc:
+            # Where it broke, from the value's start: more() moves the value to the start of the buffer.
+            broke_at = max(exc.pos - pos, 1)
             too_big = len(buf) - pos >= MAX_DOCUMENT
             if not too_big and more():
                 continue  # most likely the value is cut at the chunk boundary: read on
             # A broken value: quarantine it up to the next line that opens a value, and carry on from there.
-            resync = _RESYNC.search(buf, max(exc.pos, pos + 1))
-            stop = resync.start() + 1 if resync else len(buf)
+            resync = _RESYNC.search(buf, pos + broke_at)
+            inline = None if resync else _RESYNC_INLINE.search(buf, pos + broke_at)
+            stop = resync.start() + 1 if resync else inline.end() if inline else len(buf)
             if too_big:
                 reason = f"a single JSON value larger than {MAX_DOCUMENT // (1024 * 1024)} MB"
             else:
@@ -516,6 +524,11 @@ def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_siz
                 reason += "; the text is not UTF-8 (the bytes that are not are kept as U+FFFD)"
             yield Unreadable(reason, buf[pos:stop][:262_144])
             pos = stop
+            continue
+        if _SURROGATE_ESCAPE.search(buf, pos, end) and not _is_whole_json(buf[pos:end].encode("utf-8", "replace")):
+            # orjson (the JSON-lines path) refuses an unpaired surrogate: so does this path, one value at a time.
+            yield Unreadable("a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)", buf[pos:end][:262_144])
+            pos = end
             continue
         yield value
         pos = end

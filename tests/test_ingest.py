@@ -172,6 +172,45 @@ def test_a_broken_line_in_json_lines_is_quarantined_and_the_rest_ingested(store,
     assert [q["origin"] for q in quarantined(store)] == [f"file:{path}"]
 
 
+def test_a_broken_record_in_a_one_line_array_loses_only_itself(store, tmp_path):
+    # A compact array, and Firehose's records written one after another: no line to resynchronise on.
+    good = [json.dumps(bounce_event(i)) for i in range(1, 6)]
+    compact = tmp_path / "compact.json"
+    compact.write_text("[" + ",".join(good[:2] + ['{"eventType": "Bounce", "bounce": {cut'] + good[2:]) + "]")
+    firehose = tmp_path / "firehose"
+    firehose.write_text("".join(good[:2] + ['{"eventType": "Bounce", "mail": [1,}'] + good[2:]).replace("gone", "fh"))
+    assert ingest_paths(store, [str(compact)], now=NOW).as_dict()["ingested"] == 5
+    result = ingest_paths(store, [str(firehose)], now=NOW).as_dict()
+    assert (result["ingested"], result["quarantined"]) == (5, 1)
+
+
+def test_an_unpaired_surrogate_in_an_array_quarantines_that_document_and_not_the_file(store, tmp_path):
+    bad = bounce_event(2)
+    bad["mail"]["source"] = "x"
+    text = json.dumps([bounce_event(1), bad, bounce_event(3)]).replace('"source": "x"', '"source": "\\ud800"')
+    path = tmp_path / "array.json"
+    path.write_text(text)
+    result = ingest_paths(store, [str(path)], now=NOW)
+    assert result.as_dict() == {"ingested": 2, "duplicates": 0, "skipped": {}, "quarantined": 1}
+    assert result.reasons == [f"file:{path}: a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)"]
+
+
+def test_a_timestamp_with_no_utc_time_is_no_timestamp_not_a_stuck_batch(store):
+    delay = {
+        "eventType": "DeliveryDelay",
+        "mail": {"timestamp": "2024-06-01T10:00:00.000Z", "messageId": "dl-1", "destination": ["a@example.org"]},
+        "deliveryDelay": {
+            "timestamp": "2024-06-01T10:05:00.000Z",
+            "delayType": "MailboxFull",
+            "expirationTime": "0001-01-01T00:00:00+01:00",
+            "delayedRecipients": [{"emailAddress": "a@example.org", "diagnosticCode": "452 4.2.2 full"}],
+        },
+    }
+    late = bounce_event(9, ts="9999-12-31T23:59:59-01:00")
+    result = ingest_documents(store, [json.dumps(bounce_event(1)), json.dumps(delay), json.dumps(late)], "sqs", now=NOW)
+    assert result.ingested + result.quarantined == 3 and result.ingested >= 2
+
+
 def test_a_byte_order_mark_at_the_start_of_a_file_is_ignored(store, tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps([bounce_event(1)]).encode())
