@@ -32,27 +32,34 @@ def remove_suppressed(
     email: str,
     region: str,
     *,
+    account: str | None = None,
     user_id: str | None,
     team_id: str | None = None,
     channel_id: str | None = None,
 ) -> WriteResult:
-    """Delete one address from the account suppression list in one region (audited either way)."""
-    action = f"suppression.remove {email} ({region})"
+    """Delete one address from the account suppression list in one region of one account (`SESBOT_ACCOUNTS`
+    by name; None: the bot's own credentials), audited either way."""
+    where = f"{account} · {region}" if account else region
+    action = f"suppression.remove {email} ({where})"
     try:
         may_write(deps, user_id)
         if region not in deps.settings.regions:
             raise WriteRefused(f"{region} is not one of the configured regions.")
+        configured = {a.name: a for a in deps.settings.accounts}
+        if account is not None and account not in configured:
+            raise WriteRefused(f"{account} is not one of the configured accounts (SESBOT_ACCOUNTS).")
     except WriteRefused as exc:
         deps.store.audit(action, False, user_id=user_id, team_id=team_id, channel_id=channel_id, detail=str(exc))
         raise
+    view = deps.for_account(configured[account]) if account is not None else deps
     try:
-        deps.aws.get("sesv2", region).delete_suppressed_destination(EmailAddress=email)
+        view.aws.get("sesv2", region).delete_suppressed_destination(EmailAddress=email)
     except Exception as exc:
         if error_code(exc) == "NotFoundException":
-            result = WriteResult(True, f"{email} was not on the suppression list in {region} (nothing to do).")
+            result = WriteResult(True, f"{email} was not on the suppression list in {where} (nothing to do).")
         else:
-            result = WriteResult(False, f"Could not remove {email} in {region}: {describe_error(exc)}")
+            result = WriteResult(False, f"Could not remove {email} in {where}: {describe_error(exc)}")
     else:
-        result = WriteResult(True, f"Removed {email} from the account suppression list in {region}.")
+        result = WriteResult(True, f"Removed {email} from the account suppression list in {where}.")
     deps.store.audit(action, result.ok, user_id=user_id, team_id=team_id, channel_id=channel_id, detail=result.message)
     return result

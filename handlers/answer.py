@@ -56,9 +56,13 @@ def _write_buttons(deps: Deps, result: Report | Answer) -> list[dict[str, Any]]:
     """Offer account changes only where they are possible: writes on and a suppressed recipient."""
     if not deps.settings.allow_writes or not isinstance(result, Report):
         return []
-    return [
-        remove_button(result.target, f.region)
+    where = [
+        (f.account, f.region)
         for f in result.findings
         # The button removes from the account list; a tenant list's entry gets its command in the fix.
         if f.check == "recipient.suppressed" and f.severity >= Severity.ERROR and f.region and not f.data.get("tenant")
     ][:3]
+    return [
+        remove_button(result.target, region, account, index=i, named=len(where) > 1)
+        for i, (account, region) in enumerate(where)
+    ]

@@ -6,6 +6,7 @@ The checks run again when the dialog is submitted: a dialog is no permission.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -17,20 +18,33 @@ from bot.writes import WriteRefused, may_write, remove_suppressed
 from handlers.blocks import button, escape
 
 ACTION = "suppression_remove"
+# One button per account and region the address is suppressed in, each with its own action_id (Slack wants
+# them unique within a block): "suppression_remove", "suppression_remove:1", ...
+ACTIONS = re.compile(rf"^{ACTION}(?::\d+)?$")
 CALLBACK = "suppression_remove_confirm"
 
 
-def remove_button(email: str, region: str) -> dict[str, Any]:
-    return button(
-        "Remove from suppression list", ACTION, json.dumps({"email": email, "region": region}), style="danger"
-    )
+def remove_button(
+    email: str, region: str, account: str | None = None, *, index: int = 0, named: bool = False
+) -> dict[str, Any]:
+    """The button for one (account, region); `named`: its label says which, when there are several."""
+    where = f"{account} · {region}" if account else region
+    label = f"Remove from suppression list ({where})" if named else "Remove from suppression list"
+    value: dict[str, str] = {"email": email, "region": region}
+    if account:
+        value["account"] = account
+    action = ACTION if index == 0 else f"{ACTION}:{index}"
+    return button(label, action, json.dumps(value), style="danger")
 
 
-def _target(raw: str) -> tuple[str, str]:
+def _target(raw: str) -> tuple[str, str, str | None]:
     try:
         data = json.loads(raw)
-        return parse_email(str(data["email"])), str(data["region"])
-    except (ValueError, KeyError, TypeError, UsageError) as exc:
+        account = data.get("account")
+        if account is not None and not isinstance(account, str):
+            raise TypeError("account")
+        return parse_email(str(data["email"])), str(data["region"]), account
+    except (ValueError, KeyError, TypeError, AttributeError, UsageError) as exc:
         raise WriteRefused("That button's payload is not valid; run the diagnosis again.") from exc
 
 
@@ -39,19 +53,20 @@ def register(app: App, deps: Deps) -> None:
         if channel and user:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
 
-    @app.action(ACTION)
+    @app.action(ACTIONS)
     def on_remove(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user = (body.get("user") or {}).get("id")
         channel = (body.get("channel") or {}).get("id")
         try:
-            email, region = _target(str(action.get("value") or ""))
+            email, region, account = _target(str(action.get("value") or ""))
             may_write(deps, user)
         except WriteRefused as exc:
             deps.store.audit(f"{ACTION} (button)", False, user_id=user, channel_id=channel, detail=str(exc))
             tell(client, channel, user, f":no_entry: {escape(exc)}")
             return
-        meta = json.dumps({"email": email, "region": region, "channel": channel})
+        meta = json.dumps({"email": email, "region": region, "account": account, "channel": channel})
+        where = f"*{escape(account)}* · *{escape(region)}*" if account else f"*{escape(region)}*"
         client.views_open(
             trigger_id=body["trigger_id"],
             view={
@@ -67,7 +82,7 @@ def register(app: App, deps: Deps) -> None:
                         "text": {
                             "type": "mrkdwn",
                             "text": (
-                                f"Remove *{escape(email)}* from the account suppression list in *{escape(region)}*?\n"
+                                f"Remove *{escape(email)}* from the account suppression list in {where}?\n"
                                 "SES will deliver to it again: do this only when the address works now, or the next "
                                 "bounce counts against your bounce rate."
                             ),
@@ -88,8 +103,10 @@ def register(app: App, deps: Deps) -> None:
             meta = {}
         channel = meta.get("channel")
         try:
-            email, region = _target(json.dumps(meta))
-            result = remove_suppressed(deps, email, region, user_id=user, team_id=team, channel_id=channel)
+            email, region, account = _target(json.dumps(meta))
+            result = remove_suppressed(
+                deps, email, region, account=account, user_id=user, team_id=team, channel_id=channel
+            )
         except WriteRefused as exc:
             tell(client, channel, user, f":no_entry: {escape(exc)}")
             return
