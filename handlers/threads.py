@@ -25,6 +25,7 @@ from handlers.poster import SlackPoster
 THREAD_VERBS = VERBS
 DELIVER_AFTER = CHANGES_PARENT  # what changes the parent message (or owes a reply) is delivered at once
 HOW = "@sesbot "  # how a verb is said in a thread, for the examples of its error messages
+GONE = "That incident no longer exists, or this is not its alert message."
 
 
 def _person(who: str) -> str:
@@ -62,24 +63,35 @@ def incident_reply(
     return _verb_message(deps, incident, inv.name, inv.args, inv.rest, user_id)
 
 
+def _on_its_message(body: dict[str, Any], incident: Incident) -> bool:
+    """Whether the button was clicked on the incident's own alert message: a button's value is only its
+    number, and a payload copied to another channel (or edited) must not act on, or show, another incident."""
+    channel = (body.get("channel") or {}).get("id")
+    clicked = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
+    if not incident.channel or channel != incident.channel:
+        return False
+    return not incident.ts or clicked == incident.ts
+
+
 def register(app: App, deps: Deps) -> None:
-    def incident_of(action: dict[str, Any]) -> Incident | None:
+    def incident_of(action: dict[str, Any], body: dict[str, Any]) -> Incident | None:
         try:
-            return get_incident(deps.store, int(str(action.get("value") or "")))
-        except ValueError:
+            incident = get_incident(deps.store, int(str(action.get("value") or "")))
+        except (ValueError, OverflowError):
             return None
+        return incident if incident is not None and _on_its_message(body, incident) else None
 
     def thread_of(
         body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> tuple[Incident, str, str | None, str | None] | None:
         """The button's incident, channel, clicker and the thread to answer in; None (said to the clicker
         when the incident is gone) when there is nothing to answer."""
-        incident = incident_of(action)
+        incident = incident_of(action, body)
         channel = (body.get("channel") or {}).get("id")
         user = (body.get("user") or {}).get("id")
         if incident is None or not channel:
             if channel and user:
-                client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
+                client.chat_postEphemeral(channel=channel, user=user, text=GONE)
             return None
         return incident, channel, user, incident.ts or (body.get("message") or {}).get("ts")
 
@@ -96,13 +108,13 @@ def register(app: App, deps: Deps) -> None:
     @app.action(BOUNCES_ACTION)
     def on_bounces(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        incident = incident_of(action)
+        incident = incident_of(action, body)
         channel = (body.get("channel") or {}).get("id")
         user = (body.get("user") or {}).get("id")
         if not channel or not user:
             return
         if incident is None:
-            client.chat_postEphemeral(channel=channel, user=user, text="That incident no longer exists.")
+            client.chat_postEphemeral(channel=channel, user=user, text=GONE)
             return
         # Ephemeral, to the asker only: the addresses stay whole even with SESBOT_REDACT=local.
         client.chat_postEphemeral(channel=channel, user=user, **answer_message(incident_bounces_answer(deps, incident)))

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from slack_sdk import WebClient
 
-from bot.alerts import ACK_ACTION, BOUNCES_ACTION, sweep
+from bot.alerts import ACK_ACTION, BOUNCES_ACTION, TAKE_ACTION, sweep
 from handlers.poster import SlackPoster
+from handlers.threads import GONE
 from peers.slack import app_mention_body, block_action_body, post_signed, slash_command_body
 from tests.conftest import BOT_TOKEN, REGION, SIGNING_SECRET
 
@@ -141,4 +143,19 @@ def test_the_alert_buttons_acknowledge_and_show_the_bounces(bot_server, slack_pe
 
 def test_a_button_for_an_incident_that_does_not_exist_says_so(bot_server, slack_peer):
     post_signed(bot_server.events_url, block_action_body(ACK_ACTION, "999"), SIGNING_SECRET)
-    assert slack_peer.wait_for("chat.postEphemeral").params["text"] == "That incident no longer exists."
+    assert slack_peer.wait_for("chat.postEphemeral").params["text"] == GONE
+
+
+@pytest.mark.parametrize("where", ["another channel", "another message"])
+def test_an_alert_button_acts_only_on_its_own_incidents_message(bot_server, slack_peer, deps, where):
+    channel, _ = open_incident(deps, slack_peer)
+    elsewhere = (
+        {"channel_id": "C0OTHER"} if where == "another channel" else {"channel_id": channel, "message_ts": "1.2"}
+    )
+    for action in (ACK_ACTION, TAKE_ACTION, BOUNCES_ACTION):
+        post_signed(
+            bot_server.events_url, block_action_body(action, "1", user_id="U0ERIN", **elsewhere), SIGNING_SECRET
+        )
+        assert slack_peer.wait_for("chat.postEphemeral", timeout=30).params["text"] == GONE
+        slack_peer.clear()
+    assert deps.store.query("SELECT acked_by, owner FROM incidents") == [{"acked_by": None, "owner": None}]
