@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from bot.commands import parse
 from bot.commands.why import parse_targets
 from bot.deps import Deps
-from bot.target import UsageError
+from bot.target import UsageError, shown
 from handlers.answer import run_for_slack
 from handlers.blocks import context, cut, escape, plain
 from handlers.slash import busy_text, working_text
@@ -70,6 +70,12 @@ def why_line(text: str) -> str:
     if not text:
         raise UsageError("give an email address or an SES message id, like jane@example.com")
     inv = parse(f"why {text.replace(',', ' ')}")
+    if inv.flags:
+        # The form diagnoses what it is given in every account; a flag would be dropped, so it is refused.
+        flags = " ".join(sorted(inv.flags))
+        raise UsageError(
+            f"the form takes addresses, @domains and message ids, not {shown(flags, 40)}; use `/ses why` for flags"
+        )
     parse_targets(inv.args)
     return f"why {' '.join(inv.args)}"
 

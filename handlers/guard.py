@@ -23,6 +23,7 @@ from slack_bolt.context import BoltContext
 from slack_sdk import WebClient
 
 from bot.commands import parse, resolve
+from bot.commands.why import account_option, parse_targets
 from bot.deps import Deps
 from bot.pasted import question_in
 from bot.ratelimit import RateLimit
@@ -98,12 +99,17 @@ def asked(body: dict[str, Any]) -> Asked | None:
             aid = action.get("action_id", "")
             text = action.get("value") if aid == "sesbot_rerun" else None
             in_home = channel is None and (body.get("view") or {}).get("type") == "home"
-            return Asked("action", f"button {aid}", user.get("id"), team, ent, channel, text, private=in_home)
+            # A button on the bot's own answer in a direct message (the diagnose form answers there): private.
+            in_dm = (body.get("channel") or {}).get("name") == "directmessage" or str(channel or "").startswith("D")
+            return Asked("action", f"button {aid}", user.get("id"), team, ent, channel, text, private=in_home or in_dm)
         view = body.get("view") or {}
         callback = view.get("callback_id", "")
         if callback == diagnose.VIEW:  # answered in a direct message; rate-limited as the `why` it runs
-            line = diagnose.submitted_text(view)
-            return Asked("view", f"dialog {callback}", user.get("id"), team, ent, None, f"why {line}", private=True)
+            try:
+                line: str | None = diagnose.why_line(diagnose.submitted_text(view))
+            except UsageError:
+                line = None  # refused under its field: not a diagnosis, so not counted
+            return Asked("view", f"dialog {callback}", user.get("id"), team, ent, None, line, private=True)
         # Slack sends no channel with a dialog; ours carry the one they were opened from.
         channel = channel or _metadata_channel(view.get("private_metadata"))
         return Asked("view", f"dialog {callback}", user.get("id"), team, ent, channel)
@@ -187,7 +193,7 @@ def register(app: App, deps: Deps) -> None:
             return NOT_ALLOWED
         if s.allowed_channels and not req.private and req.channel not in s.allowed_channels:
             return "sesbot does not answer in this channel; ask in one of its allowed channels."
-        if req.command_text is not None and _is_diagnosis(req.command_text):
+        if req.command_text is not None and _is_diagnosis(s, req.command_text):
             wait = limiter.check(req.user)
             if wait:
                 per = s.diagnoses_per_minute
@@ -237,8 +243,15 @@ def register(app: App, deps: Deps) -> None:
         return BoltResponse(status=200, body="")
 
 
-def _is_diagnosis(text: str) -> bool:
+def _is_diagnosis(settings: Settings, text: str) -> bool:
+    """Whether `text` would run a diagnosis: a recorded command whose targets are valid (a refused one is
+    answered with its usage line and costs nothing)."""
     try:
-        return resolve(parse(text), "slack").record
+        inv = parse(text)
+        if not resolve(inv, "slack").record:
+            return False
+        if inv.name == "why":
+            parse_targets(account_option(settings, inv)[1])
+        return True
     except UsageError:
         return False

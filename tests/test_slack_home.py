@@ -457,3 +457,33 @@ def test_diagnoses_from_the_modal_count_toward_the_rate_limit(bot_server_factory
     )
     _, answer = submit_modal(server, "b@example.com")
     assert answer["errors"]["target"].startswith("You have asked for 1 diagnoses in the last minute")
+
+
+def test_input_the_modal_refuses_costs_nothing_from_the_rate_limit(bot_server_factory, slack_peer, dns_peer):
+    server = bot_server_factory(diagnoses_per_minute=1)
+    for bad in (",", "jane at example", "jane@example.net --account=qa"):
+        _, answer = submit_modal(server, bad)
+        assert answer["response_action"] == "errors"
+        assert "diagnoses in the last minute" not in answer["errors"][diagnose.TARGET_BLOCK]
+    # The form takes no flags (it would drop them): it says so rather than diagnosing every account.
+    assert answer["errors"][diagnose.TARGET_BLOCK].startswith("the form takes addresses, @domains and message ids")
+    assert submit_modal(server, "jane@example.net") == (200, None)  # the one diagnosis the minute allows
+
+
+def test_the_buttons_on_the_modals_direct_message_answer_work_with_a_channel_allow_list(
+    bot_server_factory, slack_peer, aws_peer
+):
+    server = bot_server_factory(allowed_channels=frozenset({"C0OPS"}))
+    assert submit_modal(server, "jane@example.net") == (200, None)
+    report = slack_peer.wait_for(
+        "chat.postMessage", lambda c: c.params.get("blocks", [{}])[0].get("type") == "header", timeout=30
+    ).params
+    rerun = next(b for b in report["blocks"][-1]["elements"] if b["action_id"] == "sesbot_rerun")
+    slack_peer.clear()
+    body = block_action_body(
+        rerun["action_id"], rerun["value"], channel_id=report["channel"], response_url=slack_peer.response_url("rr")
+    )
+    post_signed(server.events_url, body, SIGNING_SECRET)
+    answer = slack_peer.wait_for_response("rr", timeout=30)
+    assert "does not answer in this channel" not in json.dumps(answer)
+    assert slack_peer.calls_to("chat.postEphemeral") == []
