@@ -368,7 +368,8 @@ def ingest_paths(
     now: datetime | None = None,
     batch_records: int = BATCH_RECORDS,
 ) -> IngestResult:
-    """`sesbot ingest PATH... | -`: stream each file (`-` = standard input, `.gz` is decompressed)."""
+    """`sesbot ingest PATH... | -`: stream each file (`-` = standard input; gzip, by its magic bytes whatever the
+    name, is decompressed)."""
     result = IngestResult()
     with ExitStack() as cleanup:
         pool: ProcessPoolExecutor | None = None  # started for the first big file, shared by the rest
@@ -391,11 +392,31 @@ def _ingest_stream(
 ) -> IngestResult:
     """One file (or `-`, standard input) read as one stream, in this process."""
     if path == "-":
-        stream = stdin if stdin is not None else sys.stdin.buffer
+        stream: Any = stdin if stdin is not None else sys.stdin.buffer
+        if _starts_gzip(stream):
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")
         return ingest_documents(store, iter_documents(stream), "stdin", now=now, batch_records=batch_records)
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as stream:
-        return ingest_documents(store, iter_documents(stream), f"file:{path}", now=now, batch_records=batch_records)
+    with open(path, "rb") as probe:
+        compressed = _starts_gzip(probe)
+    opener = gzip.open if compressed else open
+    with opener(path, "rb") as file:
+        return ingest_documents(store, iter_documents(file), f"file:{path}", now=now, batch_records=batch_records)
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _starts_gzip(stream: Any) -> bool:
+    """Whether `stream` starts with gzip's magic bytes (a `.gz` file, or one named otherwise), read without
+    consuming them."""
+    if hasattr(stream, "peek"):
+        return bool(stream.peek(2)[:2] == _GZIP_MAGIC)
+    if stream.seekable():
+        at = stream.tell()
+        head = stream.read(2)
+        stream.seek(at)
+        return bool(head == _GZIP_MAGIC)
+    return False
 
 
 def parser_processes(path: str) -> int:
@@ -409,6 +430,8 @@ def parser_processes(path: str) -> int:
             return 1
         with open(path, "rb") as f:  # JSON lines only: other layouts are read as one stream
             first = f.readline(_CHUNK)
+            if first[:2] == _GZIP_MAGIC:
+                return 1
     except OSError:
         return 1
     if not (first.endswith(b"\n") and first.lstrip()[:1] == b"{" and _is_whole_json(first)):

@@ -164,6 +164,14 @@ def test_gzip_files_and_standard_input_are_read(store, tmp_path):
     assert result.as_dict() == {"ingested": 2, "duplicates": 0, "skipped": {}, "quarantined": 0}
 
 
+def test_gzip_is_known_by_its_magic_bytes_not_its_name(store, tmp_path):
+    unnamed = tmp_path / "export-2024-06-01"  # Firehose's object names carry no suffix
+    unnamed.write_bytes(gzip.compress((json.dumps(bounce_event(1)) + "\n").encode()))
+    stdin = io.BytesIO(gzip.compress((json.dumps(bounce_event(2)) + "\n").encode()))  # zcat forgotten
+    result = ingest_paths(store, [str(unnamed), "-"], stdin=stdin, now=NOW)
+    assert result.as_dict() == {"ingested": 2, "duplicates": 0, "skipped": {}, "quarantined": 0}
+
+
 def test_a_broken_line_in_json_lines_is_quarantined_and_the_rest_ingested(store, tmp_path):
     path = tmp_path / "mixed.jsonl"
     path.write_text(json.dumps(bounce_event(1)) + "\n{cut off here\n\n" + json.dumps(bounce_event(2)) + "\n")
