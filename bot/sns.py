@@ -36,6 +36,7 @@ import os
 import re
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -60,6 +61,7 @@ MAX_SKEW = timedelta(minutes=5)  # a timestamp this far ahead of our clock is re
 MAX_BODY = 1024 * 1024  # SNS messages are at most 256 KB; the envelope escapes them
 MAX_CERT_BYTES = 64 * 1024
 FETCH_TIMEOUT = 5.0
+FAILED_FETCH_SECONDS = 300.0  # a certificate URL whose fetch failed is not asked again before this
 
 _SIGNED_KEYS = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -130,36 +132,66 @@ class CertificateSource:
     a URL that passes the same check; nothing here can be told to skip it.
     """
 
-    def __init__(self, cache_dir: str | None = None, *, timeout: float = FETCH_TIMEOUT, max_entries: int = 64):
+    def __init__(
+        self,
+        cache_dir: str | None = None,
+        *,
+        timeout: float = FETCH_TIMEOUT,
+        max_entries: int = 64,
+        clock: Callable[[], float] = time.monotonic,
+        opener: Callable[[], Any] | None = None,
+    ):
         self.cache_dir = cache_dir
+        self.opener = opener or _https_opener  # what fetches: HTTPS with no redirects (tests: a loopback one)
         self.timeout = timeout
         self.max_entries = max_entries
-        self._keys: dict[str, rsa.RSAPublicKey] = {}
+        self.clock = clock
+        # Each key with the end of its certificate's validity: an expired one is fetched again.
+        self._keys: dict[str, tuple[rsa.RSAPublicKey, datetime]] = {}
+        # URLs whose fetch failed, and when: asked again only after FAILED_FETCH_SECONDS, so a stream of
+        # messages naming a certificate that is not there costs one fetch, not one per message.
+        self._failed: dict[str, float] = {}
         self._lock = threading.Lock()
         self.fetches = 0  # how many times a certificate was fetched over the network
 
     def seed(self, url: str, pem: bytes) -> None:
         """Trust `pem` for `url` (the URL must still pass the strict check)."""
         check_sns_url(url)
-        key = _public_key(pem)
+        key, until = _public_key(pem)
         with self._lock:
-            self._keys[url] = key
+            self._keys[url] = (key, until)
 
     def public_key(self, url: str, now: datetime | None = None) -> rsa.RSAPublicKey:
         check_sns_url(url)
         with self._lock:
-            key = self._keys.get(url)
-        if key is not None:
-            return key
+            cached = self._keys.get(url)
+            failed_at = self._failed.get(url)
+        if cached is not None and (now is None or now <= cached[1]):
+            return cached[0]
+        if failed_at is not None and self.clock() - failed_at < FAILED_FETCH_SECONDS:
+            raise VerificationError("the signing certificate could not be fetched a moment ago")
         pem = self._from_disk(url)
+        if pem is not None:
+            try:
+                key, until = _public_key(pem, now)
+            except VerificationError:
+                pem = None  # an expired (or damaged) copy: fetch it again
         if pem is None:
-            pem = self._fetch(url)
+            try:
+                pem = self._fetch(url)
+            except VerificationError:
+                with self._lock:
+                    if len(self._failed) >= self.max_entries:
+                        self._failed.pop(next(iter(self._failed)))
+                    self._failed[url] = self.clock()
+                raise
+            key, until = _public_key(pem, now)
             self._to_disk(url, pem)
-        key = _public_key(pem, now)
         with self._lock:
-            if len(self._keys) >= self.max_entries:
+            self._failed.pop(url, None)
+            if len(self._keys) >= self.max_entries and url not in self._keys:
                 self._keys.pop(next(iter(self._keys)))
-            self._keys[url] = key
+            self._keys[url] = (key, until)
         return key
 
     def _path(self, url: str) -> str | None:
@@ -189,7 +221,7 @@ class CertificateSource:
     def _fetch(self, url: str) -> bytes:
         self.fetches += 1
         try:
-            with _https_opener().open(url, timeout=self.timeout) as resp:
+            with self.opener().open(url, timeout=self.timeout) as resp:
                 data = resp.read(MAX_CERT_BYTES + 1)
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise VerificationError(f"could not fetch the signing certificate: {exc}") from None
@@ -198,7 +230,8 @@ class CertificateSource:
         return data
 
 
-def _public_key(pem: bytes, now: datetime | None = None) -> rsa.RSAPublicKey:
+def _public_key(pem: bytes, now: datetime | None = None) -> tuple[rsa.RSAPublicKey, datetime]:
+    """The certificate's RSA key and the end of its validity."""
     try:
         cert = x509.load_pem_x509_certificate(pem)
     except ValueError:
@@ -208,7 +241,7 @@ def _public_key(pem: bytes, now: datetime | None = None) -> rsa.RSAPublicKey:
     key = cert.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise VerificationError("the signing certificate does not hold an RSA key")
-    return key
+    return key, cert.not_valid_after_utc
 
 
 def string_to_sign(msg: dict[str, Any]) -> bytes:

@@ -331,8 +331,71 @@ def test_a_certificate_cached_on_disk_is_used_without_fetching(tmp_path, signing
     assert (key.public_numbers(), source.fetches) == (signing_key[0].public_key().public_numbers(), 0)
 
 
-def test_an_expired_certificate_is_not_trusted(tmp_path, signing_key):
+class CertHost(http.server.BaseHTTPRequestHandler):
+    """The certificate host on loopback: serves `pem` (404 when None) to every GET, and counts them."""
+
+    pem: bytes | None = None
+    gets = 0
+
+    def do_GET(self) -> None:  # noqa: N802
+        type(self).gets += 1
+        body = type(self).pem
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def cert_host():
+    """A loopback stand-in for sns.<region>.amazonaws.com's certificates; yields an opener that reaches it."""
+    CertHost.pem, CertHost.gets = None, 0
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CertHost)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+
+    class ToLoopback:
+        # The URL has passed the strict check; only the transport differs.
+        def open(self, url: str, timeout: float):
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}{urllib.parse.urlsplit(url).path}", timeout=timeout)
+
+    yield ToLoopback
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_an_expired_certificate_is_not_trusted(tmp_path, signing_key, cert_host):
     (tmp_path / (hashlib.sha256(CERT_URL.encode()).hexdigest() + ".pem")).write_bytes(signing_key[1])
-    source = CertificateSource(cache_dir=str(tmp_path))
+    CertHost.pem = signing_key[1]  # fetched again, it is the same expired certificate
+    source = CertificateSource(cache_dir=str(tmp_path), opener=cert_host)
     with pytest.raises(VerificationError, match="not valid at this time"):
         source.public_key(CERT_URL, datetime.now(UTC) + timedelta(days=365))
+    assert CertHost.gets == 1  # the expired copy on disk was not taken for a fresh one
+
+
+def test_a_certificate_that_cannot_be_fetched_is_not_asked_for_again_for_every_message(cert_host):
+    clock = [0.0]
+    source = CertificateSource(opener=cert_host, clock=lambda: clock[0])
+    url = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-nothere.pem"
+    for _ in range(3):
+        with pytest.raises(VerificationError):
+            source.public_key(url)
+    assert CertHost.gets == 1  # one fetch for three messages naming it
+    clock[0] += 301
+    with pytest.raises(VerificationError, match="could not fetch"):
+        source.public_key(url)
+    assert CertHost.gets == 2  # asked again once the pause is over
+
+
+def test_a_cached_key_whose_certificate_has_expired_is_not_used(signing_key, cert_host):
+    source = CertificateSource(opener=cert_host)
+    source.seed(CERT_URL, signing_key[1])
+    assert source.public_key(CERT_URL, datetime.now(UTC)) is not None  # from memory: no fetch
+    with pytest.raises(VerificationError, match="could not fetch"):
+        source.public_key(CERT_URL, datetime.now(UTC) + timedelta(days=365))  # expired in memory: fetched (404)
+    assert CertHost.gets == 1
