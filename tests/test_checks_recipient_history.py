@@ -503,10 +503,10 @@ def test_a_delivery_before_the_delay_leaves_it_pending(deps):
 # -- recipient.rejects and recipient.rendering -------------------------------------------------------
 
 
-def test_a_reject_is_an_error_that_says_ses_found_a_virus(deps):
+def test_a_reject_is_critical_and_says_ses_found_a_virus(deps):
     ingest(deps, reject(RECIPIENT, ago(hours=2)))
     [f] = run(deps, "recipient.rejects")
-    assert f.severity.label == "error"
+    assert f.severity.label == "critical"  # nothing was sent, and nothing was delivered since
     assert f.summary.startswith(
         "SES rejected 1 message to jo@example.com without sending "
         '(reason "Bad content": SES found a virus in '
@@ -521,7 +521,7 @@ def test_a_rendering_failure_names_the_template_and_the_missing_variable(deps):
         rendering_failure(RECIPIENT, ago(hours=1), "WelcomeEmail", "first_name"),
     )
     [f] = run(deps, "recipient.rendering")
-    assert f.severity.label == "error"
+    assert f.severity.label == "critical"
     assert f.summary.startswith(
         "Template WelcomeEmail failed to render for jo@example.com: the variable 'first_name' is not in the "
         "send's template data, so nothing was sent (2 failures, the latest "
@@ -529,6 +529,19 @@ def test_a_rendering_failure_names_the_template_and_the_missing_variable(deps):
     assert f.evidence[0].startswith("Template WelcomeEmail: variable 'first_name' missing, 2 failures, latest ")
     assert f.data == {"failures": 2, "template": "WelcomeEmail", "missing_variable": "first_name"}
     assert "--template-name WelcomeEmail" in f.fix
+
+
+def test_a_reject_or_rendering_failure_followed_by_a_delivery_is_history_not_the_cause(deps):
+    ingest(
+        deps,
+        reject(RECIPIENT, ago(hours=5)),
+        rendering_failure(RECIPIENT, ago(hours=4), "WelcomeEmail", "first_name"),
+        delivery(RECIPIENT, ago(hours=1)),
+    )
+    assert [f.severity.label for f in run(deps, "recipient.rejects") + run(deps, "recipient.rendering")] == [
+        "error",
+        "error",
+    ]
 
 
 @pytest.mark.parametrize(

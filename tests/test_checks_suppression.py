@@ -170,15 +170,17 @@ def test_a_tenant_list_entry_of_a_tenant_on_the_account_scope_is_only_a_warning(
     assert TENANT_REMOVE in f.fix
 
 
-def test_an_address_on_both_lists_keeps_the_account_finding_and_adds_the_tenants(aws_peer, deps):
+def test_an_address_on_both_lists_keeps_the_account_finding_as_a_warning_and_the_tenants_first(aws_peer, deps):
     deps.settings.tenant = "acme"
     aws_peer.add_tenant("acme", suppression_scope="TENANT")
     aws_peer.suppress(RECIPIENT, "BOUNCE")
     aws_peer.suppress(RECIPIENT, "BOUNCE", tenant="acme")
-    account, tenant = run(deps)
-    assert account.summary == (
-        "jo@example.com is on the account suppression list in us-east-1 after a hard bounce: SES accepts mail "
-        "to it but never delivers it."
+    tenant, account = run(deps)  # the tenant's entry first: it is the one that stops mail sent as acme
+    assert (account.severity.label, account.summary) == (
+        "warning",
+        "jo@example.com is on the account suppression list in us-east-1 after a hard bounce, but mail sent as "
+        "acme is checked against the tenant's own list (SuppressionScope TENANT): this entry stops only mail "
+        "sent without a tenant.",
     )
     assert account.fix.endswith(f"remove it: {REMOVE}. ({DOC})")
     assert account.evidence[-1] == (
@@ -228,3 +230,12 @@ def test_a_refused_tenant_list_leaves_the_account_answer_as_it_was(aws_peer, dep
         "Tenant acme's suppression settings could not be read: AWS refused GetTenant (AccessDenied): grant the "
         "bot's role that permission (see README, IAM policy)"
     )
+
+
+def test_the_account_entry_stops_no_mail_sent_as_a_tenant_with_its_own_list(aws_peer, deps):
+    deps.settings.tenant = "shop"
+    aws_peer.add_tenant("shop", suppression_scope="TENANT")
+    aws_peer.suppress(RECIPIENT, "BOUNCE")  # on the account list only
+    [f] = run(deps)
+    assert f.severity.label == "warning"
+    assert "this entry stops only mail sent without a tenant" in f.summary

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,6 +21,7 @@ from bot.ingest import ingest_documents
 from bot.runner import run_checks
 from bot.target import UsageError
 from peers import scenario
+from tests.test_checks_recipient_history import rendering_failure
 
 MINE = {
     "account.sandbox",
@@ -269,3 +270,15 @@ def test_a_hard_bounce_naming_spamhaus_puts_the_blocklist_cause_first_in_the_who
     assert "https://check.spamhaus.org/" in report.verdict.fix
     # The bounce is the blocklist's evidence, not a second verdict beside it.
     assert [f.severity.label for f in report.findings if f.check == "recipient.bounces"] == ["info"]
+
+
+def test_a_send_that_never_left_ses_comes_before_an_account_under_review_where_mail_still_goes_out(
+    aws_peer, world, why_checks
+):
+    aws_peer.set_account(enforcement_status="PROBATION")
+    recipient = R["healthy"]
+    failed = rendering_failure(recipient, datetime.now(UTC) - timedelta(minutes=5), "WelcomeEmail", "first_name")
+    ingest_documents(world.store, [failed], origin="test")
+    report = diagnose(world, recipient, why_checks)
+    assert (report.verdict.check, report.verdict.severity.label) == ("recipient.rendering", "critical")
+    assert ("account.sending", "error") in [(f.check, f.severity.label) for f in report.problems]

@@ -209,8 +209,9 @@ def sending(ctx: CheckContext) -> Finding:
             "out, but AWS pauses sending if the bounce or complaint rate does not come down.",
             evidence=evidence,
             fix=(
-                "Bring the bounce rate under 5% and the complaint rate under 0.1% (stop sending to "
-                "addresses that bounce or complain, check list hygiene) and answer the AWS notice: "
+                "Bring the bounce rate well under the 5% review level (AWS advises below 2%) and the complaint "
+                "rate under 0.1% (stop sending to addresses that bounce or complain, check list hygiene) and "
+                "answer the AWS notice: "
                 f"{ENFORCEMENT_DOC}"
             ),
         )

@@ -118,6 +118,13 @@ def _last_delivery(ctx: CheckContext, since: datetime) -> str | None:
     return at if at is not None and at >= iso(since) else None
 
 
+def _nothing_sent_severity(ctx: CheckContext, since: datetime, latest: str) -> Severity:
+    """A send SES refused or could not render never left SES: with no delivery to the recipient since, it is
+    the cause (critical, before account states under which mail still goes out); after one, history."""
+    delivered = _last_delivery(ctx, since)
+    return Severity.ERROR if delivered and delivered > latest else Severity.CRITICAL
+
+
 def _bounce_line(row: dict[str, Any], now: datetime) -> str:
     kind = "/".join(x for x in (row.get("bounce_type"), row.get("bounce_subtype")) if x) or "Bounce"
     parts = [f"{when(row['timestamp'], now)}: {kind}, category {_category(row)}"]
@@ -574,7 +581,7 @@ def rejects(ctx: CheckContext) -> Finding:
     reason = _quote(rows[0].get("reason") or "not given", 120)
     return Finding(
         cid,
-        Severity.ERROR,
+        _nothing_sent_severity(ctx, since, rows[0]["timestamp"]),
         f"SES rejected {_plural(len(rows), 'message')} to {ctx.target} without sending "
         f'(reason "{reason}": SES found a virus in the message), '
         f"the latest {when(rows[0]['timestamp'], now)}.",
@@ -633,7 +640,7 @@ def rendering(ctx: CheckContext) -> Finding:
         fix = "Fix the template or its data and test with `aws sesv2 test-render-email-template`. " + TEMPLATE_DOC
     return Finding(
         cid,
-        Severity.ERROR,
+        _nothing_sent_severity(ctx, since, rows[0]["timestamp"]),
         summary,
         evidence=evidence,
         fix=fix,

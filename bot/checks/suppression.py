@@ -144,11 +144,26 @@ def suppressed(ctx: CheckContext) -> Finding | list[Finding]:
                 f"{t.name} is checked against that list, not this one."
             )
     updated = entry.get("LastUpdateTime")
+    # Every tenant the mail is sent as keeps its own list: this entry stops none of that mail.
+    own_lists = bool(tenants) and all(t.scope == "TENANT" for t in tenants)
+    if own_lists:
+        names = ", ".join(t.name for t in tenants)
+        severity = Severity.WARNING
+        summary = (
+            f"{stored} is on the account suppression list in {region} {cause}, but mail sent as {names} is "
+            "checked against the tenant's own list (SuppressionScope TENANT): this entry stops only mail sent "
+            "without a tenant."
+        )
+    else:
+        severity = Severity.CRITICAL
+        summary = (
+            f"{stored} is on the account suppression list in {region} {cause}: SES accepts mail to it "
+            "but never delivers it."
+        )
     account_finding = Finding(
         CHECK,
-        Severity.CRITICAL,
-        f"{stored} is on the account suppression list in {region} {cause}: SES accepts mail to it "
-        "but never delivers it.",
+        severity,
+        summary,
         evidence=evidence,
         fix=fix,
         data={
