@@ -53,7 +53,8 @@ def _rate_change(now: float | None, before: float | None) -> str:
         return "no sends"
     if now is None:
         return fmt_pct(before)
-    return f"{fmt_pct(before)} ({(now - before) * 100:+.2g} points)"
+    points = f"{(now - before) * 100:+.2f}".rstrip("0").rstrip(".")  # "+12.5", "+100", "+0.05", "-3"
+    return f"{fmt_pct(before)} ({points} points)"
 
 
 def _cloudwatch_lines(deps: Deps) -> tuple[list[str], list[dict[str, Any]]]:

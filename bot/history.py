@@ -81,9 +81,18 @@ def _select(
 
 
 def _window(since: datetime, until: datetime) -> tuple[str, str]:
-    # 'YYYY-MM-DDTHH' sorts before every timestamp of that hour, so it is both the counters' hour key
-    # and the floored lower bound for event timestamps.
-    return iso(since)[:13], iso(until)
+    """The hours `[since, until)` covers, as hour keys ('YYYY-MM-DDTHH'): each end rounded up to the hour.
+
+    The counters only know whole hours, so the events are read over the same hours: 'YYYY-MM-DDTHH' sorts
+    before every timestamp of its hour, so it bounds the counters' keys and the events' timestamps alike.
+    Rounding both ends the same way makes back-to-back windows share no hour (the digest's day and the day
+    before), and a window ending now still holds the current hour."""
+    return _hour_up(since), _hour_up(until)
+
+
+def _hour_up(t: datetime) -> str:
+    floored = t.replace(minute=0, second=0, microsecond=0)
+    return iso(floored if floored == t else floored + timedelta(hours=1))[:13]
 
 
 def rate_estimate(
@@ -142,7 +151,7 @@ def rate_estimate(
         "complaint_rate": complaints / sends if sends else None,
         "sends_estimated": estimated,
         "since": lo + ":00:00.000Z",
-        "until": hi,
+        "until": hi + ":00:00.000Z",
     }
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.digest import digest_answer
+from bot.digest import _rate_change, digest_answer
 from bot.ingest import ingest_documents
 from bot.scheduler import DIGEST_CATCH_UP_JOB, DIGEST_JOB, build_scheduler
 from bot.store import iso
@@ -125,3 +125,31 @@ def test_without_a_digest_time_there_is_no_digest_job(slack_peer, alert_deps):
     assert alert_deps.settings.digest_at is None
     scheduler = build_scheduler(alert_deps, slack_poster(slack_peer))
     assert scheduler.get_job(DIGEST_JOB) is None and scheduler.get_job(DIGEST_CATCH_UP_JOB) is None
+
+
+def test_the_day_and_the_day_before_share_no_hour_and_neither_counts_past_its_end(alert_deps):
+    end = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # the digest at 09:30 covers the 24 hours up to 09:00
+    batches = [
+        (end - timedelta(days=1) + timedelta(minutes=15), 100),  # 09:15 yesterday: the day's first hour
+        (end + timedelta(minutes=15), 100),  # 09:15 today: after the day's end
+        (end - timedelta(days=1) - timedelta(minutes=45), 100),  # 08:15 yesterday: the day before
+        (datetime(2026, 12, 2, 23, 30, tzinfo=UTC), 10),  # across midnight
+        (datetime(2026, 12, 3, 0, 30, tzinfo=UTC), 10),
+    ]
+    docs, n = [], 0
+    for at, count in batches:
+        for _ in range(count):
+            n += 1
+            docs.append(send_doc(n, f"u{n}@example.com", at))
+    ingest_documents(alert_deps.store, docs, origin="test", now=end + timedelta(minutes=20))
+    answer = digest_answer(alert_deps, end + timedelta(minutes=30))
+    assert (answer.data["day"]["sends"], answer.data["previous_day"]["sends"]) == (120, 100)
+
+
+def test_a_rate_change_is_said_in_points_with_its_decimals():
+    assert [_rate_change(*pair) for pair in ((1.0, 0.0), (0.5, 0.375), (0.0105, 0.01), (0.02, 0.05))] == [
+        "0% (+100 points)",
+        "37.5% (+12.5 points)",
+        "1% (+0.05 points)",
+        "5% (-3 points)",
+    ]

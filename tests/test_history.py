@@ -121,7 +121,7 @@ def test_the_rate_estimate_counts_only_bounces_that_count_toward_the_ses_rate(fi
         "complaint_rate": 0.005,
         "sends_estimated": False,
         "since": ts(24)[:13] + ":00:00.000Z",
-        "until": ts(0),
+        "until": ts(0)[:13] + ":00:00.000Z",
     }
 
 
