@@ -4,9 +4,10 @@ SESBOT_ACK_REMINDER_MINUTES gets one reply in its thread, mentioning SESBOT_ONCA
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from bot.alerts import sweep
-from bot.incidents import acknowledge, open_incidents
+from bot.incidents import acknowledge, open_incidents, snooze
 from tests.conftest import CHANNEL, put_rate, slack_poster
 
 
@@ -65,3 +66,14 @@ def test_the_on_call_setting_takes_only_a_slack_id():
         assert "SESBOT_ONCALL" in str(exc)
     else:
         raise AssertionError("a mention text was accepted as SESBOT_ONCALL")
+
+
+def test_a_snoozed_incident_gets_no_reminder_until_its_snooze_is_over(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    run_for(aws_peer, alert_deps, clock, poster, 5)
+    [incident] = open_incidents(alert_deps.store)
+    snooze(alert_deps.store, incident.id, clock.now + timedelta(hours=2), "U0ALICE", clock.now)
+    run_for(aws_peer, alert_deps, clock, poster, 60)
+    assert [r for r in replies(slack_peer) if "Nobody has acknowledged" in json.dumps(r["blocks"])] == []
+    run_for(aws_peer, alert_deps, clock, poster, 65)  # the snooze is over, and still nobody has acknowledged it
+    assert [r for r in replies(slack_peer) if "Nobody has acknowledged" in json.dumps(r["blocks"])] != []

@@ -31,7 +31,8 @@ def reminder_message(incident: Incident, now: datetime, oncall: str | None) -> M
 
 
 def owed_reminders(conn: sqlite3.Connection, deps: Deps, now: datetime) -> list[Owed]:
-    """One reminder for each open, unacknowledged incident older than the setting that has had none."""
+    """One reminder for each open, unacknowledged, not snoozed incident older than the setting that has had
+    none."""
     minutes = deps.settings.ack_reminder_minutes
     if not minutes:
         return []
@@ -45,6 +46,8 @@ def owed_reminders(conn: sqlite3.Connection, deps: Deps, now: datetime) -> list[
     out = []
     for row in rows:
         incident = Incident.from_row(row)
+        if incident.snoozed(iso(now)):
+            continue  # someone has answered it for now; a reminder is owed only if it is still open after
         out.append(
             Owed(
                 incident_id=incident.id,
