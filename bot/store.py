@@ -351,6 +351,12 @@ def _m13_event_account(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE events ADD COLUMN account_id TEXT")
 
 
+def _m14_incident_peak(db: sqlite_utils.Database) -> None:
+    """The highest figure an open incident's signal reached at any sweep (its messages are written only when
+    the level changes, so a rise within one level was in none of them). Older rows: NULL."""
+    db.execute("ALTER TABLE incidents ADD COLUMN peak REAL")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -365,6 +371,7 @@ MIGRATIONS: list[Migration] = [
     _m11_resolved_by_hand,
     _m12_claimed_by,
     _m13_event_account,
+    _m14_incident_peak,
 ]
 
 

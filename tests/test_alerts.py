@@ -14,7 +14,7 @@ from bot.alerts.summary import when
 from bot.commands import CommandContext, execute, parse
 from bot.deps import Deps
 from bot.findings import Severity
-from bot.incidents import get_incident, incident_status_answer
+from bot.incidents import get_incident, incident_status_answer, incident_summary_answer
 from bot.ingest import ingest_documents
 from bot.notify import Button, Message
 from bot.store import Store, iso
@@ -179,6 +179,21 @@ def test_recovery_lands_on_the_highest_level_seen_while_calm():
         "ok",
     )
     assert next_level(levels, "ok", "review", calm=0, calm_max=None, recovery_sweeps=2) == ("review", 0, None)
+
+
+def test_the_resolution_and_the_summary_give_the_highest_figure_even_a_rise_within_one_level(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    alert_deps.settings.ack_reminder_minutes = 0
+    poster = slack_poster(slack_peer)
+    for value in (0.105, 0.30, 0.30, 0.01, 0.01):  # pause at 10.5%, then 30% without a level change
+        put_rate(aws_peer, value, clock.tick())
+        sweep(alert_deps, poster)
+    edits = [c.params["text"] for c in slack_peer.calls_to("chat.update")]
+    assert any("Worst level reached: pause (30%)" in text for text in edits), edits
+    [incident] = alert_deps.store.query("SELECT id FROM incidents")
+    summary = incident_summary_answer(alert_deps, get_incident(alert_deps.store, incident["id"]))
+    assert "Worst level: pause (30%)" in summary.sections[0][1]
 
 
 # -- blocklist bounces ---------------------------------------------------------------------------------

@@ -65,3 +65,14 @@ class Incident:
     @property
     def label(self) -> str:
         return signal_label(self.signal, self.scope)
+
+
+def worst_value(conn: sqlite3.Connection, incident_id: int) -> float | None:
+    """The highest figure the incident reached: in its messages, or at any sweep while it was open (`peak`)."""
+    row = conn.execute(
+        "SELECT (SELECT max(value) FROM notifications WHERE incident_id = i.id AND value IS NOT NULL), i.peak "
+        "FROM incidents i WHERE i.id = ?",
+        [incident_id],
+    ).fetchone()
+    figures = [v for v in (row or ()) if v is not None]
+    return max(figures) if figures else None

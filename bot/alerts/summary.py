@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.alerts.levels import LEVEL_LABELS, LEVEL_SEVERITY
 from bot.alerts.messages import fmt_value
-from bot.alerts.records import Incident, query_rows
+from bot.alerts.records import Incident, query_rows, worst_value
 from bot.findings import Severity
 from bot.notify import Message
 from bot.timefmt import parse_ts, span
@@ -118,9 +118,7 @@ def summarize(conn: sqlite3.Connection, incident: Incident, now: datetime, *, de
     opened = parse_ts(incident.opened_at)
     ended = parse_ts(incident.resolved_at) if incident.resolved_at else now
     duration = span(ended - opened) if opened and ended else "unknown"
-    worst = conn.execute(
-        "SELECT max(value) FROM notifications WHERE incident_id = ? AND value IS NOT NULL", [incident.id]
-    ).fetchone()[0]
+    worst = worst_value(conn, incident.id)
     level = LEVEL_LABELS.get(incident.level, incident.level)
     worst_text = f"{level} ({fmt_value(incident.signal, worst)})" if worst is not None else level
     status = f"resolved {when(incident.resolved_at)}" if incident.resolved_at else "still open"

@@ -27,7 +27,7 @@ from bot.alerts.messages import (
     parent_message,
     resolve_message,
 )
-from bot.alerts.records import Incident, query_rows
+from bot.alerts.records import Incident, query_rows, worst_value
 from bot.alerts.signals import Reading, behind
 from bot.alerts.summary import summarize
 from bot.deps import Deps
@@ -158,6 +158,12 @@ def apply_reading(
         "calm_sweeps = excluded.calm_sweeps, detail = excluded.detail, updated_at = excluded.updated_at",
         [r.account, r.signal, r.region, r.scope, new, r.value, int(r.estimate), calm, json.dumps(detail), iso(now)],
     )
+    if r.value is not None:  # the open incident's highest figure, sweep by sweep
+        conn.execute(
+            "UPDATE incidents SET peak = max(coalesce(peak, ?), ?) "
+            "WHERE status = 'open' AND account = ? AND signal = ? AND region = ? AND scope = ?",
+            [r.value, r.value, r.account, r.signal, r.region, r.scope],
+        )
     signal = Signal(r.signal, r.region, r.scope, r.value, r.estimate, new, previous, r.account)
     if not notify:
         return signal, []
@@ -279,10 +285,7 @@ def _transitions(
         elif new == "ok" and incident is not None:
             f.incident_id, f.opened_at = incident.id, incident.opened_at
             f.worst_level = incident.level
-            worst = conn.execute(
-                "SELECT MAX(value) FROM notifications WHERE incident_id = ?", [incident.id]
-            ).fetchone()[0]
-            f.worst_value = worst
+            f.worst_value = worst_value(conn, incident.id)
             conn.execute(
                 "UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ?",
                 [iso(now), incident.id],
@@ -326,7 +329,7 @@ def _incident_facts(conn: sqlite3.Connection, deps: Deps, incident: Incident, no
         [incident.account, incident.signal, incident.region, incident.scope],
     )
     state = rows[0] if rows else {"value": None, "estimate": 0}
-    worst = conn.execute("SELECT MAX(value) FROM notifications WHERE incident_id = ?", [incident.id]).fetchone()[0]
+    worst = worst_value(conn, incident.id)
     return Facts(
         signal=incident.signal,
         region=incident.region,
