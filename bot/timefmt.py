@@ -50,6 +50,17 @@ def span(delta: timedelta) -> str:
     return f"{n} {unit}{'s' if n != 1 else ''}"
 
 
+def duration(delta: timedelta) -> str:
+    """How long something lasted, to the minute in two units: '25 minutes', '1 hour 59 minutes', '1 day 23
+    hours' (`span` gives one unit, rounded down, for "3 days ago")."""
+    minutes = max(1, round(delta.total_seconds() / 60))
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    named = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+    return " ".join(named[:2])
+
+
 def when(value: Any, now: datetime) -> str:
     """The UTC time and how long ago it was (or how far ahead: an expiry)."""
     dt = parse_ts(value)

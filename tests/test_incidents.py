@@ -20,6 +20,7 @@ from bot.incidents import (
     status_answer,
 )
 from bot.ingest import ingest_documents
+from bot.timefmt import duration
 from handlers.poster import SlackPoster
 from tests.conftest import CHANNEL, REGION, bounce_doc, put_rate, slack_poster
 
@@ -205,4 +206,15 @@ def test_show_bounces_lists_the_events_behind_the_incident(aws_peer, alert_deps,
                 "smtp; 550 5.1.1 <a@gmail.com> user unknown",
             ],
         )
+    ]
+
+
+def test_an_incident_lasts_as_long_as_it_lasted_to_the_minute_in_two_units():
+    assert [duration(timedelta(minutes=m)) for m in (0.2, 25, 60, 119, 47 * 60, 1440 + 5)] == [
+        "1 minute",
+        "25 minutes",
+        "1 hour",
+        "1 hour 59 minutes",
+        "1 day 23 hours",
+        "1 day 5 minutes",
     ]

@@ -17,7 +17,7 @@ from bot.alerts.messages import fmt_value
 from bot.alerts.records import Incident, query_rows, worst_value
 from bot.findings import Severity
 from bot.notify import Message
-from bot.timefmt import parse_ts, span
+from bot.timefmt import duration, parse_ts
 
 
 def when(text: str | None) -> str:
@@ -117,7 +117,7 @@ def summarize(conn: sqlite3.Connection, incident: Incident, now: datetime, *, de
     (so they are not said to be waiting)."""
     opened = parse_ts(incident.opened_at)
     ended = parse_ts(incident.resolved_at) if incident.resolved_at else now
-    duration = span(ended - opened) if opened and ended else "unknown"
+    lasted = duration(ended - opened) if opened and ended else "unknown"
     worst = worst_value(conn, incident.id)
     level = LEVEL_LABELS.get(incident.level, incident.level)
     worst_text = f"{level} ({fmt_value(incident.signal, worst)})" if worst is not None else level
@@ -126,7 +126,7 @@ def summarize(conn: sqlite3.Connection, incident: Incident, now: datetime, *, de
         status += f" by hand by {incident.resolved_by}"
     events = timeline(conn, incident)
     lines = [
-        f"Opened {when(incident.opened_at)}, {status}: {duration}",
+        f"Opened {when(incident.opened_at)}, {status}: {lasted}",
         f"Worst level: {worst_text}",
         f"Owner: {incident.owner or 'nobody'}; acknowledged by {incident.acked_by or 'nobody'}",
         f"{sum(1 for e in events if e['kind'] == 'note')} note(s), "
