@@ -21,6 +21,7 @@ from bot.ingest import ingest_documents
 from bot.runner import run_checks
 from bot.target import UsageError
 from peers import scenario
+from tests.conftest import REGION, bounce_doc
 from tests.test_checks_recipient_history import rendering_failure
 
 MINE = {
@@ -282,3 +283,24 @@ def test_a_send_that_never_left_ses_comes_before_an_account_under_review_where_m
     report = diagnose(world, recipient, why_checks)
     assert (report.verdict.check, report.verdict.severity.label) == ("recipient.rendering", "critical")
     assert ("account.sending", "error") in [(f.check, f.severity.label) for f in report.problems]
+
+
+def test_with_two_regions_a_problem_in_the_region_the_mail_did_not_use_is_told_for_information(
+    aws_peer, deps, dns_peer, why_checks
+):
+    deps.settings.regions = [REGION, "eu-west-1"]
+    scenario.setup_dns(dns_peer)
+    aws_peer.set_account(region=REGION, production_access=True)
+    aws_peer.set_identity("mail.example.com", region=REGION, verified=True)
+    aws_peer.set_account(region="eu-west-1", production_access=False)  # eu-west-1 is in the sandbox
+    aws_peer.set_identity("mail.example.com", region="eu-west-1", verified=True)
+    gone = "ok@example.com"
+    bounce = bounce_doc(1, gone, "smtp; 550 5.1.1 <ok@example.com>: user unknown", datetime.now(UTC))
+    ingest_documents(deps.store, [bounce], origin="test")  # its sourceArn: us-east-1
+
+    report = ask(deps, f"why {gone}")
+    assert isinstance(report, Report)
+    assert report.verdict.check == "recipient.bounces"
+    sandbox = next(f for f in report.findings if f.check == "account.sandbox" and f.region == "eu-west-1")
+    assert sandbox.severity.label == "info"
+    assert sandbox.summary.endswith(f"(In eu-west-1: the mail to {gone} the bot has seen went through {REGION}.)")
