@@ -96,6 +96,18 @@ def spf(ctx: CheckContext) -> Finding:
                         f"Publish `v=spf1 include:amazonses.com ~all` at {mf.domain}. {DOC_MAIL_FROM}",
                     )
                 )
+        elif mf.domain and mf.status != "SUCCESS" and mf.behavior == "REJECT_MESSAGE":
+            # No fallback to amazonses.com: SES refuses the send (MailFromDomainNotVerified).
+            issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"The custom MAIL FROM {mf.domain}{_where(ra)} is {mf.status or 'not verified'} and "
+                    "BehaviorOnMxFailure is REJECT_MESSAGE: SES refuses every send (MailFromDomainNotVerified), "
+                    "so no mail reaches a receiver to pass SPF",
+                    f"Publish the MX `10 {mf.expected_mx}` and `v=spf1 include:amazonses.com ~all` at "
+                    f"{mf.domain}, or set BehaviorOnMxFailure to USE_DEFAULT_VALUE. {DOC_MAIL_FROM}",
+                )
+            )
         else:
             issues.append(
                 Issue(
@@ -343,7 +355,14 @@ def _rate_issue(rate: float, source: str) -> Issue:
             f"spam-complaint rate {rate:.2%} ({source}): over the 0.1 % Gmail asks senders to stay under",
             "Find the mail that draws complaints (`history` shows them by domain) and send less of it.",
         )
-    return Issue(Severity.OK, f"spam-complaint rate {rate:.2%} ({source}): under Gmail's 0.1 %")
+    # Gmail sends SES no complaints: a low SES figure says nothing of Gmail's own spam rate (Postmaster Tools).
+    return Issue(
+        Severity.INFO,
+        f"spam-complaint rate {rate:.2%} ({source}): under 0.1 % where receivers report complaints to SES "
+        "(Yahoo, Outlook.com and others); Gmail's spam rate is not among them",
+        "Read Gmail's spam rate in Google Postmaster Tools (https://postmaster.google.com): Gmail's 0.1 % and 0.3 % "
+        "apply to that figure.",
+    )
 
 
 @check("compliance.complaints", suite="compliance")
