@@ -480,9 +480,12 @@ class _Session:
             code, msg = self.smtp.auth(method, authobject, initial_response_ok=True)
         except smtplib.SMTPAuthenticationError as exc:
             text = self.scrub(_reply_text(exc.smtp_code, exc.smtp_error))
-            self.result.auth = "failed"
+            # smtplib raises this for every reply but 235 and 503; a 4xx (454 "Temporary authentication
+            # failure", RFC 4954 section 6) judged nothing: only a 5xx (535) refuses the credentials.
+            temporary = 400 <= exc.smtp_code < 500
+            self.result.auth = "unavailable" if temporary else "failed"
             self._step("auth", started, False, text)
-            raise _Failed("auth_failed", reply=text) from None
+            raise _Failed("auth_temporary" if temporary else "auth_failed", reply=text) from None
         except (smtplib.SMTPException, OSError) as exc:
             # Never the exception's text verbatim: it could quote what was sent.
             self.result.auth = "error"
@@ -958,6 +961,14 @@ _RULES: tuple[_Rule, ...] = (
         "same way. Put them in SESBOT_SMTP_USERNAME / SESBOT_SMTP_PASSWORD. {doc}",
         Severity.ERROR,
         doc=DOC_CREDENTIALS,
+    ),
+    _Rule(
+        "auth_temporary",
+        "Port {ep.label}: TLS works, but the server could not check the SMTP credentials just now{reply}",
+        "A 4xx reply to AUTH is a temporary failure (RFC 4954 section 6), not a verdict on the credentials: "
+        "try again in a few minutes; if it lasts, look at the AWS Health Dashboard for SES in this region. {doc}",
+        Severity.WARNING,
+        doc=DOC_TROUBLESHOOT,
     ),
     _Rule(
         "auth_not_offered",

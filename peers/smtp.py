@@ -193,6 +193,7 @@ class SmtpPeer(LoopbackPeer):
         banner: str = DEFAULT_BANNER,
         pki: TestPki | None = None,
         reply_on_mail: str | None = None,
+        auth_reply: str = AUTH_INVALID_REPLY,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown SMTP peer mode {mode!r}; expected one of {MODES}")
@@ -201,6 +202,7 @@ class SmtpPeer(LoopbackPeer):
         self.auth: dict[str, str] | None = dict(auth) if auth is not None else None
         self.banner = banner
         self.reply_on_mail = reply_on_mail
+        self.auth_reply = auth_reply  # what a failed AUTH is answered (SES: 535; a server in trouble: 454)
         self.messages: list[ReceivedMessage] = []
         self._lock = threading.Lock()
         # Without `pki`, the peer owns a fresh one in a temporary directory, removed by stop() (or when
@@ -282,7 +284,7 @@ class SmtpPeer(LoopbackPeer):
             password = auth_data.password.decode("utf-8", "replace")
             if user in self.auth and self.auth[user] == password:
                 return AuthResult(success=True, auth_data=auth_data)
-        return AuthResult(success=False, handled=False, message=AUTH_INVALID_REPLY)
+        return AuthResult(success=False, handled=False, message=self.auth_reply)
 
     def _make_controller(self) -> _PeerController:
         hostname, _, ident = self.banner.partition(" ")

@@ -426,3 +426,18 @@ def test_a_host_that_cannot_be_resolved_is_one_dns_finding() -> None:
     assert [(f.check, f.severity) for f in findings] == [("smtp.dns", Severity.ERROR)]
     assert findings[0].summary.startswith("Cannot resolve email-smtp..example")
     assert result.ports == []
+
+
+def test_a_temporary_auth_failure_is_not_reported_as_bad_credentials(
+    start_peer: StartPeer, smtp_deps: Callable[..., Deps]
+) -> None:
+    peer = start_peer("starttls", auth={USER: PASSWORD}, auth_reply="454 4.7.0 Temporary authentication failure")
+    deps = smtp_deps(smtp_ca_file=peer.ca_file, smtp_username=Secret(USER), smtp_password=Secret("not-it"))
+    report = execute(CommandContext(deps=deps, via="cli"), parse(f"smtp {peer.port}"))
+    (finding,) = report.findings
+    assert finding.severity == Severity.WARNING
+    assert "could not check the SMTP credentials just now: 454 4.7.0 Temporary authentication failure" in (
+        finding.summary
+    )
+    assert "not IAM access keys" not in finding.fix and "RFC 4954" in finding.fix
+    assert finding.data["auth"] == "unavailable"
