@@ -108,6 +108,13 @@ def test_spamhaus_error_codes_are_never_a_listing(dns_peer, deps, code, meaning)
     assert (li.status, li.meanings, li.severity) == ("refused", [meaning], Severity.OK)
 
 
+def test_an_ip_asked_of_the_spamhaus_domain_list_is_its_error_answer_not_a_listing(dns_peer, deps):
+    dns_peer.list_ip("dbl.spamhaus.org", IP, code="127.0.1.255")
+    [li] = lookup_ip(deps, IP, ["dbl.spamhaus.org"])
+    assert (li.status, li.severity) == ("refused", Severity.OK)
+    assert li.meanings == ["an IP address was asked of a domain list: the DBL takes domain names only"]
+
+
 def test_pbl_is_a_policy_listing_and_only_a_warning(dns_peer, deps):
     dns_peer.list_ip(ZEN, IP, code=["127.0.0.10", "127.0.0.11"])
     [li] = lookup_ip(deps, IP, [ZEN])

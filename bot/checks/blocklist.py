@@ -190,6 +190,8 @@ KNOWN_LISTS: dict[str, Blocklist] = {
                 "127.0.1.105": ("abused legitimate domain: malware", E),
                 "127.0.1.106": ("abused legitimate domain: botnet command-and-control", E),
             },
+            # Spamhaus: "ERROR: IP queries prohibited" on a domain list (docs.spamhaus.com, the DBL zone).
+            refused={"127.0.1.255": "an IP address was asked of a domain list: the DBL takes domain names only"},
         ),
         _known(
             "multi.surbl.org",
