@@ -390,6 +390,39 @@ def test_dmarc_reject_without_aligned_dkim_is_the_critical_verdict_of_why(aws_pe
     assert f.data["dmarc"]["policy"] == "reject"
 
 
+@pytest.mark.parametrize(
+    ("record", "severity", "effect"),
+    [
+        (
+            "p=reject; pct=0",
+            Severity.ERROR,
+            "receivers put it in the spam folder (pct=0: no mail gets p=reject, "
+            "all of it the next less strict p=quarantine)",
+        ),
+        (
+            "p=reject; pct=30",
+            Severity.CRITICAL,
+            "receivers reject it for 30% of it (pct=30); the rest gets p=quarantine",
+        ),
+        (
+            "p=quarantine; pct=0",
+            Severity.WARNING,
+            "it fails DMARC (p=none: delivered, but filters count it "
+            "against you) (pct=0: no mail gets p=quarantine, all of it the next less strict p=none)",
+        ),
+    ],
+)
+def test_pct_gives_the_mail_it_leaves_out_the_next_less_strict_policy(
+    aws_peer, dns_peer, deps, record, severity, effect
+):
+    # RFC 7489 section 6.6.4: mail not sampled by pct gets the next less strict policy.
+    aws_peer.set_identity("news@mail.example.com", region=REGION)
+    dns_peer.add("_dmarc.example.com", "TXT", f"v=DMARC1; {record}; rua=mailto:dmarc@example.com")
+    f = one(deps, "sender.authentication", "jo@recipient.example")
+    assert f.severity == severity
+    assert effect in " ".join([f.summary, *f.evidence])
+
+
 def test_strict_dkim_alignment_fails_when_a_parent_domain_signs(aws_peer, dns_peer, deps):
     verify(aws_peer, dns_peer, "example.com")
     dns_peer.add("_dmarc.example.com", "TXT", "v=DMARC1; p=reject; adkim=s; rua=mailto:dmarc@example.com")

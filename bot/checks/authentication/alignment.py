@@ -49,11 +49,7 @@ def dmarc_issues(dmarc: Dmarc, regions: list[RegionAuth]) -> list[Issue]:
             issues.append(Issue(Severity.OK, f"SES mail{where} passes DMARC aligned via {' and '.join(via)}"))
             continue
         reasons = [_why_dkim_fails(ra, d, dmarc.adkim), _why_spf_fails(ra, d, dmarc.aspf)]
-        sev = {"reject": Severity.CRITICAL, "quarantine": Severity.ERROR}.get(policy, Severity.WARNING)
-        effect = {
-            "reject": "receivers reject it",
-            "quarantine": "receivers put it in the spam folder",
-        }.get(policy, "it fails DMARC (p=none: delivered, but filters count it against you)")
+        sev, effect = _failing_effect(policy, int(dmarc.pct) if dmarc.pct is not None else 100)
         issues.append(
             Issue(
                 sev,
@@ -64,6 +60,29 @@ def dmarc_issues(dmarc: Dmarc, regions: list[RegionAuth]) -> list[Issue]:
             )
         )
     return issues + policy_notes(dmarc, mail_fails=any(i.is_problem for i in issues))
+
+
+# What receivers do with mail that fails DMARC, by policy (RFC 7489 section 6.3).
+_EFFECT = {
+    "reject": (Severity.CRITICAL, "receivers reject it"),
+    "quarantine": (Severity.ERROR, "receivers put it in the spam folder"),
+    "none": (Severity.WARNING, "it fails DMARC (p=none: delivered, but filters count it against you)"),
+}
+_LESS_STRICT = {"reject": "quarantine", "quarantine": "none", "none": "none"}
+
+
+def _failing_effect(policy: str, pct: int) -> tuple[Severity, str]:
+    """The severity and the words for failing mail under `policy` applied to `pct` % of it: the mail `pct`
+    leaves out gets the next less strict policy (RFC 7489 section 6.6.4)."""
+    policy = policy if policy in _EFFECT else "none"
+    if pct >= 100 or policy == "none":
+        return _EFFECT[policy]
+    lesser = _LESS_STRICT[policy]
+    if pct <= 0:
+        severity, words = _EFFECT[lesser]
+        return severity, f"{words} (pct=0: no mail gets p={policy}, all of it the next less strict p={lesser})"
+    severity, words = _EFFECT[policy]
+    return severity, f"{words} for {pct}% of it (pct={pct}); the rest gets p={lesser}"
 
 
 def _why_dkim_fails(ra: RegionAuth, from_domain: str, adkim: str) -> str:
