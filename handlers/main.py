@@ -33,10 +33,23 @@ def run(settings: Settings) -> int:
         print(exc, file=sys.stderr)
         return 2
     deps = Deps.build(settings)
+    try:  # the store at once, written to: a database it cannot write is one line now, not a 500 per request
+        deps.store.kv_set("started_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    except Exception as exc:  # noqa: BLE001 - sqlite3 and OS errors alike
+        print(f"sesbot: cannot write the database {settings.db_path} ({exc}); check SESBOT_DB.", file=sys.stderr)
+        return 1
     client = build_client(deps)
     try:
         auth = client.auth_test()
     except SlackApiError as exc:
+        status = exc.response.status_code if exc.response is not None else 0
+        if status >= 500 or status == 429:  # Slack in trouble (or busy): not the token's fault
+            print(
+                f"sesbot: Slack answered HTTP {status} to auth.test; it is not the token: try again in a few "
+                "minutes (https://slack-status.com).",
+                file=sys.stderr,
+            )
+            return 1
         err = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
         print(
             f"sesbot: Slack refused SLACK_BOT_TOKEN ({err}); check the token in your Slack app's "
