@@ -10,13 +10,16 @@ that lists them all, so a person fixes their configuration in one round, never f
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from bot.slack_ids import USER_OR_GROUP_ID_RE
+from bot.slack_ids import CHANNEL_ID_RE, GROUP_ID_RE, TEAM_ID_RE, USER_ID_RE, USER_OR_GROUP_ID_RE
+
+CHANNEL_ID_WORDS = "a Slack channel id (like C0123ABCD: the channel's details show it; not its #name)"
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -224,7 +227,7 @@ class Settings:
             slack_signing_secret=p.secret("SLACK_SIGNING_SECRET"),
             slack_app_token=p.secret("SLACK_APP_TOKEN"),
             slack_api_url=p.url("SLACK_API_URL", SLACK_DEFAULT_API_URL),
-            slack_team_id=p.text("SESBOT_TEAM_ID"),
+            slack_team_id=p.matching("SESBOT_TEAM_ID", TEAM_ID_RE, "a Slack workspace id (like T0123ABCD)"),
             port=p.integer("PORT", 3000, lo=1, hi=65535),
             http_threads=p.integer("SESBOT_HTTP_THREADS", 8, lo=1, hi=256),
             http_connections=p.integer("SESBOT_HTTP_CONNECTIONS", 1000, lo=10, hi=100000),
@@ -241,7 +244,7 @@ class Settings:
             mx_port=p.integer("SESBOT_MX_PORT", 25, lo=1, hi=65535),
             dns_servers=p.dns_servers("SESBOT_DNS_SERVERS"),
             dns_timeout=p.number("SESBOT_DNS_TIMEOUT", 3.0, lo=0.1, hi=60),
-            alert_channel=p.text("SESBOT_ALERT_CHANNEL"),
+            alert_channel=p.matching("SESBOT_ALERT_CHANNEL", CHANNEL_ID_RE, CHANNEL_ID_WORDS),
             sqs_queue_urls=p.urls("SESBOT_SQS_QUEUE_URL"),
             sqs_workers=p.integer("SESBOT_SQS_WORKERS", 2, lo=1, hi=32),
             sns_topic_arns=p.words("SESBOT_SNS_TOPIC_ARNS", pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$"),
@@ -261,18 +264,18 @@ class Settings:
             ip_blocklists=tuple(p.words("SESBOT_BLOCKLISTS")) or DEFAULT_IP_BLOCKLISTS,
             domain_blocklists=tuple(p.words("SESBOT_DOMAIN_BLOCKLISTS")) or DEFAULT_DOMAIN_BLOCKLISTS,
             smtp_host=p.text("SESBOT_SMTP_HOST"),
-            smtp_ca_file=p.path("SESBOT_SMTP_CA_FILE"),
+            smtp_ca_file=p.path("SESBOT_SMTP_CA_FILE", kind="file"),
             smtp_username=p.secret("SESBOT_SMTP_USERNAME"),
             smtp_password=p.secret("SESBOT_SMTP_PASSWORD"),
             smtp_timeout=p.number("SESBOT_SMTP_TIMEOUT", 5.0, lo=0.1, hi=120),
-            allowed_users=frozenset(p.words("SESBOT_ALLOWED_USERS")),
-            allowed_groups=frozenset(p.words("SESBOT_ALLOWED_GROUPS")),
-            allowed_channels=frozenset(p.words("SESBOT_ALLOWED_CHANNELS")),
-            admins=frozenset(p.words("SESBOT_ADMINS")),
+            allowed_users=frozenset(p.words("SESBOT_ALLOWED_USERS", pattern=USER_ID_RE.pattern)),
+            allowed_groups=frozenset(p.words("SESBOT_ALLOWED_GROUPS", pattern=GROUP_ID_RE.pattern)),
+            allowed_channels=frozenset(p.words("SESBOT_ALLOWED_CHANNELS", pattern=CHANNEL_ID_RE.pattern)),
+            admins=frozenset(p.words("SESBOT_ADMINS", pattern=USER_ID_RE.pattern)),
             allow_writes=p.flag("SESBOT_ALLOW_WRITES", False),
             redact=p.choice("SESBOT_REDACT", "none", ("none", "local")),
             diagnoses_per_minute=p.integer("SESBOT_DIAGNOSES_PER_MINUTE", 5, lo=1, hi=1000),
-            sns_cert_dir=p.path("SESBOT_SNS_CERT_DIR"),
+            sns_cert_dir=p.path("SESBOT_SNS_CERT_DIR", kind="dir"),
             sns_max_age_seconds=p.integer("SESBOT_SNS_MAX_AGE_SECONDS", 3600, lo=60, hi=86400),
             log_level=p.choice("SESBOT_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True),
         )
@@ -284,6 +287,13 @@ class Settings:
         if p.problems:
             raise SettingsError(p.problems)
         return s
+
+
+_EXPECTED = {
+    USER_ID_RE.pattern: "Slack user ids like U0123ABCD, not names",
+    GROUP_ID_RE.pattern: "Slack user-group ids like S0123ABCD",
+    CHANNEL_ID_RE.pattern: "Slack channel ids like C0123ABCD, not #names",
+}
 
 
 class _Parser:
@@ -396,10 +406,25 @@ class _Parser:
                 out.append(Account(label, arn or None))
         return out
 
-    def path(self, name: str) -> str | None:
+    def path(self, name: str, kind: str | None = None) -> str | None:
+        """A path that exists; `kind` "file" or "dir": and is one."""
         v = self.raw(name)
         if v is not None and not os.path.exists(v):
             self.problems.append(f"{name}={v!r} does not exist")
+            return None
+        if v is not None and kind == "file" and not os.path.isfile(v):
+            self.problems.append(f"{name}={v!r} is not a file")
+            return None
+        if v is not None and kind == "dir" and not os.path.isdir(v):
+            self.problems.append(f"{name}={v!r} is not a directory")
+            return None
+        return v
+
+    def matching(self, name: str, pattern: re.Pattern[str], what: str) -> str | None:
+        """A value of one form (a Slack id ...); a problem saying `what` it should be otherwise."""
+        v = self.raw(name)
+        if v is not None and not pattern.match(v):
+            self.problems.append(f"{name}={v[:60]!r} is not {what}")
             return None
         return v
 
@@ -418,7 +443,9 @@ class _Parser:
         if pattern:
             bad = [i for i in items if not re.match(pattern, i)]
             if bad:
-                self.problems.append(f"{name} has malformed entries: {', '.join(b[:60] for b in bad)}")
+                expected = _EXPECTED.get(pattern)
+                tail = f" (expected {expected})" if expected else ""
+                self.problems.append(f"{name} has malformed entries: {', '.join(b[:60] for b in bad)}{tail}")
                 items = [i for i in items if i not in bad]
         return items
 
@@ -490,6 +517,9 @@ class _Parser:
                 values = [float(x.strip().rstrip("%")) / 100 for x in v.split(",")]
             except ValueError:
                 self.problems.append(f"{var}={v[:60]!r} should be five percentages like 2,4,5,8,10")
+                continue
+            if not all(math.isfinite(x) and 0 < x <= 1 for x in values):  # nan, inf: no alert could ever fire
+                self.problems.append(f"{var}={v[:60]!r} should be percentages from above 0 to 100")
                 continue
             if len(values) != len(names) or values != sorted(values) or values[0] <= 0:
                 self.problems.append(f"{var}={v[:60]!r} should be five rising percentages ({', '.join(names)})")

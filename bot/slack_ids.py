@@ -13,6 +13,10 @@ _BODY = r"[A-Z0-9]{2,20}"
 USER_ID = rf"[UW]{_BODY}"
 USER_ID_RE = re.compile(rf"^{USER_ID}$")
 USER_OR_GROUP_ID_RE = re.compile(rf"^[UWS]{_BODY}$")
+# C... (a channel), G... (a private channel of old), D... (a direct message); T... a workspace (team).
+CHANNEL_ID_RE = re.compile(rf"^[CGD]{_BODY}$")
+GROUP_ID_RE = re.compile(rf"^S{_BODY}$")
+TEAM_ID_RE = re.compile(rf"^[TE]{_BODY}$")
 
 
 def slack_user(user_id: object) -> str | None:

@@ -85,3 +85,28 @@ def test_rate_levels_are_configurable_and_checked():
     assert [b for _, b, _ in s.rate_levels] == pytest.approx([0.01, 0.03, 0.05, 0.07, 0.09])
     with pytest.raises(SettingsError):
         Settings.from_env({"SESBOT_COMPLAINT_LEVELS": "5,4,3,2,1"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("SESBOT_ALERT_CHANNEL", "#alerts", "is not a Slack channel id"),
+        ("SESBOT_ALLOWED_CHANNELS", "C0OPS,#general", "malformed entries: #general (expected Slack channel ids"),
+        ("SESBOT_ADMINS", "U0ADMIN,bob", "malformed entries: bob (expected Slack user ids"),
+        ("SESBOT_ALLOWED_USERS", "alice", "malformed entries: alice"),
+        ("SESBOT_ALLOWED_GROUPS", "oncall", "malformed entries: oncall (expected Slack user-group ids"),
+        ("SESBOT_TEAM_ID", "myteam", "is not a Slack workspace id"),
+        ("SESBOT_BOUNCE_LEVELS", "nan,nan,nan,nan,nan", "should be percentages from above 0 to 100"),
+        ("SESBOT_COMPLAINT_LEVELS", "1,2,3,4,inf", "should be percentages from above 0 to 100"),
+    ],
+)
+def test_a_setting_of_the_wrong_form_is_refused_saying_what_it_should_be(name, value, problem):
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({name: value})
+    assert problem in str(err.value)
+
+
+def test_a_path_setting_must_be_the_kind_of_path_it_names(tmp_path):
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"SESBOT_SMTP_CA_FILE": str(tmp_path), "SESBOT_SNS_CERT_DIR": str(tmp_path / "x.pem")})
+    assert "SESBOT_SMTP_CA_FILE" in str(err.value) and "is not a file" in str(err.value)
