@@ -4,6 +4,7 @@ or HTTP), the scheduler (alerts, retention) and the SQS consumer."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -24,6 +25,10 @@ from handlers.server import HttpServer, make_wsgi
 from handlers.work import Work
 
 log = logging.getLogger("sesbot")
+# Stopping takes at most 2 s (README, "How far one process goes"): what the SQS consumer gets to finish what it
+# holds, then what any other task still running (a sweep waiting on AWS) gets before the process leaves anyway.
+SHUTDOWN_GRACE = 1.5
+LEAVE_GRACE = 0.5
 
 
 def run(settings: Settings) -> int:
@@ -99,7 +104,27 @@ def run(settings: Settings) -> int:
     finally:
         for b in background:
             b()
+    _leave_in_time()
     return 0
+
+
+def _leave_in_time(grace: float = LEAVE_GRACE) -> None:
+    """Leave now rather than when the last task ends: a sweep or an answer waiting on AWS or Slack would keep
+    the process for as long as its calls take (Python joins the thread pools' workers at exit, daemon or not).
+    Nothing is lost by not waiting: each step of a sweep is one transaction, a message being posted is found
+    and adopted at the next start (the outbox's exactly-once delivery), and an SQS message is deleted only
+    after it is stored."""
+    deadline = time.monotonic() + grace
+    main = threading.main_thread()
+    while time.monotonic() < deadline:
+        if not [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]:
+            break
+        time.sleep(0.05)
+    log.info("stopped")
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
@@ -118,9 +143,6 @@ def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
     finally:
         # Also on Ctrl-C or a failed connect: the client's threads and socket must not outlive the bot.
         handler.close()
-
-
-SHUTDOWN_GRACE = 2.0  # seconds the SQS consumer gets to finish what it holds when the bot is stopped
 
 
 def start_background(

@@ -290,3 +290,57 @@ def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_pee
         assert [r["type"] for r in store.query("SELECT type FROM events")] == ["Bounce"]
     finally:
         store.close()
+
+
+def test_sigterm_does_not_wait_for_an_answer_stuck_on_aws(slack_peer, aws_peer, tmp_path):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    from peers.slack import post_signed, slash_command_body
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
+    env = {
+        **base,
+        "SLACK_BOT_TOKEN": "xoxb-run-test-token",
+        "SLACK_SIGNING_SECRET": "run-test-secret",
+        "SLACK_API_URL": slack_peer.base_url,
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": aws_peer.endpoint_url,
+        "PORT": str(port),
+        "SESBOT_HOST": "127.0.0.1",
+        "SESBOT_DB": str(tmp_path / "s.db"),
+    }
+    proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):  # bounded: the process imports everything first
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:  # noqa: S310
+                    resp.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        aws_peer.set_delay(10)  # every AWS answer takes 10 s: the answer to `status` is stuck on its first call
+        body = slash_command_body("status", response_url=slack_peer.response_url("r"))
+        assert post_signed(f"http://127.0.0.1:{port}/slack/events", body, "run-test-secret")[0] == 200
+        for _ in range(200):  # bounded: wait until the answer is waiting on AWS
+            if aws_peer.calls:
+                break
+            time.sleep(0.05)
+        assert aws_peer.calls, "the answer never called AWS"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)  # a guard against a hang, not a time budget
+    finally:
+        aws_peer.set_delay(0)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert "shutting down (signal 15)" in out and "stopped" in out
+    # It left while the call was still waiting: the timeout the answer would have logged never came.
+    assert "did not answer in time" not in out
+    assert "Traceback" not in out
