@@ -22,6 +22,7 @@ import dns.resolver
 
 from bot.aws import AwsClients
 from bot.dnsq import make_async_resolver, make_resolver
+from bot.health import Health
 from bot.settings import Account, Settings
 from bot.store import Store
 
@@ -47,6 +48,7 @@ class Deps:
         self.aws: AwsClients = aws if aws is not None else AwsClients(settings, clock=clock)
         self.clock = clock
         self.extras: dict[str, Any] = extras if extras is not None else {}
+        self.health = Health()  # what the background parts report for /healthz (shared by every view)
         self.account: Account | None = None  # None: the default credentials, no account named
         self._root: Deps = self
         self._only: str | None = None  # `narrowed`: the one account `accounts()` gives

@@ -52,9 +52,11 @@ def run_sweep(deps: Deps, poster: Poster | None, after_sweep: AfterSweep | None 
     """
     try:
         result = sweep(deps, poster)
-    except Exception:
+    except Exception as exc:
         log.exception("alert sweep failed; the next one runs in %s minutes", deps.settings.sweep_minutes)
+        deps.health.failed("the alert sweep", type(exc).__name__)
         return None
+    deps.health.working("the alert sweep")
     if after_sweep is not None:
         try:
             after_sweep(result)

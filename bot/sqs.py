@@ -55,6 +55,11 @@ class SqsConsumer:
         self._client = client
 
     @property
+    def queue_name(self) -> str:
+        """The queue's name, the last part of its URL (what `/healthz` names)."""
+        return self.queue_url.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
     def region(self) -> str | None:
         m = _QUEUE_REGION.match(self.queue_url)
         if m:
@@ -117,12 +122,14 @@ class SqsConsumer:
                 self.poll_once(wait_seconds=wait_seconds)
             except Exception as exc:  # any failure: one line, a pause, and try again
                 log.warning("SQS consumer: %s; retrying in %.0f s", describe_error(exc), backoff)
+                self.deps.health.failed(f"the SQS consumer of {self.queue_name}", describe_error(exc))
                 failing = True
                 stop_event.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue
             if failing:
                 log.info("SQS consumer: receiving again")
+                self.deps.health.working(f"the SQS consumer of {self.queue_name}")
                 failing = False
             backoff = BACKOFF_START
 
@@ -157,4 +164,5 @@ def start_receivers(
             t = threading.Thread(target=consumer.run, args=(stop_event,), kwargs=run_kw, name=name, daemon=True)
             t.start()
             threads.append(t)
+    deps.health.watch("the SQS consumer", threads)
     return threads

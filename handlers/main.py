@@ -80,6 +80,7 @@ def run(settings: Settings) -> int:
 
     def shutdown(signum: int, frame: object) -> None:
         log.info("shutting down (signal %s)", signum)
+        deps.health.stopping()
         stop.set()
 
     signal.signal(signal.SIGTERM, shutdown)

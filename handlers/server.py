@@ -37,13 +37,17 @@ def make_wsgi(app: App, deps: Deps, sns_app: WSGIApp | None = None) -> WSGIApp:
 
     def health(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         """`ok`, or `degraded: <why>` (still 200: the process is alive and a restart would not fix it)."""
+        problems = list(deps.health.problems())  # the SQS consumer, the sweep, their threads
         try:
             problem = delivery_problem(deps.store)
-        except Exception:  # the health answer never fails on the database
+        except Exception as exc:  # the health answer never fails on the database: it says so
             problem = None
-        if problem is None:
+            problems.append(f"the database cannot be read ({type(exc).__name__})")
+        if problem is not None:
+            problems.insert(0, delivery_problem_text(problem).replace("<#", "").replace(">", ""))
+        if not problems:
             return ok(environ, start_response)
-        text = "degraded: " + delivery_problem_text(problem).replace("<#", "").replace(">", "") + "\n"
+        text = "degraded: " + "; ".join(problems) + "\n"
         return _plain("200 OK", text.encode())(environ, start_response)
 
     not_found = _plain("404 Not Found", b"not found\n")

@@ -159,6 +159,9 @@ def test_a_missing_queue_is_logged_in_one_line_and_retried_not_crashed(consumer_
     (record,) = caplog.records[:1]
     assert record.getMessage().startswith("SQS consumer: ") and "\n" not in record.getMessage()
     assert "retrying in 1 s" in record.getMessage()
+    # /healthz says so, naming the queue, until a receive works again.
+    [problem] = consumer_deps.health.problems()
+    assert problem.startswith(f"the SQS consumer of {consumer.queue_name} failing for ")
 
 
 def test_a_consumer_needs_a_queue(tmp_path, store):
