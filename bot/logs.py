@@ -55,3 +55,5 @@ def setup_logging(settings: Settings, stream=None) -> None:  # noqa: ANN001
     # Libraries that would otherwise log request bodies or be chatty at INFO.
     for name in ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt", "apscheduler", "waitress"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    # A denied AssumeRole: botocore logs its whole traceback as a warning; the bot says it in one line.
+    logging.getLogger("botocore.credentials").setLevel(logging.ERROR)

@@ -11,7 +11,10 @@ from datetime import datetime, timedelta
 
 from bot.alerts import next_level, sweep
 from bot.alerts.summary import when
+from bot.alerts.sweep import SweepResult
+from bot.alerts.transitions import Signal
 from bot.commands import CommandContext, execute, parse
+from bot.commands.sweep import sweep_answer
 from bot.deps import Deps
 from bot.findings import Severity
 from bot.incidents import get_incident, incident_status_answer, incident_summary_answer
@@ -565,3 +568,8 @@ def test_alert_blocks_respect_slack_limits_and_escape_everything():
     assert "<http://evil" not in dumped
     assert msg["text"].startswith("Bounce rate &lt;!here&gt; 5%: ")
     assert len(msg["text"]) <= 3000
+
+
+def test_sweep_once_names_the_account_of_each_signal_when_there_are_several():
+    result = SweepResult(signals=[Signal("bounce_rate", "eu-west-1", "", 0.01, False, "ok", "ok", account="prod")])
+    assert sweep_answer(result).sections[0][1][0].startswith("prod · eu-west-1 bounce rate: 1%")

@@ -11,7 +11,7 @@ import sys
 
 from bot.alerts import LEVEL_LABELS, SweepResult, fmt_value, signal_label, sweep
 from bot.commands import CommandContext, Invocation, command
-from bot.findings import Answer, Severity
+from bot.findings import Answer, Severity, where
 from bot.notify import Poster, TerminalPoster
 from bot.target import UsageError
 
@@ -39,7 +39,8 @@ def sweep_answer(result: SweepResult) -> Answer:
         change = ""
         if s.previous_level is not None and s.previous_level != s.level:
             change = f" (was {LEVEL_LABELS.get(s.previous_level, s.previous_level)})"
-        lines.append(f"{s.region} {signal_label(s.signal, s.scope)}: {figure + ', ' if figure else ''}{level}{change}")
+        place = where(s.account, s.region)  # "prod · eu-west-1" with several accounts
+        lines.append(f"{place} {signal_label(s.signal, s.scope)}: {figure + ', ' if figure else ''}{level}{change}")
     posted = [f"{p.kind} in {p.channel}: {p.text.splitlines()[0] if p.text else ''}" for p in result.posted]
     sections = [("Signals", lines or ["no region configured"]), ("Posted", posted or ["nothing changed"])]
     if result.pending:
