@@ -6,7 +6,8 @@ Shapes understood (nested freely, e.g. an SQS body holding an SNS envelope holdi
 
 * an SNS envelope (`Type`, `MessageId`, `TopicArn`, `Message`): `Message` is a JSON *string* in real AWS,
   an *object* in some emulators (moto), or plain text ("Successfully validated SNS topic ...", skipped);
-  `SubscriptionConfirmation` / `UnsubscribeConfirmation` are skipped here (the HTTPS endpoint confirms);
+  an `UnsubscribeConfirmation` is skipped, a `SubscriptionConfirmation` quarantined with how to confirm it (the
+  HTTPS endpoint confirms its own before this; over SQS its Token is what a person needs);
 * Lambda-style `{"Records": [{"Sns": {...}}]}` (which spells `SigningCertUrl`), and SQS-to-Lambda
   `{"Records": [{"body": "..."}]}`; a saved `ReceiveMessage` answer `{"Messages": [{"Body": "..."}]}`;
 * a bare SES document: legacy `notificationType` (Bounce, Complaint, Delivery) or event publishing
@@ -383,6 +384,12 @@ def _sqs_message(msg: Any, out: Extracted, received_at: str, topic: str | None, 
 
 def _envelope(env: dict[str, Any], out: Extracted, received_at: str, depth: int) -> None:
     kind = env.get("Type", "Notification")
+    if kind == "SubscriptionConfirmation":
+        # Over SQS (the HTTPS endpoint confirms its own): kept, since its Token confirms the subscription.
+        raise Malformed(
+            f"an SNS SubscriptionConfirmation for {str(env.get('TopicArn'))[:200]}: confirm the subscription with its "
+            "Token (`aws sns confirm-subscription`, in the topic's account) or its SubscribeURL"
+        )
     if kind != "Notification":
         out.skip(
             f"SNS {kind}" if kind in ("SubscriptionConfirmation", "UnsubscribeConfirmation") else "SNS message type"

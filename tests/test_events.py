@@ -337,7 +337,7 @@ def test_an_sns_text_message_is_skipped_not_quarantined():
     assert (len(ex), ex.skipped, ex.quarantined) == (0, {"SNS text message (not an SES event)": 1}, [])
 
 
-def test_subscription_confirmations_and_ses_notices_are_skipped():
+def test_a_subscription_confirmation_is_kept_to_be_confirmed_and_ses_notices_are_skipped():
     confirm = {
         "Type": "SubscriptionConfirmation",
         "TopicArn": "arn:aws:sns:us-east-1:1:t",
@@ -350,10 +350,10 @@ def test_subscription_confirmations_and_ses_notices_are_skipped():
     ex = Extracted()
     extract(confirm, ex, NOW)
     extract(notice, ex, NOW)
-    assert (ex.skipped, ex.quarantined) == (
-        {"SNS SubscriptionConfirmation": 1, "SES notice AmazonSnsSubscriptionSucceeded": 1},
-        [],
-    )
+    assert ex.skipped == {"SES notice AmazonSnsSubscriptionSucceeded": 1}
+    # Over SQS, the confirmation's Token is what confirms the subscription: kept, with how to use it.
+    [(reason, _)] = ex.quarantined
+    assert reason.startswith("an SNS SubscriptionConfirmation for arn:aws:sns:us-east-1:1:t: confirm the subscription")
 
 
 def test_unknown_event_types_and_subtypes_are_kept():

@@ -19,7 +19,11 @@ from bot.findings import Finding, Report, Severity
 from bot.ingest import ingest_documents
 from bot.runner import run_checks
 from bot.setup import WANTED_TYPES
+from bot.setup.model import Inspection, QueueState, TopicState
 from bot.setup.permissions import BOT_ACTIONS
+from bot.setup.plan import _RegionPlan, _route_step
+from bot.setup.policy import Decision, Verdict
+from bot.setup.report import _topic_problem
 
 REGION = "us-east-1"
 DOMAIN = "mail.example.com"
@@ -500,3 +504,21 @@ def test_the_readme_read_policy_grants_every_read_call_the_bot_checks_it_has_and
         for name in ("inspection.py", "permissions.py")
     )
     assert "get_queue_url" in source and "list_topics" in source and "simulate_principal_policy" in source
+
+
+def test_a_pending_subscription_is_not_planned_as_a_new_subscribe_but_told_how_to_confirm(deps):
+    arn = "arn:aws:sns:us-east-1:222222222222:ops-events"  # another account's topic
+    queue = QueueState(
+        url="https://sqs.us-east-1.amazonaws.com/111111111111/sesbot-events",
+        region="us-east-1",
+        configured=True,
+        exists=True,
+        arn="arn:aws:sqs:us-east-1:111111111111:sesbot-events",
+    )
+    topic = TopicState(arn=arn, exists=True, pending=True, queue_policy=Decision(Verdict.ALLOWED, "allowed"))
+    insp = Inspection(region="us-east-1", topics={arn: topic}, queue=queue)
+    plan = _RegionPlan(insp, "sesbot", None, None, topic, [], True)
+    assert _route_step(deps, plan, queue, "us-east-1") is None  # subscribing again would confirm nothing
+    severity, summary, fix = _topic_problem(insp, topic)
+    assert summary == "The SQS subscription of SNS topic ops-events is pending confirmation"
+    assert f"aws sns confirm-subscription --topic-arn {arn} --token <Token>" in fix

@@ -176,6 +176,8 @@ def _route_step(deps: Deps, r: _RegionPlan, queue: QueueState | None, home: str)
     blocked = policy is not None and not policy.allowed and not policy.fixable_by_allow  # a Deny: left to a person
     if not r.topic_used or (topic is not None and topic.sqs_subscribed and (topic.queue_allows or blocked)):
         return None
+    if topic is not None and topic.pending and (topic.queue_allows or blocked):
+        return None  # subscribing again confirms nothing: `setup.topics` says how to confirm it
     what = f"subscribe the bot's queue to SNS topic {r.topic_name}"
     return Step(
         r.region,

@@ -239,7 +239,10 @@ def _topic_problem(insp: Inspection, topic: TopicState) -> tuple[Severity, str, 
         return (
             Severity.ERROR,
             summary,
-            f"Confirm the subscription (cross-account subscriptions need it). {DOC_SQS_SUBSCRIBE}",
+            "Confirm it in the topic's account: SNS sent a SubscriptionConfirmation to the bot's queue, which the "
+            "bot keeps in its quarantine table (its Token and SubscribeURL); run `aws sns confirm-subscription "
+            f"--topic-arn {topic.arn} --token <Token>`, or subscribe the queue from the topic's account, which "
+            f"needs no confirmation. {DOC_SQS_SUBSCRIBE}",
         )
     if not topic.sqs_subscribed:
         summary = f"SNS topic {topic.name} has no subscription to the bot's queue"
