@@ -576,3 +576,14 @@ TRANSLATIONS: list[tuple[str, str]] = [
 @pytest.mark.parametrize(("text", "category"), TRANSLATIONS)
 def test_the_projects_own_translations_of_the_common_refusals_are_recognised(text: str, category: str) -> None:
     assert classify(text).category == category
+
+
+def test_a_full_mailbox_of_an_inactive_gmail_account_says_to_stop_sending_not_to_wait():
+    # Google's SMTP error table (552 5.2.2 "out of storage space and inactive"), as Gmail's bounces word it.
+    result = classify(
+        "552-5.2.2 The email account that you tried to reach is over quota and inactive. Please direct the "
+        "recipient to https://support.google.com/mail/?p=OverQuotaPerm - gsmtp"
+    )
+    assert (result.category, result.rule) == ("mailbox_full", "google.inactive-account")
+    assert result.fix.startswith("Stop sending to the address")
+    assert classify("552 5.2.2 The email account that you tried to reach is over quota.").rule == "mailbox-full"
