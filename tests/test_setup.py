@@ -522,3 +522,13 @@ def test_a_pending_subscription_is_not_planned_as_a_new_subscribe_but_told_how_t
     severity, summary, fix = _topic_problem(insp, topic)
     assert summary == "The SQS subscription of SNS topic ops-events is pending confirmation"
     assert f"aws sns confirm-subscription --topic-arn {arn} --token <Token>" in fix
+
+
+def test_a_queue_encrypted_with_the_aws_managed_key_is_said_to_get_nothing_from_sns(aws_peer, deps):
+    sqs = aws_peer.client("sqs")
+    url = sqs.create_queue(QueueName="sesbot-events", Attributes={"KmsMasterKeyId": "alias/aws/sqs"})["QueueUrl"]
+    deps.settings.sqs_queue_url = url
+    f = finding(run(deps, "setup"), "setup.queue")
+    assert f.severity == Severity.ERROR
+    assert "encrypted with the AWS-managed key alias/aws/sqs, which SNS cannot use" in f.summary
+    assert "SSE-SQS" in f.fix

@@ -136,7 +136,7 @@ def inspect_queue(
         "sqs:GetQueueAttributes",
         sqs.get_queue_attributes,
         QueueUrl=url,
-        AttributeNames=["QueueArn", "Policy"],
+        AttributeNames=["QueueArn", "Policy", "KmsMasterKeyId"],
         ok_codes=("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
     )
     if exc is not None:
@@ -149,6 +149,7 @@ def inspect_queue(
     values = attrs.get("Attributes", {})
     state.exists = True
     state.arn = values.get("QueueArn")
+    state.kms_key = values.get("KmsMasterKeyId") or None
     try:
         state.policy = json.loads(values["Policy"]) if values.get("Policy") else None
     except ValueError:

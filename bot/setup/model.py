@@ -79,6 +79,7 @@ class QueueState:
     arn: str | None = None
     policy: dict[str, Any] | None = None
     error: str | None = None
+    kms_key: str | None = None  # KmsMasterKeyId: SSE with a KMS key (None: none, or SSE-SQS)
 
 
 @dataclass

@@ -342,6 +342,9 @@ def reputation_finding(insp: Inspection) -> Finding:
     )
 
 
+AWS_MANAGED_SQS_KEYS = frozenset({"alias/aws/sqs"})
+
+
 def queue_finding(deps: Deps, queue: QueueState | None) -> Finding:
     """`setup.queue`: the queue the bot reads events from."""
     settings = deps.settings
@@ -381,6 +384,19 @@ def queue_finding(deps: Deps, queue: QueueState | None) -> Finding:
             f"Could not inspect the bot's queue: {queue.error}",
             [queue.url],
             "Grant the bot sqs:GetQueueAttributes on its queue.",
+        )
+    if queue.kms_key in AWS_MANAGED_SQS_KEYS:
+        # SNS cannot use the AWS-managed key (its policy cannot be changed to let sns.amazonaws.com in).
+        return Finding(
+            "setup.queue",
+            Severity.ERROR,
+            f"The bot's queue is encrypted with the AWS-managed key {queue.kms_key}, which SNS cannot use: "
+            "no message from an SNS topic reaches it",
+            [queue.url, f"KmsMasterKeyId: {queue.kms_key}"],
+            "Use SQS-managed encryption (SSE-SQS) instead, or a customer managed KMS key whose key policy lets "
+            "sns.amazonaws.com kms:GenerateDataKey and kms:Decrypt. "
+            "https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html",
+            data={"queue_url": queue.url, "queue_arn": queue.arn, "kms_key": queue.kms_key},
         )
     return Finding(
         "setup.queue",
