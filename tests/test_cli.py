@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +31,28 @@ def sesbot(
         check=False,
         cwd=cwd,
     )
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_env(slack_peer, tmp_path, **extra: str) -> dict[str, str]:
+    """The environment of a `sesbot run` subprocess: the Slack peer, loopback HTTP, a fresh database."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
+    return {
+        **base,
+        "SLACK_BOT_TOKEN": "xoxb-run-test-token",
+        "SLACK_SIGNING_SECRET": "run-test-secret",
+        "SLACK_API_URL": slack_peer.base_url,
+        "AWS_REGION": "us-east-1",
+        "SESBOT_HOST": "127.0.0.1",
+        "SESBOT_DB": str(tmp_path / "s.db"),
+        **extra,
+    }
 
 
 def test_help_lists_every_command_with_an_example():
@@ -172,28 +195,15 @@ def test_why_with_bad_input_is_one_line_and_exit_code_2(arg, tmp_path):
 
 def test_run_serves_slack_over_http_and_stops_cleanly_on_sigterm(slack_peer, tmp_path):
     import signal
-    import socket
     import time
     import urllib.request
 
     from peers.slack import post_signed, slash_command_body
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
-    env = {
-        **base,
-        "SLACK_BOT_TOKEN": "xoxb-run-test-token",
-        "SLACK_SIGNING_SECRET": "run-test-secret",
-        "SLACK_API_URL": slack_peer.base_url,
-        "AWS_REGION": "us-east-1",
-        "PORT": str(port),
-        "SESBOT_HOST": "127.0.0.1",
-        "SESBOT_DB": str(tmp_path / "s.db"),
-        "SESBOT_ALERT_CHANNEL": "C0ALERTS",
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-    }
+    port = free_port()
+    env = run_env(
+        slack_peer, tmp_path, PORT=str(port), SESBOT_ALERT_CHANNEL="C0ALERTS", AWS_ENDPOINT_URL="http://127.0.0.1:9"
+    )
     proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for _ in range(100):  # bounded: the process imports everything first
@@ -220,7 +230,6 @@ def test_run_serves_slack_over_http_and_stops_cleanly_on_sigterm(slack_peer, tmp
 
 def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_peer, aws_peer, tmp_path):
     import signal
-    import socket
     import time
 
     from bot.deps import Deps
@@ -230,24 +239,15 @@ def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_pee
 
     sqs = aws_peer.client("sqs")
     url = sqs.create_queue(QueueName="run-events", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
     db = str(tmp_path / "s.db")
-    env = {
-        **base,
-        "SLACK_BOT_TOKEN": "xoxb-run-test-token",
-        "SLACK_SIGNING_SECRET": "run-test-secret",
-        "SLACK_API_URL": slack_peer.base_url,
-        "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": aws_peer.endpoint_url,
-        "PORT": str(port),
-        "SESBOT_HOST": "127.0.0.1",
-        "SESBOT_DB": db,
-        "SESBOT_SQS_QUEUE_URL": url,
-        "SESBOT_DNS_SERVERS": "127.0.0.1:9",
-    }
+    env = run_env(
+        slack_peer,
+        tmp_path,
+        AWS_ENDPOINT_URL=aws_peer.endpoint_url,
+        PORT=str(free_port()),
+        SESBOT_SQS_QUEUE_URL=url,
+        SESBOT_DNS_SERVERS="127.0.0.1:9",
+    )
     proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for _ in range(200):  # bounded: wait until the consumer sits in its long poll
@@ -294,27 +294,13 @@ def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_pee
 
 def test_sigterm_does_not_wait_for_an_answer_stuck_on_aws(slack_peer, aws_peer, tmp_path):
     import signal
-    import socket
     import time
     import urllib.request
 
     from peers.slack import post_signed, slash_command_body
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SESBOT_", "SLACK_", "AWS_REGION", "PORT"))}
-    env = {
-        **base,
-        "SLACK_BOT_TOKEN": "xoxb-run-test-token",
-        "SLACK_SIGNING_SECRET": "run-test-secret",
-        "SLACK_API_URL": slack_peer.base_url,
-        "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": aws_peer.endpoint_url,
-        "PORT": str(port),
-        "SESBOT_HOST": "127.0.0.1",
-        "SESBOT_DB": str(tmp_path / "s.db"),
-    }
+    port = free_port()
+    env = run_env(slack_peer, tmp_path, AWS_ENDPOINT_URL=aws_peer.endpoint_url, PORT=str(port))
     proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for _ in range(100):  # bounded: the process imports everything first

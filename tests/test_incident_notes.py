@@ -93,18 +93,23 @@ def test_assign_me_and_assign_without_anyone(bot_server, slack_peer, deps):
 # -- summary ------------------------------------------------------------------------------------------------
 
 
-def test_a_thread_summary_gives_duration_worst_level_the_owner_as_a_person_and_the_timeline(
-    bot_server, slack_peer, deps
-):
+def summary_after_a_note(bot_server, slack_peer, deps, note: str) -> str:
+    """An incident that U0DAVE took and noted `note` on; its thread summary's blocks, as JSON."""
     channel, _ = open_incident(deps, slack_peer)
     thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
     mention(bot_server, "<@U0SESBOT> assign me", channel, thread, user="U0DAVE")
     slack_peer.wait_for("chat.postMessage", timeout=30)
-    mention(bot_server, "note rolled back the import; U0EVE was not involved", channel, thread, user="U0DAVE")
+    mention(bot_server, f"note {note}", channel, thread, user="U0DAVE")
     slack_peer.wait_for("chat.postMessage", lambda c: "Noted" in c.params.get("text", ""), timeout=30)
     slack_peer.clear()
     mention(bot_server, "summary", channel, thread)
-    shown = json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params["blocks"])
+    return json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params["blocks"])
+
+
+def test_a_thread_summary_gives_duration_worst_level_the_owner_as_a_person_and_the_timeline(
+    bot_server, slack_peer, deps
+):
+    shown = summary_after_a_note(bot_server, slack_peer, deps, "rolled back the import; U0EVE was not involved")
     assert "Incident #1 summary" in shown
     assert "still open" in shown and "Worst level" in shown
     # People the bot recorded are shown as people; an id someone merely wrote in a note stays text.
@@ -114,15 +119,7 @@ def test_a_thread_summary_gives_duration_worst_level_the_owner_as_a_person_and_t
 
 
 def test_a_mention_written_in_a_note_is_shown_once_as_that_person_or_stays_escaped_text(bot_server, slack_peer, deps):
-    channel, _ = open_incident(deps, slack_peer)
-    thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
-    mention(bot_server, "<@U0SESBOT> assign me", channel, thread, user="U0DAVE")
-    slack_peer.wait_for("chat.postMessage", timeout=30)
-    mention(bot_server, "note handing over to <@U0DAVE|dave>, cc <@U0EVE>", channel, thread, user="U0DAVE")
-    slack_peer.wait_for("chat.postMessage", lambda c: "Noted" in c.params.get("text", ""), timeout=30)
-    slack_peer.clear()
-    mention(bot_server, "summary", channel, thread)
-    shown = json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params["blocks"])
+    shown = summary_after_a_note(bot_server, slack_peer, deps, "handing over to <@U0DAVE|dave>, cc <@U0EVE>")
     # The recorded owner, written as a mention, is that person once (not "&lt;@<@U0DAVE>&gt;"); someone the
     # incident never recorded stays escaped text, so the summary pings nobody new.
     assert "note by <@U0DAVE>: handing over to <@U0DAVE>, cc &lt;@U0EVE&gt;" in shown
