@@ -133,14 +133,7 @@ def test_run_with_a_token_slack_refuses_exits_with_one_clear_line(slack_peer, tm
 
 def test_run_with_slack_down_blames_slack_not_the_token(slack_peer, tmp_path):
     slack_peer.fail("auth.test", error="service_unavailable", status=503, retry_after=None, count=None)
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-fine-token-0000",
-        "SLACK_SIGNING_SECRET": "s3cret-value",
-        "SLACK_API_URL": slack_peer.base_url,
-        "AWS_REGION": "us-east-1",
-        "SESBOT_DB": str(tmp_path / "s.db"),
-    }
-    out = sesbot("run", env=env)
+    out = sesbot("run", env=run_env(slack_peer, tmp_path))
     assert out.returncode == 1
     assert (
         out.stderr.strip()
@@ -150,13 +143,7 @@ def test_run_with_slack_down_blames_slack_not_the_token(slack_peer, tmp_path):
 
 
 def test_run_with_a_database_it_cannot_write_exits_at_once_with_one_line(slack_peer, tmp_path):
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-fine-token-0000",
-        "SLACK_SIGNING_SECRET": "s3cret-value",
-        "SLACK_API_URL": slack_peer.base_url,
-        "AWS_REGION": "us-east-1",
-        "SESBOT_DB": str(tmp_path),  # a directory: no database can be written there
-    }
+    env = run_env(slack_peer, tmp_path, SESBOT_DB=str(tmp_path))  # a directory: no database can be written
     out = sesbot("run", env=env)
     assert out.returncode == 1
     [line] = out.stderr.strip().splitlines()
