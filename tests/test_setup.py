@@ -532,3 +532,22 @@ def test_a_queue_encrypted_with_the_aws_managed_key_is_said_to_get_nothing_from_
     assert f.severity == Severity.ERROR
     assert "encrypted with the AWS-managed key alias/aws/sqs, which SNS cannot use" in f.summary
     assert "SSE-SQS" in f.fix
+
+
+def test_a_topic_encrypted_with_the_aws_managed_key_is_said_to_get_nothing_from_ses(aws_peer, deps, settings):
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    aws_peer.client("sns").set_topic_attributes(
+        TopicArn=topic_arn, AttributeName="KmsMasterKeyId", AttributeValue="alias/aws/sns"
+    )
+    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
+    settings.sqs_queue_url = queue_url
+
+    report = run(deps, "setup")
+
+    topics = finding(report, "setup.topics")
+    assert topics.severity == Severity.ERROR
+    assert topics.summary == (
+        "SNS topic ops-events is encrypted with the AWS-managed key alias/aws/sns, which SES cannot use: SES "
+        "cannot publish to it"
+    )
+    assert finding(report, "setup.events").severity == Severity.ERROR  # no event reaches the bot

@@ -370,6 +370,7 @@ def _inspect_topic(
     if queue and queue.arn:
         state.queue_policy = queue_policy_decision(queue.policy, queue_arn=queue.arn, topic_arn=arn)
     if exc is None:
+        state.kms_key = attrs.get("Attributes", {}).get("KmsMasterKeyId") or None
         try:
             policy = json.loads(attrs.get("Attributes", {}).get("Policy") or "null")
         except ValueError:

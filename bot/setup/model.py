@@ -93,6 +93,12 @@ class TopicState:
     ses_policy: Decision | None = None  # what the topic's policy decides for SES (None: it could not be read)
     used: bool = True  # False: found by name (sesbot-events) but no destination or notification uses it
     error: str | None = None
+    kms_key: str | None = None  # KmsMasterKeyId: the topic's server-side encryption key, if any
+
+    @property
+    def ses_cannot_encrypt(self) -> bool:
+        """Encrypted with the AWS-managed key, whose policy cannot let SES use it: SES cannot publish."""
+        return self.kms_key == "alias/aws/sns"
 
     @property
     def queue_allows(self) -> bool:
@@ -107,7 +113,7 @@ class TopicState:
 
     @property
     def reaches_bot(self) -> bool:
-        return self.https or (self.sqs_subscribed and self.queue_allows)
+        return not self.ses_cannot_encrypt and (self.https or (self.sqs_subscribed and self.queue_allows))
 
     @property
     def name(self) -> str:

@@ -102,6 +102,8 @@ def _topic_status(insp: Inspection, arn: str | None) -> str:
         return "topic does not exist"
     if topic.error:
         return f"could not inspect: {topic.error}"
+    if topic.ses_cannot_encrypt:
+        return "encrypted with alias/aws/sns, which SES cannot publish with"
     if topic.https:
         return "reaches the bot over HTTPS (SESBOT_SNS_TOPIC_ARNS)"
     if topic.sqs_subscribed and topic.queue_allows:
@@ -230,6 +232,17 @@ def _topic_problem(insp: Inspection, topic: TopicState) -> tuple[Severity, str, 
         return Severity.ERROR, f"SNS topic {topic.name} does not exist", "Point the destination at an existing topic."
     if topic.error:
         return Severity.ERROR, f"Could not inspect SNS topic {topic.name}: {topic.error}", "Check sns permissions."
+    if topic.ses_cannot_encrypt:
+        summary = (
+            f"SNS topic {topic.name} is encrypted with the AWS-managed key alias/aws/sns, which SES cannot use: "
+            "SES cannot publish to it"
+        )
+        fix = (
+            "Use a customer managed KMS key whose key policy lets ses.amazonaws.com kms:GenerateDataKey and "
+            "kms:Decrypt, or turn the topic's encryption off. "
+            "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
+        )
+        return Severity.ERROR, summary, fix
     if queue is None:
         summary = f"SNS topic {topic.name} reaches no queue the bot reads: SESBOT_SQS_QUEUE_URL is not set"
         fix = "Set SESBOT_SQS_QUEUE_URL to the queue subscribed to this topic (or run `sesbot setup --apply`)."
