@@ -175,6 +175,19 @@ class Malformed(ValueError):
     """A document that claims to be an SES event or an SNS envelope but cannot be read as one."""
 
 
+# What a parser step raises on a document of an unexpected shape (a field of the wrong JSON type deep inside, a
+# timestamp with no UTC time): the document is malformed, not the code wrong.
+MALFORMED: tuple[type[Exception], ...] = (
+    Malformed,
+    TypeError,
+    AttributeError,
+    KeyError,
+    ValueError,
+    IndexError,
+    OverflowError,
+)
+
+
 @dataclass
 class Extracted:
     """What a run of `extract` collected; `bot.ingest` writes it in one transaction."""
@@ -287,7 +300,7 @@ def extract(doc: Any, out: Extracted, received_at: str) -> None:
             n_headers = len(out.headers)
             try:
                 _ses(target, out, received_at, topic)
-            except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError, OverflowError) as exc:
+            except MALFORMED as exc:
                 del out.events[n_events:]
                 del out.counts[n_counts:]
                 del out.deliveries[n_deliveries:]
@@ -312,7 +325,7 @@ def _guarded(fn: Any, value: Any, out: Extracted, received_at: str, topic: str |
     )
     try:
         fn(value, out, received_at, topic, depth)
-    except (Malformed, TypeError, AttributeError, KeyError, ValueError, IndexError, OverflowError) as exc:
+    except MALFORMED as exc:
         # A field of an unexpected JSON type deep inside means the document is malformed, not the code wrong;
         # a document is all or nothing, so rows it added before the bad part are taken back.
         del out.events[n_events:]

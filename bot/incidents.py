@@ -37,6 +37,9 @@ RECENT = timedelta(days=7)  # `incidents` lists the ones resolved this recently
 
 
 def get_incident(store: Store, incident_id: int) -> Incident | None:
+    """The incident numbered `incident_id`, or None (also for a number past SQLite's integers, 2**63 - 1)."""
+    if not -(2**63) <= int(incident_id) < 2**63:
+        return None
     rows = store.query("SELECT * FROM incidents WHERE id = ?", [int(incident_id)])
     return Incident.from_row(rows[0]) if rows else None
 

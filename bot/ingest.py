@@ -51,7 +51,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from bot.events import EVENT_COLUMNS, Extracted, PushedEvent, extract, raw_text
+from bot.events import EVENT_COLUMNS, MAX_RAW, Extracted, PushedEvent, extract, raw_text
 from bot.timefmt import iso, utcnow
 
 if TYPE_CHECKING:  # the parser processes import this module, and need no database
@@ -396,11 +396,9 @@ def _ingest_stream(
         if _starts_gzip(stream):
             stream = gzip.GzipFile(fileobj=stream, mode="rb")
         return ingest_documents(store, iter_documents(stream), "stdin", now=now, batch_records=batch_records)
-    with open(path, "rb") as probe:
-        compressed = _starts_gzip(probe)
-    opener = gzip.open if compressed else open
-    with opener(path, "rb") as file:
-        return ingest_documents(store, iter_documents(file), f"file:{path}", now=now, batch_records=batch_records)
+    with open(path, "rb") as file:
+        stream = gzip.GzipFile(fileobj=file, mode="rb") if _starts_gzip(file) else file
+        return ingest_documents(store, iter_documents(stream), f"file:{path}", now=now, batch_records=batch_records)
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -534,7 +532,8 @@ def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_siz
             too_big = len(buf) - pos >= MAX_DOCUMENT
             if not too_big and more():
                 continue  # most likely the value is cut at the chunk boundary: read on
-            # A broken value: quarantine it up to the next line that opens a value, and carry on from there.
+            # A broken value: quarantine it up to the next line that opens a value (or, on one long line, the next
+            # object), and carry on from there.
             resync = _RESYNC.search(buf, pos + broke_at)
             inline = None if resync else _RESYNC_INLINE.search(buf, pos + broke_at)
             stop = resync.start() + 1 if resync else inline.end() if inline else len(buf)
@@ -545,12 +544,12 @@ def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_siz
             if "\ufffd" in buf[pos:stop]:
                 # The decoder replaced what is not UTF-8 (a UTF-16 file, say): the kept body has U+FFFD there.
                 reason += "; the text is not UTF-8 (the bytes that are not are kept as U+FFFD)"
-            yield Unreadable(reason, buf[pos:stop][:262_144])
+            yield Unreadable(reason, buf[pos:stop][:MAX_RAW])
             pos = stop
             continue
         if _SURROGATE_ESCAPE.search(buf, pos, end) and not _is_whole_json(buf[pos:end].encode("utf-8", "replace")):
             # orjson (the JSON-lines path) refuses an unpaired surrogate: so does this path, one value at a time.
-            yield Unreadable("a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)", buf[pos:end][:262_144])
+            yield Unreadable("a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)", buf[pos:end][:MAX_RAW])
             pos = end
             continue
         yield value

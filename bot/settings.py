@@ -20,6 +20,7 @@ from typing import Any, overload
 from bot.slack_ids import CHANNEL_ID_RE, GROUP_ID_RE, TEAM_ID_RE, USER_ID_RE, USER_OR_GROUP_ID_RE
 
 CHANNEL_ID_WORDS = "a Slack channel id (like C0123ABCD: the channel's details show it; not its #name)"
+USER_IDS = "Slack user ids like U0123ABCD, not names"
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -268,10 +269,16 @@ class Settings:
             smtp_username=p.secret("SESBOT_SMTP_USERNAME"),
             smtp_password=p.secret("SESBOT_SMTP_PASSWORD"),
             smtp_timeout=p.number("SESBOT_SMTP_TIMEOUT", 5.0, lo=0.1, hi=120),
-            allowed_users=frozenset(p.words("SESBOT_ALLOWED_USERS", pattern=USER_ID_RE.pattern)),
-            allowed_groups=frozenset(p.words("SESBOT_ALLOWED_GROUPS", pattern=GROUP_ID_RE.pattern)),
-            allowed_channels=frozenset(p.words("SESBOT_ALLOWED_CHANNELS", pattern=CHANNEL_ID_RE.pattern)),
-            admins=frozenset(p.words("SESBOT_ADMINS", pattern=USER_ID_RE.pattern)),
+            allowed_users=frozenset(p.words("SESBOT_ALLOWED_USERS", USER_ID_RE.pattern, USER_IDS)),
+            allowed_groups=frozenset(
+                p.words("SESBOT_ALLOWED_GROUPS", GROUP_ID_RE.pattern, "Slack user-group ids like S0123ABCD")
+            ),
+            allowed_channels=frozenset(
+                p.words(
+                    "SESBOT_ALLOWED_CHANNELS", CHANNEL_ID_RE.pattern, "Slack channel ids like C0123ABCD, not #names"
+                )
+            ),
+            admins=frozenset(p.words("SESBOT_ADMINS", USER_ID_RE.pattern, USER_IDS)),
             allow_writes=p.flag("SESBOT_ALLOW_WRITES", False),
             redact=p.choice("SESBOT_REDACT", "none", ("none", "local")),
             diagnoses_per_minute=p.integer("SESBOT_DIAGNOSES_PER_MINUTE", 5, lo=1, hi=1000),
@@ -287,13 +294,6 @@ class Settings:
         if p.problems:
             raise SettingsError(p.problems)
         return s
-
-
-_EXPECTED = {
-    USER_ID_RE.pattern: "Slack user ids like U0123ABCD, not names",
-    GROUP_ID_RE.pattern: "Slack user-group ids like S0123ABCD",
-    CHANNEL_ID_RE.pattern: "Slack channel ids like C0123ABCD, not #names",
-}
 
 
 class _Parser:
@@ -435,7 +435,9 @@ class _Parser:
             return None
         return v
 
-    def words(self, name: str, pattern: str | None = None) -> list[str]:
+    def words(self, name: str, pattern: str | None = None, expected: str | None = None) -> list[str]:
+        """A comma-separated list; with `pattern`, entries that do not match it are problems (`expected`: what
+        they should be)."""
         v = self.raw(name)
         if v is None:
             return []
@@ -443,7 +445,6 @@ class _Parser:
         if pattern:
             bad = [i for i in items if not re.match(pattern, i)]
             if bad:
-                expected = _EXPECTED.get(pattern)
                 tail = f" (expected {expected})" if expected else ""
                 self.problems.append(f"{name} has malformed entries: {', '.join(b[:60] for b in bad)}{tail}")
                 items = [i for i in items if i not in bad]
@@ -470,11 +471,7 @@ class _Parser:
 
     def slack_id(self, name: str) -> str | None:
         """A Slack user (U.../W...) or user-group (S...) id."""
-        v = self.raw(name)
-        if v is not None and not USER_OR_GROUP_ID_RE.match(v):
-            self.problems.append(f"{name}={v[:60]!r} is not a Slack user or group id (like U0123ABCD or S0123ABCD)")
-            return None
-        return v
+        return self.matching(name, USER_OR_GROUP_ID_RE, "a Slack user or group id (like U0123ABCD or S0123ABCD)")
 
     def sender(self, name: str) -> str | None:
         v = self.raw(name)

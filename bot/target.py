@@ -54,12 +54,11 @@ def parse_email(arg: str) -> str:
         raise UsageError("give an email address, like `why user@example.com`")
     if len(arg) > MAX_ARG:
         raise UsageError(f"that is {len(arg)} characters, too long for an email address (max 254)")
-    value = strip_link_markup(arg)
-    local, at, domain = value.rpartition("@")
+    local, at, domain = strip_link_markup(arg).rpartition("@")
     value = f"{local}{at}{ascii_domain(domain)}"
     if not EMAIL_RE.match(value) or len(value) > 254:
         raise UsageError(f"`{shown(value)}` is not an email address; try `why user@example.com`")
-    return f"{local}@{ascii_domain(domain)}"
+    return value
 
 
 def ascii_domain(domain: str) -> str:

@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.incident_verbs import CHANGES_PARENT, VERBS, VerbError, VerbReply, run_verb
 from bot.incidents import Incident, get_incident, incident_bounces_answer, incident_for_thread
 from bot.slack_ids import slack_user
+from bot.target import whole_number
 from handlers.answer import for_channel
 from handlers.blocks import answer_message, error_message, escape, mention, section
 from handlers.poster import SlackPoster
@@ -75,10 +76,8 @@ def _on_its_message(body: dict[str, Any], incident: Incident) -> bool:
 
 def register(app: App, deps: Deps) -> None:
     def incident_of(action: dict[str, Any], body: dict[str, Any]) -> Incident | None:
-        try:
-            incident = get_incident(deps.store, int(str(action.get("value") or "")))
-        except (ValueError, OverflowError):
-            return None
+        number = whole_number(str(action.get("value") or ""))
+        incident = get_incident(deps.store, number) if number is not None else None
         return incident if incident is not None and _on_its_message(body, incident) else None
 
     def thread_of(

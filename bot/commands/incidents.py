@@ -42,8 +42,7 @@ def run_incident(ctx: CommandContext, inv: Invocation) -> Answer:
     number = whole_number(inv.args[0].lstrip("#")) if inv.args else None
     if number is None:
         raise UsageError("give the incident's number, like `incident 3` (`incidents` lists them)")
-    # SQLite's integers end at 2**63 - 1: a longer number is no incident, not an error.
-    incident = get_incident(ctx.deps.store, number) if number < 2**63 else None
+    incident = get_incident(ctx.deps.store, number)
     if incident is None:
         raise UsageError(f"there is no incident #{number}; `incidents` lists them")
     if len(inv.args) == 1:

@@ -81,6 +81,11 @@ class QueueState:
     error: str | None = None
     kms_key: str | None = None  # KmsMasterKeyId: SSE with a KMS key (None: none, or SSE-SQS)
 
+    @property
+    def sns_cannot_encrypt(self) -> bool:
+        """Encrypted with the AWS-managed key, whose policy cannot let SNS use it: no topic can send to it."""
+        return self.kms_key == "alias/aws/sqs"
+
 
 @dataclass
 class TopicState:

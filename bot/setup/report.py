@@ -355,9 +355,6 @@ def reputation_finding(insp: Inspection) -> Finding:
     )
 
 
-AWS_MANAGED_SQS_KEYS = frozenset({"alias/aws/sqs"})
-
-
 def queue_finding(deps: Deps, queue: QueueState | None) -> Finding:
     """`setup.queue`: the queue the bot reads events from."""
     settings = deps.settings
@@ -398,8 +395,7 @@ def queue_finding(deps: Deps, queue: QueueState | None) -> Finding:
             [queue.url],
             "Grant the bot sqs:GetQueueAttributes on its queue.",
         )
-    if queue.kms_key in AWS_MANAGED_SQS_KEYS:
-        # SNS cannot use the AWS-managed key (its policy cannot be changed to let sns.amazonaws.com in).
+    if queue.sns_cannot_encrypt:
         return Finding(
             "setup.queue",
             Severity.ERROR,
