@@ -587,3 +587,12 @@ def test_a_full_mailbox_of_an_inactive_gmail_account_says_to_stop_sending_not_to
     assert (result.category, result.rule) == ("mailbox_full", "google.inactive-account")
     assert result.fix.startswith("Stop sending to the address")
     assert classify("552 5.2.2 The email account that you tried to reach is over quota.").rule == "mailbox-full"
+
+
+def test_gmail_closing_the_connection_at_ehlo_is_a_limit_on_the_ip_not_a_server_that_is_down():
+    # Google's SMTP error table: 421 4.7.0 "Try again later, closing connection. (EHLO)" -- "This usually
+    # indicates a Denial of Service (DoS) for the SMTP relay at the HELO stage".
+    result = classify("421-4.7.0 Try again later, closing connection. (EHLO) a1-20020a05600c2c4100b00.2 - gsmtp")
+    assert (result.category, result.rule) == ("throttling", "google.ehlo-try-again")
+    assert "not down" in result.summary
+    assert "Postmaster Tools" in result.fix
