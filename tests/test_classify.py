@@ -425,6 +425,20 @@ def test_a_list_known_to_be_closed_says_so_instead_of_a_delisting_url() -> None:
     assert result.blocklist == "dnsbl.sorbs.net"
     assert result.delist_url is None
     assert "closed" in result.fix
+    assert "looking the sending IP up" not in result.fix  # there is nothing left to look up
+
+
+def test_a_uceprotect_level_2_or_3_listing_is_of_a_network_and_gets_no_removal_link() -> None:
+    # UCEPROTECT's levels 2 and 3 list address blocks and autonomous systems (for SES, Amazon's), not one IP.
+    for text in (
+        "554 5.7.1 Your IP 54.240.8.1 is listed in dnsbl-3.uceprotect.net",
+        "550 Net-block 54.240.0.0/18 is UCEPROTECT-Level2 listed because of abuse",
+    ):
+        result = classify(text)
+        assert (result.category, result.blocklist, result.delist_url) == ("ip_blocklist", "UCEPROTECT Level 2/3", None)
+        assert "Amazon's network" in result.fix
+    level1 = classify("554 5.7.1 Your IP 54.240.8.1 is listed in dnsbl-1.uceprotect.net")
+    assert (level1.blocklist, level1.delist_url) == ("UCEPROTECT", "https://www.uceprotect.net/")
 
 
 def test_the_blocklist_table_is_well_formed() -> None:
@@ -433,7 +447,7 @@ def test_the_blocklist_table_is_well_formed() -> None:
     for entry in BLOCKLISTS:
         assert entry.kind in ("ip", "domain")
         assert entry.delist_url is None or entry.delist_url.startswith("https://")
-        assert entry.delist_url or entry.note, entry.name
+        assert entry.delist_url or entry.note or entry.fix, entry.name
 
 
 def test_a_list_is_found_by_its_canonical_name_or_by_a_zone_it_would_recognise_in_a_bounce() -> None:

@@ -45,6 +45,7 @@ class Blocklist:
     pattern: str  # regex over the lower-cased text: the names, zones and URLs bounces use
     delist_url: str | None
     note: str = ""
+    fix: str | None = None  # the list's own advice, instead of the kind's (a closed list, a list of networks)
 
 
 # The tiers, in the order the engine tries them (a rule's tier follows from ``match_on`` and ``generic``):
@@ -93,16 +94,17 @@ def load_blocklists(doc: Mapping[str, Any], file: str = "blocklists.toml") -> tu
     names: set[str] = set()
     for n, entry in enumerate(_entries(doc, "blocklist", file), 1):
         where = _where(file, f"blocklist {n}", entry.get("name"))
-        _keys(entry, {"name", "kind", "pattern"}, {"delist_url", "note"}, where)
+        _keys(entry, {"name", "kind", "pattern"}, {"delist_url", "note", "fix"}, where)
         name = _text(entry, "name", where)
         kind = _choice(entry, "kind", ("ip", "domain"), where)
         pattern = _pattern(_text(entry, "pattern", where), "pattern", where)
         url = _text(entry, "delist_url", where) if "delist_url" in entry else None
         note = _text(entry, "note", where) if "note" in entry else ""
+        fix = _text(entry, "fix", where) if "fix" in entry else None
         if name.lower() in names:
             raise DataError(f"{where}: a second entry with this name")
         names.add(name.lower())
-        out.append(Blocklist(name, kind, pattern, url, note))
+        out.append(Blocklist(name, kind, pattern, url, note, fix))
     return tuple(out)
 
 

@@ -383,9 +383,10 @@ def _make_static(
         kind += "_unnamed"
     summary, fix = _MESSAGES.get(kind, _MESSAGES[category])
     if bl_name:
+        entry = next((b for b in BLOCKLISTS if b.name == bl_name), None)
         summary = summary.format(bl=bl_name)
-        fix = fix.format(bl=bl_name)
-        note = next((b.note for b in BLOCKLISTS if b.name == bl_name and b.note), "")
+        fix = (entry.fix if entry and entry.fix else fix).format(bl=bl_name)
+        note = entry.note if entry else ""
         if url:
             fix += f" Delisting / lookup: {url}"
         if note:
