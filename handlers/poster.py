@@ -104,6 +104,16 @@ def _as_post_error(exc: BaseException, method: str) -> PostError:
     return PostError(f"{method}: cannot reach the Slack Web API ({type(exc).__name__})")
 
 
+# Answers to a history read that mean the bot cannot look for a message it may have posted: it posts, so a
+# message is posted at least once rather than never. A bot that posts with chat:write.public to a channel it
+# was not invited to (README, step 4) may post there but not read it: not_in_channel.
+CANNOT_LOOK = frozenset({"missing_scope", "not_in_channel", "thread_not_found", "channel_not_found"})
+HISTORY_HINTS = {
+    "missing_scope": "add channels:history and groups:history and reinstall",
+    "not_in_channel": "invite the bot to the channel (/invite @sesbot)",
+}
+
+
 class SlackPoster:
     """Posts, replies and edits alert messages in Slack."""
 
@@ -155,13 +165,14 @@ class SlackPoster:
             except SlackApiError as exc:
                 data = getattr(exc.response, "data", None)
                 error = data.get("error") if isinstance(data, dict) else None
-                if error in ("missing_scope", "thread_not_found", "channel_not_found"):  # cannot look: post
-                    if error == "missing_scope" and not self._warned_history:
+                if error in CANNOT_LOOK:  # cannot look: post (at least once rather than never)
+                    if error in HISTORY_HINTS and not self._warned_history:
                         self._warned_history = True
                         log.warning(
-                            "cannot read %s's history (missing_scope: add channels:history and groups:history "
-                            "and reinstall): a message cut short by a crash may be posted twice",
+                            "cannot read %s's history (%s: %s): a message cut short by a crash may be posted twice",
                             channel,
+                            error,
+                            HISTORY_HINTS[error],
                         )
                     return None
                 raise _as_post_error(exc, method) from exc

@@ -153,6 +153,24 @@ def test_without_the_history_scope_a_retried_alert_is_posted_again_rather_than_l
     )  # at least once: the older way, said in one log line
 
 
+def test_a_bot_posting_by_chat_write_public_without_being_in_the_channel_posts_a_retried_alert_again(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    # README step 4 allows chat:write.public instead of an invitation: the bot may post but not read history.
+    slack_peer.channels[CHANNEL] = {"is_member": False}
+    impatient = SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test", timeout=1))
+    slack_peer.hold("chat.postMessage")
+    put_rate(aws_peer, 0.03, clock.tick())
+    sweep(alert_deps, impatient)  # Slack has it, the bot never heard so: the row stays owed
+    slack_peer.release()
+    put_rate(aws_peer, 0.06, clock.tick())
+    sweep(alert_deps, slack_poster(slack_peer))
+    rows = alert_deps.store.query("SELECT kind, sent_at, failed_at FROM notifications WHERE kind != 'chart'")
+    assert [r["kind"] for r in rows] == ["open", "update", "parent_update"]
+    assert [(bool(r["sent_at"]), r["failed_at"]) for r in rows] == [(True, None)] * 3  # none given up on
+    # (a chart is a file upload, which does need membership: that alone fails, and says to invite the bot)
+
+
 def test_a_chart_whose_upload_answer_was_lost_is_found_in_the_thread_and_not_uploaded_twice(
     aws_peer, slack_peer, alert_deps, clock
 ):
