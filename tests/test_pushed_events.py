@@ -15,6 +15,8 @@ import uuid
 import pytest
 
 from bot.alerts import sweep
+from bot.alerts.signals import read_all
+from bot.alerts.transitions import apply_reading
 from bot.events import parse
 from bot.sqs import SqsConsumer
 from tests.conftest import CHANNEL, REGION, slack_poster
@@ -159,3 +161,25 @@ def test_eventbridge_envelopes_are_read_for_what_they_hold():
     assert [e["recipient"] for e in email.event_dicts()] == ["gone@example.org"]
     broken = parse(json.dumps({**eventbridge("Sending Status Disabled"), "detail": "disabled"}))
     assert broken.pushed == [] and len(broken.quarantined) == 1
+
+
+def test_a_sweep_reading_taken_before_ses_pushed_a_pause_does_not_undo_the_pause(
+    aws_peer, slack_peer, alert_deps, clock, queue
+):
+    # The sweep reads AWS outside its transaction. Here it read "enabled", then SES paused sending and pushed
+    # the event, which the consumer applied, and only then did the sweep apply what it had read.
+    sweep(alert_deps, slack_poster(slack_peer))
+    began = clock.tick()
+    readings = [r for r in read_all(alert_deps, began) if r.signal == "account_status"]
+    assert [r.level for r in readings] == ["ok"]
+    clock.tick()
+    aws_peer.set_account(REGION, sending_enabled=False)
+    put(aws_peer, queue, eventbridge("Sending Status Disabled"))
+    receive(alert_deps, slack_peer, queue)
+
+    with alert_deps.store.transaction() as db:
+        [(signal, owed)] = [apply_reading(db.conn, alert_deps, r, began, notify=True) for r in readings]
+
+    assert (signal.level, owed) == ("paused", [])
+    [incident] = incidents(alert_deps)
+    assert (incident["level"], incident["status"]) == ("paused", "open")

@@ -120,7 +120,9 @@ def apply_reading(
     previous = state["level"] if state else None
     detail_before = json.loads(state["detail"]) if state and state.get("detail") else {}
     current = previous or "ok"
-    if r.level is None:  # no figure this sweep: keep everything as it was
+    # No figure this sweep, or one read before the stored one was written (SES pushed a status change while the
+    # sweep was reading AWS, and `now` is when the sweep began): keep everything as it was.
+    if r.level is None or (state is not None and str(state["updated_at"]) > iso(now)):
         value = state["value"] if state else None
         estimate = bool(state["estimate"]) if state else False
         return Signal(r.signal, r.region, r.scope, value, estimate, current, previous, r.account), []
