@@ -404,6 +404,20 @@ def test_without_cloudwatch_data_the_rate_is_estimated_from_history_and_says_so(
     assert "example.org: 6" in body  # the top recipient domain behind it
 
 
+def test_with_several_regions_the_history_estimates_no_region_s_rate(aws_peer, slack_peer, alert_deps, clock):
+    # The hourly counters keep no region: every region would get the rate of all of them (here us-east-1's 6%).
+    alert_deps.settings.regions = [REGION, "eu-west-1"]
+    now = clock.tick()
+    sends = [send_doc(n, f"user{n}@example.org", now - timedelta(minutes=30)) for n in range(100)]
+    bounces = [bounce_doc(n, f"user{n}@example.org", "smtp; 550 5.1.1 user unknown", now) for n in range(6)]
+    ingest_documents(alert_deps.store, sends + bounces, origin="test", now=now)
+    result = sweep(alert_deps, slack_poster(slack_peer))
+
+    rates = [(s.region, s.value, s.estimate) for s in result.signals if s.signal == "bounce_rate"]
+    assert sorted(rates) == [("eu-west-1", None, False), (REGION, None, False)]
+    assert result.posted == []
+
+
 def test_too_few_sends_make_no_estimate(aws_peer, slack_peer, alert_deps, clock):
     now = clock.tick()
     docs = [send_doc(n, f"user{n}@example.org", now) for n in range(10)]

@@ -251,6 +251,15 @@ def account_readings(region: str, account: dict[str, Any]) -> list[Reading]:
     return out
 
 
+def history_is_the_accounts(settings: Settings) -> bool:
+    """Whether the history's counts are one account's in one region, so its rates estimate that account's.
+
+    The hourly counters keep no account and no region (a Send is counted, not stored): with several accounts
+    or regions an estimate would give each of them everyone's rate.
+    """
+    return len(settings.accounts) <= 1 and len(settings.regions) <= 1
+
+
 def rate_readings(
     deps: Deps, region: str, series: dict[tuple[str, str], list[tuple[datetime, float]]], now: datetime
 ) -> list[Reading]:
@@ -260,8 +269,7 @@ def rate_readings(
         value = latest_value(points, now)
         estimate = False
         trend = hourly_trend(points, now)
-        # The history does not say which account an event was sent from: estimate only with one account.
-        if value is None and len(deps.settings.accounts) <= 1:
+        if value is None and history_is_the_accounts(deps.settings):
             value = estimate_rate(deps.store, signal, now, config_set=scope or None)
             estimate = value is not None
             if estimate and not any(v is not None for v in trend):

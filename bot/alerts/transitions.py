@@ -28,7 +28,7 @@ from bot.alerts.messages import (
     resolve_message,
 )
 from bot.alerts.records import Incident, query_rows, worst_value
-from bot.alerts.signals import Reading, behind
+from bot.alerts.signals import Reading, behind, history_is_the_accounts
 from bot.alerts.summary import summarize
 from bot.deps import Deps
 from bot.notify import Message
@@ -196,9 +196,9 @@ def _facts(conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, prev
 def rate_forecast(deps: Deps, r: Reading, now: datetime) -> Forecast:
     """When the rate reaches its next level at the trend of the last `FORECAST_HOURS` hours, given the sends in
     those hours: CloudWatch's count (`Send`) when the sweep read one for the account, else the history's (none
-    with several accounts: the history does not say whose)."""
+    with several accounts or regions: the history does not say whose)."""
     sends = r.detail.get("cloudwatch_sends")  # set on the account's unscoped rates only (signals.read_region)
-    if sends is None and len(deps.settings.accounts) <= 1:
+    if sends is None and history_is_the_accounts(deps.settings):
         since = now - timedelta(hours=FORECAST_HOURS - 1)  # floored to its hour: the current one and 5 before
         rows = history.hourly_series(deps.store, since, now + timedelta(minutes=1), config_set=r.scope or None)
         sends = sum(int(row["sends"]) for row in rows)

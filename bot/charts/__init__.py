@@ -22,7 +22,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alerts.levels import RATE_METRICS, level_for_value, thresholds
-from bot.alerts.signals import FRESH, estimate_rate, estimate_trend, fetch_series, hourly_trend
+from bot.alerts.signals import (
+    FRESH,
+    estimate_rate,
+    estimate_trend,
+    fetch_series,
+    history_is_the_accounts,
+    hourly_trend,
+)
 from bot.aws import describe_error
 from bot.charts.words import ChartFigures, RateSeries, alt_text, caption, filename, title
 from bot.deps import Deps
@@ -85,13 +92,16 @@ def gather(
     """
     now = now or deps.now()
     cw = _cloudwatch_series(deps, region, scope, days, now)
-    source = "cloudwatch" if any(cw.values()) else "history"
+    # No CloudWatch figure: the history's estimate, when its counts are this account's in this region alone.
+    source = "cloudwatch" if any(cw.values()) else "history" if history_is_the_accounts(deps.settings) else "none"
     series = []
     for signal in RATE_METRICS:
         if source == "cloudwatch":
             points = hourly_trend(cw[signal], now, days)
             recent = [v for ts, v in cw[signal] if ts >= now - FRESH]
             now_value = recent[-1] if recent else None
+        elif source == "none":
+            points, now_value = hourly_trend([], now, days), None
         else:
             points = estimate_trend(deps.store, signal, now, config_set=scope or None, days=days)
             now_value = estimate_rate(deps.store, signal, now, config_set=scope or None)

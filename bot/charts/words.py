@@ -26,7 +26,12 @@ CAPTIONS = {
         "Figures: estimated from the events sesbot received (hard bounces or complaints / sends, per hour); "
         "CloudWatch has no figure, and AWS's own rate may differ."
     ),
+    "none": (
+        "No figures: CloudWatch has none, and with several accounts or regions sesbot's history cannot tell "
+        "whose sends it counted, so it estimates no rate."
+    ),
 }
+SOURCE_WORDS = {"cloudwatch": "from CloudWatch", "history": "estimated from the event history", "none": "no figures"}
 LINES_NOTE = "Dashed lines: where AWS reviews the account and where it may pause sending; the dot is now."
 
 
@@ -69,7 +74,7 @@ class ChartFigures:
     scope: str  # '' = the whole account, else a configuration set
     days: int
     now: datetime
-    source: str  # "cloudwatch" or "history"
+    source: str  # "cloudwatch", "history" or "none" (no CloudWatch figure, and the history is not this account's)
     series: list[RateSeries] = field(default_factory=list)
     account: str = ""  # the SESBOT_ACCOUNTS name ('' = the default credentials' account)
 
@@ -128,7 +133,7 @@ def series_words(figs: ChartFigures, s: RateSeries) -> str:
 
 def alt_text(figs: ChartFigures) -> str:
     """The figures in words, for people who cannot see the picture (Slack keeps 1,000 characters)."""
-    source = "from CloudWatch" if figs.source == "cloudwatch" else "estimated from the event history"
+    source = SOURCE_WORDS[figs.source]
     head = f"Chart: {title(figs)[0].lower()}{title(figs)[1:]}, hourly, {source}."
     text = " ".join([head, *(series_words(figs, s) for s in figs.series)])
     return text if len(text) <= ALT_TEXT_LIMIT else text[: ALT_TEXT_LIMIT - 1] + "…"
