@@ -12,11 +12,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 
 from bot.alerts import sweep
+from bot.alerts.outbox import deliver
+from bot.alerts.pushed import record_pushed
+from bot.events import PushedEvent
 from bot.store import Store
 from handlers.poster import METADATA_EVENT_TYPE, SlackPoster
 from tests.conftest import CHANNEL, REGION, put_rate, slack_poster
@@ -189,3 +193,37 @@ def test_a_chart_whose_upload_answer_was_lost_is_found_in_the_thread_and_not_upl
     assert f".o{row['id']}-" in shared[0]["files"][0]["name"]  # the outbox mark, in the file's name
     [after] = alert_deps.store.query("SELECT sent_at, ts FROM notifications WHERE kind = 'chart'")
     assert after["sent_at"] is not None and after["ts"] == shared[0]["ts"]
+
+
+def test_two_deliveries_in_one_process_post_an_alert_whose_answer_one_of_them_lost_once(slack_peer, alert_deps):
+    # The sweep and the SQS consumer deliver at once. The sweep read both rows, then waits on Slack's answer
+    # for the first; meanwhile the consumer posts the second, Slack takes it, the answer is lost (a timeout)
+    # and the row is released, tried once. The sweep, reaching that row, must look for it before posting.
+    events = [
+        PushedEvent(
+            f"advisor-{i}",
+            "Advisor Recommendation Status Open",
+            "123456789012",
+            REGION,
+            "2026-12-03T12:00:00.000Z",
+            {"type": "DKIM", "resourceArn": f"arn:aws:ses:{REGION}:123456789012:identity/d{i}.example.com"},
+        )
+        for i in (1, 2)
+    ]
+    assert record_pushed(alert_deps, events, notify=True).owes == 2
+    patient = SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test", timeout=60))
+    impatient = SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test", timeout=1))
+    slack_peer.hold("chat.postMessage", count=2)
+    swept = threading.Thread(target=deliver, args=(alert_deps, patient))
+    swept.start()
+    try:
+        slack_peer.wait_for_held("chat.postMessage")  # the sweep is posting the first row
+        consumed, _ = deliver(alert_deps, impatient)  # the second row: posted, its answer lost
+    finally:
+        slack_peer.release()
+        swept.join(60)
+    assert consumed == []
+    rows = alert_deps.store.query("SELECT id, sent_at FROM notifications ORDER BY id")
+    assert all(r["sent_at"] for r in rows)
+    assert sorted(outbox_ids(slack_peer.messages_in(CHANNEL))) == [r["id"] for r in rows]  # each once
+    assert len(slack_peer.calls_to("conversations.history")) == 1  # the second row was looked for

@@ -118,18 +118,21 @@ def outbox_instance(store: Store) -> str:
     return str(value)
 
 
-def _claim(store: Store, row: dict[str, Any], now: datetime) -> bool:
+def _claim(store: Store, row: dict[str, Any], now: datetime) -> int | None:
     """Take the notification for this process (committed before posting), unless someone holds it; a holder
-    known to be dead (`claimer_gone`) has its claim taken over whatever its age."""
+    known to be dead (`claimer_gone`) has its claim taken over whatever its age. Returns how many times it
+    was tried before, as the claim found it (`row` may be older: another delivery in this process may have
+    tried it since it was read); None when it was not taken."""
     held_by = row.get("claimed_by")
     dead = held_by if row.get("claimed_at") and claimer_gone(held_by) else None
     with store.transaction() as db:
-        cur = db.conn.execute(
+        found = db.conn.execute(  # read to the end: the statement is done before the commit
             "UPDATE notifications SET claimed_at = ?, claimed_by = ?, attempts = attempts + 1 "
-            "WHERE id = ? AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < ? OR claimed_by = ?)",
+            "WHERE id = ? AND sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < ? OR claimed_by = ?) "
+            "RETURNING attempts",
             [iso(now), claimer(), row["id"], iso(now - CLAIM_LEASE), dead],
-        )
-        return cur.rowcount == 1
+        ).fetchall()
+    return int(found[0][0]) - 1 if found else None
 
 
 def _incident_of(store: Store, row: dict[str, Any]) -> Incident | None:
@@ -305,7 +308,8 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
             channel = (incident.channel if incident else None) or row["channel"] or ""
         if channel in held:
             continue
-        if not _claim(store, row, now):
+        tried = _claim(store, row, now)
+        if tried is None:
             continue
         message = Message.from_dict(json.loads(row["blocks"])) if row.get("blocks") else Message(title=row["text"])
         mark = Mark(int(row["id"]), instance)
@@ -316,7 +320,7 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         reply_to = parent_ts if kind in THREAD_REPLIES and not orphan else None
         try:
             already: Posted | None = None
-            if kind != "parent_update" and int(row.get("attempts") or 0) > 0:
+            if kind != "parent_update" and tried > 0:
                 # Tried before, outcome unknown (a crash after the post, an answer lost): is it there already?
                 already = poster.find(channel, mark, thread_ts=reply_to, after_ts=_after_ts(store, row, channel))
             if already is not None:
@@ -403,11 +407,12 @@ def deliver_charts(deps: Deps, poster: Poster, now: datetime | None = None) -> l
             if _parent_failed(store, incident.id):
                 _skip_chart(store, row, "the incident's first message was never posted", now, quiet=True)
             continue  # the parent is not posted yet: the chart waits for its thread
-        if not _claim(store, row, now):
+        tried = _claim(store, row, now)
+        if tried is None:
             continue
         channel = incident.channel or row["channel"] or ""
         mark = Mark(int(row["id"]), instance)
-        if int(row.get("attempts") or 0) > 0:  # tried before, outcome unknown (a crash after the upload?)
+        if tried > 0:  # tried before, outcome unknown (a crash after the upload?)
             try:
                 already = poster.find(channel, mark, thread_ts=incident.ts)
             except PostError:
@@ -425,8 +430,7 @@ def deliver_charts(deps: Deps, poster: Poster, now: datetime | None = None) -> l
             file_id = poster.upload(channel, incident.ts, chart.image, mark=mark)
         except Exception as exc:  # whatever fails, the alert text is out already: log, retry a little, skip
             reason = _chart_failure(exc)
-            attempts = int(row.get("attempts") or 0) + 1
-            if (isinstance(exc, PostError) and exc.permanent) or attempts >= CHART_ATTEMPTS:
+            if (isinstance(exc, PostError) and exc.permanent) or tried + 1 >= CHART_ATTEMPTS:
                 _skip_chart(store, row, reason, now)
             else:
                 wait = exc.retry_after if isinstance(exc, PostError) else None
