@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 
 from bot.alerts import sweep
-from bot.alerts.outbox import deliver
+from bot.alerts.outbox import claimer, claimer_gone, deliver
 from bot.alerts.pushed import record_pushed
 from bot.events import PushedEvent
-from bot.store import Store
+from bot.store import Store, iso
 from handlers.poster import METADATA_EVENT_TYPE, SlackPoster
 from tests.conftest import CHANNEL, REGION, put_rate, slack_poster
 
@@ -227,3 +227,21 @@ def test_two_deliveries_in_one_process_post_an_alert_whose_answer_one_of_them_lo
     assert all(r["sent_at"] for r in rows)
     assert sorted(outbox_ids(slack_peer.messages_in(CHANNEL))) == [r["id"] for r in rows]  # each once
     assert len(slack_peer.calls_to("conversations.history")) == 1  # the second row was looked for
+
+
+def test_a_restarted_bot_with_the_dead_ones_pid_takes_over_its_claims_at_once(aws_peer, slack_peer, alert_deps, clock):
+    # In a container the bot is PID 1 on the same hostname: the process that died had this process's pid.
+    poster = slack_poster(slack_peer)
+    slack_peer.fail("chat.postMessage", error="internal_error", status=500, retry_after=None, count=1)
+    put_rate(aws_peer, 0.06, clock.tick())
+    assert sweep(alert_deps, poster).pending == 1
+    host_and_pid, _, start = claimer().rpartition(":")
+    dead = f"{host_and_pid}:{int(start) - 1}"  # the same host and pid, started earlier
+    assert claimer_gone(dead) and not claimer_gone(claimer())  # this process's own claims stay held
+    alert_deps.store.conn.execute(
+        "UPDATE notifications SET claimed_at = ?, claimed_by = ? WHERE kind = 'open'", [iso(clock.now), dead]
+    )
+    clock.tick(1)  # well inside the lease
+    again = sweep(alert_deps, poster)
+    assert [p.kind for p in again.posted] == ["open"]
+    assert outbox_ids(slack_peer.messages_in(CHANNEL, uploads=False)) == [1]

@@ -17,7 +17,8 @@ database's outbox instance; Slack keeps it in message metadata). A row tried bef
 system accepted the post but before it was marked sent, or an answer lost on the way) is first looked for in
 the channel's recent messages (`Poster.find`) and, when found there, adopted: its ts recorded, marked sent,
 nothing posted again. A claim names the process holding it (`claimed_by`: host, pid, the process's start), so
-a restarted bot takes over the claims of a dead process on the same host at once; a claim by a process on
+a restarted bot takes over the claims of a dead process on the same host at once (also one that had this
+process's pid: a restarted container's bot is PID 1 again, told apart by its start); a claim by a process on
 another host, or one that cannot be told dead, waits out `CLAIM_LEASE`.
 
 Charts (`kind = 'chart'`) are delivered apart, after the messages (`deliver_charts`): drawn when delivered,
@@ -88,20 +89,21 @@ def claimer() -> str:
 
 def claimer_gone(claimed_by: str | None) -> bool:
     """Is the process that holds a claim known to be dead (same host, and its pid is gone or is another
-    process now)? False when it may be alive, or lives elsewhere: then its claim waits out the lease."""
+    process now)? False when it may be alive, or lives elsewhere: then its claim waits out the lease.
+    A claim with this process's pid but another start is a dead one's: a restarted container's bot is
+    PID 1 again, on the same hostname."""
     host, _, rest = (claimed_by or "").partition(":")
     pid_text, _, start = rest.partition(":")
     if host != socket.gethostname() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
-    if pid == os.getpid():
-        return False  # this process: a claim it holds is one it is posting (another thread) right now
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass  # alive, someone else's
+    if pid != os.getpid():  # this process is alive: whether the claim is its own, its start says
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass  # alive, someone else's
     return bool(start) and _start_ticks(pid) not in ("", start)
 
 
