@@ -141,7 +141,10 @@ def report_message(
         if names:
             blocks.append(context(f":white_check_mark: Passed: {names}"))
     blocks.append(context(f"{len(report.findings)} findings in {report.elapsed_ms} ms"))
-    buttons = ([button("Re-run", "sesbot_rerun", command)] if command else []) + list(extra_buttons or [])
+    # A button's value holds at most 2,000 characters: a longer command (big template data) gets no Re-run
+    # rather than one that runs what is left of it.
+    rerun = [button("Re-run", "sesbot_rerun", command)] if command and len(command) <= MAX_BUTTON_VALUE else []
+    buttons = rerun + list(extra_buttons or [])
     tail = [{"type": "actions", "elements": buttons[:25]}] if buttons else []
     return {"text": cut(escape(fallback), MAX_FALLBACK), "blocks": fit(blocks, tail)}
 

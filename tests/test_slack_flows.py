@@ -89,6 +89,35 @@ def test_an_address_only_on_a_tenant_list_gets_no_account_list_remove_button(bot
     assert [e["action_id"] for e in answer["blocks"][-1]["elements"]] == ["sesbot_rerun"]
 
 
+def template_command(length: int) -> str:
+    """`template welcome {...}` padded to exactly `length` characters."""
+    command = 'template welcome {"name": "Ana", "note": ""}'
+    return command.replace('""', '"' + "x" * (length - len(command)) + '"')
+
+
+def test_a_command_that_fits_in_a_button_is_re_run_whole_and_a_longer_one_gets_no_re_run_button(
+    bot_server, slack_peer, aws_peer
+):
+    # A button's value holds 2,000 characters: a cut command would re-run broken JSON.
+    aws_peer.add_template("welcome", "Welcome, {{name}}!", text="Hello {{name}}")
+    answers = {}
+    for name, length in (("fits", 2000), ("long", 2001)):
+        body = slash_command_body(template_command(length), response_url=slack_peer.response_url(name))
+        post_signed(bot_server.events_url, body, SIGNING_SECRET)
+        answers[name] = slack_peer.wait_for_response(name, timeout=30)
+    assert "Template 'welcome' renders" in texts(answers["long"])
+    assert [b for b in answers["long"]["blocks"] if b["type"] == "actions"] == []
+    rerun = answers["fits"]["blocks"][-1]["elements"][0]
+    assert (rerun["action_id"], rerun["value"]) == ("sesbot_rerun", template_command(2000))
+    post_signed(
+        bot_server.events_url,
+        block_action_body(rerun["action_id"], rerun["value"], response_url=slack_peer.response_url("rerun")),
+        SIGNING_SECRET,
+    )
+    again = slack_peer.wait_for_response("rerun", timeout=30)
+    assert "Template 'welcome' renders" in texts(again)
+
+
 def open_incident(deps, slack_peer):
     """One sweep at a 6% bounce rate: an incident opens with its parent message in the alert channel."""
     deps.settings.alert_channel = "C0ALERTS"
