@@ -28,8 +28,10 @@ def run_for_slack(
     channel_id: str | None,
     team_id: str | None = None,
     thread_ts: str | None = None,
+    lead: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """(message, ok). `ok` is False when the message is an error meant only for the asker."""
+    """(message, ok). `ok` is False when the message is an error meant only for the asker. An answer starts
+    with the `lead` blocks (a note on who asked), fitted with it within Slack's 50 blocks."""
     ctx = CommandContext(
         deps=deps, via="slack", user_id=user_id, channel_id=channel_id, team_id=team_id, thread_ts=thread_ts
     )
@@ -43,7 +45,7 @@ def run_for_slack(
             f"`{inv.name}` failed: {describe_error(exc)}. Try again; if it persists, check the bot's logs."
         ), False
     command = f"{inv.name} {inv.rest}".strip()
-    return message(result, command=command, extra_buttons=_write_buttons(deps, result)), True
+    return message(result, command=command, extra_buttons=_write_buttons(deps, result), lead=lead), True
 
 
 def for_channel(deps: Deps, msg: dict[str, Any]) -> dict[str, Any]:

@@ -111,12 +111,17 @@ def fit(
 
 
 def report_message(
-    report: Report, *, command: str | None = None, extra_buttons: list[dict[str, Any]] | None = None
+    report: Report,
+    *,
+    command: str | None = None,
+    extra_buttons: list[dict[str, Any]] | None = None,
+    lead: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """`{"text", "blocks"}` for a report: verdict, other problems, what passed, a Re-run button."""
+    """`{"text", "blocks"}` for a report: verdict, other problems, what passed, a Re-run button; `lead`
+    (a note on who asked...) comes first, and what does not fit in 50 blocks is cut before the buttons."""
     verdict = report.verdict
     title = f"{report.heading}: {report.target}"
-    blocks: list[dict[str, Any]] = [header(title)]
+    blocks: list[dict[str, Any]] = [*(lead or []), header(title)]
     if verdict:
         blocks.append(section(f"*Most likely cause*\n{finding_text(verdict)}"))
         fallback = f"{title} — {verdict.severity.label}: {verdict.summary}"
@@ -169,8 +174,8 @@ def mention(who: str) -> str:
     return f"<!subteam^{who}>" if who.startswith("S") else f"<@{who}>"
 
 
-def answer_message(answer: Answer) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [header(answer.title)]
+def answer_message(answer: Answer, *, lead: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [*(lead or []), header(answer.title)]
     for heading, lines in answer.sections:
         chunk: list[str] = [f"*{escape(heading)}*"] if heading else []
         size = sum(len(c) + 1 for c in chunk)
@@ -189,11 +194,16 @@ def answer_message(answer: Answer) -> dict[str, Any]:
 
 
 def message(
-    result: Report | Answer, *, command: str | None = None, extra_buttons: list[dict[str, Any]] | None = None
+    result: Report | Answer,
+    *,
+    command: str | None = None,
+    extra_buttons: list[dict[str, Any]] | None = None,
+    lead: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The message for a report or an answer; `lead`: blocks before it, which fitting it never cuts."""
     if isinstance(result, Report):
-        return report_message(result, command=command, extra_buttons=extra_buttons)
-    return answer_message(result)
+        return report_message(result, command=command, extra_buttons=extra_buttons, lead=lead)
+    return answer_message(result, lead=lead)
 
 
 def redact_message(msg: Any) -> Any:

@@ -21,7 +21,7 @@ from bot.commands.why import MAX_TARGETS
 from bot.deps import Deps
 from bot.pasted import question_in
 from handlers.answer import for_channel, run_for_slack
-from handlers.blocks import context, error_message, fit
+from handlers.blocks import context, error_message
 from handlers.slash import busy_text
 from handlers.work import Work
 
@@ -56,14 +56,19 @@ def register(app: App, deps: Deps, work: Work) -> None:
             notes.append(f"It names {question.found} addresses or message ids; these are the first {MAX_TARGETS}.")
 
         def answer() -> None:
+            # The notes are built into the answer: added after it was fitted, they would push its buttons out.
             msg, ok = run_for_slack(
-                deps, inv, user_id=user, channel_id=channel, team_id=(body.get("team") or {}).get("id")
+                deps,
+                inv,
+                user_id=user,
+                channel_id=channel,
+                team_id=(body.get("team") or {}).get("id"),
+                lead=[context(*notes)],
             )
             if not ok:
                 tell(msg)
                 return
             shown = for_channel(deps, msg)
-            shown = {**shown, "blocks": fit([context(*notes), *shown["blocks"]])}
             try:
                 client.chat_postMessage(channel=channel, thread_ts=thread_ts, **shown)
             except SlackApiError as exc:
@@ -72,7 +77,8 @@ def register(app: App, deps: Deps, work: Work) -> None:
                     raise
                 dm = client.conversations_open(users=user)["channel"]["id"]
                 why = context(f"sesbot cannot post in that conversation ({error}), so here is the answer.")
-                client.chat_postMessage(channel=dm, text=msg["text"], blocks=fit([why, *msg["blocks"]]))
+                # The asker's own copy says why it came here in place of the notes (one block for one).
+                client.chat_postMessage(channel=dm, text=msg["text"], blocks=[why, *msg["blocks"][1:]])
 
         if resolve(inv, "slack").answer_in_ack:
             answer()

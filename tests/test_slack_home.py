@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -393,6 +394,46 @@ def test_text_from_the_message_reaches_the_thread_escaped(bot_server, slack_peer
     reply = slack_peer.wait_for("chat.postMessage", timeout=20).params
     shown = texts(reply)
     assert "<!channel>" not in shown and "<@U0BOSS>" not in shown
+
+
+REGIONS = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-central-1", "eu-north-1"]
+
+
+def left_out(msg) -> list[int]:
+    """The counts in a message's "… N more sections not shown" lines."""
+    return [int(n) for n in re.findall(r"… (\d+) more sections not shown", json.dumps(msg, ensure_ascii=False))]
+
+
+@pytest.mark.parametrize("where", ["thread", "direct message"])
+def test_the_shortcut_on_a_diagnosis_too_long_for_one_message_keeps_its_buttons_and_says_once_what_it_left_out(
+    bot_server_factory, slack_peer, aws_peer, where
+):
+    # Suppressed in eight regions, each with its own problems: more than Slack's 50 blocks. Eight regions at
+    # once are slower than the tests' usual 5 s a check, and a check that times out would change the answer.
+    server = bot_server_factory(allow_writes=True, regions=REGIONS, check_timeout=30.0)
+    for region in REGIONS:
+        aws_peer.suppress("ana@example.net", region=region)
+    post_signed(
+        server.events_url,
+        slash_command_body("why ana@example.net", response_url=slack_peer.response_url("why")),
+        SIGNING_SECRET,
+    )
+    asked = slack_peer.wait_for_response("why", timeout=60)
+    assert len(left_out(asked)) == 1
+    if where == "direct message":
+        slack_peer.fail("chat.postMessage", "not_in_channel", status=200)
+    explain_message(server, slack_peer, "Did ana@example.net get our mail?")
+    channel = "D0ALICE" if where == "direct message" else "C0OPS"
+    reply = slack_peer.wait_for("chat.postMessage", lambda c: c.params["channel"] == channel, timeout=60).params
+    assert slack_peer.refused == []
+    first = reply["blocks"][0]["elements"][0]["text"]
+    assert first.startswith("sesbot cannot post" if where == "direct message" else "<@U0ALICE> asked sesbot")
+    # The note takes the place of one more section; the buttons stay last, as in the answer to /ses why.
+    assert len(reply["blocks"]) == len(asked["blocks"]) == 50
+    assert reply["blocks"][-1] == asked["blocks"][-1]
+    buttons = [e["action_id"] for e in reply["blocks"][-1]["elements"]]
+    assert buttons == ["sesbot_rerun", "suppression_remove", "suppression_remove:1", "suppression_remove:2"]
+    assert left_out(reply) == [left_out(asked)[0] + 1]
 
 
 def test_a_pasted_bounce_is_explained_even_when_it_names_its_recipient_and_message_ids_are_diagnosed():
