@@ -165,12 +165,15 @@ def open_incidents(store: Store) -> list[Incident]:
     return [Incident.from_row(r) for r in rows]
 
 
-def recent_incidents(store: Store, since: datetime) -> list[Incident]:
-    rows = store.query(
-        "SELECT * FROM incidents WHERE status <> 'open' AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 50",
-        [iso(since)],
-    )
-    return [Incident.from_row(r) for r in rows]
+RECENT_LISTED = 50  # resolved incidents listed (the newest); the count is of all of them
+
+
+def recent_incidents(store: Store, since: datetime) -> tuple[list[Incident], int]:
+    """The newest `RECENT_LISTED` incidents resolved since `since`, and how many were resolved in all."""
+    where = "FROM incidents WHERE status <> 'open' AND resolved_at >= ?"
+    rows = store.query(f"SELECT * {where} ORDER BY resolved_at DESC LIMIT {RECENT_LISTED}", [iso(since)])
+    total = store.conn.execute(f"SELECT count(*) {where}", [iso(since)]).fetchone()[0]
+    return [Incident.from_row(r) for r in rows], int(total)
 
 
 def _state(store: Store, signal: str, region: str, scope: str = "", account: str = "") -> dict[str, Any] | None:
@@ -286,15 +289,22 @@ def incidents_answer(deps: Deps) -> Answer:
     """Open incidents, then the ones resolved in the last `RECENT`."""
     now = deps.now()
     opened = open_incidents(deps.store)
-    recent = recent_incidents(deps.store, now - RECENT)
+    recent, resolved = recent_incidents(deps.store, now - RECENT)
     days = RECENT.days
+    lines = [incident_line(i) for i in recent] or ["none"]
+    if resolved > len(recent):
+        lines.append(f"… and {resolved - len(recent)} older ones (`incident N` shows any of them)")
     return Answer(
-        title=f"Incidents: {len(opened)} open, {len(recent)} resolved in the last {days} days",
+        title=f"Incidents: {len(opened)} open, {resolved} resolved in the last {days} days",
         sections=[
             ("Open", [incident_line(i) for i in opened] or ["none"]),
-            (f"Resolved in the last {days} days", [incident_line(i) for i in recent] or ["none"]),
+            (f"Resolved in the last {days} days", lines),
         ],
-        data={"open": [incident_dict(i) for i in opened], "recent": [incident_dict(i) for i in recent]},
+        data={
+            "open": [incident_dict(i) for i in opened],
+            "recent": [incident_dict(i) for i in recent],
+            "resolved": resolved,
+        },
         kind="incidents",
         severity=max((LEVEL_SEVERITY.get(i.level, Severity.WARNING) for i in opened), default=Severity.OK),
     )

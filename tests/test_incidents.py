@@ -20,6 +20,7 @@ from bot.incidents import (
     status_answer,
 )
 from bot.ingest import ingest_documents
+from bot.store import iso
 from bot.timefmt import duration
 from handlers.poster import SlackPoster
 from tests.conftest import CHANNEL, REGION, bounce_doc, put_rate, slack_poster
@@ -183,6 +184,24 @@ def test_incidents_lists_open_ones_and_recently_resolved_ones(aws_peer, alert_de
         (1, "resolved"),
     ]
     assert incidents_answer(alert_deps).severity == Severity.ERROR
+
+
+def test_incidents_counts_every_recently_resolved_one_and_says_how_many_it_does_not_list(alert_deps, clock):
+    now = clock.tick()
+    for n in range(60):  # a busy week: 60 quota incidents, each resolved an hour after the one before
+        at = iso(now - timedelta(hours=60 - n))
+        alert_deps.store.conn.execute(
+            "INSERT INTO incidents (signal, region, level, status, opened_at, resolved_at) "
+            "VALUES ('quota', ?, 'elevated', 'resolved', ?, ?)",
+            [REGION, at, at],
+        )
+    answer = execute(CommandContext(deps=alert_deps, via="cli"), parse("incidents"))
+
+    assert answer.title == "Incidents: 0 open, 60 resolved in the last 7 days"
+    listed = answer.sections[1][1]
+    assert len(listed) == 51 and listed[0].startswith("#60 ")  # the newest 50, then the line for the rest
+    assert listed[-1] == "… and 10 older ones (`incident N` shows any of them)"
+    assert (len(answer.data["recent"]), answer.data["resolved"]) == (50, 60)
 
 
 def test_show_bounces_lists_the_events_behind_the_incident(aws_peer, alert_deps, poster, clock):
