@@ -39,8 +39,14 @@ def whole_number(text: str) -> int | None:
 
 
 def strip_link_markup(arg: str) -> str:
-    """The text of a chat-style link (`<mailto:a@b|a@b>`, `<http://x|x>`), without surrounding punctuation."""
-    arg = arg.strip()
+    """The text of a chat-style link (`<mailto:a@b|a@b>`, `<http://x|x>`), without surrounding punctuation.
+
+    Slack sends `&`, `<` and `>` typed in a command as `&amp;`, `&lt;` and `&gt;`: they are undone first, so a
+    pasted `<id@email.amazonses.com>` (around Slack's own link of it, or not) reads as typed.
+    """
+    arg = arg.strip().replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    if arg.startswith("<<") and arg.endswith(">>"):  # `<` + Slack's link + `>`
+        arg = arg[1:-1]
     m = _CHAT_LINK.match(arg)
     if m:
         arg = m.group(2) or m.group(1)

@@ -386,6 +386,15 @@ def test_the_region_an_smtp_form_id_names_is_asked_even_when_the_bot_watches_ano
         ("Jo@Example.COM", "email", "Jo@example.com"),
         ("@Outlook.com", "domain", "@outlook.com"),
         ("@<http://outlook.com|outlook.com>", "domain", "@outlook.com"),
+        # As Slack sends them: `<`, `>` and `&` escaped, and an address it recognised made a link.
+        (f"&lt;{MESSAGE_ID}@email.amazonses.com&gt;", "message", MESSAGE_ID),
+        (
+            f"&lt;<mailto:{MESSAGE_ID}@eu-west-1.amazonses.com|{MESSAGE_ID}@eu-west-1.amazonses.com>&gt;",
+            "message",
+            MESSAGE_ID,
+        ),
+        ("&lt;Jo@Example.COM&gt;", "email", "Jo@example.com"),
+        ("jo&amp;ann@example.com", "email", "jo&ann@example.com"),
     ],
 )
 def test_why_targets_are_read_as_an_address_a_domain_or_a_message_id(typed, kind, value):
