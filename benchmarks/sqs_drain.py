@@ -248,6 +248,7 @@ def drain(queue: Queue, workers: int, count: int, db: str) -> tuple[float, int]:
 def writer_alone(count: int, db: str) -> tuple[float, int]:
     """Seconds to store `count` notifications 10 to a transaction, as the receivers do, without SQS."""
     store = Store(db)
+    store.durable()  # as the receivers store: each commit on the disk before the batch is deleted
     bodies = notifications(count, "wr")
     start = time.perf_counter()
     for i in range(0, len(bodies), 10):

@@ -399,6 +399,7 @@ def make_sns_app(
         # the signed "Message") is the sender's, not SNS's.
         signed = orjson.dumps({k: msg[k] for k in _SIGNED_KEYS["Notification"] if k in msg})
         try:
+            deps.store.durable()  # SNS forgets the delivery once it is answered 200
             result = ingest_documents(deps.store, [signed], "https", now=deps.now(), batch_records=None)
         except Exception as exc:  # the store failed: 500 makes SNS retry later
             log.error("could not store an SNS notification: %s: %s", type(exc).__name__, exc)

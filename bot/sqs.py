@@ -87,6 +87,7 @@ class SqsConsumer:
     def store(self, messages: list[dict[str, Any]]) -> IngestResult:
         """All bodies in one transaction; raises if the store fails (then nothing may be deleted)."""
         bodies = [m.get("Body") or "" for m in messages]
+        self.deps.store.durable()  # the batch is deleted from the queue once this commits
         return ingest_documents(self.deps.store, bodies, "sqs", now=self.deps.now(), batch_records=None)
 
     def delete(self, messages: list[dict[str, Any]]) -> int:

@@ -434,6 +434,16 @@ class Store:
     def conn(self) -> sqlite3.Connection:
         return self.db.conn
 
+    def durable(self) -> sqlite3.Connection:
+        """This thread's connection, its commits on the disk before they return (`synchronous=FULL`).
+
+        For writes whose source is gone once they commit (an SQS message deleted after the commit, an SNS
+        delivery answered 200): with WAL's usual NORMAL, a commit can be lost to a power cut or an OS crash.
+        """
+        conn = self.conn
+        conn.execute("PRAGMA synchronous=FULL")
+        return conn
+
     def close(self) -> None:
         db = getattr(self._local, "db", None)
         if db is not None and self.path != ":memory:":

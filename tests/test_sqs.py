@@ -70,6 +70,15 @@ def test_published_events_reach_the_store_and_leave_the_queue(consumer_deps, que
     assert visible(queue) == 0
 
 
+def test_a_batch_is_on_the_disk_before_it_is_deleted_from_the_queue(consumer_deps, queue, store):
+    # WAL's usual synchronous=NORMAL may lose a commit to a power cut; the queue would have deleted the batch.
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL, for everything else
+    publish(queue, BOUNCE)
+    SqsConsumer(consumer_deps).poll_once(wait_seconds=1)
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL on the consumer's connection
+    assert visible(queue) == 0
+
+
 def test_raw_message_delivery_bodies_are_stored_too(consumer_deps, queue, store):
     sub = queue["sns"].list_subscriptions_by_topic(TopicArn=queue["topic"])["Subscriptions"][0]
     queue["sns"].set_subscription_attributes(
