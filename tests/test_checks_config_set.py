@@ -502,3 +502,76 @@ def test_each_delivery_concern_is_its_own_finding(aws_peer, dns_peer, deps, star
         ("warning", None, "marketing-pool", None),
         ("warning", None, None, ["BOUNCE", "COMPLAINT"]),
     ]
+
+
+# -- config_set.delivery: the set's own Auto Validation -------------------------------------------------
+
+AUTO_DOC = "https://docs.aws.amazon.com/ses/latest/dg/email-validation-auto.html"
+
+
+def test_a_set_with_its_own_auto_validation_on_warns_while_the_account_has_it_off(aws_peer, deps):
+    aws_peer.set_account(auto_validation="")
+    create_set(aws_peer)
+    aws_peer.set_config_set_options(SET, suppressed_reasons=["BOUNCE", "COMPLAINT"], validation_threshold="HIGH")
+    use_set(deps)
+    [f] = run(deps, "config_set.delivery")
+    assert brief([f]) == [
+        (
+            "config_set.delivery",
+            "warning",
+            REGION,
+            "The configuration set Marketing in us-east-1 has its own Auto Validation on (threshold HIGH), "
+            "whatever the account's: SES itself suppresses recipients it judges below that confidence in the mail "
+            "sent through it, so that mail can be sent, never bounce and never be delivered.",
+        )
+    ]
+    assert f.evidence[1:] == [
+        "SuppressionOptions.ValidationOptions.ConditionThresholdEnabled: ENABLED",
+        "ConfidenceVerdictThreshold: HIGH (SES sends only to addresses it judges of high delivery likelihood)",
+        "Account Auto Validation: off",
+        "A set's Auto Validation overrides the account's for the mail sent through it: SES accepts the send and "
+        "returns a MessageId, then does not deliver to a recipient it judges below the threshold.",
+        "No delivery to jo@example.com in the last 30 days of the bot's event history.",
+    ]
+    assert f.fix == (
+        "If SES holds back addresses you know are good, lower the threshold to MEDIUM: "
+        "`aws sesv2 put-configuration-set-suppression-options --configuration-set-name Marketing "
+        "--suppressed-reasons BOUNCE COMPLAINT --validation-options 'ConditionThreshold={ConditionThresholdEnabled="
+        "ENABLED,OverallConfidenceThreshold={ConfidenceVerdictThreshold=MEDIUM}}' --region us-east-1`, or turn it "
+        "off: `aws sesv2 put-configuration-set-suppression-options --configuration-set-name Marketing "
+        "--suppressed-reasons BOUNCE COMPLAINT --validation-options "
+        f"'ConditionThreshold={{ConditionThresholdEnabled=DISABLED}}' --region us-east-1` ({AUTO_DOC})"
+    )
+    assert (f.data["auto_validation"], f.data["threshold"], f.data["account_auto_validation"]) == (True, "HIGH", False)
+
+
+def test_turning_the_sets_auto_validation_off_as_the_fix_says_leaves_nothing_held_back(aws_peer, deps):
+    create_set(aws_peer)
+    aws_peer.set_config_set_options(SET, validation_threshold="MEDIUM")
+    use_set(deps)
+    [before] = run(deps, "config_set.delivery")
+    assert before.severity.label == "warning"
+    assert "MEDIUM}}" not in before.fix  # at MEDIUM it can only be turned off
+    aws_peer.client("sesv2", REGION).put_configuration_set_suppression_options(
+        ConfigurationSetName=SET, ValidationOptions={"ConditionThreshold": {"ConditionThresholdEnabled": "DISABLED"}}
+    )
+    [after] = run(deps, "config_set.delivery")
+    assert after.severity.label == "ok"
+
+
+def test_a_set_that_turns_auto_validation_off_while_the_account_has_it_on_is_context(aws_peer, deps):
+    aws_peer.set_account(auto_validation="HIGH")
+    create_set(aws_peer)
+    aws_peer.set_config_set_options(SET, validation_threshold="")
+    use_set(deps)
+    [f] = run(deps, "config_set.delivery")
+    assert (f.severity.label, f.summary) == (
+        "info",
+        "The configuration set Marketing in us-east-1 turns Auto Validation off for the mail sent through it "
+        "(its own ValidationOptions DISABLED), overriding the account's (threshold HIGH): SES does not hold back "
+        "recipients of that mail on its own judgement.",
+    )
+    assert f.evidence[1:] == [
+        "SuppressionOptions.ValidationOptions.ConditionThresholdEnabled: DISABLED",
+        "Account Auto Validation: on (threshold HIGH)",
+    ]

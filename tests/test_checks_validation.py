@@ -261,3 +261,36 @@ def test_a_failing_insights_call_is_a_could_not_check(aws_peer, deps):
     aws_peer.fail("GetEmailAddressInsights", code="InternalFailure", status=500, count=None)
     [f] = run(deps, "recipient.validation")
     assert (f.severity.label, f.data) == ("warning", {"could_not_check": True})
+
+
+def test_auto_validation_off_for_the_account_but_on_for_a_set_of_this_mail_names_the_set(aws_peer, deps):
+    aws_peer.set_account(auto_validation="")
+    aws_peer.client("sesv2", "us-east-1").create_configuration_set(ConfigurationSetName="Marketing")
+    aws_peer.set_config_set_options("Marketing", validation_threshold="HIGH")
+    deps.settings.configuration_set = "Marketing"
+    [f] = run(deps, "account.validation")
+    assert (f.severity.label, f.summary) == (
+        "info",
+        "Auto Validation is off for the account in us-east-1, but the configuration set Marketing (threshold "
+        "HIGH) turns it on for the mail sent through it: SES holds back recipients of that mail it judges below "
+        "the threshold (config_set.delivery reports it).",
+    )
+    assert f.evidence == [
+        "ConditionThresholdEnabled: DISABLED",
+        "Configuration set Marketing: its own Auto Validation is on (threshold HIGH) for mail sent through it "
+        "(config_set.delivery)",
+    ]
+    assert f.data == {"auto_validation": False, "set_auto_validation": {"Marketing": "HIGH"}}
+
+
+def test_auto_validation_on_for_the_account_names_a_set_that_turns_it_off(aws_peer, deps):
+    aws_peer.set_account(auto_validation="HIGH")
+    aws_peer.client("sesv2", "us-east-1").create_configuration_set(ConfigurationSetName="Receipts")
+    aws_peer.set_config_set_options("Receipts", validation_threshold="")
+    deps.settings.configuration_set = "Receipts"
+    [f] = run(deps, "account.validation")
+    assert f.severity.label == "warning"
+    assert (
+        "Configuration set Receipts: its own Auto Validation is off for mail sent through it (config_set.delivery)"
+        in f.evidence
+    )

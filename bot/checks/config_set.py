@@ -12,7 +12,9 @@ Two checks, per region:
   (`CustomerManagedStatus`): SES sends nothing through it. A set that does not exist is a warning.
 - `config_set.delivery`: `DeliveryOptions.TlsPolicy` `REQUIRE` (judged by asking the recipient's best MX
   for STARTTLS from here), a dedicated pool whose IPs are in warm-up (`GetDedicatedIps`), and suppression
-  options that override the account's (`SuppressionOptions` against `GetAccount.SuppressionAttributes`).
+  options that override the account's (`SuppressionOptions` against `GetAccount.SuppressionAttributes`),
+  among them the set's own Auto Validation (`SuppressionOptions.ValidationOptions`: on, whatever the
+  account's, SES drops recipients it judges below the threshold from mail sent through the set).
 
 `config_set.sending` reports a set that cannot be read (missing, access denied, AWS failure);
 `config_set.delivery` leaves such sets out rather than saying the same thing twice.
@@ -39,6 +41,13 @@ from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account, identity_status
 from bot.checks.authentication.ses_identity import cached_identity
 from bot.checks.availability import ACCESS_DENIED, absent, resource_arn
+from bot.checks.validation import (
+    AUTO_VALIDATION_DOC,
+    recipient_delivery,
+    threshold_evidence,
+    validation_command,
+    validation_condition,
+)
 from bot.event_accounts import sending_account
 from bot.findings import Finding, Severity
 from bot.history import domain_events, recipient_events
@@ -776,6 +785,8 @@ def _judge_suppression(ctx: CheckContext, name: str, options: dict[str, Any], he
     reasons = options.get("SuppressedReasons")
     if reasons is not None:
         findings += _compare_reasons(ctx, name, sorted(set(reasons)), head)
+    if options.get("ValidationOptions"):
+        findings += _judge_validation(ctx, name, options, head)
     if scope == "TENANT":
         findings.append(
             ctx.finding(
@@ -846,3 +857,76 @@ def _compare_reasons(ctx: CheckContext, name: str, reasons: list[str], head: str
             )
         )
     return findings
+
+
+def _judge_validation(ctx: CheckContext, name: str, options: dict[str, Any], head: str) -> list[Finding]:
+    """The set's own Auto Validation, which overrides the account's for mail sent through the set: on is a
+    WARNING (INFO when the recipient had mail delivered lately), as `account.validation` judges the
+    account's; off while the account's is on is INFO."""
+    region = ctx.region
+    enabled, threshold = validation_condition(options.get("ValidationOptions"))
+    try:
+        account_enabled, account_threshold = validation_condition(
+            (get_account(ctx).get("SuppressionAttributes") or {}).get("ValidationAttributes")
+        )
+        account_line = (
+            f"Account Auto Validation: on (threshold {account_threshold or 'not reported'})"
+            if account_enabled == "ENABLED"
+            else "Account Auto Validation: off"
+        )
+    except Exception:
+        account_enabled, account_threshold = None, None  # the account checks report that
+        account_line = "Account Auto Validation: could not be read"
+    data: dict[str, Any] = {
+        "set": name,
+        "auto_validation": enabled == "ENABLED",
+        "threshold": threshold,
+        "account_auto_validation": None if account_enabled is None else account_enabled == "ENABLED",
+    }
+    if enabled == "DISABLED":
+        if account_enabled != "ENABLED":
+            return []
+        return [
+            ctx.finding(
+                Severity.INFO,
+                f"The configuration set {name} in {region} turns Auto Validation off for the mail sent through it "
+                f"(its own ValidationOptions DISABLED), overriding the account's (threshold "
+                f"{account_threshold or 'not reported'}): SES does not hold back recipients of that mail on its "
+                "own judgement.",
+                evidence=[
+                    head,
+                    "SuppressionOptions.ValidationOptions.ConditionThresholdEnabled: DISABLED",
+                    account_line,
+                ],
+                data=data,
+            )
+        ]
+    if enabled != "ENABLED":
+        return []
+    level = threshold or "not reported"
+    delivered, delivery_lines = recipient_delivery(ctx)
+    evidence = [
+        head,
+        "SuppressionOptions.ValidationOptions.ConditionThresholdEnabled: ENABLED",
+        threshold_evidence(threshold),
+        account_line,
+        "A set's Auto Validation overrides the account's for the mail sent through it: SES accepts the send "
+        "and returns a MessageId, then does not deliver to a recipient it judges below the threshold.",
+        *delivery_lines,
+    ]
+    command = validation_command(
+        region, threshold, options.get("SuppressedReasons"), config_set=name, scope=options.get("SuppressionScope")
+    )
+    summary = (
+        f"The configuration set {name} in {region} has its own Auto Validation on (threshold {level}), whatever "
+        "the account's: SES itself suppresses recipients it judges below that confidence in the mail sent "
+        "through it, so that mail can be sent, never bounce and never be delivered"
+    )
+    finding = ctx.finding(
+        Severity.INFO if delivered else Severity.WARNING,
+        summary + (f"; mail to {ctx.target} was delivered lately, so it is not held back." if delivered else "."),
+        evidence=evidence,
+        fix=f"If SES holds back addresses you know are good, {command} ({AUTO_VALIDATION_DOC})",
+        data={**data, "delivered_recently": bool(delivered)},
+    )
+    return [finding]

@@ -6,8 +6,11 @@ Two checks:
   read from the shared `GetAccount` answer, so no call of its own). When it is on, SES suppresses
   recipients it judges below a confidence threshold: the send is accepted, nothing bounces, nothing
   arrives. That is a cause to name when the history holds neither a bounce nor a delivery. A
-  configuration set can override the account's setting (`SuppressionOptions.ValidationOptions`);
-  `config_set.delivery` reads the sets and reports that, so this check makes no configuration-set call.
+  configuration set can override the account's setting for the mail sent through it
+  (`SuppressionOptions.ValidationOptions`): `config_set.delivery` judges each set's own setting; this
+  check names the sets of this mail that override the account's (the same `GetConfigurationSet` answers,
+  read once per run), so an account with Auto Validation off does not claim nothing is held back when a
+  set turns it on.
 * `recipient.validation`: `GetEmailAddressInsights` for the address, which SES charges per call. Off
   unless `SESBOT_EMAIL_INSIGHTS=true`; asked once per diagnosis (in the first configured region: the
   verdict is about the address, not the region), never once per region.
@@ -40,12 +43,23 @@ THRESHOLDS = {
 # -- account.validation ------------------------------------------------------------------------------
 
 
-def _condition(account: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(ConditionThresholdEnabled, ConfidenceVerdictThreshold) from a GetAccount answer."""
-    validation = (account.get("SuppressionAttributes") or {}).get("ValidationAttributes") or {}
-    condition = validation.get("ConditionThreshold") or {}
+def validation_condition(validation: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """(ConditionThresholdEnabled, ConfidenceVerdictThreshold) from the account's `ValidationAttributes` or a
+    configuration set's `ValidationOptions` (the same shape)."""
+    condition = (validation or {}).get("ConditionThreshold") or {}
     threshold = (condition.get("OverallConfidenceThreshold") or {}).get("ConfidenceVerdictThreshold")
     return condition.get("ConditionThresholdEnabled"), threshold
+
+
+def _condition(account: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(ConditionThresholdEnabled, ConfidenceVerdictThreshold) from a GetAccount answer."""
+    return validation_condition((account.get("SuppressionAttributes") or {}).get("ValidationAttributes"))
+
+
+def threshold_evidence(threshold: str | None) -> str:
+    """The evidence line naming the threshold and what it lets through."""
+    level = threshold or "not reported"
+    return f"ConfidenceVerdictThreshold: {level}" + (f" ({THRESHOLDS[threshold]})" if threshold in THRESHOLDS else "")
 
 
 def _delivered_at(ctx: CheckContext) -> str | None:
@@ -59,30 +73,88 @@ def _delivered_at(ctx: CheckContext) -> str | None:
     return at if at is not None and at >= iso(ctx.deps.now() - LOOKBACK) else None
 
 
-def _validation_command(region: str | None, threshold: str | None, reasons: list[str] | None) -> str:
-    """The `put-account-suppression-attributes` commands that lower the threshold or turn it off.
+def recipient_delivery(ctx: CheckContext) -> tuple[str | None, list[str]]:
+    """When mail to the recipient was last delivered in the window (None if not), and the evidence line
+    saying so (none when the target is a domain)."""
+    delivered = _delivered_at(ctx)
+    recipient = ctx.target if "@" in ctx.target else None
+    if not recipient:
+        return delivered, []
+    if delivered:
+        return delivered, [f"Last delivery to {recipient}: {when(delivered, ctx.deps.now())}"]
+    return None, [f"No delivery to {recipient} in the last {LOOKBACK.days} days of the bot's event history."]
 
-    The call sets the account list's reasons too, so the commands repeat the current ones.
+
+def validation_command(
+    region: str | None,
+    threshold: str | None,
+    reasons: list[str] | None,
+    *,
+    config_set: str | None = None,
+    scope: str | None = None,
+) -> str:
+    """The commands that lower the threshold or turn Auto Validation off: the account's
+    (`put-account-suppression-attributes`) or, with `config_set`, that set's own
+    (`put-configuration-set-suppression-options`).
+
+    Either call sets the suppression reasons (and a set's suppression scope) too, so the commands repeat the
+    current ones.
     """
-    keep = f"--suppressed-reasons {' '.join(reasons)} " if reasons else ""
+    if config_set:
+        call = f"put-configuration-set-suppression-options --configuration-set-name {config_set}"
+        flag = "--validation-options"
+    else:
+        call, flag = "put-account-suppression-attributes", "--validation-attributes"
+    keep = f" --suppressed-reasons {' '.join(reasons)}" if reasons else ""
+    if config_set and scope:
+        keep += f" --suppression-scope {scope}"
     where = f" --region {region}" if region else ""
-    off = (
-        f"`aws sesv2 put-account-suppression-attributes {keep}--validation-attributes "
-        f"'ConditionThreshold={{ConditionThresholdEnabled=DISABLED}}'{where}`"
-    )
+    off = f"`aws sesv2 {call}{keep} {flag} 'ConditionThreshold={{ConditionThresholdEnabled=DISABLED}}'{where}`"
     if threshold == "MEDIUM":
         return f"turn it off: {off}"
     lower = (
-        f"`aws sesv2 put-account-suppression-attributes {keep}--validation-attributes "
+        f"`aws sesv2 {call}{keep} {flag} "
         "'ConditionThreshold={ConditionThresholdEnabled=ENABLED,"
         f"OverallConfidenceThreshold={{ConfidenceVerdictThreshold=MEDIUM}}}}'{where}`"
     )
     return f"lower the threshold to MEDIUM: {lower}, or turn it off: {off}"
 
 
+def _set_overrides(ctx: CheckContext) -> list[tuple[str, str, str | None]]:
+    """(set, ConditionThresholdEnabled, threshold) for each readable set of this mail with its own
+    `ValidationOptions`: the sets `config_set.delivery` judges, from the same answers (read once per run)."""
+    # config_set imports this module's wording, so its readers are imported here rather than at the top.
+    from bot.checks.config_set import get_config_set, used_sets
+
+    try:
+        names = list(used_sets(ctx).sets)
+    except Exception:  # the configuration-set checks report what they could not read
+        return []
+    found: list[tuple[str, str, str | None]] = []
+    for name in names:
+        try:
+            options = (get_config_set(ctx, name).get("SuppressionOptions") or {}).get("ValidationOptions")
+        except Exception:  # config_set.sending reports a set that cannot be read
+            options = None
+        enabled, threshold = validation_condition(options)
+        if enabled in ("ENABLED", "DISABLED"):
+            found.append((name, enabled, threshold))
+    return found
+
+
+def _override_line(name: str, enabled: str, threshold: str | None) -> str:
+    if enabled == "ENABLED":
+        return (
+            f"Configuration set {name}: its own Auto Validation is on (threshold {threshold or 'not reported'}) "
+            "for mail sent through it (config_set.delivery)"
+        )
+    return f"Configuration set {name}: its own Auto Validation is off for mail sent through it (config_set.delivery)"
+
+
 @check("account.validation", per_region=True)
 def auto_validation(ctx: CheckContext) -> Finding | None:
-    """Auto Validation on (WARNING; INFO when the recipient had mail delivered lately) or off (OK).
+    """Auto Validation on (WARNING; INFO when the recipient had mail delivered lately) or off (OK; INFO when a
+    set of this mail turns it on for its own mail, which `config_set.delivery` judges).
 
     An unreadable account is the account checks' finding; this one says nothing then.
     """
@@ -92,36 +164,47 @@ def auto_validation(ctx: CheckContext) -> Finding | None:
     except Exception:
         return None
     enabled, threshold = _condition(account)
+    overrides = _set_overrides(ctx)
     if enabled != "ENABLED":
+        off_line = (
+            f"ConditionThresholdEnabled: {enabled}"
+            if enabled
+            else "SuppressionAttributes.ValidationAttributes: not reported (Auto Validation off)"
+        )
+        on = [(name, level) for name, state, level in overrides if state == "ENABLED"]
+        if on:
+            sets = ", ".join(f"{name} (threshold {level or 'not reported'})" for name, level in on)
+            several = len(on) > 1
+            return ctx.finding(
+                Severity.INFO,
+                f"Auto Validation is off for the account in {region}, but the configuration "
+                f"set{'s' if several else ''} {sets} turn{'' if several else 's'} it on for the mail sent through "
+                f"{'them' if several else 'it'}: SES holds back recipients of that mail it judges below the "
+                "threshold (config_set.delivery reports it).",
+                evidence=[off_line, *(_override_line(*o) for o in overrides)],
+                data={"auto_validation": False, "set_auto_validation": {name: level for name, level in on}},
+            )
         return ctx.finding(
             Severity.OK,
             f"Auto Validation is off in {region}: SES does not hold back recipients on its own judgement.",
-            evidence=[
-                f"ConditionThresholdEnabled: {enabled}"
-                if enabled
-                else "SuppressionAttributes.ValidationAttributes: not reported (Auto Validation off)"
-            ],
+            evidence=[off_line],
             data={"auto_validation": False},
         )
 
     level = threshold or "not reported"
     evidence = [
         "ConditionThresholdEnabled: ENABLED",
-        f"ConfidenceVerdictThreshold: {level}" + (f" ({THRESHOLDS[threshold]})" if threshold in THRESHOLDS else ""),
+        threshold_evidence(threshold),
         "SES accepts the send and returns a MessageId, then does not deliver to a recipient it judges "
         "below the threshold.",
+        *(_override_line(*o) for o in overrides),
     ]
-    delivered = _delivered_at(ctx)
+    delivered, delivery_lines = recipient_delivery(ctx)
+    evidence += delivery_lines
     recipient = ctx.target if "@" in ctx.target else None
-    if recipient:
-        evidence.append(
-            f"Last delivery to {recipient}: {when(delivered, ctx.deps.now())}"
-            if delivered
-            else f"No delivery to {recipient} in the last {LOOKBACK.days} days of the bot's event history."
-        )
     reasons = (account.get("SuppressionAttributes") or {}).get("SuppressedReasons")
     fix = (
-        f"If SES holds back addresses you know are good, {_validation_command(region, threshold, reasons)} "
+        f"If SES holds back addresses you know are good, {validation_command(region, threshold, reasons)} "
         f"({AUTO_VALIDATION_DOC})"
     )
     data = {"auto_validation": True, "threshold": threshold, "delivered_recently": bool(delivered)}
