@@ -459,6 +459,20 @@ def test_a_set_that_suppresses_nothing_while_the_account_does_warns(aws_peer, de
     assert "--suppressed-reasons BOUNCE COMPLAINT --region us-east-1" in f.fix
 
 
+def test_the_command_giving_a_set_its_reasons_back_keeps_its_scope_and_auto_validation(aws_peer, deps):
+    # PutConfigurationSetSuppressionOptions sets every option at once: a command with the reasons alone would
+    # quietly drop the set's tenant scope and its Auto Validation.
+    create_set(aws_peer)
+    aws_peer.set_config_set_options(SET, suppressed_reasons=[], suppression_scope="TENANT", validation_threshold="HIGH")
+    use_set(deps)
+    [reasons] = [f for f in run(deps, "config_set.delivery") if "suppresses nothing" in f.summary]
+    assert (
+        "--suppressed-reasons BOUNCE COMPLAINT --suppression-scope TENANT --validation-options "
+        "'ConditionThreshold={ConditionThresholdEnabled=ENABLED,"
+        "OverallConfidenceThreshold={ConfidenceVerdictThreshold=HIGH}}' --region us-east-1"
+    ) in reasons.fix
+
+
 def test_a_set_that_suppresses_more_than_the_account_is_info(aws_peer, deps):
     aws_peer.set_account(suppressed_reasons=["BOUNCE"])
     create_set(aws_peer)

@@ -784,7 +784,7 @@ def _judge_suppression(ctx: CheckContext, name: str, options: dict[str, Any], he
     scope = options.get("SuppressionScope")
     reasons = options.get("SuppressedReasons")
     if reasons is not None:
-        findings += _compare_reasons(ctx, name, sorted(set(reasons)), head)
+        findings += _compare_reasons(ctx, name, sorted(set(reasons)), head, _kept_options(options))
     if options.get("ValidationOptions"):
         findings += _judge_validation(ctx, name, options, head)
     if scope == "TENANT":
@@ -801,7 +801,22 @@ def _judge_suppression(ctx: CheckContext, name: str, options: dict[str, Any], he
     return findings
 
 
-def _compare_reasons(ctx: CheckContext, name: str, reasons: list[str], head: str) -> list[Finding]:
+def _kept_options(options: dict[str, Any]) -> str:
+    """The flags that keep a set's scope and Auto Validation as they are: PutConfigurationSetSuppressionOptions
+    sets every suppression option at once, so a command giving only the reasons would drop them."""
+    keep = f" --suppression-scope {options['SuppressionScope']}" if options.get("SuppressionScope") else ""
+    enabled, threshold = validation_condition(options.get("ValidationOptions"))
+    if enabled == "ENABLED" and threshold:
+        keep += (
+            " --validation-options 'ConditionThreshold={ConditionThresholdEnabled=ENABLED,"
+            f"OverallConfidenceThreshold={{ConfidenceVerdictThreshold={threshold}}}}}'"
+        )
+    elif enabled:
+        keep += f" --validation-options 'ConditionThreshold={{ConditionThresholdEnabled={enabled}}}'"
+    return keep
+
+
+def _compare_reasons(ctx: CheckContext, name: str, reasons: list[str], head: str, keep: str = "") -> list[Finding]:
     region = ctx.region
     try:
         account = get_account(ctx)
@@ -840,7 +855,7 @@ def _compare_reasons(ctx: CheckContext, name: str, reasons: list[str], head: str
                 evidence=evidence,
                 fix=(
                     "Give the set the account's reasons back: `aws sesv2 put-configuration-set-suppression-options "
-                    f"--configuration-set-name {name} --suppressed-reasons {' '.join(account_reasons)} "
+                    f"--configuration-set-name {name} --suppressed-reasons {' '.join(account_reasons)}{keep} "
                     f"--region {region}` ({SUPPRESSION_DOC})."
                 ),
                 data={**data, "dropped": dropped},
