@@ -85,4 +85,4 @@ def test_the_server_limits_are_set_from_the_settings(deps):
         adj = server._server.adj
         assert (adj.threads, adj.connection_limit, adj.channel_timeout, adj.asyncore_use_poll) == (3, 50, 30, True)
     finally:
-        server._server.close()
+        server.stop()  # closes the socket and ends the dispatcher's threads (waitress-0..2), unlike _server.close()
