@@ -713,6 +713,8 @@ class AwsPeer(LoopbackPeer):
         self._regions: dict[tuple[str, str], _RegionState] = {}  # (account, region)
         self._failures: list[_Failure] = []
         self._delay = 0.0
+        self._answering = 0  # requests being answered now (one sleeping out the delay included)
+        self._idle = threading.Condition(self._lock)
         self._calls: list[AwsCall] = []
         self._case_ids = 0
         self._denied_actions: list[str] = []  # IAM action patterns SimulatePrincipalPolicy denies
@@ -1255,6 +1257,13 @@ class AwsPeer(LoopbackPeer):
         with self._lock:
             self._delay = max(0.0, float(seconds))
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no request is being answered, a delayed one included (its client may be long gone: a
+        request still sleeping out the delay would otherwise be answered from a later test's state). False if
+        one still is after ``timeout`` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._answering == 0, timeout)
+
     @property
     def calls(self) -> list[AwsCall]:
         """Every AWS request received so far (a copy), oldest first."""
@@ -1282,13 +1291,20 @@ class AwsPeer(LoopbackPeer):
     # --------------------------------------------------------------------------------- WSGI entry
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        body = self._buffer(environ)
-        path = _path_info(environ)
-        if path.startswith("/moto-api") or path == "/favicon.ico":
-            return self._moto(environ, start_response)
-        call, path_params = _classify(environ, body, path)
-        with self.in_account(call.account):
-            return self._answer(environ, start_response, body, call, path_params)
+        with self._lock:
+            self._answering += 1
+        try:
+            body = self._buffer(environ)
+            path = _path_info(environ)
+            if path.startswith("/moto-api") or path == "/favicon.ico":
+                return self._moto(environ, start_response)
+            call, path_params = _classify(environ, body, path)
+            with self.in_account(call.account):
+                return self._answer(environ, start_response, body, call, path_params)
+        finally:
+            with self._idle:
+                self._answering -= 1
+                self._idle.notify_all()
 
     def _answer(
         self,

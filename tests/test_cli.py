@@ -284,10 +284,17 @@ def test_sigterm_does_not_wait_for_an_answer_stuck_on_aws(slack_peer, aws_peer, 
     import time
     import urllib.request
 
+    from handlers.main import LEAVE_GRACE, SHUTDOWN_GRACE
     from peers.slack import post_signed, slash_command_body
 
+    # Every AWS answer takes longer than stopping may (README: at most 2 s) and than the bot's read timeout
+    # (SESBOT_CHECK_TIMEOUT=1 below), so a process that waited for the answer would log the timeout; and no
+    # longer, since the peer's request thread sleeps it out after the process is gone and the test waits for it.
+    delay = SHUTDOWN_GRACE + LEAVE_GRACE
     port = free_port()
-    env = run_env(slack_peer, tmp_path, AWS_ENDPOINT_URL=aws_peer.endpoint_url, PORT=str(port))
+    env = run_env(
+        slack_peer, tmp_path, AWS_ENDPOINT_URL=aws_peer.endpoint_url, PORT=str(port), SESBOT_CHECK_TIMEOUT="1"
+    )
     proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for _ in range(100):  # bounded: the process imports everything first
@@ -297,7 +304,7 @@ def test_sigterm_does_not_wait_for_an_answer_stuck_on_aws(slack_peer, aws_peer, 
                 break
             except OSError:
                 time.sleep(0.1)
-        aws_peer.set_delay(10)  # every AWS answer takes 10 s: the answer to `status` is stuck on its first call
+        aws_peer.set_delay(delay)  # the answer to `status` is stuck on its first call
         body = slash_command_body("status", response_url=slack_peer.response_url("r"))
         assert post_signed(f"http://127.0.0.1:{port}/slack/events", body, "run-test-secret")[0] == 200
         for _ in range(200):  # bounded: wait until the answer is waiting on AWS
@@ -312,6 +319,9 @@ def test_sigterm_does_not_wait_for_an_answer_stuck_on_aws(slack_peer, aws_peer, 
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+        # The requests the process left behind still sleep out the delay: answered before the next test starts.
+        idle = aws_peer.wait_idle()
+    assert idle, "the AWS peer is still answering a request of the stopped process"
     assert proc.returncode == 0
     assert "shutting down (signal 15)" in out and "stopped" in out
     # It left while the call was still waiting: the timeout the answer would have logged never came.

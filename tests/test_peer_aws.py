@@ -895,6 +895,28 @@ def test_a_delay_slows_every_request_but_concurrent_requests_are_served_in_paral
     assert parallel < 2.5 * single
 
 
+def test_wait_idle_returns_once_a_request_sleeping_out_the_delay_has_been_answered(
+    aws_peer: AwsPeer, client: Callable[..., Any]
+) -> None:
+    sesv2 = client("sesv2")
+    aws_peer.set_delay(2)
+    answered: list[Any] = []
+    thread = threading.Thread(target=lambda: answered.append(sesv2.get_account()))
+    thread.start()
+    try:
+        for _ in range(200):  # bounded: wait until the request is asleep in the delay
+            if aws_peer.calls_to("GetAccount"):
+                break
+            time.sleep(0.01)
+        aws_peer.set_delay(0)  # too late for the request already sleeping
+        assert not aws_peer.wait_idle(timeout=0)
+        assert aws_peer.wait_idle()
+    finally:
+        thread.join()
+        sesv2.close()  # and its kept-alive connection, with the peer's thread serving it
+    assert len(answered) == 1
+
+
 def test_reset_clears_our_state_and_moto_state(aws_peer: AwsPeer, client: Callable[..., Any]) -> None:
     aws_peer.set_account(production_access=True)
     aws_peer.suppress("a@example.com")
