@@ -573,6 +573,8 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
     Returns the number of rows deleted per table, except the header sample's (a handful of rows a day; the
     returned keys stay those callers already read).
     """
+    from bot.store import lower_event_marks  # here: the parser processes import this module, not the store
+
     cutoff = iso((now or utcnow()) - timedelta(days=retention_days))
     statements = {
         "events": "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE timestamp < ? LIMIT ?)",
@@ -589,6 +591,8 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
         while True:
             with store.transaction() as db:
                 n = db.conn.execute(sql, [bound, _PRUNE_CHUNK]).rowcount
+                if table == "events" and n:
+                    lower_event_marks(db.conn)
             total += n
             if n < _PRUNE_CHUNK:
                 break

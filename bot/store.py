@@ -375,6 +375,25 @@ MIGRATIONS: list[Migration] = [
 ]
 
 
+# The alert sweep's watermark over `events` rowids: blocklist bounces past it are new (bot.alerts.signals).
+KV_BLOCKLIST_MARK = "alerts.blocklist_rowid"
+
+
+def lower_event_marks(conn: sqlite3.Connection) -> None:
+    """After deleting events, inside the same transaction: lower the rowid watermark to the highest rowid left.
+
+    `events` has no AUTOINCREMENT, so SQLite gives a new row the highest rowid in the table plus one: once
+    retention deletes the highest rowids (an old export backfilled last), new rows take rowids at or below a
+    mark set before, and a sweep reading "past the mark" would never see them. Every row above the lowered
+    mark is gone, so nothing is skipped and nothing counted twice.
+    """
+    conn.execute(
+        "UPDATE kv SET value = (SELECT COALESCE(MAX(rowid), 0) FROM events) "
+        "WHERE key = ? AND CAST(value AS INTEGER) > (SELECT COALESCE(MAX(rowid), 0) FROM events)",
+        [KV_BLOCKLIST_MARK],
+    )
+
+
 def first_time_in(conn: sqlite3.Connection, key: str, at: datetime) -> bool:
     """`Store.first_time` inside a transaction the caller holds: the claim commits (or not) with its work."""
     claim = f"{iso(at)[:13]}:{key}"

@@ -18,7 +18,7 @@ from bot.commands.sweep import sweep_answer
 from bot.deps import Deps
 from bot.findings import Severity
 from bot.incidents import get_incident, incident_status_answer, incident_summary_answer
-from bot.ingest import ingest_documents
+from bot.ingest import ingest_documents, prune
 from bot.notify import Button, Message
 from bot.store import Store, iso
 from handlers.alert_blocks import alert_message
@@ -233,6 +233,27 @@ def test_blocklist_bounces_ingested_between_sweeps_make_one_grouped_alert(aws_pe
     more = sweep(alert_deps, poster)
     assert [(p.kind, p.thread_ts) for p in more.posted] == [("update", "1700000000.000100")]
     assert header(slack_peer.calls_to("chat.postMessage")[-1]) == ":warning: 1 more blocklist bounce in us-east-1"
+
+
+def test_blocklist_bounces_after_retention_pruned_a_backfilled_old_export_still_alert(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    store, poster = alert_deps.store, slack_poster(slack_peer)
+    at = clock.tick()
+    ingest_documents(store, [bounce_doc(n, f"u{n}@ok.example", "550 5.1.1 user unknown", at) for n in range(3)], "t")
+    # An export older than the retention, backfilled last: its events hold the highest rowids.
+    old = at - timedelta(days=alert_deps.settings.retention_days + 30)
+    ingest_documents(store, [bounce_doc(10 + n, f"o{n}@old.example", "550 5.1.1 user", old) for n in range(3)], "file")
+    sweep(alert_deps, poster)
+    assert prune(store, alert_deps.settings.retention_days, clock.now)["events"] == 3
+    at = clock.tick()
+    blocked = [bounce_doc(20 + n, f"b{n}@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at) for n in range(3)]
+    ingest_documents(store, blocked, "t")  # they take the rowids the pruned backfill had, up to the mark
+    clock.tick()
+    result = sweep(alert_deps, poster)
+
+    assert [(s.level, s.value) for s in result.signals if s.signal == "blocklist"] == [("listed", 3.0)]
+    assert header(slack_peer.calls_to("chat.postMessage")[-1]) == ":warning: 3 new blocklist bounces in us-east-1"
 
 
 def test_a_blocklist_incident_resolves_after_an_hour_without_new_bounces(aws_peer, slack_peer, alert_deps, clock):

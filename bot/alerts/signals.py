@@ -37,7 +37,7 @@ from bot.aws import describe_error
 from bot.deps import Deps
 from bot.event_accounts import events_of_account, sending_account
 from bot.settings import Settings
-from bot.store import Store, iso
+from bot.store import KV_BLOCKLIST_MARK, Store, iso
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ CW_PERIOD = 300  # seconds; SES publishes the reputation metrics at about this r
 FRESH = timedelta(hours=24)  # a CloudWatch figure older than this is no current figure
 ESTIMATE_WINDOW = timedelta(hours=24)  # the history window a rate estimate is computed over
 MIN_ESTIMATE_SENDS = 100  # fewer sends than this in the window: no estimate (too noisy to alert on)
-KV_BLOCKLIST_MARK = "alerts.blocklist_rowid"
 
 
 @dataclass
@@ -375,7 +374,8 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
     reading per account (the one that sent the mail, `sending_account`) and region.
 
     "New" is by rowid past a watermark kept in `kv`, moved in the same transaction: rowids grow in commit
-    order, so an event committed while the sweep runs is never skipped, and none is counted twice.
+    order, so an event committed while the sweep runs is never skipped, and none is counted twice. Retention
+    pruning lowers the mark when it deletes the highest rowids (`lower_event_marks`), which new rows reuse.
     On the very first sweep, only events received in the last sweep interval count (no alert on old
     history).
     """
