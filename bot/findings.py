@@ -11,7 +11,8 @@ ranks them and names the most likely cause first (the verdict).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -183,6 +184,32 @@ class Report:
             "findings": [f.as_dict() for f in self.findings],
             "elapsed_ms": self.elapsed_ms,
         }
+
+
+def in_the_regions_used(
+    report: Report,
+    events: Iterable[Mapping[str, Any]],
+    regions: Sequence[str],
+    mail: str | None = None,
+) -> Report:
+    """With several regions configured (`regions`), what is wrong in a region none of `events` went through
+    is told for information, not as the cause: the regions are the events' own (`region`, from `sourceArn`).
+    No event with a region: every region stays in the running. `mail` names the mail in the note (by
+    default "the mail to <target> the bot has seen")."""
+    if len(regions) < 2:
+        return report
+    used = {e["region"] for e in events if e.get("region")}
+    if not used:
+        return report
+    through = ", ".join(sorted(used))
+    mail = mail or f"the mail to {report.target} the bot has seen"
+    findings = []
+    for f in report.findings:
+        if f.region and f.region not in used and f.severity >= Severity.WARNING and not f.data.get("could_not_check"):
+            note = f"(In {f.region}: {mail} went through {through}.)"
+            f = replace(f, severity=Severity.INFO, summary=f"{f.summary} {note}")
+        findings.append(f)
+    return replace(report, findings=findings)
 
 
 @dataclass

@@ -12,7 +12,8 @@ Two sources, read at the same time:
 
 Both timelines are merged (one line per event, either source) and each bounce or delay text is classified
 with `bot.classify.classify`. Then up to `MAX_RECIPIENTS` recipients get the full `why <email>` diagnosis, in
-parallel. A capability that is absent (VDM off, access denied) is one info line; an id known nowhere is an
+parallel; with several regions, a problem in a region the message did not go through is told for information
+(`diagnose_recipient`). A capability that is absent (VDM off, access denied) is one info line; an id known nowhere is an
 answer saying where the bot looked and what to check, never an error.
 """
 
@@ -29,8 +30,8 @@ from bot.checks import CheckContext, RunMemo
 from bot.checks.availability import ACCESS_DENIED, VDM_ENABLE, absent, vdm_enabled
 from bot.classify import classify
 from bot.deps import Deps
-from bot.findings import Answer, Report, Severity, where
-from bot.history import message_events
+from bot.findings import Answer, Report, Severity, in_the_regions_used, where
+from bot.history import message_events, recipient_events
 from bot.runner import run_checks
 from bot.store import iso
 from bot.target import WhyTarget
@@ -510,6 +511,18 @@ def _not_found(deps: Deps, facts: MessageFacts) -> Answer:
     )
 
 
+def diagnose_recipient(deps: Deps, facts: MessageFacts, recipient: str) -> Report:
+    """`why <recipient>` for one recipient of the message. With several regions, what is wrong in a region
+    the message did not go through is told for information (`in_the_regions_used`): the message's region
+    when known (its insights', else its events' `sourceArn`), else the regions of the recipient's own mail,
+    as `why <email>` judges them."""
+    report, _ = run_checks(deps, recipient)
+    regions = deps.settings.regions
+    if facts.region:
+        return in_the_regions_used(report, [{"region": facts.region}], regions, mail="this message")
+    return in_the_regions_used(report, recipient_events(deps.store, recipient), regions)
+
+
 def diagnose_message(deps: Deps, target: WhyTarget) -> Answer:
     """Everything known about one message, then the `why <email>` verdict for up to `MAX_RECIPIENTS` of
     its recipients (in parallel)."""
@@ -520,7 +533,7 @@ def diagnose_message(deps: Deps, target: WhyTarget) -> Answer:
     reports: list[Report] = []
     if diagnosed:
         with ThreadPoolExecutor(max_workers=len(diagnosed), thread_name_prefix="why-msg") as pool:
-            reports = list(pool.map(lambda r: run_checks(deps, r)[0], diagnosed))
+            reports = list(pool.map(lambda r: diagnose_recipient(deps, facts, r), diagnosed))
     now = deps.now()
     worst = max((r.worst for r in reports), default=Severity.INFO)
     title = f"Message {facts.message_id}: {_plural(len(facts.recipients), 'recipient')}"

@@ -371,6 +371,44 @@ def test_the_region_an_smtp_form_id_names_is_asked_even_when_the_bot_watches_ano
     ]
 
 
+def test_with_two_regions_a_recipient_is_judged_in_the_region_the_messages_events_went_through(aws_peer, world):
+    world.settings.regions = ["us-east-1", "eu-west-1"]
+    aws_peer.set_account(region="eu-west-1", production_access=True)
+    aws_peer.set_identity("mail.example.com", verified=True, region="eu-west-1")
+    aws_peer.suppress(JO, "BOUNCE", region="eu-west-1")  # a region this message (sourceArn: us-east-1) never used
+    ingest(world, bounce_doc(MESSAGE_ID, [JO], "smtp; 452 4.2.2 mailbox full", world.now(), status="4.2.2"))
+
+    by_address = ask(world, f"why {JO}")
+    answer = ask(world, f"why {MESSAGE_ID}")
+
+    [report] = answer.reports
+    assert (report.verdict.check, report.verdict.region) == (by_address.verdict.check, by_address.verdict.region)
+    assert report.verdict.check == "recipient.bounces"
+    suppressed = next(f for f in report.findings if f.check == "recipient.suppressed" and f.region == "eu-west-1")
+    assert suppressed.severity.label == "info"
+    assert suppressed.summary.endswith("(In eu-west-1: this message went through us-east-1.)")
+
+
+def test_with_two_regions_a_recipient_is_judged_in_the_region_whose_insights_know_the_message(aws_peer, world):
+    world.settings.regions = ["us-east-1", "eu-west-1"]
+    now = world.now()
+    aws_peer.set_account(region="eu-west-1", production_access=True, vdm_enabled=True)
+    aws_peer.set_identity("mail.example.com", verified=True, region="eu-west-1")
+    aws_peer.add_message_insights(
+        MESSAGE_ID, from_address=SENDER, subject="Bonjour", insights=spamhaus_insights(now), region="eu-west-1"
+    )
+    aws_peer.suppress(JO, "BOUNCE", region="us-east-1")  # the message was sent from eu-west-1
+
+    answer = ask(world, f"why {MESSAGE_ID}")
+
+    assert answer.title == f"Message {MESSAGE_ID}: 1 recipient, sent in eu-west-1"
+    [report] = answer.reports
+    suppressed = next(f for f in report.findings if f.check == "recipient.suppressed" and f.region == "us-east-1")
+    assert suppressed.severity.label == "info"
+    assert suppressed.summary.endswith("(In us-east-1: this message went through eu-west-1.)")
+    assert report.verdict is None or report.verdict.region != "us-east-1"
+
+
 @pytest.mark.parametrize(
     ("typed", "kind", "value"),
     [

@@ -25,7 +25,7 @@ from typing import Any
 from bot import history
 from bot.checks.domain_history import domain_checks
 from bot.commands import CommandContext, Invocation, command
-from bot.findings import Answer, Report, Severity
+from bot.findings import Answer, Report, Severity, in_the_regions_used
 from bot.message import diagnose_message, report_section
 from bot.runner import run_checks
 from bot.settings import Settings
@@ -37,29 +37,7 @@ MAX_TARGETS = 3
 def diagnose(ctx: CommandContext, address: str) -> Report:
     """One full diagnosis; the run id lets its checks share one answer per AWS call (see account.py)."""
     report, _ = run_checks(ctx.deps, address)
-    return in_the_regions_used(ctx, address, report)
-
-
-def in_the_regions_used(ctx: CommandContext, address: str, report: Report) -> Report:
-    """With several regions, what is wrong in a region none of the recipient's mail went through is told
-    for information, not as the cause: the regions come from the recipient's events (`sourceArn`). No event
-    with a region: every region stays in the running."""
-    if len(ctx.deps.settings.regions) < 2:
-        return report
-    used = {e["region"] for e in history.recipient_events(ctx.deps.store, address) if e.get("region")}
-    if not used:
-        return report
-    through = ", ".join(sorted(used))
-    findings = []
-    for f in report.findings:
-        if f.region and f.region not in used and f.severity >= Severity.WARNING and not f.data.get("could_not_check"):
-            f = replace(
-                f,
-                severity=Severity.INFO,
-                summary=f"{f.summary} (In {f.region}: the mail to {address} the bot has seen went through {through}.)",
-            )
-        findings.append(f)
-    return replace(report, findings=findings)
+    return in_the_regions_used(report, history.recipient_events(ctx.deps.store, address), ctx.deps.settings.regions)
 
 
 def diagnose_domain(ctx: CommandContext, domain: str) -> Report:
