@@ -12,7 +12,8 @@ Two sources, read at the same time:
 
 Both timelines are merged (one line per event, either source) and each bounce or delay text is classified
 with `bot.classify.classify`. Then up to `MAX_RECIPIENTS` recipients get the full `why <email>` diagnosis, in
-parallel; with several regions, a problem in a region the message did not go through is told for information
+parallel, in the account that sent the message (its insights', else its events' `sendingAccountId`); with
+several regions, a problem in a region the message did not go through is told for information
 (`diagnose_recipient`). A capability that is absent (VDM off, access denied) is one info line; an id known nowhere is an
 answer saying where the bot looked and what to check, never an error.
 """
@@ -30,6 +31,7 @@ from bot.checks import CheckContext, RunMemo
 from bot.checks.availability import ACCESS_DENIED, VDM_ENABLE, absent, vdm_enabled
 from bot.classify import classify
 from bot.deps import Deps
+from bot.event_accounts import sending_account
 from bot.findings import Answer, Report, Severity, in_the_regions_used, where
 from bot.history import message_events, recipient_events
 from bot.runner import run_checks
@@ -362,6 +364,7 @@ class MessageFacts:
     timeline: list[Event]
     recipients: list[str]
     window_days: int
+    account: str | None = None  # the `SESBOT_ACCOUNTS` name of the account that sent it, when known
 
     @property
     def known(self) -> bool:
@@ -414,6 +417,7 @@ class MessageFacts:
             "subject": self.subject,
             "tags": self.tags,
             "region": self.region,
+            "account": self.account,
             "recipients": [{"address": r, "isp": isp.get(r)} for r in self.recipients],
             "diagnosed": list(diagnosed),
             "more_recipients": max(0, len(self.recipients) - len(diagnosed)),
@@ -445,7 +449,15 @@ def gather(deps: Deps, target: WhyTarget) -> MessageFacts:
     timeline = merge_timeline([_from_history(r) for r in rows], [e for d in destinations for e in _from_insights(d)])
     addresses = [str(d.get("Destination") or "").lower() for d in destinations]
     recipients = list(dict.fromkeys([*filter(None, addresses), *(e.recipient for e in timeline if e.recipient)]))
-    return MessageFacts(message_id, rows, lookups, found, timeline, recipients, deps.settings.retention_days)
+    account = found.account if found else _sent_by(deps, rows)
+    return MessageFacts(message_id, rows, lookups, found, timeline, recipients, deps.settings.retention_days, account)
+
+
+def _sent_by(deps: Deps, rows: Sequence[dict[str, Any]]) -> str | None:
+    """The account the message's events say sent it (`sendingAccountId`), when it is one `deps` asks."""
+    asked = {view.account_name for view in deps.accounts() if view.account_name}
+    name = sending_account(deps.settings)
+    return next((name(r.get("account_id")) for r in rows if name(r.get("account_id")) in asked), None)
 
 
 def _message_lines(facts: MessageFacts, diagnosed: Sequence[str], now: datetime) -> list[str]:
@@ -512,11 +524,11 @@ def _not_found(deps: Deps, facts: MessageFacts) -> Answer:
 
 
 def diagnose_recipient(deps: Deps, facts: MessageFacts, recipient: str) -> Report:
-    """`why <recipient>` for one recipient of the message. With several regions, what is wrong in a region
-    the message did not go through is told for information (`in_the_regions_used`): the message's region
-    when known (its insights', else its events' `sourceArn`), else the regions of the recipient's own mail,
-    as `why <email>` judges them."""
-    report, _ = run_checks(deps, recipient)
+    """`why <recipient>` for one recipient of the message, in the account that sent it when known (as
+    `why --account` asks one). With several regions, what is wrong in a region the message did not go
+    through is told for information (`in_the_regions_used`): the message's region when known (its insights',
+    else its events' `sourceArn`), else the regions of the recipient's own mail, as `why <email>` judges them."""
+    report, _ = run_checks(deps, recipient, account=facts.account)
     regions = deps.settings.regions
     if facts.region:
         return in_the_regions_used(report, [{"region": facts.region}], regions, mail="this message")
@@ -540,7 +552,7 @@ def diagnose_message(deps: Deps, target: WhyTarget) -> Answer:
     if facts.found is not None:
         title += f", sent in {facts.found.where}"
     elif facts.region:
-        title += f", sent in {facts.region}"
+        title += f", sent in {where(facts.account, facts.region)}"
     return Answer(
         title=title,
         sections=[("Message", _message_lines(facts, diagnosed, now)), *(report_section(r) for r in reports)],

@@ -355,6 +355,50 @@ def test_a_message_id_is_looked_up_in_every_account_and_found_in_the_one_that_se
     assert asked == [("prod", "not_found"), ("staging", "found")]
 
 
+def test_the_recipients_of_a_message_are_judged_in_the_account_whose_insights_know_it(aws_peer, two_accounts, store):
+    message_id = "010001812a3b4c5d-6e7f8a9b-0c1d-2e3f-4a5b-6c7d8e9f0a1b-000000"
+    sent = datetime.now(UTC)
+    for account_id in (PROD, STAGING):
+        with aws_peer.in_account(account_id):
+            aws_peer.set_account(REGION, production_access=True, vdm_enabled=True)
+    with aws_peer.in_account(STAGING):
+        events = [{"Timestamp": sent, "Type": "SEND"}, {"Timestamp": sent, "Type": "DELIVERY"}]
+        aws_peer.add_message_insights(
+            message_id, from_address="news@mail.example.com", subject="Hi", insights=[
+                {"Destination": "kim@example.org", "Isp": "Yahoo", "Events": events}
+            ]
+        )  # fmt: skip
+    with aws_peer.in_account(PROD):
+        aws_peer.suppress("kim@example.org", "BOUNCE", region=REGION)  # prod did not send this message
+    deps = Deps.build(two_accounts, store=store)
+
+    answer = run(deps, f"why {message_id} --json")
+
+    [report] = answer["reports"]
+    assert {f.get("account") for f in report["findings"] if f.get("region")} == {"staging"}
+    assert report["verdict"] is None or report["verdict"]["check"] != "recipient.suppressed"
+    assert answer["message"]["account"] == "staging"
+
+
+def test_the_recipients_of_a_message_only_the_history_knows_are_judged_in_the_account_that_sent_it(
+    aws_peer, two_accounts, store
+):
+    message_id = "010001812a3b4c5d-6e7f8a9b-0c1d-2e3f-4a5b-6c7d8e9f0a1b-000000"
+    bounce = json.loads(blocklist_bounce(1, "kim@example.org", STAGING, datetime.now(UTC)))
+    bounce["mail"]["messageId"] = message_id
+    ingest_documents(store, [json.dumps(bounce)], origin="test")
+    with aws_peer.in_account(PROD):
+        aws_peer.suppress("kim@example.org", "BOUNCE", region=REGION)
+    deps = Deps.build(two_accounts, store=store)
+
+    answer = execute(CommandContext(deps=deps), parse(f"why {message_id}"))
+
+    assert answer.title.endswith(f"sent in staging · {REGION}"), answer.title
+    [report] = answer.reports
+    assert {f.account for f in report.findings if f.region} == {"staging"}
+    assert "recipient.suppressed" not in [f.check for f in report.problems]
+
+
 def test_a_template_is_rendered_in_each_account_and_one_missing_is_named_with_its_account(
     aws_peer, two_accounts, store
 ):
