@@ -256,6 +256,20 @@ def test_paused_sending_is_the_verdict_for_a_domain_too(aws_peer, world):
     assert (report.verdict.check, report.verdict.severity.label) == ("account.sending", "critical")
 
 
+def test_with_two_regions_paused_sending_in_a_region_the_domains_mail_did_not_use_is_for_information(aws_peer, world):
+    world.settings.regions = ["us-east-1", "eu-west-1"]
+    aws_peer.set_account(region="eu-west-1", production_access=True, sending_enabled=False)
+    aws_peer.set_identity("mail.example.com", verified=True, region="eu-west-1")
+    bounces(world, "outlook.com", [SPAMHAUS])  # sourceArn: us-east-1
+
+    report = ask(world, "why @outlook.com")
+
+    assert report.verdict.check == "recipient_domain.blocklist"
+    [paused] = [f for f in report.findings if f.check == "account.sending" and f.region == "eu-west-1"]
+    assert paused.severity.label == "info"
+    assert paused.summary.endswith("(In eu-west-1: the mail to @outlook.com the bot has seen went through us-east-1.)")
+
+
 # -- Slack and the terminal ------------------------------------------------------------------------------
 
 

@@ -41,10 +41,12 @@ def diagnose(ctx: CommandContext, address: str) -> Report:
 
 
 def diagnose_domain(ctx: CommandContext, domain: str) -> Report:
-    """`why @domain`: the domain suite, reported as a diagnosis of the target "@domain"."""
+    """`why @domain`: the domain suite, reported as a diagnosis of the target "@domain"; with several regions,
+    judged in the regions the domain's mail went through (`in_the_regions_used`), as an address is."""
     report, _ = run_checks(ctx.deps, domain, "why_domain", checks=domain_checks())
     report.kind = "why"  # a diagnosis like any other, for every front end
-    return report
+    events = history.domain_events(ctx.deps.store, domain.lstrip("@"))
+    return in_the_regions_used(report, events, ctx.deps.settings.regions)
 
 
 def parse_targets(args: list[str]) -> list[WhyTarget]:
