@@ -95,8 +95,15 @@ def _facts(incident: Incident) -> dict[str, str]:
     return {"label": incident.label, "where": incident.where}
 
 
+def _still_open(changed: Incident | None, incident: Incident) -> Incident:
+    """The incident as the verb left it; a resolved one is not changed (the verb's UPDATE wants it open)."""
+    if changed is None:
+        raise VerbError(f"Incident #{incident.id} is already resolved.")
+    return changed
+
+
 def do_ack(deps: Deps, incident: Incident, actor: str) -> VerbReply:
-    inc = acknowledge(deps.store, incident.id, actor, deps.now()) or incident
+    inc = _still_open(acknowledge(deps.store, incident.id, actor, deps.now()), incident)
     return VerbReply(
         "ack", inc, ":eyes:", "{who} is on it: incident #" + str(inc.id) + ", {label} in {where}.",
         people={"who": actor}, words=_facts(inc),
@@ -109,7 +116,13 @@ def do_note(deps: Deps, incident: Incident, actor: str | None, text: str, how: s
     count = add_note(deps.store, incident.id, actor, text, deps.now())
     notes = f"{count} note{'s' if count != 1 else ''}"
     by = " by {who}" if actor else ""
-    template = f"Noted on incident #{incident.id}{by} ({notes}); `status` in this thread shows the timeline."
+    if incident.status != "open":  # kept for the review: on the timeline only, the parent stays as resolved
+        template = (
+            f"Noted on incident #{incident.id}{by} ({notes}) for its review: it is resolved, so only its timeline "
+            "changes; `summary` in this thread shows it."
+        )
+    else:
+        template = f"Noted on incident #{incident.id}{by} ({notes}); `status` in this thread shows the timeline."
     return VerbReply("note", incident, ":memo:", template, people={"who": actor} if actor else {})
 
 
@@ -118,7 +131,7 @@ def do_assign(deps: Deps, incident: Incident, owner: str | None, actor: str | No
         # In a thread Slack turns "@dana" into a mention; the terminal takes the member id (profile > Copy member ID).
         who = "@dana" if how.startswith("@") else "U0123ABCD"
         raise VerbError(f"Say who owns it, like `{how}assign {who}` or `{how}assign me`.")
-    inc = assign(deps.store, incident.id, owner, actor, deps.now()) or incident
+    inc = _still_open(assign(deps.store, incident.id, owner, actor, deps.now()), incident)
     return VerbReply(
         "assign", inc, ":bust_in_silhouette:", "{owner} owns incident #" + str(inc.id) + ", {label} in {where}.",
         people={"owner": owner}, words=_facts(inc), notify=slack_user(owner) or "",
@@ -131,7 +144,7 @@ def do_snooze(deps: Deps, incident: Incident, length: str, actor: str | None, ho
         raise VerbError(f"Say for how long, like `{how}snooze 2h` (30m, 2h, 1d; at most 7 days).")
     now = deps.now()
     until = now + duration
-    inc = snooze(deps.store, incident.id, until, actor, now) or incident
+    inc = _still_open(snooze(deps.store, incident.id, until, actor, now), incident)
     template = (
         f"Incident #{inc.id} snoozed for {span(duration)}, until {until:%Y-%m-%d %H:%M} UTC: changes at the "
         "same or a better level are not posted here until then; a worse level still is."
@@ -140,7 +153,7 @@ def do_snooze(deps: Deps, incident: Incident, length: str, actor: str | None, ho
 
 
 def do_unsnooze(deps: Deps, incident: Incident, actor: str | None) -> VerbReply:
-    inc = snooze(deps.store, incident.id, None, actor, deps.now()) or incident
+    inc = _still_open(snooze(deps.store, incident.id, None, actor, deps.now()), incident)
     template = f"Incident #{inc.id} is no longer snoozed: every change is posted here again."
     return VerbReply("unsnooze", inc, ":bell:", template)
 
@@ -157,9 +170,7 @@ def do_resolve(deps: Deps, incident: Incident, actor: str, reason: str, how: str
     )
     # Owed, the reply goes before the resolution's own messages (the parent's edit, the summary).
     inc = resolve(deps, incident.id, actor, reason, deps.now(), first=_owed(deps, reply) if owe else None)
-    if inc is None:
-        raise VerbError(f"Incident #{incident.id} is already resolved.")
-    reply.incident = inc
+    reply.incident = _still_open(inc, incident)
     return reply
 
 

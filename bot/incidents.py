@@ -53,12 +53,14 @@ def incident_for_thread(store: Store, channel: str, thread_ts: str) -> Incident 
 
 
 def acknowledge(store: Store, incident_id: int, user_id: str, now: datetime | None = None) -> Incident | None:
-    """Record who is on the incident (the latest person to say so); None when there is no such incident."""
+    """Record who is on the incident (the latest person to say so); None when there is no such open incident."""
     with store.transaction() as db:
-        db.conn.execute(
-            "UPDATE incidents SET acked_by = ?, acked_at = ? WHERE id = ?",
+        cur = db.conn.execute(
+            "UPDATE incidents SET acked_by = ?, acked_at = ? WHERE id = ? AND status = 'open'",
             [user_id, iso(now or utcnow()), int(incident_id)],
         )
+        if not cur.rowcount:
+            return None
     return get_incident(store, incident_id)
 
 
@@ -66,7 +68,8 @@ MAX_NOTE = 2000  # characters of a note kept
 
 
 def add_note(store: Store, incident_id: int, user_id: str | None, text: str, now: datetime | None = None) -> int:
-    """Add a person's note to the incident's timeline; returns how many notes it has now."""
+    """Add a person's note to the incident's timeline; returns how many notes it has now. A resolved incident
+    takes notes too (for its review): they go on the timeline only, the parent message is not edited."""
     with store.transaction() as db:
         db.conn.execute(
             "INSERT INTO incident_log (incident_id, at, kind, user_id, text) VALUES (?, ?, 'note', ?, ?)",
@@ -80,10 +83,13 @@ def add_note(store: Store, incident_id: int, user_id: str | None, text: str, now
 
 
 def assign(store: Store, incident_id: int, owner: str, by: str | None, now: datetime | None = None) -> Incident | None:
-    """Make `owner` the incident's owner (on its timeline, with who did it); None when there is no such incident."""
+    """Make `owner` the open incident's owner (on its timeline, with who did it); None when there is no such
+    open incident."""
     now = now or utcnow()
     with store.transaction() as db:
-        cur = db.conn.execute("UPDATE incidents SET owner = ? WHERE id = ?", [owner, int(incident_id)])
+        cur = db.conn.execute(
+            "UPDATE incidents SET owner = ? WHERE id = ? AND status = 'open'", [owner, int(incident_id)]
+        )
         if not cur.rowcount:
             return None
         db.conn.execute(
@@ -102,11 +108,13 @@ def snooze(
     store: Store, incident_id: int, until: datetime | None, by: str | None, now: datetime | None = None
 ) -> Incident | None:
     """Snooze the incident until `until` (None: unsnooze): no thread updates at the same or a better level
-    before then. On its timeline; the parent message shows the expiry. None when there is no such incident."""
+    before then. On its timeline; the parent message shows the expiry. None when there is no such open incident
+    (a resolved one is not snoozed: its parent says it is resolved)."""
     now = now or utcnow()
     with store.transaction() as db:
         value = iso(until) if until else None
-        if not db.conn.execute("UPDATE incidents SET snoozed_until = ? WHERE id = ?", [value, incident_id]).rowcount:
+        sql = "UPDATE incidents SET snoozed_until = ? WHERE id = ? AND status = 'open'"
+        if not db.conn.execute(sql, [value, int(incident_id)]).rowcount:
             return None
         db.conn.execute(
             "INSERT INTO incident_log (incident_id, at, kind, user_id, text) VALUES (?, ?, 'snooze', ?, ?)",

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.alerts import sweep
+from bot.alerts import ACK_ACTION, TAKE_ACTION, sweep
 from bot.incidents import acknowledge, add_note, assign, get_incident, open_incidents, resolve, snooze
-from tests.conftest import CHANNEL, put_rate, slack_poster
+from peers.slack import block_action_body, post_signed
+from tests.conftest import CHANNEL, SIGNING_SECRET, put_rate, slack_poster
 from tests.test_incident_notes import mention
 from tests.test_slack_flows import open_incident
 
@@ -133,3 +134,36 @@ def test_the_timeline_lists_what_people_did_in_the_order_they_did_it(aws_peer, s
     lines = dict(answer.sections)["Timeline"]
     assert lines[-1].endswith("resolved by hand by U0ERIN: list cleaned")
     assert dict(answer.sections)["Summary"][0].split(", ")[1].startswith("resolved")
+
+
+def test_a_resolved_incident_refuses_the_verbs_and_buttons_that_change_it_but_takes_notes_for_its_review(
+    bot_server, slack_peer, deps
+):
+    channel, _ = open_incident(deps, slack_peer)
+    thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
+    mention(bot_server, "resolve fixed", channel, thread)
+    slack_peer.wait_for("chat.postMessage", lambda c: "Incident #1 summary" in c.params.get("text", ""), timeout=30)
+    before = get_incident(deps.store, 1)
+    owed = "SELECT kind, count(*) AS n FROM notifications GROUP BY kind ORDER BY kind"
+    owed_before = deps.store.query(owed)
+    for text in ("snooze 2h", "unsnooze", "ack", "assign <@U0ERIN|erin>", "assign me"):
+        slack_peer.clear()
+        mention(bot_server, text, channel, thread, user="U0FRAN")
+        reply = slack_peer.wait_for("chat.postMessage", timeout=30)
+        assert reply.params["text"] == ":warning: Incident #1 is already resolved.", text
+    for action in (ACK_ACTION, TAKE_ACTION):
+        slack_peer.clear()
+        body = block_action_body(action, "1", user_id="U0FRAN", channel_id=channel, message_ts=thread)
+        post_signed(bot_server.events_url, body, SIGNING_SECRET)
+        reply = slack_peer.wait_for("chat.postMessage", timeout=30)
+        assert reply.params["text"] == ":warning: Incident #1 is already resolved.", action
+    slack_peer.clear()
+    mention(bot_server, "note the list came from a bought CRM export", channel, thread, user="U0FRAN")
+    reply = slack_peer.wait_for("chat.postMessage", timeout=30)
+    assert reply.params["text"].startswith(":memo: Noted on incident #1 by <@U0FRAN> (1 note) for its review")
+    assert get_incident(deps.store, 1) == before  # nobody acked, owns or snoozed it
+    assert deps.store.query(owed) == owed_before  # no edit of the resolved parent is owed
+    assert [r["kind"] for r in deps.store.query("SELECT kind FROM incident_log ORDER BY id")] == [
+        "resolved_by_hand",
+        "note",
+    ]
