@@ -53,14 +53,23 @@ def incident_for_thread(store: Store, channel: str, thread_ts: str) -> Incident 
 
 
 def acknowledge(store: Store, incident_id: int, user_id: str, now: datetime | None = None) -> Incident | None:
-    """Record who is on the incident (the latest person to say so); None when there is no such open incident."""
+    """Record who is on the incident: each person's first acknowledgement goes on its timeline, and the first
+    of all stays the incident's `acked_by`/`acked_at` (the time to acknowledge). None when there is no such
+    open incident."""
+    at = iso(now or utcnow())
     with store.transaction() as db:
         cur = db.conn.execute(
-            "UPDATE incidents SET acked_by = ?, acked_at = ? WHERE id = ? AND status = 'open'",
-            [user_id, iso(now or utcnow()), int(incident_id)],
+            "UPDATE incidents SET acked_by = coalesce(acked_by, ?), acked_at = coalesce(acked_at, ?) "
+            "WHERE id = ? AND status = 'open'",
+            [user_id, at, int(incident_id)],
         )
         if not cur.rowcount:
             return None
+        db.conn.execute(
+            "INSERT INTO incident_log (incident_id, at, kind, user_id, text) SELECT ?, ?, 'ack', ?, '' "
+            "WHERE NOT EXISTS (SELECT 1 FROM incident_log WHERE incident_id = ? AND kind = 'ack' AND user_id = ?)",
+            [int(incident_id), at, user_id, int(incident_id), user_id],
+        )
     return get_incident(store, incident_id)
 
 

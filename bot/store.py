@@ -357,6 +357,15 @@ def _m14_incident_peak(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE incidents ADD COLUMN peak REAL")
 
 
+def _m15_ack_log(db: sqlite_utils.Database) -> None:
+    """Each person's acknowledgement on the incident's timeline (`incident_log`, kind 'ack'), not only the last
+    one; `acked_by`/`acked_at` keep the first. Older rows: the one acknowledgement they kept."""
+    db.execute(
+        "INSERT INTO incident_log (incident_id, at, kind, user_id, text) "
+        "SELECT id, acked_at, 'ack', acked_by, '' FROM incidents WHERE acked_at IS NOT NULL ORDER BY id"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -372,6 +381,7 @@ MIGRATIONS: list[Migration] = [
     _m12_claimed_by,
     _m13_event_account,
     _m14_incident_peak,
+    _m15_ack_log,
 ]
 
 

@@ -90,6 +90,44 @@ def test_assign_me_and_assign_without_anyone(bot_server, slack_peer, deps):
     assert deps.store.query("SELECT owner FROM incidents") == [{"owner": "U0GWEN"}]
 
 
+def test_every_acknowledgement_is_on_the_timeline_once_and_the_first_stays_the_incidents(bot_server, slack_peer, deps):
+    channel, _ = open_incident(deps, slack_peer)
+    thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
+    for user in ("U0DAVE", "U0ERIN", "U0DAVE"):
+        slack_peer.clear()
+        mention(bot_server, "ack", channel, thread, user=user)
+        assert f"<@{user}> is on it" in slack_peer.wait_for("chat.postMessage", timeout=30).params["text"]
+    first = deps.store.query("SELECT user_id, at FROM incident_log WHERE kind = 'ack' ORDER BY id")
+    assert [r["user_id"] for r in first] == ["U0DAVE", "U0ERIN"]  # Dave's second ack is not logged again
+    # The time to acknowledge is the first person's.
+    assert deps.store.query("SELECT acked_by, acked_at FROM incidents") == [
+        {"acked_by": "U0DAVE", "acked_at": first[0]["at"]}
+    ]
+    slack_peer.clear()
+    mention(bot_server, "summary", channel, thread)
+    shown = json.dumps(slack_peer.wait_for("chat.postMessage", timeout=30).params["blocks"])
+    assert shown.count("acknowledged by <@U0DAVE>") == 2  # the summary line (the first) and the timeline
+    assert shown.count("acknowledged by <@U0ERIN>") == 1
+
+
+def test_an_acknowledgement_from_before_the_log_stays_on_the_timeline(tmp_path):
+    from bot.alerts.summary import timeline
+    from bot.incidents import get_incident
+    from bot.store import MIGRATIONS, Store
+
+    path = str(tmp_path / "s.db")
+    old = Store(path, migrations=MIGRATIONS[:14])
+    old.conn.execute(
+        "INSERT INTO incidents (signal, region, level, status, opened_at, acked_by, acked_at) VALUES "
+        "('bounce_rate', 'us-east-1', 'review', 'open', '2026-12-03T09:00:00.000Z', 'U0DAVE', "
+        "'2026-12-03T09:05:00.000Z')"
+    )
+    old.close()
+    store = Store(path)
+    events = timeline(store.conn, get_incident(store, 1))
+    assert [(e["at"], e["kind"], e["user_id"]) for e in events] == [("2026-12-03T09:05:00.000Z", "ack", "U0DAVE")]
+
+
 # -- summary ------------------------------------------------------------------------------------------------
 
 

@@ -26,8 +26,8 @@ def when(text: str | None) -> str:
 
 
 def timeline(conn: sqlite3.Connection, incident: Incident) -> list[dict[str, Any]]:
-    """What happened, oldest first: the opening, each change, reminders, notes, owner changes, snoozes, the
-    acknowledgement, the resolution."""
+    """What happened, oldest first: the opening, each change, reminders, notes, owner changes, snoozes, each
+    person's acknowledgement, the resolution."""
     rows = query_rows(
         conn,
         "SELECT created_at, kind, from_level, to_level, value, sent_at, last_error, attempts "
@@ -40,8 +40,6 @@ def timeline(conn: sqlite3.Connection, incident: Incident) -> list[dict[str, Any
         conn, "SELECT at, kind, user_id, text FROM incident_log WHERE incident_id = ? ORDER BY id", [incident.id]
     ):
         events.append({"at": n["at"], "kind": n["kind"], "user_id": n["user_id"], "text": n["text"]})
-    if incident.acked_at:
-        events.append({"at": incident.acked_at, "kind": "ack", "user_id": incident.acked_by})
     return sorted(events, key=lambda e: e["at"])
 
 
