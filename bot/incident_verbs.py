@@ -36,7 +36,7 @@ from bot.incidents import (
 from bot.notify import Message
 from bot.slack_ids import USER_ID, slack_user
 from bot.target import UsageError
-from bot.timefmt import parse_duration, span
+from bot.timefmt import duration, parse_duration
 
 VERBS = ("status", "ack", "note", "assign", "summary", "snooze", "unsnooze", "resolve")
 # The verbs that change what the parent message shows (or owe a reply), delivered at once in Slack.
@@ -139,14 +139,14 @@ def do_assign(deps: Deps, incident: Incident, owner: str | None, actor: str | No
 
 
 def do_snooze(deps: Deps, incident: Incident, length: str, actor: str | None, how: str) -> VerbReply:
-    duration = parse_duration(length)
-    if duration is None or duration <= timedelta(0) or duration > MAX_SNOOZE:
+    wanted = parse_duration(length)
+    if wanted is None or wanted <= timedelta(0) or wanted > MAX_SNOOZE:
         raise VerbError(f"Say for how long, like `{how}snooze 2h` (30m, 2h, 1d; at most 7 days).")
     now = deps.now()
-    until = now + duration
+    until = now + wanted
     inc = _still_open(snooze(deps.store, incident.id, until, actor, now), incident)
     template = (
-        f"Incident #{inc.id} snoozed for {span(duration)}, until {until:%Y-%m-%d %H:%M} UTC: changes at the "
+        f"Incident #{inc.id} snoozed for {duration(wanted)}, until {until:%Y-%m-%d %H:%M} UTC: changes at the "
         "same or a better level are not posted here until then; a worse level still is."
     )
     return VerbReply("snooze", inc, ":zzz:", template)

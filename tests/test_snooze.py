@@ -79,6 +79,8 @@ def test_snooze_and_unsnooze_in_the_thread(bot_server, slack_peer, deps):
     thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]
     for text, expect in (
         ("snooze 2h", ":zzz: Incident #1 snoozed for 2 hours, until"),
+        ("snooze 90m", ":zzz: Incident #1 snoozed for 1 hour 30 minutes, until"),
+        ("snooze 36h", ":zzz: Incident #1 snoozed for 1 day 12 hours, until"),
         ("snooze forever", "Say for how long"),
         ("unsnooze", ":bell: Incident #1 is no longer snoozed"),
     ):
