@@ -86,6 +86,25 @@ def test_every_missing_variable_is_named_not_only_the_first_one_ses_reports(aws_
     assert report.verdict is render
 
 
+def test_names_used_only_in_if_blocks_comments_and_helpers_are_not_called_missing(aws_peer, deps: Deps) -> None:
+    aws_peer.add_template(
+        "promo",
+        "Hi {{name}}",
+        html="{{#if vip}}<b>{{discount}}</b>{{/if}}{{!-- {{old_field}} --}} {{lookup prices plan}}",
+    )
+
+    render = by_check(run(deps, "template promo {}"))["template.render"]
+
+    assert render.data["missing"] == ["name"]
+    assert render.summary == "Template 'promo' does not render: 'name' missing from the data"
+    assert render.fix.startswith("Add 'name' to the template data")
+    assert "variables the template uses: name, vip, discount" in render.evidence
+    assert (
+        "absent but used only in {{#if}}/{{#unless}} blocks (probably needed only when the block renders; "
+        "SES does not document it): vip, discount"
+    ) in render.evidence
+
+
 def test_without_data_the_template_is_rendered_with_an_empty_object(aws_peer, deps: Deps) -> None:
     aws_peer.add_template("reset", "Reset for {{name}}", text="Code {{code}}")
 
@@ -197,3 +216,13 @@ def test_template_variables_skip_helpers_and_names_inside_each_blocks() -> None:
     }
 
     assert template_variables(content) == ["order.id", "name", "vip", "tier", "items"]
+
+
+def test_template_variables_read_whitespace_control_ampersand_and_else_if_and_tell_the_optional_ones() -> None:
+    content = {
+        "Subject": "{{~name~}} {{&raw}} {{! note {{x}} }}",
+        "Text": "{{#if a}}A{{else if b}}{{c}}{{else}}{{d}}{{/if}} {{#unless e}}{{f}}{{/unless}} {{g.h}} {{log g}}",
+    }
+
+    assert template_variables(content) == ["name", "raw", "a", "b", "c", "d", "e", "f", "g.h"]
+    assert template_variables(content, required=True) == ["name", "raw", "g.h"]

@@ -3,10 +3,11 @@
 SESv2 `TestRenderEmailTemplate` renders the template with the given data (or `{}`) in each configured
 region. On success the answer shows the rendered subject and a short excerpt of the text (parsed from
 the MIME message SES returns); on failure it names the missing variable SES reports, plus every other
-variable the template uses that the data lacks (read from `GetEmailTemplate`, so one try shows them
-all). A template that does not exist is answered with the templates that do. The history adds the
-recent Rendering Failure events for the template: a templated send gets a MessageId even when
-rendering fails later, and only those events tell.
+variable the template uses outside `{{#if}}`/`{{#unless}}` blocks that the data lacks (read from
+`GetEmailTemplate`, so one try shows them all; `template_references` says what SES documents). A
+template that does not exist is answered with the templates that do. The history adds the recent
+Rendering Failure events for the template: a templated send gets a MessageId even when rendering fails
+later, and only those events tell.
 """
 
 from __future__ import annotations
@@ -40,8 +41,15 @@ MAX_LISTED_TEMPLATES = 30
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MISSING = re.compile(r"Attribute '([^']+)' is not present", re.I)
-# {{name}}, {{{name}}}, {{ a.b }}; helpers (#if, /if, else, this, @index, ../x) are not data references.
-_PLACEHOLDER = re.compile(r"\{\{\{?\s*([#/^]?)\s*([A-Za-z_@.][\w.@/-]*)([^}]*)\}?\}\}")
+# Handlebars comments: `{{!-- ... --}}` may hold `}}` (and whole placeholders), `{{! ... }}` may not.
+_LONG_COMMENT = re.compile(r"\{\{~?!--.*?--~?\}\}", re.S)
+# One mustache: {{name}}, {{{raw}}}, {{~name~}}, {{&raw}}, {{#if x}}, {{else if y}}, {{/if}}, {{! note }}.
+_MUSTACHE = re.compile(r"\{\{\{?~?\s*(.*?)\s*~?\}?\}\}", re.S)
+# The words of a mustache: strings and (subexpressions) stay whole.
+_WORD = re.compile(r'"[^"]*"|\'[^\']*\'|\([^)]*\)|[^\s()]+')
+# Names that are Handlebars, not data: built-in helpers, keywords and literals.
+_HELPERS = {"if", "unless", "each", "with", "lookup", "log", "else", "this"}
+_LITERALS = {"true", "false", "null", "undefined"}
 _TAGS = re.compile(r"<[^>]+>")
 _WS = re.compile(r"\s+")
 
@@ -85,33 +93,91 @@ def parse_template_args(rest: str) -> tuple[str, dict[str, Any]]:
     return name, data
 
 
-def template_variables(content: dict[str, Any]) -> list[str]:
-    """Top-level data references of a template's Subject/Text/Html, in order of first use.
+def _path(word: str) -> str | None:
+    """A top-level data path (`a.b`, `a/b`, `[odd key]`) as a dotted name; None for literals, `this`, `@index`,
+    `../x`, hash arguments and subexpressions."""
+    if (
+        word[:1] in "\"'(@.0123456789-"
+        or "=" in word
+        or word in _LITERALS
+        or word == "this"
+        or word.startswith(("this.", "this/"))
+    ):
+        return None
+    return word.replace("/", ".").replace("[", "").replace("]", "") or None
 
-    Inside `{{#each}}` and `{{#with}}` blocks names are relative to the block's item, so they are not
-    counted; `{{#if x}}` and `{{#unless x}}` do refer to `x`.
+
+def template_references(content: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(data path, optional) for each top-level data reference of a template's Subject/Text/Html, in order.
+
+    What SES documents (the advanced-personalization guide and the SendTemplatedEmail rendering-failure
+    article, see TEMPLATE_DOC): a variable the template uses that the data lacks is a Rendering Failure
+    (TestRenderEmailTemplate: "Attribute 'x' is not present in the rendering data"), and `{{#if x}}` formats
+    the mail differently "if a certain attribute is present", so an absent `x` is fine. SES does not document
+    whether a variable inside a block that does not render (`{{#if}}`, `{{else}}`, `{{#unless}}`) must be in
+    the data; Handlebars never evaluates it, so it is *optional* here, a guess that is only listed, never called
+    missing. The list of an `{{#each}}` and the object of a `{{#with}}` count like a variable; names inside them
+    are relative to the item, so they are not counted. Comments are not data, and helpers (`lookup`, `log`)
+    are not variables. TestRenderEmailTemplate's own answer always wins over this reading.
     """
-    found: list[str] = []
+    refs: list[tuple[str, bool]] = []
     for part in ("Subject", "Text", "Html"):
-        depth = 0
-        for m in _PLACEHOLDER.finditer(content.get(part) or ""):
-            sigil, word, args = m.group(1), m.group(2), m.group(3).strip()
-            if sigil == "#":
-                if word in ("each", "with"):
-                    if depth == 0 and args:
-                        found.append(args.split()[0])
-                    depth += 1
-                elif word in ("if", "unless") and depth == 0 and args:
-                    found.append(args.split()[0])
+        blocks: list[str] = []  # "if" (a condition's block) or "scope" (names relative to an item)
+        for m in _MUSTACHE.finditer(_LONG_COMMENT.sub("", content.get(part) or "")):
+            body = m.group(1)
+            sigil = body[:1] if body[:1] in "!#/^&>*" else ""
+            words = _WORD.findall(body[len(sigil) :])
+            if sigil in ("!", ">", "*"):  # comment, partial, decorator
                 continue
             if sigil == "/":
-                if word in ("each", "with"):
-                    depth = max(0, depth - 1)
+                if blocks:
+                    blocks.pop()
                 continue
-            if depth or sigil or word in ("else", "this") or word.startswith(("@", "..", "this.")):
+            scoped, optional = "scope" in blocks, "if" in blocks
+            if not words:  # {{^}}, an else
                 continue
-            found.append(word)
-    return [v for v in dict.fromkeys(found) if not v.startswith(("@", "..", "this"))]
+            head, arg = words[0], (_path(words[1]) if len(words) > 1 else None)
+            if sigil == "#":
+                if head in ("if", "unless"):
+                    if arg and not scoped:
+                        refs.append((arg, True))
+                    blocks.append("if")
+                elif head in ("each", "with"):
+                    if arg and not scoped:
+                        refs.append((arg, optional))
+                    blocks.append("scope")
+                else:  # {{#items}} section, {{#> partial}}, {{#*inline}}, an unknown block helper
+                    name = _path(head) if len(words) == 1 else None
+                    if name and not scoped:
+                        refs.append((name, True))
+                    blocks.append("scope")
+                continue
+            if sigil == "^":  # {{^x}}: rendered when x is absent or empty, like unless
+                name = _path(head)
+                if name and not scoped:
+                    refs.append((name, True))
+                blocks.append("if")
+                continue
+            if head == "else":  # {{else}}, {{else if y}}
+                if len(words) > 2 and words[1] in ("if", "unless") and not scoped:
+                    name = _path(words[2])
+                    if name:
+                        refs.append((name, True))
+                continue
+            if len(words) > 1 or head in _HELPERS or scoped:  # a helper call, or relative to an item
+                continue
+            name = _path(head)
+            if name:
+                refs.append((name, optional))
+    return refs
+
+
+def template_variables(content: dict[str, Any], *, required: bool = False) -> list[str]:
+    """Top-level data references of a template, in order of first use; with `required`, only those used
+    outside a `{{#if}}`/`{{#unless}}` block (see `template_references`)."""
+    refs = template_references(content)
+    needed = {name for name, optional in refs if not optional}
+    return [name for name in dict.fromkeys(n for n, _ in refs) if not required or name in needed]
 
 
 def _present(data: Any, dotted: str) -> bool:
@@ -204,14 +270,16 @@ def _not_found(client: Any, name: str, region: str) -> Finding:
     )
 
 
-def _missing_variables(client: Any, name: str, data: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(every variable the template uses, those absent from the data), or ([], []) when unreadable."""
+def _missing_variables(client: Any, name: str, data: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """(every variable the template uses, the required ones absent from the data, the optional ones absent),
+    or ([], [], []) when the template cannot be read."""
     try:
         content = client.get_email_template(TemplateName=name).get("TemplateContent") or {}
     except Exception:  # the render's own message already names one variable
-        return [], []
-    used = template_variables(content)
-    return used, [v for v in used if not _present(data, v)]
+        return [], [], []
+    used, required = template_variables(content), set(template_variables(content, required=True))
+    absent = [v for v in used if not _present(data, v)]
+    return used, [v for v in absent if v in required], [v for v in absent if v not in required]
 
 
 def render_in_region(deps: Deps, name: str, data: dict[str, Any], region: str) -> Finding:
@@ -240,18 +308,24 @@ def render_in_region(deps: Deps, name: str, data: dict[str, Any], region: str) -
         if code in ("BadRequestException", "MissingRenderingAttribute", "InvalidRenderingParameter"):
             message = (getattr(exc, "response", {}).get("Error", {}).get("Message") or "").strip()
             reported = _MISSING.findall(message)
-            used, absent = _missing_variables(client, name, data)
-            missing = list(dict.fromkeys(reported + absent))
+            used, absent, optional = _missing_variables(client, name, data)
+            missing = list(dict.fromkeys(reported + absent))  # SES's own answer first: it wins
+            optional = [v for v in optional if v not in missing]
             evidence = [f"SES: {message or code}", f"data keys given: {keys}"]
             if used:
                 evidence.append(f"variables the template uses: {', '.join(used)}")
+            if optional:
+                evidence.append(
+                    f"absent but used only in {{{{#if}}}}/{{{{#unless}}}} blocks (probably needed only when the "
+                    f"block renders; SES does not document it): {', '.join(optional)}"
+                )
             if missing:
                 quoted = ", ".join(f"'{v}'" for v in missing)
                 summary = f"Template '{name}' does not render: {quoted} missing from the data"
                 fix = (
-                    f"Add {quoted} to the template data: every {{{{variable}}}} the template uses must be "
-                    "present. A send with data like this still gets a MessageId, but the mail is never "
-                    f"delivered; only a Rendering Failure event tells. {TEMPLATE_DOC}"
+                    f"Add {quoted} to the template data: every {{{{variable}}}} the template uses outside an "
+                    "{{#if}}/{{#unless}} block must be present. A send with data like this still gets a "
+                    f"MessageId, but the mail is never delivered; only a Rendering Failure event tells. {TEMPLATE_DOC}"
                 )
             else:
                 summary = f"Template '{name}' does not render: {message or code}"
@@ -268,7 +342,7 @@ def render_in_region(deps: Deps, name: str, data: dict[str, Any], region: str) -
         return could_not_check(check, describe_error(exc), region)
 
     parsed = parse_rendered(rendered)
-    used, absent = _missing_variables(client, name, data)
+    used, _, _ = _missing_variables(client, name, data)
     evidence = [f"subject: {parsed['subject']}"]
     evidence += [f"{p['type']} part: {p['chars']} characters" for p in parsed["parts"]]
     if parsed["excerpt"]:
