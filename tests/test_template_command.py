@@ -209,6 +209,16 @@ def test_json_pasted_in_slack_with_smart_quotes_and_a_code_span_is_understood() 
     assert parse_template_args('welcome ```json\n{"a": {"b": 1}}\n```') == ("welcome", {"a": {"b": 1}})
 
 
+def test_json_in_a_code_block_on_the_next_line_is_the_data(aws_peer, deps: Deps) -> None:
+    aws_peer.add_template("hi", "Hi {{name}}", text="x")
+
+    render = by_check(run(deps, 'template hi\n```{"name": "Ana"}```', via="slack"))["template.render"]
+
+    assert render.data["subject"] == "Hi Ana"
+    assert parse_template_args('hi\n```JSON\n{"name": "Ana"}\n```') == ("hi", {"name": "Ana"})
+    assert parse_template_args("hi\t{}") == ("hi", {})
+
+
 def test_template_variables_skip_helpers_and_names_inside_each_blocks() -> None:
     content = {
         "Subject": "Order {{order.id}} for {{{name}}}",

@@ -70,14 +70,15 @@ def parse_template_args(rest: str) -> tuple[str, dict[str, Any]]:
     text = rest.strip()
     if not text:
         raise UsageError('give a template name, like `template welcome {"name": "Ana"}`')
-    name, _, raw = text.partition(" ")
+    # The data may follow on the next line (Slack: shift-enter, then a code block), so any whitespace ends the name.
+    name, raw = (text.split(None, 1) + [""])[:2]
     name = name.strip("`'\"")
     if not _NAME.match(name):
         raise UsageError(f"`{name[:70]}` is not a template name (letters, digits, _ and -, up to 64 characters)")
     raw = raw.strip()
     # Slack turns quotes into smart quotes, and people paste JSON in code spans or blocks.
     raw = raw.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
-    raw = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw).strip("`").strip()
+    raw = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw, flags=re.I).strip("`").strip()
     if not raw:
         return name, {}
     try:
