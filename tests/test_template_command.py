@@ -219,6 +219,17 @@ def test_json_in_a_code_block_on_the_next_line_is_the_data(aws_peer, deps: Deps)
     assert parse_template_args("hi\t{}") == ("hi", {})
 
 
+def test_typographic_quotes_inside_valid_json_values_are_kept(aws_peer, deps: Deps) -> None:
+    aws_peer.add_template("hi", "{{q}} {{who}}", text="x")
+
+    render = by_check(run(deps, 'template hi {"q": "she said \u201chi\u201d", "who": "O\u2019Brien"}'))[
+        "template.render"
+    ]
+
+    assert render.data["subject"] == "she said \u201chi\u201d O\u2019Brien"
+    assert parse_template_args("hi {\u201cwho\u201d: \u201cO\u2019Brien\u201d}") == ("hi", {"who": "O\u2019Brien"})
+
+
 def test_template_variables_skip_helpers_and_names_inside_each_blocks() -> None:
     content = {
         "Subject": "Order {{order.id}} for {{{name}}}",

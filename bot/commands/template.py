@@ -50,6 +50,7 @@ _WORD = re.compile(r'"[^"]*"|\'[^\']*\'|\([^)]*\)|[^\s()]+')
 # Names that are Handlebars, not data: built-in helpers, keywords and literals.
 _HELPERS = {"if", "unless", "each", "with", "lookup", "log", "else", "this"}
 _LITERALS = {"true", "false", "null", "undefined"}
+_DOUBLE_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"'})
 _TAGS = re.compile(r"<[^>]+>")
 _WS = re.compile(r"\s+")
 
@@ -65,6 +66,16 @@ def _finite(text: str) -> float:
     return value
 
 
+def _strict_json(raw: str) -> Any:
+    # Strict JSON, as SES reads it: no NaN or Infinity, and no number too big to be one.
+    return json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+
+
+def _bad_json(exc: ValueError) -> UsageError:
+    detail = f"{exc.msg} at character {exc.pos + 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+    return UsageError(f'the template data is not valid JSON ({detail}); give an object, like {{"name": "Ana"}}')
+
+
 def parse_template_args(rest: str) -> tuple[str, dict[str, Any]]:
     """(template name, rendering data) from what follows `template`; `UsageError` for bad input."""
     text = rest.strip()
@@ -75,20 +86,23 @@ def parse_template_args(rest: str) -> tuple[str, dict[str, Any]]:
     name = name.strip("`'\"")
     if not _NAME.match(name):
         raise UsageError(f"`{name[:70]}` is not a template name (letters, digits, _ and -, up to 64 characters)")
-    raw = raw.strip()
-    # Slack turns quotes into smart quotes, and people paste JSON in code spans or blocks.
-    raw = raw.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'").replace("\u2019", "'")
-    raw = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw, flags=re.I).strip("`").strip()
+    # People paste JSON in code spans or blocks.
+    raw = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw.strip(), flags=re.I).strip("`").strip()
     if not raw:
         return name, {}
     try:
-        # Strict JSON, as SES reads it: no NaN or Infinity, and no number too big to be one.
-        data = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
+        # Strict JSON first: typographic quotes inside a value ("she said \u201chi\u201d", O\u2019Brien) are data.
+        data = _strict_json(raw)
     except ValueError as exc:
-        detail = f"{exc.msg} at character {exc.pos + 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise UsageError(
-            f'the template data is not valid JSON ({detail}); give an object, like {{"name": "Ana"}}'
-        ) from None
+        # Slack (and text editors) may have made the JSON's own quotes typographic: straighten the double ones,
+        # the only quotes JSON has, and try again. A \u2019 stays as typed.
+        straight = raw.translate(_DOUBLE_QUOTES)
+        if straight == raw:
+            raise _bad_json(exc) from None
+        try:
+            data = _strict_json(straight)
+        except ValueError as exc2:
+            raise _bad_json(exc2) from None
     if not isinstance(data, dict):
         raise UsageError('the template data must be a JSON object, like {"name": "Ana"}')
     return name, data
