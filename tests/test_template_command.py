@@ -230,6 +230,16 @@ def test_typographic_quotes_inside_valid_json_values_are_kept(aws_peer, deps: De
     assert parse_template_args("hi {\u201cwho\u201d: \u201cO\u2019Brien\u201d}") == ("hi", {"who": "O\u2019Brien"})
 
 
+def test_slack_escaped_characters_reach_ses_as_typed_and_the_terminal_is_read_as_is(aws_peer, deps: Deps) -> None:
+    aws_peer.add_template("hi", "Hi {{name}}", text="x")
+
+    from_slack = by_check(run(deps, 'template hi {"name": "Ana &amp; Bo &lt;3 &amp;lt;"}', via="slack"))
+    from_terminal = by_check(run(deps, 'template hi {"name": "Ana &amp; Bo"}'))
+
+    assert from_slack["template.render"].data["subject"] == "Hi Ana & Bo <3 &lt;"
+    assert from_terminal["template.render"].data["subject"] == "Hi Ana &amp; Bo"
+
+
 def test_template_variables_skip_helpers_and_names_inside_each_blocks() -> None:
     content = {
         "Subject": "Order {{order.id}} for {{{name}}}",

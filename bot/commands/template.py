@@ -76,8 +76,15 @@ def _bad_json(exc: ValueError) -> UsageError:
     return UsageError(f'the template data is not valid JSON ({detail}); give an object, like {{"name": "Ana"}}')
 
 
-def parse_template_args(rest: str) -> tuple[str, dict[str, Any]]:
-    """(template name, rendering data) from what follows `template`; `UsageError` for bad input."""
+def _slack_unescaped(text: str) -> str:
+    # Slack sends `&`, `<` and `>` typed in a message or slash command as these three entities; `&amp;` last, so
+    # a typed `&lt;` (sent as `&amp;lt;`) stays `&lt;`.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def parse_template_args(rest: str, *, slack: bool = False) -> tuple[str, dict[str, Any]]:
+    """(template name, rendering data) from what follows `template`; `UsageError` for bad input. With `slack`
+    the text came from Slack, whose `&amp;`, `&lt;` and `&gt;` are undone; from a terminal it is read as typed."""
     text = rest.strip()
     if not text:
         raise UsageError('give a template name, like `template welcome {"name": "Ana"}`')
@@ -86,6 +93,8 @@ def parse_template_args(rest: str) -> tuple[str, dict[str, Any]]:
     name = name.strip("`'\"")
     if not _NAME.match(name):
         raise UsageError(f"`{name[:70]}` is not a template name (letters, digits, _ and -, up to 64 characters)")
+    if slack:
+        raw = _slack_unescaped(raw)
     # People paste JSON in code spans or blocks.
     raw = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw.strip(), flags=re.I).strip("`").strip()
     if not raw:
@@ -427,7 +436,7 @@ def rendering_history(deps: Deps, name: str) -> Finding:
     'template welcome {"name": "Ana"}',
 )
 def run_template(ctx: CommandContext, inv: Invocation) -> Report:
-    name, data = parse_template_args(inv.rest)
+    name, data = parse_template_args(inv.rest, slack=ctx.via == "slack")
     deps = ctx.deps
     regions = deps.settings.regions
     if not regions:
