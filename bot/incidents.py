@@ -201,7 +201,19 @@ def _state(store: Store, signal: str, region: str, scope: str = "", account: str
     return rows[0] if rows else None
 
 
-def _rate_line(settings: Any, r: alerts.Reading, alert_level: str | None) -> tuple[str, dict[str, Any]]:
+def _by_hand(detail: dict[str, Any], recovery_sweeps: int) -> str:
+    """While an incident resolved by hand waits to see whether its signal stays bad (`resolve_by_hand` keeps
+    the alert level at OK meanwhile): which one, and how many of the bad sweeps that reopen it were seen."""
+    closed = detail.get("resolved_by_hand")
+    if not closed:
+        return ""
+    bad = int(detail.get("bad_sweeps") or 0)
+    return f"incident #{closed} resolved by hand; bad {bad} of {recovery_sweeps} sweeps before it reopens"
+
+
+def _rate_line(
+    settings: Any, r: alerts.Reading, alert_level: str | None, by_hand: str = ""
+) -> tuple[str, dict[str, Any]]:
     label = upper_first(signal_label(r.signal, r.scope))
     if r.value is None:
         text = f"{label}: no data (no CloudWatch figure, too few events to estimate)"
@@ -212,7 +224,9 @@ def _rate_line(settings: Any, r: alerts.Reading, alert_level: str | None) -> tup
         start = alerts.thresholds(settings, r.signal).get(level)
         level_text = LEVEL_LABELS.get(level, level) + (f" (from {fmt_pct(start)})" if start is not None else "")
         text = f"{label}: {fmt_pct(r.value)} ({source}), {level_text}"
-    if alert_level and alert_level != (level or alert_level):
+    if by_hand and level and level != alert_level:  # still bad after a resolution by hand
+        text += f"; {by_hand}"
+    elif alert_level and alert_level != (level or alert_level):
         text += f"; alert level still {LEVEL_LABELS.get(alert_level, alert_level)} until it stays lower"
     data = {
         "signal": r.signal,
@@ -275,7 +289,9 @@ def status_answer(deps: Deps, readings_of: Callable[[Deps, str], list[alerts.Rea
                     worst = max(worst, LEVEL_SEVERITY.get(r.level or "ok", Severity.OK))
             elif r.signal in RATE_METRICS:
                 state = _state(deps.store, r.signal, region, r.scope, r.account)
-                text, rate = _rate_line(deps.settings, r, state["level"] if state else None)
+                detail = json.loads(state["detail"]) if state and state.get("detail") else {}
+                by_hand = _by_hand(detail, deps.settings.recovery_sweeps)
+                text, rate = _rate_line(deps.settings, r, state["level"] if state else None, by_hand)
                 lines.append(text)
                 data.setdefault("rates", []).append(rate)
                 worst = max(worst, LEVEL_SEVERITY.get(rate["level"] or "ok", Severity.OK))
@@ -332,14 +348,22 @@ def incident_status_answer(deps: Deps, incident: Incident) -> Answer:
     state = _state(deps.store, incident.signal, incident.region, incident.scope, incident.account)
     now_lines = []
     if state:
+        detail = json.loads(state["detail"]) if state.get("detail") else {}
+        calm, needed = int(state.get("calm_sweeps") or 0), deps.settings.recovery_sweeps
+        by_hand = _by_hand(detail, needed)
         level = LEVEL_LABELS.get(state["level"], state["level"])
         figure = fmt_value(incident.signal, state["value"])
         if incident.signal in RATE_METRICS and state["value"] is not None:
             figure += " (estimate)" if state["estimate"] else " (CloudWatch)"
+        if by_hand:  # the alert level is held at OK: the figure's own level (a rate's, the quota's), or none
+            level = ""
+            if alerts.thresholds(deps.settings, incident.signal) and state["value"] is not None:
+                own = alerts.level_for_value(deps.settings, incident.signal, state["value"])
+                level = LEVEL_LABELS.get(own, own)
         now_lines.append(f"{upper_first(signal_label(incident.signal, incident.scope))}: {figure} {level}".strip())
-        detail = json.loads(state["detail"]) if state.get("detail") else {}
-        calm, needed = int(state.get("calm_sweeps") or 0), deps.settings.recovery_sweeps
-        if 0 < calm < needed:
+        if by_hand:
+            now_lines.append(upper_first(by_hand))
+        elif 0 < calm < needed:
             now_lines.append(f"Lower for {calm} of the {needed} sweeps a recovery needs")
         elif calm:
             # Enough calm sweeps, and still open: a blocklist incident also waits for a quiet hour.

@@ -7,8 +7,18 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from bot.alerts import ACK_ACTION, TAKE_ACTION, sweep
-from bot.incidents import acknowledge, add_note, assign, get_incident, open_incidents, resolve, snooze
+from bot.alerts import ACK_ACTION, TAKE_ACTION, stored_readings, sweep
+from bot.incidents import (
+    acknowledge,
+    add_note,
+    assign,
+    get_incident,
+    incident_status_answer,
+    open_incidents,
+    resolve,
+    snooze,
+    status_answer,
+)
 from peers.slack import block_action_body, post_signed
 from tests.conftest import CHANNEL, SIGNING_SECRET, put_rate, slack_poster
 from tests.test_incident_notes import mention
@@ -71,6 +81,29 @@ def test_a_hand_resolved_incident_still_bad_at_the_next_sweeps_reopens_as_a_new_
     assert len(parents) == 2
     assert "Reopens incident #1, resolved by hand" in json.dumps(parents[1].params["blocks"])
     assert "by <@U0DAVE> (fixed the list)" in json.dumps(parents[1].params["blocks"])
+
+
+def test_a_hand_resolved_signal_still_bad_shows_its_own_level_and_the_sweeps_before_it_reopens(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    alert_deps.settings.ack_reminder_minutes = 0
+    poster = slack_poster(slack_peer)
+    put_rate(aws_peer, 0.06, clock.tick())
+    sweep(alert_deps, poster)
+    resolve(alert_deps, 1, "U0DAVE", "fixed", clock.tick(1))
+    put_rate(aws_peer, 0.06, clock.tick())  # still bad, one sweep of the 2 that reopen it
+    sweep(alert_deps, poster)
+
+    waiting = "incident #1 resolved by hand; bad 1 of 2 sweeps before it reopens"
+    for answer in (status_answer(alert_deps), status_answer(alert_deps, stored_readings)):  # live, App Home
+        assert f"Bounce rate: 6% (CloudWatch), review (from 5%); {waiting}" in answer.sections[0][1]
+    incident = get_incident(alert_deps.store, 1)
+    assert incident is not None
+    now = dict(incident_status_answer(alert_deps, incident).sections)["Now"]
+    assert now[:2] == [
+        "Bounce rate: 6% (CloudWatch) review",
+        "Incident #1 resolved by hand; bad 1 of 2 sweeps before it reopens",
+    ]
 
 
 def test_a_hand_resolved_signal_that_recovers_opens_nothing(aws_peer, slack_peer, alert_deps, clock):
