@@ -29,7 +29,8 @@ def test_a_snoozed_incident_posts_only_what_is_worse_and_says_the_snooze_was_ove
     put_rate(aws_peer, 0.03, clock.tick())  # elevated: the incident opens
     sweep(alert_deps, poster)
     [incident] = open_incidents(alert_deps.store)
-    snooze(alert_deps.store, incident.id, clock.now + timedelta(hours=2), "U0DAVE", clock.now)
+    until = clock.now + timedelta(hours=2)
+    snooze(alert_deps.store, incident.id, until, "U0DAVE", clock.now)
     sweep(alert_deps, poster)  # delivers the parent edit
     edit = slack_peer.calls_to("chat.update")[-1]
     assert "Snoozed until" in json.dumps(edit.params["blocks"])
@@ -40,7 +41,8 @@ def test_a_snoozed_incident_posts_only_what_is_worse_and_says_the_snooze_was_ove
     sweep(alert_deps, poster)
     worse = [c for c in slack_peer.calls_to("chat.postMessage") if c.params.get("thread_ts")]
     assert len(worse) == 1
-    assert "Posted although the incident is snoozed until" in json.dumps(worse[0].params["blocks"])
+    shown = json.dumps(worse[0].params["blocks"])
+    assert f"Posted although the incident is snoozed until {until:%Y-%m-%d %H:%M} UTC: worse." in shown
 
 
 def test_the_same_level_during_a_snooze_goes_on_the_timeline_not_the_thread(aws_peer, slack_peer, alert_deps, clock):
@@ -50,14 +52,15 @@ def test_the_same_level_during_a_snooze_goes_on_the_timeline_not_the_thread(aws_
     sweep(alert_deps, poster)
     [incident] = open_incidents(alert_deps.store)
     put_rate(aws_peer, 0.03, clock.tick())
-    snooze(alert_deps.store, incident.id, clock.now + timedelta(hours=2), "U0DAVE", clock.now)
+    until = clock.now + timedelta(hours=2)
+    snooze(alert_deps.store, incident.id, until, "U0DAVE", clock.now)
     for _ in range(3):  # calm sweeps drop it to elevated: better, so not posted while snoozed
         put_rate(aws_peer, 0.03, clock.tick())
         sweep(alert_deps, poster)
     assert thread_headers(slack_peer) == []
     lines = dict(incident_status_answer(alert_deps, open_incidents(alert_deps.store)[0]).sections)["Timeline"]
     assert any("snoozed until" in line and "by U0DAVE" in line for line in lines)
-    assert any("not posted: snoozed until" in line for line in lines)
+    assert any(f"(not posted: snoozed until {until:%Y-%m-%d %H:%M} UTC)" in line for line in lines)
 
 
 def test_after_the_snooze_expires_changes_post_again(aws_peer, slack_peer, alert_deps, clock):

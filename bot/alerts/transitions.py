@@ -29,7 +29,7 @@ from bot.alerts.messages import (
 )
 from bot.alerts.records import Incident, query_rows, worst_value
 from bot.alerts.signals import Reading, behind, history_is_the_accounts
-from bot.alerts.summary import summarize
+from bot.alerts.summary import summarize, when
 from bot.deps import Deps
 from bot.notify import Message
 from bot.store import iso
@@ -272,12 +272,12 @@ def _transitions(
             worse = levels.index(new) > (levels.index(incident.level) if incident.level in levels else 0)
             if incident.snoozed(iso(now)) and not worse:
                 label = LEVEL_LABELS.get(new, new)
-                _log_muted(conn, incident, now, f"{label} (not posted: snoozed until {incident.snoozed_until})")
+                _log_muted(conn, incident, now, f"{label} (not posted: snoozed until {when(incident.snoozed_until)})")
                 return owed
             message = change_message(f)
             if incident.snoozed(iso(now)):
                 message.lines.insert(
-                    0, f"Posted although the incident is snoozed until {incident.snoozed_until}: worse."
+                    0, f"Posted although the incident is snoozed until {when(incident.snoozed_until)}: worse."
                 )
             owe("update", message, incident)
             if worse:
@@ -397,7 +397,7 @@ def decorate_parent(message: Message, incident: Incident, now: datetime) -> Mess
     message.owner = incident.owner or ""
     message.fields = [f for f in message.fields if f[0] != "Snoozed until"]
     if incident.snoozed(iso(now)):
-        message.fields.append(("Snoozed until", str(incident.snoozed_until)[:16].replace("T", " ") + " UTC"))
+        message.fields.append(("Snoozed until", when(incident.snoozed_until)))
     return message
 
 
