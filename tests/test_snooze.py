@@ -77,6 +77,26 @@ def test_after_the_snooze_expires_changes_post_again(aws_peer, slack_peer, alert
     assert thread_headers(slack_peer)  # the drop to elevated is posted: the snooze is over
 
 
+def test_the_first_sweep_after_a_snooze_ends_edits_the_parent_once_to_drop_the_expiry(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    alert_deps.settings.ack_reminder_minutes = 0
+    poster = slack_poster(slack_peer)
+    put_rate(aws_peer, 0.06, clock.tick())
+    sweep(alert_deps, poster)
+    [incident] = open_incidents(alert_deps.store)
+    snooze(alert_deps.store, incident.id, clock.now + timedelta(minutes=30), "U0DAVE", clock.now)
+    sweep(alert_deps, poster)  # the parent shows the expiry
+    assert "Snoozed until" in json.dumps(slack_peer.calls_to("chat.update")[-1].params["blocks"])
+    clock.tick(60)
+    for _ in range(3):  # the same level: no other reason to edit the parent
+        put_rate(aws_peer, 0.06, clock.tick())
+        sweep(alert_deps, poster)
+    edits = slack_peer.calls_to("chat.update")
+    assert len(edits) == 2
+    assert "Snoozed until" not in json.dumps(edits[-1].params["blocks"])
+
+
 def test_snooze_and_unsnooze_in_the_thread(bot_server, slack_peer, deps):
     channel, _ = open_incident(deps, slack_peer)
     thread = deps.store.query("SELECT ts FROM incidents")[0]["ts"]

@@ -3,7 +3,8 @@
 1. **Read** each region's AWS-backed signals (`signals.read_all`; network, outside any transaction).
 2. **Apply**, in one SQLite transaction: the new blocklist bounces are read, each reading is compared
    with its stored level (`transitions.apply_reading`), and the messages the transitions owe are inserted,
-   with a reminder for each incident nobody acknowledged in time (`reminders`).
+   with a parent edit for each incident whose snooze has ended (`transitions.reowe_ended_snoozes`) and a
+   reminder for each incident nobody acknowledged in time (`reminders`).
 3. **Deliver** what is owed (`outbox.deliver`), through the `Poster` handed in, then the charts owed
    (`outbox.deliver_charts`: drawn and uploaded into the incident threads, never before their parent).
 """
@@ -18,7 +19,7 @@ from bot.alerts.outbox import PostedItem, deliver, deliver_charts
 from bot.alerts.records import query_rows
 from bot.alerts.reminders import owed_reminders
 from bot.alerts.signals import blocklist_readings, read_all
-from bot.alerts.transitions import Signal, apply_reading, insert_owed
+from bot.alerts.transitions import Signal, apply_reading, insert_owed, reowe_ended_snoozes
 from bot.deps import Deps
 from bot.notify import Poster
 
@@ -58,6 +59,7 @@ def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
             for o in owed:
                 insert_owed(conn, o, now)
         if poster is not None:
+            reowe_ended_snoozes(conn, now)  # a parent still saying "Snoozed until" after the snooze
             for o in owed_reminders(conn, deps, now):
                 insert_owed(conn, o, now)
         # Signals that could not be read this sweep keep their level; say so rather than leave them out.

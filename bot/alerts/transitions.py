@@ -418,6 +418,20 @@ def reowe_parent(conn: sqlite3.Connection, incident: Incident, now: datetime) ->
     insert_owed(conn, owed, now)
 
 
+def reowe_ended_snoozes(conn: sqlite3.Connection, now: datetime) -> None:
+    """Owe the parent of each incident whose snooze has ended since its parent was last written, so it no
+    longer says "Snoozed until": once, as the parent then written postdates the end (the sweep's step)."""
+    rows = query_rows(
+        conn,
+        "SELECT * FROM incidents i WHERE snoozed_until <= ? AND (status = 'open' OR resolved_at < snoozed_until) "
+        "AND (SELECT max(created_at) FROM notifications n WHERE n.incident_id = i.id "
+        "AND n.kind IN ('open', 'parent_update') AND n.blocks IS NOT NULL) < snoozed_until ORDER BY id",
+        [iso(now)],
+    )
+    for row in rows:
+        reowe_parent(conn, Incident.from_row(row), now)
+
+
 def _log_muted(conn: sqlite3.Connection, incident: Incident, now: datetime, text: str) -> None:
     """A change a snooze kept out of the thread still goes on the incident's timeline."""
     conn.execute(
