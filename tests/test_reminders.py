@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 from bot.alerts import sweep
-from bot.incidents import acknowledge, open_incidents, snooze
+from bot.incidents import acknowledge, assign, open_incidents, snooze
 from tests.conftest import CHANNEL, put_rate, slack_poster
 
 
@@ -41,6 +41,15 @@ def test_an_acknowledged_incident_gets_no_reminder(aws_peer, slack_peer, alert_d
     run_for(aws_peer, alert_deps, clock, poster, 10)
     [incident] = open_incidents(alert_deps.store)
     acknowledge(alert_deps.store, incident.id, "U0ALICE", clock.now)
+    run_for(aws_peer, alert_deps, clock, poster, 60)
+    assert replies(slack_peer) == []
+
+
+def test_an_incident_someone_has_taken_gets_no_reminder(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    run_for(aws_peer, alert_deps, clock, poster, 10)
+    [incident] = open_incidents(alert_deps.store)
+    assign(alert_deps.store, incident.id, "U0FRAN", "U0FRAN", clock.now)  # "I'll take it": an owner, no ack
     run_for(aws_peer, alert_deps, clock, poster, 60)
     assert replies(slack_peer) == []
 

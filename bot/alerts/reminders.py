@@ -1,6 +1,7 @@
-"""Reminders: an open incident nobody has acknowledged for `SESBOT_ACK_REMINDER_MINUTES` gets one reply in
-its thread saying so, naming `SESBOT_ONCALL` (a user or user-group id) when it is set. Once per incident:
-the owed `reminder` row is the record that it was sent (or is owed)."""
+"""Reminders: an open incident nobody has acknowledged or taken (an owner, "I'll take it") for
+`SESBOT_ACK_REMINDER_MINUTES` gets one reply in its thread saying so, naming `SESBOT_ONCALL` (a user or
+user-group id) when it is set. Once per incident: the owed `reminder` row is the record that it was sent
+(or is owed)."""
 
 from __future__ import annotations
 
@@ -31,14 +32,15 @@ def reminder_message(incident: Incident, now: datetime, oncall: str | None) -> M
 
 
 def owed_reminders(conn: sqlite3.Connection, deps: Deps, now: datetime) -> list[Owed]:
-    """One reminder for each open, unacknowledged, not snoozed incident older than the setting that has had
-    none."""
+    """One reminder for each open, not snoozed incident older than the setting that nobody has acknowledged
+    or taken (an owner counts as someone on it) and that has had none."""
     minutes = deps.settings.ack_reminder_minutes
     if not minutes:
         return []
     rows = query_rows(
         conn,
-        "SELECT * FROM incidents i WHERE status = 'open' AND acked_at IS NULL AND opened_at <= ? "
+        "SELECT * FROM incidents i WHERE status = 'open' AND acked_at IS NULL AND coalesce(owner, '') = '' "
+        "AND opened_at <= ? "
         "AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.incident_id = i.id AND n.kind = 'reminder') "
         "ORDER BY id",
         [iso(now - timedelta(minutes=minutes))],
