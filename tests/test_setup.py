@@ -210,6 +210,129 @@ def test_a_subscription_without_a_queue_policy_is_said_to_drop_every_message(aws
     )
 
 
+def filter_the_subscription(aws_peer, topic_arn: str, policy: dict[str, Any], scope: str | None = None) -> str:
+    """Give the topic's one subscription a filter policy (and a scope, if told); its ARN."""
+    sns = aws_peer.client("sns")
+    [sub] = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    arn = sub["SubscriptionArn"]
+    if scope:
+        sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope", AttributeValue=scope)
+    sns.set_subscription_attributes(
+        SubscriptionArn=arn, AttributeName="FilterPolicy", AttributeValue=json.dumps(policy)
+    )
+    return arn
+
+
+def test_a_filter_policy_on_message_attributes_is_said_to_drop_every_ses_event(aws_peer, deps: Deps, settings) -> None:
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
+    settings.sqs_queue_url = queue_url
+    sub_arn = filter_the_subscription(aws_peer, topic_arn, {"team": ["mail"]})  # scope: SNS's default
+
+    report = run(deps, "setup")
+
+    topics = finding(report, "setup.topics")
+    assert topics.severity == Severity.ERROR
+    assert topics.summary == (
+        "The subscription of SNS topic ops-events to the bot's queue has a filter policy on message attributes: "
+        "SNS delivers only messages whose attributes match it, and SES describes its events in the message body "
+        "(eventType, notificationType), so no SES event reaches the bot"
+    )
+    assert topics.evidence == [sub_arn, "FilterPolicyScope: MessageAttributes", 'FilterPolicy: {"team": ["mail"]}']
+    assert (
+        f"aws sns set-subscription-attributes --subscription-arn {sub_arn} --attribute-name FilterPolicy "
+        "--attribute-value '{}'"
+    ) in topics.fix
+
+
+def test_a_removed_filter_policy_leaves_nothing_to_report(aws_peer, deps: Deps, settings) -> None:
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
+    settings.sqs_queue_url = queue_url
+    filter_the_subscription(aws_peer, topic_arn, {"team": ["mail"]})
+    filter_the_subscription(aws_peer, topic_arn, {})
+
+    report = run(deps, "setup")
+
+    assert [f.check for f in report.findings if f.check == "setup.topics"] == []
+
+
+def test_a_message_body_filter_on_event_type_is_said_to_drop_the_types_it_does_not_list(
+    aws_peer, deps: Deps, settings
+) -> None:
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    app_configuration_set(aws_peer, topic_arn, ["BOUNCE", "COMPLAINT", "DELIVERY_DELAY"])
+    settings.sqs_queue_url = queue_url
+    filter_the_subscription(aws_peer, topic_arn, {"eventType": ["Bounce", "Complaint"]}, scope="MessageBody")
+
+    report = run(deps, "setup")
+
+    topics = finding(report, "setup.topics")
+    assert topics.severity == Severity.WARNING
+    assert topics.summary == (
+        "The subscription of SNS topic ops-events to the bot's queue has a filter policy that drops SES's "
+        "eventType DeliveryDelay"
+    )
+    assert topics.evidence[-1] == "lets through: eventType Bounce, eventType Complaint"
+
+
+def test_a_message_body_filter_on_event_type_drops_the_identity_notifications(aws_peer, deps: Deps, settings) -> None:
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    aws_peer.set_identity(DOMAIN)
+    aws_peer.client("sesv2").create_email_identity(EmailIdentity=DOMAIN)
+    ses = aws_peer.client("ses")
+    for kind in ("Bounce", "Complaint"):
+        ses.set_identity_notification_topic(Identity=DOMAIN, NotificationType=kind, SnsTopic=topic_arn)
+    settings.sqs_queue_url = queue_url
+    filter_the_subscription(aws_peer, topic_arn, {"eventType": ["Bounce", "Complaint"]}, scope="MessageBody")
+
+    report = run(deps, "setup")
+
+    topics = finding(report, "setup.topics")
+    assert topics.severity == Severity.ERROR  # notifications carry notificationType: nothing passes
+    assert topics.summary.endswith("drops SES's notificationType Bounce, notificationType Complaint")
+    assert topics.evidence[-1] == "lets through: nothing SES publishes to the topic"
+
+
+def test_a_message_body_filter_on_other_keys_is_shown_as_one_the_bot_cannot_judge(
+    aws_peer, deps: Deps, settings
+) -> None:
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
+    settings.sqs_queue_url = queue_url
+    filter_the_subscription(aws_peer, topic_arn, {"mail": {"source": [{"prefix": "app@"}]}}, scope="MessageBody")
+
+    report = run(deps, "setup")
+
+    topics = finding(report, "setup.topics")
+    assert topics.severity == Severity.WARNING
+    assert "the bot cannot judge" in topics.summary
+    assert topics.evidence[1:] == [
+        "FilterPolicyScope: MessageBody",
+        'FilterPolicy: {"mail": {"source": [{"prefix": "app@"}]}}',
+    ]
+
+
+def test_a_denied_filter_policy_read_is_one_information_line_and_the_rest_of_setup_stands(
+    aws_peer, deps: Deps, settings
+) -> None:
+    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
+    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
+    settings.sqs_queue_url = queue_url
+    aws_peer.fail("GetSubscriptionAttributes", code="AuthorizationError", status=403, count=None)
+
+    report = run(deps, "setup")
+
+    topics = finding(report, "setup.topics")
+    assert topics.severity == Severity.INFO
+    assert topics.summary == (
+        "Could not read the filter policies of the subscriptions that deliver to the bot: the check needs "
+        "sns:GetSubscriptionAttributes"
+    )
+    assert finding(report, "setup.events").severity == Severity.OK
+    assert finding(report, "setup.permissions").severity == Severity.OK
+
+
 def test_a_denied_read_call_is_reported_as_a_missing_permission(aws_peer, deps: Deps) -> None:
     aws_peer.set_identity(DOMAIN)
     aws_peer.fail("GetAccount", code="AccessDeniedException", status=403, count=None)
@@ -495,15 +618,17 @@ def readme_read_policy() -> dict[str, list[str]]:
 def test_the_readme_read_policy_grants_every_read_call_the_bot_checks_it_has_and_what_setup_itself_calls():
     statements = readme_read_policy()
     assert set(statements["SesbotRead"]) == set(BOT_ACTIONS)
-    # `setup` finds the queue (sqs:GetQueueUrl) and the SES topics (sns:ListTopics) by name, and asks IAM about
-    # the one call it cannot try harmlessly (sqs:ReceiveMessage).
-    assert set(statements["SesbotSetupRead"]) == {"sqs:GetQueueUrl", "sns:ListTopics"}
+    # `setup` finds the queue (sqs:GetQueueUrl) and the SES topics (sns:ListTopics) by name, reads the filter
+    # policies of the subscriptions to the bot (sns:GetSubscriptionAttributes), and asks IAM about the one call
+    # it cannot try harmlessly (sqs:ReceiveMessage).
+    assert set(statements["SesbotSetupRead"]) == {"sqs:GetQueueUrl", "sns:ListTopics", "sns:GetSubscriptionAttributes"}
     assert statements["SesbotCheckItsOwnPermissions"] == ["iam:SimulatePrincipalPolicy"]
     source = "".join(
         (Path(__file__).resolve().parent.parent / "bot" / "setup" / name).read_text(encoding="utf-8")
         for name in ("inspection.py", "permissions.py")
     )
     assert "get_queue_url" in source and "list_topics" in source and "simulate_principal_policy" in source
+    assert "get_subscription_attributes" in source
 
 
 def test_a_pending_subscription_is_not_planned_as_a_new_subscribe_but_told_how_to_confirm(deps):

@@ -10,7 +10,9 @@ One job: fill in the `model` from AWS, changing nothing. What is inspected, per 
   reputation metrics are on (`GetConfigurationSet.ReputationOptions`);
 * each SNS topic involved: whether it has a confirmed SQS subscription to the bot's queue
   (`ListSubscriptionsByTopic`), what the queue policy decides for it, what its own policy decides for SES
-  publishing (`policy`); a topic in `SESBOT_SNS_TOPIC_ARNS` reaches the bot over HTTPS;
+  publishing (`policy`); a topic in `SESBOT_SNS_TOPIC_ARNS` reaches the bot over HTTPS; for `setup`, the
+  filter policy of each subscription that delivers to the bot (`GetSubscriptionAttributes`: `FilterPolicy`,
+  `FilterPolicyScope`);
 * the bot's queue (`SESBOT_SQS_QUEUE_URL`): exists, its ARN and policy;
 * the bot's EventBridge rule in the queue's region (`inspect_status_rule`: `DescribeRule`,
   `ListTargetsByRule`): SES's sending-status and Advisor events pushed to the queue, and the queue policy
@@ -204,7 +206,7 @@ def inspect(
     publishers = _publishers(insp)
 
     def inspect_topic(arn: str) -> TopicState:
-        return _inspect_topic(deps, region, arn, queue, calls, publishers.get(arn, []))
+        return _inspect_topic(deps, region, arn, queue, calls, publishers.get(arn, []), filters=permissions)
 
     for topic in _parallel(inspect_topic, topic_arns):
         topic.used = topic.arn in used
@@ -355,14 +357,21 @@ def _publishers(insp: Inspection) -> dict[str, list[str]]:
 
 
 def _inspect_topic(
-    deps: Deps, region: str, arn: str, queue: QueueState | None, calls: Calls, publishers: list[str]
+    deps: Deps,
+    region: str,
+    arn: str,
+    queue: QueueState | None,
+    calls: Calls,
+    publishers: list[str],
+    *,
+    filters: bool = False,
 ) -> TopicState:
     state = TopicState(arn=arn, https=arn in (deps.settings.sns_topic_arns or []))
     sns = deps.aws.get("sns", region_of_arn(arn, region))
     # The topic's policy is read while its subscriptions are listed (one round trip, not two).
     jobs: list[Callable[[], Any]] = [
         lambda: calls("sns:GetTopicAttributes", sns.get_topic_attributes, TopicArn=arn, ok_codes=("NotFound",)),
-        lambda: _topic_subscriptions(state, sns, arn, queue, calls),
+        lambda: _topic_subscriptions(state, sns, arn, queue, calls, filters=filters),
     ]
     attrs, exc = _parallel(_run, jobs)[0]
     if state.exists is False or state.error:
@@ -381,8 +390,12 @@ def _inspect_topic(
     return state
 
 
-def _topic_subscriptions(state: TopicState, sns: Any, arn: str, queue: QueueState | None, calls: Calls) -> None:
-    """Is the topic there, and is the bot's queue subscribed to it (confirmed or pending)?"""
+def _topic_subscriptions(
+    state: TopicState, sns: Any, arn: str, queue: QueueState | None, calls: Calls, *, filters: bool = False
+) -> None:
+    """Is the topic there, and is the bot's queue subscribed to it (confirmed or pending)? With `filters`, the
+    filter policies of the confirmed subscriptions that deliver to the bot."""
+    delivering: list[dict[str, Any]] = []
     token = None
     for _ in range(MAX_PAGES):
         kwargs = {"TopicArn": arn, **({"NextToken": token} if token else {})}
@@ -402,9 +415,37 @@ def _topic_subscriptions(state: TopicState, sns: Any, arn: str, queue: QueueStat
                     state.pending = True
                 else:
                     state.sqs_subscribed = True
+                    delivering.append(sub)
+            elif state.https and sub.get("Protocol") in ("http", "https"):
+                if sub.get("SubscriptionArn") != "PendingConfirmation":
+                    delivering.append(sub)
         token = page.get("NextToken")
         if not token:
             break
+    if filters:
+        _subscription_filters(state, sns, delivering, calls)
+
+
+def _subscription_filters(state: TopicState, sns: Any, subs: list[dict[str, Any]], calls: Calls) -> None:
+    """The filter policy (and its scope) of each subscription in `subs` that has one."""
+    for sub in subs:
+        got, exc = calls(
+            "sns:GetSubscriptionAttributes", sns.get_subscription_attributes, SubscriptionArn=sub["SubscriptionArn"]
+        )
+        if exc is not None:
+            state.filters_error = describe_error(exc)
+            return
+        attrs = got.get("Attributes", {})
+        policy = (attrs.get("FilterPolicy") or "").strip()
+        if policy and policy != "{}":  # `{}` is how SNS's filter policy is removed
+            state.filters.append(
+                {
+                    "subscription": sub["SubscriptionArn"],
+                    "endpoint": sub.get("Endpoint", ""),
+                    "policy": policy,
+                    "scope": attrs.get("FilterPolicyScope") or "MessageAttributes",  # SNS's default
+                }
+            )
 
 
 def _find_topic(deps: Deps, region: str, name: str) -> str | None:

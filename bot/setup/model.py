@@ -99,6 +99,10 @@ class TopicState:
     used: bool = True  # False: found by name (sesbot-events) but no destination or notification uses it
     error: str | None = None
     kms_key: str | None = None  # KmsMasterKeyId: the topic's server-side encryption key, if any
+    # The filter policies of the subscriptions that deliver to the bot (its queue, or for a topic of
+    # SESBOT_SNS_TOPIC_ARNS its HTTP(S) subscriptions): {"subscription", "endpoint", "policy" (JSON), "scope"}.
+    filters: list[dict[str, str]] = field(default_factory=list)
+    filters_error: str | None = None  # sns:GetSubscriptionAttributes failed: the filter policies are unknown
 
     @property
     def ses_cannot_encrypt(self) -> bool:

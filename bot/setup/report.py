@@ -2,11 +2,13 @@
 
 One job: the wording. `setup_report` runs the inspection of every region, the plan and, with `apply`, the
 plan and a second inspection, and says it all as findings: `setup.queue`, `setup.identity`, `setup.events`,
-`setup.topics`, `setup.reputation`, `setup.permissions`, `setup.plan` and `setup.applied`.
+`setup.topics` (the topics, and the filter policies of the subscriptions that deliver to the bot),
+`setup.reputation`, `setup.permissions`, `setup.plan` and `setup.applied`.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -54,6 +56,20 @@ DOC_SNS_DESTINATION = "https://docs.aws.amazon.com/ses/latest/dg/event-publishin
 DOC_SQS_SUBSCRIBE = "https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html"
 DOC_REPUTATION = "https://docs.aws.amazon.com/ses/latest/dg/monitor-sending-activity.html"
 DOC_DEFAULT_SET = "https://docs.aws.amazon.com/ses/latest/dg/managing-configuration-sets.html"
+DOC_FILTER_SCOPE = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html"
+# What SES writes in the message body: `eventType` for event publishing (configuration sets), with these
+# values for the bot's WANTED_TYPES, and `notificationType` (Bounce, Complaint, Delivery) for an identity's
+# notifications. A filter policy on the message body can only be judged on these two keys.
+EVENT_TYPE_VALUES = {
+    "SEND": "Send",
+    "REJECT": "Reject",
+    "BOUNCE": "Bounce",
+    "COMPLAINT": "Complaint",
+    "DELIVERY": "Delivery",
+    "DELIVERY_DELAY": "DeliveryDelay",
+    "RENDERING_FAILURE": "Rendering Failure",
+}
+BODY_TYPE_KEYS = ("eventType", "notificationType")
 
 
 # -- what the inspection found ----------------------------------------------------------------------------
@@ -222,7 +238,103 @@ def topics_findings(insp: Inspection) -> list[Finding]:
         if problem is not None:
             severity, summary, fix = problem
             out.append(Finding("setup.topics", severity, summary, [topic.arn], fix, region=insp.region))
+    return out + filter_findings(insp)
+
+
+def filter_findings(insp: Inspection) -> list[Finding]:
+    """`setup.topics`: subscription filter policies that keep SES's events from the bot, and one line when they
+    could not be read."""
+    out = []
+    unread = []
+    for topic in insp.topics.values():
+        if not topic.used:
+            continue
+        if topic.filters_error:
+            unread.append(f"{topic.name}: {topic.filters_error}")
+        carried = _carried(insp, topic)
+        for sub in topic.filters:
+            problem = _filter_problem(topic, sub, carried)
+            if problem is not None:
+                severity, summary, evidence, fix = problem
+                out.append(Finding("setup.topics", severity, summary, evidence, fix, region=insp.region))
+    if unread:
+        out.append(
+            Finding(
+                "setup.topics",
+                Severity.INFO,
+                "Could not read the filter policies of the subscriptions that deliver to the bot: the check needs "
+                "sns:GetSubscriptionAttributes",
+                unread,
+                region=insp.region,
+            )
+        )
     return out
+
+
+def _carried(insp: Inspection, topic: TopicState) -> list[tuple[str, str]]:
+    """What SES publishes to `topic`, as (body key, value): `eventType` of the destinations' types,
+    `notificationType` of the identity's notifications; every type the bot wants when nothing known uses it."""
+    carried: list[tuple[str, str]] = []
+    eff = insp.effective
+    if eff:
+        carried += [("notificationType", kind) for kind, arn in eff.topics.items() if arn == topic.arn]
+    for cs in insp.config_sets.values():
+        for d in cs.destinations:
+            if d.enabled and d.topic_arn == topic.arn:
+                carried += [("eventType", EVENT_TYPE_VALUES[t]) for t in d.types if t in EVENT_TYPE_VALUES]
+    if not carried:
+        carried = [("eventType", v) for v in EVENT_TYPE_VALUES.values()]
+        carried += [("notificationType", kind) for kind in V1_TYPES]
+    return list(dict.fromkeys(carried))
+
+
+def _body_passes(policy: dict[str, list[str]], key: str, value: str) -> bool:
+    """Does a body policy on `BODY_TYPE_KEYS` only (lists of exact values) let a message with `key` = `value`
+    through? SNS needs every key of the policy to match, so a key the message lacks drops it."""
+    return all(k == key and value in values for k, values in policy.items())
+
+
+def _filter_problem(
+    topic: TopicState, sub: dict[str, str], carried: list[tuple[str, str]]
+) -> tuple[Severity, str, list[str], str] | None:
+    """Whether a subscription's filter policy keeps SES's events from the bot: (severity, summary, evidence, fix)."""
+    target = "the bot's queue" if sub["endpoint"].startswith("arn:") else f"HTTPS endpoint {sub['endpoint']}"
+    evidence = [sub["subscription"], f"FilterPolicyScope: {sub['scope']}", f"FilterPolicy: {sub['policy']}"]
+    remove = (
+        f"`aws sns set-subscription-attributes --subscription-arn {sub['subscription']} --attribute-name "
+        "FilterPolicy --attribute-value '{}'` removes it (an empty policy lets every message through)"
+    )
+    where = f"The subscription of SNS topic {topic.name} to {target}"
+    if sub["scope"] != "MessageBody":
+        summary = (
+            f"{where} has a filter policy on message attributes: SNS delivers only messages whose attributes match "
+            "it, and SES describes its events in the message body (eventType, notificationType), so no SES event "
+            "reaches the bot"
+        )
+        fix = f"Remove the filter policy: {remove}. {DOC_FILTER_SCOPE}"
+        return Severity.ERROR, summary, evidence, fix
+    try:
+        policy = json.loads(sub["policy"])
+    except ValueError:
+        policy = None
+    judgeable = (
+        isinstance(policy, dict)
+        and set(policy) <= set(BODY_TYPE_KEYS)
+        and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in policy.values())
+    )
+    if not judgeable:
+        summary = f"{where} has a filter policy on the message body the bot cannot judge: check it lets SES's events"
+        fix = f"Make sure it matches SES's `eventType` / `notificationType` values, or remove it: {remove}."
+        return Severity.WARNING, summary, evidence, f"{fix} {DOC_FILTER_SCOPE}"
+    assert isinstance(policy, dict)
+    passed = [f"{k} {v}" for k, v in carried if _body_passes(policy, k, v)]
+    dropped = [f"{k} {v}" for k, v in carried if not _body_passes(policy, k, v)]
+    if not dropped:
+        return None
+    summary = f"{where} has a filter policy that drops SES's {', '.join(dropped)}"
+    evidence.append("lets through: " + (", ".join(passed) or "nothing SES publishes to the topic"))
+    fix = f"Add the missing values to the policy, or remove it: {remove}. {DOC_FILTER_SCOPE}"
+    return (Severity.WARNING if passed else Severity.ERROR), summary, evidence, fix
 
 
 def _topic_problem(insp: Inspection, topic: TopicState) -> tuple[Severity, str, str] | None:
