@@ -38,13 +38,19 @@ def whole_number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
+def slack_unescaped(text: str) -> str:
+    """Text as typed: Slack sends `&`, `<` and `>` in message and slash-command text as `&amp;`, `&lt;` and
+    `&gt;` (`&amp;` undone last, so a typed `&lt;`, sent as `&amp;lt;`, stays `&lt;`)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def strip_link_markup(arg: str) -> str:
     """The text of a chat-style link (`<mailto:a@b|a@b>`, `<http://x|x>`), without surrounding punctuation.
 
     Slack sends `&`, `<` and `>` typed in a command as `&amp;`, `&lt;` and `&gt;`: they are undone first, so a
     pasted `<id@email.amazonses.com>` (around Slack's own link of it, or not) reads as typed.
     """
-    arg = arg.strip().replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    arg = slack_unescaped(arg.strip())
     if arg.startswith("<<") and arg.endswith(">>"):  # `<` + Slack's link + `>`
         arg = arg[1:-1]
     m = _CHAT_LINK.match(arg)

@@ -18,6 +18,7 @@ from typing import Any
 from bot.findings import Answer, Finding, Report, Severity
 from bot.redact import redact_addresses
 from bot.slack_ids import slack_user, slack_user_or_group
+from bot.target import slack_unescaped
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -265,7 +266,7 @@ def blocks_to_text(msg: dict[str, Any]) -> str:
     if not out:
         out.append(msg.get("text", ""))
     text = "\n".join(out)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return slack_unescaped(text)
 
 
 def as_json(msg: dict[str, Any]) -> str:

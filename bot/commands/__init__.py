@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from bot.deps import Deps
 from bot.findings import Answer, Report
 from bot.notify import Poster
-from bot.target import UsageError, shown
+from bot.target import UsageError, shown, slack_unescaped
 
 MAX_COMMAND_TEXT = 4000
 
@@ -177,8 +177,7 @@ def tidy_text(text: str) -> str:
     """Pasted text as a person meant it: chat markup and typographic quotes undone, one pair of
     enclosing quotes (or a code fence) removed, the lines kept, blank runs and trailing blanks gone."""
     text = _INLINE_LINK.sub(lambda m: m.group(2) or re.sub(r"^mailto:", "", m.group(1), flags=re.I), text)
-    # Slack escapes exactly these three characters in message and slash-command text.
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = slack_unescaped(text)
     text = straighten_quotes(text).replace("\r\n", "\n").replace("\r", "\n").strip()
     for quote in _QUOTE_PAIRS:
         if len(text) > 2 * len(quote) and text.startswith(quote) and text.endswith(quote):

@@ -25,7 +25,7 @@ from bot.aws import describe_error, error_code
 from bot.commands import CommandContext, Invocation, command
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity, could_not_check
-from bot.target import UsageError
+from bot.target import UsageError, slack_unescaped
 
 TEMPLATE_DOC = "https://docs.aws.amazon.com/ses/latest/dg/send-personalized-email-api.html"
 EVENTS_DOC = "https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html"
@@ -76,12 +76,6 @@ def _bad_json(exc: ValueError) -> UsageError:
     return UsageError(f'the template data is not valid JSON ({detail}); give an object, like {{"name": "Ana"}}')
 
 
-def _slack_unescaped(text: str) -> str:
-    # Slack sends `&`, `<` and `>` typed in a message or slash command as these three entities; `&amp;` last, so
-    # a typed `&lt;` (sent as `&amp;lt;`) stays `&lt;`.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def parse_template_args(rest: str, *, slack: bool = False) -> tuple[str, dict[str, Any]]:
     """(template name, rendering data) from what follows `template`; `UsageError` for bad input. With `slack`
     the text came from Slack, whose `&amp;`, `&lt;` and `&gt;` are undone; from a terminal it is read as typed."""
@@ -94,7 +88,7 @@ def parse_template_args(rest: str, *, slack: bool = False) -> tuple[str, dict[st
     if not _NAME.match(name):
         raise UsageError(f"`{name[:70]}` is not a template name (letters, digits, _ and -, up to 64 characters)")
     if slack:
-        raw = _slack_unescaped(raw)
+        raw = slack_unescaped(raw)
     # People paste JSON in code spans or blocks.
     raw = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw.strip(), flags=re.I).strip("`").strip()
     if not raw:
