@@ -366,6 +366,11 @@ def _m15_ack_log(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m16_notifications_by_incident(db: sqlite_utils.Database) -> None:
+    """An incident's messages by incident: the sweep's reminder and snooze-end checks read them per incident."""
+    db.execute("CREATE INDEX notifications_incident ON notifications (incident_id, kind)")
+
+
 MIGRATIONS: list[Migration] = [
     _m1_core,
     _m2_event_history,
@@ -382,6 +387,7 @@ MIGRATIONS: list[Migration] = [
     _m13_event_account,
     _m14_incident_peak,
     _m15_ack_log,
+    _m16_notifications_by_incident,
 ]
 
 
