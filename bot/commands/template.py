@@ -155,37 +155,26 @@ def template_references(content: dict[str, Any]) -> list[tuple[str, bool]]:
             if not words:  # {{^}}, an else
                 continue
             head, arg = words[0], (_path(words[1]) if len(words) > 1 else None)
+            name: str | None = None  # the data reference this mustache makes, if any
             if sigil == "#":
                 if head in ("if", "unless"):
-                    if arg and not scoped:
-                        refs.append((arg, True))
+                    name, optional = arg, True
                     blocks.append("if")
                 elif head in ("each", "with"):
-                    if arg and not scoped:
-                        refs.append((arg, optional))
+                    name = arg
                     blocks.append("scope")
                 else:  # {{#items}} section, {{#> partial}}, {{#*inline}}, an unknown block helper
-                    name = _path(head) if len(words) == 1 else None
-                    if name and not scoped:
-                        refs.append((name, True))
+                    name, optional = (_path(head) if len(words) == 1 else None), True
                     blocks.append("scope")
-                continue
-            if sigil == "^":  # {{^x}}: rendered when x is absent or empty, like unless
-                name = _path(head)
-                if name and not scoped:
-                    refs.append((name, True))
+            elif sigil == "^":  # {{^x}}: rendered when x is absent or empty, like unless
+                name, optional = _path(head), True
                 blocks.append("if")
-                continue
-            if head == "else":  # {{else}}, {{else if y}}
-                if len(words) > 2 and words[1] in ("if", "unless") and not scoped:
-                    name = _path(words[2])
-                    if name:
-                        refs.append((name, True))
-                continue
-            if len(words) > 1 or head in _HELPERS or scoped:  # a helper call, or relative to an item
-                continue
-            name = _path(head)
-            if name:
+            elif head == "else":  # {{else}}, {{else if y}}
+                if len(words) > 2 and words[1] in ("if", "unless"):
+                    name, optional = _path(words[2]), True
+            elif len(words) == 1 and head not in _HELPERS:  # not a helper call
+                name = _path(head)
+            if name and not scoped:  # inside an item's scope, names are the item's, not the data's
                 refs.append((name, optional))
     return refs
 
