@@ -194,11 +194,16 @@ def recent_incidents(store: Store, since: datetime) -> tuple[list[Incident], int
 
 
 def _state(store: Store, signal: str, region: str, scope: str = "", account: str = "") -> dict[str, Any] | None:
+    """The signal's stored alert state, its `detail` read into a dict; None before its first sweep."""
     rows = store.query(
         "SELECT * FROM alert_state WHERE account = ? AND signal = ? AND region = ? AND scope = ?",
         [account, signal, region, scope],
     )
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    row = rows[0]
+    row["detail"] = json.loads(row["detail"]) if row.get("detail") else {}
+    return row
 
 
 def _by_hand(detail: dict[str, Any], recovery_sweeps: int) -> str:
@@ -289,8 +294,7 @@ def status_answer(deps: Deps, readings_of: Callable[[Deps, str], list[alerts.Rea
                     worst = max(worst, LEVEL_SEVERITY.get(r.level or "ok", Severity.OK))
             elif r.signal in RATE_METRICS:
                 state = _state(deps.store, r.signal, region, r.scope, r.account)
-                detail = json.loads(state["detail"]) if state and state.get("detail") else {}
-                by_hand = _by_hand(detail, deps.settings.recovery_sweeps)
+                by_hand = _by_hand(state["detail"] if state else {}, deps.settings.recovery_sweeps)
                 text, rate = _rate_line(deps.settings, r, state["level"] if state else None, by_hand)
                 lines.append(text)
                 data.setdefault("rates", []).append(rate)
@@ -348,7 +352,7 @@ def incident_status_answer(deps: Deps, incident: Incident) -> Answer:
     state = _state(deps.store, incident.signal, incident.region, incident.scope, incident.account)
     now_lines = []
     if state:
-        detail = json.loads(state["detail"]) if state.get("detail") else {}
+        detail = state["detail"]
         calm, needed = int(state.get("calm_sweeps") or 0), deps.settings.recovery_sweeps
         by_hand = _by_hand(detail, needed)
         level = LEVEL_LABELS.get(state["level"], state["level"])
