@@ -43,6 +43,7 @@ from bot.checks.authentication.ses_identity import cached_identity
 from bot.checks.availability import ACCESS_DENIED, absent, resource_arn
 from bot.checks.validation import (
     AUTO_VALIDATION_DOC,
+    account_condition,
     recipient_delivery,
     threshold_evidence,
     validation_command,
@@ -881,9 +882,7 @@ def _judge_validation(ctx: CheckContext, name: str, options: dict[str, Any], hea
     region = ctx.region
     enabled, threshold = validation_condition(options.get("ValidationOptions"))
     try:
-        account_enabled, account_threshold = validation_condition(
-            (get_account(ctx).get("SuppressionAttributes") or {}).get("ValidationAttributes")
-        )
+        account_enabled, account_threshold = account_condition(get_account(ctx))
         account_line = (
             f"Account Auto Validation: on (threshold {account_threshold or 'not reported'})"
             if account_enabled == "ENABLED"

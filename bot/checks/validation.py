@@ -51,7 +51,7 @@ def validation_condition(validation: dict[str, Any] | None) -> tuple[str | None,
     return condition.get("ConditionThresholdEnabled"), threshold
 
 
-def _condition(account: dict[str, Any]) -> tuple[str | None, str | None]:
+def account_condition(account: dict[str, Any]) -> tuple[str | None, str | None]:
     """(ConditionThresholdEnabled, ConfidenceVerdictThreshold) from a GetAccount answer."""
     return validation_condition((account.get("SuppressionAttributes") or {}).get("ValidationAttributes"))
 
@@ -163,7 +163,7 @@ def auto_validation(ctx: CheckContext) -> Finding | None:
         account = get_account(ctx)
     except Exception:
         return None
-    enabled, threshold = _condition(account)
+    enabled, threshold = account_condition(account)
     overrides = _set_overrides(ctx)
     if enabled != "ENABLED":
         off_line = (
