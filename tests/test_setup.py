@@ -223,10 +223,16 @@ def filter_the_subscription(aws_peer, topic_arn: str, policy: dict[str, Any], sc
     return arn
 
 
-def test_a_filter_policy_on_message_attributes_is_said_to_drop_every_ses_event(aws_peer, deps: Deps, settings) -> None:
+def events_to_the_bots_queue(aws_peer, settings, types: list[str]) -> str:
+    """A configuration set publishing `types` to topic ops-events, subscribed by the bot's queue; the topic's ARN."""
     topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
-    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
+    app_configuration_set(aws_peer, topic_arn, types)
     settings.sqs_queue_url = queue_url
+    return topic_arn
+
+
+def test_a_filter_policy_on_message_attributes_is_said_to_drop_every_ses_event(aws_peer, deps: Deps, settings) -> None:
+    topic_arn = events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
     sub_arn = filter_the_subscription(aws_peer, topic_arn, {"team": ["mail"]})  # scope: SNS's default
 
     report = run(deps, "setup")
@@ -246,9 +252,7 @@ def test_a_filter_policy_on_message_attributes_is_said_to_drop_every_ses_event(a
 
 
 def test_a_removed_filter_policy_leaves_nothing_to_report(aws_peer, deps: Deps, settings) -> None:
-    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
-    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
-    settings.sqs_queue_url = queue_url
+    topic_arn = events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
     filter_the_subscription(aws_peer, topic_arn, {"team": ["mail"]})
     filter_the_subscription(aws_peer, topic_arn, {})
 
@@ -260,9 +264,7 @@ def test_a_removed_filter_policy_leaves_nothing_to_report(aws_peer, deps: Deps, 
 def test_a_message_body_filter_on_event_type_is_said_to_drop_the_types_it_does_not_list(
     aws_peer, deps: Deps, settings
 ) -> None:
-    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
-    app_configuration_set(aws_peer, topic_arn, ["BOUNCE", "COMPLAINT", "DELIVERY_DELAY"])
-    settings.sqs_queue_url = queue_url
+    topic_arn = events_to_the_bots_queue(aws_peer, settings, ["BOUNCE", "COMPLAINT", "DELIVERY_DELAY"])
     filter_the_subscription(aws_peer, topic_arn, {"eventType": ["Bounce", "Complaint"]}, scope="MessageBody")
 
     report = run(deps, "setup")
@@ -297,9 +299,7 @@ def test_a_message_body_filter_on_event_type_drops_the_identity_notifications(aw
 def test_a_message_body_filter_on_other_keys_is_shown_as_one_the_bot_cannot_judge(
     aws_peer, deps: Deps, settings
 ) -> None:
-    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
-    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
-    settings.sqs_queue_url = queue_url
+    topic_arn = events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
     filter_the_subscription(aws_peer, topic_arn, {"mail": {"source": [{"prefix": "app@"}]}}, scope="MessageBody")
 
     report = run(deps, "setup")
@@ -316,9 +316,7 @@ def test_a_message_body_filter_on_other_keys_is_shown_as_one_the_bot_cannot_judg
 def test_a_denied_filter_policy_read_is_one_information_line_and_the_rest_of_setup_stands(
     aws_peer, deps: Deps, settings
 ) -> None:
-    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
-    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
-    settings.sqs_queue_url = queue_url
+    events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
     aws_peer.fail("GetSubscriptionAttributes", code="AuthorizationError", status=403, count=None)
 
     report = run(deps, "setup")
@@ -480,9 +478,7 @@ def test_coverage_warns_when_events_come_only_from_a_set_the_sender_does_not_use
 
 
 def test_coverage_is_information_when_the_bot_sees_everything(aws_peer, deps: Deps, settings) -> None:
-    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
-    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
-    settings.sqs_queue_url = queue_url
+    events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
 
     [found] = coverage(deps, "someone@example.net")
 
@@ -593,9 +589,7 @@ def test_apply_routes_ses_status_events_to_the_queue_with_a_rule_scoped_policy_a
 
 
 def test_a_rule_that_lost_its_target_is_given_the_queue_again(aws_peer, deps: Deps, settings) -> None:
-    topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
-    app_configuration_set(aws_peer, topic_arn, list(WANTED_TYPES))
-    settings.sqs_queue_url = queue_url
+    events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
     run(deps, "setup --apply")
     events = aws_peer.client("events")
     events.remove_targets(Rule="sesbot-ses-status", Ids=["sesbot-queue"])
