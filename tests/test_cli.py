@@ -233,6 +233,9 @@ def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_pee
         AWS_ENDPOINT_URL=aws_peer.endpoint_url,
         PORT=str(free_port()),
         SESBOT_SQS_QUEUE_URL=url,
+        # One receiver, so one receive is abandoned and the one message below ends it: a second would hold the
+        # peer for the rest of its 20 s long poll, after this test (the default is 2).
+        SESBOT_SQS_WORKERS="1",
         SESBOT_DNS_SERVERS="127.0.0.1:9",
     )
     proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -277,6 +280,9 @@ def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_pee
         assert [r["type"] for r in store.query("SELECT type FROM events")] == ["Bounce"]
     finally:
         store.close()
+    # The abandoned receive ended when it took the message: nothing of the stopped process is left on the peer.
+    # (The bound is well short of the long poll, so a receive still waiting it out fails here.)
+    assert aws_peer.wait_idle(timeout=WAIT_SECONDS / 2), "a receive of the stopped process is still open"
 
 
 def test_sigterm_does_not_wait_for_an_answer_stuck_on_aws(slack_peer, aws_peer, tmp_path):
