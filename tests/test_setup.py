@@ -278,6 +278,40 @@ def test_a_message_body_filter_on_event_type_is_said_to_drop_the_types_it_does_n
     assert topics.evidence[-1] == "lets through: eventType Bounce, eventType Complaint"
 
 
+def test_event_types_a_filter_policy_drops_are_not_counted_as_reaching_the_bot(aws_peer, deps: Deps, settings) -> None:
+    topic_arn = events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
+    filter_the_subscription(aws_peer, topic_arn, {"eventType": ["Bounce", "Complaint"]}, scope="MessageBody")
+
+    events = finding(run(deps, "setup"), "setup.events")
+
+    assert events.severity == Severity.WARNING
+    assert events.summary == (
+        f"The bot sees bounces and complaints in {REGION}, but not delivery delays, rendering failures or rejects "
+        "(a subscription filter policy drops them: mail still being retried is invisible)"
+    )
+    assert events.data["coverage"]["BOUNCE"]["scope"] == "all"
+    assert events.data["coverage"]["DELIVERY_DELAY"] == {"scope": "none", "via": []}
+    assert (
+        "DELIVERY_DELAY dropped by a subscription filter policy: configuration set app (default) -> ops-events"
+    ) in events.evidence
+    assert events.fix.startswith("A subscription filter policy drops SEND, REJECT, DELIVERY, DELIVERY_DELAY, ")
+
+
+def test_a_filter_policy_on_message_attributes_leaves_the_bot_seeing_no_ses_event(
+    aws_peer, deps: Deps, settings
+) -> None:
+    topic_arn = events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
+    filter_the_subscription(aws_peer, topic_arn, {"team": ["mail"]})
+
+    events = finding(run(deps, "setup"), "setup.events")
+
+    assert events.severity == Severity.ERROR
+    assert events.summary == (
+        f"The bot cannot see bounces or complaints in {REGION} (a subscription filter policy drops sends, rejects, "
+        "bounces, complaints, deliveries, delivery delays and rendering failures)"
+    )
+
+
 def test_a_message_body_filter_on_event_type_drops_the_identity_notifications(aws_peer, deps: Deps, settings) -> None:
     topic_arn, queue_url = route_topic_to_queue(aws_peer, "ops-events", "bot-queue")
     aws_peer.set_identity(DOMAIN)

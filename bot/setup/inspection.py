@@ -437,7 +437,9 @@ def _subscription_filters(state: TopicState, sns: Any, subs: list[dict[str, Any]
             return
         attrs = got.get("Attributes", {})
         policy = (attrs.get("FilterPolicy") or "").strip()
-        if policy and policy != "{}":  # `{}` is how SNS's filter policy is removed
+        if not policy or policy == "{}":  # `{}` is how SNS's filter policy is removed
+            state.unfiltered = True
+        else:
             state.filters.append(
                 {
                     "subscription": sub["SubscriptionArn"],

@@ -6,7 +6,8 @@ gives what it creates. No AWS calls here: `inspection` fills these in, `plan` an
 
 An event type is seen "for all mail" when it comes through the identity's notifications or its default
 configuration set, and only "for some mail" when it comes through another configuration set (SES publishes
-those only for sends that name the set).
+those only for sends that name the set). A type a subscription's filter policy drops on the way to the bot
+(`filter_passes`, judged on what SES writes in the message body) is not seen through that topic.
 """
 
 from __future__ import annotations
@@ -30,6 +31,19 @@ STATUS_TARGET_ID = "sesbot-queue"
 # The event types the bot uses: problems become rows, sends and deliveries feed the counters.
 WANTED_TYPES = ("SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "DELIVERY_DELAY", "RENDERING_FAILURE")
 V1_TYPES = {"Bounce": "BOUNCE", "Complaint": "COMPLAINT", "Delivery": "DELIVERY"}
+# What SES writes in the message body: `eventType` for event publishing (configuration sets), with these
+# values for the bot's WANTED_TYPES, and `notificationType` (Bounce, Complaint, Delivery) for an identity's
+# notifications. A filter policy on the message body can only be judged on these two keys.
+EVENT_TYPE_VALUES = {
+    "SEND": "Send",
+    "REJECT": "Reject",
+    "BOUNCE": "Bounce",
+    "COMPLAINT": "Complaint",
+    "DELIVERY": "Delivery",
+    "DELIVERY_DELAY": "DeliveryDelay",
+    "RENDERING_FAILURE": "Rendering Failure",
+}
+BODY_TYPE_KEYS = ("eventType", "notificationType")
 
 
 def region_of_arn(arn: str, default: str) -> str:
@@ -40,6 +54,35 @@ def region_of_arn(arn: str, default: str) -> str:
 def region_of_queue(url: str, default: str) -> str:
     m = re.search(r"(?:sqs\.)?([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)\.(?:queue\.)?amazonaws", url)
     return m.group(1) if m else default
+
+
+def body_filter(sub: dict[str, str]) -> dict[str, list[str]] | None:
+    """A subscription's filter policy (`TopicState.filters` entry) when the bot can judge it: on the message
+    body, naming only `BODY_TYPE_KEYS`, with lists of exact values; else None."""
+    if sub["scope"] != "MessageBody":
+        return None
+    try:
+        policy = json.loads(sub["policy"])
+    except ValueError:
+        return None
+    judgeable = (
+        isinstance(policy, dict)
+        and set(policy) <= set(BODY_TYPE_KEYS)
+        and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in policy.values())
+    )
+    return policy if judgeable else None
+
+
+def filter_passes(sub: dict[str, str], key: str, value: str) -> bool | None:
+    """Does a subscription's filter policy let SES's message with `key` = `value` in its body through? False for
+    a policy on message attributes (SES describes its events in the body), None when the bot cannot judge it.
+    SNS needs every key of a body policy to match, so a key the message lacks drops it."""
+    if sub["scope"] != "MessageBody":
+        return False
+    policy = body_filter(sub)
+    if policy is None:
+        return None
+    return all(k == key and value in values for k, values in policy.items())
 
 
 @dataclass
@@ -103,6 +146,7 @@ class TopicState:
     # SESBOT_SNS_TOPIC_ARNS its HTTP(S) subscriptions): {"subscription", "endpoint", "policy" (JSON), "scope"}.
     filters: list[dict[str, str]] = field(default_factory=list)
     filters_error: str | None = None  # sns:GetSubscriptionAttributes failed: the filter policies are unknown
+    unfiltered: bool = False  # one of the subscriptions that deliver to the bot has no filter policy
 
     @property
     def ses_cannot_encrypt(self) -> bool:
@@ -127,6 +171,14 @@ class TopicState:
     @property
     def name(self) -> str:
         return self.arn.rsplit(":", 1)[-1]
+
+    def lets_through(self, key: str, value: str) -> bool:
+        """Whether SES's message with `key` = `value` in its body gets past the filter policies of the
+        subscriptions that deliver to the bot: one without a policy is enough, or one whose policy passes it
+        (or that the bot cannot judge). Without filter policies read (none, or unreadable) it does."""
+        if not self.filters or self.unfiltered:
+            return True
+        return any(filter_passes(sub, key, value) is not False for sub in self.filters)
 
 
 def status_event_pattern() -> dict[str, Any]:
@@ -174,6 +226,7 @@ class Coverage:
     type: str
     scope: str  # all, some, none
     via: list[str] = field(default_factory=list)
+    filtered: list[str] = field(default_factory=list)  # routes whose subscription filter policy drops the type
 
 
 @dataclass
@@ -205,24 +258,33 @@ class Inspection:
             for kind, arn in eff.topics.items():
                 topic = self.topics.get(arn)
                 wanted = V1_TYPES.get(kind)
-                if wanted and topic and topic.reaches_bot:
-                    result[wanted].scope = "all"
-                    result[wanted].via.append(f"{kind} notifications of {eff.name} -> {topic.name}")
+                if not (wanted and topic and topic.reaches_bot):
+                    continue
+                route = f"{kind} notifications of {eff.name} -> {topic.name}"
+                if not topic.lets_through("notificationType", kind):
+                    result[wanted].filtered.append(route)
+                    continue
+                result[wanted].scope = "all"
+                result[wanted].via.append(route)
         for cs in self.config_sets.values():
             default = cs.name == self.default_set
             for d in cs.destinations:
                 topic = self.topics.get(d.topic_arn or "")
                 if not (d.enabled and topic and topic.reaches_bot):
                     continue
+                route = f"configuration set {cs.name}{' (default)' if default else ''} -> {topic.name}"
                 for t in d.types:
                     if t not in result:
                         continue
                     cov = result[t]
+                    if not topic.lets_through("eventType", EVENT_TYPE_VALUES[t]):
+                        cov.filtered.append(route)
+                        continue
                     if default:
                         cov.scope = "all"
                     elif cov.scope == "none":
                         cov.scope = "some"
-                    cov.via.append(f"configuration set {cs.name}{' (default)' if default else ''} -> {topic.name}")
+                    cov.via.append(route)
         return result
 
 

@@ -8,7 +8,6 @@ plan and a second inspection, and says it all as findings: `setup.queue`, `setup
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +16,7 @@ from bot.findings import Finding, Report, Severity
 from bot.setup.apply import apply_plan
 from bot.setup.inspection import inspect, inspect_queue, inspect_status_rule
 from bot.setup.model import (
+    EVENT_TYPE_VALUES,
     QUEUE_NAME,
     STATUS_RULE_NAME,
     WANTED_TYPES,
@@ -25,6 +25,8 @@ from bot.setup.model import (
     RuleState,
     Step,
     TopicState,
+    body_filter,
+    filter_passes,
 )
 from bot.setup.permissions import BOT_ACTIONS, wanted_actions
 from bot.setup.plan import build_plan
@@ -57,19 +59,6 @@ DOC_SQS_SUBSCRIBE = "https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-que
 DOC_REPUTATION = "https://docs.aws.amazon.com/ses/latest/dg/monitor-sending-activity.html"
 DOC_DEFAULT_SET = "https://docs.aws.amazon.com/ses/latest/dg/managing-configuration-sets.html"
 DOC_FILTER_SCOPE = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-filtering-scope.html"
-# What SES writes in the message body: `eventType` for event publishing (configuration sets), with these
-# values for the bot's WANTED_TYPES, and `notificationType` (Bounce, Complaint, Delivery) for an identity's
-# notifications. A filter policy on the message body can only be judged on these two keys.
-EVENT_TYPE_VALUES = {
-    "SEND": "Send",
-    "REJECT": "Reject",
-    "BOUNCE": "Bounce",
-    "COMPLAINT": "Complaint",
-    "DELIVERY": "Delivery",
-    "DELIVERY_DELAY": "DeliveryDelay",
-    "RENDERING_FAILURE": "Rendering Failure",
-}
-BODY_TYPE_KEYS = ("eventType", "notificationType")
 
 
 # -- what the inspection found ----------------------------------------------------------------------------
@@ -147,6 +136,9 @@ def events_finding(insp: Inspection) -> Finding:
         evidence.append("seen only for mail that names a configuration set: " + ", ".join(some))
     if none:
         evidence.append("not seen: " + ", ".join(none))
+    filtered = [t for t in WANTED_TYPES if cov[t].filtered and cov[t].scope != "all"]
+    for t in filtered:
+        evidence.append(f"{t} dropped by a subscription filter policy: " + "; ".join(cov[t].filtered))
     severity = Severity.OK
     for t in none:
         severity = max(severity, TYPE_SEVERITY[t])
@@ -164,7 +156,14 @@ def events_finding(insp: Inspection) -> Finding:
     else:
         summary = f"The bot sees bounces, complaints, delivery delays, rejects and rendering failures in {insp.region}"
     if "DELIVERY_DELAY" in missing and not ("BOUNCE" in missing or "COMPLAINT" in missing):
-        summary += " (no DELIVERY_DELAY destination: mail still being retried is invisible)"
+        why = (
+            "a subscription filter policy drops them"
+            if "DELIVERY_DELAY" in filtered
+            else "no DELIVERY_DELAY destination"
+        )
+        summary += f" ({why}: mail still being retried is invisible)"
+    elif filtered and severity > Severity.OK:
+        summary += f" (a subscription filter policy drops {words(filtered, 'and')})"
     fix = ""
     if severity >= Severity.WARNING:
         fix = (
@@ -172,6 +171,11 @@ def events_finding(insp: Inspection) -> Finding:
             f"configuration set event destination with {', '.join(WANTED_TYPES)} and makes the set the sender's "
             f"default), or add the destination yourself. {DOC_SNS_DESTINATION}"
         )
+        if filtered:
+            fix = (
+                f"A subscription filter policy drops {', '.join(filtered)} before it reaches the bot (`setup.topics` "
+                f"names it and how to remove it; `--apply` never changes a filter policy). {fix}"
+            )
     data = {t: {"scope": c.scope, "via": c.via} for t, c in cov.items()}
     return Finding("setup.events", severity, summary, evidence, fix, region=insp.region, data={"coverage": data})
 
@@ -288,12 +292,6 @@ def _carried(insp: Inspection, topic: TopicState) -> list[tuple[str, str]]:
     return list(dict.fromkeys(carried))
 
 
-def _body_passes(policy: dict[str, list[str]], key: str, value: str) -> bool:
-    """Does a body policy on `BODY_TYPE_KEYS` only (lists of exact values) let a message with `key` = `value`
-    through? SNS needs every key of the policy to match, so a key the message lacks drops it."""
-    return all(k == key and value in values for k, values in policy.items())
-
-
 def _filter_problem(
     topic: TopicState, sub: dict[str, str], carried: list[tuple[str, str]]
 ) -> tuple[Severity, str, list[str], str] | None:
@@ -313,22 +311,12 @@ def _filter_problem(
         )
         fix = f"Remove the filter policy: {remove}. {DOC_FILTER_SCOPE}"
         return Severity.ERROR, summary, evidence, fix
-    try:
-        policy = json.loads(sub["policy"])
-    except ValueError:
-        policy = None
-    judgeable = (
-        isinstance(policy, dict)
-        and set(policy) <= set(BODY_TYPE_KEYS)
-        and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in policy.values())
-    )
-    if not judgeable:
+    if body_filter(sub) is None:
         summary = f"{where} has a filter policy on the message body the bot cannot judge: check it lets SES's events"
         fix = f"Make sure it matches SES's `eventType` / `notificationType` values, or remove it: {remove}."
         return Severity.WARNING, summary, evidence, f"{fix} {DOC_FILTER_SCOPE}"
-    assert isinstance(policy, dict)
-    passed = [f"{k} {v}" for k, v in carried if _body_passes(policy, k, v)]
-    dropped = [f"{k} {v}" for k, v in carried if not _body_passes(policy, k, v)]
+    passed = [f"{k} {v}" for k, v in carried if filter_passes(sub, k, v)]
+    dropped = [f"{k} {v}" for k, v in carried if not filter_passes(sub, k, v)]
     if not dropped:
         return None
     summary = f"{where} has a filter policy that drops SES's {', '.join(dropped)}"
