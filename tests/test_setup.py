@@ -635,6 +635,50 @@ def test_a_rule_that_lost_its_target_is_given_the_queue_again(aws_peer, deps: De
     assert len(aws_peer.calls_to("PutRule")) == 1  # the rule itself was right: not put again
 
 
+def test_each_other_watched_region_is_reported_and_given_a_rule_forwarding_to_the_queues_region(
+    aws_peer, deps: Deps, settings
+) -> None:
+    other = "eu-west-1"
+    events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))
+    settings.regions = [REGION, other]
+    forward = (
+        f"forward SES's sending-status and Advisor events of {other} to the queue's region: EventBridge rule "
+        f"sesbot-ses-status (source aws.ses) with the default event bus of {REGION} as target, put through IAM "
+        "role sesbot-ses-status-forward"
+    )
+
+    before = run(deps, "setup")
+
+    push = [f for f in before.findings if f.check == "setup.push"]
+    assert [(f.region, f.severity) for f in push] == [(REGION, Severity.INFO), (other, Severity.INFO)]
+    assert push[1].summary.endswith(f"there is no EventBridge rule sesbot-ses-status in {other}")
+    assert finding(before, "setup.plan").evidence[-2:] == [f"{REGION}: {PUSH_STEP}", f"{other}: {forward}"]
+
+    applied = run(deps, "setup --apply")
+
+    push = [f for f in applied.findings if f.check == "setup.push"]
+    assert [(f.region, f.severity) for f in push] == [(REGION, Severity.OK), (other, Severity.OK)], push
+    assert push[1].summary == (
+        "SES's sending-status and Advisor events reach the bot as they happen (EventBridge rule sesbot-ses-status "
+        f"in {other} -> the default event bus of {REGION} -> rule sesbot-ses-status there -> the queue)"
+    )
+    events = aws_peer.client("events", other)
+    rule = events.describe_rule(Name="sesbot-ses-status")
+    assert json.loads(rule["EventPattern"])["source"] == ["aws.ses"] and rule["State"] == "ENABLED"
+    [target] = events.list_targets_by_rule(Rule="sesbot-ses-status")["Targets"]
+    account = rule["Arn"].split(":")[4]
+    assert target["Arn"] == f"arn:aws:events:{REGION}:{account}:event-bus/default"
+    iam = aws_peer.client("iam")
+    assert target["RoleArn"] == iam.get_role(RoleName="sesbot-ses-status-forward")["Role"]["Arn"]
+    document = iam.get_role_policy(RoleName="sesbot-ses-status-forward", PolicyName="sesbot-put-events")
+    assert document["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": "events:PutEvents", "Resource": target["Arn"]}
+    ]
+    calls = len(aws_peer.calls_to("PutRule")), len(aws_peer.calls_to("PutTargets"))
+    run(deps, "setup --apply")
+    assert (len(aws_peer.calls_to("PutRule")), len(aws_peer.calls_to("PutTargets"))) == calls == (2, 2)
+
+
 def readme_read_policy() -> dict[str, list[str]]:
     """The statements of README's least-privilege read policy, by Sid."""
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from bot.aws import describe_error, error_code
 from bot.deps import Deps
@@ -19,11 +20,15 @@ from bot.setup.inspection import forget_cached
 from bot.setup.model import (
     CONFIG_SET_NAME,
     DESTINATION_NAME,
+    FORWARD_POLICY_NAME,
+    FORWARD_ROLE_NAME,
+    FORWARD_TARGET_ID,
     STATUS_RULE_NAME,
     STATUS_TARGET_ID,
     TOPIC_NAME,
     QueueState,
     Step,
+    default_bus_arn,
     same_pattern,
     status_event_pattern,
 )
@@ -211,39 +216,120 @@ def create_queue(deps: Deps, name: str, qregion: str, ctx: dict[str, Any]) -> st
     return f"created {url}"
 
 
-def put_status_rule(deps: Deps, queue: QueueState | None, home: str, ctx: dict[str, Any]) -> str:
-    """The EventBridge rule that pushes SES's sending-status and Advisor events to the bot's queue: the rule
-    (`PutRule` on the default bus), the queue as its target (`PutTargets`), and the queue policy statement that
-    lets the rule send; each only when missing."""
-    url, qarn, qregion = queue_values(queue, home, ctx)
-    events = deps.aws.get("events", qregion)
-    done = []
+def _put_rule(events: Any, done: list[str]) -> str:
+    """The rule `STATUS_RULE_NAME` on the default bus of `events`'s region with the bot's pattern, enabled: put
+    only when missing or different; its ARN."""
     try:
         rule: dict[str, Any] | None = events.describe_rule(Name=STATUS_RULE_NAME)
     except Exception as exc:
         if error_code(exc) != "ResourceNotFoundException":
             raise
         rule = None
-    if rule is None or not same_pattern(rule.get("EventPattern")) or rule.get("State") != "ENABLED":
-        rule_arn = events.put_rule(
-            Name=STATUS_RULE_NAME,
-            EventPattern=json.dumps(status_event_pattern()),
-            State="ENABLED",
-            Description="sesbot: SES sending status and VDM Advisor events to the bot's queue",
-        )["RuleArn"]
-        done.append("rule created" if rule is None else "rule pattern set")
-    else:
-        rule_arn = rule["Arn"]
+    if rule is not None and same_pattern(rule.get("EventPattern")) and rule.get("State") == "ENABLED":
+        return str(rule["Arn"])
+    rule_arn = events.put_rule(
+        Name=STATUS_RULE_NAME,
+        EventPattern=json.dumps(status_event_pattern()),
+        State="ENABLED",
+        Description="sesbot: SES sending status and VDM Advisor events to the bot's queue",
+    )["RuleArn"]
+    done.append("rule created" if rule is None else "rule pattern set")
+    return str(rule_arn)
+
+
+def _put_target(events: Any, target: dict[str, str], done: list[str], what: str) -> None:
+    """`target` on the rule, unless one with its ARN (and, for a bus, a role) is there already."""
     targets = events.list_targets_by_rule(Rule=STATUS_RULE_NAME).get("Targets") or []
-    if not any(t.get("Arn") == qarn for t in targets):
-        answer = events.put_targets(Rule=STATUS_RULE_NAME, Targets=[{"Id": STATUS_TARGET_ID, "Arn": qarn}])
-        if answer.get("FailedEntryCount"):
-            raise RuntimeError(f"EventBridge refused the queue as target: {answer.get('FailedEntries')}")
-        done.append("the queue is its target")
+    if any(t.get("Arn") == target["Arn"] and (t.get("RoleArn") or "RoleArn" not in target) for t in targets):
+        return
+    answer = events.put_targets(Rule=STATUS_RULE_NAME, Targets=[target])
+    if answer.get("FailedEntryCount"):
+        raise RuntimeError(f"EventBridge refused {what} as target: {answer.get('FailedEntries')}")
+    done.append(f"{what} is its target")
+
+
+def put_status_rule(deps: Deps, queue: QueueState | None, home: str, ctx: dict[str, Any]) -> str:
+    """The EventBridge rule that pushes SES's sending-status and Advisor events to the bot's queue: the rule
+    (`PutRule` on the default bus), the queue as its target (`PutTargets`), and the queue policy statement that
+    lets the rule send; each only when missing."""
+    url, qarn, qregion = queue_values(queue, home, ctx)
+    events = deps.aws.get("events", qregion)
+    done: list[str] = []
+    rule_arn = _put_rule(events, done)
+    _put_target(events, {"Id": STATUS_TARGET_ID, "Arn": qarn}, done, "the queue")
     done += _allow_sender(
         deps, qregion, url, lambda p: events_send_decision(p, queue_arn=qarn, rule_arn=rule_arn),
         rule_policy_statement(qarn, rule_arn), "the rule",
     )  # fmt: skip
+    return ", ".join(done) or "already in place"
+
+
+def forward_role_policies(bus_arn: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(trust policy, permissions policy) of `FORWARD_ROLE_NAME`: EventBridge of the bus's account may assume
+    it, and it may put events on the bus (the queue region's default event bus) only."""
+    account = bus_arn.split(":")[4]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        ],
+    }
+    permissions = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn}],
+    }
+    return trust, permissions
+
+
+def _forward_role(deps: Deps, region: str, bus_arn: str, done: list[str]) -> str:
+    """The ARN of the role the other regions' rules forward with; created, or its policy set, when missing."""
+    iam = deps.aws.get("iam", region)
+    trust, permissions = forward_role_policies(bus_arn)
+    try:
+        role_arn = str(iam.get_role(RoleName=FORWARD_ROLE_NAME)["Role"]["Arn"])
+    except Exception as exc:
+        if error_code(exc) != "NoSuchEntity":
+            raise
+        role_arn = str(
+            iam.create_role(
+                RoleName=FORWARD_ROLE_NAME,
+                AssumeRolePolicyDocument=json.dumps(trust),
+                Description="sesbot: EventBridge forwards SES status events to the bot's queue region",
+            )["Role"]["Arn"]
+        )
+        done.append(f"IAM role {FORWARD_ROLE_NAME} created")
+    try:
+        current = iam.get_role_policy(RoleName=FORWARD_ROLE_NAME, PolicyName=FORWARD_POLICY_NAME)["PolicyDocument"]
+    except Exception as exc:
+        if error_code(exc) != "NoSuchEntity":
+            raise
+        current = None
+    if isinstance(current, str):
+        current = json.loads(unquote(current))
+    if current != permissions:
+        iam.put_role_policy(
+            RoleName=FORWARD_ROLE_NAME, PolicyName=FORWARD_POLICY_NAME, PolicyDocument=json.dumps(permissions)
+        )
+        done.append(f"it may put events on {bus_arn}")
+    return role_arn
+
+
+def put_forward_rule(deps: Deps, region: str, queue: QueueState | None, home: str, ctx: dict[str, Any]) -> str:
+    """In `region` (not the queue's), the rule that forwards SES's sending-status and Advisor events to the queue
+    region's default event bus, where the queue region's rule sends them to the queue: the role it forwards
+    with, the rule, and the bus as its target; each only when missing."""
+    _, qarn, _ = queue_values(queue, home, ctx)
+    bus = default_bus_arn(qarn)
+    done: list[str] = []
+    role_arn = _forward_role(deps, region, bus, done)
+    events = deps.aws.get("events", region)
+    _put_rule(events, done)
+    _put_target(events, {"Id": FORWARD_TARGET_ID, "Arn": bus, "RoleArn": role_arn}, done, f"event bus {bus}")
     return ", ".join(done) or "already in place"
 
 

@@ -14,9 +14,10 @@ One job: fill in the `model` from AWS, changing nothing. What is inspected, per 
   filter policy of each subscription that delivers to the bot (`GetSubscriptionAttributes`: `FilterPolicy`,
   `FilterPolicyScope`);
 * the bot's queue (`SESBOT_SQS_QUEUE_URL`): exists, its ARN and policy;
-* the bot's EventBridge rule in the queue's region (`inspect_status_rule`: `DescribeRule`,
-  `ListTargetsByRule`): SES's sending-status and Advisor events pushed to the queue, and the queue policy
-  letting the rule send;
+* the bot's EventBridge rule in each region the bot watches (`inspect_status_rules`: `DescribeRule`,
+  `ListTargetsByRule`): in the queue's region SES's sending-status and Advisor events pushed to the queue, and
+  the queue policy letting the rule send; in each other region the same events forwarded, with a role, to the
+  queue region's default event bus;
 * with `permissions=True`, every read call the bot makes (`permissions.probe_permissions`).
 
 `inspect_cached` is what the `events.coverage` check of `why` uses: the same inspection without the
@@ -51,6 +52,7 @@ from bot.setup.model import (
     QueueState,
     RuleState,
     TopicState,
+    default_bus_arn,
     inspection_from_json,
     inspection_to_json,
     region_of_arn,
@@ -82,16 +84,24 @@ _DESTINATION_KINDS = (
 )
 
 
-def inspect_status_rule(
+def inspect_status_rules(
     deps: Deps, queue: QueueState | None, permissions: dict[str, str] | None = None
-) -> RuleState | None:
-    """The bot's EventBridge rule in the queue's region; None when there is no queue to route to yet (or its
-    region is not one the bot watches: EventBridge delivers to a queue of the rule's own region only)."""
+) -> list[RuleState]:
+    """The bot's EventBridge rule in each region the bot watches, the queue's region first: there it sends to the
+    queue, elsewhere it forwards to the queue region's default event bus (EventBridge delivers to a queue of
+    the rule's own region only). Empty when there is no queue to route to yet, or its region is not one the
+    bot watches."""
     if queue is None or not queue.exists or not queue.arn or queue.region not in deps.settings.regions:
-        return None
+        return []
     calls = Calls(permissions if permissions is not None else {})
-    events = deps.aws.get("events", queue.region)
-    state = RuleState(region=queue.region)
+    bus = default_bus_arn(queue.arn)
+    regions = [queue.region] + [r for r in deps.settings.regions if r != queue.region]
+    return _parallel(lambda r: _inspect_rule(deps, r, queue, None if r == queue.region else bus, calls), regions)
+
+
+def _inspect_rule(deps: Deps, region: str, queue: QueueState, forward_to: str | None, calls: Calls) -> RuleState:
+    events = deps.aws.get("events", region)
+    state = RuleState(region=region, forward_to=forward_to)
     rule, exc = calls(
         "events:DescribeRule", events.describe_rule, Name=STATUS_RULE_NAME, ok_codes=("ResourceNotFoundException",)
     )
@@ -108,8 +118,12 @@ def inspect_status_rule(
     if exc is not None:
         state.error = describe_error(exc)
         return state
-    state.targets_queue = any(t.get("Arn") == queue.arn for t in targets.get("Targets") or [])
-    if state.arn:
+    listed = targets.get("Targets") or []
+    if forward_to is not None:  # a bus of another region takes events only with a role allowed to put them
+        state.targets_queue = any(t.get("Arn") == forward_to and t.get("RoleArn") for t in listed)
+        return state
+    state.targets_queue = any(t.get("Arn") == queue.arn for t in listed)
+    if state.arn and queue.arn:
         state.queue_allows = events_send_decision(queue.policy or {}, queue_arn=queue.arn, rule_arn=state.arn).allowed
     return state
 

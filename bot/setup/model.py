@@ -27,6 +27,11 @@ CONFIG_SET_NAME = "sesbot"
 DESTINATION_NAME = "sesbot"
 STATUS_RULE_NAME = "sesbot-ses-status"  # the EventBridge rule sending SES's status events to the bot's queue
 STATUS_TARGET_ID = "sesbot-queue"
+# In every other region the bot watches, the rule of the same name forwards SES's status events to the queue
+# region's default event bus (EventBridge delivers to a queue of the rule's own region only), with this role.
+FORWARD_TARGET_ID = "sesbot-queue-region-bus"
+FORWARD_ROLE_NAME = "sesbot-ses-status-forward"
+FORWARD_POLICY_NAME = "sesbot-put-events"
 
 # The event types the bot uses: problems become rows, sends and deliveries feed the counters.
 WANTED_TYPES = ("SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "DELIVERY_DELAY", "RENDERING_FAILURE")
@@ -200,23 +205,32 @@ def same_pattern(text: str | None) -> bool:
     )
 
 
+def default_bus_arn(queue_arn: str) -> str:
+    """The default event bus of the queue's region and account: where the rules of the other regions forward."""
+    parts = queue_arn.split(":")
+    return f"arn:{parts[1]}:events:{parts[3]}:{parts[4]}:event-bus/default"
+
+
 @dataclass
 class RuleState:
-    """The bot's EventBridge rule in the queue's region (`STATUS_RULE_NAME`): SES's status events pushed to
-    the queue as they happen, rather than seen at the next sweep."""
+    """The bot's EventBridge rule (`STATUS_RULE_NAME`) in one region: SES's status events pushed to the queue as
+    they happen, rather than seen at the next sweep. In the queue's region it sends to the queue; in another
+    region (`forward_to` set) it forwards them to the queue region's default event bus, whose rule sends them on."""
 
     region: str
     arn: str | None = None
     exists: bool | None = None
     pattern_ok: bool = False  # it matches SES's sending-status and Advisor events
     enabled: bool = False
-    targets_queue: bool = False  # the bot's queue is one of its targets
-    queue_allows: bool = False  # the queue policy lets the rule send
+    targets_queue: bool = False  # the bot's queue (forwarding: the queue region's bus, with a role) is a target
+    queue_allows: bool = False  # the queue policy lets the rule send (not asked of a forwarding rule)
     error: str | None = None
+    forward_to: str | None = None  # another region's rule: the queue region's default event bus ARN
 
     @property
     def in_place(self) -> bool:
-        return bool(self.exists and self.pattern_ok and self.enabled and self.targets_queue and self.queue_allows)
+        delivered = self.queue_allows or self.forward_to is not None
+        return bool(self.exists and self.pattern_ok and self.enabled and self.targets_queue and delivered)
 
 
 @dataclass

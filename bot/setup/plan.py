@@ -19,6 +19,7 @@ from bot.setup import apply
 from bot.setup.model import (
     CONFIG_SET_NAME,
     DESTINATION_NAME,
+    FORWARD_ROLE_NAME,
     QUEUE_NAME,
     STATUS_RULE_NAME,
     TOPIC_NAME,
@@ -35,7 +36,7 @@ from bot.setup.model import (
 
 
 def build_plan(
-    deps: Deps, inspections: list[Inspection], queue: QueueState | None, rule: RuleState | None = None
+    deps: Deps, inspections: list[Inspection], queue: QueueState | None, rules: list[RuleState] | None = None
 ) -> list[Step]:
     """The changes that make every wanted event type reach the bot, in the order they must be made.
 
@@ -50,31 +51,47 @@ def build_plan(
     queue_step = _queue_step(deps, queue, home, steps)
     if queue_step is not None:
         steps.insert(0, queue_step)
-    rule_step = _status_rule_step(deps, queue, rule, home, queue_step is not None)
-    if rule_step is not None:
-        steps.append(rule_step)
+    steps += _status_rule_steps(deps, queue, rules or [], home, queue_step is not None)
     return steps
 
 
-def _status_rule_step(
-    deps: Deps, queue: QueueState | None, rule: RuleState | None, home: str, queue_planned: bool
-) -> Step | None:
-    """SES's sending-status and Advisor events pushed to the queue (EventBridge), in the queue's region.
+def _status_rule_steps(
+    deps: Deps, queue: QueueState | None, rules: list[RuleState], home: str, queue_planned: bool
+) -> list[Step]:
+    """SES's sending-status and Advisor events pushed to the queue (EventBridge): the rule in the queue's region,
+    and in each other region the bot watches one forwarding them to the queue region's default event bus.
 
-    Last: it needs the queue. Planned when the queue exists (or is planned) in a region the bot watches and
-    the rule, its target or the queue policy statement is missing.
+    Last: they need the queue. Planned when the queue exists (or is planned) in a region the bot watches, for
+    each region whose rule, target or queue policy statement is missing.
     """
     region = queue.region if queue else home
-    if region not in deps.settings.regions or not (queue_planned or (queue is not None and queue.exists)):
-        return None
-    if rule is not None and rule.in_place:
-        return None
-    return Step(
-        region,
-        f"push SES's sending-status and Advisor events to the bot's queue: EventBridge rule {STATUS_RULE_NAME} "
-        "(source aws.ses) with the queue as target and a queue policy that lets the rule send",
-        partial(apply.put_status_rule, deps, queue, home),
-    )
+    regions = deps.settings.regions
+    if region not in regions or not (queue_planned or (queue is not None and queue.exists)):
+        return []
+    in_place = {r.region for r in rules if r.in_place}
+    steps = []
+    if region not in in_place:
+        steps.append(
+            Step(
+                region,
+                "push SES's sending-status and Advisor events to the bot's queue: EventBridge rule "
+                f"{STATUS_RULE_NAME} (source aws.ses) with the queue as target and a queue policy that lets the "
+                "rule send",
+                partial(apply.put_status_rule, deps, queue, home),
+            )
+        )
+    for other in regions:
+        if other != region and other not in in_place:
+            steps.append(
+                Step(
+                    other,
+                    f"forward SES's sending-status and Advisor events of {other} to the queue's region: EventBridge "
+                    f"rule {STATUS_RULE_NAME} (source aws.ses) with the default event bus of {region} as target, "
+                    f"put through IAM role {FORWARD_ROLE_NAME}",
+                    partial(apply.put_forward_rule, deps, other, queue, home),
+                )
+            )
+    return steps
 
 
 @dataclass

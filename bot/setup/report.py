@@ -14,9 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
 from bot.setup.apply import apply_plan
-from bot.setup.inspection import inspect, inspect_queue, inspect_status_rule
+from bot.setup.inspection import inspect, inspect_queue, inspect_status_rules
 from bot.setup.model import (
     EVENT_TYPE_VALUES,
+    FORWARD_ROLE_NAME,
     QUEUE_NAME,
     STATUS_RULE_NAME,
     WANTED_TYPES,
@@ -559,44 +560,77 @@ def permissions_finding(inspections: list[Inspection], actions: tuple[str, ...] 
 # -- the plan and what --apply did -------------------------------------------------------------------------
 
 
-def _inspect_all(deps: Deps) -> tuple[QueueState | None, list[Inspection], RuleState | None]:
+def _inspect_all(deps: Deps) -> tuple[QueueState | None, list[Inspection], list[RuleState]]:
     queue_permissions: dict[str, str] = {}
     queue = inspect_queue(deps, discover=True, permissions=queue_permissions)
     regions = deps.settings.regions
     with ThreadPoolExecutor(max_workers=max(1, len(regions)), thread_name_prefix="setup-region") as pool:
         inspections = list(pool.map(lambda r: inspect(deps, r, queue=queue, permissions=True), regions))
-        rule = inspect_status_rule(deps, queue)
+        rules = inspect_status_rules(deps, queue)
     if inspections:
         for action, verdict in queue_permissions.items():
             inspections[0].permissions.setdefault(action, verdict)
-    return queue, inspections, rule
+    return queue, inspections, rules
 
 
-def status_rule_finding(rule: RuleState | None) -> Finding:
-    """`setup.push`: do SES's sending-status and Advisor events reach the bot as they happen?"""
-    if rule is not None and rule.in_place:
-        return Finding(
-            "setup.push",
-            Severity.OK,
-            f"SES's sending-status and Advisor events reach the bot as they happen (EventBridge rule "
-            f"{STATUS_RULE_NAME} in {rule.region} -> the queue)",
-            region=rule.region,
+def status_rule_findings(rules: list[RuleState]) -> list[Finding]:
+    """`setup.push`, one per region the bot watches (the queue's first): do SES's sending-status and Advisor
+    events of that region reach the bot as they happen? One finding without a region when there is no rule to
+    look at (no queue yet, or the queue in a region the bot does not watch)."""
+    if not rules:
+        return [_push_finding(None, f"there is no EventBridge rule {STATUS_RULE_NAME}", None)]
+    home = rules[0]
+    out = []
+    for rule in rules:
+        if rule.forward_to is None:
+            route = f"EventBridge rule {STATUS_RULE_NAME} in {rule.region} -> the queue"
+        else:
+            route = (
+                f"EventBridge rule {STATUS_RULE_NAME} in {rule.region} -> the default event bus of {home.region} "
+                f"-> rule {STATUS_RULE_NAME} there -> the queue"
+            )
+        if rule.in_place and home.in_place:
+            summary = f"SES's sending-status and Advisor events reach the bot as they happen ({route})"
+            out.append(Finding("setup.push", Severity.OK, summary, region=rule.region))
+            continue
+        out.append(_push_finding(rule, _push_gap(rule, home), home.region))
+    return out
+
+
+def _push_gap(rule: RuleState, home: RuleState) -> str:
+    """Why `rule`'s region's status events do not reach the queue as they happen."""
+    if rule.error:
+        return f"the rule could not be read ({rule.error})"
+    if not rule.exists:
+        return f"there is no EventBridge rule {STATUS_RULE_NAME} in {rule.region}"
+    if not (rule.pattern_ok and rule.enabled):
+        return f"EventBridge rule {STATUS_RULE_NAME} is disabled or does not match SES's status events"
+    if rule.forward_to is not None and not rule.targets_queue:
+        return (
+            f"EventBridge rule {STATUS_RULE_NAME} does not forward them to the default event bus of {home.region} "
+            "(with a role)"
         )
-    if rule is not None and rule.error:
-        why = f"the rule could not be read ({rule.error})"
-    elif rule is None or not rule.exists:
-        why = f"there is no EventBridge rule {STATUS_RULE_NAME}"
-    elif not (rule.pattern_ok and rule.enabled):
-        why = f"EventBridge rule {STATUS_RULE_NAME} is disabled or does not match SES's status events"
-    elif not rule.targets_queue:
-        why = f"EventBridge rule {STATUS_RULE_NAME} does not send to the bot's queue"
+    if not rule.targets_queue:
+        return f"EventBridge rule {STATUS_RULE_NAME} does not send to the bot's queue"
+    if rule.forward_to is not None:
+        return f"they are forwarded to {home.region}, whose rule does not put them on the queue"
+    return "the queue policy does not let the rule send"
+
+
+def _push_finding(rule: RuleState | None, why: str, queue_region: str | None) -> Finding:
+    if rule is not None and rule.forward_to is not None:
+        fix = (
+            f"Run `sesbot setup --apply`: in {rule.region} it creates rule {STATUS_RULE_NAME} forwarding them to the "
+            f"default event bus of {queue_region} (EventBridge delivers to a queue of the rule's own region only), "
+            f"with IAM role {FORWARD_ROLE_NAME} to put them there."
+        )
     else:
-        why = "the queue policy does not let the rule send"
+        fix = "Run `sesbot setup --apply` to create the rule (it needs the bot's queue in a region the bot watches)."
     return Finding(
         "setup.push",
         Severity.INFO,  # polling still sees it, one sweep later: nothing is missed
         f"SES's sending-status and Advisor events are seen at the next sweep, not as they happen: {why}",
-        fix="Run `sesbot setup --apply` to create the rule (it needs the bot's queue in a region the bot watches).",
+        fix=fix,
         region=rule.region if rule else None,
     )
 
@@ -658,15 +692,15 @@ def _findings(deps: Deps, queue: QueueState | None, inspections: list[Inspection
 def setup_report(deps: Deps, *, apply: bool = False, via: str = "cli") -> Report:
     """The `setup` answer: what the bot cannot see, the plan that fixes it, and with `apply` the plan done."""
     started = time.perf_counter()
-    queue, inspections, rule = _inspect_all(deps)
-    steps = build_plan(deps, inspections, queue, rule)
+    queue, inspections, rules = _inspect_all(deps)
+    steps = build_plan(deps, inspections, queue, rules)
     findings: list[Finding] = []
     if apply and steps:
         findings.append(_applied_finding(apply_plan(deps, steps)))
-        queue, inspections, rule = _inspect_all(deps)
-        steps = build_plan(deps, inspections, queue, rule)
+        queue, inspections, rules = _inspect_all(deps)
+        steps = build_plan(deps, inspections, queue, rules)
     findings += _findings(deps, queue, inspections)
-    findings.append(status_rule_finding(rule))
+    findings += status_rule_findings(rules)
     findings.append(_plan_finding(steps, via, applying=apply))
     return Report(
         target=", ".join(deps.settings.regions),
