@@ -451,7 +451,37 @@ def test_sns_may_not_publish_what_only_ses_is_let_publish() -> None:
 def test_the_statements_setup_apply_writes_are_understood() -> None:
     assert verdict_to_queue(policy(queue_policy_statement(QUEUE, TOPIC))) is Verdict.ALLOWED
     assert verdict_to_queue(policy(queue_policy_statement(QUEUE, TOPIC)), topic=TOPIC + "-2") is (Verdict.IMPLICIT_DENY)
-    assert ses_publish_decision(policy(topic_policy_statement(TOPIC)), TOPIC, source_arn=SET).allowed
+    written = policy(topic_policy_statement(TOPIC, [SET, f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/example.com"]))
+    assert ses_publish_decision(written, TOPIC, source_arn=SET).allowed
+    assert ses_publish_decision(
+        written, TOPIC, source_arn=f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/example.com"
+    ).allowed
+
+
+def test_the_topic_statement_setup_apply_writes_lets_only_the_sets_and_identities_it_names_publish() -> None:
+    statement = topic_policy_statement(TOPIC, [SET])
+
+    assert statement["Condition"] == {
+        "StringEquals": {"AWS:SourceAccount": ACCOUNT},
+        "ArnLike": {"AWS:SourceArn": SET},
+    }
+    assert ses_publish_decision(policy(statement), TOPIC, source_arn=SET + "-2").verdict is Verdict.IMPLICIT_DENY
+    assert ses_publish_decision(policy(statement), TOPIC, source_arn=SET, source_account=OTHER).verdict is (
+        Verdict.IMPLICIT_DENY
+    )
+
+
+def test_the_account_only_topic_statement_older_versions_wrote_still_lets_ses_publish() -> None:
+    older = {
+        "Sid": "sesbot-ses-publish",
+        "Effect": "Allow",
+        "Principal": {"Service": "ses.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": TOPIC,
+        "Condition": {"StringEquals": {"AWS:SourceAccount": ACCOUNT}},
+    }
+
+    assert ses_publish_decision(policy(older), TOPIC, source_arn=SET).allowed
 
 
 def test_the_ses_source_arn_names_the_configuration_set_in_the_sending_region() -> None:

@@ -456,6 +456,35 @@ def test_apply_from_nothing_then_setting_the_queue_url_leaves_nothing_missing(aw
     assert [f.check for f in third.findings if f.check == "setup.applied"] == []  # nothing to do
 
 
+def test_apply_lets_ses_publish_to_the_topic_only_for_the_configuration_set_it_publishes_from(
+    aws_peer, deps: Deps
+) -> None:
+    aws_peer.set_identity(DOMAIN)
+
+    run(deps, "setup --apply")
+
+    sns = aws_peer.client("sns")
+    [topic_arn] = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":sesbot-events")]
+    account = topic_arn.split(":")[4]
+    policy = json.loads(sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["Policy"])
+    [statement] = [s for s in policy["Statement"] if s.get("Sid") == "sesbot-ses-publish"]
+    assert statement["Condition"] == {
+        "StringEquals": {"AWS:SourceAccount": account},
+        "ArnLike": {"AWS:SourceArn": f"arn:aws:ses:{REGION}:{account}:configuration-set/sesbot"},
+    }
+
+
+def test_a_topic_policy_scoped_by_account_only_as_older_versions_wrote_it_is_still_accepted(
+    aws_peer, deps: Deps, settings
+) -> None:
+    events_to_the_bots_queue(aws_peer, settings, list(WANTED_TYPES))  # its topic policy: AWS:SourceAccount only
+
+    report = run(deps, "setup")
+
+    assert [f.summary for f in report.findings if f.check == "setup.topics"] == []
+    assert not any("let SES publish" in step for step in finding(report, "setup.plan").evidence)
+
+
 def test_in_slack_setup_apply_only_shows_the_plan(aws_peer, deps: Deps) -> None:
     aws_peer.set_identity(DOMAIN)
 

@@ -32,9 +32,16 @@ from bot.setup.model import (
     same_pattern,
     status_event_pattern,
 )
-from bot.setup.policy import events_send_decision, queue_policy_decision, ses_publish_decision, ses_source_arn
+from bot.setup.policy import (
+    events_send_decision,
+    queue_policy_decision,
+    ses_publish_decision,
+    ses_source_arn,
+    strictest,
+)
 
 _EMPTY_POLICY = '{"Version": "2012-10-17", "Statement": []}'
+TOPIC_STATEMENT_SID = "sesbot-ses-publish"
 
 
 def apply_plan(deps: Deps, steps: list[Step]) -> list[Step]:
@@ -79,16 +86,21 @@ def rule_policy_statement(queue_arn: str, rule_arn: str) -> dict[str, Any]:
     return _send_statement(sid, "events.amazonaws.com", queue_arn, rule_arn)
 
 
-def topic_policy_statement(topic_arn: str) -> dict[str, Any]:
-    """The topic policy statement that lets SES of the topic's account publish to it."""
+def topic_policy_statement(topic_arn: str, source_arns: list[str]) -> dict[str, Any]:
+    """The topic policy statement that lets SES of the topic's account publish to it, only on behalf of
+    `source_arns` (its configuration sets and identities: `ses_source_arn`), as AWS recommends against the
+    confused deputy problem."""
     account = topic_arn.split(":")[4]
     return {
-        "Sid": "sesbot-ses-publish",
+        "Sid": TOPIC_STATEMENT_SID,
         "Effect": "Allow",
         "Principal": {"Service": "ses.amazonaws.com"},
         "Action": "sns:Publish",
         "Resource": topic_arn,
-        "Condition": {"StringEquals": {"AWS:SourceAccount": account}},
+        "Condition": {
+            "StringEquals": {"AWS:SourceAccount": account},
+            "ArnLike": {"AWS:SourceArn": source_arns[0] if len(source_arns) == 1 else source_arns},
+        },
     }
 
 
@@ -110,22 +122,26 @@ def create_topic(deps: Deps, region: str, ctx: dict[str, Any]) -> str:
     return f"topic {topic_arn(deps, region, None, ctx)}"
 
 
-def allow_ses(deps: Deps, region: str, existing: str | None, set_name: str, ctx: dict[str, Any]) -> str:
-    """Add the statement that lets SES publish to the topic, unless the policy already lets it."""
+def allow_ses(deps: Deps, region: str, existing: str | None, publishers: list[str], ctx: dict[str, Any]) -> str:
+    """Add the statement that lets SES publish to the topic for each of `publishers` (`configuration-set/name`,
+    `identity/name`), unless the policy already lets it; the bot's own statement (an older one, scoped by
+    account only, included) is replaced rather than doubled."""
     sns = deps.aws.get("sns", region)
     arn = topic_arn(deps, region, existing, ctx)
     attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
     policy = json.loads(attrs.get("Policy") or _EMPTY_POLICY)
-    decision = ses_publish_decision(
-        policy, arn, source_arn=ses_source_arn(arn, region, f"configuration-set/{set_name}")
-    )
-    if decision.allowed:
+    sources = [ses_source_arn(arn, region, p) for p in publishers]
+    decision = strictest(ses_publish_decision(policy, arn, source_arn=s) for s in sources)
+    if decision is None or decision.allowed:
         return "SES may already publish"
     if not decision.fixable_by_allow:
         raise RuntimeError(f"the topic policy was left as it is: {decision.reason}; an Allow cannot override it")
-    policy.setdefault("Statement", []).append(topic_policy_statement(arn))
+    statements = [
+        s for s in policy.get("Statement") or [] if not (isinstance(s, dict) and s.get("Sid") == TOPIC_STATEMENT_SID)
+    ]
+    policy["Statement"] = statements + [topic_policy_statement(arn, sources)]
     sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(policy))
-    return "the topic policy lets ses.amazonaws.com publish"
+    return "the topic policy lets ses.amazonaws.com publish for " + ", ".join(publishers)
 
 
 def queue_values(queue: QueueState | None, home: str, ctx: dict[str, Any]) -> tuple[str, str, str]:

@@ -217,7 +217,7 @@ def inspect(
         found = _find_topic(deps, region, TOPIC_NAME)
         if found and found not in used:
             topic_arns.append(found)
-    publishers = _publishers(insp)
+    publishers = insp.publishers()
 
     def inspect_topic(arn: str) -> TopicState:
         return _inspect_topic(deps, region, arn, queue, calls, publishers.get(arn, []), filters=permissions)
@@ -354,20 +354,6 @@ def _topic_arns(deps: Deps, insp: Inspection) -> list[str]:
         topic_arns += [d.topic_arn for d in cs.destinations if d.topic_arn]
     topic_arns += [a for a in deps.settings.sns_topic_arns or [] if region_of_arn(a, insp.region) == insp.region]
     return list(dict.fromkeys(topic_arns))
-
-
-def _publishers(insp: Inspection) -> dict[str, list[str]]:
-    """Topic ARN -> what SES publishes to it for (`identity/name`, `configuration-set/name`): its aws:SourceArn."""
-    out: dict[str, list[str]] = {}
-    for ident in insp.identities:
-        if ident.exists:
-            for arn in ident.topics.values():
-                out.setdefault(arn, []).append(f"identity/{ident.name}")
-    for cs in insp.config_sets.values():
-        for d in cs.destinations:
-            if d.enabled and d.topic_arn:
-                out.setdefault(d.topic_arn, []).append(f"configuration-set/{cs.name}")
-    return out
 
 
 def _inspect_topic(

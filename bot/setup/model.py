@@ -265,6 +265,20 @@ class Inspection:
         eff = self.effective
         return eff.default_config_set if eff else None
 
+    def publishers(self) -> dict[str, list[str]]:
+        """Topic ARN -> what SES publishes to it for (`identity/name`, `configuration-set/name`): its
+        aws:SourceArn (`policy.ses_source_arn`)."""
+        out: dict[str, list[str]] = {}
+        for ident in self.identities:
+            if ident.exists:
+                for arn in ident.topics.values():
+                    out.setdefault(arn, []).append(f"identity/{ident.name}")
+        for cs in self.config_sets.values():
+            for d in cs.destinations:
+                if d.enabled and d.topic_arn:
+                    out.setdefault(d.topic_arn, []).append(f"configuration-set/{cs.name}")
+        return out
+
     def coverage(self) -> dict[str, Coverage]:
         result = {t: Coverage(t, "none") for t in WANTED_TYPES}
         eff = self.effective

@@ -144,6 +144,14 @@ class _RegionPlan:
     def needs_destination(self) -> bool:
         return bool(self.missing)
 
+    @property
+    def publishers(self) -> list[str]:
+        """What SES publishes to the topic for once the plan is made: the identities and configuration sets
+        that use it, and the set the bot's destination goes on (the topic policy names each)."""
+        using = self.insp.publishers().get(self.topic_arn or "", [])
+        ours = [f"configuration-set/{self.set_name}"] if self.needs_destination else []
+        return list(dict.fromkeys([*using, *ours]))
+
 
 def _choose_topic(insp: Inspection, ours: Destination | None) -> TopicState | None:
     """The topic for the bot's destination: the one it already uses, ours by name, or one that reaches the bot."""
@@ -183,7 +191,7 @@ def _ses_policy_step(deps: Deps, r: _RegionPlan) -> Step | None:
     return Step(
         r.region,
         f"let SES publish to SNS topic {r.topic_name} (topic policy)",
-        partial(apply.allow_ses, deps, r.region, r.topic_arn, r.set_name),
+        partial(apply.allow_ses, deps, r.region, r.topic_arn, r.publishers),
     )
 
 
