@@ -33,6 +33,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from bot.findings import Finding, Severity
+from bot.render_text import clean
 from bot.settings import Secret
 
 STARTTLS = "starttls"
@@ -48,6 +49,10 @@ _CERT_EXPIRED = {10}
 _CERT_NOT_YET_VALID = {9}
 _CERT_NAME = {62, 64}  # hostname mismatch, IP address mismatch
 _CERT_UNTRUSTED = {2, 18, 19, 20, 21, 27}
+
+# smtplib refuses a reply line longer than this (its _MAXLINE); RFC 5321 allows 512 octets.
+_MAX_LINE = 8192
+_QUOTED = 80  # characters of a line smtplib cannot use that a finding quotes
 
 
 def ses_smtp_host(region: str) -> str:
@@ -257,6 +262,27 @@ def _reply_text(code: int, msg: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}".strip()
 
 
+def _quote(line: bytes) -> str:
+    """A line as a finding may quote it: decoded, control characters made visible, cut."""
+    return clean(line.decode("utf-8", "replace").rstrip("\r\n"), _QUOTED)
+
+
+class _Lines:
+    """The session's socket file for smtplib, keeping the last line read: smtplib drops a line it
+    cannot use (one over `_MAX_LINE`), and the probe quotes it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._file = sock.makefile("rb")
+        self.last = b""
+
+    def readline(self, limit: int = -1) -> bytes:
+        self.last = self._file.readline(limit)
+        return self.last
+
+    def close(self) -> None:
+        self._file.close()
+
+
 def _parse_cert(der: bytes | None) -> CertInfo | None:
     if not der:
         return None
@@ -323,6 +349,21 @@ class _Session:
         self.scrub = _scrubber(opts)
         self.result = PortResult(endpoint=endpoint, address=self._where())
         self.smtp = smtplib.SMTP(local_hostname=opts.ehlo_name, timeout=opts.timeout)
+        self.lines: _Lines | None = None
+
+    def _read_from(self, sock: socket.socket) -> None:
+        self.smtp.sock = sock
+        self.lines = self.smtp.file = _Lines(sock)
+
+    @property
+    def _overlong_line(self) -> bool:
+        return self.lines is not None and len(self.lines.last) > _MAX_LINE
+
+    def _overlong(self, step: str, started: float) -> _Failed:
+        """The failure for a reply line smtplib would not read (over `_MAX_LINE`), quoting its start."""
+        shown = _quote(self.lines.last if self.lines else b"")
+        self._step(step, started, False, f"reply line over {_MAX_LINE} bytes: {shown}")
+        return _Failed("long_line", reply=shown)
 
     def _where(self) -> str:
         host = f"[{self.address}]" if ":" in self.address else self.address
@@ -373,8 +414,7 @@ class _Session:
             why = exc.strerror or type(exc).__name__
             self._step("connect", started, False, why)
             raise _Failed("unreachable", error=why) from None
-        self.smtp.sock = sock
-        self.smtp.file = None
+        self._read_from(sock)
         self._step("connect", started, True, self.result.address)
 
     def _tls(self) -> None:
@@ -394,8 +434,7 @@ class _Session:
             why = exc.strerror or str(exc) or type(exc).__name__
             self._step("tls", started, False, f"connection closed during the handshake ({why})")
             raise _Failed("tls_failed", error=f"connection closed during the handshake ({why})") from None
-        self.smtp.sock = tls_sock
-        self.smtp.file = None
+        self._read_from(tls_sock)
         cipher = tls_sock.cipher()
         self.result.tls_version = tls_sock.version()
         self.result.cipher = f"{cipher[0]} ({cipher[2]} bits)" if cipher else None
@@ -414,6 +453,8 @@ class _Session:
         except ssl.SSLError as exc:
             self._step(step, started, False, str(exc))
             raise _Failed("tls_failed", error=str(exc)) from None
+        except smtplib.SMTPResponseException:  # getreply's only one: a line over _MAX_LINE
+            raise self._overlong(step, started) from None
         return code, _reply_text(code, msg)
 
     def _banner(self) -> None:
@@ -433,6 +474,8 @@ class _Session:
             timed_out = isinstance(exc.__context__, TimeoutError)
             self._step(step, started, False, "no answer" if timed_out else "the server closed the connection")
             raise _Failed("timeout" if timed_out else "closed", error=str(exc)) from None
+        except smtplib.SMTPResponseException:  # getreply's only one: a line over _MAX_LINE
+            raise self._overlong(step, started) from None
         text = _reply_text(code, msg)
         if code != 250:
             self._step(step, started, False, text)
@@ -489,6 +532,8 @@ class _Session:
         except (smtplib.SMTPException, OSError) as exc:
             # Never the exception's text verbatim: it could quote what was sent.
             self.result.auth = "error"
+            if self._overlong_line:
+                raise self._overlong("auth", started) from None
             why = "no answer" if isinstance(exc.__context__, TimeoutError) else type(exc).__name__
             self._step("auth", started, False, why)
             raise _Failed("auth_error", error=why) from None
@@ -567,6 +612,16 @@ def probe_endpoint(address: str, endpoint: Endpoint, opts: _Options) -> PortResu
     return result
 
 
+def _probe_port(address: str, endpoint: Endpoint, opts: _Options) -> PortResult:
+    """`probe_endpoint`, and whatever it did not foresee is this port's finding, never the other ports' loss."""
+    try:
+        return probe_endpoint(address, endpoint, opts)
+    except Exception as exc:  # one port's surprise must not end the whole probe
+        result = PortResult(endpoint=endpoint, address=address, outcome="probe_error")
+        result.error = _scrubber(opts)(f"{type(exc).__name__}: {exc}")
+        return result
+
+
 def _resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -603,7 +658,7 @@ def probe(
     ports: list[PortResult] = []
     if addresses:
         with ThreadPoolExecutor(max_workers=max(1, len(endpoints)), thread_name_prefix="smtp-probe") as pool:
-            ports = list(pool.map(lambda ep: probe_endpoint(addresses[0], ep, opts), endpoints))
+            ports = list(pool.map(lambda ep: _probe_port(addresses[0], ep, opts), endpoints))
     return ProbeResult(
         host=host,
         server_name=server_name,
@@ -889,6 +944,15 @@ _RULES: tuple[_Rule, ...] = (
         doc=DOC_TROUBLESHOOT,
     ),
     _Rule(
+        "long_line",
+        "Port {ep.label}: over-long reply line at the {port.failed_step} step ({port.reply})",
+        "The server sent a reply line of more than 8192 bytes, which mail clients refuse to read; SMTP allows "
+        "512 (RFC 5321 section 4.5.3.1.5), and SES keeps to it. Whatever answers here is not SES's SMTP "
+        "endpoint, or something in between garbles the session. {alternative}",
+        otherwise="Check SESBOT_SMTP_HOST and what sits between this host and SES. {doc}",
+        doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
         "no_starttls",
         "Port {ep.label}: STARTTLS is not offered",
         "SES always offers STARTTLS and refuses mail without TLS. Either this is not SES, or something in "
@@ -983,6 +1047,12 @@ _RULES: tuple[_Rule, ...] = (
         "The server dropped or stalled the AUTH exchange. Retry; if it repeats, check for a proxy in between. {doc}",
         Severity.ERROR,
         doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "probe_error",
+        "Port {ep.label}: the probe itself failed ({port.error})",
+        "This is a fault in sesbot's probe, not an answer from the server; the other ports' answers stand. "
+        "Run the check again, and report it if it repeats.",
     ),
     _Rule(None, "Port {ep.label}: failed at {port.failed_step} ({port.outcome})", "{doc}", doc=DOC_TROUBLESHOOT),
 )

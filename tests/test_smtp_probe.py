@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -38,6 +40,41 @@ def only(result: ProbeResult) -> Finding:
 
 def steps(finding: Finding) -> list[tuple[str, bool]]:
     return [(s["step"], s["ok"]) for s in finding.data["steps"]]
+
+
+Scripted = Callable[..., int]
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    """Raw TCP servers for what the SMTP peer never does: each sends `greeting` on accept, then answers
+    every line with `replies[first word]` (250 ok otherwise). Returns the port; all are closed after the test."""
+    listeners: list[socket.socket] = []
+
+    def serve(conn: socket.socket, greeting: bytes, replies: dict[str, bytes]) -> None:
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(greeting)
+            for line in lines:
+                word = line.split(b" ")[0].strip().upper().decode("ascii", "replace")
+                conn.sendall(replies.get(word, b"250 ok\r\n"))
+
+    def accept(listener: socket.socket, greeting: bytes, replies: dict[str, bytes]) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn, greeting, replies), daemon=True).start()
+
+    def start(greeting: bytes, replies: dict[str, bytes] | None = None) -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+        threading.Thread(target=accept, args=(listener, greeting, replies or {}), daemon=True).start()
+        return int(listener.getsockname()[1])
+
+    yield start
+    for listener in listeners:
+        listener.close()
 
 
 # --- working ports ---------------------------------------------------------------------------------
@@ -177,6 +214,46 @@ def test_a_failing_port_is_only_a_warning_when_another_port_works(start_peer: St
         ("smtp.2587", Severity.WARNING),
     ]
     assert "Use port 465, which works from here" in findings[1].fix
+
+
+def test_an_over_long_greeting_line_is_that_ports_finding_and_the_other_ports_are_still_reported(
+    start_peer: StartPeer,
+) -> None:
+    good, long = start_peer("implicit"), start_peer("starttls", banner="x" * 9000)
+
+    findings = explain(
+        run_probe(Endpoint(465, IMPLICIT, good.port), Endpoint(587, STARTTLS, long.port), ca_file=good.ca_file)
+    )
+
+    assert [(f.check, f.severity) for f in findings] == [("smtp.465", Severity.OK), ("smtp.587", Severity.WARNING)]
+    quoted = "220 " + "x" * 75 + "…"
+    assert findings[1].summary == f"Port 587 (STARTTLS): over-long reply line at the banner step ({quoted})"
+    assert "RFC 5321" in findings[1].fix and "Use port 465, which works from here" in findings[1].fix
+    assert steps(findings[1]) == [("connect", True), ("banner", False)]
+
+
+def test_an_over_long_ehlo_reply_line_is_quoted_escaped_and_cut(scripted: Scripted) -> None:
+    port = scripted(b"220 hi\r\n", {"EHLO": b"250-hi\r\n250 \x1b[31m" + b"y" * 9000 + b"\r\n"})
+
+    finding = only(run_probe(Endpoint(587, STARTTLS, port)))
+
+    assert finding.data["outcome"] == "long_line"
+    assert finding.data["reply"] == "250 \\x1b[31m" + "y" * 67 + "…"
+    assert steps(finding) == [("connect", True), ("banner", True), ("ehlo", False)]
+
+
+def test_a_failure_the_probe_did_not_foresee_is_that_ports_finding_and_spares_the_others(
+    start_peer: StartPeer,
+) -> None:
+    # A name with an empty label makes the TLS library raise UnicodeError, which no step expects.
+    tls, refused = start_peer("implicit"), start_peer("refused")
+
+    findings = explain(
+        run_probe(Endpoint(465, IMPLICIT, tls.port), Endpoint(2587, STARTTLS, refused.port), server_name=".example")
+    )
+
+    assert findings[0].summary.startswith("Port 465 (TLS): the probe itself failed (UnicodeError: ")
+    assert findings[1].summary == "Port 2587 (STARTTLS): connection refused"
 
 
 # --- TLS failures ----------------------------------------------------------------------------------
