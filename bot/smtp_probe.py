@@ -1,11 +1,12 @@
 """SMTP probe: can this machine reach SES's SMTP endpoint, port by port, and where exactly does it fail?
 
 One job: connect to `email-smtp.<region>.amazonaws.com` (or `SESBOT_SMTP_HOST`) on each SMTP port at
-once (one thread per port), walk the session the way a mail client does — TCP connect, banner, EHLO,
-STARTTLS or implicit TLS, EHLO again, optionally AUTH — time each step, and turn every failure into a
-finding that says what it means and what to do. Nothing is ever sent: the probe stops before MAIL FROM.
-A STARTTLS port that never greets is tried once more with TLS from the first byte (an implicit-TLS
-listener waits silently for the client's ClientHello), and said to speak implicit TLS when it does.
+once (one thread per port) on the first of its addresses that takes the connection, walk the session the
+way a mail client does — TCP connect, banner, EHLO, STARTTLS or implicit TLS, EHLO again, optionally
+AUTH — time each step, and turn every failure into a finding that says what it means and what to do.
+Nothing is ever sent: the probe stops before MAIL FROM. A STARTTLS port that never greets is tried once
+more with TLS from the first byte (an implicit-TLS listener waits silently for the client's
+ClientHello), and said to speak implicit TLS when it does.
 
     >>> result = probe("email-smtp.eu-west-1.amazonaws.com", SES_ENDPOINTS, timeout=5)  # doctest: +SKIP
     >>> [f.check for f in explain(result)]                                              # doctest: +SKIP
@@ -154,6 +155,9 @@ class PortResult:
     # connection (`_try_implicit_tls`); these are that session's steps. When the handshake works, the
     # outcome is "implicit_tls" and the TLS fields above (banner, version, certificate) are from it.
     tls_retry: list[Step] = field(default_factory=list)
+    # The resolved addresses dialled before `address` that did not connect (host:port -> why), in order:
+    # the probe tries them in turn, as an MTA does (`_dial`).
+    dial_failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def tls_ok(self) -> bool:
@@ -194,6 +198,7 @@ class PortResult:
             "reply": self.reply,
             "error": self.error,
             "tls_retry": [s.as_dict() for s in self.tls_retry],
+            "dial_failures": dict(self.dial_failures),
             "total_ms": round(self.total_ms, 1),
         }
 
@@ -596,10 +601,32 @@ def _try_implicit_tls(address: str, result: PortResult, opts: _Options) -> None:
     result.banner, result.extensions = seen.banner, seen.extensions
 
 
-def probe_endpoint(address: str, endpoint: Endpoint, opts: _Options) -> PortResult:
-    """One port: the session, and on a certificate failure a second, unverified handshake to show the cert;
-    a STARTTLS port that stays silent is tried with implicit TLS (`_try_implicit_tls`)."""
-    result = _Session(address, endpoint, opts, _context(opts.ca_file)).run()
+def _dial(addresses: Sequence[str], endpoint: Endpoint, opts: _Options) -> tuple[str, PortResult]:
+    """(address, session) on the first address that takes the TCP connection, trying them in turn as an
+    MTA does; when none does, the last one's. After a connect timeout the rest of that address family is
+    skipped: a firewall that drops the port drops it for each of them, and each would cost a timeout."""
+    tried: list[tuple[str, PortResult]] = []
+    timed_out: set[bool] = set()  # the families (IPv6 or not) whose connect timed out
+    for address in addresses:
+        ipv6 = ":" in address
+        if ipv6 in timed_out:
+            continue
+        result = _Session(address, endpoint, opts, _context(opts.ca_file)).run()
+        tried.append((address, result))
+        if result.connected:
+            break
+        if result.outcome == "timeout":
+            timed_out.add(ipv6)
+    address, result = tried[-1]
+    result.dial_failures = {r.address: r.error or r.outcome for _, r in tried[:-1]}
+    return address, result
+
+
+def probe_endpoint(addresses: Sequence[str], endpoint: Endpoint, opts: _Options) -> PortResult:
+    """One port: the session on the first address that connects (`_dial`), and on a certificate failure a
+    second, unverified handshake to show the cert; a STARTTLS port that stays silent is tried with implicit
+    TLS (`_try_implicit_tls`)."""
+    address, result = _dial(addresses, endpoint, opts)
     if result.outcome.startswith("cert_"):
         # The verified handshake does not hand over the certificate it rejected; fetch it without
         # verification (and without AUTH: credentials never go over an unverified channel).
@@ -612,12 +639,12 @@ def probe_endpoint(address: str, endpoint: Endpoint, opts: _Options) -> PortResu
     return result
 
 
-def _probe_port(address: str, endpoint: Endpoint, opts: _Options) -> PortResult:
+def _probe_port(addresses: Sequence[str], endpoint: Endpoint, opts: _Options) -> PortResult:
     """`probe_endpoint`, and whatever it did not foresee is this port's finding, never the other ports' loss."""
     try:
-        return probe_endpoint(address, endpoint, opts)
+        return probe_endpoint(addresses, endpoint, opts)
     except Exception as exc:  # one port's surprise must not end the whole probe
-        result = PortResult(endpoint=endpoint, address=address, outcome="probe_error")
+        result = PortResult(endpoint=endpoint, address=addresses[0], outcome="probe_error")
         result.error = _scrubber(opts)(f"{type(exc).__name__}: {exc}")
         return result
 
@@ -638,11 +665,14 @@ def probe(
     password: Secret | None = None,
     slow_banner_s: float | None = None,
     ehlo_name: str = "localhost",
+    resolve: Callable[[str, int], Sequence[str]] = _resolve,
 ) -> ProbeResult:
-    """Resolve `host` once, then probe every endpoint concurrently (one thread per port).
+    """Resolve `host` once, then probe every endpoint concurrently (one thread per port), each on the first
+    of the addresses that takes the connection.
 
-    `server_name` is the name the certificate must carry (default: `host`); `ca_file` replaces the
-    system trust store. `slow_banner_s` (default: half the timeout, at most 2 s) marks a slow greeting.
+    `resolve` gives a host's addresses in the order to dial them (default: getaddrinfo's). `server_name` is
+    the name the certificate must carry (default: `host`); `ca_file` replaces the system trust store.
+    `slow_banner_s` (default: half the timeout, at most 2 s) marks a slow greeting.
     """
     server_name = server_name or host
     slow = slow_banner_s if slow_banner_s is not None else min(2.0, timeout / 2)
@@ -650,7 +680,7 @@ def probe(
     checked_at = datetime.now(UTC)
     started = time.perf_counter()
     try:
-        addresses = _resolve(host, endpoints[0].target_port if endpoints else 587)
+        addresses = list(resolve(host, endpoints[0].target_port if endpoints else 587))
         resolve_error = None
     except (socket.gaierror, UnicodeError, OSError) as exc:
         addresses, resolve_error = [], (getattr(exc, "strerror", None) or str(exc))
@@ -658,7 +688,7 @@ def probe(
     ports: list[PortResult] = []
     if addresses:
         with ThreadPoolExecutor(max_workers=max(1, len(endpoints)), thread_name_prefix="smtp-probe") as pool:
-            ports = list(pool.map(lambda ep: _probe_port(addresses[0], ep, opts), endpoints))
+            ports = list(pool.map(lambda ep: _probe_port(addresses, ep, opts), endpoints))
     return ProbeResult(
         host=host,
         server_name=server_name,
@@ -696,7 +726,8 @@ def _evidence(result: ProbeResult, port: PortResult) -> list[str]:
     if result.addresses:
         more = f" (+{len(result.addresses) - 1} more)" if len(result.addresses) > 1 else ""
         resolved = "" if _is_ip(result.host) else f"{result.host} -> {result.addresses[0]}{more}, "
-        lines.append(f"{resolved}dialled {port.address}")
+        missed = "".join(f"{where} ({why}), then " for where, why in port.dial_failures.items())
+        lines.append(f"{resolved}dialled {missed}{port.address}")
     for s in port.steps:
         lines.append(_step_line(s))
     if port.tls_retry:
@@ -742,6 +773,7 @@ class _Facts:
     banner_ms: float
     cert_names: str  # the first four names on the certificate
     detail: str  # the local error (or the outcome) without a final full stop
+    dialled: str  # every host:port the probe dialled for this port: "[::1]:587 or 192.0.2.1:587"
 
     @classmethod
     def of(cls, result: ProbeResult, port: PortResult) -> _Facts:
@@ -757,6 +789,7 @@ class _Facts:
             banner_ms=port.ms("banner") or 0.0,
             cert_names=", ".join(cert.names[:4]) if cert else "",
             detail=(port.error or port.outcome).rstrip("."),
+            dialled=" or ".join([*port.dial_failures, port.address]),
         )
 
 
@@ -857,7 +890,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "refused",
         "Port {ep.label}: connection refused",
-        "Nothing accepts connections on {port.address}: a firewall rejects it, or the host is not "
+        "Nothing accepts connections on {dialled}: a firewall rejects it, or the host is not "
         "SES's SMTP endpoint (which listens on 25, 465, 587, 2465 and 2587). {alternative} {doc}",
         otherwise="Check SESBOT_SMTP_HOST and the firewall between here and SES.",
         doc=DOC_SMTP,

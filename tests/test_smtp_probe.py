@@ -149,6 +149,34 @@ def test_a_refused_connection_is_an_error_when_no_port_works(start_peer: StartPe
     assert finding.data["failed_step"] == "connect"
 
 
+def test_when_the_first_address_does_not_connect_the_next_is_dialled_and_both_are_shown(
+    start_peer: StartPeer,
+) -> None:
+    peer = start_peer("starttls")  # on 127.0.0.1 only: [::1] refuses, or has no route where IPv6 is off
+
+    result = run_probe(
+        Endpoint(587, STARTTLS, peer.port), ca_file=peer.ca_file, resolve=lambda host, port: ["::1", "127.0.0.1"]
+    )
+    finding = only(result)
+
+    assert finding.severity == Severity.OK
+    assert finding.data["address"] == f"127.0.0.1:{peer.port}"
+    assert list(finding.data["dial_failures"]) == [f"[::1]:{peer.port}"]
+    assert finding.evidence[0].startswith(f"dialled [::1]:{peer.port} (")
+    assert finding.evidence[0].endswith(f"), then 127.0.0.1:{peer.port}")
+
+
+def test_when_no_address_connects_the_advice_names_every_address_dialled(start_peer: StartPeer) -> None:
+    peer = start_peer("refused")
+
+    result = run_probe(Endpoint(2587, STARTTLS, peer.port), resolve=lambda host, port: ["127.0.0.2", "127.0.0.1"])
+    finding = only(result)
+
+    assert finding.summary == "Port 2587 (STARTTLS): connection refused"
+    assert finding.data["dial_failures"] == {f"127.0.0.2:{peer.port}": "connection refused"}
+    assert finding.fix.startswith(f"Nothing accepts connections on 127.0.0.2:{peer.port} or 127.0.0.1:{peer.port}:")
+
+
 def test_a_server_that_never_greets_is_a_timeout_at_the_banner(start_peer: StartPeer) -> None:
     peer = start_peer("hang")
 
