@@ -274,7 +274,7 @@ def _quote(line: bytes) -> str:
 
 class _Lines:
     """The session's socket file for smtplib, keeping the last line read: smtplib drops a line it
-    cannot use (one over `_MAX_LINE`), and the probe quotes it."""
+    cannot use (one over `_MAX_LINE`) and mangles one without a reply code, and the probe quotes it."""
 
     def __init__(self, sock: socket.socket) -> None:
         self._file = sock.makefile("rb")
@@ -370,6 +370,12 @@ class _Session:
         self._step(step, started, False, f"reply line over {_MAX_LINE} bytes: {shown}")
         return _Failed("long_line", reply=shown)
 
+    def _not_smtp(self, step: str, started: float) -> _Failed:
+        """The failure for a reply without an SMTP code (smtplib's -1), quoting the line as it came."""
+        shown = _quote(self.lines.last if self.lines else b"")
+        self._step(step, started, False, f"not SMTP: {shown}")
+        return _Failed("not_smtp", reply=shown)
+
     def _where(self) -> str:
         host = f"[{self.address}]" if ":" in self.address else self.address
         return f"{host}:{self.endpoint.target_port}"
@@ -460,6 +466,8 @@ class _Session:
             raise _Failed("tls_failed", error=str(exc)) from None
         except smtplib.SMTPResponseException:  # getreply's only one: a line over _MAX_LINE
             raise self._overlong(step, started) from None
+        if code == -1:
+            raise self._not_smtp(step, started)
         return code, _reply_text(code, msg)
 
     def _banner(self) -> None:
@@ -481,6 +489,8 @@ class _Session:
             raise _Failed("timeout" if timed_out else "closed", error=str(exc)) from None
         except smtplib.SMTPResponseException:  # getreply's only one: a line over _MAX_LINE
             raise self._overlong(step, started) from None
+        if code == -1:
+            raise self._not_smtp(step, started)
         text = _reply_text(code, msg)
         if code != 250:
             self._step(step, started, False, text)
@@ -828,6 +838,7 @@ _PIECES: dict[str, tuple[_Test, str, str]] = {
     "issued_by": (lambda f: f.port.cert, " (issued by {port.cert.issuer})", ""),
     "names": (lambda f: f.cert_names, "{cert_names}", "other names"),
     "hint": (lambda f: f.result.password_hint, "{result.password_hint} ", ""),
+    "it_said": (lambda f: f.step == "banner", "it greeted with", "its {port.failed_step} reply was"),
 }
 
 
@@ -962,6 +973,15 @@ _RULES: tuple[_Rule, ...] = (
         "silent). If this repeats, something in between cuts SMTP sessions. {alternative}",
         otherwise="{doc}",
         doc=DOC_TROUBLESHOOT,
+    ),
+    _Rule(
+        "not_smtp",
+        "Port {ep.label}: not an SMTP server; {it_said}: {port.reply}",
+        "What listens on {port.address} does not speak SMTP (a web server, SSH, or some other service): the "
+        "host or the port is wrong, or a port mapping points elsewhere. SES's SMTP endpoint is "
+        "email-smtp.<region>.amazonaws.com on 25, 465, 587, 2465 and 2587. {alternative}",
+        otherwise="Check SESBOT_SMTP_HOST and the port. {doc}",
+        doc=DOC_SMTP,
     ),
     _Rule(
         "rejected",

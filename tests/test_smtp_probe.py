@@ -270,6 +270,35 @@ def test_an_over_long_ehlo_reply_line_is_quoted_escaped_and_cut(scripted: Script
     assert steps(finding) == [("connect", True), ("banner", True), ("ehlo", False)]
 
 
+@pytest.mark.parametrize(
+    ("greeting", "shown"),
+    [
+        (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 400 Bad Request"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n", "SSH-2.0-OpenSSH_9.6"),
+        (b"\x1b]8;;http://evil\x07hi\r\n", "\\x1b]8;;http://evil\\x07hi"),
+    ],
+)
+def test_a_greeting_that_is_not_smtp_is_said_to_be_no_smtp_server_quoting_its_first_line(
+    scripted: Scripted, greeting: bytes, shown: str
+) -> None:
+    port = scripted(greeting)
+
+    finding = only(run_probe(Endpoint(587, STARTTLS, port)))
+
+    assert finding.summary == f"Port 587 (STARTTLS): not an SMTP server; it greeted with: {shown}"
+    assert finding.fix.startswith(f"What listens on 127.0.0.1:{port} does not speak SMTP")
+    assert finding.data["outcome"] == "not_smtp"
+    assert steps(finding) == [("connect", True), ("banner", False)]
+
+
+def test_an_ehlo_reply_that_is_not_smtp_is_quoted_as_it_came(scripted: Scripted) -> None:
+    port = scripted(b"220 hi\r\n", {"EHLO": b"<html>nope</html>\r\n"})
+
+    finding = only(run_probe(Endpoint(587, STARTTLS, port)))
+
+    assert finding.summary == "Port 587 (STARTTLS): not an SMTP server; its ehlo reply was: <html>nope</html>"
+
+
 def test_a_failure_the_probe_did_not_foresee_is_that_ports_finding_and_spares_the_others(
     start_peer: StartPeer,
 ) -> None:
