@@ -13,8 +13,9 @@ only then hand it to `bot.ingest`. `make_sns_app(deps)` returns a WSGI app answe
 Verification, cheapest checks first (so junk never makes us fetch anything):
 `SignatureVersion` "1" (SHA1withRSA) or "2" (SHA256withRSA); `TopicArn` in `settings.sns_topic_arns` (an
 empty list refuses everything); `Timestamp` at most `MAX_AGE` old and not from the future; the
-`SigningCertURL` https, ending in `.pem`, on a host matching `^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$`
-(default port, no user info); then the RSA signature over SNS's canonical string with that certificate's key.
+`SigningCertURL` https, ending in `.pem`, on a host `sns.<region>.amazonaws.com` (`.com.cn` in China) whose
+`<region>` is region-shaped (`SNS_HOST_RE`; never an S3 bucket host such as `sns.s3.amazonaws.com`), on the
+default port, with no user info; then the RSA signature over SNS's canonical string with that certificate's key.
 
 How tests trust a test certificate without loosening anything: certificates come from a
 `CertificateSource`. In production it fetches over HTTPS (system trust store, no redirects, size-capped) and
@@ -55,7 +56,10 @@ from bot.ingest import ingest_documents
 
 log = logging.getLogger(__name__)
 
-SNS_HOST_RE = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# The label after "sns." must be a region (us-east-1, us-gov-west-1, cn-north-1 ...): a looser one such as
+# [a-z0-9-]+ also matches S3's bucket hosts (sns.s3.amazonaws.com, sns.s3-us-west-2.amazonaws.com), where
+# anyone who owns a bucket named "sns" could serve a certificate.
+SNS_HOST_RE = re.compile(r"^sns\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+\.amazonaws\.com(\.cn)?$")
 MAX_AGE = timedelta(hours=1)
 MAX_SKEW = timedelta(minutes=5)  # a timestamp this far ahead of our clock is refused too
 MAX_BODY = 1024 * 1024  # SNS messages are at most 256 KB; the envelope escapes them

@@ -218,6 +218,12 @@ def test_a_message_for_another_topic_is_refused(endpoint, store, signing_key):
         "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000test.txt",
         "https://sns.us-east-1.amazonaws.com:8443/SimpleNotificationService-0000test.pem",
         "https://attacker@sns.us-east-1.amazonaws.com/SimpleNotificationService-0000test.pem",
+        # S3 bucket hosts: anyone can own a bucket named "sns"
+        "https://sns.s3.amazonaws.com/SimpleNotificationService-0000test.pem",
+        "https://sns.s3-accelerate.amazonaws.com/SimpleNotificationService-0000test.pem",
+        "https://sns.s3-external-1.amazonaws.com/SimpleNotificationService-0000test.pem",
+        "https://sns.s3-us-west-2.amazonaws.com/SimpleNotificationService-0000test.pem",
+        "https://sns.s3.amazonaws.com.cn/SimpleNotificationService-0000test.pem",
     ],
 )
 def test_a_certificate_url_off_the_sns_hosts_is_refused(endpoint, store, signing_key, cert_url):
@@ -228,8 +234,20 @@ def test_a_certificate_url_off_the_sns_hosts_is_refused(endpoint, store, signing
         CertificateSource().seed(cert_url, signing_key[1])  # not even a test can trust such a URL
 
 
-def test_the_china_regions_sns_host_is_accepted_by_the_url_check():
-    url = "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem"
+@pytest.mark.parametrize(
+    "host",
+    [
+        "sns.us-east-1.amazonaws.com",
+        "sns.eu-central-2.amazonaws.com",
+        "sns.ap-southeast-4.amazonaws.com",
+        "sns.us-gov-west-1.amazonaws.com",
+        "sns.il-central-1.amazonaws.com",
+        "sns.me-central-1.amazonaws.com",
+        "sns.cn-north-1.amazonaws.com.cn",
+    ],
+)
+def test_every_region_shaped_sns_host_is_accepted_by_the_url_check(host):
+    url = f"https://{host}/SimpleNotificationService-abc.pem"
     assert check_sns_url(url) == url
 
 
@@ -281,6 +299,22 @@ def test_a_subscription_confirmation_pointing_elsewhere_is_not_fetched(endpoint,
         "TopicArn": TOPIC,
         "Message": "subscribe",
         "SubscribeURL": "https://attacker.example.com/?Action=ConfirmSubscription&Token=t",
+        "Timestamp": notification("x")["Timestamp"],
+    }
+    assert post(endpoint, sign(msg, signing_key[0]))[0] == 403
+    assert Recorder.seen == []
+
+
+def test_a_subscription_confirmation_pointing_at_an_s3_bucket_named_sns_is_not_fetched(
+    endpoint, signing_key, confirm_server
+):
+    msg = {
+        "Type": "SubscriptionConfirmation",
+        "MessageId": "c-4",
+        "Token": "t",
+        "TopicArn": TOPIC,
+        "Message": "subscribe",
+        "SubscribeURL": "https://sns.s3.amazonaws.com/?Action=ConfirmSubscription&Token=t",
         "Timestamp": notification("x")["Timestamp"],
     }
     assert post(endpoint, sign(msg, signing_key[0]))[0] == 403
