@@ -15,7 +15,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.deps import Deps
-from bot.sns import make_sns_app
+from bot.sns import MAX_BODY, make_sns_app
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
 
@@ -73,6 +73,10 @@ def make_wsgi(app: App, deps: Deps, sns_app: WSGIApp | None = None) -> WSGIApp:
 CHANNEL_TIMEOUT = 30  # seconds an idle connection is kept (waitress: 120)
 CLEANUP_INTERVAL = 10  # how often idle connections are looked for (waitress: 30)
 BACKLOG = 1024  # pending accepts the kernel queues (waitress: 1024)
+# The largest body waitress reads (its default, 1 GiB, is buffered whole before the app can refuse it): the SNS
+# endpoint's limit, which no Slack request comes near. waitress refuses a body of this size or more, so the
+# app's own limit (at most MAX_BODY bytes) is one byte below; a longer declared body is answered 413 at once.
+MAX_REQUEST_BODY = MAX_BODY + 1
 
 
 class HttpServer:
@@ -90,6 +94,7 @@ class HttpServer:
             channel_timeout=CHANNEL_TIMEOUT,
             cleanup_interval=CLEANUP_INTERVAL,
             backlog=BACKLOG,
+            max_request_body_size=MAX_REQUEST_BODY,
             asyncore_use_poll=True,
             ident="sesbot",
             clear_untrusted_proxy_headers=True,

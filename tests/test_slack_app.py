@@ -86,3 +86,29 @@ def test_the_server_limits_are_set_from_the_settings(deps):
         assert (adj.threads, adj.connection_limit, adj.channel_timeout, adj.asyncore_use_poll) == (3, 50, 30, True)
     finally:
         server.stop()  # closes the socket and ends the dispatcher's threads (waitress-0..2), unlike _server.close()
+
+
+def request_head(server, length: int) -> bytes:
+    return f"POST /sns HTTP/1.1\r\nHost: {server.host}\r\nContent-Length: {length}\r\n\r\n".encode()
+
+
+def test_a_body_over_the_limit_is_refused_before_the_server_reads_it(bot_server):
+    import socket
+
+    from bot.sns import MAX_BODY
+
+    with socket.create_connection((bot_server.host, bot_server.port), timeout=10) as s:
+        s.sendall(request_head(bot_server, MAX_BODY + 1))  # and not one byte of the body
+        answer = s.makefile("rb").readline()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_a_body_of_exactly_the_limit_reaches_the_sns_endpoint(bot_server):
+    import socket
+
+    from bot.sns import MAX_BODY
+
+    with socket.create_connection((bot_server.host, bot_server.port), timeout=10) as s:
+        s.sendall(request_head(bot_server, MAX_BODY) + b"a" * MAX_BODY)
+        answer = s.makefile("rb").readline()
+    assert answer.startswith(b"HTTP/1.1 400 ")  # the SNS app read it: not JSON
