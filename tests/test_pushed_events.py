@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -183,3 +184,33 @@ def test_a_sweep_reading_taken_before_ses_pushed_a_pause_does_not_undo_the_pause
     assert (signal.level, owed) == ("paused", [])
     [incident] = incidents(alert_deps)
     assert (incident["level"], incident["status"]) == ("paused", "open")
+
+
+def at(clock, minutes: float) -> str:
+    """An event `time` this many minutes from the clock's now, as EventBridge writes it."""
+    return (clock.now + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_when_ses_cannot_be_asked_the_newest_event_of_a_receive_counts_not_the_last_one_received(
+    aws_peer, slack_peer, alert_deps, clock, queue
+):
+    aws_peer.fail("GetAccount", count=None)
+    enabled = dict(eventbridge("Sending Status Enabled"), time=at(clock, -1))
+    disabled = dict(eventbridge("Sending Status Disabled"), time=at(clock, -6))
+    put(aws_peer, queue, enabled, disabled)  # a standard queue gives no order: the older one may come last
+    receive(alert_deps, slack_peer, queue)
+    assert incidents(alert_deps) == []
+    assert slack_peer.messages_in(CHANNEL) == []
+
+
+def test_when_ses_cannot_be_asked_an_event_older_than_the_stored_reading_changes_nothing(
+    aws_peer, slack_peer, alert_deps, clock, queue
+):
+    aws_peer.fail("GetAccount", count=None)
+    put(aws_peer, queue, dict(eventbridge("Sending Status Enabled"), time=at(clock, -1)))
+    receive(alert_deps, slack_peer, queue)
+    clock.tick()
+    put(aws_peer, queue, dict(eventbridge("Sending Status Disabled"), time=at(clock, -11)))  # SQS delivered it late
+    receive(alert_deps, slack_peer, queue)
+    assert incidents(alert_deps) == []
+    assert slack_peer.messages_in(CHANNEL) == []

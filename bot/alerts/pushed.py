@@ -6,7 +6,9 @@ into incidents and messages in the receive that brought them (the sweep still po
   reading, `signals.account_readings`) and applied exactly as a sweep applies it (`transitions.apply_reading`),
   so the incident it opens, updates or resolves is the one the sweep would: the next sweep sees the same level
   and opens nothing twice. When `GetAccount` cannot be read, the event's own word stands in: Disabled is
-  "sending paused", Enabled is sending enabled again, with the rest of the account's stored status.
+  "sending paused", Enabled is sending enabled again, with the rest of the account's stored status. Then only
+  the region's newest event (by its `time`: a standard queue keeps no order) counts, applied as of that time,
+  so an event older than the stored reading changes nothing (`apply_reading`'s own rule).
 * **Advisor Recommendation Status Open / Resolved**: one notice in the alert channel (not an incident: a VDM
   Advisor recommendation is advice about an identity, not an outage), with the recommendation's type,
   resource, impact and description as SES sent them; each event once (its EventBridge id), however often SQS
@@ -61,8 +63,9 @@ def _stored_account(deps: Deps, region: str) -> dict[str, Any]:
     return json.loads(rows[0]["detail"]) if rows and rows[0].get("detail") else {}
 
 
-def status_reading(deps: Deps, event: PushedEvent) -> Reading:
-    """The account-status reading of the event's region: SES's answer now, else what the event says."""
+def status_reading(deps: Deps, event: PushedEvent, now: datetime) -> tuple[Reading, datetime]:
+    """The account-status reading of the event's region and when it was true: SES's answer `now`, else what the
+    event says, as of the event's `time` (never after `now`)."""
     try:
         account = deps.aws.get("sesv2", event.region).get_account()
     except Exception as exc:  # the event is news enough on its own: say it, and use it
@@ -78,9 +81,10 @@ def status_reading(deps: Deps, event: PushedEvent) -> Reading:
             "EnforcementStatus": stored.get("enforcement_status"),
             "ProductionAccessEnabled": stored.get("production_access"),
         }
+        now = min(_at(event.time, now), now)
     reading = account_readings(event.region, account)[0]
     reading.account = deps.account_name or ""
-    return reading
+    return reading, now
 
 
 def advisor_message(event: PushedEvent) -> Message:
@@ -116,12 +120,18 @@ def record_pushed(deps: Deps, events: list[PushedEvent], *, notify: bool) -> Pus
     regions = set(deps.settings.regions)
     watched = [e for e in events if e.region in regions]
     result.ignored = len(events) - len(watched)
-    readings = {e.region: status_reading(deps, e) for e in watched if e.detail_type in STATUS_TYPES}
+    # A standard queue keeps no order: each region's newest event by its time is the one that counts.
+    newest: dict[str, PushedEvent] = {}
+    for e in watched:
+        if e.detail_type in STATUS_TYPES and (e.region not in newest or e.time >= newest[e.region].time):
+            newest[e.region] = e
+    readings = {region: status_reading(deps, e, now) for region, e in newest.items()}
     channel = deps.settings.alert_channel or ""
     with deps.store.transaction() as db:
         conn = db.conn
-        for _, reading in sorted(readings.items()):
-            signal, owed = apply_reading(conn, deps, reading, now, notify=notify)
+        for _, (reading, at) in sorted(readings.items()):
+            # An event's word is applied as of its time: one older than the stored reading changes nothing.
+            signal, owed = apply_reading(conn, deps, reading, at, notify=notify)
             result.signals.append(signal)
             for o in owed:
                 insert_owed(conn, o, now)
