@@ -3,7 +3,8 @@
 This module's one job is to decide whether a POST really comes from Amazon SNS for one of our topics, and
 only then hand it to `bot.ingest`. `make_sns_app(deps)` returns a WSGI app answering `POST /sns`:
 
-* 200: a verified Notification (stored; a re-delivery is a no-op), a confirmed SubscriptionConfirmation,
+* 200: a verified Notification (stored, or, for SES's status and Advisor events from EventBridge, applied as
+  the SQS consumer applies them; a re-delivery is a no-op), a confirmed SubscriptionConfirmation,
   an UnsubscribeConfirmation (logged);
 * 400: not an SNS message at all (not JSON, no `Type`);
 * 403: verification failed -- nothing is stored and no URL is fetched;
@@ -51,8 +52,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from bot.alerts.outbox import deliver
+from bot.alerts.pushed import record_pushed
 from bot.deps import Deps
 from bot.ingest import ingest_documents
+from bot.notify import Poster
 
 log = logging.getLogger(__name__)
 
@@ -344,8 +348,12 @@ def make_sns_app(
     confirm_opener: ConfirmOpener | None = None,
     path: str = "/sns",
     max_age: timedelta | None = None,
+    poster: Poster | None = None,
 ) -> Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]:
-    """A WSGI app for `POST /sns`. Mount it beside the Slack handler (e.g. dispatch on PATH_INFO)."""
+    """A WSGI app for `POST /sns`. Mount it beside the Slack handler (e.g. dispatch on PATH_INFO).
+
+    SES's status and Advisor events that reach the topic from EventBridge are applied as the SQS consumer
+    applies them (`record_pushed`), and what they owe is delivered through `poster` (None: levels only)."""
     settings = deps.settings
     certs = cert_source or CertificateSource(cache_dir=settings.sns_cert_dir)
     opener = confirm_opener or https_confirm_opener()
@@ -405,9 +413,15 @@ def make_sns_app(
         try:
             deps.store.durable()  # SNS forgets the delivery once it is answered 200
             result = ingest_documents(deps.store, [signed], "https", now=deps.now(), batch_records=None)
-        except Exception as exc:  # the store failed: 500 makes SNS retry later
+            pushed = record_pushed(deps, result.pushed, notify=poster is not None) if result.pushed else None
+        except Exception as exc:  # the store failed: 500 makes SNS retry later (applying an event again is a no-op)
             log.error("could not store an SNS notification: %s: %s", type(exc).__name__, exc)
             return reply(start_response, "500 Internal Server Error", {"error": "could not store"})
+        if pushed is not None and pushed.owes and poster is not None:
+            try:
+                deliver(deps, poster)
+            except Exception as exc:  # stored and owed: the sweep delivers it; SNS need not send it again
+                log.warning("SNS pushed event recorded, its message not posted yet: %s: %s", type(exc).__name__, exc)
         return reply(start_response, "200 OK", result.as_dict())
 
     return app

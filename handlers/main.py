@@ -89,8 +89,10 @@ def run(settings: Settings) -> int:
         if app_token:  # Socket Mode (`settings.socket_mode`)
             serve_socket_mode(app, app_token.reveal(), stop)
         else:
+            # What SES's events pushed through SNS over HTTPS owe goes out as the SQS consumer's does.
+            poster = SlackPoster(build_poster_client(settings), redact=settings.redact == "local")
             server = HttpServer(
-                make_wsgi(app, deps),
+                make_wsgi(app, deps, poster=poster if settings.alert_channel else None),
                 host=settings.host,
                 port=settings.port,
                 threads=settings.http_threads,

@@ -15,6 +15,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.deps import Deps
+from bot.notify import Poster
 from bot.sns import MAX_BODY, make_sns_app
 
 WSGIApp = Callable[[dict[str, Any], Callable], Iterable[bytes]]
@@ -28,11 +29,12 @@ def _plain(status: str, body: bytes) -> WSGIApp:
     return app
 
 
-def make_wsgi(app: App, deps: Deps, sns_app: WSGIApp | None = None) -> WSGIApp:
-    """Route by path: Slack's endpoint, the SNS endpoint, `/healthz`; everything else 404."""
+def make_wsgi(app: App, deps: Deps, sns_app: WSGIApp | None = None, poster: Poster | None = None) -> WSGIApp:
+    """Route by path: Slack's endpoint, the SNS endpoint (posting what SES's pushed events owe through
+    `poster`), `/healthz`; everything else 404."""
     slack = SlackRequestHandler(app)
     if sns_app is None:
-        sns_app = make_sns_app(deps)
+        sns_app = make_sns_app(deps, poster=poster)
     ok = _plain("200 OK", b"ok\n")
 
     def health(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:

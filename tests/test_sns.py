@@ -30,6 +30,8 @@ from cryptography.x509.oid import NameOID
 from bot.deps import Deps
 from bot.settings import Settings
 from bot.sns import CertificateSource, VerificationError, check_sns_url, make_sns_app
+from tests.conftest import CHANNEL, REGION, slack_poster
+from tests.test_pushed_events import eventbridge
 
 DATA = Path(__file__).parent / "data" / "ses-notifications"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ses-events"
@@ -135,7 +137,11 @@ def endpoint(tmp_path, store, signing_key, confirm_server):
         with urllib.request.urlopen(local, timeout=5) as resp:
             return resp.status
 
-    app = make_sns_app(deps, certs, confirm_opener=to_loopback)
+    yield from serve(make_sns_app(deps, certs, confirm_opener=to_loopback))
+
+
+def serve(app):
+    """Serve the WSGI `app` on 127.0.0.1 by wsgiref until the fixture ends; yields its `/sns` URL."""
     server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
@@ -143,6 +149,15 @@ def endpoint(tmp_path, store, signing_key, confirm_server):
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+@pytest.fixture
+def alert_endpoint(alert_deps, slack_peer, signing_key):
+    """`make_sns_app` with the alert engine's deps (the AWS peer, the test's clock) posting to the Slack peer."""
+    alert_deps.settings.sns_topic_arns = [TOPIC]
+    certs = CertificateSource()
+    certs.seed(CERT_URL, signing_key[1])
+    yield from serve(make_sns_app(alert_deps, certs, confirm_opener=lambda url: 200, poster=slack_poster(slack_peer)))
 
 
 def post(url: str, body: dict | bytes, headers: dict | None = None, method: str = "POST") -> tuple[int, dict]:
@@ -333,6 +348,21 @@ def test_a_confirmation_for_another_topic_is_not_confirmed(endpoint, signing_key
     }
     assert post(endpoint, sign(msg, signing_key[0]))[0] == 403
     assert Recorder.seen == []
+
+
+def test_a_sending_status_event_through_sns_opens_the_incident_as_one_from_the_queue_does(
+    alert_endpoint, alert_deps, aws_peer, slack_peer, clock, signing_key
+):
+    aws_peer.set_account(REGION, sending_enabled=False)
+    msg = sign(notification(eventbridge("Sending Status Disabled"), ts=clock.now), signing_key[0])
+    assert post(alert_endpoint, msg)[0] == 200
+    [incident] = alert_deps.store.query("SELECT signal, level, status, ts FROM incidents")
+    assert (incident["signal"], incident["level"], incident["status"]) == ("account_status", "paused", "open")
+    [parent] = slack_peer.messages_in(CHANNEL)
+    assert parent["ts"] == incident["ts"] and "paused" in parent["text"].lower()
+    assert post(alert_endpoint, msg)[0] == 200  # SNS delivers at least once: nothing opens or posts twice
+    assert len(alert_deps.store.query("SELECT id FROM incidents")) == 1
+    assert len(slack_peer.messages_in(CHANNEL)) == 1
 
 
 def test_a_signed_envelope_with_a_broken_message_is_quarantined(endpoint, store, signing_key):
