@@ -6,7 +6,8 @@ only then hand it to `bot.ingest`. `make_sns_app(deps)` returns a WSGI app answe
 * 200: a verified Notification (stored, or, for SES's status and Advisor events from EventBridge, applied as
   the SQS consumer applies them; a re-delivery is a no-op), a confirmed SubscriptionConfirmation,
   an UnsubscribeConfirmation (logged);
-* 400: not an SNS message at all (not JSON, no `Type`);
+* 400: not an SNS message at all (not JSON, no `Type`), or a raw message delivery (`x-amz-sns-rawdelivery:
+  true`: no signed envelope; one warning says to turn RawMessageDelivery off or use SQS);
 * 403: verification failed -- nothing is stored and no URL is fetched;
 * 404 / 405 / 413: wrong path, wrong method, body too large; 500: the store failed (SNS retries); 502: the
   subscription could not be confirmed.
@@ -377,6 +378,18 @@ def make_sns_app(
         if length < 0 or length > MAX_BODY:
             return reply(start_response, "413 Content Too Large", {"error": "body too large"})
         body = environ["wsgi.input"].read(length) if length else b""
+        if environ.get("HTTP_X_AMZ_SNS_RAWDELIVERY", "").lower() == "true":
+            # The bare message, without SNS's signed envelope: nothing to verify it with, so it is refused.
+            subscription = environ.get("HTTP_X_AMZ_SNS_SUBSCRIPTION_ARN", "")[:200] or "<subscription-arn>"
+            log.warning(
+                "SNS raw message delivery refused (%s): a raw message carries no signature. Turn "
+                "RawMessageDelivery off for this HTTPS subscription (aws sns set-subscription-attributes "
+                "--subscription-arn %s --attribute-name RawMessageDelivery --attribute-value false), or deliver "
+                "through SQS (SESBOT_SQS_QUEUE_URL)",
+                environ.get("REMOTE_ADDR", "?"),
+                subscription,
+            )
+            return reply(start_response, "400 Bad Request", {"error": "raw message delivery is not accepted"})
         try:
             msg = orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import http.server
 import json
+import logging
 import threading
 import urllib.error
 import urllib.parse
@@ -381,6 +382,20 @@ def test_bodies_that_are_not_sns_messages_get_400(endpoint):
     assert post(endpoint, b"not json")[0] == 400
     assert post(endpoint, {"hello": "world"})[0] == 400
     assert post(endpoint, {"Type": "Notification"}, {"x-amz-sns-message-type": "SubscriptionConfirmation"})[0] == 400
+
+
+def test_a_raw_message_delivery_is_refused_with_a_warning_that_says_what_to_change(endpoint, store, caplog):
+    headers = {
+        "x-amz-sns-message-type": "Notification",
+        "x-amz-sns-rawdelivery": "true",
+        "x-amz-sns-subscription-arn": f"{TOPIC}:0f6b2b7e",
+    }
+    with caplog.at_level(logging.WARNING, logger="bot.sns"):
+        assert post(endpoint, bounce(), headers) == (400, {"error": "raw message delivery is not accepted"})
+    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.sns"]
+    assert "raw message delivery" in line and "RawMessageDelivery off" in line and "SQS" in line
+    assert f"--subscription-arn {TOPIC}:0f6b2b7e" in line
+    assert stored(store) == []
 
 
 def test_other_methods_and_paths_are_not_served(endpoint):
