@@ -587,6 +587,14 @@ def _peek_cert(address: str, endpoint: Endpoint, opts: _Options) -> PortResult:
     return _Session(address, endpoint, unverified, _context(None, verify=False)).run(stop_after_tls=True)
 
 
+def starttls_handshake(address: str, port: int, *, server_name: str, timeout: float) -> PortResult:
+    """Can a TLS session be set up with this mail server, as a sending MTA sets one up? Connect, banner,
+    EHLO, STARTTLS and the handshake, nothing after (no AUTH, no mail). The certificate is read but not
+    verified: an MTA's STARTTLS, SES's among them, does not require a trusted one."""
+    opts = _Options(server_name, timeout, None, None, None, "localhost")
+    return _Session(address, Endpoint(port, STARTTLS), opts, _context(None, verify=False)).run(stop_after_tls=True)
+
+
 def _try_implicit_tls(address: str, result: PortResult, opts: _Options) -> None:
     """A STARTTLS port that gave no greeting: does it wait for a TLS ClientHello (implicit TLS)?
 

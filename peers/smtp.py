@@ -12,6 +12,9 @@ Modes:
   TLS port" case: the handshake fails with ``ssl.SSLError`` ``WRONG_VERSION_NUMBER``.
 - ``"starttls_454"``: STARTTLS advertised, answered ``454 4.7.0 TLS not available due to temporary
   reason``.
+- ``"starttls_broken"``: STARTTLS advertised and answered ``220``, but the server has no certificate to
+  present (a broken TLS setup), so every handshake fails: the server drops the connection mid-handshake
+  (the client sees ``ssl.SSLError``, ``UNEXPECTED_EOF_WHILE_READING``).
 - ``"hang"``: accepts TCP connections and never sends a banner (raw socket thread, not aiosmtpd).
 - ``"refused"``: a port nothing listens on (bound, then closed): connecting is refused.
 """
@@ -23,6 +26,7 @@ import contextlib
 import selectors
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 import weakref
@@ -45,8 +49,8 @@ __all__ = [
     "SmtpPeer",
 ]
 
-SmtpMode = Literal["starttls", "implicit", "no_starttls", "starttls_454", "hang", "refused"]
-MODES: tuple[str, ...] = ("starttls", "implicit", "no_starttls", "starttls_454", "hang", "refused")
+SmtpMode = Literal["starttls", "implicit", "no_starttls", "starttls_454", "starttls_broken", "hang", "refused"]
+MODES: tuple[str, ...] = ("starttls", "implicit", "no_starttls", "starttls_454", "starttls_broken", "hang", "refused")
 
 #: Greeting SES's SMTP endpoint sends (first word is the host name, the rest the ident).
 DEFAULT_BANNER = "email-smtp.amazonaws.com ESMTP SimpleEmailService-d-TESTPEER0"
@@ -54,7 +58,7 @@ DEFAULT_BANNER = "email-smtp.amazonaws.com ESMTP SimpleEmailService-d-TESTPEER0"
 AUTH_INVALID_REPLY = "535 Authentication Credentials Invalid"
 STARTTLS_454_REPLY = "454 4.7.0 TLS not available due to temporary reason"
 
-_TLS_MODES = {"starttls", "implicit", "starttls_454"}
+_TLS_MODES = {"starttls", "implicit", "starttls_454", "starttls_broken"}
 
 
 @dataclass(frozen=True)
@@ -309,4 +313,7 @@ class SmtpPeer(LoopbackPeer):
         elif self.mode == "starttls_454":
             kwargs.update(tls_context=self.pki.server_context(), auth_require_tls=True)
             smtp_class = _Starttls454SMTP
+        elif self.mode == "starttls_broken":
+            # A server context without a certificate: STARTTLS is offered and accepted, no handshake works.
+            kwargs.update(tls_context=ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), auth_require_tls=True)
         return _PeerController(_Handler(self), smtp_class=smtp_class, **kwargs)

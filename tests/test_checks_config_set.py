@@ -360,10 +360,36 @@ def test_tls_required_with_an_mx_offering_starttls_is_ok_and_says_how_it_was_jud
             "ok",
             REGION,
             "The configuration set Marketing in us-east-1 requires TLS, and example.com's MX offers STARTTLS "
-            f"(judged from here: mx1.example.com (127.0.0.1):{mx.port}, EHLO advertised STARTTLS).",
+            f"(judged from here: mx1.example.com (127.0.0.1):{mx.port}, EHLO advertised STARTTLS and the TLS "
+            "handshake worked).",
         )
     ]
     assert "STARTTLS" in f.evidence[4]
+    assert f.evidence[5].startswith("STARTTLS: 220")
+    assert f.evidence[6].startswith("TLS handshake: TLSv1.")
+    # The peer's certificate is from a CA no system trusts: SES does not require a trusted one, nor does the check.
+    assert f.evidence[7].endswith("(not verified: SES does not require a trusted certificate for STARTTLS)")
+
+
+def test_tls_required_with_an_mx_whose_starttls_handshake_fails_is_critical_with_the_tls_error(
+    aws_peer, dns_peer, deps, start_peer
+):
+    mx = start_peer("starttls_broken")
+    mx_zone(dns_peer)
+    deps.settings.mx_port = mx.port
+    require_tls(aws_peer, deps)
+    [f] = run(deps, "config_set.delivery")
+    where = f"mx1.example.com (127.0.0.1):{mx.port}"
+    assert (f.severity.label, f.data["starttls"]) == ("critical", "handshake_failed")
+    assert f.summary.startswith(
+        f"The configuration set Marketing in us-east-1 requires TLS and example.com's MX ({where}) offers "
+        "STARTTLS, but the TLS handshake fails ("
+    )
+    assert f.summary.endswith("): SES will never deliver to it while the set requires TLS.")
+    assert "STARTTLS" in f.evidence[4]
+    assert f.evidence[5].startswith("STARTTLS: 220")
+    assert f.evidence[6].startswith("TLS handshake failed: ")
+    assert f.fix.startswith("Set the TLS policy to OPTIONAL (`aws sesv2 put-configuration-set-delivery-options ")
 
 
 def test_tls_required_with_an_unreachable_mx_could_not_be_judged_from_here(aws_peer, dns_peer, deps, start_peer):

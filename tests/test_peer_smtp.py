@@ -168,6 +168,17 @@ def test_starttls_454_mode_advertises_starttls_then_refuses_it(start_peer: Start
     assert caught.value.smtp_error == b"4.7.0 TLS not available due to temporary reason"
 
 
+def test_starttls_broken_mode_accepts_starttls_and_then_fails_every_handshake(start_peer: StartPeer) -> None:
+    peer = start_peer("starttls_broken")
+    unverified = ssl.create_default_context()
+    unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE
+    with connect(peer) as client:
+        client.ehlo()
+        assert client.has_extn("starttls")
+        with pytest.raises(ssl.SSLError):
+            client.starttls(context=unverified)
+
+
 def test_hanging_server_makes_smtplib_raise_server_disconnected_after_timeout(
     start_peer: StartPeer,
 ) -> None:
@@ -237,8 +248,9 @@ def test_stopped_peer_frees_its_port_and_removes_its_temporary_pki() -> None:
 
 
 def test_every_mode_starts_on_its_own_ephemeral_port(start_peer: StartPeer) -> None:
-    ports = {start_peer(mode).port for mode in ("starttls", "implicit", "no_starttls", "starttls_454", "hang")}
-    assert len(ports) == 5 and 0 not in ports
+    modes = ("starttls", "implicit", "no_starttls", "starttls_454", "starttls_broken", "hang")
+    ports = {start_peer(mode).port for mode in modes}
+    assert len(ports) == 6 and 0 not in ports
 
 
 def test_unknown_mode_is_rejected() -> None:

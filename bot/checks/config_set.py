@@ -10,11 +10,12 @@ Two checks, per region:
 - `config_set.sending`: a set that is paused (`SendingOptions.SendingEnabled` false), or whose reputation
   entity is `DISABLED` by SES (`AwsSesManagedStatus`, with its Cause) or by the team
   (`CustomerManagedStatus`): SES sends nothing through it. A set that does not exist is a warning.
-- `config_set.delivery`: `DeliveryOptions.TlsPolicy` `REQUIRE` (judged by asking the recipient's best MX
-  for STARTTLS from here), a dedicated pool whose IPs are in warm-up (`GetDedicatedIps`), and suppression
-  options that override the account's (`SuppressionOptions` against `GetAccount.SuppressionAttributes`),
-  among them the set's own Auto Validation (`SuppressionOptions.ValidationOptions`: on, whatever the
-  account's, SES drops recipients it judges below the threshold from mail sent through the set).
+- `config_set.delivery`: `DeliveryOptions.TlsPolicy` `REQUIRE` (judged from here: the recipient's best MX
+  must offer STARTTLS and complete the TLS handshake, its certificate not verified, as SES does), a
+  dedicated pool whose IPs are in warm-up (`GetDedicatedIps`), and suppression options that override the
+  account's (`SuppressionOptions` against `GetAccount.SuppressionAttributes`), among them the set's own
+  Auto Validation (`SuppressionOptions.ValidationOptions`: on, whatever the account's, SES drops
+  recipients it judges below the threshold from mail sent through the set).
 
 `config_set.sending` reports a set that cannot be read (missing, access denied, AWS failure);
 `config_set.delivery` leaves such sets out rather than saying the same thing twice.
@@ -27,7 +28,6 @@ permission and names the account whose credentials read the sets (the right one 
 from __future__ import annotations
 
 import ipaddress
-import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +52,7 @@ from bot.checks.validation import (
 from bot.event_accounts import sending_account
 from bot.findings import Finding, Severity
 from bot.history import domain_events, recipient_events
+from bot.smtp_probe import PortResult, starttls_handshake
 from bot.timefmt import when
 
 LOOKBACK = timedelta(days=30)
@@ -574,7 +575,9 @@ def delivery(ctx: CheckContext) -> list[Finding] | None:
 
 @dataclass
 class TlsJudgement:
-    """What the recipient's best MX said about STARTTLS: "offered", "not_offered" or "unknown" (with why)."""
+    """What the recipient's best MX said about STARTTLS: "offered" (and the handshake worked), "not_offered",
+    "handshake_failed" (offered, but no TLS session could be set up; why says how it failed) or "unknown"
+    (with why)."""
 
     outcome: str
     evidence: list[str]
@@ -620,40 +623,52 @@ def _ask_mx(ctx: CheckContext, domain: str, port: int) -> TlsJudgement:
     shown = f"[{address}]" if ":" in address else address
     where = f"{host} ({shown}):{port}"
     timeout = min(ctx.settings.smtp_timeout, max(0.5, ctx.settings.check_timeout / 3))
-    smtp = smtplib.SMTP(local_hostname="localhost", timeout=timeout)
-    try:
-        try:
-            code, banner = smtp.connect(address, port)
-        except ConnectionRefusedError:
+    session = starttls_handshake(address, port, server_name=host, timeout=timeout)
+    return _judge_session(session, evidence, host, where, timeout)
+
+
+def _judge_session(session: PortResult, evidence: list[str], host: str, where: str, timeout: float) -> TlsJudgement:
+    """The MX's answer, step by step: STARTTLS offered and the handshake done, not offered, or failed."""
+    step = session.failed_step
+    last = session.steps[-1] if session.steps else None
+    if step == "connect" or (step == "banner" and session.outcome != "rejected"):
+        if session.outcome == "refused":
             return TlsJudgement("unknown", evidence, where, f"connecting to {where} was refused")
-        except TimeoutError:
+        if session.outcome == "timeout":
             return TlsJudgement("unknown", evidence, where, f"{where} did not answer within {timeout:g} s")
-        except (OSError, smtplib.SMTPException) as exc:
-            why = getattr(exc, "strerror", None) or type(exc).__name__
-            return TlsJudgement("unknown", evidence, where, f"could not connect to {where} ({why})")
-        evidence.append(f"Connected to {where}; banner: {_text(code, banner)}")
-        if code != 220:
-            return TlsJudgement("unknown", evidence, where, f"{host} refused the session ({_text(code, banner)})")
-        try:
-            code, reply = smtp.ehlo()
-        except (OSError, smtplib.SMTPException) as exc:
-            return TlsJudgement("unknown", evidence, where, f"{host} did not answer EHLO ({type(exc).__name__})")
-        if code != 250:
-            evidence.append(f"EHLO: {_text(code, reply)}")
-            return TlsJudgement("unknown", evidence, where, f"{host} refused EHLO ({_text(code, reply)})")
-        features = sorted(k.upper() for k in smtp.esmtp_features)
-        evidence.append(f"EHLO advertised: {', '.join(features) or 'no extensions'}")
-        offered = smtp.has_extn("starttls")
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            pass
-        return TlsJudgement("offered" if offered else "not_offered", evidence, where)
-    finally:
-        try:
-            smtp.close()
-        except OSError:
-            pass
+        why = session.error or session.outcome
+        return TlsJudgement("unknown", evidence, where, f"could not connect to {where} ({why})")
+    evidence.append(f"Connected to {where}; banner: {session.banner}")
+    if step == "banner":
+        return TlsJudgement("unknown", evidence, where, f"{host} refused the session ({session.banner})")
+    if step == "ehlo":
+        if session.outcome == "rejected":
+            evidence.append(f"EHLO: {session.reply}")
+            return TlsJudgement("unknown", evidence, where, f"{host} refused EHLO ({session.reply})")
+        return TlsJudgement("unknown", evidence, where, f"{host} did not answer EHLO ({last.detail if last else ''})")
+    evidence.append(f"EHLO advertised: {', '.join(session.extensions) or 'no extensions'}")
+    if session.outcome == "no_starttls":
+        return TlsJudgement("not_offered", evidence, where)
+    starttls = next((s for s in session.steps if s.name == "starttls"), None)
+    if starttls is not None:
+        evidence.append(f"STARTTLS: {starttls.detail}")
+    if session.outcome == "timeout":
+        return TlsJudgement("unknown", evidence, where, f"{host} did not finish STARTTLS within {timeout:g} s")
+    if session.outcome == "starttls_refused":
+        return TlsJudgement("handshake_failed", evidence, where, f"STARTTLS was answered {session.reply}")
+    if session.outcome != "ok":
+        why = session.error or session.reply or session.outcome
+        evidence.append(f"TLS handshake failed: {why}")
+        return TlsJudgement("handshake_failed", evidence, where, why)
+    evidence.append(f"TLS handshake: {session.tls_version} {session.cipher or ''}".rstrip())
+    if session.cert:
+        c = session.cert
+        evidence.append(
+            f"Certificate: {c.subject}, issued by {c.issuer}, valid to {c.not_after:%Y-%m-%d}, names: "
+            f"{', '.join(c.names[:6]) or 'none'} (not verified: SES does not require a trusted certificate "
+            "for STARTTLS)"
+        )
+    return TlsJudgement("offered", evidence, where)
 
 
 def _address_of(resolver: dns.resolver.Resolver, host: str) -> str | None:
@@ -665,11 +680,6 @@ def _address_of(resolver: dns.resolver.Resolver, host: str) -> str | None:
         for record in answer:
             return str(record)
     return None
-
-
-def _text(code: int, msg: bytes | str) -> str:
-    text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
-    return f"{code} {' '.join(text.split())}"[:300]
 
 
 def _judge_tls(ctx: CheckContext, name: str, head: str) -> Finding:
@@ -691,11 +701,22 @@ def _judge_tls(ctx: CheckContext, name: str, head: str) -> Finding:
             f"set ({TLS_DOC}).",
             data=data,
         )
+    if judged.outcome == "handshake_failed":
+        return ctx.finding(
+            Severity.CRITICAL,
+            f"The configuration set {name} in {region} requires TLS and {domain}'s MX ({judged.where}) offers "
+            f"STARTTLS, but the TLS handshake fails ({judged.why}): SES will never deliver to it while the set "
+            "requires TLS.",
+            evidence=evidence,
+            fix=f"Set the TLS policy to OPTIONAL ({to_optional}), or send this recipient's mail through another "
+            f"set; the domain's owner should fix the mail server's TLS setup ({TLS_DOC}).",
+            data=data,
+        )
     if judged.outcome == "offered":
         return ctx.finding(
             Severity.OK,
             f"The configuration set {name} in {region} requires TLS, and {domain}'s MX offers STARTTLS "
-            f"(judged from here: {judged.where}, EHLO advertised STARTTLS).",
+            f"(judged from here: {judged.where}, EHLO advertised STARTTLS and the TLS handshake worked).",
             evidence=evidence,
             data=data,
         )
