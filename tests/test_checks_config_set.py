@@ -411,15 +411,70 @@ def test_tls_required_with_an_unreachable_mx_could_not_be_judged_from_here(aws_p
     assert "`openssl s_client -starttls smtp -connect <mx>:25`" in f.fix
 
 
-def test_tls_required_for_a_domain_without_mx_could_not_be_judged(aws_peer, dns_peer, deps):
-    dns_peer.add("example.com", "A", "192.0.2.80")
+def test_tls_required_for_a_domain_without_mx_is_judged_on_its_address_record(aws_peer, dns_peer, deps, start_peer):
+    mx = start_peer("no_starttls")
+    dns_peer.add("example.com", "A", "127.0.0.1")
+    deps.settings.mx_port = mx.port
+    require_tls(aws_peer, deps)
+    [f] = run(deps, "config_set.delivery")
+    assert (f.severity.label, f.data["starttls"], f.data["mx"]) == (
+        "critical",
+        "not_offered",
+        f"example.com (127.0.0.1):{mx.port}",
+    )
+    assert f.evidence[2] == "MX example.com: no records, so mail goes to example.com itself (implicit MX, RFC 5321 5.1)"
+
+
+def test_tls_required_for_a_domain_without_mx_or_address_could_not_be_judged(aws_peer, dns_peer, deps):
+    dns_peer.add("example.com", "TXT", "v=spf1 -all")
     require_tls(aws_peer, deps)
     [f] = run(deps, "config_set.delivery")
     assert (f.severity.label, f.summary) == (
         "info",
         "The configuration set Marketing in us-east-1 requires TLS; whether example.com's MX offers STARTTLS "
-        "could not be judged from here: example.com has no MX record.",
+        "could not be judged from here: example.com has no MX record and no address.",
     )
+
+
+def test_tls_required_with_a_best_mx_without_address_is_judged_on_the_next_mx(aws_peer, dns_peer, deps, start_peer):
+    mx = start_peer("no_starttls")
+    zone = """
+        $ORIGIN example.com.
+        @      IN MX 10 mx1.example.com.
+        @      IN MX 20 mx2.example.com.
+        mx2    IN A 127.0.0.1
+    """
+    dns_peer.load_zone_text(textwrap.dedent(zone))
+    deps.settings.mx_port = mx.port
+    require_tls(aws_peer, deps)
+    [f] = run(deps, "config_set.delivery")
+    assert (f.severity.label, f.data["starttls"], f.data["mx"]) == (
+        "critical",
+        "not_offered",
+        f"mx2.example.com (127.0.0.1):{mx.port}",
+    )
+    assert f.evidence[3] == "Address of mx1.example.com: no A or AAAA record"
+
+
+def test_tls_required_with_an_mx_host_whose_address_lookup_fails_says_it_could_not_be_looked_up(
+    aws_peer, dns_peer, deps
+):
+    dns_peer.load_zone_text(
+        textwrap.dedent("""
+        $ORIGIN example.com.
+        @      IN MX 10 mx1.example.com.
+    """)
+    )
+    dns_peer.fault("mx1.example.com", "servfail")
+    require_tls(aws_peer, deps)
+    [f] = run(deps, "config_set.delivery")
+    assert (f.severity.label, f.summary) == (
+        "info",
+        "The configuration set Marketing in us-east-1 requires TLS; whether example.com's MX offers STARTTLS "
+        "could not be judged from here: the address of the MX host mx1.example.com could not be looked up.",
+    )
+    assert f.evidence[3].startswith("Address of mx1.example.com: could not be looked up (")
+    assert "SERVFAIL" in f.evidence[3]
 
 
 # -- config_set.delivery: dedicated IPs, suppression -----------------------------------------------------

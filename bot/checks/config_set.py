@@ -11,7 +11,8 @@ Two checks, per region:
   entity is `DISABLED` by SES (`AwsSesManagedStatus`, with its Cause) or by the team
   (`CustomerManagedStatus`): SES sends nothing through it. A set that does not exist is a warning.
 - `config_set.delivery`: `DeliveryOptions.TlsPolicy` `REQUIRE` (judged from here: the recipient's best MX
-  must offer STARTTLS and complete the TLS handshake, its certificate not verified, as SES does), a
+  with an address, or the domain itself when it has no MX, must offer STARTTLS and complete the TLS
+  handshake, its certificate not verified, as SES does), a
   dedicated pool whose IPs are in warm-up (`GetDedicatedIps`), and suppression options that override the
   account's (`SuppressionOptions` against `GetAccount.SuppressionAttributes`), among them the set's own
   Auto Validation (`SuppressionOptions.ValidationOptions`: on, whatever the account's, SES drops
@@ -41,6 +42,7 @@ from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account, identity_status
 from bot.checks.authentication.ses_identity import cached_identity
 from bot.checks.availability import ACCESS_DENIED, absent, resource_arn
+from bot.checks.recipient_domain import _lookup
 from bot.checks.validation import (
     AUTO_VALIDATION_DOC,
     account_condition,
@@ -600,31 +602,54 @@ def _is_ip(text: str) -> bool:
 
 
 def _ask_mx(ctx: CheckContext, domain: str, port: int) -> TlsJudgement:
+    """Probe the first MX host, by preference, that has an address, as SES picks it; a domain without MX
+    records is its own mail host (implicit MX, RFC 5321 section 5.1)."""
     resolver = ctx.deps.resolver
     try:
         answer = resolver.resolve(domain, "MX", search=False)
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+    except dns.resolver.NXDOMAIN:
         return TlsJudgement("unknown", [f"MX {domain}: no records"], why=f"{domain} has no MX record")
+    except dns.resolver.NoAnswer:
+        hosts, implicit = [domain], True
+        evidence = [f"MX {domain}: no records, so mail goes to {domain} itself (implicit MX, RFC 5321 5.1)"]
     except dns.exception.DNSException as exc:
         return TlsJudgement(
             "unknown", [f"MX {domain}: {type(exc).__name__}"], why=f"the MX lookup failed ({type(exc).__name__})"
         )
-    records = sorted(answer, key=lambda r: (r.preference, str(r.exchange)))
-    best = records[0]
-    host = str(best.exchange).rstrip(".").lower()
-    evidence = [
-        f"MX {domain}: " + ", ".join(f"{r.preference} {str(r.exchange).rstrip('.').lower()}" for r in records[:5])
-    ]
-    if not host:
-        return TlsJudgement("unknown", evidence, why=f"{domain} publishes a null MX (it accepts no mail)")
-    address = host if _is_ip(host) else _address_of(resolver, host)
+    else:
+        records = sorted(answer, key=lambda r: (r.preference, str(r.exchange)))
+        hosts, implicit = [str(r.exchange).rstrip(".").lower() for r in records], False
+        shown_mx = [f"{r.preference} {h}" for r, h in zip(records, hosts, strict=True)]
+        evidence = [f"MX {domain}: " + ", ".join(shown_mx[:5])]
+        if not hosts[0]:
+            return TlsJudgement("unknown", evidence, why=f"{domain} publishes a null MX (it accepts no mail)")
+    host, address, why = _first_with_address(resolver, [h for h in hosts if h], evidence)
     if address is None:
-        return TlsJudgement("unknown", evidence, why=f"the best MX host {host} has no address")
+        return TlsJudgement("unknown", evidence, why=f"{domain} has no MX record and no address" if implicit else why)
     shown = f"[{address}]" if ":" in address else address
     where = f"{host} ({shown}):{port}"
     timeout = min(ctx.settings.smtp_timeout, max(0.5, ctx.settings.check_timeout / 3))
     session = starttls_handshake(address, port, server_name=host, timeout=timeout)
     return _judge_session(session, evidence, host, where, timeout)
+
+
+def _first_with_address(
+    resolver: dns.resolver.Resolver, hosts: list[str], evidence: list[str]
+) -> tuple[str, str | None, str]:
+    """The first host that has an address, as SES tries them: (host, address, ""); the hosts passed over
+    go to the evidence. None found: ("", None, why)."""
+    failed = ""
+    for host in hosts:
+        address, error = _address_of(resolver, host)
+        if address is not None:
+            return host, address, ""
+        evidence.append(
+            f"Address of {host}: " + (f"could not be looked up ({error})" if error else "no A or AAAA record")
+        )
+        failed = failed or (host if error else "")
+    if failed:
+        return "", None, f"the address of the MX host {failed} could not be looked up"
+    return "", None, (f"the best MX host {hosts[0]} has no address" if len(hosts) == 1 else "no MX host has an address")
 
 
 def _judge_session(session: PortResult, evidence: list[str], host: str, where: str, timeout: float) -> TlsJudgement:
@@ -671,15 +696,16 @@ def _judge_session(session: PortResult, evidence: list[str], host: str, where: s
     return TlsJudgement("offered", evidence, where)
 
 
-def _address_of(resolver: dns.resolver.Resolver, host: str) -> str | None:
+def _address_of(resolver: dns.resolver.Resolver, host: str) -> tuple[str | None, str]:
+    """The host's first A (else AAAA) address; else None and, when a lookup failed, why (else "")."""
+    error = ""
     for rtype in ("A", "AAAA"):
-        try:
-            answer = resolver.resolve(host, rtype, search=False)
-        except dns.exception.DNSException:
-            continue
-        for record in answer:
-            return str(record)
-    return None
+        found = _lookup(resolver, host, rtype)
+        if found.values:
+            return str(found.values[0]), ""
+        if found.outcome == "failed":
+            error = error or found.error
+    return None, error
 
 
 def _judge_tls(ctx: CheckContext, name: str, head: str) -> Finding:
