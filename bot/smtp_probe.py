@@ -101,7 +101,7 @@ def endpoint_for(port: int, tls: str | None = None) -> Endpoint:
 class Step:
     """One step of the session: what was done, how long it took, whether it worked, what was seen."""
 
-    name: str  # connect, tls, banner, ehlo, starttls, ehlo-tls, auth, quit
+    name: str  # connect, tls, banner, ehlo, helo, starttls, ehlo-tls, auth, quit
     ms: float
     ok: bool
     detail: str = ""
@@ -229,6 +229,7 @@ class _Options:
     username: Secret | None
     password: Secret | None
     ehlo_name: str
+    helo_fallback: bool = False  # EHLO refused with a 5xx: try HELO (RFC 5321 4.1.4), as an MTA does
 
 
 class _Failed(Exception):
@@ -494,12 +495,29 @@ class _Session:
         text = _reply_text(code, msg)
         if code != 250:
             self._step(step, started, False, text)
+            if self.opts.helo_fallback and step == "ehlo" and 500 <= code < 600:
+                self._helo()
+                return
             raise _Failed("rejected", reply=text)
         features = sorted(k.upper() for k in self.smtp.esmtp_features)
         auth = self.smtp.esmtp_features.get("auth", "").strip()
         shown = [f"AUTH {auth}" if f == "AUTH" and auth else f for f in features]
         self.result.extensions = shown
         self._step(step, started, True, ", ".join(shown) or "no extensions")
+
+    def _helo(self) -> None:
+        """A server that refuses EHLO may still speak SMTP without extensions: HELO, then no STARTTLS."""
+        started = time.perf_counter()
+        try:
+            code, msg = self.smtp.helo()
+        except smtplib.SMTPServerDisconnected as exc:
+            timed_out = isinstance(exc.__context__, TimeoutError)
+            self._step("helo", started, False, "no answer" if timed_out else "the server closed the connection")
+            raise _Failed("timeout" if timed_out else "closed", error=str(exc)) from None
+        text = _reply_text(code, msg)
+        self._step("helo", started, code == 250, text)
+        if code != 250:
+            raise _Failed("rejected", reply=text)
 
     def _starttls(self) -> None:
         started = time.perf_counter()
@@ -589,9 +607,10 @@ def _peek_cert(address: str, endpoint: Endpoint, opts: _Options) -> PortResult:
 
 def starttls_handshake(address: str, port: int, *, server_name: str, timeout: float) -> PortResult:
     """Can a TLS session be set up with this mail server, as a sending MTA sets one up? Connect, banner,
-    EHLO, STARTTLS and the handshake, nothing after (no AUTH, no mail). The certificate is read but not
-    verified: an MTA's STARTTLS, SES's among them, does not require a trusted one."""
-    opts = _Options(server_name, timeout, None, None, None, "localhost")
+    EHLO (HELO when EHLO is refused: no STARTTLS then), STARTTLS and the handshake, nothing after (no AUTH,
+    no mail). The certificate is read but not verified: an MTA's STARTTLS, SES's among them, does not
+    require a trusted one."""
+    opts = _Options(server_name, timeout, None, None, None, "localhost", helo_fallback=True)
     return _Session(address, Endpoint(port, STARTTLS), opts, _context(None, verify=False)).run(stop_after_tls=True)
 
 

@@ -15,6 +15,8 @@ Modes:
 - ``"starttls_broken"``: STARTTLS advertised and answered ``220``, but the server has no certificate to
   present (a broken TLS setup), so every handshake fails: the server drops the connection mid-handshake
   (the client sees ``ssl.SSLError``, ``UNEXPECTED_EOF_WHILE_READING``).
+- ``"helo_only"``: speaks no ESMTP: EHLO is answered ``502 5.5.2 Command not recognized`` and HELO works
+  (RFC 5321 section 4.1.4's fallback), so there are no extensions and no STARTTLS.
 - ``"hang"``: accepts TCP connections and never sends a banner (raw socket thread, not aiosmtpd).
 - ``"refused"``: a port nothing listens on (bound, then closed): connecting is refused.
 """
@@ -43,20 +45,33 @@ __all__ = [
     "AUTH_INVALID_REPLY",
     "DEFAULT_BANNER",
     "MODES",
+    "EHLO_502_REPLY",
     "STARTTLS_454_REPLY",
     "ReceivedMessage",
     "SmtpMode",
     "SmtpPeer",
 ]
 
-SmtpMode = Literal["starttls", "implicit", "no_starttls", "starttls_454", "starttls_broken", "hang", "refused"]
-MODES: tuple[str, ...] = ("starttls", "implicit", "no_starttls", "starttls_454", "starttls_broken", "hang", "refused")
+SmtpMode = Literal[
+    "starttls", "implicit", "no_starttls", "starttls_454", "starttls_broken", "helo_only", "hang", "refused"
+]
+MODES: tuple[str, ...] = (
+    "starttls",
+    "implicit",
+    "no_starttls",
+    "starttls_454",
+    "starttls_broken",
+    "helo_only",
+    "hang",
+    "refused",
+)
 
 #: Greeting SES's SMTP endpoint sends (first word is the host name, the rest the ident).
 DEFAULT_BANNER = "email-smtp.amazonaws.com ESMTP SimpleEmailService-d-TESTPEER0"
 #: What SES answers to a wrong SMTP password.
 AUTH_INVALID_REPLY = "535 Authentication Credentials Invalid"
 STARTTLS_454_REPLY = "454 4.7.0 TLS not available due to temporary reason"
+EHLO_502_REPLY = "502 5.5.2 Command not recognized"
 
 _TLS_MODES = {"starttls", "implicit", "starttls_454", "starttls_broken"}
 
@@ -111,6 +126,14 @@ class _Starttls454SMTP(SMTP):
     @syntax("STARTTLS", when="tls_context")
     async def smtp_STARTTLS(self, arg: str) -> None:  # noqa: N802 (aiosmtpd command name)
         await self.push(STARTTLS_454_REPLY)
+
+
+class _HeloOnlySMTP(SMTP):
+    """Speaks no ESMTP: EHLO gets a 502, HELO works."""
+
+    @syntax("EHLO hostname")
+    async def smtp_EHLO(self, hostname: str) -> None:  # noqa: N802 (aiosmtpd command name)
+        await self.push(EHLO_502_REPLY)
 
 
 class _PeerController(Controller):
@@ -313,6 +336,9 @@ class SmtpPeer(LoopbackPeer):
         elif self.mode == "starttls_454":
             kwargs.update(tls_context=self.pki.server_context(), auth_require_tls=True)
             smtp_class = _Starttls454SMTP
+        elif self.mode == "helo_only":
+            kwargs.update(auth_require_tls=False)
+            smtp_class = _HeloOnlySMTP
         elif self.mode == "starttls_broken":
             # A server context without a certificate: STARTTLS is offered and accepted, no handshake works.
             kwargs.update(tls_context=ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), auth_require_tls=True)

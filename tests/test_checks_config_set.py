@@ -392,6 +392,19 @@ def test_tls_required_with_an_mx_whose_starttls_handshake_fails_is_critical_with
     assert f.fix.startswith("Set the TLS policy to OPTIONAL (`aws sesv2 put-configuration-set-delivery-options ")
 
 
+def test_tls_required_with_an_mx_that_refuses_ehlo_but_accepts_helo_is_critical_starttls_not_offered(
+    aws_peer, dns_peer, deps, start_peer
+):
+    mx = start_peer("helo_only")
+    mx_zone(dns_peer)
+    deps.settings.mx_port = mx.port
+    require_tls(aws_peer, deps)
+    [f] = run(deps, "config_set.delivery")
+    assert (f.severity.label, f.data["starttls"]) == ("critical", "not_offered")
+    assert f.evidence[4].startswith("EHLO: 502 5.5.2 Command not recognized; HELO: 250 ")
+    assert f.evidence[5] == "No ESMTP (EHLO refused, HELO accepted): no extensions, so no STARTTLS"
+
+
 def test_tls_required_with_an_unreachable_mx_could_not_be_judged_from_here(aws_peer, dns_peer, deps, start_peer):
     mx = start_peer("refused")
     mx_zone(dns_peer)

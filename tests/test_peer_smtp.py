@@ -179,6 +179,14 @@ def test_starttls_broken_mode_accepts_starttls_and_then_fails_every_handshake(st
             client.starttls(context=unverified)
 
 
+def test_helo_only_mode_answers_ehlo_502_and_helo_250_without_extensions(start_peer: StartPeer) -> None:
+    peer = start_peer("helo_only")
+    with connect(peer) as client:
+        assert client.ehlo() == (502, b"5.5.2 Command not recognized")
+        assert client.helo()[0] == 250
+        assert not client.has_extn("starttls")
+
+
 def test_hanging_server_makes_smtplib_raise_server_disconnected_after_timeout(
     start_peer: StartPeer,
 ) -> None:
@@ -248,9 +256,9 @@ def test_stopped_peer_frees_its_port_and_removes_its_temporary_pki() -> None:
 
 
 def test_every_mode_starts_on_its_own_ephemeral_port(start_peer: StartPeer) -> None:
-    modes = ("starttls", "implicit", "no_starttls", "starttls_454", "starttls_broken", "hang")
+    modes = ("starttls", "implicit", "no_starttls", "starttls_454", "starttls_broken", "helo_only", "hang")
     ports = {start_peer(mode).port for mode in modes}
-    assert len(ports) == 6 and 0 not in ports
+    assert len(ports) == 7 and 0 not in ports
 
 
 def test_unknown_mode_is_rejected() -> None:

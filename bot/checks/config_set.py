@@ -671,7 +671,15 @@ def _judge_session(session: PortResult, evidence: list[str], host: str, where: s
             evidence.append(f"EHLO: {session.reply}")
             return TlsJudgement("unknown", evidence, where, f"{host} refused EHLO ({session.reply})")
         return TlsJudgement("unknown", evidence, where, f"{host} did not answer EHLO ({last.detail if last else ''})")
-    evidence.append(f"EHLO advertised: {', '.join(session.extensions) or 'no extensions'}")
+    helo = next((s for s in session.steps if s.name == "helo"), None)
+    if helo is not None:
+        ehlo = next(s for s in session.steps if s.name == "ehlo")
+        evidence.append(f"EHLO: {ehlo.detail}; HELO: {helo.detail}")
+        if not helo.ok:
+            return TlsJudgement("unknown", evidence, where, f"{host} refused EHLO and HELO ({helo.detail})")
+        evidence.append("No ESMTP (EHLO refused, HELO accepted): no extensions, so no STARTTLS")
+    else:
+        evidence.append(f"EHLO advertised: {', '.join(session.extensions) or 'no extensions'}")
     if session.outcome == "no_starttls":
         return TlsJudgement("not_offered", evidence, where)
     starttls = next((s for s in session.steps if s.name == "starttls"), None)
