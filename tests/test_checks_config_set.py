@@ -469,6 +469,29 @@ def test_tls_required_with_a_best_mx_without_address_is_judged_on_the_next_mx(aw
     assert f.evidence[3] == "Address of mx1.example.com: no A or AAAA record"
 
 
+def test_tls_required_with_an_ip_literal_mx_is_not_probed_as_recipient_domain_calls_it_unusable(
+    aws_peer, dns_peer, deps, start_peer
+):
+    mx = start_peer("starttls")
+    dns_peer.load_zone_text(
+        textwrap.dedent("""
+        $ORIGIN example.com.
+        @      IN MX 10 127.0.0.1.
+    """)
+    )
+    deps.settings.mx_port = mx.port
+    require_tls(aws_peer, deps)
+    [f] = run(deps, "config_set.delivery")
+    assert (f.severity.label, f.summary) == (
+        "info",
+        "The configuration set Marketing in us-east-1 requires TLS; whether example.com's MX offers STARTTLS "
+        "could not be judged from here: the MX host 127.0.0.1 is an IP address, not a host name.",
+    )
+    assert f.evidence[3] == "MX host 127.0.0.1: an IP address, not a host name"
+    [domain] = run(deps, "recipient.domain")
+    assert domain.severity.label == "critical"
+
+
 def test_tls_required_with_an_mx_host_whose_address_lookup_fails_says_it_could_not_be_looked_up(
     aws_peer, dns_peer, deps
 ):

@@ -28,7 +28,6 @@ permission and names the account whose credentials read the sets (the right one 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,7 +41,7 @@ from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account, identity_status
 from bot.checks.authentication.ses_identity import cached_identity
 from bot.checks.availability import ACCESS_DENIED, absent, resource_arn
-from bot.checks.recipient_domain import _lookup
+from bot.checks.recipient_domain import _is_ip, _lookup
 from bot.checks.validation import (
     AUTO_VALIDATION_DOC,
     account_condition,
@@ -593,14 +592,6 @@ def _judge_starttls(ctx: CheckContext) -> TlsJudgement:
     return ctx.memo.once(key, lambda: _ask_mx(ctx, ctx.recipient_domain, ctx.settings.mx_port))
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _ask_mx(ctx: CheckContext, domain: str, port: int) -> TlsJudgement:
     """Probe the first MX host, by preference, that has an address, as SES picks it; a domain without MX
     records is its own mail host (implicit MX, RFC 5321 section 5.1)."""
@@ -636,10 +627,14 @@ def _ask_mx(ctx: CheckContext, domain: str, port: int) -> TlsJudgement:
 def _first_with_address(
     resolver: dns.resolver.Resolver, hosts: list[str], evidence: list[str]
 ) -> tuple[str, str | None, str]:
-    """The first host that has an address, as SES tries them: (host, address, ""); the hosts passed over
-    go to the evidence. None found: ("", None, why)."""
-    failed = ""
+    """The first host name that has an address, as SES tries them: (host, address, ""); the hosts passed
+    over (IP literals among them) go to the evidence. None found: ("", None, why)."""
+    failed = literal = ""
     for host in hosts:
+        if _is_ip(host):  # unusable, as recipient.domain says: an MX must name a host (RFC 5321 5.1)
+            evidence.append(f"MX host {host}: an IP address, not a host name")
+            literal = literal or host
+            continue
         address, error = _address_of(resolver, host)
         if address is not None:
             return host, address, ""
@@ -649,6 +644,8 @@ def _first_with_address(
         failed = failed or (host if error else "")
     if failed:
         return "", None, f"the address of the MX host {failed} could not be looked up"
+    if literal and len(hosts) == 1:
+        return "", None, f"the MX host {literal} is an IP address, not a host name"
     return "", None, (f"the best MX host {hosts[0]} has no address" if len(hosts) == 1 else "no MX host has an address")
 
 
