@@ -469,6 +469,28 @@ def test_tls_required_with_a_best_mx_without_address_is_judged_on_the_next_mx(aw
     assert f.evidence[3] == "Address of mx1.example.com: no A or AAAA record"
 
 
+def test_tls_required_with_a_null_mx_next_to_other_mx_records_is_judged_on_the_other_hosts(
+    aws_peer, dns_peer, deps, start_peer
+):
+    mx = start_peer("no_starttls")
+    dns_peer.load_zone_text(
+        textwrap.dedent("""
+        $ORIGIN example.com.
+        @      IN MX 0 .
+        @      IN MX 10 mx1.example.com.
+        mx1    IN A 127.0.0.1
+    """)
+    )
+    deps.settings.mx_port = mx.port
+    require_tls(aws_peer, deps)
+    [f] = run(deps, "config_set.delivery")
+    assert (f.severity.label, f.data["starttls"], f.data["mx"]) == (
+        "critical",
+        "not_offered",
+        f"mx1.example.com (127.0.0.1):{mx.port}",
+    )
+
+
 def test_tls_required_with_an_ip_literal_mx_is_not_probed_as_recipient_domain_calls_it_unusable(
     aws_peer, dns_peer, deps, start_peer
 ):

@@ -94,6 +94,25 @@ def test_a_null_mx_is_critical(deps, dns_peer):
     )
 
 
+def test_a_null_mx_next_to_other_mx_records_is_an_error_naming_the_other_hosts(deps, dns_peer):
+    dns_peer.add("example.com", "MX", "0 .")
+    dns_peer.add("example.com", "MX", "10 mx.example.com.")
+    dns_peer.add("mx.example.com", "A", "192.0.2.1")
+    f = run(deps)
+    assert (f.severity.label, f.summary, f.evidence) == (
+        "error",
+        "example.com has a misconfigured null MX: `0 .` next to other MX records (mx.example.com). RFC 7505 "
+        "allows a null MX only as the single record; some senders take it as accepting no mail, others deliver "
+        "to the other hosts.",
+        [
+            "MX example.com: 0 .",
+            "MX example.com: 10 mx.example.com",
+            "Null MX mixed with other MX records: RFC 7505 forbids that.",
+        ],
+    )
+    assert f.data["other_mx"] == ["mx.example.com"]
+
+
 def test_an_mx_host_that_does_not_resolve_is_an_error(deps, dns_peer):
     dns_peer.add("example.com", "MX", "10 mx1.example.com.")
     dns_peer.add("example.com", "MX", "20 gone.example.com.")

@@ -612,7 +612,7 @@ def _ask_mx(ctx: CheckContext, domain: str, port: int) -> TlsJudgement:
         hosts, implicit = [str(r.exchange).rstrip(".").lower() for r in records], False
         shown_mx = [f"{r.preference} {h}" for r, h in zip(records, hosts, strict=True)]
         evidence = [f"MX {domain}: " + ", ".join(shown_mx[:5])]
-        if not hosts[0]:
+        if hosts == [""]:  # a null MX next to other MX records is a misconfiguration: they are tried
             return TlsJudgement("unknown", evidence, why=f"{domain} publishes a null MX (it accepts no mail)")
     host, address, why = _first_with_address(resolver, [h for h in hosts if h], evidence)
     if address is None:

@@ -1,9 +1,10 @@
 """The recipient's domain in DNS: can it receive mail at all, and where does its mail go?
 
 One check, `recipient.domain`: a domain that does not exist, that has neither MX nor address records, or
-that publishes a null MX (RFC 7505) accepts no mail (critical); MX hosts that do not resolve are an
-error; otherwise the MX hosts by preference. A resolver that times out or fails is reported as the
-resolver's failure (could not check), never as a broken domain.
+that publishes a null MX (RFC 7505) accepts no mail (critical); a null MX next to other MX records (a
+misconfigured null MX) and MX hosts that do not resolve are an error; otherwise the MX hosts by
+preference. A resolver that times out or fails is reported as the resolver's failure (could not check),
+never as a broken domain.
 """
 
 from __future__ import annotations
@@ -114,14 +115,27 @@ def recipient_domain(ctx: CheckContext) -> Finding:
 
         records = sorted(mx.values, key=lambda r: (r.preference, str(r.exchange)))
         if any(str(r.exchange) == "." for r in records):
-            # RFC 7505: "0 ." says the domain accepts no mail; mixed with other MX records it is broken.
-            others = [r for r in records if str(r.exchange) != "."]
+            # RFC 7505: "0 ." as the single MX record says the domain accepts no mail.
+            others = [str(r.exchange).rstrip(".").lower() for r in records if str(r.exchange) != "."]
+            evidence = [f"MX {domain}: {r.preference} {str(r.exchange).rstrip('.').lower() or '.'}" for r in records]
+            if others:
+                # Mixed with other MX records it is a misconfiguration: other MTAs may still deliver to them.
+                return Finding(
+                    CHECK,
+                    Severity.ERROR,
+                    f"{domain} has a misconfigured null MX: `0 .` next to other MX records ({', '.join(others)}). "
+                    "RFC 7505 allows a null MX only as the single record; some senders take it as accepting no "
+                    "mail, others deliver to the other hosts.",
+                    evidence=[*evidence, "Null MX mixed with other MX records: RFC 7505 forbids that."],
+                    fix="The domain's owner should remove the null MX if the domain receives mail, or the other MX "
+                    f"records if it does not. {NULL_MX_RFC}",
+                    data={"null_mx": True, "misconfigured": True, "other_mx": others},
+                )
             return Finding(
                 CHECK,
                 Severity.CRITICAL,
                 f"{domain} publishes a null MX (`0 .`, RFC 7505): it declares that it accepts no mail.",
-                evidence=[f"MX {domain}: {r.preference} {r.exchange}" for r in records]
-                + (["Null MX mixed with other MX records: RFC 7505 forbids that."] if others else []),
+                evidence=evidence,
                 fix=f"The address cannot receive mail; ask the person for another address. {NULL_MX_RFC}",
                 data={"null_mx": True},
             )
