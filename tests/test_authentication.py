@@ -174,6 +174,18 @@ def test_amazonses_reached_through_a_nested_include_counts(aws_peer, dns_peer, d
     )
 
 
+def test_an_included_record_with_its_version_in_upper_case_is_read_as_spf(aws_peer, dns_peer, deps):
+    # RFC 7208 4.5 and 12: the version tag is case-insensitive, in an included record as at the top.
+    custom_mail_from(aws_peer, dns_peer, spf="v=spf1 include:_spf.example.com ~all")
+    dns_peer.add("_spf.example.com", "TXT", "v=SPF1 include:amazonses.com -all")
+    f = one(deps, "domain.spf")
+    assert brief(f) == (
+        Severity.OK,
+        f"SPF of {MAIL_FROM} includes amazonses.com, 2 of 10 DNS lookups, ends in softfail",
+    )
+    assert f.data["spf"][0]["permerror"] is None
+
+
 def test_a_timeout_on_an_include_is_could_not_check_not_a_missing_record(aws_peer, dns_peer, deps):
     custom_mail_from(aws_peer, dns_peer, spf="v=spf1 include:amazonses.com include:_slow.example.com ~all")
     dns_peer.fault("_slow.example.com", "timeout")

@@ -29,3 +29,13 @@ def test_an_spf_verdict_through_prefetched_includes_is_the_networks_own(deps, dn
     dns_peer.add("amazonses.com", "TXT", "v=spf1 ip4:199.255.192.0/22 ~all")
     spf = inspect_spf(deps, "mail.prefetch.test")
     assert spf.authorizes_ses is True and not spf.permerror and spf.dns_lookups == 3
+
+
+def test_an_spf_version_in_upper_case_reaches_checkdmarc_lower_cased_even_split_across_strings(deps, dns_peer):
+    dns_peer.add("mail.prefetch.test", "TXT", "v=spf1 redirect=a.test")
+    dns_peer.add("a.test", "TXT", '"v=SP" "F1 include:amazonses.com -all"')
+    dns_peer.add("amazonses.com", "TXT", "V=Spf1 ip4:199.255.192.0/22 ~all")
+    walker = prefetched(deps.resolver, "v=spf1 redirect=a.test")
+    assert [r.strings for r in walker.resolve("a.test", "TXT")] == [(b"v=sp", b"f1 include:amazonses.com -all")]
+    spf = inspect_spf(deps, "mail.prefetch.test")
+    assert spf.authorizes_ses is True and not spf.permerror and spf.dns_lookups == 2

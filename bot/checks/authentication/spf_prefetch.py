@@ -5,11 +5,14 @@ each include two more costs seven round trips in a row. `prefetched` first asks 
 literal include/redirect target of one level at the same time, then of the next level they name, and hands
 checkdmarc a resolver that answers those names from what was fetched (any other lookup, and any name a
 macro builds, goes to the network as before). The answers and errors are the network's own, so the verdicts
-do not change; only the waiting does: about one round trip per level of nesting.
+do not change; only the waiting does: about one round trip per level of nesting. One thing is changed in
+every TXT answer it gives checkdmarc: an SPF record's version tag is lower-cased (``v=SPF1`` read as
+``v=spf1``), since RFC 7208 matches it case-insensitively (4.5, 12) and checkdmarc's grammar does not.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,6 +21,7 @@ import dns.exception
 import dns.name
 import dns.rdatatype
 import dns.resolver
+import dns.rrset
 
 MAX_NAMES = 10  # RFC 7208 4.6.4: a record may cause at most 10 lookups; past that it is a permerror anyway
 _TARGET = re.compile(r"^[+?~-]?(?:include:|redirect=)([^\s%/]+)$", re.I)
@@ -41,8 +45,35 @@ def _spf_of(answer: dns.resolver.Answer) -> str | None:
     return None
 
 
+def _version_lowered(strings: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """A TXT record's strings with an SPF version tag in any case (``v=SPF1``) lower-cased, wherever the
+    strings split it; any other record as it is."""
+    joined = b"".join(strings)
+    if joined[:6] == b"v=spf1" or joined[:6].lower() != b"v=spf1" or joined[6:7] not in (b"", b" "):
+        return strings
+    out, at = [], 0
+    for chunk in strings:
+        head = max(0, min(len(chunk), 6 - at))
+        out.append(chunk[:head].lower() + chunk[head:])
+        at += len(chunk)
+    return tuple(out)
+
+
+def spf_version_lowered(answer: dns.resolver.Answer) -> dns.resolver.Answer:
+    """`answer` (TXT) with every SPF record's version tag lower-cased: RFC 7208 4.5 and 12 read the version
+    case-insensitively, checkdmarc's grammar only as ``v=spf1``. The answer itself when nothing changes."""
+    rrset = answer.rrset
+    if rrset is None or all(_version_lowered(rdata.strings) == rdata.strings for rdata in rrset):
+        return answer
+    rdatas = [rdata.replace(strings=_version_lowered(rdata.strings)) for rdata in rrset]
+    changed = copy.copy(answer)
+    changed.rrset = dns.rrset.from_rdata_list(rrset.name, rrset.ttl, rdatas)
+    return changed
+
+
 class PrefetchedResolver(dns.resolver.Resolver):
-    """A resolver like `base` (same nameservers, timeouts) that answers prefetched TXT names from memory."""
+    """A resolver like `base` (same nameservers, timeouts) that answers prefetched TXT names from memory, and
+    gives every TXT answer with its SPF version tags lower-cased (`spf_version_lowered`)."""
 
     def __init__(self, base: dns.resolver.Resolver, answers: dict[str, Any]):
         super().__init__(configure=False)
@@ -53,12 +84,14 @@ class PrefetchedResolver(dns.resolver.Resolver):
 
     def resolve(self, qname: Any, rdtype: Any = dns.rdatatype.A, *args: Any, **kwargs: Any) -> dns.resolver.Answer:
         name = str(qname).strip(".").lower()
-        if dns.rdatatype.RdataType.make(rdtype) == dns.rdatatype.TXT and name in self._answers:
-            found = self._answers[name]
-            if isinstance(found, BaseException):
-                raise found
-            return found
-        return super().resolve(qname, rdtype, *args, **kwargs)
+        if dns.rdatatype.RdataType.make(rdtype) != dns.rdatatype.TXT:
+            return super().resolve(qname, rdtype, *args, **kwargs)
+        found = self._answers.get(name)
+        if found is None:
+            found = super().resolve(qname, rdtype, *args, **kwargs)
+        if isinstance(found, BaseException):
+            raise found
+        return spf_version_lowered(found)
 
 
 def prefetched(resolver: dns.resolver.Resolver, record: str) -> PrefetchedResolver:
