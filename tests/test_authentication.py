@@ -11,7 +11,7 @@ import pytest
 from bot.checks import REGISTRY
 from bot.checks.authentication.alignment import aligned
 from bot.checks.authentication.domains import org_domain
-from bot.checks.authentication.spf import inspect_spf
+from bot.checks.authentication.spf import _record_names_ses, inspect_spf
 from bot.findings import Finding, Severity
 from bot.runner import run_checks
 
@@ -184,6 +184,26 @@ def test_an_included_record_with_its_version_in_upper_case_is_read_as_spf(aws_pe
         f"SPF of {MAIL_FROM} includes amazonses.com, 2 of 10 DNS lookups, ends in softfail",
     )
     assert f.data["spf"][0]["permerror"] is None
+
+
+@pytest.mark.parametrize(
+    "spf",
+    ["v=spf1 include:amazonses.com. ~all", "v=spf1 redirect=amazonses.com.", "v=spf1 +include:AmazonSES.com. -all"],
+)
+def test_amazonses_named_with_a_trailing_dot_is_amazonses(aws_peer, dns_peer, deps, spf):
+    # RFC 7208 7.1: a domain-spec may end in the dot of a fully qualified name; it names the same domain.
+    custom_mail_from(aws_peer, dns_peer, spf=spf)
+    assert one(deps, "domain.spf").severity == Severity.OK
+    assert _record_names_ses(spf)  # as the record itself is read when checkdmarc cannot parse it
+
+
+def test_spf_through_an_include_of_amazonses_with_a_trailing_dot_aligns_for_dmarc(aws_peer, dns_peer, deps):
+    custom_mail_from(aws_peer, dns_peer, spf="v=spf1 include:amazonses.com. ~all", dkim_status="FAILED")
+    dns_peer.add("_dmarc.example.com", "TXT", "v=DMARC1; p=reject; rua=mailto:d@example.com")
+    assert brief(one(deps, "domain.dmarc")) == (
+        Severity.OK,
+        f"DMARC p=reject adkim=r aspf=r at _dmarc.example.com; SES mail passes aligned via SPF {MAIL_FROM}",
+    )
 
 
 def test_a_timeout_on_an_include_is_could_not_check_not_a_missing_record(aws_peer, dns_peer, deps):

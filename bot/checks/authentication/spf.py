@@ -220,16 +220,22 @@ def _reached_records(parsed: dict[str, Any] | None, depth: int = 0) -> list[tupl
     return out
 
 
+def _is_ses(name: str | None) -> bool:
+    """Whether an include/redirect target is amazonses.com: in any case, with or without the trailing dot of
+    a fully qualified name (RFC 7208 7.1's domain-end allows one)."""
+    return (name or "").lower().removesuffix(".") == SES_DOMAIN
+
+
 def _names_ses(parsed: dict[str, Any] | None) -> bool:
     """Whether SES's servers are authorized: include/redirect of amazonses.com, directly or nested."""
     if not parsed:
         return False
     for mech in parsed.get("mechanisms") or []:
         if mech.get("mechanism") == "include" and mech.get("action") == "pass":
-            if (mech.get("value") or "").lower() == SES_DOMAIN or _names_ses(mech.get("parsed")):
+            if _is_ses(mech.get("value")) or _names_ses(mech.get("parsed")):
                 return True
     redirect = parsed.get("redirect") or {}
-    return (redirect.get("domain") or "").lower() == SES_DOMAIN or _names_ses(redirect.get("parsed"))
+    return _is_ses(redirect.get("domain")) or _names_ses(redirect.get("parsed"))
 
 
 def _dns_cause(exc: BaseException) -> BaseException | None:
@@ -254,9 +260,11 @@ def _record_names_ses(record: str) -> bool:
     for term, ends in zip(terms, is_all, strict=True):
         if ends:
             break
-        if term in (f"include:{SES_DOMAIN}", f"+include:{SES_DOMAIN}"):
+        mechanism, _, target = term.removeprefix("+").partition(":")
+        if mechanism == "include" and _is_ses(target):
             return True
-    return not any(is_all) and f"redirect={SES_DOMAIN}" in terms
+    redirects = [target for name, _, target in (t.partition("=") for t in terms) if name == "redirect"]
+    return not any(is_all) and any(_is_ses(target) for target in redirects)
 
 
 def _too_many_mx(parsed: dict[str, Any] | None) -> str | None:
