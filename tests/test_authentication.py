@@ -157,6 +157,23 @@ def test_more_than_two_void_lookups_risk_a_permerror(aws_peer, dns_peer, deps):
     )
 
 
+def test_more_than_ten_dns_lookups_is_a_permerror_even_when_the_void_limit_is_passed_first(aws_peer, dns_peer, deps):
+    # checkdmarc stops at the third void lookup (a:gone2), before it has counted the 13 lookups.
+    gone = " ".join(f"a:gone{i}.example.com" for i in range(3))
+    hosts = " ".join(f"a:h{i}.example.com" for i in range(9))
+    custom_mail_from(aws_peer, dns_peer, spf=f"v=spf1 {gone} {hosts} include:amazonses.com ~all")
+    for i in range(9):
+        dns_peer.add(f"h{i}.example.com", "A", "192.0.2.3")
+    f = one(deps, "domain.spf")
+    assert brief(f) == (
+        Severity.ERROR,
+        f"SPF of {MAIL_FROM} needs 13 DNS lookups, over the limit of 10: receivers return permerror",
+    )
+    assert (f.data["spf"][0]["dns_lookups"], f.data["spf"][0]["void_lookups"]) == (13, 3)
+    assert f"SPF {MAIL_FROM}: 13 DNS lookup(s), 3 void" in f.evidence
+    assert any(line.startswith("SPF note: ") and "3/2 maximum void DNS lookups" in line for line in f.evidence)
+
+
 def test_an_spf_record_without_amazonses_fails_for_ses(aws_peer, dns_peer, deps):
     custom_mail_from(aws_peer, dns_peer, spf="v=spf1 ip4:192.0.2.1 -all")
     assert brief(one(deps, "domain.spf")) == (
