@@ -100,7 +100,7 @@ def asked(body: dict[str, Any]) -> Asked | None:
             text = action.get("value") if aid == "sesbot_rerun" else None
             in_home = channel is None and (body.get("view") or {}).get("type") == "home"
             # A button on the bot's own answer in a direct message (the diagnose form answers there): private.
-            in_dm = (body.get("channel") or {}).get("name") == "directmessage" or str(channel or "").startswith("D")
+            in_dm = _direct_message(channel, (body.get("channel") or {}).get("name"))
             return Asked("action", f"button {aid}", user.get("id"), team, ent, channel, text, private=in_home or in_dm)
         view = body.get("view") or {}
         callback = view.get("callback_id", "")
@@ -110,10 +110,16 @@ def asked(body: dict[str, Any]) -> Asked | None:
             except UsageError:
                 line = None  # refused under its field: not a diagnosis, so not counted
             return Asked("view", f"dialog {callback}", user.get("id"), team, ent, None, line, private=True)
-        # Slack sends no channel with a dialog; ours carry the one they were opened from.
+        # Slack sends no channel with a dialog; ours carry the one they were opened from. A dialog opened from a
+        # button in a direct message is as private as that button was.
         channel = channel or _metadata_channel(view.get("private_metadata"))
-        return Asked("view", f"dialog {callback}", user.get("id"), team, ent, channel)
+        return Asked("view", f"dialog {callback}", user.get("id"), team, ent, channel, private=_direct_message(channel))
     return None
+
+
+def _direct_message(channel: str | None, name: str | None = None) -> bool:
+    """Whether a channel is a direct message with the bot (its id starts with D; Slack names it "directmessage")."""
+    return name == "directmessage" or str(channel or "").startswith("D")
 
 
 def _first_input(body: dict[str, Any]) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.settings import Account
-from handlers.suppression import CALLBACK
+from handlers.suppression import ACTION, CALLBACK
 from peers.slack import block_action_body, post_signed, slash_command_body, view_submission_body
 from tests.conftest import REGION, SIGNING_SECRET
 
@@ -70,3 +70,30 @@ def test_an_address_suppressed_in_two_regions_gets_two_buttons_with_their_own_id
         server.events_url, block_action_body(second["action_id"], second["value"], user_id="U0ADMIN"), SIGNING_SECRET
     )
     assert slack_peer.wait_for("views.open").params["view"]["callback_id"] == CALLBACK
+
+
+def test_the_remove_button_on_a_direct_message_answer_is_confirmed_whatever_the_channel_allow_list_says(
+    bot_server_factory, slack_peer, aws_peer, deps
+):
+    aws_peer.suppress("jane@example.net", region=REGION)
+    server = bot_server_factory(allow_writes=True, admins=frozenset({"U0ADMIN"}), allowed_channels=frozenset({"C0OPS"}))
+    value = json.dumps({"email": "jane@example.net", "region": REGION})
+    click = block_action_body(ACTION, value, user_id="U0ADMIN", channel_id="D0ADMIN")
+    post_signed(server.events_url, click, SIGNING_SECRET)
+    view = slack_peer.wait_for("views.open").params["view"]
+    submit = view_submission_body(CALLBACK, view["private_metadata"], {}, user_id="U0ADMIN")
+    post_signed(server.events_url, submit, SIGNING_SECRET)
+    done = slack_peer.wait_for("chat.postEphemeral", timeout=10).params
+    assert (done["channel"], done["text"]) == (
+        "D0ADMIN",
+        f":white_check_mark: Removed jane@example.net from the account suppression list in {REGION}.",
+    )
+    assert "jane@example.net" not in aws_peer.suppressed(REGION)
+    # A dialog from a channel the allow-list leaves out is still refused.
+    slack_peer.clear()
+    aws_peer.suppress("jane@example.net", region=REGION)
+    meta = json.dumps({"email": "jane@example.net", "region": REGION, "account": None, "channel": "C0RANDOM"})
+    post_signed(server.events_url, view_submission_body(CALLBACK, meta, {}, user_id="U0ADMIN"), SIGNING_SECRET)
+    refused = slack_peer.wait_for("chat.postEphemeral", timeout=10).params["text"]
+    assert refused.startswith(":no_entry: sesbot does not answer in this channel")
+    assert "jane@example.net" in aws_peer.suppressed(REGION)
