@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.aws import describe_error, error_code
 from bot.deps import Deps
+from bot.settings import Account
 
 
 class WriteRefused(Exception):
@@ -27,6 +28,17 @@ def may_write(deps: Deps, user_id: str | None) -> None:
         raise WriteRefused("Only sesbot admins (SESBOT_ADMINS) may change the AWS account.")
 
 
+def may_remove_in(deps: Deps, email: str, region: str, account: str | None) -> Account | None:
+    """The configured account a removal acts in (None: the bot's own credentials, when no `SESBOT_ACCOUNTS`
+    is set); raise `WriteRefused` when the account or region is not one the bot watches, as from a button
+    posted under an older configuration."""
+    configured = {a.name: a for a in deps.settings.accounts}
+    watched = account in configured if configured else account is None
+    if not watched or region not in deps.settings.regions:
+        raise WriteRefused(f"This button is from an older setup: run /ses why {email} again.")
+    return configured[account] if account is not None else None
+
+
 def remove_suppressed(
     deps: Deps,
     email: str,
@@ -38,20 +50,17 @@ def remove_suppressed(
     channel_id: str | None = None,
 ) -> WriteResult:
     """Delete one address from the account suppression list in one region of one account (`SESBOT_ACCOUNTS`
-    by name; None: the bot's own credentials), audited either way."""
+    by name; None: the bot's own credentials, only when no accounts are set), audited either way. Only an
+    account and region the bot is configured to watch: anything else is refused (`may_remove_in`)."""
     where = f"{account} · {region}" if account else region
     action = f"suppression.remove {email} ({where})"
     try:
         may_write(deps, user_id)
-        if region not in deps.settings.regions:
-            raise WriteRefused(f"{region} is not one of the configured regions.")
-        configured = {a.name: a for a in deps.settings.accounts}
-        if account is not None and account not in configured:
-            raise WriteRefused(f"{account} is not one of the configured accounts (SESBOT_ACCOUNTS).")
+        watched = may_remove_in(deps, email, region, account)
     except WriteRefused as exc:
         deps.store.audit(action, False, user_id=user_id, team_id=team_id, channel_id=channel_id, detail=str(exc))
         raise
-    view = deps.for_account(configured[account]) if account is not None else deps
+    view = deps.for_account(watched) if watched is not None else deps
     try:
         view.aws.get("sesv2", region).delete_suppressed_destination(EmailAddress=email)
     except Exception as exc:

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.target import UsageError, parse_email
-from bot.writes import WriteRefused, may_write, remove_suppressed
+from bot.writes import WriteRefused, may_remove_in, may_write, remove_suppressed
 from handlers.blocks import button, escape
 
 ACTION = "suppression_remove"
@@ -61,6 +61,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             email, region, account = _target(str(action.get("value") or ""))
             may_write(deps, user)
+            may_remove_in(deps, email, region, account)  # a button from an older setup: no dialog
         except WriteRefused as exc:
             deps.store.audit(f"{ACTION} (button)", False, user_id=user, channel_id=channel, detail=str(exc))
             tell(client, channel, user, f":no_entry: {escape(exc)}")

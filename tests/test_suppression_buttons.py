@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.settings import Account
 from handlers.suppression import ACTION, CALLBACK
 from peers.slack import block_action_body, post_signed, slash_command_body, view_submission_body
@@ -97,3 +99,49 @@ def test_the_remove_button_on_a_direct_message_answer_is_confirmed_whatever_the_
     refused = slack_peer.wait_for("chat.postEphemeral", timeout=10).params["text"]
     assert refused.startswith(":no_entry: sesbot does not answer in this channel")
     assert "jane@example.net" in aws_peer.suppressed(REGION)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"email": "jane@example.net", "region": REGION},  # posted before SESBOT_ACCOUNTS was set
+        {"email": "jane@example.net", "region": REGION, "account": "qa"},  # an account no longer watched
+        {"email": "jane@example.net", "region": "eu-west-1", "account": "staging"},  # a region no longer watched
+    ],
+    ids=["no account", "unconfigured account", "unconfigured region"],
+)
+def test_a_remove_button_from_an_older_setup_is_refused_and_audited_and_removes_nothing(
+    bot_server_factory, slack_peer, aws_peer, settings, deps, value
+):
+    for account_id in (PROD, STAGING):
+        with aws_peer.in_account(account_id):
+            aws_peer.set_account(REGION, production_access=True)
+    with aws_peer.in_account(STAGING):
+        aws_peer.suppress("jane@example.net", region=REGION)
+        aws_peer.suppress("jane@example.net", region="eu-west-1")
+    aws_peer.suppress("jane@example.net", region=REGION)  # the bot's own credentials' account: not watched
+    settings.accounts = [
+        Account("prod", f"arn:aws:iam::{PROD}:role/sesbot-read"),
+        Account("staging", f"arn:aws:iam::{STAGING}:role/sesbot-read"),
+    ]
+    server = bot_server_factory(allow_writes=True, admins=frozenset({"U0ADMIN"}))
+    refused = ":no_entry: This button is from an older setup: run /ses why jane@example.net again."
+
+    post_signed(server.events_url, block_action_body(ACTION, json.dumps(value), user_id="U0ADMIN"), SIGNING_SECRET)
+    assert slack_peer.wait_for("chat.postEphemeral", timeout=10).params["text"] == refused
+    assert slack_peer.calls_to("views.open") == []
+    # A dialog opened before the setup changed: the engine refuses the write itself.
+    slack_peer.clear()
+    meta = json.dumps({**value, "channel": "C0OPS"})
+    post_signed(server.events_url, view_submission_body(CALLBACK, meta, {}, user_id="U0ADMIN"), SIGNING_SECRET)
+    assert slack_peer.wait_for("chat.postEphemeral", timeout=10).params["text"] == refused
+
+    audit = deps.store.query("SELECT action, allowed, detail FROM audit WHERE action LIKE 'suppression%'")
+    assert [(a["action"].split(" ")[0], a["allowed"], a["detail"]) for a in audit] == [
+        ("suppression_remove", 0, refused.removeprefix(":no_entry: ")),
+        ("suppression.remove", 0, refused.removeprefix(":no_entry: ")),
+    ]
+    assert "jane@example.net" in aws_peer.suppressed(REGION)
+    with aws_peer.in_account(STAGING):
+        assert "jane@example.net" in aws_peer.suppressed(REGION)
+        assert "jane@example.net" in aws_peer.suppressed("eu-west-1")
