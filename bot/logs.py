@@ -7,6 +7,10 @@ import sys
 
 from bot.settings import Settings
 
+# The logger a Bolt app is built with: without one, Bolt makes this one itself and sets it to the root's level
+# when the app is built, past the cap below.
+BOLT_APP_LOGGER = "slack_bolt.App"
+
 
 class RedactSecrets(logging.Filter):
     """Replaces secret values wherever they appear in a record's final message."""
@@ -52,8 +56,11 @@ def setup_logging(settings: Settings, stream=None) -> None:  # noqa: ANN001
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    # Libraries that would otherwise log request bodies or be chatty at INFO.
-    for name in ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt", "apscheduler", "waitress"):
+    # Libraries that would otherwise log request bodies or be chatty at INFO. `slack_bolt.App` by name: it is
+    # the Bolt app's own logger (Socket Mode logs every envelope there at DEBUG, with its verification token,
+    # response_url and text), and the app is built with it (`handlers.app`), so Bolt copies this level onto
+    # the loggers of its middleware and listeners instead of the root's.
+    for name in ("botocore", "boto3", "urllib3", "slack_sdk", "slack_bolt", BOLT_APP_LOGGER, "apscheduler", "waitress"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     # A denied AssumeRole: botocore logs its whole traceback as a warning; the bot says it in one line.
     logging.getLogger("botocore.credentials").setLevel(logging.ERROR)

@@ -6,11 +6,14 @@ global and tests build as many apps as they like.
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.deps import Deps
+from bot.logs import BOLT_APP_LOGGER
 from bot.settings import Settings
 from handlers import actions, diagnose, guard, home, mentions, retries, shortcuts, slash, suppression, threads
 from handlers.home_charts import HomeCharts
@@ -70,6 +73,9 @@ def build_app(
         # Socket Mode has no signatures to check; HTTP mode always does.
         request_verification_enabled=not deps.settings.socket_mode,
         process_before_response=False,
+        # Capped at WARNING by `bot.logs` (it logs request bodies at DEBUG); Bolt's middleware and listener
+        # loggers take their level from it.
+        logger=logging.getLogger(BOLT_APP_LOGGER),
     )
     # The slow part of every answer runs here, never on Bolt's listener threads that acknowledge.
     work = work or Work(deps.settings.answer_workers, deps.settings.answer_queue)

@@ -3,6 +3,8 @@ real WebSocket on loopback — slash commands acknowledged over the socket and a
 
 from __future__ import annotations
 
+import io
+import logging
 import threading
 
 import pytest
@@ -81,3 +83,32 @@ def test_ses_why_over_the_socket_is_acknowledged_then_answered_at_the_response_u
     assert report["response_type"] == "in_channel"
     assert report["blocks"][0]["text"]["text"] == "Diagnosis: jo@example.com"
     assert "`recipient.suppressed`" in report["blocks"][1]["text"]["text"]
+
+
+@pytest.fixture
+def debug_log(deps):
+    """The production logging setup at `SESBOT_LOG_LEVEL=DEBUG`, into a buffer; set up before the app is built
+    (request it before `socket_mode_bot`), as `sesbot run` does; the root logger restored at the end."""
+    from bot.logs import setup_logging
+
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers)
+    stream = io.StringIO()
+    deps.settings.log_level = "DEBUG"
+    setup_logging(deps.settings, stream=stream)
+    yield stream
+    root.setLevel(saved[0])
+    root.handlers[:] = saved[1]
+
+
+def test_at_debug_the_log_has_no_request_body_verification_token_or_response_url(
+    debug_log, socket_mode_bot, slack_peer
+):
+    response_url = slack_peer.response_url("debug")
+    envelope_id = socket_mode_bot.send_slash_command("explain secretword-in-the-text", response_url=response_url)
+    socket_mode_bot.wait_for_ack(envelope_id, timeout=10)
+    logging.getLogger("sesbot").debug("the log is written at DEBUG")  # it really logs at DEBUG
+    logged = debug_log.getvalue()
+    assert "the log is written at DEBUG" in logged
+    leaks = [s for s in ("secretword-in-the-text", "verification-token", response_url, envelope_id) if s in logged]
+    assert leaks == [], logged
