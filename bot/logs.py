@@ -38,12 +38,22 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+# Lines Bolt and slack_sdk log that say nothing to an operator, or what sesbot says itself in one line.
+BOLT_NOISE = (
+    # Bolt warns that SLACK_BOT_TOKEN is unused whenever a client is passed, which sesbot always does (the
+    # client carries the same token and the configured API URL).
+    "As you gave `client` as well",
+    # A refused SLACK_APP_TOKEN, with the whole API answer: at start `sesbot run` says it in one line, and a
+    # reconnect that fails later is logged again by the client's monitor.
+    "Failed to retrieve WSS URL",
+)
+
+
 class DropBoltClientNotice(logging.Filter):
-    """Bolt warns that SLACK_BOT_TOKEN is unused whenever a client is passed, which sesbot always does
-    (the client carries the same token and the configured API URL): noise for an operator."""
+    """Drops Bolt's and slack_sdk's `BOLT_NOISE`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("As you gave `client` as well")
+        return not record.getMessage().startswith(BOLT_NOISE)
 
 
 def setup_logging(settings: Settings, stream=None) -> None:  # noqa: ANN001

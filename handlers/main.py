@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
@@ -23,6 +24,9 @@ from handlers.app import build_app, build_client, build_poster_client, home_char
 from handlers.poster import SlackPoster
 from handlers.server import HttpServer, make_wsgi
 from handlers.work import Work
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 log = logging.getLogger("sesbot")
 # Stopping takes at most 2 s (README, "How far one process goes"): what the SQS consumer gets to finish what it
@@ -46,33 +50,23 @@ def run(settings: Settings) -> int:
     client = build_client(deps)
     try:
         auth = client.auth_test()
-    except SlackApiError as exc:
-        status = exc.response.status_code if exc.response is not None else 0
-        if status >= 500 or status == 429:  # Slack in trouble (or busy): not the token's fault
-            print(
-                f"sesbot: Slack answered HTTP {status} to auth.test; it is not the token: try again in a few "
-                "minutes (https://slack-status.com).",
-                file=sys.stderr,
-            )
-            return 1
-        err = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
-        print(
-            f"sesbot: Slack refused SLACK_BOT_TOKEN ({err}); check the token in your Slack app's "
-            "OAuth & Permissions page.",
-            file=sys.stderr,
-        )
+    except Exception as exc:  # noqa: BLE001 - a refused token, Slack in trouble, no Slack: one line each
+        print(_slack_problem(exc, settings, "auth.test", "SLACK_BOT_TOKEN"), file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - network trouble is one line too
-        print(
-            f"sesbot: cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__}); "
-            "check the network or SLACK_API_URL.",
-            file=sys.stderr,
-        )
-        return 1
-    log.info("connected to Slack as %s in team %s", auth.get("user"), auth.get("team"))
     charts = home_charts(deps, client)
     work = Work(settings.answer_workers, settings.answer_queue)
     app = build_app(deps, client, verify_token=False, charts=charts, work=work)
+    socket_mode = None
+    if settings.slack_app_token:  # Socket Mode (`settings.socket_mode`): connected before anything starts
+        try:
+            socket_mode = connect_socket_mode(app, settings.slack_app_token.reveal())
+        except Exception as exc:  # noqa: BLE001 - as the bot token's: one line, no traceback
+            print(
+                _slack_problem(exc, settings, "apps.connections.open", "SLACK_APP_TOKEN"),
+                file=sys.stderr,
+            )
+            return 1
+    log.info("connected to Slack as %s in team %s", auth.get("user"), auth.get("team"))
 
     stop = threading.Event()
     background = start_background(deps, stop, after_sweep=home.refresher(deps, client, charts))
@@ -85,9 +79,8 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     try:
-        app_token = settings.slack_app_token
-        if app_token:  # Socket Mode (`settings.socket_mode`)
-            serve_socket_mode(app, app_token.reveal(), stop)
+        if socket_mode is not None:
+            serve_connected(socket_mode, stop)
         else:
             # What SES's events pushed through SNS over HTTPS owe goes out as the SQS consumer's does.
             poster = SlackPoster(build_poster_client(settings), redact=settings.redact == "local")
@@ -130,8 +123,35 @@ def _leave_in_time(grace: float = LEAVE_GRACE) -> None:
     os._exit(0)
 
 
-def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
-    """Serve `app` over Socket Mode until `stop` is set: connect, wait, close.
+def _slack_problem(exc: Exception, settings: Settings, method: str, token: str) -> str:
+    """The one line for a Slack call that failed at start: Slack in trouble (or busy), which is not the token's
+    fault; the token (the setting named `token`) refused, and what to do (`REFUSED_FIX`); or Slack not reached."""
+    if not isinstance(exc, SlackApiError):
+        return (
+            f"sesbot: cannot reach Slack at {settings.slack_api_url} ({type(exc).__name__}); "
+            "check the network or SLACK_API_URL."
+        )
+    status = exc.response.status_code if exc.response is not None else 0
+    if status >= 500 or status == 429:
+        return (
+            f"sesbot: Slack answered HTTP {status} to {method}; it is not the token: try again in a few "
+            "minutes (https://slack-status.com)."
+        )
+    err = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+    return f"sesbot: Slack refused {token} ({err}); {REFUSED_FIX[token]}."
+
+
+# What to do about a token Slack refuses, by its setting.
+REFUSED_FIX = {
+    "SLACK_BOT_TOKEN": "check the token in your Slack app's OAuth & Permissions page",
+    "SLACK_APP_TOKEN": "generate a new app-level token with the connections:write scope in your Slack app's "
+    "Basic Information page (App-Level Tokens)",
+}
+
+
+def connect_socket_mode(app: App, app_token: str) -> SocketModeHandler:
+    """`app`'s Socket Mode connection, open; a refused token or no Slack raises (slack_sdk's error), with
+    nothing of the client left running.
 
     The URL comes from `apps.connections.open` on the app's Web API client, so a test points the client at a
     local stand-in and this connects to whatever WebSocket server that hands out.
@@ -141,11 +161,25 @@ def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
     handler = SocketModeHandler(app, app_token)
     try:
         handler.connect()
-        log.info("Socket Mode connected")
+    except BaseException:
+        handler.close()  # the client's threads and socket must not outlive a failed connect
+        raise
+    log.info("Socket Mode connected")
+    return handler
+
+
+def serve_connected(handler: SocketModeHandler, stop: threading.Event) -> None:
+    """Serve over the open `handler` until `stop` is set, then close it."""
+    try:
         stop.wait()
     finally:
-        # Also on Ctrl-C or a failed connect: the client's threads and socket must not outlive the bot.
+        # Also on Ctrl-C: the client's threads and socket must not outlive the bot.
         handler.close()
+
+
+def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
+    """Serve `app` over Socket Mode until `stop` is set: connect, wait, close."""
+    serve_connected(connect_socket_mode(app, app_token), stop)
 
 
 def start_background(

@@ -142,6 +142,28 @@ def test_run_with_slack_down_blames_slack_not_the_token(slack_peer, tmp_path):
     )
 
 
+def test_run_with_an_app_token_slack_refuses_exits_with_one_clear_line(slack_peer, tmp_path):
+    slack_peer.fail("apps.connections.open", error="invalid_auth", status=200, retry_after=None, count=None)
+    env = run_env(slack_peer, tmp_path, SLACK_APP_TOKEN="xapp-1-revoked-app-token-0000")
+    out = sesbot("run", env=env)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "sesbot: Slack refused SLACK_APP_TOKEN (invalid_auth); generate a new app-level token with the "
+        "connections:write scope in your Slack app's Basic Information page (App-Level Tokens)."
+    ]
+    assert "xapp-1-revoked-app-token-0000" not in out.stdout + out.stderr
+
+
+def test_run_with_slack_down_at_the_socket_mode_connection_blames_slack_not_the_app_token(slack_peer, tmp_path):
+    slack_peer.fail("apps.connections.open", error="service_unavailable", status=503, retry_after=None, count=None)
+    out = sesbot("run", env=run_env(slack_peer, tmp_path, SLACK_APP_TOKEN="xapp-1-app-token"))
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "sesbot: Slack answered HTTP 503 to apps.connections.open; it is not the token: try again in a few "
+        "minutes (https://slack-status.com)."
+    ]
+
+
 def test_run_with_a_database_it_cannot_write_exits_at_once_with_one_line(slack_peer, tmp_path):
     env = run_env(slack_peer, tmp_path, SESBOT_DB=str(tmp_path))  # a directory: no database can be written
     out = sesbot("run", env=env)
