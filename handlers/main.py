@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 log = logging.getLogger("sesbot")
-# Stopping takes at most 2 s (README, "How far one process goes"): what the SQS consumer gets to finish what it
-# holds, then what any other task still running (a sweep waiting on AWS) gets before the process leaves anyway.
+# Stopping takes at most 2 s (README, "How far one process goes"), one deadline for all it stops: the HTTP
+# server, the SQS consumer and the answer pool finish what they hold within SHUTDOWN_GRACE of the stop, each
+# in what the ones before left of it; then any other task still running (a sweep waiting on AWS) gets the
+# rest of the 2 s before the process leaves anyway.
 SHUTDOWN_GRACE = 1.5
 LEAVE_GRACE = 0.5
 
@@ -70,7 +72,7 @@ def run(settings: Settings) -> int:
 
     stop = threading.Event()
     background = start_background(deps, stop, after_sweep=home.refresher(deps, client, charts))
-    background.append(lambda: work.shutdown(wait=False))
+    background.append(lambda finish_by: work.shutdown(wait=False))
 
     def shutdown(signum: int, frame: object) -> None:
         log.info("shutting down (signal %s)", signum)
@@ -78,10 +80,9 @@ def run(settings: Settings) -> int:
         stop.set()
 
     signal.signal(signal.SIGTERM, shutdown)
+    server = None
     try:
-        if socket_mode is not None:
-            serve_connected(socket_mode, stop)
-        else:
+        if socket_mode is None:
             # What SES's events pushed through SNS over HTTPS owe goes out as the SQS consumer's does.
             poster = SlackPoster(build_poster_client(settings), redact=settings.redact == "local")
             server = HttpServer(
@@ -93,26 +94,30 @@ def run(settings: Settings) -> int:
             )
             log.info("HTTP mode: listening on %s:%s (/slack/events, /sns, /healthz)", settings.host, server.port)
             server.start()
-            stop.wait()
-            server.stop()
+        stop.wait()
     except KeyboardInterrupt:
         stop.set()
     finally:
+        leave_by = time.monotonic() + SHUTDOWN_GRACE + LEAVE_GRACE
+        finish_by = leave_by - LEAVE_GRACE
+        if socket_mode is not None:  # also on Ctrl-C: the client's threads and socket must not outlive the bot
+            socket_mode.close()
+        if server is not None:
+            server.stop(timeout=max(0.0, finish_by - time.monotonic()))
         for b in background:
-            b()
-    _leave_in_time()
+            b(finish_by)
+    _leave_in_time(leave_by)
     return 0
 
 
-def _leave_in_time(grace: float = LEAVE_GRACE) -> None:
+def _leave_in_time(leave_by: float) -> None:
     """Leave now rather than when the last task ends: a sweep or an answer waiting on AWS or Slack would keep
     the process for as long as its calls take (Python joins the thread pools' workers at exit, daemon or not).
     Nothing is lost by not waiting: each step of a sweep is one transaction, a message being posted is found
     and adopted at the next start (the outbox's exactly-once delivery), and an SQS message is deleted only
-    after it is stored."""
-    deadline = time.monotonic() + grace
+    after it is stored. `leave_by` is the stop's deadline (`time.monotonic()`)."""
     main = threading.main_thread()
-    while time.monotonic() < deadline:
+    while time.monotonic() < leave_by:
         if not [t for t in threading.enumerate() if t is not main and not t.daemon and t.is_alive()]:
             break
         time.sleep(0.05)
@@ -168,41 +173,35 @@ def connect_socket_mode(app: App, app_token: str) -> SocketModeHandler:
     return handler
 
 
-def serve_connected(handler: SocketModeHandler, stop: threading.Event) -> None:
-    """Serve over the open `handler` until `stop` is set, then close it."""
+def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
+    """Serve `app` over Socket Mode until `stop` is set: connect, wait, close."""
+    handler = connect_socket_mode(app, app_token)
     try:
         stop.wait()
     finally:
-        # Also on Ctrl-C: the client's threads and socket must not outlive the bot.
-        handler.close()
-
-
-def serve_socket_mode(app: App, app_token: str, stop: threading.Event) -> None:
-    """Serve `app` over Socket Mode until `stop` is set: connect, wait, close."""
-    serve_connected(connect_socket_mode(app, app_token), stop)
+        handler.close()  # also on Ctrl-C: the client's threads and socket must not outlive the bot
 
 
 def start_background(
     deps: Deps, stop: threading.Event, after_sweep: AfterSweep | None = None
-) -> list[Callable[[], None]]:
+) -> list[Callable[[float], None]]:
     """Start the scheduler (with `after_sweep` as its hook: the App Home refresh) and the SQS consumer;
-    return their stop functions."""
-    stoppers: list[Callable[[], None]] = []
+    return their stop functions, each given the time (`time.monotonic()`) it must be done by."""
+    stoppers: list[Callable[[float], None]] = []
     poster = SlackPoster(build_poster_client(deps.settings), redact=deps.settings.redact == "local")
     sched = start_scheduler(deps, poster, after_sweep)
-    stoppers.append(lambda: sched.shutdown(wait=False))
+    stoppers.append(lambda finish_by: sched.shutdown(wait=False))
     if deps.settings.sqs_queue_url:
         receivers = start_receivers(
             deps, stop, deps.settings.sqs_workers, poster if deps.settings.alert_channel else None
         )
 
-        def join_receivers() -> None:
+        def join_receivers(finish_by: float) -> None:
             # Not the long poll's 20 s: a receive still in flight is abandoned. Nothing is lost that way, since
             # a message is deleted only after it is stored (one transaction): one an abandoned receive took
             # reappears on the queue after its visibility timeout and is stored then.
-            deadline = time.monotonic() + SHUTDOWN_GRACE
             for t in receivers:
-                t.join(timeout=max(0.0, deadline - time.monotonic()))
+                t.join(timeout=max(0.0, finish_by - time.monotonic()))
 
         stoppers.append(join_receivers)
     return stoppers

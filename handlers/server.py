@@ -6,12 +6,14 @@ single-threaded, and is not for production).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import waitress
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
 
 from bot.alerts.outbox import delivery_problem, delivery_problem_text
 from bot.deps import Deps
@@ -121,24 +123,35 @@ class HttpServer:
     def serve_forever(self) -> None:
         self._server.run()
 
-    def stop(self) -> None:
-        """Stop serving; a second call does nothing (the loop may still be finishing the first, with the
-        trigger already closed)."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving within `timeout` seconds: no new connections, the requests running finish and their
+        answers are sent, then every connection is closed, idle keep-alive ones too (left open, each would keep
+        the loop running until its channel timeout); a second call does nothing."""
         with self._stop_lock:
             if self._stopped:
                 return
             self._stopped = True
-        if self._thread and self._thread.is_alive():
-            # Close from inside the server's loop, so the loop sees an empty map and returns at once
-            # (closing from here would leave it asleep in select() for its whole timeout).
-            self._server.trigger.pull_trigger(self._close)
-            self._thread.join(timeout=5)
-        else:
-            self._close()
+        deadline = time.monotonic() + timeout
+        if not (self._thread and self._thread.is_alive()):
+            self._server.task_dispatcher.shutdown(timeout=timeout)
+            wasyncore.close_all(self._server._map)
+            return
+        # Changes to the connections are made inside the server's loop (it owns them), through its trigger.
+        self._server.trigger.pull_trigger(self._stop_accepting)
+        self._server.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
+        while self._server.active_channels and time.monotonic() < deadline:  # the answers being sent
+            time.sleep(0.01)
+        # Whatever is left at the deadline, and the trigger: the loop sees an empty map and returns at once.
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
-    def _close(self) -> None:
-        self._server.task_dispatcher.shutdown(timeout=2)
-        self._server.close()
+    def _stop_accepting(self) -> None:
+        """Close the listener, and each connection as soon as what it has to send is sent (an idle one at
+        once; one whose request is running once its answer is)."""
+        wasyncore.dispatcher.close(self._server)  # the listener alone: the trigger stays until the end
+        for channel in list(self._server.active_channels.values()):
+            with channel.requests_lock:
+                channel.close_when_flushed = True
 
     def __enter__(self) -> HttpServer:
         return self.start()

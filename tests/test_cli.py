@@ -355,3 +355,52 @@ def test_sigterm_does_not_wait_for_an_answer_stuck_on_aws(slack_peer, aws_peer, 
     # It left while the call was still waiting: the timeout the answer would have logged never came.
     assert "did not answer in time" not in out
     assert "Traceback" not in out
+
+
+def test_sigterm_does_not_wait_for_an_idle_keep_alive_connection(slack_peer, dns_peer, tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    from peers.slack import post_signed, slash_command_body
+
+    # The clock: a diagnosis whose DNS never answers is posted when its checks time out, 3 s after it starts:
+    # past the 2 s stopping may take (README), well before the seconds a wait on the idle connection would.
+    dns_peer.fault("example.com", "timeout", suffix=True)
+    port = free_port()
+    env = run_env(
+        slack_peer,
+        tmp_path,
+        PORT=str(port),
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        SESBOT_DNS_SERVERS=dns_peer.server_spec,
+        SESBOT_DNS_TIMEOUT="10",
+        SESBOT_CHECK_TIMEOUT="3",
+    )
+    proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    idle = None
+    try:
+        for _ in range(100):  # bounded: the process imports everything first
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:  # noqa: S310
+                    resp.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: sesbot\r\n\r\n")  # answered, then kept alive, idle
+        assert idle.recv(1000).startswith(b"HTTP/1.1 200")
+        body = slash_command_body("why jo@example.com", response_url=slack_peer.response_url("r"))
+        assert post_signed(f"http://127.0.0.1:{port}/slack/events", body, "run-test-secret")[0] == 200
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)  # a guard against a hang, not a time budget
+    finally:
+        if idle is not None:
+            idle.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    assert "shutting down (signal 15)" in out and "stopped" in out
+    # It left before the diagnosis timed out: the report never came.
+    assert not [r for r in slack_peer.responses("r") if "Diagnosis" in json.dumps(r)], slack_peer.responses("r")

@@ -112,3 +112,18 @@ def test_a_body_of_exactly_the_limit_reaches_the_sns_endpoint(bot_server):
         s.sendall(request_head(bot_server, MAX_BODY) + b"a" * MAX_BODY)
         answer = s.makefile("rb").readline()
     assert answer.startswith(b"HTTP/1.1 400 ")  # the SNS app read it: not JSON
+
+
+def test_stopping_the_server_closes_an_idle_keep_alive_connection(bot_server):
+    import socket
+
+    with socket.create_connection((bot_server.host, bot_server.port), timeout=10) as idle:
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: sesbot\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b"ok\n"):  # bounded by the socket's timeout
+            answer += idle.recv(1000)
+        assert answer.startswith(b"HTTP/1.1 200")  # answered, and kept alive
+        bot_server.stop()
+        # Closed by the time stop returns (end of stream), not left open until its idle timeout (30 s), which
+        # would keep the server's loop running (the recv would time out instead).
+        assert idle.recv(1000) == b""
