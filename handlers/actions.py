@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.target import UsageError
 from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import error_message
-from handlers.slash import busy_text
+from handlers.slash import RESTARTED_TEXT, busy_text
 from handlers.work import Work
 
 
@@ -42,4 +42,7 @@ def register(app: App, deps: Deps, work: Work) -> None:
             else:
                 respond(response_type="ephemeral", replace_original=False, **msg)
 
-        admission.start(answer)
+        def restarted() -> None:
+            respond(response_type="ephemeral", replace_original=False, **error_message(RESTARTED_TEXT))
+
+        admission.start(answer, if_dropped=restarted)

@@ -20,8 +20,8 @@ from bot.commands.why import parse_targets
 from bot.deps import Deps
 from bot.target import UsageError, shown
 from handlers.answer import run_for_slack
-from handlers.blocks import context, cut, escape, plain
-from handlers.slash import busy_text, working_text
+from handlers.blocks import context, cut, error_message, escape, plain
+from handlers.slash import RESTARTED_TEXT, busy_text, working_text
 from handlers.work import Work
 
 log = logging.getLogger(__name__)
@@ -125,4 +125,8 @@ def register(app: App, deps: Deps, work: Work) -> None:
             # A direct message is the asker's own: the addresses stay whole, errors are said here too.
             client.chat_postMessage(channel=dm, **msg)
 
-        admission.start(answer)
+        def restarted() -> None:
+            dm = client.conversations_open(users=user)["channel"]["id"]
+            client.chat_postMessage(channel=dm, **error_message(RESTARTED_TEXT))
+
+        admission.start(answer, if_dropped=restarted)

@@ -71,8 +71,11 @@ def run(settings: Settings) -> int:
     log.info("connected to Slack as %s in team %s", auth.get("user"), auth.get("team"))
 
     stop = threading.Event()
-    background = start_background(deps, stop, after_sweep=home.refresher(deps, client, charts))
-    background.append(lambda finish_by: work.shutdown(wait=False))
+    # The answer pool first: the people whose answers it drops are told while the rest stops.
+    background = [
+        lambda finish_by: work.shutdown(finish_by=finish_by),
+        *start_background(deps, stop, after_sweep=home.refresher(deps, client, charts)),
+    ]
 
     def shutdown(signum: int, frame: object) -> None:
         log.info("shutting down (signal %s)", signum)

@@ -18,7 +18,7 @@ from bot.deps import Deps
 from bot.target import UsageError
 from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import error_message
-from handlers.slash import busy_text
+from handlers.slash import RESTARTED_TEXT, busy_text
 from handlers.threads import DELIVER_AFTER, deliver_owed, incident_reply
 from handlers.work import Work
 
@@ -75,4 +75,7 @@ def register(app: App, deps: Deps, work: Work) -> None:
             else:  # a usage error is for the asker only
                 client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **msg)
 
-        admission.start(answer)
+        def restarted() -> None:
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, **error_message(RESTARTED_TEXT))
+
+        admission.start(answer, if_dropped=restarted)

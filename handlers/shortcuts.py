@@ -22,7 +22,7 @@ from bot.deps import Deps
 from bot.pasted import question_in
 from handlers.answer import for_channel, run_for_slack
 from handlers.blocks import context, error_message
-from handlers.slash import busy_text
+from handlers.slash import RESTARTED_TEXT, busy_text
 from handlers.work import Work
 
 log = logging.getLogger(__name__)
@@ -87,4 +87,4 @@ def register(app: App, deps: Deps, work: Work) -> None:
         if not admission.accepted:
             tell(error_message(busy_text(admission)))
             return
-        admission.start(answer)
+        admission.start(answer, if_dropped=lambda: tell(error_message(RESTARTED_TEXT)))

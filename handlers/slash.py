@@ -34,6 +34,10 @@ def busy_text(admission: Admission) -> str:
     )
 
 
+# Said to a person whose answer was admitted but not given: the bot stopped first (`Work.shutdown`).
+RESTARTED_TEXT = "sesbot restarted before it could answer. Ask again in a minute."
+
+
 def register(app: App, deps: Deps, work: Work) -> None:
     @app.command("/ses")
     def on_ses(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
@@ -79,4 +83,7 @@ def register(app: App, deps: Deps, work: Work) -> None:
             else:
                 respond(response_type="ephemeral", replace_original=False, **msg)
 
-        admission.start(answer)
+        def restarted() -> None:
+            respond(response_type="ephemeral", replace_original=False, **error_message(RESTARTED_TEXT))
+
+        admission.start(answer, if_dropped=restarted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 from handlers.work import Work
 from peers.slack import app_mention_body, post_signed, slash_command_body
@@ -80,3 +81,35 @@ def test_a_mention_is_answered_from_the_pool_in_its_thread(bot_server_factory, s
     call = slack_peer.wait_for("chat.postMessage", timeout=30)
     assert call.params["thread_ts"] == "1700000000.000100"
     assert "Diagnosis: jane@example.net" in json.dumps(call.params)
+
+
+def test_stopping_tells_each_person_whose_answer_waits_or_runs_to_ask_again():
+    work = Work(workers=1, queue=1)
+    release, told = threading.Event(), []
+    running, waiting = work.admit(), work.admit()
+    running.start(release.wait, 30, if_dropped=lambda: told.append("running"))
+    waiting.start(print, "never runs", if_dropped=lambda: told.append("waiting"))
+    try:
+        assert work.shutdown(finish_by=time.monotonic() + 30) == 2
+    finally:
+        release.set()
+    assert sorted(told) == ["running", "waiting"]
+
+
+def test_a_slow_slack_does_not_hold_stopping_past_its_deadline():
+    work = Work(workers=1, queue=0)
+    release, finished = threading.Event(), threading.Event()
+
+    def slow_notice() -> None:
+        try:
+            release.wait(30)  # bounded, so that a shutdown that waits for it still ends (and fails below)
+        finally:
+            finished.set()
+
+    work.admit().start(release.wait, 30, if_dropped=slow_notice)
+    try:
+        assert work.shutdown(finish_by=time.monotonic()) == 1
+        assert not finished.is_set(), "shutdown returned only after the notice had been posted"
+    finally:
+        release.set()
+        assert finished.wait(30)  # the straggler ends once released; no thread outlives the test

@@ -404,3 +404,59 @@ def test_sigterm_does_not_wait_for_an_idle_keep_alive_connection(slack_peer, dns
     assert "shutting down (signal 15)" in out and "stopped" in out
     # It left before the diagnosis timed out: the report never came.
     assert not [r for r in slack_peer.responses("r") if "Diagnosis" in json.dumps(r)], slack_peer.responses("r")
+
+
+def test_sigterm_tells_each_person_whose_answer_it_drops_to_ask_again(slack_peer, aws_peer, tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    from handlers.main import LEAVE_GRACE, SHUTDOWN_GRACE
+    from peers.slack import post_signed, slash_command_body
+
+    port = free_port()
+    env = run_env(
+        slack_peer,
+        tmp_path,
+        AWS_ENDPOINT_URL=aws_peer.endpoint_url,
+        PORT=str(port),
+        SESBOT_CHECK_TIMEOUT="1",
+        SESBOT_ANSWER_WORKERS="1",  # one answer runs, the other waits for it
+    )
+    proc = subprocess.Popen([*SESBOT, "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):  # bounded: the process imports everything first
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:  # noqa: S310
+                    resp.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        aws_peer.set_delay(SHUTDOWN_GRACE + LEAVE_GRACE)  # the running answer is stuck on its first call
+        for name in ("running", "waiting"):
+            body = slash_command_body("status", response_url=slack_peer.response_url(name))
+            assert post_signed(f"http://127.0.0.1:{port}/slack/events", body, "run-test-secret")[0] == 200
+        for _ in range(200):  # bounded: wait until the first answer is waiting on AWS
+            if aws_peer.calls:
+                break
+            time.sleep(0.05)
+        assert aws_peer.calls, "the answer never called AWS"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)  # a guard against a hang, not a time budget
+    finally:
+        aws_peer.set_delay(0)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        idle = aws_peer.wait_idle()  # the requests the process left behind still sleep out the delay
+    assert idle, "the AWS peer is still answering a request of the stopped process"
+    assert proc.returncode == 0
+    line = ":warning: sesbot restarted before it could answer. Ask again in a minute."
+    told = {
+        "response_type": "ephemeral",
+        "replace_original": False,
+        "text": line,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line}}],
+    }
+    assert (slack_peer.responses("running"), slack_peer.responses("waiting")) == ([told], [told])
+    assert "stopping: 2 answers not given (1 waiting, 1 running); 2 of their askers told to ask again" in out
