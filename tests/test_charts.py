@@ -57,6 +57,22 @@ def test_an_incident_from_cloudwatch_gets_cloudwatchs_picture_with_the_levels_in
     assert "6" in (upload.alt_txt or "") and "bounce" in (upload.alt_txt or "").lower()
 
 
+def test_the_charts_now_is_the_figure_the_sweep_read_and_its_line_keeps_the_worst_of_the_hour(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    from datetime import timedelta
+
+    now = clock.tick(30)  # half past: two figures in the same hour, the higher one first
+    put_rate(aws_peer, 0.09, now - timedelta(minutes=25))
+    put_rate(aws_peer, 0.06, now - timedelta(minutes=5))
+    sweep(alert_deps, slack_poster(slack_peer))
+    assert "6%" in slack_peer.calls_to("chat.postMessage")[0].params["text"]  # what the sweep read
+    upload = slack_peer.wait_for_upload()
+    assert "Bounce rate now 6% (review); highest 9% in the hour from" in (upload.alt_txt or "")
+    [now_line] = [a for a in aws_peer.widgets[-1]["annotations"]["horizontal"] if " now " in a["label"]]
+    assert (now_line["label"], now_line["value"]) == ("Bounce rate now 6% (review)", 0.06)
+
+
 def test_an_incident_estimated_from_the_history_gets_a_picture_of_the_histories_figures(
     aws_peer, slack_peer, alert_deps, clock
 ):

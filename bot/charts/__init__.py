@@ -1,12 +1,14 @@
 """Charts: the bounce and complaint rate over the last days as a picture people can look at.
 
 `rate_chart(deps, region)` gathers the hourly figures of the account `deps` is the view of (`Deps.accounts()`;
-the default credentials' for the root deps) (`gather`): CloudWatch's (`AWS/SES` `Reputation.*`,
-asked the way the alert sweep asks, `bot.alerts.signals.fetch_series`) when CloudWatch has the metric in
-the window, else the estimate from the event history (`bot.alerts.signals.estimate_trend`). It then asks
-CloudWatch for the picture (`GetMetricWidgetImage`, `widget`) or, for the history's figures (or when
-CloudWatch's picture fails), draws it with matplotlib (`draw`, headless). The result is a neutral
-`bot.notify.Image` with its title, caption (whose figures) and alt text (the figures in words, `words`).
+the default credentials' for the root deps) (`gather`): CloudWatch's (`AWS/SES` `Reputation.*`, asked the
+way the alert sweep asks, `bot.alerts.signals.fetch_series`: the worst of each hour for the line, and each
+rate's figure now as the sweep takes it, `latest_value` of its 5-minute averages, so the chart's "now" is
+the figure the alert and the App Home say) when CloudWatch has the metric in the window, else the estimate
+from the event history (`bot.alerts.signals.estimate_trend`). It then asks CloudWatch for the picture
+(`GetMetricWidgetImage`, `widget`) or, for the history's figures (or when CloudWatch's picture fails), draws
+it with matplotlib (`draw`, headless). The result is a neutral `bot.notify.Image` with its title, caption
+(whose figures) and alt text (the figures in words, `words`).
 
 Modules: `words` (pure wording and the figures' types), `draw` (matplotlib), `widget` (CloudWatch's widget).
 The package may import the engine (`bot.*`) and never `handlers` or a chat SDK; matplotlib is imported only
@@ -23,12 +25,13 @@ from typing import Any
 
 from bot.alerts.levels import RATE_METRICS, level_for_value, thresholds
 from bot.alerts.signals import (
-    FRESH,
     estimate_rate,
     estimate_trend,
     fetch_series,
     history_is_the_accounts,
     hourly_trend,
+    latest_value,
+    rate_query,
 )
 from bot.aws import describe_error
 from bot.charts.words import ChartFigures, RateSeries, alt_text, caption, filename, title
@@ -67,11 +70,17 @@ def _floor_hour(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
-def _cloudwatch_series(deps: Deps, region: str, scope: str, days: int, now: datetime) -> dict[str, list[Any]]:
+def _cloudwatch_series(
+    deps: Deps, region: str, scope: str, days: int, now: datetime
+) -> tuple[dict[str, list[Any]], dict[str, float | None]]:
+    """Each rate's hourly maxima over the window (the line) and its figure now as the sweep takes it (the
+    newest 5-minute average, `latest_value`), in the same GetMetricData calls."""
     from bot.charts.widget import CHART_PERIOD, CHART_STAT
 
     end = _floor_hour(now) + timedelta(hours=1)
     keys = [(signal, scope) for signal in RATE_METRICS]
+    # The sweep's query of each rate (its period and statistic), under a key no (signal, scope) can take.
+    current = {(f"{signal} now", scope): rate_query("", signal, scope)["MetricStat"] for signal in RATE_METRICS}
     found = fetch_series(
         deps.aws.get("cloudwatch", region),
         keys,
@@ -79,8 +88,10 @@ def _cloudwatch_series(deps: Deps, region: str, scope: str, days: int, now: date
         end,
         period=CHART_PERIOD,
         stat=CHART_STAT,
+        extra=current,
     )
-    return {signal: found[(signal, scope)] for signal in RATE_METRICS}
+    hourly = {signal: found[(signal, scope)] for signal in RATE_METRICS}
+    return hourly, {signal: latest_value(found[(f"{signal} now", scope)], now) for signal in RATE_METRICS}
 
 
 def gather(
@@ -91,15 +102,13 @@ def gather(
     Raises what boto3 raises when CloudWatch cannot be read (the caller decides what a failure means).
     """
     now = now or deps.now()
-    cw = _cloudwatch_series(deps, region, scope, days, now)
+    cw, cw_now = _cloudwatch_series(deps, region, scope, days, now)
     # No CloudWatch figure: the history's estimate, when its counts are this account's in this region alone.
     source = "cloudwatch" if any(cw.values()) else "history" if history_is_the_accounts(deps.settings) else "none"
     series = []
     for signal in RATE_METRICS:
         if source == "cloudwatch":
-            points = hourly_trend(cw[signal], now, days)
-            recent = [v for ts, v in cw[signal] if ts >= now - FRESH]
-            now_value = recent[-1] if recent else None
+            points, now_value = hourly_trend(cw[signal], now, days), cw_now[signal]
         elif source == "none":
             points, now_value = hourly_trend([], now, days), None
         else:
