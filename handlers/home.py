@@ -6,7 +6,9 @@ is built from the store alone (`bot.dashboard`), so it never waits on AWS or DNS
 from `chat.getPermalink`, asked once per thread and kept (a permalink never changes). The sweep's refresh is
 `refresher(...)`, which the composition root hands to the scheduler as its after-sweep hook: the engine
 never imports this module. The rate charts (`handlers.home_charts.HomeCharts`, when `SESBOT_CHARTS` is on)
-are drawn and uploaded after the first publish on opening, and before the publish of the sweep's refresh.
+are drawn and uploaded after the first publish on opening, on the charts' own worker (never the answer
+pool's: another person's opening never waits behind AWS or an upload), and before the publish of the
+sweep's refresh.
 The refresh checks the user allow-lists again (the guard sees only requests, and a refresh is none).
 """
 
@@ -76,10 +78,23 @@ def publish(
 
 
 def show(deps: Deps, client: WebClient, user: str, links: Permalinks, charts: HomeCharts | None = None) -> None:
-    """Publish the Home of `user` at once with the charts that are ready, then, if some were missing, draw
-    and upload them and publish it again (opening the Home never waits on a picture)."""
+    """Publish the Home of `user` at once with the charts that are ready, then, if some were missing, have the
+    charts' own worker draw and upload them and publish it again (opening the Home never waits on a picture,
+    and the answer pool never waits on one either)."""
+    # What is missing is asked before the view is built: a chart kept meanwhile brings a publish too many,
+    # never a Home left without it.
+    owed = [(view.account_name or "", region) for view, region, _ in charts.missing()] if charts is not None else []
     publish(deps, client, [user], links, charts)
-    if charts is not None and charts.missing() and charts.prepare():
+    if charts is not None and owed and not charts.in_background(_with_charts, deps, client, user, links, charts, owed):
+        log.info("chart worker busy: the Home of %s gets its charts after the next sweep", user)
+
+
+def _with_charts(
+    deps: Deps, client: WebClient, user: str, links: Permalinks, charts: HomeCharts, owed: list[tuple[str, str]]
+) -> None:
+    # Published again when a chart the Home lacked is ready, whoever drew it (an opening just before drew it).
+    charts.prepare()
+    if any(charts(account, region) for account, region in owed):
         publish(deps, client, [user], links, charts)
 
 

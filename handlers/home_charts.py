@@ -6,8 +6,10 @@ kept in the store for the reading the Home shows (`bot.dashboard.kept_chart`), a
 read whose chart is not kept for that reading, `bot.charts.rate_chart` with that account's clients, then
 Slack's external upload (`files_upload_v2` without a channel: a private file of the bot, which a Block Kit
 image may show by its id once Slack has processed it; `files.info` is asked until it has). So opening the
-Home never waits on a picture: the Home is published with the charts that are ready, and the same job then
-prepares the missing ones and publishes it again; the sweep's refresh prepares them before it publishes.
+Home never waits on a picture: the Home is published with the charts that are ready, and the missing ones
+are prepared on this source's own worker (`in_background`: one drawing at a time, never on the answer pool
+that publishes the Homes, so nobody's opening waits behind AWS or an upload), which then publishes it again;
+the sweep's refresh prepares them before it publishes.
 
 A chart that cannot be drawn or uploaded is one log line and no image (the figures are in the text above
 it); it is not tried again for the same reading. The file a chart replaces is deleted one replacement
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -31,9 +34,11 @@ from bot.dashboard import KeptChart, keep_chart, kept_chart, reading_mark
 from bot.deps import Deps
 from bot.findings import where
 from handlers.home_view import Chart
+from handlers.work import Work
 
 log = logging.getLogger(__name__)
 PROCESSING_WAITS = (0.25, 0.5, 1.0, 2.0)  # seconds between files.info asks while Slack processes a new file
+CHART_QUEUE = 20  # Home openings whose charts wait for the chart worker; beyond, the next sweep's refresh has them
 
 
 def _failure(exc: Exception) -> str:
@@ -52,9 +57,11 @@ class HomeCharts:
         client: WebClient,
         days: int = DEFAULT_DAYS,
         processing_waits: tuple[float, ...] = PROCESSING_WAITS,
+        queue: int = CHART_QUEUE,
     ) -> None:
         self.deps, self.client, self.days = deps, client, days
         self.processing_waits = processing_waits
+        self._work = Work(workers=1, queue=queue)  # drawing after a Home opening, off the answer pool
         self._lock = threading.Lock()
         self._making: dict[tuple[str, str], threading.Lock] = {}  # one drawing at a time per account and region
         self._failed: dict[tuple[str, str], str] = {}  # the reading whose chart failed: not tried again for it
@@ -82,6 +89,20 @@ class HomeCharts:
                 if kept is None or kept.reading != mark:
                     owed.append((view, region, mark))
         return owed
+
+    def in_background(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Run `fn(*args)` (which prepares charts) on this source's own worker, after those already waiting;
+        False when `queue` already wait (nothing runs)."""
+        admission = self._work.admit()
+        if not admission.accepted:
+            return False
+        admission.start(fn, *args)
+        return True
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Take no more background work and drop what waits; with `wait`, return once the drawing running is
+        done."""
+        self._work.shutdown(wait=wait)
 
     def prepare(self) -> int:
         """Draw and upload every missing chart; how many were made."""

@@ -76,6 +76,8 @@ def run(settings: Settings) -> int:
         lambda finish_by: work.shutdown(finish_by=finish_by),
         *start_background(deps, stop, after_sweep=home.refresher(deps, client, charts)),
     ]
+    if charts is not None:
+        background.append(lambda finish_by: charts.shutdown())
 
     def shutdown(signum: int, frame: object) -> None:
         log.info("shutting down (signal %s)", signum)

@@ -155,8 +155,8 @@ BOT_TOKEN = "xoxb-test-bot-token-77c1e0"
 def bot_server_factory(deps, slack_peer):
     """Start the real Bolt app behind the real HTTP server (waitress) on loopback, talking to the Slack
     peer, after applying setting overrides (`charts=True`: the App Home's charts, as `sesbot run` wires
-    them); every server started is stopped at the end, and its answer pool drained before the Slack peer
-    stops (an answer still running would otherwise find the peer gone)."""
+    them); every server started is stopped at the end, and its answer pool (and chart worker) drained before
+    the Slack peer stops (an answer still running would otherwise find the peer gone)."""
     from slack_sdk import WebClient
 
     from bot.settings import Secret
@@ -174,16 +174,19 @@ def bot_server_factory(deps, slack_peer):
             setattr(deps.settings, k, v)
         client = WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url)
         work = Work(deps.settings.answer_workers, deps.settings.answer_queue)
-        app = build_app(deps, client, charts=home_charts(deps, client) if charts else None, work=work)
+        home = home_charts(deps, client) if charts else None
+        app = build_app(deps, client, charts=home, work=work)
         server = HttpServer(make_wsgi(app, deps)).start()
         server.events_url = f"{server.url}/slack/events"
-        started.append((server, work))
+        started.append((server, work, home))
         return server
 
     yield start
-    for server, work in started:
+    for server, work, home in started:
         server.stop()
         work.shutdown(wait=True)
+        if home is not None:
+            home.shutdown(wait=True)
 
 
 @pytest.fixture

@@ -209,6 +209,21 @@ def test_the_home_tab_shows_the_regions_the_open_incident_and_the_rate_chart_upl
     assert slack_peer.calls_to("files.getUploadURLExternal") == []
 
 
+def test_a_second_persons_home_is_published_while_the_first_ones_charts_are_still_being_drawn(
+    bot_server_factory, slack_peer, deps
+):
+    open_incident(deps, slack_peer)  # a sweep reading whose Home chart is not drawn yet
+    in_threads = len(slack_peer.uploads)
+    server = bot_server_factory(charts=True, answer_workers=1)
+    slack_peer.hold("files.getUploadURLExternal")  # Alice's chart: drawn, its upload waiting on Slack
+    assert images(open_home(server, slack_peer, "U0ALICE")) == []
+    slack_peer.wait_for_held("files.getUploadURLExternal")
+    assert images(open_home(server, slack_peer, "U0BOB")) == []  # the one answer worker is not drawing
+    slack_peer.release()
+    assert images(home_with_chart(slack_peer, "U0ALICE")) == images(home_with_chart(slack_peer, "U0BOB"))
+    assert len(slack_peer.uploads) == in_threads + 1  # drawn and uploaded once for both
+
+
 def test_each_sweep_refreshes_the_home_with_the_chart_of_its_reading_and_old_charts_are_deleted(
     alert_deps, slack_peer, aws_peer, clock
 ):
