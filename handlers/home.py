@@ -2,14 +2,14 @@
 those who opened it in the last 24 hours (`bot.dashboard.RECENT_VIEWERS`).
 
 Opening the tab records the visit and hands the publishing to the answer pool (`handlers.work`); the view
-is built from the store alone (`bot.dashboard`), so it never waits on AWS or DNS. Incident thread links come
-from `chat.getPermalink`, asked once per thread and kept (a permalink never changes). The sweep's refresh is
-`refresher(...)`, which the composition root hands to the scheduler as its after-sweep hook: the engine
-never imports this module. The rate charts (`handlers.home_charts.HomeCharts`, when `SESBOT_CHARTS` is on)
-are drawn and uploaded after the first publish on opening, on the charts' own worker (never the answer
-pool's: another person's opening never waits behind AWS or an upload), and before the publish of the
-sweep's refresh.
-The refresh checks the user allow-lists again (the guard sees only requests, and a refresh is none).
+is built from the store alone (`bot.dashboard`), so it never waits on AWS or DNS. Incident thread links
+come from `chat.getPermalink`, asked once per thread the view lists (`MAX_INCIDENTS`) and kept (a permalink
+never changes). The sweep's refresh is `refresher(...)`, which the composition root hands to the scheduler
+as its after-sweep hook: the engine never imports this module. The rate charts
+(`handlers.home_charts.HomeCharts`, when `SESBOT_CHARTS` is on) are drawn and uploaded after the first
+publish on opening, on the charts' own worker (never the answer pool's: another person's opening never
+waits behind AWS or an upload), and before the publish of the sweep's refresh. The refresh checks the user
+allow-lists again (the guard sees only requests, and a refresh is none).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bot.dashboard import dashboard, home_forgotten, home_opened, recent_viewers
 from bot.deps import Deps
 from handlers.guard import NOT_ALLOWED, GroupMembers, refusal_home, user_allowed
 from handlers.home_charts import HomeCharts
-from handlers.home_view import ChartSource, home_view
+from handlers.home_view import MAX_INCIDENTS, ChartSource, home_view
 from handlers.work import Work
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,8 @@ def publish(
 ) -> dict[str, Any]:
     """Build the dashboard once and publish it to each of `users`; returns the view."""
     dash = dashboard(deps)
-    view = home_view(
-        dash, links=links.of(client, dash.incidents), chart_for=charts, redact=deps.settings.redact == "local"
-    )
+    shown = links.of(client, dash.incidents[:MAX_INCIDENTS])  # the view lists these; the rest are counted
+    view = home_view(dash, links=shown, chart_for=charts, redact=deps.settings.redact == "local")
     for user in users:
         try:
             client.views_publish(user_id=user, view=view)

@@ -21,7 +21,7 @@ from bot.scheduler import run_sweep
 from handlers import diagnose
 from handlers.home import refresher
 from handlers.home_charts import HomeCharts
-from handlers.home_view import Chart, home_view
+from handlers.home_view import MAX_INCIDENTS, Chart, home_view
 from handlers.shortcuts import EXPLAIN_SHORTCUT, NOTHING_TO_ASK
 from peers.slack import (
     app_home_opened_body,
@@ -108,6 +108,20 @@ def test_the_home_tab_shows_every_region_and_the_open_incident_with_a_link_to_it
     assert f"<{link}|Open its thread>" in shown
     assert view["blocks"][2]["elements"][0]["action_id"] == diagnose.OPEN_ACTION
     assert not [b for b in view["blocks"] if b["type"] == "image"]  # no chart source: no image block
+
+
+def test_the_home_asks_slack_for_the_thread_links_of_the_incidents_it_lists_only(bot_server_factory, slack_peer, deps):
+    for n in range(MAX_INCIDENTS + 5):
+        deps.store.conn.execute(
+            "INSERT INTO incidents (signal, region, scope, level, status, opened_at, channel, ts) "
+            "VALUES ('bounce_rate', ?, ?, 'review', 'open', '2026-12-03T09:00:00.000Z', 'C0ALERTS', ?)",
+            [REGION, f"cs{n}", f"1700000000.{n:06d}"],
+        )
+    deps.store.conn.commit()
+    view = open_home(bot_server_factory(), slack_peer)
+    assert view_problems(view) == [] and "… and 5 more: `/ses incidents` lists them all." in view_text(view)
+    asked = [c.params["message_ts"] for c in slack_peer.calls_to("chat.getPermalink")]
+    assert asked == [f"1700000000.{n:06d}" for n in range(MAX_INCIDENTS)]
 
 
 def test_the_home_view_has_a_place_for_each_regions_chart_when_one_is_handed_in(deps):
