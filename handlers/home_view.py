@@ -3,7 +3,8 @@
 Per region the `status` lines (sandbox or production, sending, enforcement, quota, bounce and complaint
 rates with their level) and, when one is handed in, the rate chart; the open incidents, each with a link
 to its thread; the latest diagnoses; a "Diagnose an address" button. Every text from elsewhere is escaped;
-the whole stays within Slack's 100 blocks a view (regions beyond that are left out, and it says so).
+the whole stays within Slack's 100 blocks a view. Regions come worst first (`region_severity`, then their
+configuration order), so those left out when they do not all fit are the healthiest, and it says how many.
 
 **The chart's place.** `home_view(..., chart_for=...)` takes a `ChartSource`: called with an account name
 ('' for the default credentials) and a region, it gives the `Chart` to show under their figures (a file
@@ -35,7 +36,6 @@ from handlers.blocks import (
     context,
     cut,
     escape,
-    fit,
     header,
     mention,
     section,
@@ -152,11 +152,6 @@ def home_view(
         ),
         {"type": "divider"},
     ]
-    regions = dash.status.data.get("regions") or []
-    for (heading, lines), data in zip(dash.status.sections, regions, strict=False):
-        chart = chart_for(str(data.get("account") or ""), str(data.get("region") or heading)) if chart_for else None
-        head += _region_blocks(heading, lines, data, chart)
-
     tail: list[dict[str, Any]] = [{"type": "divider"}]
     shown = dash.incidents[:MAX_INCIDENTS]
     tail.append(section(f"*Open incidents ({len(dash.incidents)})*" + ("" if shown else "\nnone")))
@@ -169,4 +164,19 @@ def home_view(
     tail.append({"type": "divider"})
     lines = [_diagnosis_line(row, redact) for row in dash.diagnoses] or ["none yet"]
     tail.append(section(cut("*Latest diagnoses*\n" + "\n".join(lines), MAX_SECTION)))
-    return {"type": "home", "blocks": fit(head, tail, limit=MAX_VIEW_BLOCKS, more="`/ses status` shows every region")}
+    regions = dash.status.data.get("regions") or []
+    # Worst first (a stable sort: configuration order among equals), so what is cut is the healthiest.
+    ranked = sorted(zip(dash.status.sections, regions, strict=False), key=lambda r: region_severity(r[1]), reverse=True)
+    room = MAX_VIEW_BLOCKS - len(head) - len(tail)
+    body: list[dict[str, Any]] = []
+    for n, ((heading, lines), data) in enumerate(ranked):
+        chart = chart_for(str(data.get("account") or ""), str(data.get("region") or heading)) if chart_for else None
+        blocks = _region_blocks(heading, lines, data, chart)  # a region's section and its chart: never apart
+        if len(body) + len(blocks) + (n + 1 < len(ranked)) > room:  # room kept for the line saying what is cut
+            left = len(ranked) - n
+            body.append(
+                context(f"… {left} more region{'s' if left > 1 else ''} not shown; `/ses status` shows every region.")
+            )
+            break
+        body += blocks
+    return {"type": "home", "blocks": head + body + tail}

@@ -141,12 +141,16 @@ def test_the_home_view_has_a_place_for_each_regions_chart_when_one_is_handed_in(
     assert view_problems(view) == []
 
 
-def test_the_home_view_stays_within_a_hundred_blocks_with_many_regions_and_incidents(deps):
+def test_the_home_view_stays_within_a_hundred_blocks_showing_the_worst_regions_first_each_with_its_chart(deps):
     regions = [f"xx-test-{n}" for n in range(120)]
+    level = {r: "review" if n >= 110 else "ok" for n, r in enumerate(regions)}  # the last ten in the settings
     status = Answer(
         "SES status",
-        [(r, ["Production access (out of the sandbox)", "Bounce rate: 0.4% (CloudWatch), OK"]) for r in regions],
-        data={"regions": [{"region": r, "errors": [], "rates": [{"level": "ok"}]} for r in regions]},
+        [
+            (r, ["Production access (out of the sandbox)", f"Bounce rate: 0.4% (CloudWatch), {level[r]}"])
+            for r in regions
+        ],
+        data={"regions": [{"region": r, "errors": [], "rates": [{"level": level[r]}]} for r in regions]},
     )
     incidents = [
         Incident(
@@ -158,12 +162,22 @@ def test_the_home_view_stays_within_a_hundred_blocks_with_many_regions_and_incid
     view = home_view(
         dash, chart_for=lambda _, r: Chart(alt_text=f"{r} rates", image_url="https://charts.example/x.png")
     )
-    assert len(view["blocks"]) == 100
-    assert view_problems(view) == []
-    shown = view_text(view)
-    assert "more sections not shown; `/ses status` shows every region." in shown
-    assert "*Open incidents (59)*" in shown and "… and 39 more: `/ses incidents` lists them all." in shown
-    assert "*Latest diagnoses*" in view["blocks"][-1]["text"]["text"]
+    blocks = view["blocks"]
+    assert len(blocks) <= 100 and view_problems(view) == []
+    shown = [
+        b["text"]["text"].split("*")[1] for b in blocks if b["type"] == "section" and " *xx-test-" in b["text"]["text"]
+    ]
+    assert shown == regions[110:] + regions[: len(shown) - 10]  # those under review first, then in their order
+    under = [
+        (blocks[k - 1]["text"]["text"].split("*")[1], b["alt_text"])
+        for k, b in enumerate(blocks)
+        if b["type"] == "image"
+    ]
+    assert under == [(r, f"{r} rates") for r in shown]  # every region shown has its chart, right under it
+    text = view_text(view)
+    assert f"… {120 - len(shown)} more regions not shown; `/ses status` shows every region." in text
+    assert "*Open incidents (59)*" in text and "… and 39 more: `/ses incidents` lists them all." in text
+    assert "*Latest diagnoses*" in blocks[-1]["text"]["text"]
 
 
 def test_the_sweep_refreshes_the_home_of_those_who_opened_it_in_the_last_day(alert_deps, slack_peer, clock):
