@@ -261,6 +261,8 @@ def status_answer(deps: Deps, readings_of: Callable[[Deps, str], list[alerts.Rea
         lines: list[str] = [] if readings else ["No sweep has read this region yet."]
         data: dict[str, Any] = {"account": view.account_name} if view.account_name else {}
         data |= {"region": region, "errors": []}
+        if not readings:
+            data["no_reading"] = True  # no sweep has read it yet: neither healthy nor not
         for r in readings:
             if r.signal == "aws_api" and r.detail.get("errors"):
                 data["errors"] = list(r.detail["errors"])

@@ -80,7 +80,10 @@ def _when(iso: str | None) -> str:
 
 
 def region_severity(data: dict[str, Any]) -> Severity:
-    """How bad a region looks, from the status data: its rates' levels, sending, enforcement, read errors."""
+    """How bad a region looks, from the status data: its rates' levels, sending, enforcement, read errors;
+    INFO (a neutral marker, not a healthy one) for a region no sweep has read yet."""
+    if data.get("no_reading"):
+        return Severity.INFO
     worst = Severity.OK
     for rate in data.get("rates") or []:
         worst = max(worst, LEVEL_SEVERITY.get(rate.get("level") or "ok", Severity.OK))

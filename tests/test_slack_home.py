@@ -124,6 +124,15 @@ def test_the_home_asks_slack_for_the_thread_links_of_the_incidents_it_lists_only
     assert asked == [f"1700000000.{n:06d}" for n in range(MAX_INCIDENTS)]
 
 
+def test_a_region_no_sweep_has_read_yet_is_marked_as_not_read_not_as_healthy(alert_deps, aws_peer, clock):
+    alert_deps.settings.regions = [REGION]
+    run_sweep(alert_deps, None)
+    alert_deps.settings.regions = [REGION, "eu-west-1"]  # added since the last sweep
+    sections = [b["text"]["text"] for b in home_view(dashboard(alert_deps))["blocks"] if b["type"] == "section"]
+    assert sections[0] == ":information_source: *eu-west-1*\nNo sweep has read this region yet."  # above healthy
+    assert sections[1].startswith(f":white_check_mark: *{REGION}*\nSandbox: only verified recipients")
+
+
 def test_the_home_view_has_a_place_for_each_regions_chart_when_one_is_handed_in(deps):
     charts = {REGION: Chart(alt_text="Bounce rate over 7 days: 0.4% now, review level 5%", slack_file_id="F0CHART")}
     view = home_view(dashboard(deps), chart_for=lambda account, region: charts.get(region))
@@ -136,7 +145,7 @@ def test_the_home_view_has_a_place_for_each_regions_chart_when_one_is_handed_in(
         }
     ]
     assert view["blocks"][view["blocks"].index(images[0]) - 1]["text"]["text"].startswith(
-        f":white_check_mark: *{REGION}*"
+        f":information_source: *{REGION}*"
     )
     assert view_problems(view) == []
 
