@@ -213,6 +213,7 @@ def _from_history(row: dict[str, Any]) -> Event:
             "bounce_subtype",
             "delay_type",
             "complaint_type",
+            "complaint_subtype",
             "status",
             "diagnostic",
             "category",
@@ -307,6 +308,8 @@ def timeline_line(e: Event, now: datetime) -> str:
         what += f" {f['delay_type']}"
     if f.get("complaint_type"):
         what += f", feedback type {f['complaint_type']}"
+    if f.get("complaint_subtype"):
+        what += f", subtype {f['complaint_subtype']}"
     if f.get("category"):
         what += f", {f['category']}" + (f" ({f['blocklist']})" if f.get("blocklist") else "")
     if f.get("status"):

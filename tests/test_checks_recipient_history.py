@@ -92,8 +92,12 @@ def bounce(
     }
 
 
-def complaint(recipient: str, when: datetime, feedback_type: str = "abuse") -> dict[str, Any]:
-    return {
+def complaint(
+    recipient: str, when: datetime, feedback_type: str | None = "abuse", *, subtype: str | None = None
+) -> dict[str, Any]:
+    """A Complaint event; `feedback_type` None leaves complaintFeedbackType out (as SES does for a
+    suppression-list complaint), `subtype` sets complaintSubType."""
+    doc: dict[str, Any] = {
         "eventType": "Complaint",
         "mail": _mail(recipient, when, _id()),
         "complaint": {
@@ -101,10 +105,14 @@ def complaint(recipient: str, when: datetime, feedback_type: str = "abuse") -> d
             "timestamp": _ts(when),
             "feedbackId": _id(),
             "userAgent": "Mozilla/5.0",
-            "complaintFeedbackType": feedback_type,
             "arrivalDate": _ts(when - timedelta(minutes=5)),
         },
     }
+    if feedback_type is not None:
+        doc["complaint"]["complaintFeedbackType"] = feedback_type
+    if subtype is not None:
+        doc["complaint"]["complaintSubType"] = subtype
+    return doc
 
 
 def delay(
@@ -419,6 +427,35 @@ def test_not_spam_feedback_is_only_info(deps):
     ingest(deps, complaint(RECIPIENT, ago(days=1), feedback_type="not-spam"))
     [f] = run(deps, "recipient.complaints")
     assert f.severity.label == "info"
+
+
+def test_a_suppression_list_complaint_says_ses_did_not_send_and_points_at_the_suppression_check(deps):
+    ingest(deps, complaint(RECIPIENT, ago(hours=1), None, subtype="OnAccountSuppressionList"))
+    [f] = run(deps, "recipient.complaints")
+    assert f.severity.label == "error"
+    assert f.summary.startswith(
+        "SES did not send 1 message to jo@example.com because the address is on the account suppression list "
+        "(complaint subtype OnAccountSuppressionList: no complaint from the recipient, not counted toward the "
+        "complaint rate), the latest "
+    )
+    assert "spam" not in f.summary
+    assert f.fix.startswith("See recipient.suppressed for why it is on the list and how to remove it.")
+    assert "counts toward" not in f.fix
+    assert ", subtype OnAccountSuppressionList, message " in f.evidence[0]
+    assert (f.data["complaints"], f.data["suppression_list"]) == (0, 1)
+
+
+def test_a_real_complaint_beside_a_suppression_list_one_counts_only_the_real_one(deps):
+    ingest(
+        deps,
+        complaint(RECIPIENT, ago(hours=1), None, subtype="OnAccountSuppressionList"),
+        complaint(RECIPIENT, ago(days=2)),
+    )
+    [f] = run(deps, "recipient.complaints")
+    assert f.severity.label == "error"
+    assert f.summary.startswith("jo@example.com marked your mail as spam (1 complaint, the latest ")
+    assert " SES did not send 1 message to jo@example.com because the address is on the account " in f.summary
+    assert (f.data["complaints"], f.data["suppression_list"]) == (1, 1)
 
 
 def test_no_complaints_pass(deps):

@@ -181,6 +181,25 @@ def test_a_message_id_is_diagnosed_from_the_history_alone_with_one_line_saying_v
     assert stored == [{"command": f"why {MESSAGE_ID}", "target": JO, "verdict_check": "recipient.bounces"}]
 
 
+def test_the_timeline_shows_a_complaints_subtype(world):
+    at = world.now() - timedelta(hours=1)
+    doc = _mail(example("complaint"), MESSAGE_ID, [JO], at)
+    doc["complaint"].update(
+        timestamp=iso(at),
+        feedbackId="feedback-suppressed",
+        complainedRecipients=[{"emailAddress": JO}],
+        complaintSubType="OnAccountSuppressionList",
+    )
+    doc["complaint"].pop("complaintFeedbackType", None)
+    ingest(world, json.dumps(doc))
+
+    answer = ask(world, f"why {MESSAGE_ID}")
+
+    [timeline] = [line for line in message_lines(answer) if "Complaint" in line]
+    assert timeline.endswith(f"{JO}: Complaint, subtype OnAccountSuppressionList")
+    assert [e.get("complaint_subtype") for e in answer.data["message"]["events"]] == ["OnAccountSuppressionList"]
+
+
 def test_a_message_with_more_than_three_recipients_diagnoses_three_and_names_the_rest(world):
     now = world.now()
     people = [f"p{i}@example.org" for i in range(5)]

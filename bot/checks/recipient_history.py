@@ -35,6 +35,8 @@ REJECT = ("Reject",)
 RENDERING = ("RenderingFailure", "Rendering Failure")  # the event type has a space; the store may not
 
 BLOCKLIST_CATEGORIES = ("ip_blocklist", "domain_blocklist")
+# complaintSubType of a send SES did not make because the address is on the account suppression list.
+SUPPRESSED_COMPLAINT = "OnAccountSuppressionList"
 DEDICATED_IP_DOC = "https://docs.aws.amazon.com/ses/latest/dg/dedicated-ip.html"
 EVENTS_DOC = "https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html"
 SUPPRESSION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html"
@@ -433,6 +435,7 @@ def blocklist(ctx: CheckContext) -> Finding:
 
 @check("recipient.complaints")
 def complaints(ctx: CheckContext) -> Finding:
+    """Complaints from the recipient; a suppression-list "complaint" is SES declining to send, not one."""
     cid = ctx.check_id
     since, window = _window(ctx)
     now = ctx.deps.now()
@@ -444,27 +447,63 @@ def complaints(ctx: CheckContext) -> Finding:
         line = f"{when(r['timestamp'], now)}: complaint"
         if r.get("complaint_type"):
             line += f", feedback type {r['complaint_type']}"
+        if r.get("complaint_subtype"):
+            line += f", subtype {r['complaint_subtype']}"
         if r.get("message_id"):
             line += f", message {r['message_id']}"
         evidence.append(line)
     if len(rows) > MAX_LISTED:
         evidence.append(f"... and {len(rows) - MAX_LISTED} more")
     evidence.append(window)
-    types = {(r.get("complaint_type") or "").lower() for r in rows}
-    if types == {"not-spam"}:
+    # complaintSubType OnAccountSuppressionList: SES accepted the send but did not send it, because the
+    # address is on the account suppression list; nobody complained and it does not count toward the rate.
+    listed = [r for r in rows if (r.get("complaint_subtype") or "").lower() == SUPPRESSED_COMPLAINT.lower()]
+    listed_ids = {r["id"] for r in listed}
+    spam = [r for r in rows if r["id"] not in listed_ids]
+    listed_note = (
+        f"SES did not send {_plural(len(listed), 'message')} to {ctx.target} because the address is on the "
+        f"account suppression list (complaint subtype {SUPPRESSED_COMPLAINT}: no complaint from the recipient, "
+        f"not counted toward the complaint rate), the latest {when(listed[0]['timestamp'], now)}"
+        if listed
+        else ""
+    )
+    data = {"complaints": len(spam), "suppression_list": len(listed), "latest": rows[0]["timestamp"]}
+    if not spam:
         return Finding(
             cid,
-            Severity.INFO,
-            f"{ctx.target} sent 'not spam' feedback {when(rows[0]['timestamp'], now)}: their provider had "
-            "filed your mail as spam and they moved it back.",
+            Severity.ERROR,
+            listed_note + ".",
             evidence=evidence,
-            fix="Nothing to undo; it says your mail lands in their spam folder: see sender.authentication.",
+            fix=f"See recipient.suppressed for why it is on the list and how to remove it. {SUPPRESSION_DOC}",
+            data=data,
         )
+    types = {(r.get("complaint_type") or "").lower() for r in spam}
+    if types == {"not-spam"}:
+        summary = (
+            f"{ctx.target} sent 'not spam' feedback {when(spam[0]['timestamp'], now)}: their provider had "
+            "filed your mail as spam and they moved it back."
+        )
+        if listed:
+            summary += f" {listed_note}."
+        return Finding(
+            cid,
+            Severity.ERROR if listed else Severity.INFO,
+            summary,
+            evidence=evidence,
+            fix="Nothing to undo; it says your mail lands in their spam folder: see sender.authentication."
+            + (f" See recipient.suppressed for the suppression list. {SUPPRESSION_DOC}" if listed else ""),
+            data=data,
+        )
+    summary = (
+        f"{ctx.target} marked your mail as spam ({_plural(len(spam), 'complaint')}, the latest "
+        f"{when(spam[0]['timestamp'], now)})."
+    )
+    if listed:
+        summary += f" {listed_note}."
     return Finding(
         cid,
         Severity.ERROR,
-        f"{ctx.target} marked your mail as spam ({_plural(len(rows), 'complaint')}, the latest "
-        f"{when(rows[0]['timestamp'], now)}).",
+        summary,
         evidence=evidence,
         fix=(
             "Stop sending to this address unless they opt in again: SES adds complainers to the account "
@@ -472,7 +511,7 @@ def complaints(ctx: CheckContext) -> Finding:
             "toward the complaint rate AWS reviews accounts at (0.1%). Make unsubscribing easy "
             f"(List-Unsubscribe header). {SUPPRESSION_DOC}"
         ),
-        data={"complaints": len(rows), "latest": rows[0]["timestamp"]},
+        data=data,
     )
 
 
