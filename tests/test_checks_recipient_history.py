@@ -14,6 +14,7 @@ import pytest
 
 import bot.checks.all  # noqa: F401  (registers every check, in report order)
 from bot.checks import REGISTRY, checks_for
+from bot.classify import classify
 from bot.deps import Deps
 from bot.findings import Finding
 from bot.ingest import ingest_documents
@@ -293,7 +294,7 @@ SUPPRESSED_TEXT = (
 def test_suppression_list_drops_alone_are_an_error_pointing_at_the_suppression_check(deps):
     ingest(deps, bounce(RECIPIENT, ago(hours=1), SUPPRESSED_TEXT, subtype="OnAccountSuppressionList"))
     [f] = run(deps, "recipient.bounces")
-    assert (f.severity.label, f.data) == ("error", {"dropped": 1, "category": "suppressed"})
+    assert (f.severity.label, f.data) == ("error", {"dropped": 1, "global_suppression": 0, "category": "suppressed"})
     assert f.summary.startswith(
         "SES dropped 1 send to jo@example.com without trying to deliver, because the address is on a "
         "suppression list (the latest "
@@ -312,6 +313,42 @@ def test_the_verdict_quotes_the_real_bounce_not_the_later_suppression_drops(deps
     assert f.evidence[-2].startswith(
         "Since then SES dropped 1 send without trying (the address is on the suppression list; see "
         "recipient.suppressed), the latest "
+    )
+
+
+GLOBAL_TEXT = (
+    "Amazon SES has suppressed sending to this address because it has a recent history of bouncing as an "
+    "invalid address."
+)
+GLOBAL_CLAIM = "no API reads or changes it, and SES takes the address off on its own within 14 days"
+
+
+def test_a_drop_by_ses_global_suppression_list_names_that_list_and_not_the_account_check(deps):
+    ingest(deps, bounce(RECIPIENT, ago(hours=1), GLOBAL_TEXT, subtype="Suppressed"))
+    [f] = run(deps, "recipient.bounces")
+    assert f.severity.label == "error"
+    assert f.summary.startswith(
+        "SES dropped 1 send to jo@example.com without trying to deliver, because the address is on SES's "
+        "global suppression list (the latest "
+    )
+    assert f.fix.startswith("On SES's global suppression list (not the account's, which recipient.suppressed reads)")
+    assert "See recipient.suppressed" not in f.fix
+    # the same claim as the classifier's for that bounce
+    assert GLOBAL_CLAIM in f.fix
+    assert GLOBAL_CLAIM in classify(GLOBAL_TEXT, bounce_type="Permanent", bounce_subtype="Suppressed").fix
+    assert f.data["global_suppression"] == 1
+
+
+def test_global_suppression_drops_after_a_hard_bounce_say_ses_clears_them(deps):
+    ingest(
+        deps,
+        bounce(RECIPIENT, ago(days=3), UNKNOWN_USER),
+        bounce(RECIPIENT, ago(hours=30), GLOBAL_TEXT, subtype="Suppressed"),
+    )
+    [f] = run(deps, "recipient.bounces")
+    assert f.evidence[-2].startswith(
+        "Since then SES dropped 1 send without trying (the address is on SES's global suppression list, which "
+        "SES clears on its own within 14 days), the latest "
     )
 
 

@@ -35,6 +35,15 @@ REJECT = ("Reject",)
 RENDERING = ("RenderingFailure", "Rendering Failure")  # the event type has a space; the store may not
 
 BLOCKLIST_CATEGORIES = ("ip_blocklist", "domain_blocklist")
+# bounceSubType Suppressed: SES's global suppression list, which recipient.suppressed cannot read. The claim
+# is the classifier's (wording.toml, kind.suppressed).
+GLOBAL_SUBTYPE = "suppressed"
+GLOBAL_LIST = "SES's global suppression list"
+GLOBAL_FIX = (
+    f"On {GLOBAL_LIST} (not the account's, which recipient.suppressed reads): no API reads or changes it, "
+    "and SES takes the address off on its own within 14 days; stop sending to it until then."
+)
+ACCOUNT_LIST_FIX = "See recipient.suppressed for why it is on the list and how to remove it."
 # complaintSubType of a send SES did not make because the address is on the account suppression list.
 SUPPRESSED_COMPLAINT = "OnAccountSuppressionList"
 DEDICATED_IP_DOC = "https://docs.aws.amazon.com/ses/latest/dg/dedicated-ip.html"
@@ -127,6 +136,21 @@ def _nothing_sent_severity(ctx: CheckContext, since: datetime, latest: str) -> S
     return Severity.ERROR if delivered and delivered > latest else Severity.CRITICAL
 
 
+def _is_global(row: dict[str, Any]) -> bool:
+    return (row.get("bounce_subtype") or "").lower() == GLOBAL_SUBTYPE
+
+
+def _dropped_on(dropped: list[dict[str, Any]]) -> tuple[str, str]:
+    """Which suppression list the drops came from, and what to do: the account's is recipient.suppressed's,
+    SES's global one no API reads."""
+    on_global = [r for r in dropped if _is_global(r)]
+    if len(on_global) == len(dropped):
+        return GLOBAL_LIST, GLOBAL_FIX
+    if on_global:
+        return "a suppression list (the account's or SES's global one)", f"{ACCOUNT_LIST_FIX} {GLOBAL_FIX}"
+    return "a suppression list", ACCOUNT_LIST_FIX
+
+
 def _bounce_line(row: dict[str, Any], now: datetime) -> str:
     kind = "/".join(x for x in (row.get("bounce_type"), row.get("bounce_subtype")) if x) or "Bounce"
     parts = [f"{when(row['timestamp'], now)}: {kind}, category {_category(row)}"]
@@ -165,15 +189,20 @@ def bounces(ctx: CheckContext) -> list[Finding]:
         findings.append(_hard_bounce(ctx, hard, dropped, delivered, window, now))
     elif dropped:
         evidence = [f"{when(r['timestamp'], now)}: {r.get('bounce_type')}/{r.get('bounce_subtype')}" for r in dropped]
+        on, fix = _dropped_on(dropped)
         findings.append(
             Finding(
                 cid,
                 Severity.ERROR,
                 f"SES dropped {_plural(len(dropped), 'send')} to {ctx.target} without trying to deliver, "
-                f"because the address is on a suppression list (the latest {when(dropped[0]['timestamp'], now)}).",
+                f"because the address is on {on} (the latest {when(dropped[0]['timestamp'], now)}).",
                 evidence=[*evidence[:MAX_LISTED], window],
-                fix=f"See recipient.suppressed for why it is on the list and how to remove it. {SUPPRESSION_DOC}",
-                data={"dropped": len(dropped), "category": "suppressed"},
+                fix=f"{fix} {SUPPRESSION_DOC}",
+                data={
+                    "dropped": len(dropped),
+                    "global_suppression": sum(1 for r in dropped if _is_global(r)),
+                    "category": "suppressed",
+                },
             )
         )
 
@@ -244,9 +273,14 @@ def _hard_bounce(
             + "; ".join(when(r["timestamp"], now) for r in hard[1:MAX_LISTED])
         )
     if dropped:
+        on = (
+            f"{GLOBAL_LIST}, which SES clears on its own within 14 days"
+            if all(_is_global(r) for r in dropped)
+            else "the suppression list; see recipient.suppressed"
+        )
         evidence.append(
-            f"Since then SES dropped {_plural(len(dropped), 'send')} without trying (the address is on the "
-            f"suppression list; see recipient.suppressed), the latest {when(dropped[0]['timestamp'], now)}"
+            f"Since then SES dropped {_plural(len(dropped), 'send')} without trying (the address is on "
+            f"{on}), the latest {when(dropped[0]['timestamp'], now)}"
         )
     evidence.append(window)
     severity = Severity.CRITICAL
