@@ -203,6 +203,8 @@ def test_the_history_command_answers_with_the_events_as_data(filled, tmp_path):
                 "bounce_type": "Permanent",
                 "bounce_subtype": "General",
                 "delay_type": None,
+                "complaint_type": None,
+                "complaint_subtype": None,
                 "status": "5.1.1",
                 "diagnostic": BLOCKED,
                 "category": "ip_blocklist",
@@ -213,6 +215,27 @@ def test_the_history_command_answers_with_the_events_as_data(filled, tmp_path):
         ]
     }
     assert answer.sections[0][1][0].startswith(f"{ts(1)} Bounce Permanent/General u6@example.com [ip_blocklist")
+
+
+def test_the_history_command_tells_complaint_kinds_apart_in_text_and_data(store, tmp_path):
+    not_spam = complaint(1, "jo@example.com", 1)
+    not_spam["complaint"]["complaintFeedbackType"] = "not-spam"
+    listed = complaint(2, "jo@example.com", 2, subtype="OnAccountSuppressionList")
+    del listed["complaint"]["complaintFeedbackType"]
+    ingest_documents(store, [not_spam, listed, complaint(3, "jo@example.com", 3)], "test", now=NOW)
+
+    answer = execute(CommandContext(deps=deps_for(tmp_path, store)), parse("history jo@example.com"))
+
+    assert answer.sections[0][1] == [
+        f"{ts(1)} Complaint not-spam jo@example.com",
+        f"{ts(2)} Complaint OnAccountSuppressionList jo@example.com",
+        f"{ts(3)} Complaint abuse jo@example.com",
+    ]
+    assert [(e["complaint_type"], e["complaint_subtype"]) for e in answer.data["events"]] == [
+        ("not-spam", None),
+        (None, "OnAccountSuppressionList"),
+        ("abuse", None),
+    ]
 
 
 def test_the_history_command_takes_a_domain_and_a_limit(filled, tmp_path):

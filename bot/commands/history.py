@@ -18,6 +18,8 @@ FIELDS = (
     "bounce_type",
     "bounce_subtype",
     "delay_type",
+    "complaint_type",  # complaintFeedbackType: abuse, not-spam, ...
+    "complaint_subtype",  # complaintSubType: OnAccountSuppressionList when SES did not send at all
     "status",
     "diagnostic",
     "category",
@@ -44,7 +46,17 @@ def _limit(inv: Invocation) -> tuple[int, list[str]]:
 
 def _line(e: dict[str, Any]) -> str:
     kind = e["type"]
-    detail = "/".join(x for x in (e.get("bounce_type"), e.get("bounce_subtype"), e.get("delay_type")) if x)
+    detail = "/".join(
+        x
+        for x in (
+            e.get("bounce_type"),
+            e.get("bounce_subtype"),
+            e.get("delay_type"),
+            e.get("complaint_type"),
+            e.get("complaint_subtype"),
+        )
+        if x
+    )
     if detail:
         kind += f" {detail}"
     parts = [e["timestamp"], kind, e.get("recipient") or ""]
