@@ -495,6 +495,20 @@ def test_a_real_complaint_beside_a_suppression_list_one_counts_only_the_real_one
     assert (f.data["complaints"], f.data["suppression_list"]) == (1, 1)
 
 
+def test_not_spam_feedback_beside_complaints_is_said_apart_and_not_counted_as_spam(deps):
+    ingest(
+        deps,
+        complaint(RECIPIENT, ago(hours=1), feedback_type="not-spam"),
+        complaint(RECIPIENT, ago(hours=2), feedback_type="not-spam"),
+        complaint(RECIPIENT, ago(days=2)),
+    )
+    [f] = run(deps, "recipient.complaints")
+    assert f.severity.label == "error"
+    assert f.summary.startswith("jo@example.com marked your mail as spam (1 complaint, the latest ")
+    assert "; 2 reported as not spam, the latest " in f.summary
+    assert (f.data["complaints"], f.data["not_spam"]) == (1, 2)
+
+
 def test_no_complaints_pass(deps):
     [f] = run(deps, "recipient.complaints")
     assert (f.severity.label, f.summary) == ("ok", "No complaints from jo@example.com in the history.")

@@ -493,60 +493,49 @@ def complaints(ctx: CheckContext) -> Finding:
     # address is on the account suppression list; nobody complained and it does not count toward the rate.
     listed = [r for r in rows if (r.get("complaint_subtype") or "").lower() == SUPPRESSED_COMPLAINT.lower()]
     listed_ids = {r["id"] for r in listed}
-    spam = [r for r in rows if r["id"] not in listed_ids]
-    listed_note = (
-        f"SES did not send {_plural(len(listed), 'message')} to {ctx.target} because the address is on the "
-        f"account suppression list (complaint subtype {SUPPRESSED_COMPLAINT}: no complaint from the recipient, "
-        f"not counted toward the complaint rate), the latest {when(listed[0]['timestamp'], now)}"
-        if listed
-        else ""
-    )
-    data = {"complaints": len(spam), "suppression_list": len(listed), "latest": rows[0]["timestamp"]}
-    if not spam:
-        return Finding(
-            cid,
-            Severity.ERROR,
-            listed_note + ".",
-            evidence=evidence,
-            fix=f"See recipient.suppressed for why it is on the list and how to remove it. {SUPPRESSION_DOC}",
-            data=data,
-        )
-    types = {(r.get("complaint_type") or "").lower() for r in spam}
-    if types == {"not-spam"}:
+    # not-spam feedback: the recipient moved the mail out of their spam folder, the opposite of a complaint.
+    not_spam = [r for r in rows if r["id"] not in listed_ids and (r.get("complaint_type") or "").lower() == "not-spam"]
+    not_spam_ids = {r["id"] for r in not_spam}
+    spam = [r for r in rows if r["id"] not in listed_ids and r["id"] not in not_spam_ids]
+    data = {
+        "complaints": len(spam),
+        "not_spam": len(not_spam),
+        "suppression_list": len(listed),
+        "latest": rows[0]["timestamp"],
+    }
+    if spam:
+        severity = Severity.ERROR
         summary = (
-            f"{ctx.target} sent 'not spam' feedback {when(spam[0]['timestamp'], now)}: their provider had "
-            "filed your mail as spam and they moved it back."
+            f"{ctx.target} marked your mail as spam ({_plural(len(spam), 'complaint')}, the latest "
+            f"{when(spam[0]['timestamp'], now)})"
         )
-        if listed:
-            summary += f" {listed_note}."
-        return Finding(
-            cid,
-            Severity.ERROR if listed else Severity.INFO,
-            summary,
-            evidence=evidence,
-            fix="Nothing to undo; it says your mail lands in their spam folder: see sender.authentication."
-            + (f" See recipient.suppressed for the suppression list. {SUPPRESSION_DOC}" if listed else ""),
-            data=data,
-        )
-    summary = (
-        f"{ctx.target} marked your mail as spam ({_plural(len(spam), 'complaint')}, the latest "
-        f"{when(spam[0]['timestamp'], now)})."
-    )
-    if listed:
-        summary += f" {listed_note}."
-    return Finding(
-        cid,
-        Severity.ERROR,
-        summary,
-        evidence=evidence,
-        fix=(
+        if not_spam:
+            summary += f"; {len(not_spam)} reported as not spam, the latest {when(not_spam[0]['timestamp'], now)}"
+        summary += "."
+        fix = (
             "Stop sending to this address unless they opt in again: SES adds complainers to the account "
             "suppression list (when COMPLAINT is among its reasons), and every further complaint counts "
             "toward the complaint rate AWS reviews accounts at (0.1%). Make unsubscribing easy "
             f"(List-Unsubscribe header). {SUPPRESSION_DOC}"
-        ),
-        data=data,
-    )
+        )
+    elif not_spam:
+        severity = Severity.INFO
+        summary = (
+            f"{ctx.target} sent 'not spam' feedback {when(not_spam[0]['timestamp'], now)}: their provider had "
+            "filed your mail as spam and they moved it back."
+        )
+        fix = "Nothing to undo; it says your mail lands in their spam folder: see sender.authentication."
+    else:
+        severity, summary, fix = Severity.ERROR, "", ""
+    if listed:
+        severity = Severity.ERROR
+        summary += (
+            f" SES did not send {_plural(len(listed), 'message')} to {ctx.target} because the address is on the "
+            f"account suppression list (complaint subtype {SUPPRESSED_COMPLAINT}: no complaint from the "
+            f"recipient, not counted toward the complaint rate), the latest {when(listed[0]['timestamp'], now)}."
+        )
+        fix += f" {ACCOUNT_LIST_FIX}" if SUPPRESSION_DOC in fix else f" {ACCOUNT_LIST_FIX} {SUPPRESSION_DOC}"
+    return Finding(cid, severity, summary.strip(), evidence=evidence, fix=fix.strip(), data=data)
 
 
 # -- recipient.delays --------------------------------------------------------------------------------
