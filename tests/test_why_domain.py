@@ -15,11 +15,11 @@ from bot.checks.domain_history import event_isp, isp_of_host
 from bot.commands import CommandContext, Invocation, execute, parse
 from bot.deps import Deps
 from bot.findings import Finding, Report
-from bot.store import Store
+from bot.store import Store, iso
 from peers.slack import post_signed, slash_command_body
 from tests.conftest import SIGNING_SECRET
 from tests.test_cli import sesbot
-from tests.test_why_message import SPAMHAUS, ZONE, bounce_doc, delivery_doc, ingest
+from tests.test_why_message import SPAMHAUS, ZONE, _mail, bounce_doc, delivery_doc, example, ingest
 
 WINDOW = "Looked at the last 30 days of the bot's event history."
 AUTH = (
@@ -63,6 +63,22 @@ def bounces(deps: Deps, domain: str, texts: list[str], *, hours_ago: float = 2, 
             for i, text in enumerate(texts)
         ),
     )
+
+
+def ses_deferrals(deps: Deps, domain: str, n: int, *, hours_ago: float = 1) -> None:
+    """SendingDeferral delays: SES itself holding the mail (no receiving server's words)."""
+    docs = []
+    for i in range(n):
+        at = deps.now() - timedelta(hours=hours_ago, minutes=i)
+        doc = _mail(example("delayed-delivery"), _id(), [f"held{i}@{domain}"], at)
+        doc["deliveryDelay"].update(
+            timestamp=iso(at),
+            delayType="SendingDeferral",
+            expirationTime=iso(at + timedelta(hours=10)),
+            delayedRecipients=[{"emailAddress": f"held{i}@{domain}"}],
+        )
+        docs.append(json.dumps(doc))
+    ingest(deps, *docs)
 
 
 def deliveries(deps: Deps, domain: str, n: int, *, hours_ago: float = 3) -> None:
@@ -173,6 +189,34 @@ def test_a_blocklist_bounce_older_than_a_delivery_to_the_domain_is_a_warning(wor
 
     assert f.severity.label == "warning"
     assert f.summary.endswith("; mail to it has been delivered since.")
+
+
+def test_ses_deferring_sending_is_not_counted_as_the_domains_refusal(world):
+    ses_deferrals(world, "outlook.com", 3)
+    bounces(world, "outlook.com", [AUTH])
+    deliveries(world, "outlook.com", 2)
+
+    events = finding(ask(world, "why @outlook.com"), "recipient_domain.events")
+
+    assert events.data["by_category"] == {"authentication": 1}
+    assert events.data["ses_deferred"] == 3
+    assert "mostly authentication" in events.summary
+    assert "3 deferred by SES itself, not refused" in events.summary
+    assert any(line.startswith("Main refusal: authentication") for line in events.evidence)
+    [deferred] = [line for line in events.evidence if line.startswith("SES deferred sending: ")]
+    assert deferred.startswith("SES deferred sending: 3 SendingDeferral delays, the latest ")
+    assert deferred.endswith(" — SES itself is holding the mail, not @outlook.com refusing it")
+
+
+def test_ses_deferrals_alone_name_no_refusal_of_the_domain(world):
+    ses_deferrals(world, "outlook.com", 2)
+
+    events = finding(ask(world, "why @outlook.com"), "recipient_domain.events")
+
+    assert not any(line.startswith("Main refusal") for line in events.evidence)
+    assert "mostly" not in events.summary
+    assert events.data["by_category"] == {}
+    assert events.fix.startswith("Usually temporary; if it persists, check the account's sending status")
 
 
 def test_a_domain_with_only_deliveries_passes(world):

@@ -112,6 +112,8 @@ UNKNOWN_ISP = "not identified"
 
 # Categories that say something about the addresses, not the domain: many of them is a list problem.
 PER_ADDRESS = ("unknown_user", "mailbox_full", "suppressed")
+# A DeliveryDelay of this type is SES holding the mail itself, not the domain refusing it.
+SES_DEFERRAL = "SendingDeferral"
 # Delivery rate below which the domain's refusals are the likely cause (error), and below which they may be.
 RATE_ERROR = 0.5
 RATE_WARNING = 0.9
@@ -273,10 +275,13 @@ def domain_events_check(ctx: CheckContext) -> Finding:
 
     by_type: Counter[str] = Counter()
     by_category: Counter[str] = Counter()
-    suppressed = bounces = 0
+    suppressed = bounces = deferred = 0
     for g in groups:
         etype = "RenderingFailure" if g["type"] == "Rendering Failure" else g["type"]
         by_type[etype] += g["n"]
+        if g["type"] == "DeliveryDelay" and g.get("delay_type") == SES_DEFERRAL:
+            deferred += g["n"]  # SES deferred sending: no refusal of the domain's
+            continue
         if g["type"] == "Bounce" and (g.get("bounce_subtype") or "") in NOT_COUNTED_SUBTYPES:
             suppressed += g["n"]
             by_category["suppressed"] += g["n"]
@@ -320,6 +325,7 @@ def domain_events_check(ctx: CheckContext) -> Finding:
         "deliveries": deliveries,
         "bounces": bounces,
         "suppressed": suppressed,
+        "ses_deferred": deferred,
         "delivery_rate": rate,
     }
 
@@ -340,19 +346,31 @@ def domain_events_check(ctx: CheckContext) -> Finding:
             data=data,
         )
 
-    latest = next((r for r in rows if r["type"] in ("Bounce", "DeliveryDelay") and r.get("diagnostic")), None)
+    refusals = [r for r in rows if r["type"] in ("Bounce", "DeliveryDelay") and r.get("delay_type") != SES_DEFERRAL]
+    latest = next((r for r in refusals if r.get("diagnostic")), None)
     if latest is not None:
         evidence.append(f'Latest refusal {when(latest["timestamp"], now)}: "{_quote(latest["diagnostic"])}"')
+    deferral = next((r for r in rows if r.get("delay_type") == SES_DEFERRAL), None)
+    if deferred:
+        evidence.append(
+            f"SES deferred sending: {_n(deferred, f'{SES_DEFERRAL} delay')}, the latest "
+            f"{when(deferral['timestamp'], now) if deferral else 'not read'} — SES itself is holding the mail, "
+            f"not @{domain} refusing it"
+        )
     evidence.append(window)
 
     refused = Counter({c: n for c, n in by_category.items() if c != "suppressed"})
     top = refused.most_common(1)[0][0] if refused else None
-    sample = next((r for r in rows if top and _category(r) == top), None)
+    sample = next((r for r in refusals if top and _category(r) == top), None)
+    if sample is None and not top and deferral is not None:
+        sample = deferral  # nothing refused: the fix is the deferral's
     cls = _classification(sample) if sample is not None else None
     if top and cls is not None and cls.category == top:
         evidence.insert(-1, f"Main refusal: {top} — {cls.summary}")
-    what = f"{_plural(total, 'problem event')} ({_by(by_type)}"
-    what += f"; {suppressed} dropped by the suppression list)" if suppressed else ")"
+    notes = [f"{suppressed} dropped by the suppression list"] if suppressed else []
+    if deferred:
+        notes.append(f"{deferred} deferred by SES itself, not refused")
+    what = f"{_plural(total, 'problem event')} ({'; '.join([_by(by_type), *notes])})"
     if top:
         what += f", mostly {top}"
     days = f"{LOOKBACK.days} days"
