@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import bot.checks.all  # noqa: F401  (registers every check, in report order)
 from bot.checks import REGISTRY
 from bot.findings import Finding
+from bot.ingest import ingest_documents
 from bot.runner import run_checks
+from tests.conftest import bounce_doc
 
 RECIPIENT = "jo@example.com"
 REMOVE = "`aws sesv2 delete-suppressed-destination --email-address jo@example.com --region us-east-1`"
@@ -65,6 +67,24 @@ def test_a_bounce_suppressed_address_is_critical_with_when_why_and_how_to_remove
     )
     assert f.data["reason"] == "BOUNCE"
     assert f.data["message_id"].startswith("0100018f2a7c3d4e")
+
+
+def test_an_address_a_blocklist_bounce_suppressed_says_to_clear_the_listing_before_removing_it(aws_peer, deps):
+    at = deps.now() - timedelta(hours=2)
+    text = "smtp; 554 5.7.1 Service unavailable; Client host [198.51.100.23] blocked using zen.spamhaus.org"
+    ingest_documents(deps.store, [bounce_doc(1, RECIPIENT, text, at)], origin="test")
+    aws_peer.suppress(RECIPIENT, "BOUNCE", last_update=at)
+    [f] = run(deps)
+    # The listing is the cause (recipient.blocklist, critical); this entry is its consequence and ranks after it.
+    assert (f.severity.label, f.summary) == (
+        "error",
+        "jo@example.com is on the account suppression list in us-east-1 after a hard bounce naming a blocklist "
+        "(recipient.blocklist has the cause): SES accepts mail to it but never delivers it.",
+    )
+    assert f.fix == (
+        "Clear the listing first (see recipient.blocklist), then remove the address from the suppression list: "
+        f"{REMOVE}. Removed while the listing stands, it only bounces again. ({DOC})"
+    )
 
 
 def test_a_complaint_suppressed_address_warns_before_removing_it(aws_peer, deps):

@@ -286,6 +286,22 @@ def test_a_hard_bounce_naming_spamhaus_puts_the_blocklist_cause_first_in_the_who
     assert [f.severity.label for f in report.findings if f.check == "recipient.bounces"] == ["info"]
 
 
+def test_an_address_a_blocklist_bounce_suppressed_gets_the_listing_as_the_verdict_and_the_entry_after_it(
+    aws_peer, world, why_checks
+):
+    now = datetime.now(UTC)
+    text = "smtp; 554 5.7.1 Service unavailable; Client host [198.51.100.23] blocked using zen.spamhaus.org"
+    doc = scenario.bounce(
+        now, "buyer@example.com", kind="Permanent", sub="General", status="5.7.1", diagnostic=text, rng=random.Random(3)
+    )
+    ingest_documents(world.store, [doc], origin="test")
+    aws_peer.suppress("buyer@example.com", "BOUNCE", last_update=now)
+    report = diagnose(world, "buyer@example.com", why_checks)
+    assert report.verdict is not None and report.verdict.check == "recipient.blocklist"
+    [suppressed] = [f for f in report.problems if f.check == "recipient.suppressed"]
+    assert suppressed.fix.startswith("Clear the listing first")
+
+
 def test_a_send_that_never_left_ses_comes_before_an_account_under_review_where_mail_still_goes_out(
     aws_peer, world, why_checks
 ):

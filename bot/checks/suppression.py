@@ -20,6 +20,7 @@ from typing import Any
 from bot.aws import describe_error, error_code
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account
+from bot.checks.recipient_history import BLOCKLIST_CATEGORIES, BOUNCE, _category, _recipient_rows, _window
 from bot.checks.tenant import get_tenant, sources_line, tenants_used
 from bot.findings import Finding, Severity
 from bot.timefmt import when
@@ -45,6 +46,18 @@ def _lookup_any_case(ctx: CheckContext, address: str, tenant: str | None = None)
     if entry is None and address != address.lower():
         entry = _lookup(ctx, address.lower(), tenant)
     return entry
+
+
+def _blocklist_bounce(ctx: CheckContext) -> dict[str, Any] | None:
+    """The recipient's latest hard bounce (the one that put a BOUNCE entry there) when its text names a
+    blocklist, else None: then the listing is the cause and the entry its consequence (recipient.blocklist
+    owns the bounce, as README's ranking says), and removing the entry before delisting only bounces again."""
+    since, _ = _window(ctx)
+    for row in _recipient_rows(ctx, BOUNCE, since):
+        if (row.get("bounce_type") or "").lower() != "permanent" or _category(row) == "suppressed":
+            continue  # SES's own drops of the suppressed address say nothing of why it was put there
+        return row if _category(row) in BLOCKLIST_CATEGORIES else None
+    return None
 
 
 def _suppressed_reasons(ctx: CheckContext) -> list[str] | None:
@@ -137,6 +150,13 @@ def suppressed(ctx: CheckContext) -> Finding | list[Finding]:
             f"Make sure the address is valid now (ask the person; check the recipient.bounces history), then "
             f"remove it: {remove}. ({SUPPRESSION_DOC})"
         )
+    listed = _blocklist_bounce(ctx) if reason == "BOUNCE" else None
+    if listed is not None:
+        cause = "after a hard bounce naming a blocklist (recipient.blocklist has the cause)"
+        fix = (
+            f"Clear the listing first (see recipient.blocklist), then remove the address from the suppression "
+            f"list: {remove}. Removed while the listing stands, it only bounces again. ({SUPPRESSION_DOC})"
+        )
     for t in tenants:
         if t.scope == "TENANT":
             evidence.append(
@@ -155,7 +175,8 @@ def suppressed(ctx: CheckContext) -> Finding | list[Finding]:
             "without a tenant."
         )
     else:
-        severity = Severity.CRITICAL
+        # A blocklist bounce put it there: the listing is the cause and ranks first (critical), this entry next.
+        severity = Severity.CRITICAL if listed is None else Severity.ERROR
         summary = (
             f"{stored} is on the account suppression list in {region} {cause}: SES accepts mail to it "
             "but never delivers it."
