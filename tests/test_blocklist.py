@@ -321,6 +321,27 @@ def test_a_shared_ip_account_is_told_it_has_no_dedicated_ips(aws_peer, dns_peer,
     ]
 
 
+def test_a_listed_shared_ip_gets_the_aws_support_advice_and_no_removal_request(aws_peer, dns_peer, deps, store):
+    deps.settings.ip_blocklists, deps.settings.domain_blocklists = (ZEN,), ()
+    add_event(store, "54.240.8.10", deps.now().strftime("%Y-%m-%dT%H:%M:%S.000Z"), blocklist=ZEN)
+    dns_peer.list_ip(ZEN, "54.240.8.10", code="127.0.0.2", txt=None)
+    listed = blocklist_report(deps).verdict  # the account has no dedicated IPs: 54.240.8.10 is a shared one
+    assert listed is not None and listed.check == "blocklist.listed"
+    assert "AWS manages the shared IPs' listings" in listed.fix and "open an AWS Support case" in listed.fix
+    assert "request removal" not in listed.fix and "check.spamhaus.org" not in listed.fix
+    assert listed.data["delist"] is None
+    # The same words as the classifier's advice for a bounce naming the list.
+    assert "AWS manages the shared IPs' listings" in classify("blocked using zen.spamhaus.org").fix
+
+
+def test_a_listed_dedicated_ip_is_told_to_request_removal(aws_peer, dns_peer, deps):
+    deps.settings.ip_blocklists, deps.settings.domain_blocklists = (ZEN,), ()
+    aws_peer.set_dedicated_ips([IP])
+    dns_peer.list_ip(ZEN, IP, code="127.0.0.2", txt=None)
+    listed = blocklist_report(deps).verdict
+    assert listed is not None and listed.fix.endswith("request removal at https://check.spamhaus.org/.")
+
+
 def test_an_aws_error_listing_dedicated_ips_is_could_not_check(aws_peer, dns_peer, deps):
     deps.settings.sender = None
     aws_peer.fail("GetDedicatedIps", code="AccessDeniedException", status=403, count=None)

@@ -28,7 +28,7 @@ import asyncio
 import ipaddress
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -40,7 +40,7 @@ import dns.resolver
 
 from bot.aws import describe_error
 from bot.checks.authentication.domains import org_domain
-from bot.classify import blocklist_named, delist_url_for
+from bot.classify import blocklist_named, delist_url_for, wording
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
 from bot.findings import where as located
@@ -405,6 +405,7 @@ def lookup_domain(deps: Deps, domain: str, zones: Iterable[str] | None = None) -
 class Target:
     value: str
     sources: list[str] = field(default_factory=list)  # why it is checked: dedicated IP, history, sender
+    dedicated: bool = False  # one of the account's dedicated IPs (GetDedicatedIps)
 
 
 def dedicated_ips(deps: Deps, region: str | None) -> list[dict[str, Any]]:
@@ -489,6 +490,7 @@ def default_targets(deps: Deps) -> tuple[list[Target], list[Finding]]:
         for ip in ips:
             pool = ip.get("PoolName") or "no pool"
             add(ip["Ip"], f"dedicated IP in {where} (pool {pool}, warm-up {ip.get('WarmupStatus', '?')})")
+            targets[ip["Ip"]].dedicated = True
     for row in history_ips(deps):
         if _is_domain(str(row["ip"])):
             continue  # not an IP address: nothing a DNSBL could list
@@ -516,8 +518,14 @@ def default_targets(deps: Deps) -> tuple[list[Target], list[Finding]]:
 # --- findings -----------------------------------------------------------------------------------------
 
 
-def listing_findings(targets: list[Target], listings: list[Listing]) -> list[Finding]:
-    """One finding per listing, one per list that could not be queried, IPv6 gaps, and what is clean."""
+def listing_findings(
+    targets: list[Target], listings: list[Listing], dedicated: Collection[str] | None = None
+) -> list[Finding]:
+    """One finding per listing, one per list that could not be queried, IPv6 gaps, and what is clean.
+
+    `dedicated`: the account's dedicated IPs, when they were read; a listed IP not among them is a shared
+    SES IP, whose listings AWS manages (the classifier's advice, no removal request). None: not known.
+    """
     sources = {t.value: list(t.sources) for t in targets}
     for t in targets:  # a domain is also checked as its organizational domain: say why that one is there
         if _is_domain(t.value) and org_domain(t.value) != t.value:
@@ -529,8 +537,15 @@ def listing_findings(targets: list[Target], listings: list[Listing]) -> list[Fin
         evidence = [f"{li.query} A {', '.join(li.codes)}"]
         if li.reason:
             evidence.append(f"{li.query} TXT {li.reason}")
+        shared = not _is_domain(li.target) and dedicated is not None and li.target not in dedicated
+        if shared:
+            evidence.append(f"{li.target}: not among the account's dedicated IPs (GetDedicatedIps): a shared SES IP")
         evidence += [f"{li.target}: {s}" for s in sources.get(li.target, [])]
-        if _is_domain(li.target):
+        data = li.as_dict()
+        if shared:
+            fix = f"{wording('shared_ip_listing')[1]} {SES_DEDICATED_IPS_DOC}"
+            data["delist"] = None  # no removal request: AWS manages the shared IPs' listings
+        elif _is_domain(li.target):
             fix = (
                 f"Find why {li.target} is listed (spam links, a compromised site, a hijacked subdomain), fix "
                 "that, then request removal"
@@ -540,7 +555,8 @@ def listing_findings(targets: list[Target], listings: list[Listing]) -> list[Fin
                 f"Find the mail that got {li.target} listed (a compromised account, a bad list, a spam "
                 "trap hit), stop it, then request removal"
             )
-        fix += f" at {bl.delist}." if bl.delist else " from the list's operator."
+        if "request removal" in fix:
+            fix += f" at {bl.delist}." if bl.delist else " from the list's operator."
         findings.append(
             Finding(
                 "blocklist.listed",
@@ -548,7 +564,7 @@ def listing_findings(targets: list[Target], listings: list[Listing]) -> list[Fin
                 f"{li.target} is listed on {bl.zone} ({bl.title}): {what}",
                 evidence=evidence,
                 fix=fix,
-                data=li.as_dict(),
+                data=data,
             )
         )
     for kind in ("refused", "error"):
@@ -644,14 +660,17 @@ def blocklist_report(deps: Deps, values: list[str] | None = None) -> Report:
     """The `blocklist` command: the given IPs/domains, or the defaults, on every configured list."""
     started = time.perf_counter()
     notes: list[Finding] = []
+    dedicated: set[str] | None = None  # not known for named targets: their listings keep the removal advice
     if values:
         targets = [Target(v, ["named in the command"]) for v in values]
     else:
         targets, notes = default_targets(deps)
+        if not any(n.check == "blocklist.dedicated_ips" and n.data.get("could_not_check") for n in notes):
+            dedicated = {t.value for t in targets if t.dedicated}
     findings = list(notes)
     if targets:
         listings = lookup_targets(deps, [t.value for t in targets])
-        findings += listing_findings(targets, listings)
+        findings += listing_findings(targets, listings, dedicated)
     else:
         findings.append(
             Finding(

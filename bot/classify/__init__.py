@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from bot.classify.blocklists import BLOCKLISTS, blocklist_named, delist_url_for
 from bot.classify.data import Blocklist
-from bot.classify.engine import CATEGORIES, Classification, cache_clear, cache_info, classify
+from bot.classify.engine import CATEGORIES, Classification, cache_clear, cache_info, classify, wording
 
 __all__ = [
     "BLOCKLISTS",
@@ -41,4 +41,5 @@ __all__ = [
     "cache_info",
     "classify",
     "delist_url_for",
+    "wording",
 ]

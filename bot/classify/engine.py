@@ -184,6 +184,7 @@ _IPFAILURE_TEXT_WINS = frozenset(
 _ENGINE_KINDS = (
     "ip_blocklist_unnamed",
     "domain_blocklist_unnamed",
+    "shared_ip_listing",  # not a result: the shared-IP advice the blocklist check gives (`wording`)
     "ipfailure",
     "recipient_server",
     "empty",
@@ -467,6 +468,12 @@ def classify(
 def cache_info() -> functools._CacheInfo:
     """Hit/miss statistics of the memoisation cache."""
     return _classify.cache_info()
+
+
+def wording(kind: str) -> tuple[str, str]:
+    """(summary, fix) of a kind of wording.toml without placeholders, for the checks that give the
+    classifier's advice outside a classification ("shared_ip_listing")."""
+    return _MESSAGES[kind]
 
 
 def cache_clear() -> None:
