@@ -112,7 +112,25 @@ def test_an_ip_asked_of_the_spamhaus_domain_list_is_its_error_answer_not_a_listi
     dns_peer.list_ip("dbl.spamhaus.org", IP, code="127.0.1.255")
     [li] = lookup_ip(deps, IP, ["dbl.spamhaus.org"])
     assert (li.status, li.severity) == ("refused", Severity.OK)
-    assert li.meanings == ["an IP address was asked of a domain list: the DBL takes domain names only"]
+    assert li.meanings == [
+        "an IP address was asked of a domain list: Spamhaus's domain lists (DBL, ZRD) take domain names only"
+    ]
+
+
+@pytest.mark.parametrize(
+    "zone,code,operator",
+    [
+        ("black.uribl.com", "127.0.0.1", "URIBL"),
+        ("multi.uribl.com", "127.0.0.1", "URIBL"),
+        ("dbl.surbl.org", "127.0.0.1", "SURBL"),
+        ("zrd.spamhaus.org", "127.0.1.255", "Spamhaus"),
+    ],
+)
+def test_an_operators_refusal_code_is_never_a_listing_on_any_of_its_zones(dns_peer, deps, zone, code, operator):
+    dns_peer.list_domain(zone, "example.com", code=code, txt=None)
+    [li] = lookup_domain(deps, "example.com", [zone])
+    assert (li.status, li.severity) == ("refused", Severity.OK)
+    assert operator in li.meanings[0]
 
 
 def test_pbl_is_a_policy_listing_and_only_a_warning(dns_peer, deps):

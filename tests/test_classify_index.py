@@ -297,3 +297,9 @@ def test_a_blocklist_with_an_unknown_kind_is_refused_by_name() -> None:
     doc = {"blocklist": [{"name": "Example", "kind": "url", "pattern": "example"}]}
     with pytest.raises(DataError, match=r"^blocklists.toml, blocklist 1 \(Example\): unknown kind 'url'"):
         data.load_blocklists(doc)
+
+
+def test_a_dnsbl_operator_whose_refusal_codes_are_not_a_table_of_texts_is_refused_by_name() -> None:
+    doc = {"operator": [{"name": "Example", "zones": ["example.org"], "refused": {"127.0.0.1": 1}}]}
+    with pytest.raises(DataError, match=r"^blocklists.toml, operator 1 \(Example\): refused must be a table"):
+        data.load_operators(doc)

@@ -7,7 +7,8 @@ for a set of targets, all at once through the configured resolver (`deps.async_r
 * NXDOMAIN (or NODATA) = not listed;
 * ``127.0.0.x`` = listed: the list, what the return code means (a table for each default list), the TXT
   reason, the delisting link (taken from the classifier's table, `bot.classify.BLOCKLISTS`);
-* ``127.255.255.252/.254/.255`` (and URIBL/SURBL's ``127.0.0.1``) = **this resolver cannot query that
+* ``127.255.255.252/.254/.255`` (and the operators' own codes, blocklists.toml ``[[operator]]``: URIBL's and
+  SURBL's ``127.0.0.1`` on any of their zones, Spamhaus's ``127.0.1.255``) = **this resolver cannot query that
   list** (typo in the zone, public resolver refused, rate limited): never "listed"; the fix is a resolver
   of our own in ``SESBOT_DNS_SERVERS``;
 * a timeout or SERVFAIL = that list could not be queried;
@@ -40,7 +41,7 @@ import dns.resolver
 
 from bot.aws import describe_error
 from bot.checks.authentication.domains import org_domain
-from bot.classify import blocklist_named, delist_url_for, wording
+from bot.classify import blocklist_named, delist_url_for, operator_of, wording
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
 from bot.findings import where as located
@@ -73,7 +74,7 @@ class Blocklist:
     ipv6: bool | None = False  # None: unknown (a zone we have no table for: queried anyway)
     codes: Mapping[str, tuple[str, Severity]] = field(default_factory=dict)
     bits: Mapping[int, tuple[str, Severity]] = field(default_factory=dict)  # bitmask lists: last-octet bits
-    refused: Mapping[str, str] = field(default_factory=dict)  # list-specific "you are refused" codes
+    refused: Mapping[str, str] = field(default_factory=dict)  # the operator's "you are refused" codes
     delist: str | None = None
     default_severity: Severity = Severity.ERROR  # for a 127.0.0.x code not in the table
 
@@ -104,7 +105,13 @@ def _known(zone: str, kind: str, title: str | None = None, **table: Any) -> Bloc
         raise LookupError(f"{zone}: add it to bot.classify.BLOCKLISTS as a {kind} list first")
     if title is not None and entry.name != zone:
         raise ValueError(f"{zone}: the classifier labels it {entry.name!r}; drop the title here")
-    return Blocklist(zone, title or entry.name, kind, delist=entry.delist_url, **table)
+    return Blocklist(zone, title or entry.name, kind, delist=entry.delist_url, refused=_refused(zone), **table)
+
+
+def _refused(zone: str) -> dict[str, str]:
+    """The operator's refusal codes for any of its zones (blocklists.toml [[operator]]), else none."""
+    op = operator_of(zone)
+    return dict(op.refused) if op else {}
 
 
 KNOWN_LISTS: dict[str, Blocklist] = {
@@ -190,8 +197,6 @@ KNOWN_LISTS: dict[str, Blocklist] = {
                 "127.0.1.105": ("abused legitimate domain: malware", E),
                 "127.0.1.106": ("abused legitimate domain: botnet command-and-control", E),
             },
-            # Spamhaus: "ERROR: IP queries prohibited" on a domain list (docs.spamhaus.com, the DBL zone).
-            refused={"127.0.1.255": "an IP address was asked of a domain list: the DBL takes domain names only"},
         ),
         _known(
             "multi.surbl.org",
@@ -202,7 +207,6 @@ KNOWN_LISTS: dict[str, Blocklist] = {
                 64: ("spam or abuse (ABUSE)", E),
                 128: ("cracked site (CR)", E),
             },
-            refused={"127.0.0.1": "SURBL blocks queries from this resolver (public resolver or too many queries)"},
         ),
         _known(
             "multi.uribl.com",
@@ -212,7 +216,6 @@ KNOWN_LISTS: dict[str, Blocklist] = {
                 4: ("grey: bulk sender's domain", W),
                 8: ("red: seen in new spam", W),
             },
-            refused={"127.0.0.1": "URIBL refuses queries from this resolver (public resolver or too many queries)"},
         ),
     )
 }
@@ -221,7 +224,9 @@ KNOWN_LISTS: dict[str, Blocklist] = {
 def blocklist_for(zone: str, kind: str) -> Blocklist:
     """The known table for `zone`, or a plain one for a zone configured by hand."""
     zone = zone.lower().strip().rstrip(".")
-    return KNOWN_LISTS.get(zone) or Blocklist(zone, zone, kind, ipv6=None, delist=delist_url_for(zone))
+    return KNOWN_LISTS.get(zone) or Blocklist(
+        zone, zone, kind, ipv6=None, refused=_refused(zone), delist=delist_url_for(zone)
+    )
 
 
 # --- one query per (target, list) ---------------------------------------------------------------------

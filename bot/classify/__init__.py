@@ -27,19 +27,22 @@ Everything public is re-exported here; import from ``bot.classify``, not from it
 
 from __future__ import annotations
 
-from bot.classify.blocklists import BLOCKLISTS, blocklist_named, delist_url_for
-from bot.classify.data import Blocklist
+from bot.classify.blocklists import BLOCKLISTS, OPERATORS, blocklist_named, delist_url_for, operator_of
+from bot.classify.data import Blocklist, Operator
 from bot.classify.engine import CATEGORIES, Classification, cache_clear, cache_info, classify, wording
 
 __all__ = [
     "BLOCKLISTS",
     "CATEGORIES",
+    "OPERATORS",
     "Blocklist",
     "Classification",
+    "Operator",
     "blocklist_named",
     "cache_clear",
     "cache_info",
     "classify",
     "delist_url_for",
+    "operator_of",
     "wording",
 ]

@@ -1,8 +1,9 @@
 """The known DNS blocklists: the table, the list a text names, and where to ask for delisting.
 
-This module's one job: :data:`BLOCKLISTS` (read from ``blocklists.toml``), :func:`blocklist_named` /
-:func:`delist_url_for` for a list's name or zone, and :data:`EXTRACTORS`, the functions the rules of
-``rules.toml`` name in ``extract`` to say which list a bounce text names:
+This module's one job: :data:`BLOCKLISTS` and :data:`OPERATORS` (read from ``blocklists.toml``),
+:func:`blocklist_named` / :func:`delist_url_for` for a list's name or zone, :func:`operator_of` for a
+zone, and :data:`EXTRACTORS`, the functions the rules of ``rules.toml`` name in ``extract`` to say which
+list a bounce text names:
 
 - ``named_domain_list`` / ``named_ip_list``: the first list of that kind whose pattern the text matches;
 - ``zone``: the zone written after the usual DNSBL wording ("blocked using <zone>", "listed in <zone>"),
@@ -17,9 +18,12 @@ import re
 from collections.abc import Callable
 
 from bot.classify import data
-from bot.classify.data import Blocklist, Extractor, Found
+from bot.classify.data import Blocklist, Extractor, Found, Operator
 
-BLOCKLISTS: tuple[Blocklist, ...] = data.load_blocklists(data.read("blocklists.toml"))
+_DOC = data.read("blocklists.toml")
+BLOCKLISTS: tuple[Blocklist, ...] = data.load_blocklists(_DOC)
+# The DNSBL operators, for the `blocklist` command's lookups: refusal codes and shared tables by zone suffix.
+OPERATORS: tuple[Operator, ...] = data.load_operators(_DOC)
 
 _BL_BY_GROUP: dict[str, Blocklist] = {f"b{i}": bl for i, bl in enumerate(BLOCKLISTS)}
 
@@ -93,6 +97,12 @@ def blocklist_named(zone_or_name: str) -> Blocklist | None:
         return _BL_BY_NAME[key]
     m = _ANY_LIST_RE.search(key)
     return _BL_BY_GROUP[m.lastgroup or ""] if m else None
+
+
+def operator_of(zone: str) -> Operator | None:
+    """The DNSBL operator whose zones `zone` is one of (equal to or under one of its suffixes), else None."""
+    zone = zone.strip().lower().rstrip(".")
+    return next((op for op in OPERATORS if op.runs(zone)), None)
 
 
 def delist_url_for(zone_or_name: str) -> str | None:

@@ -48,6 +48,18 @@ class Blocklist:
     fix: str | None = None  # the list's own advice, instead of the kind's (a closed list, a list of networks)
 
 
+@dataclass(frozen=True)
+class Operator:
+    """A DNSBL operator, by the DNS suffixes of its zones: the codes that refuse a query on any of them."""
+
+    name: str
+    zones: tuple[str, ...]  # a zone equal to or under one of these is the operator's
+    refused: Mapping[str, str]  # return code -> what it means ("this list will not answer you")
+
+    def runs(self, zone: str) -> bool:
+        return any(zone == z or zone.endswith("." + z) for z in self.zones)
+
+
 # The tiers, in the order the engine tries them (a rule's tier follows from ``match_on`` and ``generic``):
 # specific wording, then decisive status codes, then generic wording, then catch-all status codes.
 TIERS: tuple[str, ...] = ("words", "codes", "generic words", "generic codes")
@@ -92,7 +104,7 @@ def load_blocklists(doc: Mapping[str, Any], file: str = "blocklists.toml") -> tu
     """The ``[[blocklist]]`` entries of ``doc``, in file order."""
     out: list[Blocklist] = []
     names: set[str] = set()
-    for n, entry in enumerate(_entries(doc, "blocklist", file), 1):
+    for n, entry in enumerate(_entries(doc, "blocklist", file, also=("operator",)), 1):
         where = _where(file, f"blocklist {n}", entry.get("name"))
         _keys(entry, {"name", "kind", "pattern"}, {"delist_url", "note", "fix"}, where)
         name = _text(entry, "name", where)
@@ -105,6 +117,28 @@ def load_blocklists(doc: Mapping[str, Any], file: str = "blocklists.toml") -> tu
             raise DataError(f"{where}: a second entry with this name")
         names.add(name.lower())
         out.append(Blocklist(name, kind, pattern, url, note, fix))
+    return tuple(out)
+
+
+def load_operators(doc: Mapping[str, Any], file: str = "blocklists.toml") -> tuple[Operator, ...]:
+    """The ``[[operator]]`` entries of ``doc`` (the blocklists file), in file order."""
+    out: list[Operator] = []
+    for n, entry in enumerate(_entries(doc, "operator", file, also=("blocklist",)), 1):
+        where = _where(file, f"operator {n}", entry.get("name"))
+        _keys(entry, {"name", "zones", "refused"}, set(), where)
+        zones = entry["zones"]
+        if not isinstance(zones, list) or not zones or not all(isinstance(z, str) and z.strip() for z in zones):
+            raise DataError(f"{where}: zones must be a list of non-empty strings")
+        refused = entry["refused"]
+        if not isinstance(refused, dict) or not all(isinstance(v, str) and v.strip() for v in refused.values()):
+            raise DataError(f"{where}: refused must be a table of non-empty strings")
+        out.append(
+            Operator(
+                _text(entry, "name", where),
+                tuple(z.lower().rstrip(".") for z in zones),
+                dict(refused),
+            )
+        )
     return tuple(out)
 
 
@@ -232,8 +266,9 @@ def _where(file: str, entry: str, *names: object) -> str:
     return f"{file}, {entry}"
 
 
-def _entries(doc: Mapping[str, Any], key: str, file: str) -> list[dict[str, Any]]:
-    unknown = set(doc) - {key}
+def _entries(doc: Mapping[str, Any], key: str, file: str, also: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The ``[[key]]`` tables of ``doc``; `also`: the other top-level keys the file may hold."""
+    unknown = set(doc) - {key, *also}
     if unknown:
         raise DataError(f"{file}: unknown top-level key(s) {sorted(unknown)} (expected [[{key}]] entries)")
     entries = doc.get(key)
