@@ -139,6 +139,21 @@ def test_pbl_is_a_policy_listing_and_only_a_warning(dns_peer, deps):
     assert (li.status, li.codes, li.severity) == ("listed", ["127.0.0.10", "127.0.0.11"], Severity.WARNING)
 
 
+def test_a_spamhaus_data_query_service_zone_reads_its_codes_from_the_zen_and_dbl_tables(dns_peer, deps):
+    zen, dbl = "k3y.zen.dq.spamhaus.net", "k3y.dbl.dq.spamhaus.net"
+    dns_peer.list_ip(zen, IP, code="127.0.0.10", txt=None)
+    dns_peer.list_domain(dbl, "example.com", code="127.0.1.2", txt=None)
+    [ip] = lookup_ip(deps, IP, [zen])
+    [domain] = lookup_domain(deps, "example.com", [dbl])
+    assert (ip.status, ip.severity, ip.meanings) == (
+        "listed",
+        Severity.WARNING,
+        ["PBL (ISP): end-user range that should not send mail directly"],
+    )
+    assert (domain.status, domain.severity, domain.meanings) == ("listed", Severity.ERROR, ["spam domain"])
+    assert query_name("2001:db8::25", zen) is not None  # ZEN carries IPv6, under its DQS name too
+
+
 def test_a_servfail_is_could_not_query(dns_peer, deps):
     dns_peer.fault("bl.mailspike.net", "servfail", suffix=True)
     [li] = lookup_ip(deps, IP, ["bl.mailspike.net"])

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -41,7 +41,7 @@ import dns.resolver
 
 from bot.aws import describe_error
 from bot.checks.authentication.domains import org_domain
-from bot.classify import blocklist_named, delist_url_for, operator_of, wording
+from bot.classify import OPERATORS, blocklist_named, delist_url_for, operator_of, wording
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity
 from bot.findings import where as located
@@ -221,12 +221,25 @@ KNOWN_LISTS: dict[str, Blocklist] = {
 }
 
 
+# A zone that serves a known list's table under another name (blocklists.toml [[operator]] tables): a
+# target not in the table is a mistake in the data, caught at import.
+for _op in OPERATORS:
+    for _suffix, _base in _op.tables.items():
+        if _base not in KNOWN_LISTS:
+            raise LookupError(f"blocklists.toml, operator {_op.name}: {_suffix} serves {_base}, not in KNOWN_LISTS")
+
+
 def blocklist_for(zone: str, kind: str) -> Blocklist:
-    """The known table for `zone`, or a plain one for a zone configured by hand."""
+    """The known table for `zone` (or for the list it serves under another name, e.g. a Spamhaus Data
+    Query Service zone `<key>.zen.dq.spamhaus.net`), or a plain one for a zone configured by hand."""
     zone = zone.lower().strip().rstrip(".")
-    return KNOWN_LISTS.get(zone) or Blocklist(
-        zone, zone, kind, ipv6=None, refused=_refused(zone), delist=delist_url_for(zone)
-    )
+    if zone in KNOWN_LISTS:
+        return KNOWN_LISTS[zone]
+    op = operator_of(zone)
+    for suffix, base in op.tables.items() if op else ():
+        if zone == suffix or zone.endswith("." + suffix):
+            return replace(KNOWN_LISTS[base], zone=zone)
+    return Blocklist(zone, zone, kind, ipv6=None, refused=_refused(zone), delist=delist_url_for(zone))
 
 
 # --- one query per (target, list) ---------------------------------------------------------------------

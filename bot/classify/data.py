@@ -50,11 +50,13 @@ class Blocklist:
 
 @dataclass(frozen=True)
 class Operator:
-    """A DNSBL operator, by the DNS suffixes of its zones: the codes that refuse a query on any of them."""
+    """A DNSBL operator, by the DNS suffixes of its zones: the codes that refuse a query on any of them,
+    and the zones (by suffix) that serve another zone's return-code table."""
 
     name: str
     zones: tuple[str, ...]  # a zone equal to or under one of these is the operator's
     refused: Mapping[str, str]  # return code -> what it means ("this list will not answer you")
+    tables: Mapping[str, str] = field(default_factory=dict)  # zone suffix -> the zone whose table it serves
 
     def runs(self, zone: str) -> bool:
         return any(zone == z or zone.endswith("." + z) for z in self.zones)
@@ -125,18 +127,20 @@ def load_operators(doc: Mapping[str, Any], file: str = "blocklists.toml") -> tup
     out: list[Operator] = []
     for n, entry in enumerate(_entries(doc, "operator", file, also=("blocklist",)), 1):
         where = _where(file, f"operator {n}", entry.get("name"))
-        _keys(entry, {"name", "zones", "refused"}, set(), where)
+        _keys(entry, {"name", "zones", "refused"}, {"tables"}, where)
         zones = entry["zones"]
         if not isinstance(zones, list) or not zones or not all(isinstance(z, str) and z.strip() for z in zones):
             raise DataError(f"{where}: zones must be a list of non-empty strings")
-        refused = entry["refused"]
-        if not isinstance(refused, dict) or not all(isinstance(v, str) and v.strip() for v in refused.values()):
-            raise DataError(f"{where}: refused must be a table of non-empty strings")
+        refused, tables = entry["refused"], entry.get("tables", {})
+        for key, table in (("refused", refused), ("tables", tables)):
+            if not isinstance(table, dict) or not all(isinstance(v, str) and v.strip() for v in table.values()):
+                raise DataError(f"{where}: {key} must be a table of non-empty strings")
         out.append(
             Operator(
                 _text(entry, "name", where),
                 tuple(z.lower().rstrip(".") for z in zones),
                 dict(refused),
+                {k.lower().rstrip("."): v.lower().rstrip(".") for k, v in tables.items()},
             )
         )
     return tuple(out)
