@@ -100,10 +100,16 @@ def parse_domain(arg: str) -> str:
 
 
 def parse_ip(arg: str) -> str | None:
+    """The address, normalised; None if `arg` is not an IP address. `UsageError` for an IPv6 address with a
+    zone (`fe80::1%eth0`): a zone names an interface of one host, nothing a DNS query can ask about."""
     try:
-        return str(ipaddress.ip_address(strip_link_markup(arg)))
+        addr = ipaddress.ip_address(strip_link_markup(arg))
     except ValueError:
         return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.scope_id:
+        bare = str(addr).partition("%")[0]
+        raise UsageError(f"`{shown(str(addr))}` has an interface zone (%{shown(addr.scope_id)}); try `{bare}`")
+    return str(addr)
 
 
 def domain_of(email: str) -> str:

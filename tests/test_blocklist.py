@@ -405,6 +405,7 @@ def test_targets_are_ips_or_domains_normalised_and_deduplicated():
             "`not a domain!` is neither an IP address nor a domain; try `blocklist 192.0.2.1 example.com`",
         ),
         ([f"198.51.100.{i}" for i in range(21)], "that is 21 targets; the limit is 20 at a time"),
+        (["2001:db8::1%eth0"], "`2001:db8::1%eth0` has an interface zone (%eth0); try `2001:db8::1`"),
     ],
 )
 def test_bad_targets_are_usage_errors(args, message):
