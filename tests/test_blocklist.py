@@ -187,6 +187,22 @@ def test_ipv6_is_queried_where_the_list_carries_it_and_said_plainly_elsewhere(dn
     ]
 
 
+def test_an_ipv6_address_no_configured_list_covers_is_not_checked_rather_than_not_listed(dns_peer, deps):
+    deps.settings.ip_blocklists = ("b.barracudacentral.org",)
+    report = blocklist_report(deps, ["2001:db8::25", IP])
+    assert [(f.check, f.severity, f.summary, f.data.get("could_not_check")) for f in report.findings] == [
+        (
+            "blocklist.ipv6",
+            Severity.INFO,
+            "2001:db8::25 not checked: none of the lists covers IPv6 (b.barracudacentral.org)",
+            True,
+        ),
+        ("blocklist.clean", Severity.OK, f"Not listed anywhere checked: {IP}", None),
+    ]
+    alone = blocklist_report(deps, ["2001:db8::25"])
+    assert [(f.check, f.severity) for f in alone.findings] == [("blocklist.ipv6", Severity.INFO)]
+
+
 def test_a_domain_is_checked_with_its_organizational_domain_on_domain_lists(dns_peer, deps):
     dns_peer.list_domain("dbl.spamhaus.org", "example.com", code="127.0.1.4")
     dns_peer.list_domain("multi.uribl.com", "example.com", code="127.0.0.1", txt=None)

@@ -13,7 +13,8 @@ for a set of targets, all at once through the configured resolver (`deps.async_r
   of our own in ``SESBOT_DNS_SERVERS``;
 * a timeout or SERVFAIL = that list could not be queried;
 * IPv6 addresses are queried nibble-reversed on the lists that carry IPv6 (Spamhaus ZEN), and the
-  others are named as not covering IPv6.
+  others are named as not covering IPv6 (an address none of the configured lists covers is "not checked",
+  never counted as clean).
 
 With no targets given, `default_targets` gathers the account's dedicated IPs (SESv2 ``GetDedicatedIps``,
 every page, every configured account and region; shared-IP accounts have none and are told so), the sending IPs seen
@@ -626,16 +627,22 @@ def listing_findings(
             unsupported.setdefault(li.target, []).append(li.zone)
     for target, zones in unsupported.items():
         covered = [li.zone for li in listings if li.target == target and li.status != "unsupported"]
+        if covered:
+            summary = f"{target} is IPv6: {', '.join(zones)} do not list IPv6 addresses"
+            summary += f"; checked on {', '.join(covered)}"
+        else:  # asked nowhere: not a clean answer
+            summary = f"{target} not checked: none of the lists covers IPv6 ({', '.join(zones)})"
         findings.append(
             Finding(
                 "blocklist.ipv6",
                 Severity.INFO,
-                f"{target} is IPv6: {', '.join(zones)} do not list IPv6 addresses"
-                + (f"; checked on {', '.join(covered)}" if covered else "; no configured list covers it"),
-                data={"target": target, "not_covered": zones, "checked": covered},
+                summary,
+                fix="" if covered else "Add an IP list that carries IPv6 (zen.spamhaus.org) to SESBOT_BLOCKLISTS.",
+                data={"target": target, "not_covered": zones, "checked": covered, "could_not_check": not covered},
             )
         )
-    findings.append(_clean_summary(targets, listings))
+    if any(li.status != "unsupported" for li in listings) or not listings:
+        findings.append(_clean_summary(targets, listings))
     return findings
 
 
@@ -649,7 +656,7 @@ def _clean_summary(targets: list[Target], listings: list[Listing]) -> Finding:
         clean = [li.zone for li in group if li.status == "clean"]
         if clean:
             evidence.append(f"{target}: not listed on {', '.join(clean)}")
-        if group and all(li.status in ("clean", "unsupported") for li in group):
+        if clean and all(li.status in ("clean", "unsupported") for li in group):
             clean_targets.append(target)
     for t in targets:
         for s in t.sources:
