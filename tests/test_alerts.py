@@ -227,12 +227,39 @@ def test_blocklist_bounces_ingested_between_sweeps_make_one_grouped_alert(aws_pe
     # The remote server's text cannot ping the channel.
     assert "<!channel>" not in body and "&lt;!channel&gt;" in body
 
-    # More of them while the incident is open: a reply in its thread.
+    # A new (list, IP) pair while the incident is open: a new listing, in its thread, and the parent counts it.
     at = clock.tick()
     ingest_documents(alert_deps.store, [bounce_doc(5, "e@gmail.com", SPAMHAUS.format(ip="54.240.8.2"), at)], "test")
     more = sweep(alert_deps, poster)
-    assert [(p.kind, p.thread_ts) for p in more.posted] == [("update", "1700000000.000100")]
-    assert header(slack_peer.calls_to("chat.postMessage")[-1]) == ":warning: 1 more blocklist bounce in us-east-1"
+    assert [(p.kind, p.thread_ts) for p in more.posted] == [
+        ("update", "1700000000.000100"),
+        ("parent_update", "1700000000.000100"),
+    ]
+    assert header(slack_peer.calls_to("chat.postMessage")[-1]) == (
+        ":warning: New blocklist listing in us-east-1: zen.spamhaus.org, sending IP 54.240.8.2"
+    )
+
+
+def test_repeat_blocklist_bounces_update_the_parent_and_only_a_new_list_gets_a_reply(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    poster, n = slack_poster(slack_peer), 0
+    sweep(alert_deps, poster)
+    for text in ["blocked using zen.spamhaus.org"] * 3 + ["blocked using Barracuda Reputation"]:
+        at = clock.tick()
+        diagnostic = f"smtp; 554 5.7.1 Client host [54.240.8.1] {text}"
+        docs = [bounce_doc(n + i, f"u{n + i}@gmail.com", diagnostic, at) for i in range(100)]
+        n += 100
+        ingest_documents(alert_deps.store, docs, origin="test", now=at)
+        sweep(alert_deps, poster)
+    assert [header(c) for c in slack_peer.calls_to("chat.postMessage")] == [
+        ":warning: 100 new blocklist bounces in us-east-1",
+        ":warning: New blocklist listing in us-east-1: b.barracudacentral.org, sending IP 54.240.8.1",
+    ]
+    edits = [c.params["blocks"][0]["text"]["text"] for c in slack_peer.calls_to("chat.update")]
+    assert edits[-1] == ":warning: 400 blocklist bounces in us-east-1 since the incident opened"
+    last = json.dumps(slack_peer.calls_to("chat.update")[-1].params["blocks"])
+    assert "Lists: b.barracudacentral.org, zen.spamhaus.org" in last
 
 
 def test_blocklist_bounces_after_retention_pruned_a_backfilled_old_export_still_alert(

@@ -1,7 +1,7 @@
 """Messages: pure builders, a `bot.notify.Message` from the `Facts` about one signal; no I/O.
 
 `open_message` is an incident's parent (figure, threshold, meaning, trend, what is behind it, what to
-do); `change_message`, `more_blocklist_message` and `resolve_message` are replies in its thread;
+do); `change_message`, `new_listing_message` and `resolve_message` are replies in its thread;
 `parent_message` is the parent as it should read now; `notice_message` is an account change that is no
 level change. Rendering (Slack blocks, terminal text) is the poster's job. This module never imports the
 store, boto3 or Slack.
@@ -248,7 +248,10 @@ def _behind_sections(f: Facts) -> list[tuple[str, list[str]]]:
         head = "Bounce categories" if f.signal == "bounce_rate" else "Complaint types"
         out.append((f"{head} (last {window} h)", [f"{name}: {n}" for name, n in categories]))
     groups = f.detail.get("groups") or []
-    if groups:
+    if groups and f.detail.get("since_open"):  # the parent as updated: every list of the incident
+        lists = ", ".join(sorted({g["blocklist"] for g in groups}))
+        out.append(("Blocklist bounces since the incident opened", [f"Lists: {lists}", *blocklist_lines(groups)]))
+    elif groups:
         out.append(("New blocklist bounces", blocklist_lines(groups)))
     return out
 
@@ -287,6 +290,8 @@ def _title(f: Facts) -> str:
         return f"{upper_first(f.label)} {fmt_value(f.signal, f.value)}{where}: {level}"
     if f.signal == "blocklist":
         n = int(f.value or 0)
+        if f.detail.get("since_open"):
+            return f"{n} blocklist bounce{'' if n == 1 else 's'}{where} since the incident opened"
         return f"{n} new blocklist bounce{'' if n == 1 else 's'}{where}"
     if f.signal == "aws_api":
         return f"Cannot read metrics{where}"
@@ -394,12 +399,15 @@ def chart_message(f: Facts) -> Message:
     )
 
 
-def more_blocklist_message(f: Facts) -> Message:
-    """A thread reply: more blocklist bounces while the incident is open."""
+def new_listing_message(f: Facts, fresh: list[dict[str, Any]]) -> Message:
+    """A thread reply: bounces name a (list, sending IP) pair the open incident had not seen, a new listing.
+    (Repeats of known pairs are counted on the parent, not replied.)"""
+    pairs = sorted({(g["blocklist"], g["sending_ip"]) for g in fresh})
+    named = "; ".join(f"{bl}, sending IP {ip}" for bl, ip in pairs)
     return Message(
-        title=f"{int(f.value or 0)} more blocklist bounce{'' if int(f.value or 0) == 1 else 's'} in {f.where}",
+        title=f"New blocklist listing in {f.where}: {named}",
         severity=Severity.WARNING,
-        sections=[("New since the last sweep", blocklist_lines(f.detail.get("groups") or []))],
+        sections=[("New since the last sweep", blocklist_lines(fresh))],
     )
 
 

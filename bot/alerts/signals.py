@@ -413,6 +413,23 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
     return out
 
 
+def merge_blocklist_groups(*batches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Groups of several sweeps (`group_blocklist_events`) as one: counts added, the span widened; biggest first."""
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for batch in batches:
+        for g in batch:
+            key = (g["blocklist"], g["sending_ip"], g["domain"])
+            if key not in out:
+                out[key] = dict(g)
+                continue
+            m = out[key]
+            m["count"] += g["count"]
+            m["example"] = m.get("example") or g.get("example")
+            m["first"] = min(filter(None, (m.get("first"), g.get("first"))), default=None)
+            m["last"] = max(filter(None, (m.get("last"), g.get("last"))), default=None)
+    return sorted(out.values(), key=lambda g: (-g["count"], g["blocklist"], g["sending_ip"], g["domain"]))
+
+
 def group_blocklist_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Groups by (blocklist, sending IP, recipient domain), biggest first, with one example text."""
     groups: dict[tuple[str, str, str], dict[str, Any]] = {}

@@ -21,14 +21,14 @@ from bot.alerts.messages import (
     Facts,
     change_message,
     chart_message,
-    more_blocklist_message,
+    new_listing_message,
     notice_message,
     open_message,
     parent_message,
     resolve_message,
 )
 from bot.alerts.records import Incident, query_rows, worst_value
-from bot.alerts.signals import Reading, behind, history_is_the_accounts
+from bot.alerts.signals import Reading, behind, history_is_the_accounts, merge_blocklist_groups
 from bot.alerts.summary import summarize, when
 from bot.deps import Deps
 from bot.notify import Message
@@ -143,6 +143,10 @@ def apply_reading(
     )
     detail = {k: v for k, v in r.detail.items() if k != "groups"}
     detail.update({"calm_max": calm_max, "last_bad_at": last_bad})
+    if r.signal == "blocklist" and new != "ok":
+        # The incident's groups so far (a new one starts empty): the parent counts them all, and a (list, IP)
+        # pair not among them is news for the thread.
+        detail["listings"] = _listings(detail_before if current != "ok" else {}, r)
     reopens = None
     closed = detail_before.get("resolved_by_hand")  # the incident someone closed while the signal was bad
     if closed and new != "ok":
@@ -170,6 +174,11 @@ def apply_reading(
     if not notify:
         return signal, []
     return signal, _transitions(conn, deps, r, now, previous, current, new, detail_before, reopens)
+
+
+def _listings(detail_before: dict[str, Any], r: Reading) -> list[dict[str, Any]]:
+    """The blocklist incident's groups up to this sweep: those stored before, and this sweep's added."""
+    return merge_blocklist_groups(detail_before.get("listings") or [], r.detail.get("groups") or [])
 
 
 def _facts(conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, previous: str | None, new: str) -> Facts:
@@ -301,7 +310,17 @@ def _transitions(
     if incident is not None and incident.snoozed(iso(now)):
         return owed
     if r.signal == "blocklist" and r.level == "listed" and new == "listed" and incident is not None and previous:
-        owe("update", more_blocklist_message(facts()), incident)
+        # Repeats of a known (list, IP) pair are counted on the parent (an edit); a new pair is a new listing,
+        # announced in the thread, and the parent names it too.
+        known = {(g["blocklist"], g["sending_ip"]) for g in detail_before.get("listings") or []}
+        fresh = [g for g in r.detail.get("groups") or [] if (g["blocklist"], g["sending_ip"]) not in known]
+        f = facts()
+        if fresh:
+            owe("update", new_listing_message(f, fresh), incident)
+        listings = _listings(detail_before, r)
+        f.value = float(sum(g["count"] for g in listings))
+        f.detail = {**f.detail, "groups": listings, "since_open": True}
+        owe("parent_update", parent_message(f), incident)
     elif changes:
         owe("update" if incident else "notice", notice_message(facts(), changes), incident)
     return owed
