@@ -69,6 +69,22 @@ def run(settings: Settings) -> int:
             )
             return 1
     log.info("connected to Slack as %s in team %s", auth.get("user"), auth.get("team"))
+    server = None
+    if socket_mode is None:  # HTTP mode: listen before anything else starts, so a failure stops little
+        # What SES's events pushed through SNS over HTTPS owe goes out as the SQS consumer's does.
+        poster = SlackPoster(build_poster_client(settings), redact=settings.redact == "local")
+        try:
+            server = HttpServer(
+                make_wsgi(app, deps, poster=poster if settings.alert_channel else None),
+                host=settings.host,
+                port=settings.port,
+                threads=settings.http_threads,
+                connection_limit=settings.http_connections,
+            )
+        except (OSError, ValueError) as exc:  # the port is taken, SESBOT_HOST is no address of this machine
+            work.shutdown(wait=False)
+            print(cannot_listen(settings, exc), file=sys.stderr)
+            return 1
 
     stop = threading.Event()
     # The answer pool first: the people whose answers it drops are told while the rest stops.
@@ -85,18 +101,8 @@ def run(settings: Settings) -> int:
         stop.set()
 
     signal.signal(signal.SIGTERM, shutdown)
-    server = None
     try:
-        if socket_mode is None:
-            # What SES's events pushed through SNS over HTTPS owe goes out as the SQS consumer's does.
-            poster = SlackPoster(build_poster_client(settings), redact=settings.redact == "local")
-            server = HttpServer(
-                make_wsgi(app, deps, poster=poster if settings.alert_channel else None),
-                host=settings.host,
-                port=settings.port,
-                threads=settings.http_threads,
-                connection_limit=settings.http_connections,
-            )
+        if server is not None:
             log.info("HTTP mode: listening on %s:%s (/slack/events, /sns, /healthz)", settings.host, server.port)
             server.start()
         stop.wait()
@@ -113,6 +119,15 @@ def run(settings: Settings) -> int:
             b(finish_by)
     _leave_in_time(leave_by)
     return 0
+
+
+def cannot_listen(settings: Settings, exc: OSError | ValueError) -> str:
+    """The one line `sesbot run` leaves with when the HTTP listener cannot be opened."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+    else:  # waitress: the host resolves to no address
+        reason = "not an address this machine can listen on"
+    return f"sesbot: cannot listen on {settings.host}:{settings.port} ({reason}); change PORT or SESBOT_HOST."
 
 
 def _leave_in_time(leave_by: float) -> None:

@@ -172,6 +172,26 @@ def test_run_with_a_database_it_cannot_write_exits_at_once_with_one_line(slack_p
     assert line.startswith(f"sesbot: cannot write the database {tmp_path} (") and line.endswith("; check SESBOT_DB.")
 
 
+def test_run_that_cannot_listen_says_where_and_what_to_change_in_one_line(slack_peer, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = sesbot("run", env=run_env(slack_peer, tmp_path, PORT=str(port)))
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"sesbot: cannot listen on 127.0.0.1:{port} (Address already in use); change PORT or SESBOT_HOST."
+    )
+    out = sesbot("run", env=run_env(slack_peer, tmp_path, PORT=str(free_port()), SESBOT_HOST="not an address"))
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("sesbot: cannot listen on not an address:") and last.endswith(
+        "; change PORT or SESBOT_HOST."
+    )
+
+
 def test_why_in_the_terminal_prints_the_report_as_json(aws_peer, tmp_path):
     aws_peer.set_account(production_access=True, sending_enabled=False)
     out = sesbot(
