@@ -137,3 +137,15 @@ def test_sesbot_chart_refuses_a_bad_days_value_in_one_line(tmp_path):
     assert done.returncode != 0
     assert "`--days` takes a whole number from 1 to 30" in done.stderr + done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_sesbot_chart_refuses_a_region_that_is_not_configured_naming_the_configured_ones(tmp_path):
+    from tests.test_cli import sesbot
+
+    env = {"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "db")}
+    done = sesbot("chart", "--region", "eu-west-1", "--out", str(tmp_path / "r.png"), env=env)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip().splitlines() == [
+        "sesbot: eu-west-1 is not one of the configured regions: us-east-1 (see `sesbot help`)"
+    ]
+    assert not (tmp_path / "r.png").exists()

@@ -50,6 +50,9 @@ def run_chart(ctx: CommandContext, inv: Invocation) -> Answer:
     days = whole_number(days_text) if days_text is not None else DEFAULT_DAYS
     if days is None or not 1 <= days <= MAX_DAYS:
         raise UsageError(f"`--days` takes a whole number from 1 to {MAX_DAYS}")
+    if region not in settings.regions:  # the history's figures are the configured region's, never another's
+        known = ", ".join(settings.regions) or "none (set AWS_REGION or SESBOT_REGIONS)"
+        raise UsageError(f"{shown(region)} is not one of the configured regions: {known}")
     # One picture is of one account: `--account` names it when SESBOT_ACCOUNTS lists several.
     views = ctx.deps.narrowed(account).accounts()
     if len(views) > 1:
