@@ -10,6 +10,7 @@ that lists them all, so a person fixes their configuration in one round, never f
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -483,13 +484,16 @@ class _Parser:
         return v
 
     def dns_servers(self, name: str) -> list[DnsServer]:
+        """`IP[:port]` entries (`[v6]:port` for IPv6 with a port): the resolver library takes addresses only, so a
+        host name would make every lookup time out."""
         out = []
+        not_ip = "is not IP[:port] (an IP address like 10.0.0.2, 10.0.0.2:5353 or [::1]:5353, not a host name)"
         for item in self.words(name):
             host, port = item, 53
             if item.startswith("["):  # [v6]:port
-                m = re.match(r"^\[([0-9a-fA-F:]+)\](?::(\d+))?$", item)
+                m = re.match(r"^\[([0-9a-fA-F:.]+)\](?::(\d+))?$", item)
                 if not m:
-                    self.problems.append(f"{name} entry {item!r} is not host[:port]")
+                    self.problems.append(f"{name} entry {item!r} {not_ip}")
                     continue
                 host, port = m.group(1), int(m.group(2) or 53)
             elif item.count(":") == 1:
@@ -498,6 +502,11 @@ class _Parser:
                     self.problems.append(f"{name} entry {item!r} has a bad port")
                     continue
                 port = int(p)
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                self.problems.append(f"{name} entry {item[:60]!r} {not_ip}")
+                continue
             out.append(DnsServer(host, port))
         return out
 
