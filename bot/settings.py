@@ -22,6 +22,7 @@ from bot.slack_ids import CHANNEL_ID_RE, GROUP_ID_RE, TEAM_ID_RE, USER_ID_RE, US
 
 CHANNEL_ID_WORDS = "a Slack channel id (like C0123ABCD: the channel's details show it; not its #name)"
 USER_IDS = "Slack user ids like U0123ABCD, not names"
+ZONE_NAMES = "DNS zone names like zen.spamhaus.org"
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -263,8 +264,10 @@ class Settings:
             setup_cache_seconds=p.integer("SESBOT_SETUP_CACHE_SECONDS", 300, lo=0, hi=86400),
             answer_workers=p.integer("SESBOT_ANSWER_WORKERS", 8, lo=1, hi=256),
             answer_queue=p.integer("SESBOT_ANSWER_QUEUE", 20, lo=0, hi=10000),
-            ip_blocklists=tuple(p.words("SESBOT_BLOCKLISTS")) or DEFAULT_IP_BLOCKLISTS,
-            domain_blocklists=tuple(p.words("SESBOT_DOMAIN_BLOCKLISTS")) or DEFAULT_DOMAIN_BLOCKLISTS,
+            ip_blocklists=tuple(p.words("SESBOT_BLOCKLISTS", DOMAIN_RE.pattern, ZONE_NAMES)) or DEFAULT_IP_BLOCKLISTS,
+            domain_blocklists=(
+                tuple(p.words("SESBOT_DOMAIN_BLOCKLISTS", DOMAIN_RE.pattern, ZONE_NAMES)) or DEFAULT_DOMAIN_BLOCKLISTS
+            ),
             smtp_host=p.text("SESBOT_SMTP_HOST"),
             smtp_ca_file=p.path("SESBOT_SMTP_CA_FILE", kind="file"),
             smtp_username=p.secret("SESBOT_SMTP_USERNAME"),

@@ -98,6 +98,8 @@ def test_rate_levels_are_configurable_and_checked():
         ("SESBOT_TEAM_ID", "myteam", "is not a Slack workspace id"),
         ("SESBOT_BOUNCE_LEVELS", "nan,nan,nan,nan,nan", "should be percentages from above 0 to 100"),
         ("SESBOT_COMPLAINT_LEVELS", "1,2,3,4,inf", "should be percentages from above 0 to 100"),
+        ("SESBOT_BLOCKLISTS", "zen.spamhaus.org,not a domain!!", "not a domain!! (expected DNS zone"),
+        ("SESBOT_DOMAIN_BLOCKLISTS", "dbl.spamhaus.org,-bad-.org", "-bad-.org (expected DNS zone"),
         ("SESBOT_DNS_SERVERS", "127.0.0.1,localhost:5353", "entry 'localhost:5353' is not IP[:port]"),
         ("SESBOT_DNS_SERVERS", "resolver.internal", "entry 'resolver.internal' is not IP[:port]"),
         ("SESBOT_DNS_SERVERS", "10.0.0.300", "entry '10.0.0.300' is not IP[:port]"),
