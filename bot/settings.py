@@ -215,10 +215,6 @@ class Settings:
         if problems:
             raise SettingsError(problems)
 
-    def require_aws(self) -> None:
-        if not self.regions:
-            raise SettingsError(["AWS_REGION (or AWS_DEFAULT_REGION, or SESBOT_REGIONS) is not set"])
-
     # -- parsing -----------------------------------------------------------------------------------
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

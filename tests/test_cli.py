@@ -192,6 +192,15 @@ def test_run_that_cannot_listen_says_where_and_what_to_change_in_one_line(slack_
     )
 
 
+@pytest.mark.parametrize("args", [("sweep", "--once"), ("setup",), ("template", "welcome")])
+def test_a_command_that_needs_a_region_says_so_in_one_line_with_exit_code_2(args, tmp_path):
+    out = sesbot(*args, env={"SESBOT_DB": str(tmp_path / "s.db")})
+    assert (out.returncode, out.stdout) == (2, "")
+    assert out.stderr == (
+        "sesbot: no AWS region is configured: set AWS_REGION (or SESBOT_REGIONS) (see `sesbot help`)\n"
+    )
+
+
 def test_why_in_the_terminal_prints_the_report_as_json(aws_peer, tmp_path):
     aws_peer.set_account(production_access=True, sending_enabled=False)
     out = sesbot(

@@ -23,9 +23,11 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.aws import MissingRegion
 from bot.deps import Deps
 from bot.findings import Answer, Report
 from bot.notify import Poster
+from bot.settings import Settings
 from bot.target import UsageError, shown, slack_unescaped
 
 MAX_COMMAND_TEXT = 4000
@@ -254,6 +256,13 @@ def parse_argv(argv: list[str]) -> Invocation:
         return _invocation(name, words, tidy_text(" ".join(words)), flags)
     flags, args = _flags_and_args(argv[1:])
     return _invocation(name, args, " ".join(args), flags)
+
+
+def require_regions(settings: Settings) -> list[str]:
+    """The configured regions; none is a usage problem, one line (exit 2 in the terminal), for every command."""
+    if not settings.regions:
+        raise UsageError(str(MissingRegion()))
+    return settings.regions
 
 
 class UnknownCommand(UsageError):

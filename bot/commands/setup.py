@@ -11,7 +11,7 @@ queue (the `SESBOT_SQS_QUEUE_URL` entry holding its id); `--apply` changes one a
 
 from __future__ import annotations
 
-from bot.commands import CommandContext, Invocation, command
+from bot.commands import CommandContext, Invocation, command, require_regions
 from bot.commands.why import account_option
 from bot.findings import Report
 from bot.setup import setup_report
@@ -29,8 +29,7 @@ def run_setup(ctx: CommandContext, inv: Invocation) -> Report:
     account, args = account_option(ctx.deps.settings, inv)
     if args:
         raise UsageError("`setup` takes no arguments; `sesbot setup --apply` (in a terminal) makes the changes")
-    if not ctx.deps.settings.regions:
-        raise UsageError("no AWS region is configured: set AWS_REGION (or SESBOT_REGIONS)")
+    require_regions(ctx.deps.settings)
     # Slack only ever shows the plan: changing AWS resources is for a person at a terminal with credentials.
     apply = "--apply" in inv.flags and ctx.via == "cli"
     views = ctx.deps.narrowed(account).accounts()

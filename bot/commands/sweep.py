@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from bot.alerts import LEVEL_LABELS, SweepResult, fmt_value, signal_label, sweep
-from bot.commands import CommandContext, Invocation, command
+from bot.commands import CommandContext, Invocation, command, require_regions
 from bot.findings import Answer, Severity, where
 from bot.notify import Poster, TerminalPoster
 from bot.target import UsageError
@@ -65,5 +65,5 @@ def sweep_answer(result: SweepResult) -> Answer:
 def run_sweep(ctx: CommandContext, inv: Invocation) -> Answer:
     if "--once" not in inv.flags:
         raise UsageError("use `sweep --once`: the running bot sweeps on its own every SESBOT_SWEEP_MINUTES")
-    ctx.deps.settings.require_aws()
+    require_regions(ctx.deps.settings)
     return sweep_answer(sweep(ctx.deps, make_poster(ctx, inv)))

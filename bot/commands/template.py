@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from bot.aws import describe_error, error_code
-from bot.commands import CommandContext, Invocation, command
+from bot.commands import CommandContext, Invocation, command, require_regions
 from bot.deps import Deps
 from bot.findings import Finding, Report, Severity, could_not_check
 from bot.target import UsageError, slack_unescaped
@@ -421,9 +421,7 @@ def rendering_history(deps: Deps, name: str) -> Finding:
 def run_template(ctx: CommandContext, inv: Invocation) -> Report:
     name, data = parse_template_args(inv.rest, slack=ctx.via == "slack")
     deps = ctx.deps
-    regions = deps.settings.regions
-    if not regions:
-        raise UsageError("no AWS region is configured: set AWS_REGION (or SESBOT_REGIONS)")
+    regions = require_regions(deps.settings)
     started = time.perf_counter()
     findings = []
     for view in deps.accounts():  # each account has its own templates
