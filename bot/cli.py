@@ -20,6 +20,7 @@ from bot.commands import CommandContext, execute, help_answer, parse_argv, resol
 from bot.notify import Poster
 from bot.render_text import render
 from bot.settings import Settings, SettingsError
+from bot.store import StoreUnavailable
 from bot.target import UsageError
 
 log = logging.getLogger("sesbot")
@@ -86,6 +87,9 @@ def main(
         return 2
     except KeyboardInterrupt:
         return 130
+    except StoreUnavailable as exc:
+        print(f"sesbot: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # a person gets one line; the log has the detail
         log.debug("command failed", exc_info=True)
         print(f"sesbot: {describe_error(exc)}", file=sys.stderr)

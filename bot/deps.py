@@ -11,6 +11,7 @@ settings, store, DNS and clock, with that account's AWS clients and its name in 
 from __future__ import annotations
 
 import copy
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from bot.aws import AwsClients
 from bot.dnsq import make_async_resolver, make_resolver
 from bot.health import Health
 from bot.settings import Account, Settings
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 
 
 def _utcnow() -> datetime:
@@ -96,7 +97,10 @@ class Deps:
         if self._store is None:
             with self._store_lock:
                 if self._store is None:
-                    self._store = Store(self.settings.db_path)
+                    try:
+                        self._store = Store(self.settings.db_path)
+                    except (OSError, sqlite3.Error) as exc:  # a directory, not a database, not writable
+                        raise StoreUnavailable(self.settings.db_path, exc) from exc
         return self._store
 
     @cached_property

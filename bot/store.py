@@ -417,6 +417,18 @@ def first_time_in(conn: sqlite3.Connection, key: str, at: datetime) -> bool:
     return cur.rowcount == 1
 
 
+class StoreUnavailable(Exception):
+    """The database `SESBOT_DB` names cannot be opened or written (a directory, not a database, read-only...):
+    one line for a person, naming the variable, the same from `sesbot run` and from the terminal commands."""
+
+    def __init__(self, path: str, cause: BaseException):
+        super().__init__(path, cause)
+        self.path, self.cause = path, cause
+
+    def __str__(self) -> str:
+        return f"cannot write the database {self.path} ({self.cause}); check SESBOT_DB."
+
+
 class Store:
     """Thread-safe access to the SQLite file: one connection per thread, migrations at open."""
 

@@ -201,6 +201,18 @@ def test_a_command_that_needs_a_region_says_so_in_one_line_with_exit_code_2(args
     )
 
 
+@pytest.mark.parametrize("kind", ["a directory", "a file that is no database"])
+def test_a_terminal_command_on_a_bad_database_names_sesbot_db_in_one_line(kind, tmp_path):
+    db = tmp_path
+    if kind != "a directory":
+        db = tmp_path / "notes.txt"
+        db.write_text("these are not the tables you are looking for\n")
+    out = sesbot("incidents", env={"AWS_REGION": "us-east-1", "SESBOT_DB": str(db)})
+    assert (out.returncode, out.stdout) == (1, "")
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith(f"sesbot: cannot write the database {db} (") and line.endswith("; check SESBOT_DB.")
+
+
 def test_why_in_the_terminal_prints_the_report_as_json(aws_peer, tmp_path):
     aws_peer.set_account(production_access=True, sending_enabled=False)
     out = sesbot(
