@@ -380,6 +380,14 @@ def test_the_ingest_command_refuses_a_missing_file(store, tmp_path):
         execute(CommandContext(deps=cli_deps(tmp_path, store)), parse_argv(["ingest", str(tmp_path / "nope")]))
 
 
+def test_the_ingest_command_says_a_directory_is_one_and_what_to_give_instead(store, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with pytest.raises(UsageError) as err:
+        execute(CommandContext(deps=cli_deps(tmp_path, store)), parse_argv(["ingest", str(folder)]))
+    assert str(err.value) == f"{folder} is a directory: give the files in it, like {folder}/*.jsonl"
+
+
 def test_results_merge_their_skip_reasons():
     a = IngestResult(1, 2, {"x": 1}, 0)
     b = IngestResult(3, 0, {"x": 2, "y": 1}, 1)

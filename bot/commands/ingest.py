@@ -22,6 +22,10 @@ def run_ingest(ctx: CommandContext, inv: Invocation) -> Answer:
     paths = list(inv.args)
     if not paths:
         raise UsageError("give one or more files to read, or - for standard input")
+    folders = [p for p in paths if p != "-" and os.path.isdir(p)]
+    if folders:
+        where = folders[0].rstrip("/") or "/"
+        raise UsageError(f"{shown(folders[0])} is a directory: give the files in it, like {shown(where)}/*.jsonl")
     missing = [p for p in paths if p != "-" and not os.path.isfile(p)]
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
