@@ -344,7 +344,13 @@ def cli_deps(tmp_path, store, **extras) -> Deps:
 def test_the_ingest_command_prints_the_counts(store, tmp_path):
     path = write_lines(tmp_path / "e.jsonl", [bounce_event(1), bounce_event(1), {"nope": 1}])
     answer = execute(CommandContext(deps=cli_deps(tmp_path, store)), parse_argv(["ingest", str(path), "--json"]))
-    assert answer.data == {"ingested": 1, "duplicates": 1, "skipped": {}, "quarantined": 1}
+    assert answer.data == {
+        "ingested": 1,
+        "duplicates": 1,
+        "skipped": {},
+        "quarantined": 1,
+        "reasons": [f"file:{path}: not an SNS envelope or SES notification (keys: nope)"],
+    }
     assert answer.sections[0][1][:3] == [
         "ingested: 1",
         "duplicates (already stored): 1",
@@ -372,7 +378,7 @@ def test_the_ingest_command_reads_standard_input_for_a_dash(store, tmp_path):
     stdin = io.BytesIO(json.dumps([bounce_event(7)]).encode())
     deps = cli_deps(tmp_path, store, stdin=stdin)
     answer = execute(CommandContext(deps=deps), parse_argv(["ingest", "-"]))
-    assert answer.data == {"ingested": 1, "duplicates": 0, "skipped": {}, "quarantined": 0}
+    assert answer.data == {"ingested": 1, "duplicates": 0, "skipped": {}, "quarantined": 0, "reasons": []}
 
 
 def test_the_ingest_command_refuses_a_missing_file(store, tmp_path):
@@ -386,6 +392,15 @@ def test_the_ingest_command_says_a_directory_is_one_and_what_to_give_instead(sto
     with pytest.raises(UsageError) as err:
         execute(CommandContext(deps=cli_deps(tmp_path, store)), parse_argv(["ingest", str(folder)]))
     assert str(err.value) == f"{folder} is a directory: give the files in it, like {folder}/*.jsonl"
+
+
+def test_the_ingest_command_as_json_says_where_each_quarantined_document_came_from_and_why(store, tmp_path):
+    from tests.test_cli import sesbot
+
+    path = write_lines(tmp_path / "e.jsonl", [bounce_event(1), 7])
+    out = sesbot("ingest", str(path), "--json", env={"SESBOT_DB": str(tmp_path / "s.db")})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["reasons"] == [f"file:{path}: expected a JSON object, got int"]
 
 
 def test_results_merge_their_skip_reasons():

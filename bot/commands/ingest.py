@@ -31,7 +31,8 @@ def run_ingest(ctx: CommandContext, inv: Invocation) -> Answer:
         raise UsageError(f"no such file: {missing[0]}")
     stdin = ctx.deps.extras.get("stdin") or sys.stdin.buffer
     result = ingest_paths(ctx.deps.store, paths, stdin=stdin, now=ctx.deps.now())
-    data = result.as_dict()
+    # Where each quarantined document came from and why (the first ones), as the text shows them.
+    data = {**result.as_dict(), "reasons": list(result.reasons)}
     lines = [
         f"ingested: {result.ingested}",
         f"duplicates (already stored): {result.duplicates}",
