@@ -79,6 +79,17 @@ def test_help_lists_every_command_with_an_example():
         assert f"sesbot {name}" in out.stdout
 
 
+def test_help_gives_the_incident_usage_with_every_incident_verb():
+    import re
+
+    from bot.incident_verbs import VERBS
+
+    out = sesbot("help", "--json")
+    assert out.returncode == 0, out.stderr
+    [usage] = [c["usage"] for c in json.loads(out.stdout)["commands"] if c["command"] == "incident"]
+    assert [v for v in VERBS if not re.search(rf"[\[|]{v}\b", usage)] == []
+
+
 def test_an_unknown_command_is_one_line_and_exit_code_2():
     out = sesbot("frobnicate")
     assert (out.returncode, out.stdout) == (2, "")

@@ -13,7 +13,10 @@ from bot.incident_verbs import VERBS, run_verb
 from bot.incidents import get_incident, incident_summary_answer, incidents_answer
 from bot.target import UsageError, shown, whole_number
 
-USAGE = "incident <number> [--markdown] [assign <user>|note <text>|snooze <2h>|unsnooze|ack|resolve <reason>|summary]"
+USAGE = (
+    "incident <number> [--markdown] "
+    "[assign <user>|note <text>|snooze <2h>|unsnooze|ack|resolve <reason>|summary|status]"
+)
 
 
 @command("incidents", "incidents", "open and recently resolved incidents", "incidents", answer_in_ack=True)
