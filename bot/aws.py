@@ -12,10 +12,12 @@ credentials: 15 minutes ahead, on the clock the bot runs on).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.config
@@ -23,7 +25,7 @@ import botocore.credentials
 import botocore.exceptions
 import botocore.session
 
-from bot.settings import Account, Settings
+from bot.settings import REGION_RE, Account, Settings
 
 if TYPE_CHECKING:
     from botocore.config import _RetryDict
@@ -160,6 +162,28 @@ class MissingRegion(Exception):
         return "no AWS region is configured: set AWS_REGION (or SESBOT_REGIONS)"
 
 
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore's endpoint data lists, in every partition (empty when it cannot be read)."""
+    try:
+        data = botocore.session.get_session().get_data("endpoints")
+    except Exception:  # noqa: BLE001 - a hint, never a failure
+        return frozenset()
+    return frozenset(region for partition in data.get("partitions", []) for region in partition.get("regions", {}))
+
+
+def unknown_region_hint(endpoint_url: str) -> str:
+    """The hint `; REGION is not a region this botocore (VERSION) knows: check the name` when the endpoint's host
+    names a region botocore's data does not list, else "". Such a region is never refused (a region newer than
+    the installed botocore must keep working): it is only named where its endpoint cannot be reached."""
+    host = urlsplit(endpoint_url).hostname or ""
+    region = next((label for label in host.split(".") if REGION_RE.match(label)), None)
+    known = known_regions()
+    if region is None or not known or region in known:
+        return ""
+    return f"; {region} is not a region this botocore ({botocore.__version__}) knows: check the name"
+
+
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code of a botocore ClientError (`NotFoundException`, ...), else None."""
     if isinstance(exc, botocore.exceptions.ClientError):
@@ -180,7 +204,8 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use a role"
     if isinstance(exc, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError):
-        return "cannot reach the AWS API endpoint (network or AWS_ENDPOINT_URL)"
+        hint = unknown_region_hint(str(exc.kwargs.get("endpoint_url", "")))
+        return f"cannot reach the AWS API endpoint (network or AWS_ENDPOINT_URL){hint}"
     if isinstance(exc, botocore.exceptions.ReadTimeoutError):
         return "the AWS API did not answer in time"
     if isinstance(exc, MissingRegion):

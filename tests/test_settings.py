@@ -116,3 +116,23 @@ def test_a_path_setting_must_be_the_kind_of_path_it_names(tmp_path):
     with pytest.raises(SettingsError) as err:
         Settings.from_env({"SESBOT_SMTP_CA_FILE": str(tmp_path), "SESBOT_SNS_CERT_DIR": str(tmp_path / "x.pem")})
     assert "SESBOT_SMTP_CA_FILE" in str(err.value) and "is not a file" in str(err.value)
+
+
+def test_a_region_botocore_does_not_know_is_accepted_and_named_where_its_endpoint_cannot_be_reached():
+    import boto3
+    import botocore
+    from botocore.exceptions import EndpointConnectionError
+
+    from bot.aws import describe_error
+
+    assert Settings.from_env({"AWS_REGION": "eu-west-4"}).regions == ["eu-west-4"]  # a newer region must work
+    said = []
+    for region in ("eu-west-4", "eu-west-1"):
+        # The endpoint botocore itself builds for the region (no network is touched building a client).
+        url = boto3.client("sesv2", region_name=region).meta.endpoint_url
+        said.append(describe_error(EndpointConnectionError(endpoint_url=f"{url}/v2/email/account")))
+    assert said == [
+        "cannot reach the AWS API endpoint (network or AWS_ENDPOINT_URL); "
+        f"eu-west-4 is not a region this botocore ({botocore.__version__}) knows: check the name",
+        "cannot reach the AWS API endpoint (network or AWS_ENDPOINT_URL)",
+    ]
