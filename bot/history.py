@@ -319,6 +319,59 @@ def domain_breakdown(store: Store, domain: str, since: datetime, until: datetime
     )
 
 
+# A bounce or delay that names an IP or domain blocklist, or a delay SES puts down to the sending IP
+# (IPFailure): what the blocklist checks count.
+BLOCKLIST_REFUSAL = (
+    "type IN ('Bounce', 'DeliveryDelay') "
+    "AND (category IN ('ip_blocklist', 'domain_blocklist') OR (type = 'DeliveryDelay' AND delay_type = 'IPFailure'))"
+)
+
+
+def domain_blocklist_refusals(
+    store: Store,
+    domain: str,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    recipient: str | None = None,
+) -> list[dict[str, Any]]:
+    """One domain's `BLOCKLIST_REFUSAL` events over `[since, until)` grouped by what refused them:
+    `category` ('other' when not classified), `blocklist`, `sending_ip`, with `n` (events), `bounces`,
+    `delays`, `recipients` (distinct addresses), `to_recipient` (of them to `recipient`, 0 without one) and
+    `latest` (timestamp); newest group first. Counts every event of the window (no row limit), as
+    `domain_breakdown` does."""
+    params: list[Any] = [(recipient or "").strip().lower(), domain.strip().lower().rstrip("."), iso(since)]
+    upper = ""
+    if until is not None:
+        upper = "AND timestamp < ?"
+        params.append(iso(until))
+    return store.query(
+        "SELECT coalesce(category, 'other') AS category, blocklist, sending_ip, count(*) AS n, "
+        "  sum(type = 'Bounce') AS bounces, sum(type = 'DeliveryDelay') AS delays, "
+        "  count(DISTINCT recipient) AS recipients, sum(recipient = ?) AS to_recipient, max(timestamp) AS latest "
+        f"FROM events WHERE domain = ? AND timestamp >= ? {upper} AND {BLOCKLIST_REFUSAL} "
+        "GROUP BY 1, blocklist, sending_ip ORDER BY latest DESC",
+        params,
+    )
+
+
+def domain_blocklist_events(
+    store: Store,
+    domain: str,
+    *,
+    since: datetime | None = None,
+    recipient: str | None = None,
+    limit: int = 1,
+) -> list[dict[str, Any]]:
+    """A domain's `BLOCKLIST_REFUSAL` events (only those to `recipient` when given), newest first: examples
+    of what `domain_blocklist_refusals` counts."""
+    where, params = ["domain = ?", BLOCKLIST_REFUSAL], [domain.strip().lower().rstrip(".")]
+    if recipient is not None:
+        where.append("recipient = ?")
+        params.append(recipient.strip().lower())
+    return _select(store, where, params, since, None, limit)
+
+
 def domain_last_delivery_hour(store: Store, domain: str, since: datetime | None = None) -> str | None:
     """The latest hour ('YYYY-MM-DDTHH') with a counted Delivery to this recipient domain, or None."""
     params: list[Any] = [domain.strip().lower().rstrip(".")]

@@ -439,6 +439,17 @@ def test_an_ipfailure_delay_counts_as_a_blocklist_signal(deps):
     assert "IPFailure: the receiving provider is blocking or throttling the sending IP address." in f.evidence
 
 
+def test_blocklist_bounces_behind_a_thousand_newer_ordinary_bounces_are_still_found_and_all_counted(deps):
+    ingest(deps, *(bounce(f"x{i}@example.com", ago(days=2, seconds=i), SPAMHAUS, status="5.7.1") for i in range(1200)))
+    ingest(deps, *(bounce(f"u{i}@example.com", ago(hours=2, seconds=i), UNKNOWN_USER) for i in range(1000)))
+    [f] = run(deps, "recipient.blocklist")
+    assert f.severity.label == "warning"
+    assert f.evidence[0].startswith(
+        "zen.spamhaus.org (ip_blocklist), sending IP 54.240.8.10: 1200 bounce/delays, 0 to jo@example.com, latest "
+    )
+    assert [g["count"] for g in f.data["lists"]] == [1200]
+
+
 def test_ordinary_bounces_are_no_blocklist_signal(deps):
     ingest(deps, bounce(RECIPIENT, ago(hours=4), UNKNOWN_USER))
     [f] = run(deps, "recipient.blocklist")

@@ -181,6 +181,20 @@ def test_a_blocklist_bounce_at_the_domain_is_the_verdict_with_the_list_the_ip_an
     assert events.fix == "See recipient_domain.blocklist: the named list, the sending IP and how to delist."
 
 
+def test_every_blocklist_bounce_of_the_window_is_counted_however_many_newer_bounces_there_are(world):
+    bounces(world, "outlook.com", [SPAMHAUS] * 1200, hours_ago=48)
+    bounces(world, "outlook.com", [UNKNOWN] * 1000, status="5.1.1")
+
+    f = finding(ask(world, "why @outlook.com"), "recipient_domain.blocklist")
+
+    assert f.severity.label == "error"
+    assert f.summary.endswith("because the sending IP 54.240.8.10 is on zen.spamhaus.org (1200 bounces in 30 days).")
+    assert f.evidence[0].startswith(
+        "zen.spamhaus.org (ip_blocklist), sending IP 54.240.8.10: 1200 bounces to 1200 addresses, latest "
+    )
+    assert f.data["lists"][0]["count"] == 1200
+
+
 def test_a_blocklist_bounce_older_than_a_delivery_to_the_domain_is_a_warning(world):
     bounces(world, "outlook.com", [SPAMHAUS], hours_ago=30)
     deliveries(world, "outlook.com", 3, hours_ago=2)

@@ -38,6 +38,8 @@ from bot.history import (
     BLOCKLIST_CATEGORIES,
     NOT_COUNTED_SUBTYPES,
     counted,
+    domain_blocklist_events,
+    domain_blocklist_refusals,
     domain_breakdown,
     domain_events,
     domain_last_delivery_hour,
@@ -177,14 +179,13 @@ def _n(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
-def _refusals(rows: list[dict[str, Any]]) -> str:
+def _refusals(bounces: int, delays: int) -> str:
     """'2 bounces', '1 IPFailure delay', '3 bounces or delays'."""
-    types = {r["type"] for r in rows}
-    if types == {"Bounce"}:
-        return _n(len(rows), "bounce")
-    if types == {"DeliveryDelay"}:
-        return _n(len(rows), "IPFailure delay")
-    return _n(len(rows), "bounce or delay", "bounces or delays")
+    if not delays:
+        return _n(bounces, "bounce")
+    if not bounces:
+        return _n(delays, "IPFailure delay")
+    return _n(bounces + delays, "bounce or delay", "bounces or delays")
 
 
 def _by(counts: Counter[str]) -> str:
@@ -199,33 +200,34 @@ def domain_blocklist(ctx: CheckContext) -> Finding:
     """Bounces or IPFailure delays to the domain that name a blocklist: which list, which IP, how to delist."""
     since, now, window = _window(ctx)
     domain = ctx.recipient_domain
-    rows = domain_events(ctx.deps.store, domain, since=since, types=("Bounce", "DeliveryDelay"), limit=MAX_ROWS)
-    hits = [r for r in rows if _category(r) in BLOCKLIST_CATEGORIES or r.get("delay_type") == "IPFailure"]
-    if not hits:
+    groups = domain_blocklist_refusals(ctx.deps.store, domain, since, now)
+    if not groups:
         return ctx.finding(
             Severity.OK, f"No bounce or delay to @{domain} names a blocklist.", evidence=[window], data={"lists": []}
         )
 
-    groups: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}
-    for r in hits:
-        name = r.get("blocklist") or _classification(r).blocklist
-        groups.setdefault((_category(r), name, r.get("sending_ip")), []).append(r)
-    latest = hits[0]
+    [latest] = domain_blocklist_events(ctx.deps.store, domain, since=since)
     cls = _classification(latest)
     name = latest.get("blocklist") or cls.blocklist
     category = _category(latest)
     ip = latest.get("sending_ip")
 
     evidence, listed = [], []
-    for (cat, bl, sip), items in sorted(groups.items(), key=lambda kv: kv[1][0]["timestamp"], reverse=True):
-        recipients = len({r.get("recipient") for r in items})
+    for g in groups:
         evidence.append(
-            f"{bl or 'list not named'} ({cat}), sending IP {sip or 'not given in the bounce'}: "
-            f"{_refusals(items)} to {_n(recipients, 'address', 'addresses')}, "
-            f"latest {when(items[0]['timestamp'], now)}"
+            f"{g['blocklist'] or 'list not named'} ({g['category']}), "
+            f"sending IP {g['sending_ip'] or 'not given in the bounce'}: "
+            f"{_refusals(g['bounces'], g['delays'])} to {_n(g['recipients'], 'address', 'addresses')}, "
+            f"latest {when(g['latest'], now)}"
         )
         listed.append(
-            {"category": cat, "blocklist": bl, "sending_ip": sip, "count": len(items), "latest": items[0]["timestamp"]}
+            {
+                "category": g["category"],
+                "blocklist": g["blocklist"],
+                "sending_ip": g["sending_ip"],
+                "count": g["n"],
+                "latest": g["latest"],
+            }
         )
     if latest.get("diagnostic"):
         evidence.append(f'Latest text: "{_quote(latest["diagnostic"])}"')
@@ -237,6 +239,7 @@ def domain_blocklist(ctx: CheckContext) -> Finding:
         evidence.append(f"Delivered to @{domain} since: the hour of {delivered}:00 UTC")
     evidence.append(window)
 
+    refusals = _refusals(sum(g["bounces"] for g in groups), sum(g["delays"] for g in groups))
     what_listed = "a domain in the mail" if category == "domain_blocklist" else "the sending IP"
     if ip and category != "domain_blocklist":
         what_listed += f" {ip}"
@@ -245,7 +248,7 @@ def domain_blocklist(ctx: CheckContext) -> Finding:
         on = "blocked or throttled by the receiver (IPFailure)"
     summary = (
         f"Mail to @{domain} was refused {when(latest['timestamp'], now)} because {what_listed} is {on} "
-        f"({_refusals(hits)} in {LOOKBACK.days} days)."
+        f"({refusals} in {LOOKBACK.days} days)."
     )
     severity = Severity.ERROR
     if delivered_after:

@@ -19,7 +19,7 @@ from bot.checks import CheckContext, check
 from bot.checks.compliance.requirements import RejectionMatch, rejection_for
 from bot.classify import BLOCKLISTS, classify
 from bot.findings import Finding, Severity
-from bot.history import domain_events, last_delivery, recipient_events
+from bot.history import domain_blocklist_events, domain_blocklist_refusals, last_delivery, recipient_events
 from bot.store import iso
 from bot.timefmt import when
 
@@ -374,9 +374,9 @@ def blocklist(ctx: CheckContext) -> Finding:
     since, window = _window(ctx)
     now = ctx.deps.now()
     domain = ctx.recipient_domain
-    rows = domain_events(ctx.deps.store, domain, since=since, types=BOUNCE + DELAY, limit=1000)
-    hits = [r for r in rows if _category(r) in BLOCKLIST_CATEGORIES or r.get("delay_type") == "IPFailure"]
-    if not hits:
+    store = ctx.deps.store
+    groups = domain_blocklist_refusals(store, domain, since, recipient=ctx.target)
+    if not groups:
         return Finding(
             cid,
             Severity.OK,
@@ -384,17 +384,8 @@ def blocklist(ctx: CheckContext) -> Finding:
             evidence=[window],
         )
 
-    mine = {ctx.target.lower()}
-    groups: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}
-    for r in hits:
-        cls = _classification(r)
-        category = _category(r)
-        name = r.get("blocklist") or cls.blocklist
-        key = (category, name, r.get("sending_ip"))
-        groups.setdefault(key, []).append(r)
-
-    to_recipient = [r for r in hits if (r.get("recipient") or "").lower() in mine]
-    latest = (to_recipient or hits)[0]
+    to_recipient = any(g["to_recipient"] for g in groups)
+    [latest] = domain_blocklist_events(store, domain, since=since, recipient=ctx.target if to_recipient else None)
     latest_cls = _classification(latest)
     latest_name = latest.get("blocklist") or latest_cls.blocklist
     latest_ip = latest.get("sending_ip")
@@ -402,21 +393,21 @@ def blocklist(ctx: CheckContext) -> Finding:
 
     evidence = []
     listed: list[dict[str, Any]] = []
-    for (category, name, ip), items in sorted(groups.items(), key=lambda kv: kv[1][0]["timestamp"], reverse=True):
-        ours = sum(1 for r in items if (r.get("recipient") or "").lower() in mine)
-        what = "IPFailure delay" if all(r["type"] in DELAY for r in items) else "bounce/delay"
+    for g in groups:
+        what = "IPFailure delay" if not g["bounces"] else "bounce/delay"
         evidence.append(
-            f"{name or 'list not named'} ({category}), sending IP {ip or 'not given in the bounce'}: "
-            f"{_plural(len(items), what)}, {ours} to {ctx.target}, latest {when(items[0]['timestamp'], now)}"
+            f"{g['blocklist'] or 'list not named'} ({g['category']}), "
+            f"sending IP {g['sending_ip'] or 'not given in the bounce'}: "
+            f"{_plural(g['n'], what)}, {g['to_recipient']} to {ctx.target}, latest {when(g['latest'], now)}"
         )
         listed.append(
             {
-                "category": category,
-                "blocklist": name,
-                "sending_ip": ip,
-                "count": len(items),
-                "to_recipient": ours,
-                "latest": items[0]["timestamp"],
+                "category": g["category"],
+                "blocklist": g["blocklist"],
+                "sending_ip": g["sending_ip"],
+                "count": g["n"],
+                "to_recipient": g["to_recipient"],
+                "latest": g["latest"],
             }
         )
     if latest.get("diagnostic"):
