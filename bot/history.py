@@ -28,6 +28,21 @@ NOT_COUNTED_SUBTYPES = ("OnAccountSuppressionList", "Suppressed")
 BLOCKLIST_CATEGORIES = ("ip_blocklist", "domain_blocklist")
 
 
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+# What counts toward the SES rates, as SQL over `events` (one definition for the rate and its series): a hard
+# bounce SES attempted (not suppressed) and not from a blocklisted IP or domain; a complaint not on a
+# suppressed address.
+COUNTED_HARD_BOUNCE = (
+    "(type = 'Bounce' AND bounce_type = 'Permanent'"
+    f" AND coalesce(bounce_subtype, '') NOT IN ({_sql_list(NOT_COUNTED_SUBTYPES)})"
+    f" AND coalesce(category, '') NOT IN ({_sql_list(BLOCKLIST_CATEGORIES)}))"
+)
+COUNTED_COMPLAINT = "(type = 'Complaint' AND coalesce(complaint_subtype, '') <> 'OnAccountSuppressionList')"
+
+
 def recipient_events(
     store: Store,
     recipient: str,
@@ -124,16 +139,11 @@ def rate_estimate(
         ).fetchall()
     )
     row = store.conn.execute(
-        "SELECT "
-        "  coalesce(sum(type = 'Bounce' AND bounce_type = 'Permanent'"
-        "      AND coalesce(bounce_subtype, '') NOT IN (?, ?)"
-        "      AND coalesce(category, '') NOT IN ('ip_blocklist', 'domain_blocklist')), 0), "
-        "  coalesce(sum(type = 'Bounce'), 0), "
-        "  coalesce(sum(type = 'Complaint'"
-        "      AND coalesce(complaint_subtype, '') <> 'OnAccountSuppressionList'), 0) "
+        f"SELECT coalesce(sum({COUNTED_HARD_BOUNCE}), 0), coalesce(sum(type = 'Bounce'), 0), "
+        f"  coalesce(sum({COUNTED_COMPLAINT}), 0) "
         "FROM events WHERE type IN ('Bounce', 'Complaint') AND timestamp >= ? AND timestamp < ? "
         f"{cs_sql}",
-        [*NOT_COUNTED_SUBTYPES, lo, hi, *cs_params],
+        [lo, hi, *cs_params],
     ).fetchone()
     hard, bounces, complaints = row
     sends = int(counted.get("Send") or 0)
@@ -164,7 +174,7 @@ def hourly_series(
     """One point per hour of `[since, until)`, oldest first, zeros included (for sparklines).
 
     Each point: `hour` ('YYYY-MM-DDTHH'), `sends`, `deliveries`, `hard_bounces_counted`, `bounces`,
-    `complaints`, `delays`, `rejects`.
+    `complaints`, `delays`, `rejects`; hard bounces and complaints are counted as `rate_estimate` counts them.
     """
     lo, hi = _window(since, until)
     cs_sql, cs_params = ("AND config_set = ?", [config_set]) if config_set is not None else ("", [])
@@ -192,15 +202,11 @@ def hourly_series(
         if h in points:
             points[h]["sends" if etype == "Send" else "deliveries"] += n
     for h, hard, bounces, complaints, delays, rejects in store.conn.execute(
-        "SELECT substr(timestamp, 1, 13) AS h, "
-        "  sum(type = 'Bounce' AND bounce_type = 'Permanent'"
-        "      AND coalesce(bounce_subtype, '') NOT IN (?, ?)), "
-        "  sum(type = 'Bounce'), "
-        "  sum(type = 'Complaint' AND coalesce(complaint_subtype, '') <> 'OnAccountSuppressionList'), "
-        "  sum(type = 'DeliveryDelay'), sum(type = 'Reject') "
+        f"SELECT substr(timestamp, 1, 13) AS h, sum({COUNTED_HARD_BOUNCE}), sum(type = 'Bounce'), "
+        f"  sum({COUNTED_COMPLAINT}), sum(type = 'DeliveryDelay'), sum(type = 'Reject') "
         "FROM events WHERE type IN ('Bounce', 'Complaint', 'DeliveryDelay', 'Reject') "
         f"AND timestamp >= ? AND timestamp < ? {cs_sql} GROUP BY h",
-        [*NOT_COUNTED_SUBTYPES, lo, hi, *cs_params],
+        [lo, hi, *cs_params],
     ):
         p = points.get(h)
         if p is not None:

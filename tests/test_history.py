@@ -157,7 +157,15 @@ def test_the_hourly_series_has_every_hour_with_zeros(filled):
         "rejects": 0,
     }
     assert (series[1]["sends"], series[1]["hard_bounces_counted"], series[1]["complaints"]) == (200, 3, 1)
-    assert series[2]["hard_bounces_counted"] == 1
+    assert (series[2]["hard_bounces_counted"], series[2]["bounces"]) == (0, 1)  # u6's, from a blocklisted IP
+
+
+def test_the_hourly_series_counts_bounces_and_complaints_as_the_rate_estimate_counts_them(filled):
+    est = rate_estimate(filled, NOW - timedelta(hours=24), NOW)
+    series = hourly_series(filled, NOW - timedelta(hours=24), NOW)
+    assert sum(p["hard_bounces_counted"] for p in series) == est["hard_bounces_counted"] == 3
+    assert sum(p["complaints"] for p in series) == est["complaints"] == 1
+    assert sum(p["bounces"] for p in series) == est["bounces"] == 7
 
 
 def test_blocklist_events_and_the_sending_ips_they_name(filled):
