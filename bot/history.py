@@ -175,6 +175,8 @@ def hourly_series(
 
     Each point: `hour` ('YYYY-MM-DDTHH'), `sends`, `deliveries`, `hard_bounces_counted`, `bounces`,
     `complaints`, `delays`, `rejects`; hard bounces and complaints are counted as `rate_estimate` counts them.
+    As there, sends are estimated as deliveries + bounces only when no Send event reached the bot in the whole
+    window; otherwise an hour without Send events has 0 sends (no rate), whatever bounced in it.
     """
     lo, hi = _window(since, until)
     cs_sql, cs_params = ("AND config_set = ?", [config_set]) if config_set is not None else ("", [])
@@ -217,9 +219,11 @@ def hourly_series(
                 delays=delays,
                 rejects=rejects,
             )
-    for p in points.values():
-        if p["sends"] == 0 and (p["deliveries"] or p["bounces"]):
-            p["sends"] = p["deliveries"] + p["bounces"]  # legacy notifications only: same estimate as above
+    if not any(p["sends"] for p in points.values()):
+        # No Send events in the whole window (legacy notifications only): the estimate `rate_estimate` makes.
+        # With Send events published, an hour without any (late bounces of earlier mail) has no figure.
+        for p in points.values():
+            p["sends"] = p["deliveries"] + p["bounces"]
     return list(points.values())
 
 

@@ -160,6 +160,19 @@ def test_the_hourly_series_has_every_hour_with_zeros(filled):
     assert (series[2]["hard_bounces_counted"], series[2]["bounces"]) == (0, 1)  # u6's, from a blocklisted IP
 
 
+def test_an_hour_with_late_bounces_and_no_sends_has_no_rate_when_send_events_are_published(filled):
+    series = hourly_series(filled, NOW - timedelta(hours=3), NOW)
+    assert (series[2]["sends"], series[2]["bounces"]) == (0, 1)  # not 1 send bounced: 100 %
+
+
+def test_without_send_events_each_hours_sends_are_estimated_from_deliveries_and_bounces(store):
+    docs = [counted_event(DELIVERY, i, f"u{i}@example.com", 2) for i in range(8)]
+    docs += [bounce(1, "x@example.com", 2), bounce(2, "y@example.com", 1)]
+    ingest_documents(store, docs, "test", now=NOW)
+    series = hourly_series(store, NOW - timedelta(hours=3), NOW)
+    assert [p["sends"] for p in series] == [0, 9, 1]
+
+
 def test_the_hourly_series_counts_bounces_and_complaints_as_the_rate_estimate_counts_them(filled):
     est = rate_estimate(filled, NOW - timedelta(hours=24), NOW)
     series = hourly_series(filled, NOW - timedelta(hours=24), NOW)
