@@ -95,3 +95,22 @@ def test_a_rate_alert_below_the_volume_floor_has_no_forecast(aws_peer, slack_pee
     shown = rising_alert(aws_peer, slack_peer, alert_deps, clock, sends=100)
     assert "At this trend" not in shown
     assert "No forecast: too few sends to forecast (100 &lt; 500) in the last 6 h." in shown  # Slack shows "<"
+
+
+def test_the_volume_floor_counts_the_sends_of_the_current_hour_and_the_five_before(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    clock.tick(27)  # not on the hour: the first of the six hours started 5 h 27 min ago
+    for hours_ago, value in zip(range(5, -1, -1), RISING, strict=True):
+        put_rate(aws_peer, value, clock.now - timedelta(hours=hours_ago))
+    docs = [
+        send_doc(100 * h + n, f"user{h}-{n}@example.org", clock.now - timedelta(hours=h, minutes=17))
+        for h in range(6)
+        for n in range(90)
+    ]
+    ingest_documents(alert_deps.store, docs, origin="test")
+    sweep(alert_deps, slack_poster(slack_peer))
+    (parent,) = [c for c in slack_peer.calls_to("chat.postMessage") if not c.params.get("thread_ts")]
+    shown = json.dumps(parent.params["blocks"])
+    assert "No forecast" not in shown  # 6 h x 90 = 540 sends, not the 450 of five hours
+    assert "At this trend" in shown

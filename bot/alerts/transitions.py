@@ -208,7 +208,8 @@ def rate_forecast(deps: Deps, r: Reading, now: datetime) -> Forecast:
     with several accounts or regions: the history does not say whose)."""
     sends = r.detail.get("cloudwatch_sends")  # set on the account's unscoped rates only (signals.read_region)
     if sends is None and history_is_the_accounts(deps.settings):
-        since = now - timedelta(hours=FORECAST_HOURS - 1)  # floored to its hour: the current one and 5 before
+        # The current hour and the 5 before, from the first one's start (history would round a later start up).
+        since = (now - timedelta(hours=FORECAST_HOURS - 1)).replace(minute=0, second=0, microsecond=0)
         rows = history.hourly_series(deps.store, since, now + timedelta(minutes=1), config_set=r.scope or None)
         sends = sum(int(row["sends"]) for row in rows)
     return forecast(
