@@ -92,6 +92,8 @@ _INSERT_QUARANTINE = (
 
 
 MAX_REASONS = 20
+OLDER_THAN_RETENTION = "older than retention"  # the skip reason of an event past SESBOT_RETENTION_DAYS
+_EVENT_TS = EVENT_COLUMNS.index("timestamp")
 
 
 @dataclass
@@ -141,25 +143,29 @@ def ingest_documents(
     *,
     now: datetime | None = None,
     batch_records: int | None = BATCH_RECORDS,
+    retention_days: int | None = None,
 ) -> IngestResult:
     """Parse and store documents (bytes, text, decoded objects or `Unreadable`), batch by batch.
 
     `origin` says where they came from (`sqs`, `https`, `file:<path>`, `stdin`) and is kept with quarantined
     bodies. With `batch_records=None` everything goes in one transaction (the SQS consumer wants exactly
     that: one transaction per received batch); otherwise a transaction is committed every `batch_records`
-    records, so a long file neither holds the write lock nor memory for long.
+    records, so a long file neither holds the write lock nor memory for long. With `retention_days`, an event
+    older than the retention is neither stored nor counted (skipped as "older than retention": the next prune
+    would delete it, and a counter without its `seen` id would count it again).
     """
     received_at = iso(now or utcnow())
+    oldest = _oldest(now, retention_days)
     result = IngestResult()
     batch = Extracted()
     # 64 documents at a time: the batch-size test is not free, and a batch may overshoot a little.
     for chunk in _chunks(docs, 64 if batch_records is not None else 1 << 30):
         _extract_all(chunk, batch, received_at)
         if batch_records is not None and len(batch.events) + len(batch.counts) >= batch_records:
-            result.merge(write_batch(store, batch, origin, received_at))
+            result.merge(write_batch(store, batch, origin, received_at, oldest))
             batch = Extracted()
     if len(batch) or batch.skipped or batch.quarantined or batch.pushed:
-        result.merge(write_batch(store, batch, origin, received_at))
+        result.merge(write_batch(store, batch, origin, received_at, oldest))
     return result
 
 
@@ -195,6 +201,7 @@ def ingest_lines_parallel(
     batch_records: int = BATCH_RECORDS,
     range_bytes: int = RANGE_BYTES,
     pool: ProcessPoolExecutor,
+    retention_days: int | None = None,
 ) -> IngestResult:
     """`ingest_documents` for a big JSON-lines file: parser processes each read and parse a byte range of
     the file while this process writes the rows, in file order, a transaction every `batch_records`.
@@ -206,6 +213,7 @@ def ingest_lines_parallel(
     an import of the engine each.
     """
     received_at = iso(now or utcnow())
+    oldest = _oldest(now, retention_days)
     size = os.path.getsize(path)
     ranges = [(start, min(start + range_bytes, size)) for start in range(0, size, range_bytes)]
     result = IngestResult()
@@ -216,7 +224,7 @@ def ingest_lines_parallel(
         nonlocal batch
         batch.merge(in_flight.popleft().result())
         if len(batch.events) + len(batch.counts) >= batch_records:
-            result.merge(write_batch(store, batch, origin, received_at))
+            result.merge(write_batch(store, batch, origin, received_at, oldest))
             batch = Extracted()
 
     for start, end in ranges:
@@ -226,7 +234,7 @@ def ingest_lines_parallel(
     while in_flight:
         take_one()
     if len(batch) or batch.skipped or batch.quarantined or batch.pushed:
-        result.merge(write_batch(store, batch, origin, received_at))
+        result.merge(write_batch(store, batch, origin, received_at, oldest))
     return result
 
 
@@ -255,8 +263,29 @@ def _parse_range(path: str, start: int, end: int, received_at: str) -> Extracted
     return out
 
 
-def write_batch(store: Store, batch: Extracted, origin: str, received_at: str) -> IngestResult:
-    """Write one parsed batch in one transaction; returns what was new, duplicate, skipped, quarantined."""
+def _oldest(now: datetime | None, retention_days: int | None) -> str | None:
+    """The retention's cutoff (as `prune` computes it), or None to keep everything."""
+    return iso((now or utcnow()) - timedelta(days=retention_days)) if retention_days is not None else None
+
+
+def _drop_older(batch: Extracted, oldest: str) -> int:
+    """Take out of the batch what `prune` would delete at once (the same bounds); returns how many."""
+    hour, day = oldest[:13], oldest[:10]
+    before = len(batch.events) + len(batch.counts)
+    batch.events = [e for e in batch.events if (e[_EVENT_TS] or "") >= oldest]
+    batch.counts = [c for c in batch.counts if c[1] >= hour]
+    batch.deliveries = [d for d in batch.deliveries if d[1] >= oldest]
+    batch.headers = [h for h in batch.headers if h[1] >= day]
+    return before - len(batch.events) - len(batch.counts)
+
+
+def write_batch(
+    store: Store, batch: Extracted, origin: str, received_at: str, oldest: str | None = None
+) -> IngestResult:
+    """Write one parsed batch in one transaction; returns what was new, duplicate, skipped, quarantined.
+    `oldest`: events before it (the retention's cutoff) are skipped, not written."""
+    if oldest is not None and (old := _drop_older(batch, oldest)):
+        batch.skipped[OLDER_THAN_RETENTION] = batch.skipped.get(OLDER_THAN_RETENTION, 0) + old
     result = IngestResult(
         skipped=dict(batch.skipped),
         quarantined=len(batch.quarantined),
@@ -367,9 +396,10 @@ def ingest_paths(
     stdin: IO[bytes] | None = None,
     now: datetime | None = None,
     batch_records: int = BATCH_RECORDS,
+    retention_days: int | None = None,
 ) -> IngestResult:
     """`sesbot ingest PATH... | -`: stream each file (`-` = standard input; gzip, by its magic bytes whatever the
-    name, is decompressed)."""
+    name, is decompressed); `retention_days` as for `ingest_documents`."""
     result = IngestResult()
     with ExitStack() as cleanup:
         pool: ProcessPoolExecutor | None = None  # started for the first big file, shared by the rest
@@ -379,26 +409,52 @@ def ingest_paths(
                 pool = pool or cleanup.enter_context(parser_pool(workers))
                 result.merge(
                     ingest_lines_parallel(
-                        store, path, f"file:{path}", workers=workers, now=now, batch_records=batch_records, pool=pool
+                        store,
+                        path,
+                        f"file:{path}",
+                        workers=workers,
+                        now=now,
+                        batch_records=batch_records,
+                        pool=pool,
+                        retention_days=retention_days,
                     )
                 )
             else:
-                result.merge(_ingest_stream(store, path, stdin=stdin, now=now, batch_records=batch_records))
+                result.merge(
+                    _ingest_stream(
+                        store, path, stdin=stdin, now=now, batch_records=batch_records, retention_days=retention_days
+                    )
+                )
     return result
 
 
 def _ingest_stream(
-    store: Store, path: str, *, stdin: IO[bytes] | None, now: datetime | None, batch_records: int
+    store: Store,
+    path: str,
+    *,
+    stdin: IO[bytes] | None,
+    now: datetime | None,
+    batch_records: int,
+    retention_days: int | None = None,
 ) -> IngestResult:
     """One file (or `-`, standard input) read as one stream, in this process."""
     if path == "-":
         stream: Any = stdin if stdin is not None else sys.stdin.buffer
         if _starts_gzip(stream):
             stream = gzip.GzipFile(fileobj=stream, mode="rb")
-        return ingest_documents(store, iter_documents(stream), "stdin", now=now, batch_records=batch_records)
+        return ingest_documents(
+            store, iter_documents(stream), "stdin", now=now, batch_records=batch_records, retention_days=retention_days
+        )
     with open(path, "rb") as file:
         stream = gzip.GzipFile(fileobj=file, mode="rb") if _starts_gzip(file) else file
-        return ingest_documents(store, iter_documents(stream), f"file:{path}", now=now, batch_records=batch_records)
+        return ingest_documents(
+            store,
+            iter_documents(stream),
+            f"file:{path}",
+            now=now,
+            batch_records=batch_records,
+            retention_days=retention_days,
+        )
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -564,12 +620,13 @@ _PRUNE_CHUNK = 20_000
 
 
 def prune(store: Store, retention_days: int, now: datetime | None = None) -> dict[str, int]:
-    """Delete what is older than the retention: problem events, `seen` ids, quarantine, diagnoses, audit,
-    the `last_delivery` of recipients with no delivery since, and the days of the `header_sample` before the
-    cutoff's day.
+    """Delete what is older than the retention: problem events, `seen` ids, the hourly counters, quarantine,
+    diagnoses, audit, the `last_delivery` of recipients with no delivery since, and the days of the
+    `header_sample` before the cutoff's day.
 
-    Counters are kept (one row per hour, type and domain: small, and the long view of volume). Deletes run in
-    chunks, each its own short transaction, so ingest never waits long for the write lock.
+    Counters go with the events and the `seen` ids of their hours: a rate needs both, and a counter whose ids
+    are gone would count a re-ingested event twice. A window past the retention has no data, not 0 %.
+    Deletes run in chunks, each its own short transaction, so ingest never waits long for the write lock.
     Returns the number of rows deleted per table, except the header sample's (a handful of rows a day; the
     returned keys stay those callers already read).
     """
@@ -580,13 +637,17 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
         "events": "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE timestamp < ? LIMIT ?)",
         # seen ids start with their event's hour, so this is a primary-key range (see bot.events).
         "seen": "DELETE FROM seen WHERE id IN (SELECT id FROM seen WHERE id < ? LIMIT ?)",
+        "counters": (
+            "DELETE FROM counters WHERE (hour, type, domain, config_set) IN "
+            "(SELECT hour, type, domain, config_set FROM counters WHERE hour < ? LIMIT ?)"
+        ),
         "quarantine": ("DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine WHERE received_at < ? LIMIT ?)"),
         "diagnoses": "DELETE FROM diagnoses WHERE id IN (SELECT id FROM diagnoses WHERE at < ? LIMIT ?)",
         "audit": "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? LIMIT ?)",
     }
     deleted: dict[str, int] = {}
     for table, sql in statements.items():
-        bound = cutoff[:13] if table == "seen" else cutoff
+        bound = cutoff[:13] if table in ("seen", "counters") else cutoff
         total = 0
         while True:
             with store.transaction() as db:

@@ -425,7 +425,14 @@ def make_sns_app(
         signed = orjson.dumps({k: msg[k] for k in _SIGNED_KEYS["Notification"] if k in msg})
         try:
             deps.store.durable()  # SNS forgets the delivery once it is answered 200
-            result = ingest_documents(deps.store, [signed], "https", now=deps.now(), batch_records=None)
+            result = ingest_documents(
+                deps.store,
+                [signed],
+                "https",
+                now=deps.now(),
+                batch_records=None,
+                retention_days=deps.settings.retention_days,
+            )
             pushed = record_pushed(deps, result.pushed, notify=poster is not None) if result.pushed else None
         except Exception as exc:  # the store failed: 500 makes SNS retry later (applying an event again is a no-op)
             log.error("could not store an SNS notification: %s: %s", type(exc).__name__, exc)

@@ -88,7 +88,14 @@ class SqsConsumer:
         """All bodies in one transaction; raises if the store fails (then nothing may be deleted)."""
         bodies = [m.get("Body") or "" for m in messages]
         self.deps.store.durable()  # the batch is deleted from the queue once this commits
-        return ingest_documents(self.deps.store, bodies, "sqs", now=self.deps.now(), batch_records=None)
+        return ingest_documents(
+            self.deps.store,
+            bodies,
+            "sqs",
+            now=self.deps.now(),
+            batch_records=None,
+            retention_days=self.deps.settings.retention_days,
+        )
 
     def delete(self, messages: list[dict[str, Any]]) -> int:
         """Delete the batch; returns how many SQS refused (they come back and are deduplicated then)."""

@@ -297,6 +297,7 @@ def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_pee
     from bot.settings import Settings
     from bot.sqs import WAIT_SECONDS, SqsConsumer
     from bot.store import Store
+    from tests.conftest import EXAMPLES_RETENTION_DAYS
 
     sqs = aws_peer.client("sqs")
     url = sqs.create_queue(QueueName="run-events", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
@@ -345,6 +346,7 @@ def test_sigterm_does_not_wait_out_the_sqs_long_poll_and_loses_nothing(slack_pee
     # timeout (1 s) and the next consumer stores it.
     settings = Settings.from_env({"AWS_REGION": "us-east-1", "SESBOT_DB": db})
     settings.aws_endpoint_url, settings.sqs_queue_url = aws_peer.endpoint_url, url
+    settings.retention_days = EXAMPLES_RETENTION_DAYS
     store = Store(db)
     try:
         consumer = SqsConsumer(Deps.build(settings, store=store))

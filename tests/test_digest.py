@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.digest import _rate_change, digest_answer
-from bot.ingest import ingest_documents
+from bot.ingest import ingest_documents, prune
 from bot.scheduler import DIGEST_CATCH_UP_JOB, DIGEST_JOB, build_scheduler
 from bot.store import iso
 from tests.conftest import CHANNEL, bounce_doc, slack_poster
@@ -63,6 +63,19 @@ def test_the_digest_compares_the_last_day_with_the_day_before_and_a_week_before(
     assert sections["Bounce categories"] == ["unknown_user: 6"]
     assert sections["Account-wide rates (the last sweep)"] == ["no sweep has read them yet"]
     assert sections["Open incidents"] == ["none"]
+
+
+def test_a_week_before_past_the_retention_reads_no_sends_not_a_zero_rate(alert_deps, clock):
+    known_history(alert_deps, clock)
+    prune(alert_deps.store, 7, clock.now)
+    answer = digest_answer(alert_deps)
+    assert (answer.data["week_before"]["sends"], answer.data["week_before"]["bounce_rate"]) == (0, None)
+    assert dict(answer.sections)["Sending (the bot's history)"] == [
+        "200 sends; the day before 100 (+100.0%); a week before no sends",
+        "Delivery rate 95%; the day before 98% (-3 points); a week before no sends",
+        "Bounce rate 3%; the day before 2% (+1 points); a week before no sends",
+        "Complaint rate 0.5%; the day before 0% (+0.5 points); a week before no sends",
+    ]
 
 
 def test_sesbot_digest_prints_the_same_figures_in_the_terminal(alert_deps, clock):

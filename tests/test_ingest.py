@@ -276,7 +276,7 @@ def test_memory_stays_flat_as_the_input_grows(tmp_path):
     assert peaks["array-big"] < 1.5 * peaks["array-small"], peaks
 
 
-def test_prune_deletes_what_is_older_than_the_retention_and_keeps_counters(store):
+def test_prune_deletes_what_is_older_than_the_retention_counters_included(store):
     old, new = NOW - timedelta(days=100), NOW - timedelta(days=1)
     docs = [bounce_event(1, iso(old)), bounce_event(2, iso(new))]
     docs += [send_event(1, hour=iso(old)[:13]), send_event(2, hour=iso(new)[:13])]
@@ -289,17 +289,42 @@ def test_prune_deletes_what_is_older_than_the_retention_and_keeps_counters(store
             db["diagnoses"].insert({"at": iso(at), "via": "cli", "command": "why"})
             db["audit"].insert({"at": iso(at), "action": "why", "allowed": 1})
     deleted = prune(store, 90, now=NOW)
-    assert deleted == {"events": 1, "seen": 1, "quarantine": 1, "diagnoses": 1, "audit": 1, "last_delivery": 0}
-    assert table(store, "SELECT recipient FROM events") == [{"recipient": "gone2@example.org"}]
-    assert table(store, "SELECT count(*) AS n FROM counters") == [{"n": 2}]
-    assert prune(store, 90, now=NOW) == {
-        "events": 0,
-        "seen": 0,
-        "quarantine": 0,
-        "diagnoses": 0,
-        "audit": 0,
+    assert deleted == {
+        "events": 1,
+        "seen": 1,
+        "counters": 1,
+        "quarantine": 1,
+        "diagnoses": 1,
+        "audit": 1,
         "last_delivery": 0,
     }
+    assert table(store, "SELECT recipient FROM events") == [{"recipient": "gone2@example.org"}]
+    assert table(store, "SELECT hour FROM counters") == [{"hour": iso(new)[:13]}]
+    assert set(prune(store, 90, now=NOW).values()) == {0}
+
+
+def test_an_event_older_than_the_retention_is_skipped_at_ingest_not_stored_or_counted(store):
+    old, new = NOW - timedelta(days=8), NOW - timedelta(days=1)
+    docs = [bounce_event(1, iso(old)), send_event(1, hour=iso(old)[:13]), send_event(2, hour=iso(new)[:13])]
+    result = ingest_documents(store, docs, "test", now=NOW, retention_days=7)
+    assert result.as_dict() == {
+        "ingested": 1,
+        "duplicates": 0,
+        "skipped": {"older than retention": 2},
+        "quarantined": 0,
+    }
+    assert table(store, "SELECT count(*) AS n FROM events") == [{"n": 0}]
+    assert table(store, "SELECT hour, count FROM counters") == [{"hour": iso(new)[:13], "count": 1}]
+
+
+def test_a_pruned_week_ingested_again_is_not_counted_twice(store):
+    week = NOW - timedelta(days=7, hours=2)
+    docs = [send_event(i, hour=iso(week)[:13]) for i in range(100)]
+    ingest_documents(store, docs, "test", now=NOW)
+    prune(store, 7, now=NOW)
+    again = ingest_documents(store, docs, "test", now=NOW, retention_days=7)
+    assert (again.ingested, again.skipped) == (0, {"older than retention": 100})
+    assert table(store, "SELECT count(*) AS n FROM counters") == [{"n": 0}]
 
 
 def test_each_recipients_latest_delivery_only_moves_forward(store):

@@ -31,7 +31,7 @@ from cryptography.x509.oid import NameOID
 from bot.deps import Deps
 from bot.settings import Settings
 from bot.sns import CertificateSource, VerificationError, check_sns_url, make_sns_app
-from tests.conftest import CHANNEL, REGION, slack_poster
+from tests.conftest import CHANNEL, EXAMPLES_RETENTION_DAYS, REGION, slack_poster
 from tests.test_pushed_events import eventbridge
 
 DATA = Path(__file__).parent / "data" / "ses-notifications"
@@ -127,6 +127,7 @@ def endpoint(tmp_path, store, signing_key, confirm_server):
     """`make_sns_app` served on 127.0.0.1 by wsgiref; yields its URL."""
     settings = Settings.from_env({"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "sesbot.db")})
     settings.sns_topic_arns = [TOPIC]
+    settings.retention_days = EXAMPLES_RETENTION_DAYS
     deps = Deps(settings=settings, store=store, aws=None)  # type: ignore[arg-type]  (no AWS call here)
     certs = CertificateSource()
     certs.seed(CERT_URL, signing_key[1])

@@ -13,6 +13,7 @@ import pytest
 from bot.deps import Deps
 from bot.settings import Settings
 from bot.sqs import SqsConsumer
+from tests.conftest import EXAMPLES_RETENTION_DAYS
 
 DATA = Path(__file__).parent / "data" / "ses-notifications"
 
@@ -42,6 +43,7 @@ def consumer_deps(tmp_path, store, aws_peer, queue) -> Deps:
     settings = Settings.from_env({"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "sesbot.db")})
     settings.aws_endpoint_url = aws_peer.endpoint_url
     settings.sqs_queue_url = queue["url"]
+    settings.retention_days = EXAMPLES_RETENTION_DAYS
     return Deps.build(settings, store=store)
 
 

@@ -30,7 +30,9 @@ def run_ingest(ctx: CommandContext, inv: Invocation) -> Answer:
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
     stdin = ctx.deps.extras.get("stdin") or sys.stdin.buffer
-    result = ingest_paths(ctx.deps.store, paths, stdin=stdin, now=ctx.deps.now())
+    result = ingest_paths(
+        ctx.deps.store, paths, stdin=stdin, now=ctx.deps.now(), retention_days=ctx.deps.settings.retention_days
+    )
     # Where each quarantined document came from and why (the first ones), as the text shows them.
     data = {**result.as_dict(), "reasons": list(result.reasons)}
     lines = [
