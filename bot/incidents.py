@@ -31,6 +31,7 @@ from bot.alerts.transitions import Owed, insert_owed, reowe_parent, resolve_by_h
 from bot.deps import Deps
 from bot.event_accounts import events_of_account
 from bot.findings import Answer, Severity, where
+from bot.numfmt import fmt_num
 from bot.store import Store, iso, utcnow
 
 RECENT = timedelta(days=7)  # `incidents` lists the ones resolved this recently
@@ -290,8 +291,8 @@ def status_answer(deps: Deps, readings_of: Callable[[Deps, str], list[alerts.Rea
                     lines.append("Daily quota: unlimited")
                 else:
                     lines.append(
-                        f"Daily quota: {d.get('sent_last_24h', 0):g} of {d.get('max_24h', 0):g} sent "
-                        f"in the last 24 h ({fmt_pct(r.value)}); at most {d.get('max_rate', 0):g} a second"
+                        f"Daily quota: {fmt_num(d.get('sent_last_24h', 0))} of {fmt_num(d.get('max_24h', 0))} sent "
+                        f"in the last 24 h ({fmt_pct(r.value)}); at most {fmt_num(d.get('max_rate', 0))} a second"
                     )
                     worst = max(worst, LEVEL_SEVERITY.get(r.level or "ok", Severity.OK))
             elif r.signal in RATE_METRICS:

@@ -477,6 +477,15 @@ def test_too_few_sends_make_no_estimate(aws_peer, slack_peer, alert_deps, clock)
     assert result.posted == []
 
 
+def test_a_quota_alert_prints_millions_of_sends_in_full_with_separators(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    aws_peer.set_account(REGION, production_access=True, max_24h=2_000_000, sent_last_24h=1_700_000)
+    clock.tick()
+    sweep(alert_deps, poster)
+    [alert] = [c for c in slack_peer.calls_to("chat.postMessage") if "quota" in header(c)]
+    assert "Sent 1,700,000 of 2,000,000 in the last 24 hours." in json.dumps(alert.params["blocks"])
+
+
 def test_account_review_and_quota_crossing_open_incidents_and_production_access_is_news(
     aws_peer, slack_peer, alert_deps, clock
 ):

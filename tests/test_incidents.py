@@ -37,6 +37,17 @@ def when(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def test_status_prints_a_quota_of_millions_in_full_with_separators(aws_peer, alert_deps, poster, clock):
+    aws_peer.set_account(REGION, production_access=True, max_24h=2_000_000, max_rate=500, sent_last_24h=1_234_567)
+    clock.tick()
+    sweep(alert_deps, poster)
+    answer = execute(CommandContext(deps=alert_deps, via="slack"), parse("status"))
+    assert (
+        "Daily quota: 1,234,567 of 2,000,000 sent in the last 24 h (61.7%); at most 500 a second"
+        in dict(answer.sections)[REGION]
+    )
+
+
 def test_status_shows_account_quota_rates_and_open_incidents(aws_peer, alert_deps, poster, clock):
     aws_peer.set_account(REGION, production_access=True, max_24h=50000, max_rate=14, sent_last_24h=1000)
     opened = clock.tick()
@@ -51,7 +62,7 @@ def test_status_shows_account_quota_rates_and_open_incidents(aws_peer, alert_dep
                 "Production access (out of the sandbox)",
                 "Sending enabled: yes",
                 "Enforcement status: HEALTHY",
-                "Daily quota: 1000 of 50000 sent in the last 24 h (2%); at most 14 a second",
+                "Daily quota: 1,000 of 50,000 sent in the last 24 h (2%); at most 14 a second",
                 "Bounce rate: 5.2% (CloudWatch), review (from 5%)",
                 "Complaint rate: no data (no CloudWatch figure, too few events to estimate)",
             ],

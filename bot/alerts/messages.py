@@ -25,6 +25,7 @@ from bot.alerts.levels import (
 )
 from bot.findings import Severity, where
 from bot.notify import Button, Message
+from bot.numfmt import fmt_num
 
 ACK_ACTION = "sesbot_incident_ack"
 BOUNCES_ACTION = "sesbot_incident_bounces"
@@ -52,7 +53,7 @@ def fmt_value(signal: str, value: float | None) -> str:
         return fmt_pct(value)
     if value is None:
         return ""
-    return f"{value:g}"
+    return fmt_num(value)
 
 
 def _human_time(text: str | None) -> str:
@@ -157,7 +158,7 @@ def _meaning(f: Facts) -> list[str]:
     if f.signal == "quota":
         d = f.detail
         return [
-            f"Sent {d.get('sent_last_24h', 0):g} of {d.get('max_24h', 0):g} in the last 24 hours.",
+            f"Sent {fmt_num(d.get('sent_last_24h', 0))} of {fmt_num(d.get('max_24h', 0))} in the last 24 hours.",
             "At 100% SES refuses sends with 'Daily message quota exceeded' until the window moves on.",
         ]
     if f.signal == "account_status":

@@ -13,6 +13,7 @@ from typing import Any
 from bot.aws import describe_error, error_code
 from bot.checks import CheckContext, check
 from bot.findings import Finding, Severity, could_not_check
+from bot.numfmt import fmt_num
 
 SANDBOX_DOC = "https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html"
 ENFORCEMENT_DOC = "https://docs.aws.amazon.com/ses/latest/dg/faqs-enforcement.html"
@@ -51,15 +52,6 @@ def identity_status(ctx: CheckContext, identity: str) -> dict[str, Any] | None:
         if error_code(exc) == "NotFoundException":
             return None
         raise
-
-
-def _num(value: Any) -> str:
-    """1000.0 -> '1,000'; 0.5 -> '0.5' (the API returns doubles for counts)."""
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{int(f):,}" if f.is_integer() else f"{f:,.2f}".rstrip("0").rstrip(".")
 
 
 def _review(account: dict[str, Any]) -> str | None:
@@ -244,8 +236,8 @@ def quota(ctx: CheckContext) -> list[Finding]:
     max24, rate, sent = q.get("Max24HourSend"), q.get("MaxSendRate"), q.get("SentLast24Hours")
     data = {"max_24h": max24, "max_rate": rate, "sent_last_24h": sent}
     evidence = [
-        f"SentLast24Hours: {_num(sent)}",
-        f"Max24HourSend: {'unlimited (-1)' if max24 == -1 else _num(max24)}",
+        f"SentLast24Hours: {fmt_num(sent)}",
+        f"Max24HourSend: {'unlimited (-1)' if max24 == -1 else fmt_num(max24)}",
     ]
     findings: list[Finding] = []
     if max24 is None or sent is None:
@@ -259,7 +251,7 @@ def quota(ctx: CheckContext) -> list[Finding]:
             Finding(
                 cid,
                 Severity.CRITICAL,
-                f"The daily sending quota in {region} is used up: {_num(sent)} of {_num(max24)} in the "
+                f"The daily sending quota in {region} is used up: {fmt_num(sent)} of {fmt_num(max24)} in the "
                 "last 24 hours; SES refuses sends (Daily message quota exceeded) until it frees up.",
                 evidence=evidence,
                 fix=f"Wait for the 24-hour window to roll on, or request a higher quota: {QUOTA_DOC}",
@@ -271,7 +263,7 @@ def quota(ctx: CheckContext) -> list[Finding]:
             Finding(
                 cid,
                 Severity.WARNING,
-                f"Near the daily sending quota in {region}: {_num(sent)} of {_num(max24)} "
+                f"Near the daily sending quota in {region}: {fmt_num(sent)} of {fmt_num(max24)} "
                 f"({sent / max24:.0%}) in the last 24 hours.",
                 evidence=evidence,
                 fix=f"Request a higher quota before it runs out: {QUOTA_DOC}",
@@ -284,7 +276,7 @@ def quota(ctx: CheckContext) -> list[Finding]:
             Finding(
                 cid,
                 Severity.OK,
-                f"Daily quota in {region}: {_num(sent)} of {_num(max24)} used{share}.",
+                f"Daily quota in {region}: {fmt_num(sent)} of {fmt_num(max24)} used{share}.",
                 evidence=evidence,
                 data=data,
             )
@@ -294,9 +286,9 @@ def quota(ctx: CheckContext) -> list[Finding]:
             Finding(
                 cid,
                 Severity.INFO,
-                f"Maximum send rate in {region}: {_num(rate)} message{'s' if rate != 1 else ''} a second; "
+                f"Maximum send rate in {region}: {fmt_num(rate)} message{'s' if rate != 1 else ''} a second; "
                 "faster sends get `Throttling: Maximum sending rate exceeded`.",
-                evidence=[f"MaxSendRate: {_num(rate)}"],
+                evidence=[f"MaxSendRate: {fmt_num(rate)}"],
                 data={"max_rate": rate},
             )
         )
