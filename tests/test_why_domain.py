@@ -233,6 +233,22 @@ def test_ses_deferrals_alone_name_no_refusal_of_the_domain(world):
     assert events.fix.startswith("Usually temporary; if it persists, check the account's sending status")
 
 
+def test_mail_delivered_in_the_first_hour_of_the_window_is_counted_with_its_bounces(
+    aws_peer, dns_peer, settings, store, clock
+):
+    world = Deps.build(settings, store=store, clock=clock)
+    dns_peer.load_zone_text(textwrap.dedent(ZONE) + textwrap.dedent(DOMAINS))
+    clock.tick(50)  # at HH:50: the window starts at HH:50 thirty days ago, the counters' hour at HH:00
+    at = clock.now - timedelta(days=30) + timedelta(minutes=5)
+    ingest(world, *(delivery_doc(_id(), [f"ok{i}@outlook.com"], at) for i in range(8)))
+    ingest(world, *(bounce_doc(_id(), [f"user{i}@outlook.com"], UNKNOWN, at, status="5.5.0") for i in range(2)))
+
+    events = finding(ask(world, "why @outlook.com"), "recipient_domain.events")
+
+    assert (events.data["deliveries"], events.data["bounces"]) == (8, 2)
+    assert not events.summary.startswith("Nothing was delivered")
+
+
 def test_a_domain_with_only_deliveries_passes(world):
     deliveries(world, "outlook.com", 2)
 

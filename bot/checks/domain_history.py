@@ -171,8 +171,11 @@ def event_isp(row: dict[str, Any], fallback: str) -> str:
 
 
 def _window(ctx: CheckContext) -> tuple[datetime, datetime, str]:
+    """The lookback on the counters' hour grid: its start floored to the hour, so the counters and the events
+    are read over the same window (history would round a counter window's start up, past mail still in it)."""
     now = ctx.deps.now()
-    return now - LOOKBACK, now, f"Looked at the last {LOOKBACK.days} days of the bot's event history."
+    since = (now - LOOKBACK).replace(minute=0, second=0, microsecond=0)
+    return since, now, f"Looked at the last {LOOKBACK.days} days of the bot's event history."
 
 
 def _n(n: int, one: str, many: str | None = None) -> str:
