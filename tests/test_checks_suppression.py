@@ -10,6 +10,7 @@ from bot.findings import Finding
 from bot.ingest import ingest_documents
 from bot.runner import run_checks
 from tests.conftest import bounce_doc
+from tests.test_checks_validation import delivered
 
 RECIPIENT = "jo@example.com"
 REMOVE = "`aws sesv2 delete-suppressed-destination --email-address jo@example.com --region us-east-1`"
@@ -259,3 +260,48 @@ def test_the_account_entry_stops_no_mail_sent_as_a_tenant_with_its_own_list(aws_
     [f] = run(deps)
     assert f.severity.label == "warning"
     assert "this entry stops only mail sent without a tenant" in f.summary
+
+
+def test_a_complaint_entry_a_set_does_not_apply_is_only_a_warning_that_mail_still_reaches_it(aws_peer, deps):
+    aws_peer.client("sesv2", "us-east-1").create_configuration_set(ConfigurationSetName="News")
+    aws_peer.set_config_set_options("News", suppressed_reasons=["BOUNCE"])
+    deps.settings.configuration_set = "News"
+    aws_peer.suppress(RECIPIENT, "COMPLAINT", last_update=deps.now() - timedelta(days=5))
+    [f] = run(deps)
+    assert (f.severity.label, f.summary) == (
+        "warning",
+        "jo@example.com is on the account suppression list in us-east-1 for COMPLAINT, but set News does not "
+        "apply it: mail still reaches someone who complained.",
+    )
+    assert f.evidence[-1] == (
+        "Configuration set News (from SESBOT_CONFIGURATION_SET): SuppressionOptions.SuppressedReasons BOUNCE, "
+        "so COMPLAINT entries stop none of its mail"
+    )
+    assert "make configuration set News suppress COMPLAINT again" in f.fix
+
+
+def test_a_set_that_suppresses_the_entrys_reason_leaves_it_critical(aws_peer, deps):
+    aws_peer.client("sesv2", "us-east-1").create_configuration_set(ConfigurationSetName="News")
+    aws_peer.set_config_set_options("News", suppressed_reasons=["BOUNCE", "COMPLAINT"])
+    deps.settings.configuration_set = "News"
+    aws_peer.suppress(RECIPIENT, "COMPLAINT", last_update=deps.now() - timedelta(days=5))
+    [f] = run(deps)
+    assert f.severity.label == "critical"
+
+
+def test_a_delivery_after_the_listing_shows_the_entry_is_not_blocking(aws_peer, deps):
+    listed = deps.now() - timedelta(days=5)
+    aws_peer.suppress(RECIPIENT, "BOUNCE", last_update=listed)
+    delivered(deps, RECIPIENT, deps.now() - timedelta(hours=2))
+    [f] = run(deps)
+    assert f.severity.label == "warning"
+    assert f.summary.startswith("jo@example.com is on the account suppression list in us-east-1 for BOUNCE, but ")
+    assert f.summary.endswith(" (2 hours ago), after it was listed: mail still reaches an address that hard-bounced.")
+    assert f.evidence[-1].startswith("Last delivery to jo@example.com: ")
+
+
+def test_a_delivery_before_the_listing_leaves_the_entry_critical(aws_peer, deps):
+    aws_peer.suppress(RECIPIENT, "BOUNCE", last_update=deps.now() - timedelta(hours=2))
+    delivered(deps, RECIPIENT, deps.now() - timedelta(days=5))
+    [f] = run(deps)
+    assert f.severity.label == "critical"

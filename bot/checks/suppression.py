@@ -20,10 +20,12 @@ from typing import Any
 from bot.aws import describe_error, error_code
 from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable, get_account
+from bot.checks.config_set import get_config_set, used_sets
 from bot.checks.recipient_history import BLOCKLIST_CATEGORIES, BOUNCE, _category, _recipient_rows, _window
 from bot.checks.tenant import get_tenant, sources_line, tenants_used
 from bot.findings import Finding, Severity
-from bot.timefmt import when
+from bot.history import last_delivery
+from bot.timefmt import iso, parse_ts, when
 
 CHECK = "recipient.suppressed"
 SUPPRESSION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html"
@@ -58,6 +60,44 @@ def _blocklist_bounce(ctx: CheckContext) -> dict[str, Any] | None:
             continue  # SES's own drops of the suppressed address say nothing of why it was put there
         return row if _category(row) in BLOCKLIST_CATEGORIES else None
     return None
+
+
+# Who still gets mail when an entry does not stop it, by the entry's reason.
+STILL_REACHES = {"COMPLAINT": "someone who complained", "BOUNCE": "an address that hard-bounced"}
+
+
+def _not_blocking(ctx: CheckContext, reason: str, updated: Any) -> tuple[str, list[str], list[str]] | None:
+    """Why the account entry stops none of the recipient's mail, its evidence and the sets that skip it; None
+    when it does stop it. Every set the mail uses (`used_sets`) has its own SuppressedReasons without
+    `reason`, or mail to the address was delivered after the entry's LastUpdateTime."""
+    found = used_sets(ctx)
+    lines: list[str] = []
+    for name in found.sets:
+        try:
+            options = get_config_set(ctx, name).get("SuppressionOptions") or {}
+        except Exception:  # config_set.sending reports an unreadable set; it may well apply the entry
+            return _delivered_since(ctx, updated)
+        own = options.get("SuppressedReasons")
+        if own is None or reason in own:  # the account's reasons, or its own with this one
+            return _delivered_since(ctx, updated)
+        lines.append(
+            f"Configuration set {name} (from {found.source(name)}): SuppressionOptions.SuppressedReasons "
+            f"{', '.join(own) or 'none'}, so {reason} entries stop none of its mail"
+        )
+    if not lines:
+        return _delivered_since(ctx, updated)
+    names = list(found.sets)
+    sets = f"set {names[0]} does" if len(names) == 1 else f"sets {', '.join(names)} do"
+    return f"{sets} not apply it", lines, names
+
+
+def _delivered_since(ctx: CheckContext, updated: Any) -> tuple[str, list[str], list[str]] | None:
+    listed = parse_ts(updated)
+    delivered = last_delivery(ctx.deps.store, ctx.target)
+    if listed is None or delivered is None or delivered <= iso(listed):
+        return None
+    at = when(delivered, ctx.deps.now())
+    return f"mail to it was delivered {at}, after it was listed", [f"Last delivery to {ctx.target}: {at}"], []
 
 
 def _suppressed_reasons(ctx: CheckContext) -> list[str] | None:
@@ -133,10 +173,15 @@ def suppressed(ctx: CheckContext) -> Finding | list[Finding]:
         evidence.append(f"Feedback ID: {attrs['FeedbackId']}")
     if reasons_line:
         evidence.append(reasons_line)
-    evidence.append(
-        "SES accepts sends to this address, returns a MessageId, and never delivers them; each one is "
-        "reported as a Permanent/OnAccountSuppressionList bounce."
-    )
+    updated = entry.get("LastUpdateTime")
+    lets_through = _not_blocking(ctx, reason, updated)
+    if lets_through:
+        evidence += lets_through[1]
+    else:
+        evidence.append(
+            "SES accepts sends to this address, returns a MessageId, and never delivers them; each one is "
+            "reported as a Permanent/OnAccountSuppressionList bounce."
+        )
     remove = f"`aws sesv2 delete-suppressed-destination --email-address {stored} --region {region}`"
     if reason == "COMPLAINT":
         cause = "after they marked a message as spam"
@@ -163,7 +208,6 @@ def suppressed(ctx: CheckContext) -> Finding | list[Finding]:
                 f"Tenant {t.name} uses its own suppression list (SuppressionScope TENANT): mail sent as "
                 f"{t.name} is checked against that list, not this one."
             )
-    updated = entry.get("LastUpdateTime")
     # Every tenant the mail is sent as keeps its own list: this entry stops none of that mail.
     own_lists = bool(tenants) and all(t.scope == "TENANT" for t in tenants)
     if own_lists:
@@ -174,6 +218,19 @@ def suppressed(ctx: CheckContext) -> Finding | list[Finding]:
             "checked against the tenant's own list (SuppressionScope TENANT): this entry stops only mail sent "
             "without a tenant."
         )
+    elif lets_through:
+        # The entry is real but stops none of the mail: what reaches the address is the news, not a block.
+        severity = Severity.WARNING
+        why, _, skipping = lets_through
+        summary = (
+            f"{stored} is on the account suppression list in {region} for {reason}, but {why}: mail still "
+            f"reaches {STILL_REACHES.get(reason, 'it')}."
+        )
+        if skipping:
+            fix = (
+                f"If {stored} should get no mail, make configuration set {', '.join(skipping)} suppress {reason} "
+                f"again (config_set.delivery gives the command). ({SUPPRESSION_DOC})"
+            )
     else:
         # A blocklist bounce put it there: the listing is the cause and ranks first (critical), this entry next.
         severity = Severity.CRITICAL if listed is None else Severity.ERROR
