@@ -324,10 +324,13 @@ def timeline_line(e: Event, now: datetime) -> str:
 
 
 def report_section(report: Report) -> tuple[str, list[str]]:
-    """One diagnosis as an answer section: the verdict in the heading, its fix, the other problems, what passed."""
+    """One diagnosis as an answer section: the verdict in the heading (with where it was seen, as a single
+    diagnosis shows it), its fix, the other problems, what passed."""
     verdict = report.verdict
     heading = f"{report.target}: " + (
-        f"{verdict.severity.label} — {verdict.summary}" if verdict else "nothing wrong found"
+        f"{verdict.severity.label} — {verdict.summary}" + (f" ({verdict.where})" if verdict.where else "")
+        if verdict
+        else "nothing wrong found"
     )
     lines = []
     if verdict and verdict.fix:

@@ -13,6 +13,7 @@ from bot.commands import CommandContext, execute, parse
 from bot.deps import Deps
 from bot.ingest import ingest_documents
 from bot.settings import Account, Settings, SettingsError
+from peers import scenario
 from tests.conftest import CHANNEL, REGION, bounce_doc, slack_poster
 
 PROD = "111111111111"
@@ -65,6 +66,27 @@ def test_a_diagnosis_names_the_account_where_the_cause_is(aws_peer, two_accounts
     assert sorted((f["account"], f["severity"]) for f in suppressed) == [("prod", "ok"), ("staging", "critical")]
     text = execute(CommandContext(deps=deps), parse("why user@example.com")).findings  # type: ignore[union-attr]
     assert any(f.where == "staging · us-east-1" and f.is_problem for f in text if f.check == "recipient.suppressed")
+
+
+def sender_published(aws_peer, dns_peer) -> None:
+    """The scenario's DNS, and its sender domain verified in both accounts: nothing wrong but what a test adds."""
+    scenario.setup_dns(dns_peer)
+    for account_id in (PROD, STAGING):
+        with aws_peer.in_account(account_id):
+            aws_peer.set_identity(
+                scenario.SENDER_DOMAIN, region=REGION, verified=True, dkim_tokens=list(scenario.DKIM_TOKENS)
+            )
+
+
+def test_several_targets_name_the_account_and_region_of_each_verdict(aws_peer, dns_peer, two_accounts, store):
+    sender_published(aws_peer, dns_peer)
+    with aws_peer.in_account(STAGING):
+        aws_peer.suppress("user@example.com", "BOUNCE", region=REGION)
+    deps = Deps.build(two_accounts, store=store)
+    answer = execute(CommandContext(deps=deps), parse("why user@example.com ok@example.org"))
+    heading, _ = answer.sections[0]  # type: ignore[union-attr]
+    assert heading.startswith("user@example.com: critical — user@example.com is on the account suppression list")
+    assert heading.endswith(f"never delivers it. (staging · {REGION})")
 
 
 def test_why_with_account_asks_only_that_account(aws_peer, two_accounts, store):
