@@ -11,7 +11,7 @@ ranks them and names the most likely cause first (the verdict).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -191,23 +191,33 @@ def in_the_regions_used(
     events: Iterable[Mapping[str, Any]],
     regions: Sequence[str],
     mail: str | None = None,
+    account_of: Callable[[str | None], str] | None = None,
 ) -> Report:
     """With several regions configured (`regions`), what is wrong in a region none of `events` went through
     is told for information, not as the cause: the regions are the events' own (`region`, from `sourceArn`).
-    No event with a region: every region stays in the running. `mail` names the mail in the note (by
-    default "the mail to <target> the bot has seen")."""
-    if len(regions) < 2:
+    No event with a region: every region stays in the running. With several accounts, `account_of` names
+    the account an event was sent from (from its `account_id`, `bot.event_accounts.sending_account`), and
+    what is wrong in an account none of `events` came from is told the same way; an event from an account
+    it cannot name keeps every account in the running. `mail` names the mail in the note (by default
+    "the mail to <target> the bot has seen")."""
+    events = list(events)
+    used = {e["region"] for e in events if e.get("region")} if len(regions) >= 2 else set()
+    senders = {account_of(e["account_id"]) for e in events if e.get("account_id")} if account_of else set()
+    if "" in senders:
+        senders = set()
+    if not used and not senders:
         return report
-    used = {e["region"] for e in events if e.get("region")}
-    if not used:
-        return report
-    through = ", ".join(sorted(used))
     mail = mail or f"the mail to {report.target} the bot has seen"
     findings = []
     for f in report.findings:
-        if f.region and f.region not in used and f.severity >= Severity.WARNING and not f.data.get("could_not_check"):
-            note = f"(In {f.region}: {mail} went through {through}.)"
-            f = replace(f, severity=Severity.INFO, summary=f"{f.summary} {note}")
+        if f.severity >= Severity.WARNING and not f.data.get("could_not_check"):
+            notes = []
+            if used and f.region and f.region not in used:
+                notes.append(f"(In {f.region}: {mail} went through {', '.join(sorted(used))}.)")
+            if senders and f.account and f.account not in senders:
+                notes.append(f"(In account {f.account}: {mail} was sent from {', '.join(sorted(senders))}.)")
+            if notes:
+                f = replace(f, severity=Severity.INFO, summary=" ".join([f.summary, *notes]))
         findings.append(f)
     return replace(report, findings=findings)
 

@@ -89,6 +89,23 @@ def test_several_targets_name_the_account_and_region_of_each_verdict(aws_peer, d
     assert heading.endswith(f"never delivers it. (staging · {REGION})")
 
 
+def test_a_problem_in_an_account_the_recipients_mail_never_came_from_is_not_the_cause(
+    aws_peer, dns_peer, two_accounts, store
+):
+    sender_published(aws_peer, dns_peer)
+    with aws_peer.in_account(STAGING):
+        aws_peer.set_account(REGION, sending_enabled=False)
+    ingest_documents(store, [blocklist_bounce(1, "kim@example.org", PROD, datetime.now(UTC))], origin="test")
+    deps = Deps.build(two_accounts, store=store)
+    report = execute(CommandContext(deps=deps), parse("why kim@example.org"))
+    assert (report.verdict.check, report.verdict.account) == ("recipient.blocklist", None)  # type: ignore[union-attr]
+    [paused] = [f for f in report.findings if f.check == "account.sending" and f.account == "staging"]  # type: ignore[union-attr]
+    assert paused.severity.label == "info"
+    assert paused.summary.endswith(
+        "(In account staging: the mail to kim@example.org the bot has seen was sent from prod.)"
+    )
+
+
 def test_why_with_account_asks_only_that_account(aws_peer, two_accounts, store):
     deps = Deps.build(two_accounts, store=store)
     answer = run(deps, "why user@example.com --account prod --json")

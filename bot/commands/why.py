@@ -25,6 +25,7 @@ from typing import Any
 from bot import history
 from bot.checks.domain_history import domain_checks
 from bot.commands import CommandContext, Invocation, command
+from bot.event_accounts import sending_account
 from bot.findings import Answer, Report, Severity, in_the_regions_used
 from bot.message import diagnose_message, report_section
 from bot.runner import run_checks
@@ -34,19 +35,28 @@ from bot.target import WHY_FORMS, UsageError, WhyTarget, parse_why_target, shown
 MAX_TARGETS = 3
 
 
+def _judged(ctx: CommandContext, report: Report, events: list[dict[str, Any]]) -> Report:
+    """The report judged where the target's mail went (`in_the_regions_used`): its regions and, with several
+    accounts, the accounts that sent it."""
+    settings = ctx.deps.settings
+    account_of = sending_account(settings) if len(settings.accounts) > 1 else None
+    return in_the_regions_used(report, events, settings.regions, account_of=account_of)
+
+
 def diagnose(ctx: CommandContext, address: str) -> Report:
     """One full diagnosis; the run id lets its checks share one answer per AWS call (see account.py)."""
     report, _ = run_checks(ctx.deps, address)
-    return in_the_regions_used(report, history.recipient_events(ctx.deps.store, address), ctx.deps.settings.regions)
+    return _judged(ctx, report, history.recipient_events(ctx.deps.store, address))
 
 
 def diagnose_domain(ctx: CommandContext, domain: str) -> Report:
     """`why @domain`: the domain suite, reported as a diagnosis of the target "@domain"; with several regions,
-    judged in the regions the domain's mail went through (`in_the_regions_used`), as an address is."""
+    judged in the regions (and accounts) the domain's mail went through (`in_the_regions_used`), as an address
+    is."""
     report, _ = run_checks(ctx.deps, domain, "why_domain", checks=domain_checks())
     report.kind = "why"  # a diagnosis like any other, for every front end
     events = history.domain_events(ctx.deps.store, domain.lstrip("@"))
-    return in_the_regions_used(report, events, ctx.deps.settings.regions)
+    return _judged(ctx, report, events)
 
 
 def parse_targets(args: list[str]) -> list[WhyTarget]:
