@@ -630,17 +630,18 @@ def test_a_rendering_failure_names_the_template_and_the_missing_variable(deps):
     assert "--template-name WelcomeEmail" in f.fix
 
 
-def test_a_reject_or_rendering_failure_followed_by_a_delivery_is_history_not_the_cause(deps):
+def test_a_reject_or_rendering_failure_followed_by_a_delivery_is_a_warning_not_the_cause(deps):
+    delivered_at = ago(hours=1)
     ingest(
         deps,
         reject(RECIPIENT, ago(hours=5)),
         rendering_failure(RECIPIENT, ago(hours=4), "WelcomeEmail", "first_name"),
-        delivery(RECIPIENT, ago(hours=1)),
+        delivery(RECIPIENT, delivered_at),
     )
-    assert [f.severity.label for f in run(deps, "recipient.rejects") + run(deps, "recipient.rendering")] == [
-        "error",
-        "error",
-    ]
+    found = run(deps, "recipient.rejects") + run(deps, "recipient.rendering")
+    assert [f.severity.label for f in found] == ["warning", "warning"]
+    later = f" A later message was delivered {_ts(delivered_at)[:16].replace('T', ' ')} UTC (1 hour ago)."
+    assert [f.summary.endswith(later) for f in found] == [True, True]
 
 
 @pytest.mark.parametrize(

@@ -129,11 +129,14 @@ def _last_delivery(ctx: CheckContext, since: datetime) -> str | None:
     return at if at is not None and at >= iso(since) else None
 
 
-def _nothing_sent_severity(ctx: CheckContext, since: datetime, latest: str) -> Severity:
+def _nothing_sent(ctx: CheckContext, since: datetime, latest: str) -> tuple[Severity, str]:
     """A send SES refused or could not render never left SES: with no delivery to the recipient since, it is
-    the cause (critical, before account states under which mail still goes out); after one, history."""
+    the cause (critical, before account states under which mail still goes out); after one, history (a
+    warning, as a hard bounce followed by a delivery is), and the summary's tail says when."""
     delivered = _last_delivery(ctx, since)
-    return Severity.ERROR if delivered and delivered > latest else Severity.CRITICAL
+    if delivered and delivered > latest:
+        return Severity.WARNING, f" A later message was delivered {when(delivered, ctx.deps.now())}."
+    return Severity.CRITICAL, ""
 
 
 def _is_global(row: dict[str, Any]) -> bool:
@@ -632,12 +635,13 @@ def rejects(ctx: CheckContext) -> Finding:
         evidence.append(line)
     evidence.append(window)
     reason = _quote(rows[0].get("reason") or "not given", 120)
+    severity, later = _nothing_sent(ctx, since, rows[0]["timestamp"])
     return Finding(
         cid,
-        _nothing_sent_severity(ctx, since, rows[0]["timestamp"]),
+        severity,
         f"SES rejected {_plural(len(rows), 'message')} to {ctx.target} without sending "
         f'(reason "{reason}": SES found a virus in the message), '
-        f"the latest {when(rows[0]['timestamp'], now)}.",
+        f"the latest {when(rows[0]['timestamp'], now)}.{later}",
         evidence=evidence,
         fix=(
             "SES scans every message and rejects those carrying a virus; nothing was sent. Remove or clean "
@@ -691,10 +695,11 @@ def rendering(ctx: CheckContext) -> Finding:
             f'"{_quote(rows[0].get("reason"), 160)}"; nothing was sent.'
         )
         fix = "Fix the template or its data and test with `aws sesv2 test-render-email-template`. " + TEMPLATE_DOC
+    severity, later = _nothing_sent(ctx, since, rows[0]["timestamp"])
     return Finding(
         cid,
-        _nothing_sent_severity(ctx, since, rows[0]["timestamp"]),
-        summary,
+        severity,
+        summary + later,
         evidence=evidence,
         fix=fix,
         data={"failures": len(rows), "template": template, "missing_variable": var},
