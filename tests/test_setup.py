@@ -7,6 +7,7 @@ event destinations, SNS topics, SQS queues and their policies are real API objec
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from bot.setup.permissions import BOT_ACTIONS
 from bot.setup.plan import _RegionPlan, _route_step
 from bot.setup.policy import Decision, Verdict
 from bot.setup.report import _topic_problem
+from tests.test_checks_validation import delivered
 
 REGION = "us-east-1"
 DOMAIN = "mail.example.com"
@@ -573,6 +575,13 @@ def test_coverage_says_nothing_when_the_history_has_events_for_the_recipient(aws
 
     assert coverage(deps, "someone@example.net") == []
     assert aws_peer.calls == []  # the history answered: no AWS call at all
+
+
+def test_coverage_says_nothing_when_the_history_has_a_delivery_to_the_recipient(aws_peer, deps: Deps) -> None:
+    delivered(deps, "good@example.net", deps.now() - timedelta(hours=2))
+
+    assert coverage(deps, "good@example.net") == []
+    assert aws_peer.calls == []
 
 
 def test_coverage_turns_an_unreadable_setup_into_could_not_check(aws_peer, deps: Deps) -> None:
