@@ -7,9 +7,13 @@ What Slack received is read back from the peer's recorded calls.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
+import botocore.session
+
 from bot.alerts import next_level, sweep
+from bot.alerts.levels import ENFORCEMENT_LEVELS
 from bot.alerts.summary import when
 from bot.alerts.sweep import SweepResult
 from bot.alerts.transitions import Signal
@@ -523,6 +527,61 @@ def test_account_review_and_quota_crossing_open_incidents_and_production_access_
     notice = slack_peer.calls_to("chat.postMessage")[-3]  # before the quota's resolution and its summary
     assert header(notice) == ":warning: Account change in us-east-1"
     assert "Production access lost" in json.dumps(notice.params["blocks"])
+
+
+def test_the_enforcement_levels_name_every_status_botocore_documents():
+    model = botocore.session.get_session().get_service_model("sesv2")
+    member = model.operation_model("GetAccount").output_shape.members["EnforcementStatus"]
+    assert set(ENFORCEMENT_LEVELS) == set(re.findall(r"<code>([A-Z_]+)</code>", member.documentation))
+
+
+def test_an_enforcement_status_the_bot_does_not_know_keeps_the_account_incident_open_and_is_named(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    poster = slack_poster(slack_peer)
+    clock.tick()
+    sweep(alert_deps, poster)
+    aws_peer.set_account(REGION, enforcement_status="PROBATION")
+    clock.tick()
+    sweep(alert_deps, poster)
+    aws_peer.set_account(REGION, enforcement_status="SUSPENDED")  # a value SES may add after the bot was written
+    clock.tick()
+    unknown = sweep(alert_deps, poster)
+    aws_peer.set_account(REGION, enforcement_status="HEALTHY")
+    clock.tick()
+    sweep(alert_deps, poster)
+
+    assert levels_of(unknown, "account_status") == [("probation", "unknown_status")]
+    posted = slack_peer.calls_to("chat.postMessage")
+    assert [header(c) for c in posted] == [
+        ":x: Account status in us-east-1: under review (probation)",
+        ":warning: Changed: account status in us-east-1",
+        ":white_check_mark: Resolved: account status in us-east-1",
+        ":white_check_mark: Incident #1 summary: account status in us-east-1",
+    ]
+    changed, resolved = json.dumps(posted[1].params["blocks"]), json.dumps(posted[2].params["blocks"])
+    assert "AWS reports EnforcementStatus SUSPENDED in this region, a value this bot does not know" in changed
+    assert "HEALTHY" not in changed
+    assert "Sending enabled, enforcement status HEALTHY." in resolved
+
+
+def test_an_enforcement_status_the_bot_does_not_know_opens_an_incident_that_names_it(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    poster = slack_poster(slack_peer)
+    clock.tick()
+    sweep(alert_deps, poster)
+    aws_peer.set_account(REGION, enforcement_status="SUSPENDED")
+    clock.tick()
+    sweep(alert_deps, poster)
+
+    [opened] = slack_peer.calls_to("chat.postMessage")
+    assert header(opened) == (
+        ":warning: Account status in us-east-1: an enforcement status the bot does not know (SUSPENDED)"
+    )
+    status = execute(CommandContext(deps=alert_deps, via="cli"), parse("status"))
+    assert status.severity == Severity.WARNING
+    assert "Enforcement status: SUSPENDED" in status.sections[0][1]
 
 
 # -- the terminal --------------------------------------------------------------------------------------

@@ -20,10 +20,15 @@ RATE_METRICS = {"bounce_rate": "Reputation.BounceRate", "complaint_rate": "Reput
 QUOTA_LEVELS: tuple[tuple[str, float], ...] = (("quota_80", 0.80), ("quota_95", 0.95))
 FIXED_LADDERS: dict[str, list[str]] = {
     "quota": ["ok"] + [name for name, _ in QUOTA_LEVELS],
-    "account_status": ["ok", "probation", "paused", "shutdown"],
+    # unknown_status: an EnforcementStatus the bot does not know (SES may add one): not OK, and not ranked
+    # above PROBATION, since nothing says it stops mail.
+    "account_status": ["ok", "unknown_status", "probation", "paused", "shutdown"],
     "blocklist": ["ok", "listed"],
     "aws_api": ["ok", "unreachable"],
 }
+# GetAccount EnforcementStatus -> its account_status level: the values botocore's sesv2 model documents (the
+# member is a plain string there); any other is `unknown_status` (`bot.ses_status.judge_status`).
+ENFORCEMENT_LEVELS = {"HEALTHY": "ok", "PROBATION": "probation", "SHUTDOWN": "shutdown"}
 # The order signals are read and reported in.
 SIGNALS = ("aws_api", "account_status", "bounce_rate", "complaint_rate", "blocklist", "quota")
 
@@ -36,6 +41,7 @@ LEVEL_LABELS = {
     "suspension": "pause",
     "quota_80": "80% of the daily quota",
     "quota_95": "95% of the daily quota",
+    "unknown_status": "an enforcement status the bot does not know",
     "probation": "under review (probation)",
     "paused": "sending paused",
     "shutdown": "shut down by AWS",
@@ -51,6 +57,7 @@ LEVEL_SEVERITY = {
     "suspension": Severity.CRITICAL,
     "quota_80": Severity.WARNING,
     "quota_95": Severity.ERROR,
+    "unknown_status": Severity.WARNING,
     "probation": Severity.ERROR,
     "paused": Severity.CRITICAL,
     "shutdown": Severity.CRITICAL,

@@ -131,6 +131,10 @@ def _level_text(f: Facts, level: str) -> str:
 
 
 ACCOUNT_MEANING = {
+    "unknown_status": [
+        "AWS reports EnforcementStatus {enforcement_status} in this region, a value this bot does not know: "
+        "read it as a problem until the SES console's reputation page says otherwise."
+    ],
     "probation": ["AWS has placed the account under review (EnforcementStatus PROBATION) in this region."],
     "paused": ["Sending is disabled for the account in this region: SES accepts nothing."],
     "shutdown": ["AWS has shut down sending for the account in this region (EnforcementStatus SHUTDOWN)."],
@@ -162,7 +166,9 @@ def _meaning(f: Facts) -> list[str]:
             "At 100% SES refuses sends with 'Daily message quota exceeded' until the window moves on.",
         ]
     if f.signal == "account_status":
-        return ACCOUNT_MEANING.get(f.level, []) + list(f.detail.get("changes", []))
+        words = {"enforcement_status": f.detail.get("enforcement_status")}
+        meaning = [line.format_map(words) for line in ACCOUNT_MEANING.get(f.level, [])]
+        return meaning + list(f.detail.get("changes", []))
     if f.signal == "blocklist":
         return [
             "Receivers refused mail because a sending IP or domain is on a blocklist.",
@@ -296,7 +302,10 @@ def _title(f: Facts) -> str:
         return f"{n} new blocklist bounce{'' if n == 1 else 's'}{where}"
     if f.signal == "aws_api":
         return f"Cannot read metrics{where}"
-    return f"Account status{where}: {LEVEL_LABELS.get(f.level, f.level)}"
+    label = LEVEL_LABELS.get(f.level, f.level)
+    if f.level == "unknown_status":
+        label += f" ({f.detail.get('enforcement_status')})"
+    return f"Account status{where}: {label}"
 
 
 def _fields(f: Facts) -> list[tuple[str, str]]:
@@ -377,9 +386,10 @@ def change_message(f: Facts) -> Message:
     """A thread reply: the level went up or down (still not OK)."""
     before = f.levels.index(f.previous_level) if f.previous_level in f.levels else 0
     worse = f.levels.index(f.level) > before if f.level in f.levels else True
-    word = "Worse" if worse else "Better"
+    # A status the bot does not know is neither better nor worse than one it does.
+    word = "Changed" if "unknown_status" in (f.level, f.previous_level) else "Worse" if worse else "Better"
     lines = [f"Now {_level_text(f, f.level)}, was {LEVEL_LABELS.get(f.previous_level or 'ok', 'OK')}."]
-    if worse:
+    if worse or word == "Changed":
         lines += _meaning(f)[:1]
     lines += _forecast_lines(f)
     return Message(
@@ -422,7 +432,7 @@ def resolve_message(f: Facts) -> Message:
     elif f.signal == "aws_api":
         why = "The bot reads the account's figures again."
     else:
-        why = "Sending enabled, enforcement status HEALTHY."
+        why = f"Sending enabled, enforcement status {f.detail.get('enforcement_status') or 'not reported'}."
     lines = [why, *f.detail.get("changes", [])]
     return Message(title=f"Resolved: {f.label} in {f.where}", severity=Severity.OK, lines=lines)
 

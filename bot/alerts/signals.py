@@ -26,6 +26,8 @@ from bot.alerts.forecast import FORECAST_HOURS
 from bot.alerts.levels import (
     BEHIND_WINDOW,
     BLOCKLIST_QUIET,
+    ENFORCEMENT_LEVELS,
+    FIXED_LADDERS,
     QUOTA_LEVELS,
     RATE_METRICS,
     SIGNALS,
@@ -36,6 +38,7 @@ from bot.alerts.records import query_rows
 from bot.aws import describe_error
 from bot.deps import Deps
 from bot.event_accounts import events_of_account, sending_account
+from bot.ses_status import judge_status
 from bot.settings import Settings
 from bot.store import KV_BLOCKLIST_MARK, Store, iso
 
@@ -217,14 +220,14 @@ def estimate_trend(
 
 
 def _account_level(account: dict[str, Any]) -> str:
-    status = str(account.get("EnforcementStatus") or "").upper()
-    if status == "SHUTDOWN":
-        return "shutdown"
+    """The account_status level: the enforcement status's (`ENFORCEMENT_LEVELS`; one the bot does not know
+    is `unknown_status`, never OK), raised to `paused` when sending is disabled."""
+    status = str(account.get("EnforcementStatus") or "")
+    level = judge_status(status, ENFORCEMENT_LEVELS, "unknown_status") if status else "ok"
     if account.get("SendingEnabled") is False:
-        return "paused"
-    if status == "PROBATION":
-        return "probation"
-    return "ok"  # HEALTHY, and values AWS may add later: their change is still reported as a notice
+        levels = FIXED_LADDERS["account_status"]
+        level = max(level, "paused", key=levels.index)
+    return level
 
 
 def account_readings(region: str, account: dict[str, Any]) -> list[Reading]:
