@@ -61,7 +61,9 @@ is read from the SigV4 credential scope of each request):
 Shape fidelity: every SESv2 answer our layer builds (or edits from moto's) is checked against the operation's
 output shape in botocore's model (`sesv2_shape_problems`: unknown members, wrong types, enum values, missing
 required members). A mismatch is answered with a 500 ``PeerShapeError`` naming the problem, logged, and kept in
-`AwsPeer.shape_problems`, so no test passes on an answer SES would not send.
+`AwsPeer.shape_problems`, so no test passes on an answer SES would not send. One exception, for tests of what
+the bot makes of a value newer than botocore's list (SES adds enum values before botocore learns them):
+`AwsPeer.allow_newer_values` names enum values the check (and the controls below) accept, until `reset`.
 
 Everything else (SESv2 identities, configuration sets, ``SendEmail``; SES v1; SNS; SQS; CloudWatch; ...) is
 moto's. Moto's state lives in module globals, so it is shared by every peer in the process (and `reset`
@@ -92,7 +94,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -423,11 +425,11 @@ def _cloudwatch_model() -> Any:
     return botocore.session.get_session().get_service_model("cloudwatch")
 
 
-def sesv2_shape_problems(operation: str, payload: Any) -> list[str]:
+def sesv2_shape_problems(operation: str, payload: Any, newer_values: Collection[str] = ()) -> list[str]:
     """What is wrong with ``payload`` as the JSON body of a SESv2 ``operation`` answer; [] if nothing.
 
     Checked against the operation's output shape in botocore's model: member names, types (a timestamp is
-    epoch seconds, as rest-json sends it), enum values and required members.
+    epoch seconds, as rest-json sends it), enum values (or one of ``newer_values``) and required members.
     """
     from botocore.model import OperationNotFoundError
 
@@ -438,11 +440,11 @@ def sesv2_shape_problems(operation: str, payload: Any) -> list[str]:
     if shape is None:
         return [] if not payload else [f"{operation} has no output, but the answer is {payload!r}"]
     problems: list[str] = []
-    _check_shape(shape, payload, operation, problems)
+    _check_shape(shape, payload, operation, problems, newer_values)
     return problems
 
 
-def _check_shape(shape: Any, value: Any, where: str, problems: list[str]) -> None:
+def _check_shape(shape: Any, value: Any, where: str, problems: list[str], newer: Collection[str] = ()) -> None:
     kind = shape.type_name
     if shape.metadata.get("document"):
         return
@@ -460,7 +462,7 @@ def _check_shape(shape: Any, value: Any, where: str, problems: list[str]) -> Non
             elif member_value is None:
                 problems.append(f"{where}.{name}: null (leave the member out instead)")
             else:
-                _check_shape(member, member_value, f"{where}.{name}", problems)
+                _check_shape(member, member_value, f"{where}.{name}", problems, newer)
         for name in shape.required_members:
             if name not in value and not members[name].serialization.get("location"):
                 problems.append(f"{where}: required member {name!r} of {shape.name} is missing")
@@ -469,18 +471,18 @@ def _check_shape(shape: Any, value: Any, where: str, problems: list[str]) -> Non
             problems.append(f"{where}: expected a list ({shape.name}), got {type(value).__name__} {value!r}")
             return
         for i, item in enumerate(value):
-            _check_shape(shape.member, item, f"{where}[{i}]", problems)
+            _check_shape(shape.member, item, f"{where}[{i}]", problems, newer)
     elif kind == "map":
         if not isinstance(value, dict):
             problems.append(f"{where}: expected a map ({shape.name}), got {type(value).__name__} {value!r}")
             return
         for key, item in value.items():
-            _check_shape(shape.key, key, f"{where} key", problems)
-            _check_shape(shape.value, item, f"{where}[{key!r}]", problems)
+            _check_shape(shape.key, key, f"{where} key", problems, newer)
+            _check_shape(shape.value, item, f"{where}[{key!r}]", problems, newer)
     elif kind == "string":
         if not isinstance(value, str):
             problems.append(f"{where}: expected a string ({shape.name}), got {type(value).__name__} {value!r}")
-        elif shape.enum and value not in shape.enum:
+        elif shape.enum and value not in shape.enum and value not in newer:
             problems.append(f"{where}: {value!r} is not one of {shape.name} {list(shape.enum)}")
     elif kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -719,6 +721,7 @@ class AwsPeer(LoopbackPeer):
         self._case_ids = 0
         self._denied_actions: list[str] = []  # IAM action patterns SimulatePrincipalPolicy denies
         self._shape_problems: list[str] = []  # answers of ours that botocore's model refused
+        self._newer_values: set[str] = set()  # enum values accepted beyond botocore's lists (`allow_newer_values`)
         self._widgets: list[dict[str, Any]] = []  # every MetricWidget GetMetricWidgetImage was asked to draw
         self._server: BaseWSGIServer | None = None
         self._moto: Any = None
@@ -955,8 +958,7 @@ class AwsPeer(LoopbackPeer):
         region: str = DEFAULT_REGION,
     ) -> str:
         """Create (or replace) tenant ``name`` in ``region`` with ``resources`` (ARNs); returns its TenantArn."""
-        if sending_status not in _SENDING_STATUSES:
-            raise ValueError(f"sending_status must be one of {_SENDING_STATUSES}")
+        self._sending_status("sending_status", sending_status)
         suppression: dict[str, Any] | None = None
         if suppressed_reasons is not None or suppression_scope is not None:
             suppression = {}
@@ -986,12 +988,17 @@ class AwsPeer(LoopbackPeer):
         policy: str = "arn:aws:ses:::reputation-policy/standard",
         impact: str = "LOW",
         updated: datetime | None = None,
+        aggregate: str | None = None,
         region: str = DEFAULT_REGION,
     ) -> None:
-        """Create (or replace) the reputation entity of resource ARN ``reference`` in ``region``."""
-        for status in (aws_status, customer_status):
-            if status not in _SENDING_STATUSES:
-                raise ValueError(f"status must be one of {_SENDING_STATUSES}")
+        """Create (or replace) the reputation entity of resource ARN ``reference`` in ``region``.
+
+        ``SendingStatusAggregate`` is worked out from the two statuses unless ``aggregate`` says it.
+        """
+        given = {"aws_status": aws_status, "customer_status": customer_status, "aggregate": aggregate}
+        for name, status in given.items():
+            if status is not None:
+                self._sending_status(name, status)
         when = updated or datetime.now(UTC)
 
         def record(status: str, cause: str | None) -> dict[str, Any]:
@@ -1001,7 +1008,10 @@ class AwsPeer(LoopbackPeer):
             return out
 
         statuses = (aws_status, customer_status)
-        aggregate = "DISABLED" if "DISABLED" in statuses else "REINSTATED" if "REINSTATED" in statuses else "ENABLED"
+        if aggregate is None:
+            aggregate = (
+                "DISABLED" if "DISABLED" in statuses else "REINSTATED" if "REINSTATED" in statuses else "ENABLED"
+            )
         entity = {
             "ReputationEntityReference": reference,
             "ReputationEntityType": "RESOURCE",
@@ -1093,9 +1103,19 @@ class AwsPeer(LoopbackPeer):
         with self._lock:
             self._state(region).email_insights[email.lower()] = verdicts
 
-    @staticmethod
-    def _refuse_bad_shape(operation: str, payload: dict[str, Any]) -> None:
-        problems = sesv2_shape_problems(operation, _wire(payload))
+    def allow_newer_values(self, *values: str) -> None:
+        """Accept ``values`` wherever botocore's model lists an enum, until `reset`: a status or impact SES may
+        answer before botocore knows it (``add_tenant(sending_status="SUSPENDED")``, a recommendation's
+        ``impact="MEDIUM"``), for tests of what the bot makes of a value it does not know."""
+        with self._lock:
+            self._newer_values.update(values)
+
+    def _sending_status(self, name: str, status: str) -> None:
+        if status not in _SENDING_STATUSES and status not in self._newer_values:
+            raise ValueError(f"{name} must be one of {_SENDING_STATUSES} (or `allow_newer_values`)")
+
+    def _refuse_bad_shape(self, operation: str, payload: dict[str, Any]) -> None:
+        problems = sesv2_shape_problems(operation, _wire(payload), self._newer_values)
         if problems:
             raise ValueError(f"not what SES would answer for {operation}: " + "; ".join(problems))
 
@@ -1283,6 +1303,7 @@ class AwsPeer(LoopbackPeer):
             self._calls.clear()
             self._denied_actions.clear()
             self._shape_problems.clear()
+            self._newer_values.clear()
             self._widgets.clear()
             self._delay = 0.0
         if self._moto is not None:
@@ -1653,7 +1674,7 @@ class AwsPeer(LoopbackPeer):
 
     def _checked(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         """``payload`` if it fits ``operation``'s output shape in botocore's model; else a loud 500."""
-        problems = sesv2_shape_problems(operation, payload)
+        problems = sesv2_shape_problems(operation, payload, self._newer_values)
         if problems:
             message = f"peers.aws answered {operation} with a shape SES would not send: " + "; ".join(problems)
             _LOG.error("%s", message)

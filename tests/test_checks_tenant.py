@@ -6,8 +6,11 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import botocore.session
+
 import bot.checks.all  # noqa: F401  (registers every check, in report order)
 from bot.checks import REGISTRY
+from bot.checks.tenant import STATUS_SEVERITY
 from bot.findings import Finding
 from bot.ingest import ingest_documents
 from bot.runner import run_checks
@@ -135,6 +138,34 @@ def test_an_enabled_tenant_passes(aws_peer, deps):
         "Tenant acme is enabled in us-east-1.",
         "ENABLED",
     )
+
+
+def test_a_tenant_status_the_bot_does_not_know_is_a_warning_that_names_it(aws_peer, deps):
+    deps.settings.tenant = "acme"
+    aws_peer.allow_newer_values("SUSPENDED")  # SES may answer a status newer than botocore's list
+    arn = aws_peer.add_tenant("acme", sending_status="SUSPENDED")
+    aws_peer.set_reputation_entity(arn, aws_status="SUSPENDED", aggregate="SUSPENDED")
+    [f] = run(deps)
+    assert (f.severity.label, f.summary) == (
+        "warning",
+        "Tenant acme reports a sending status this bot does not know in us-east-1 (SendingStatus SUSPENDED, "
+        "SendingStatusAggregate SUSPENDED, AwsSesManagedStatus SUSPENDED): it may not send the mail sent as acme.",
+    )
+
+
+def test_a_suspended_aggregate_alone_is_not_an_enabled_tenant(aws_peer, deps):
+    deps.settings.tenant = "acme"
+    aws_peer.allow_newer_values("SUSPENDED")
+    arn = aws_peer.add_tenant("acme")
+    aws_peer.set_reputation_entity(arn, aggregate="SUSPENDED")
+    [f] = run(deps)
+    assert (f.severity.label, f.data["aggregate"]) == ("warning", "SUSPENDED")
+    assert "(SendingStatusAggregate SUSPENDED)" in f.summary
+
+
+def test_every_sending_status_botocore_lists_has_a_severity():
+    model = botocore.session.get_session().get_service_model("sesv2")
+    assert set(STATUS_SEVERITY) == set(model.shape_for("SendingStatus").enum)
 
 
 def test_the_tenant_comes_from_the_tag_of_an_ingested_bounce(aws_peer, deps):

@@ -134,6 +134,26 @@ def test_test_controls_refuse_data_ses_would_never_answer_with(aws_peer: AwsPeer
         aws_peer.set_reputation_entity(aws_peer.arn("identity", "example.com"), impact="MEDIUM")
 
 
+def test_values_newer_than_botocore_are_answered_once_a_test_allows_them_until_reset(
+    aws_peer: AwsPeer, client: Callable[..., Any]
+) -> None:
+    with pytest.raises(ValueError, match="sending_status must be one of"):
+        aws_peer.add_tenant("acme", sending_status="SUSPENDED")
+    aws_peer.allow_newer_values("SUSPENDED")
+    arn = aws_peer.add_tenant("acme", sending_status="SUSPENDED")
+    aws_peer.set_reputation_entity(arn, aws_status="SUSPENDED", aggregate="SUSPENDED")
+
+    sesv2 = client("sesv2")
+    tenant = sesv2.get_tenant(TenantName="acme")["Tenant"]
+    entity = sesv2.get_reputation_entity(ReputationEntityType="RESOURCE", ReputationEntityReference=arn)
+
+    assert tenant["SendingStatus"] == "SUSPENDED"
+    assert entity["ReputationEntity"]["SendingStatusAggregate"] == "SUSPENDED"
+    aws_peer.reset()
+    with pytest.raises(ValueError, match="sending_status must be one of"):
+        aws_peer.add_tenant("acme", sending_status="SUSPENDED")
+
+
 # -------------------------------------------------------------------------------------------- account
 
 

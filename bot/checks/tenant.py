@@ -33,6 +33,7 @@ from bot.checks import CheckContext, check
 from bot.checks.account import account_unavailable
 from bot.checks.availability import absent, caller, not_available, resource_arn
 from bot.findings import Finding, Severity
+from bot.ses_status import judge_status
 from bot.store import iso
 from bot.timefmt import when
 
@@ -57,6 +58,8 @@ STATUS_MEANING = {
     "REINSTATED": "sending is allowed again, even while reputation findings are still active",
     "DISABLED": "sending is prevented",
 }
+# How bad each SendingStatus of botocore's sesv2 model is (`judge_status`): any other value is a WARNING.
+STATUS_SEVERITY = {"ENABLED": Severity.OK, "REINSTATED": Severity.WARNING, "DISABLED": Severity.CRITICAL}
 
 
 # -- shared helpers -----------------------------------------------------------------------------------
@@ -338,7 +341,14 @@ def _tenant_finding(
         if entity.get("ReputationImpact"):
             evidence.append(f"ReputationImpact: {entity['ReputationImpact']}")
     evidence += notes
-    statuses = {sending, aggregate, aws.get("Status"), customer.get("Status")}
+    reported = {
+        "SendingStatus": sending,
+        "SendingStatusAggregate": aggregate,
+        "AwsSesManagedStatus": aws.get("Status"),
+        "CustomerManagedStatus": customer.get("Status"),
+    }
+    statuses = {s for s in reported.values() if s}
+    unknown = {field: s for field, s in reported.items() if s and judge_status(s, STATUS_SEVERITY, None) is None}
     data = {
         "tenant": name,
         "arn": arn,
@@ -367,7 +377,7 @@ def _tenant_finding(
         elif by_customer:
             who = "by the team (CustomerManagedStatus DISABLED)"
         else:
-            who = "(SendingStatus DISABLED)"
+            who = "(SendingStatus DISABLED)" if sending == "DISABLED" else "(SendingStatusAggregate DISABLED)"
         fixes = []
         if by_aws or not by_customer:
             fixes.append(
@@ -384,6 +394,22 @@ def _tenant_finding(
             f"Tenant {name} is disabled {who} in {region}: SES sends none of the mail sent as {name}.",
             evidence=evidence,
             fix=" ".join(fixes) + f" ({REPUTATION_DOC})",
+            data=data,
+        )
+    if unknown:
+        named = ", ".join(f"{field} {s}" for field, s in unknown.items())
+        return ctx.finding(
+            Severity.WARNING,
+            f"Tenant {name} reports a sending status this bot does not know in {region} ({named}): "
+            f"it may not send the mail sent as {name}.",
+            evidence=[
+                *evidence,
+                f"Known statuses: {'; '.join(f'{k}: {v}' for k, v in STATUS_MEANING.items())}.",
+            ],
+            fix=(
+                f"Look at tenant {name} on the SES console's reputation page and at the AWS notices; "
+                f"`aws sesv2 get-tenant --tenant-name {name} --region {region}` ({REPUTATION_DOC})"
+            ),
             data=data,
         )
     if "REINSTATED" in statuses:
