@@ -12,8 +12,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import botocore.session
+
 import bot.checks.all  # noqa: F401  (registers every check, in report order)
 from bot.checks import REGISTRY
+from bot.checks.config_set import ENTITY_STATUS_SEVERITY
 from bot.findings import Finding, Report
 from bot.ingest import ingest_documents
 from bot.runner import run_checks
@@ -252,6 +255,40 @@ def test_a_set_paused_by_the_team_is_critical_with_the_command_that_resumes_it(a
         "`aws sesv2 update-reputation-entity-customer-managed-status --reputation-entity-type RESOURCE "
         f"--reputation-entity-reference {arn} --sending-status ENABLED --region us-east-1`"
     ) in f.fix
+
+
+def test_a_set_whose_aggregate_sending_status_alone_is_disabled_is_critical(aws_peer, deps):
+    create_set(aws_peer)
+    use_set(deps)
+    arn = aws_peer.arn("configuration-set", SET)
+    aws_peer.set_reputation_entity(arn, aggregate="DISABLED")
+    [f] = run(deps, "config_set.sending")
+    assert (f.severity.label, f.summary, f.data["paused_by"]) == (
+        "critical",
+        "SES reports the configuration set Marketing disabled in us-east-1 (reputation entity "
+        "SendingStatusAggregate DISABLED): no mail goes out through it.",
+        "aggregate",
+    )
+
+
+def test_a_reputation_entity_status_the_bot_does_not_know_is_a_warning_that_names_it(aws_peer, deps):
+    create_set(aws_peer)
+    use_set(deps)
+    aws_peer.allow_newer_values("SUSPENDED")  # SES may answer a status newer than botocore's list
+    arn = aws_peer.arn("configuration-set", SET)
+    aws_peer.set_reputation_entity(arn, aws_status="SUSPENDED", aggregate="SUSPENDED")
+    [f] = run(deps, "config_set.sending")
+    assert (f.severity.label, f.summary) == (
+        "warning",
+        "The configuration set Marketing's reputation entity reports a sending status this bot does not know in "
+        "us-east-1 (AwsSesManagedStatus SUSPENDED, SendingStatusAggregate SUSPENDED): it may not send the mail "
+        "through Marketing.",
+    )
+
+
+def test_every_reputation_entity_status_botocore_lists_has_a_severity():
+    model = botocore.session.get_session().get_service_model("sesv2")
+    assert set(ENTITY_STATUS_SEVERITY) == set(model.shape_for("SendingStatus").enum)
 
 
 def test_a_healthy_set_without_a_reputation_entity_passes_without_noise(aws_peer, deps):

@@ -8,8 +8,9 @@ and `SESBOT_CONFIGURATION_SET`. Every finding says where each set came from.
 Two checks, per region:
 
 - `config_set.sending`: a set that is paused (`SendingOptions.SendingEnabled` false), or whose reputation
-  entity is `DISABLED` by SES (`AwsSesManagedStatus`, with its Cause) or by the team
-  (`CustomerManagedStatus`): SES sends nothing through it. A set that does not exist is a warning.
+  entity is `DISABLED` by SES (`AwsSesManagedStatus`, with its Cause), by the team
+  (`CustomerManagedStatus`) or in its `SendingStatusAggregate`: SES sends nothing through it. A status the
+  bot does not know is a warning that names it. A set that does not exist is a warning.
 - `config_set.delivery`: `DeliveryOptions.TlsPolicy` `REQUIRE` (judged from here: the recipient's best MX
   with an address, or the domain itself when it has no MX, must offer STARTTLS and complete the TLS
   handshake, its certificate not verified, as SES does), a
@@ -53,6 +54,7 @@ from bot.checks.validation import (
 from bot.event_accounts import sending_account
 from bot.findings import Finding, Severity
 from bot.history import domain_events, recipient_events
+from bot.ses_status import judge_status
 from bot.smtp_probe import PortResult, starttls_handshake
 from bot.timefmt import when
 
@@ -61,6 +63,9 @@ EVENT_ROWS = 1000  # the newest events read for their configuration set tag
 
 CONFIG_SET_DOC = "https://docs.aws.amazon.com/ses/latest/dg/using-configuration-sets.html"
 REPUTATION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/monitor-sending-activity.html"
+# A reputation entity's SendingStatus (botocore's sesv2 model) -> what it does to the set's mail
+# (`judge_status`); any other value is a WARNING that names it.
+ENTITY_STATUS_SEVERITY = {"ENABLED": Severity.OK, "REINSTATED": Severity.OK, "DISABLED": Severity.CRITICAL}
 TLS_DOC = "https://docs.aws.amazon.com/ses/latest/dg/security-protocols.html"
 WARMUP_DOC = "https://docs.aws.amazon.com/ses/latest/dg/dedicated-ip-warming.html"
 SUPPRESSION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html"
@@ -508,6 +513,42 @@ def _judge_entity(ctx: CheckContext, found: UsedSets, name: str, set_evidence: l
                     f"--sending-status ENABLED --region {region}`."
                 ),
                 data={**data, "paused_by": "customer"},
+            )
+        )
+    reported = {
+        "AwsSesManagedStatus": aws.get("Status"),
+        "CustomerManagedStatus": customer.get("Status"),
+        "SendingStatusAggregate": entity.get("SendingStatusAggregate"),
+    }
+    if not findings and reported["SendingStatusAggregate"] == "DISABLED":
+        findings.append(
+            ctx.finding(
+                Severity.CRITICAL,
+                f"SES reports the configuration set {name} disabled in {region} (reputation entity "
+                "SendingStatusAggregate DISABLED): no mail goes out through it.",
+                evidence=[set_evidence[0], *evidence],
+                fix=(
+                    "Look at the set's reputation entity on the SES console's reputation page and at the AWS "
+                    f"notices: `aws sesv2 get-reputation-entity --reputation-entity-type RESOURCE "
+                    f"--reputation-entity-reference {arn} --region {region}` ({REPUTATION_DOC})."
+                ),
+                data={**data, "paused_by": "aggregate"},
+            )
+        )
+    unknown = {field: s for field, s in reported.items() if s and judge_status(s, ENTITY_STATUS_SEVERITY, None) is None}
+    if unknown:
+        named = ", ".join(f"{field} {s}" for field, s in unknown.items())
+        findings.append(
+            ctx.finding(
+                Severity.WARNING,
+                f"The configuration set {name}'s reputation entity reports a sending status this bot does not "
+                f"know in {region} ({named}): it may not send the mail through {name}.",
+                evidence=[set_evidence[0], *evidence],
+                fix=(
+                    "Look at the set's reputation entity on the SES console's reputation page and at the AWS "
+                    f"notices ({REPUTATION_DOC})."
+                ),
+                data={**data, "unknown_statuses": unknown},
             )
         )
     aggregate = entity.get("SendingStatusAggregate") or "not reported"
