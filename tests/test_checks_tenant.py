@@ -225,6 +225,26 @@ def test_every_tenant_the_mail_used_gets_its_own_finding(aws_peer, deps):
     assert [(f.data["tenant"], f.severity.label) for f in findings] == [("shop-eu", "critical"), ("acme", "ok")]
 
 
+def test_get_tenant_refused_for_one_tenant_degrades_only_that_tenants_finding(aws_peer, deps):
+    deps.settings.tenant = "acme"
+    ingest_documents(deps.store, [tagged_bounce(deps, "shop-eu")], "test", now=deps.now())
+    for name in ("acme", "shop-eu"):
+        arn = aws_peer.add_tenant(name, sending_status="DISABLED")
+        aws_peer.set_reputation_entity(arn, aws_status="DISABLED")
+    # The IAM policy allows GetTenant on some tenant ARNs only: one of the two (asked at once) is refused.
+    aws_peer.fail("GetTenant", code="AccessDeniedException", status=403, count=1)
+    findings = run(deps)
+    by_severity = {f.severity.label: f for f in findings}
+    assert sorted(by_severity) == ["critical", "info"]
+    refused, judged = by_severity["info"].data["tenant"], by_severity["critical"].data["tenant"]
+    assert {refused, judged} == {"acme", "shop-eu"}
+    assert by_severity["info"].summary.startswith(
+        f"Could not read tenant {refused} in us-east-1: AWS refused GetTenant (AccessDenied)"
+    )
+    assert "ses:GetTenant" in by_severity["info"].fix
+    assert by_severity["critical"].summary.startswith(f"Tenant {judged} is disabled by SES")
+
+
 def test_a_configured_tenant_that_does_not_exist_is_a_warning(aws_peer, deps):
     deps.settings.tenant = "acme"
     [f] = run(deps)

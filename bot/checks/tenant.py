@@ -14,7 +14,8 @@ The tenants the mail used (`tenants_used`, shared with `recipient.suppressed` th
 
 When none of those names a tenant, `ListTenants` tells "this account has no tenants" (one quiet OK line)
 from "it has some, none tied to this mail" (one info line). An account or region without tenants, or a
-role that may not read them, is one `info` line (`not_available`), never a failed diagnosis.
+role that may not read them, is one `info` line (`not_available`), never a failed diagnosis; a role refused
+`GetTenant` for some tenants only gets that `info` line for each of those, and the others are judged.
 
 Resource ARNs come from `bot.checks.availability.resource_arn` (one `sts get-caller-identity` per run,
 shared with the configuration-set checks).
@@ -287,18 +288,29 @@ def status(ctx: CheckContext) -> Finding | list[Finding]:
         for name in used.names:
             pool.submit(_quietly, lambda c, n=name: get_tenant(c, n), ctx)
             pool.submit(_quietly, lambda c, n=name: tenant_entity(c, n), ctx)
+    refused: dict[str, BaseException] = {}  # tenant -> GetTenant refused (access denied, not offered)
     for name, sources in used.names.items():
         try:
             tenant = get_tenant(ctx, name)
         except Exception as exc:
             if absent(exc):
-                return not_available(ctx, "Tenant sending status", NO_TENANTS, exc)
+                refused[name] = exc
+                continue
             if error_code(exc) == "NotFoundException":
                 findings.append(_missing(ctx, name, sources))
                 continue
             findings.append(account_unavailable(cid, exc, region, "GetTenant"))
             continue
         findings.append(_tenant_finding(ctx, name, sources, tenant, used.notes))
+    if refused and len(refused) == len(used.names):  # none could be read: tenants are not available here
+        return not_available(ctx, "Tenant sending status", NO_TENANTS, next(iter(refused.values())))
+    # Only some refused (an IAM policy naming some tenant ARNs): the others' findings stand.
+    for name, denial in refused.items():
+        unread = not_available(ctx, "Tenant sending status", NO_TENANTS, denial)
+        unread.summary = f"Could not read tenant {name} in {region}: {describe_error(denial)}"
+        unread.evidence = [sources_line(name, used.names[name]), *unread.evidence]
+        unread.data = {"tenant": name, "available": False}
+        findings.append(unread)
     return findings
 
 
