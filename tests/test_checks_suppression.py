@@ -191,6 +191,21 @@ def test_a_tenant_list_entry_of_a_tenant_on_the_account_scope_is_only_a_warning(
     assert TENANT_REMOVE in f.fix
 
 
+def test_a_tenant_list_entry_of_a_tenant_without_a_scope_is_a_warning_as_ses_defaults_to_the_account_list(
+    aws_peer, deps
+):
+    deps.settings.tenant = "acme"
+    aws_peer.add_tenant("acme", suppressed_reasons=["BOUNCE"])  # no SuppressionScope: SES's default is ACCOUNT
+    aws_peer.suppress(RECIPIENT, "BOUNCE", tenant="acme")
+    [f] = run(deps)
+    assert (f.severity.label, f.data["scope"]) == ("warning", None)
+    assert f.summary.endswith("so that entry stops none of its mail today.")
+    assert (
+        "Tenant acme: SuppressionScope not reported, so SES's default ACCOUNT: the tenant uses the account-level "
+        "suppression list, so this entry stops none of its mail while the scope stays ACCOUNT"
+    ) in f.evidence
+
+
 def test_an_address_on_both_lists_keeps_the_account_finding_as_a_warning_and_the_tenants_first(aws_peer, deps):
     deps.settings.tenant = "acme"
     aws_peer.add_tenant("acme", suppression_scope="TENANT")

@@ -30,6 +30,8 @@ from bot.timefmt import iso, parse_ts, when
 CHECK = "recipient.suppressed"
 SUPPRESSION_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html"
 TENANT_DOC = "https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list-tenant-level-manage.html"
+# The scope SES gives a tenant whose SuppressionAttributes name none (botocore's TenantSuppressionAttributes).
+DEFAULT_TENANT_SCOPE = "ACCOUNT"
 
 
 def _lookup(ctx: CheckContext, address: str, tenant: str | None = None) -> dict[str, Any] | None:
@@ -270,6 +272,12 @@ class TenantList:
     scope: str | None = None  # GetTenant SuppressionAttributes.SuppressionScope
     reasons: list[str] | None = None  # GetTenant SuppressionAttributes.SuppressedReasons
     lines: list[str] = field(default_factory=list)  # evidence: what was read
+    settings_read: bool = False  # GetTenant answered, so an unset scope is SES's default
+
+    @property
+    def effective_scope(self) -> str | None:
+        """The scope SES applies: the reported one, else `DEFAULT_TENANT_SCOPE`; None when GetTenant failed."""
+        return self.scope or (DEFAULT_TENANT_SCOPE if self.settings_read else None)
 
 
 def _tenant_lists(ctx: CheckContext, address: str) -> list[TenantList]:
@@ -286,6 +294,7 @@ def _tenant_lists(ctx: CheckContext, address: str) -> list[TenantList]:
         try:
             attrs = get_tenant(ctx, name).get("SuppressionAttributes") or {}
             t.scope = attrs.get("SuppressionScope")
+            t.settings_read = True
             if "SuppressedReasons" in attrs:
                 t.reasons = list(attrs.get("SuppressedReasons") or [])
         except Exception as exc:
@@ -300,12 +309,13 @@ def _scope_line(t: TenantList) -> str:
             f"Tenant {t.name}: SuppressionScope TENANT: the tenant uses its own suppression list, so this list, "
             f"not the account's, is the one that applies to mail sent as {t.name}"
         )
-    if t.scope == "ACCOUNT":
+    if t.effective_scope == "ACCOUNT":
+        scope = "ACCOUNT" if t.scope else "not reported, so SES's default ACCOUNT"
         return (
-            f"Tenant {t.name}: SuppressionScope ACCOUNT: the tenant uses the account-level suppression list, "
+            f"Tenant {t.name}: SuppressionScope {scope}: the tenant uses the account-level suppression list, "
             "so this entry stops none of its mail while the scope stays ACCOUNT"
         )
-    return f"Tenant {t.name}: SuppressionScope not reported"
+    return f"Tenant {t.name}: SuppressionScope {t.scope or 'not read'}"
 
 
 def _tenant_finding(ctx: CheckContext, t: TenantList, *, account_clean: bool) -> Finding:
@@ -364,7 +374,7 @@ def _tenant_finding(ctx: CheckContext, t: TenantList, *, account_clean: bool) ->
         "message_id": attrs.get("MessageId"),
         "feedback_id": attrs.get("FeedbackId"),
     }
-    if t.scope == "ACCOUNT":
+    if t.effective_scope == "ACCOUNT":
         return Finding(
             CHECK,
             Severity.WARNING,
