@@ -26,7 +26,7 @@ from bot.ingest import ingest_documents, prune
 from bot.notify import Button, Message
 from bot.store import Store, iso
 from handlers.alert_blocks import alert_message
-from tests.conftest import CHANNEL, REGION, bounce_doc, put_rate, slack_poster
+from tests.conftest import CHANNEL, REGION, SENDER, bounce_doc, put_rate, slack_poster
 
 
 def header(call) -> str:
@@ -454,6 +454,50 @@ def test_without_cloudwatch_data_the_rate_is_estimated_from_history_and_says_so(
     body = json.dumps(call.params["blocks"])
     assert "6% (estimate from the event history)" in body
     assert "example.org: 6" in body  # the top recipient domain behind it
+
+
+def test_the_breakdown_behind_a_bounce_incident_counts_only_the_bounces_the_rate_counts(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    now = clock.tick()
+    put_rate(aws_peer, 0.06, now)
+    suppressed = []
+    for n in range(5):
+        doc = json.loads(bounce_doc(n, f"user{n}@suppressed.example", "Amazon SES did not send the message", now))
+        doc["bounce"]["bounceSubType"] = "OnAccountSuppressionList"
+        suppressed.append(json.dumps(doc))
+    real = bounce_doc(9, "user9@example.org", "smtp; 550 5.1.1 user unknown", now)
+    ingest_documents(alert_deps.store, [*suppressed, real], origin="test", now=now)
+    sweep(alert_deps, slack_poster(slack_peer))
+
+    (call,) = slack_peer.calls_to("chat.postMessage")
+    body = json.dumps(call.params["blocks"])
+    assert "example.org: 1" in body
+    assert "suppressed.example" not in body
+    assert "unknown_user: 1" in body and "suppressed: 5" not in body
+
+
+def test_the_breakdown_behind_a_complaint_incident_leaves_out_suppression_list_complaints(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    now = clock.tick()
+    put_rate(aws_peer, 0.002, now, metric="Reputation.ComplaintRate")
+    ts = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def complaint(n: int, recipient: str, **fields: str) -> str:
+        mail = {"timestamp": ts, "messageId": f"message-{n}", "source": SENDER, "destination": [recipient]}
+        body = {"complainedRecipients": [{"emailAddress": recipient}], "timestamp": ts, "feedbackId": f"fb-{n}"}
+        return json.dumps({"eventType": "Complaint", "mail": mail, "complaint": body | fields})
+
+    docs = [complaint(n, f"user{n}@suppressed.example", complaintSubType="OnAccountSuppressionList") for n in range(3)]
+    docs.append(complaint(9, "user9@example.org", complaintFeedbackType="abuse"))
+    ingest_documents(alert_deps.store, docs, origin="test", now=now)
+    sweep(alert_deps, slack_poster(slack_peer))
+
+    (call,) = slack_peer.calls_to("chat.postMessage")
+    body = json.dumps(call.params["blocks"])
+    assert "example.org: 1" in body and "abuse: 1" in body
+    assert "suppressed.example" not in body and "not given" not in body
 
 
 def test_with_several_regions_the_history_estimates_no_region_s_rate(aws_peer, slack_peer, alert_deps, clock):

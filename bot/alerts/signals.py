@@ -476,11 +476,12 @@ def behind(
     account: str = "",
 ) -> dict[str, Any]:
     """The top recipient domains and categories of the events behind a rate, from the history (with
-    `settings`: only those `account` sent)."""
+    `settings`: only those `account` sent): the events the rate counts (`history.COUNTED_HARD_BOUNCE`,
+    `history.COUNTED_COMPLAINT`), not the suppressed ones or the blocklist bounces it leaves out."""
     if signal == "bounce_rate":
-        where, column = "type = 'Bounce' AND bounce_type = 'Permanent'", "COALESCE(category, bounce_subtype)"
+        where, column = history.COUNTED_HARD_BOUNCE, "COALESCE(category, bounce_subtype)"
     elif signal == "complaint_rate":
-        where, column = "type = 'Complaint'", "COALESCE(complaint_type, 'not given')"
+        where, column = history.COUNTED_COMPLAINT, "COALESCE(complaint_type, 'not given')"
     else:
         return {"domains": [], "categories": []}
     params: list[Any] = [iso(now - BEHIND_WINDOW), region]
