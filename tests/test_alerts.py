@@ -266,6 +266,55 @@ def test_repeat_blocklist_bounces_update_the_parent_and_only_a_new_list_gets_a_r
     assert "Lists: b.barracudacentral.org, zen.spamhaus.org" in last
 
 
+def test_a_blocklist_alert_for_a_shared_ses_ip_gives_the_shared_ip_advice_and_no_delisting_link(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    poster = slack_poster(slack_peer)
+    sweep(alert_deps, poster)  # nothing listed: the dedicated IPs are not read
+    assert aws_peer.calls_to("GetDedicatedIps") == []
+    for n in range(2):  # the account has no dedicated IPs: 54.240.8.1 is one of SES's shared IPs
+        at = clock.tick()
+        blocked = bounce_doc(n, f"u{n}@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at)
+        ingest_documents(alert_deps.store, [blocked], "t")
+        sweep(alert_deps, poster)
+
+    (opened,) = slack_peer.calls_to("chat.postMessage")
+    (edited,) = slack_peer.calls_to("chat.update")
+    for call in (opened, edited):
+        body = json.dumps(call.params["blocks"])
+        assert "sending IP 54.240.8.1, to gmail.com: " in body and "(a shared SES IP: no delisting request)" in body
+        assert "54.240.8.1: not among the account's dedicated IPs" in body
+        assert "AWS manages the shared IPs' listings" in body
+        assert "delisting:" not in body and "request delisting" not in body
+    assert len(aws_peer.calls_to("GetDedicatedIps")) == 1  # read for the new alert only, not the repeat
+
+
+def test_a_blocklist_alert_for_a_dedicated_ip_keeps_the_delisting_link(aws_peer, slack_peer, alert_deps, clock):
+    aws_peer.set_dedicated_ips(["54.240.8.1"])
+    at = clock.tick()
+    ingest_documents(alert_deps.store, [bounce_doc(1, "a@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at)], "t")
+    sweep(alert_deps, slack_poster(slack_peer))
+
+    body = json.dumps(slack_peer.calls_to("chat.postMessage")[0].params["blocks"])
+    assert "to gmail.com: 1 (delisting: https://check.spamhaus.org/" in body
+    assert "request delisting after the fix" in body
+    assert "shared SES IP" not in body and "could not tell" not in body
+
+
+def test_a_blocklist_alert_that_could_not_read_the_dedicated_ips_says_so_and_keeps_the_delisting_link(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    aws_peer.fail("GetDedicatedIps", code="AccessDeniedException", status=403, count=None)
+    at = clock.tick()
+    ingest_documents(alert_deps.store, [bounce_doc(1, "a@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at)], "t")
+    sweep(alert_deps, slack_poster(slack_peer))
+
+    body = json.dumps(slack_peer.calls_to("chat.postMessage")[0].params["blocks"])
+    assert "(delisting: https://check.spamhaus.org/" in body
+    assert "(could not tell whether this IP is dedicated)" in body
+    assert "request delisting after the fix" in body
+
+
 def test_blocklist_bounces_after_retention_pruned_a_backfilled_old_export_still_alert(
     aws_peer, slack_peer, alert_deps, clock
 ):

@@ -199,10 +199,15 @@ def _todo(f: Facts) -> list[str]:
             f"AWS's guidance: {DOCS_ENFORCEMENT}",
         ]
     if f.signal == "blocklist":
+        groups = f.detail.get("groups") or []
+        shared = shared_ip_advice(groups)
+        if shared and all(g.get("dedicated") is False for g in groups):
+            return [*shared, "`why <address>` diagnoses one affected recipient."]
         return [
             "Check each listing at the blocklist's site (links above); request delisting after the fix.",
             "On SES's shared IPs, open a case with AWS Support; on dedicated IPs, find what changed "
             "(a new list, a volume spike).",
+            *shared,
             "`why <address>` diagnoses one affected recipient.",
         ]
     if f.signal == "quota":
@@ -263,15 +268,36 @@ def _behind_sections(f: Facts) -> list[tuple[str, list[str]]]:
     return out
 
 
+def shared_ip_advice(groups: list[dict[str, Any]]) -> list[str]:
+    """The classifier's shared-IP advice (`shared_ip_listing`) for the groups' sending IPs that are none of
+    the account's dedicated IPs (`dedicated` False, set by the sweep); none when there are none."""
+    from bot.checks.blocklist import SES_DEDICATED_IPS_DOC
+    from bot.classify import wording
+
+    ips = sorted({g["sending_ip"] for g in groups if g.get("dedicated") is False})
+    if not ips:
+        return []
+    return [
+        f"{', '.join(ips)}: not among the account's dedicated IPs (GetDedicatedIps), so a shared SES IP. "
+        f"{wording('shared_ip_listing')[1]} {SES_DEDICATED_IPS_DOC}"
+    ]
+
+
 def blocklist_lines(groups: list[dict[str, Any]], limit: int = 10) -> list[str]:
+    """One line per group; a listing of a sending IP that is none of the account's dedicated IPs
+    (`dedicated` False) has no delisting link: AWS manages the shared IPs' listings."""
     from bot.classify import delist_url_for
 
     lines = []
     for g in groups[:limit]:
         line = f"{g['blocklist']}, sending IP {g['sending_ip']}, to {g['domain']}: {g['count']}"
         url = delist_url_for(g["blocklist"]) if g.get("blocklist") else None
-        if url:
+        if g.get("dedicated") is False:
+            line += " (a shared SES IP: no delisting request)"
+        elif url:
             line += f" (delisting: {url})"
+        if "dedicated" in g and g["dedicated"] is None:
+            line += " (could not tell whether this IP is dedicated)"
         lines.append(line)
         if g.get("example"):
             lines.append(f"    e.g. {g['example'][:200]}")
@@ -415,10 +441,14 @@ def new_listing_message(f: Facts, fresh: list[dict[str, Any]]) -> Message:
     (Repeats of known pairs are counted on the parent, not replied.)"""
     pairs = sorted({(g["blocklist"], g["sending_ip"]) for g in fresh})
     named = "; ".join(f"{bl}, sending IP {ip}" for bl, ip in pairs)
+    sections = [("New since the last sweep", blocklist_lines(fresh))]
+    shared = shared_ip_advice(fresh)
+    if shared:
+        sections.append(("What to do", shared))
     return Message(
         title=f"New blocklist listing in {f.where}: {named}",
         severity=Severity.WARNING,
-        sections=[("New since the last sweep", blocklist_lines(fresh))],
+        sections=sections,
     )
 
 

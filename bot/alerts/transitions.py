@@ -8,7 +8,9 @@ or resolves the signal's incident and returns the messages it owes, which `inser
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,9 +32,13 @@ from bot.alerts.messages import (
 from bot.alerts.records import Incident, query_rows, worst_value
 from bot.alerts.signals import Reading, behind, history_is_the_accounts, merge_blocklist_groups
 from bot.alerts.summary import summarize, when
+from bot.aws import describe_error
+from bot.checks.blocklist import dedicated_ips
 from bot.deps import Deps
 from bot.notify import Message
 from bot.store import iso
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -146,7 +152,10 @@ def apply_reading(
     if r.signal == "blocklist" and new != "ok":
         # The incident's groups so far (a new one starts empty): the parent counts them all, and a (list, IP)
         # pair not among them is news for the thread.
-        detail["listings"] = _listings(detail_before if current != "ok" else {}, r)
+        before = detail_before if current != "ok" else {}
+        if notify:
+            _mark_dedicated(deps, r, before.get("listings") or [])
+        detail["listings"] = _listings(before, r)
     reopens = None
     closed = detail_before.get("resolved_by_hand")  # the incident someone closed while the signal was bad
     if closed and new != "ok":
@@ -174,6 +183,42 @@ def apply_reading(
     if not notify:
         return signal, []
     return signal, _transitions(conn, deps, r, now, previous, current, new, detail_before, reopens)
+
+
+def _mark_dedicated(deps: Deps, r: Reading, known: list[dict[str, Any]]) -> None:
+    """Say on each of the reading's IP-listing groups whether its sending IP is one of the account's dedicated
+    IPs in the region (`dedicated`: True, False, or None when they could not be read), for the messages and
+    the incident's stored groups. A (list, IP) pair the incident knows keeps what it was told; only new pairs,
+    a new alert, read the dedicated IPs (`GetDedicatedIps`, once)."""
+    seen = {(g["blocklist"], g["sending_ip"]) for g in known}
+    told = {(g["blocklist"], g["sending_ip"]): g["dedicated"] for g in known if "dedicated" in g}
+    fresh = []
+    for g in r.detail.get("groups") or []:
+        if g.get("category") != "ip_blocklist" or not _an_ip(g["sending_ip"]):
+            continue  # a listed domain, or no sending IP in the bounce: nothing to tell
+        pair = (g["blocklist"], g["sending_ip"])
+        if pair in told:
+            g["dedicated"] = told[pair]
+        elif pair not in seen:
+            fresh.append(g)
+    if not fresh:
+        return
+    views = deps.accounts(r.account) if r.account else [deps]
+    try:
+        ips: set[str] | None = {ip["Ip"] for ip in dedicated_ips(views[0], r.region) if ip.get("Ip")}
+    except Exception as exc:  # the alert is still owed, saying it could not tell
+        log.warning("could not list the dedicated IPs in %s: %s", r.region, describe_error(exc))
+        ips = None
+    for g in fresh:
+        g["dedicated"] = None if ips is None else g["sending_ip"] in ips
+
+
+def _an_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _listings(detail_before: dict[str, Any], r: Reading) -> list[dict[str, Any]]:
