@@ -6,7 +6,7 @@ before each test that uses it.
 
 Also the scaffolding several test modules share, importable with `from tests.conftest import ...`:
 the hand-moved `Clock`, the alert-sweep helpers (`put_rate`, `bounce_doc`, `slack_poster`, `CHANNEL`)
-and the `StartPeer` type of the `start_peer` fixture.
+and the `StartPeer` and `Scripted` types of the `start_peer` and `scripted` fixtures.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -110,6 +112,41 @@ def start_peer() -> Iterator[StartPeer]:
     yield start
     for peer in started:
         peer.stop()
+
+
+Scripted = Callable[..., int]
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    """Raw TCP servers for what the SMTP peer never does: each sends `greeting` on accept, then answers
+    every line with `replies[first word]` (250 ok otherwise). Returns the port; all are closed after the test."""
+    listeners: list[socket.socket] = []
+
+    def serve(conn: socket.socket, greeting: bytes, replies: dict[str, bytes]) -> None:
+        with conn, conn.makefile("rb") as lines:
+            conn.sendall(greeting)
+            for line in lines:
+                word = line.split(b" ")[0].strip().upper().decode("ascii", "replace")
+                conn.sendall(replies.get(word, b"250 ok\r\n"))
+
+    def accept(listener: socket.socket, greeting: bytes, replies: dict[str, bytes]) -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn, greeting, replies), daemon=True).start()
+
+    def start(greeting: bytes, replies: dict[str, bytes] | None = None) -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+        threading.Thread(target=accept, args=(listener, greeting, replies or {}), daemon=True).start()
+        return int(listener.getsockname()[1])
+
+    yield start
+    for listener in listeners:
+        listener.close()
 
 
 @pytest.fixture

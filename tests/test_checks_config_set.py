@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import botocore.session
+import pytest
 
 import bot.checks.all  # noqa: F401  (registers every check, in report order)
 from bot.checks import REGISTRY
@@ -459,6 +460,29 @@ def test_tls_required_with_an_unreachable_mx_could_not_be_judged_from_here(aws_p
     ]
     assert f.evidence[-1].startswith("Outbound port 25 is often blocked")
     assert "`openssl s_client -starttls smtp -connect <mx>:25`" in f.fix
+
+
+@pytest.mark.parametrize(
+    ("greeting", "replies", "said"),
+    [
+        (b"HTTP/1.1 400 Bad Request\r\n\r\n", {}, "it greeted with: HTTP/1.1 400 Bad Request"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n", {}, "it greeted with: SSH-2.0-OpenSSH_9.6"),
+        (b"220 hi\r\n", {"EHLO": b"<html>nope</html>\r\n"}, "its EHLO reply was: <html>nope</html>"),
+    ],
+)
+def test_tls_required_with_an_mx_port_that_is_not_smtp_says_not_an_smtp_server_quoting_its_line(
+    aws_peer, dns_peer, deps, scripted, greeting, replies, said
+):
+    mx_zone(dns_peer)
+    deps.settings.mx_port = scripted(greeting, replies)
+    require_tls(aws_peer, deps)
+    [f] = run(deps, "config_set.delivery")
+    assert (f.severity.label, f.data["starttls"]) == ("info", "unknown")
+    assert f.summary == (
+        "The configuration set Marketing in us-east-1 requires TLS; whether example.com's MX offers STARTTLS "
+        f"could not be judged from here: mx1.example.com is not an SMTP server; {said}."
+    )
+    assert "refused" not in " ".join(f.evidence) and "-1" not in " ".join(f.evidence)
 
 
 def test_tls_required_for_a_domain_without_mx_is_judged_on_its_address_record(aws_peer, dns_peer, deps, start_peer):

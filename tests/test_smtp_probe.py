@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from bot.store import Store
 from bot.target import UsageError
 from peers.certs import WRONG_NAME, make_test_pki
 from peers.smtp import AUTH_INVALID_REPLY, STARTTLS_454_REPLY
-from tests.conftest import StartPeer
+from tests.conftest import Scripted, StartPeer
 
 USER, PASSWORD = "AKIAIOSFODNN7EXAMPLE", "BPa55w0rdSmtpCredentialForTheProbeTests1234"
 TIMEOUT = 0.5  # the hang peer makes each timeout test wait this long
@@ -40,41 +38,6 @@ def only(result: ProbeResult) -> Finding:
 
 def steps(finding: Finding) -> list[tuple[str, bool]]:
     return [(s["step"], s["ok"]) for s in finding.data["steps"]]
-
-
-Scripted = Callable[..., int]
-
-
-@pytest.fixture
-def scripted() -> Iterator[Scripted]:
-    """Raw TCP servers for what the SMTP peer never does: each sends `greeting` on accept, then answers
-    every line with `replies[first word]` (250 ok otherwise). Returns the port; all are closed after the test."""
-    listeners: list[socket.socket] = []
-
-    def serve(conn: socket.socket, greeting: bytes, replies: dict[str, bytes]) -> None:
-        with conn, conn.makefile("rb") as lines:
-            conn.sendall(greeting)
-            for line in lines:
-                word = line.split(b" ")[0].strip().upper().decode("ascii", "replace")
-                conn.sendall(replies.get(word, b"250 ok\r\n"))
-
-    def accept(listener: socket.socket, greeting: bytes, replies: dict[str, bytes]) -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=serve, args=(conn, greeting, replies), daemon=True).start()
-
-    def start(greeting: bytes, replies: dict[str, bytes] | None = None) -> int:
-        listener = socket.create_server(("127.0.0.1", 0))
-        listeners.append(listener)
-        threading.Thread(target=accept, args=(listener, greeting, replies or {}), daemon=True).start()
-        return int(listener.getsockname()[1])
-
-    yield start
-    for listener in listeners:
-        listener.close()
 
 
 # --- working ports ---------------------------------------------------------------------------------

@@ -694,6 +694,10 @@ def _judge_session(session: PortResult, evidence: list[str], host: str, where: s
     """The MX's answer, step by step: STARTTLS offered and the handshake done, not offered, or failed."""
     step = session.failed_step
     last = session.steps[-1] if session.steps else None
+    if session.outcome == "not_smtp" and step == "banner":  # an HTTP or SSH greeting, in the probe's words
+        said = f"it greeted with: {session.reply}"
+        evidence.append(f"Connected to {where}; {said}")
+        return TlsJudgement("unknown", evidence, where, f"{host} is not an SMTP server; {said}")
     if step == "connect" or (step == "banner" and session.outcome != "rejected"):
         if session.outcome == "refused":
             return TlsJudgement("unknown", evidence, where, f"connecting to {where} was refused")
@@ -702,6 +706,10 @@ def _judge_session(session: PortResult, evidence: list[str], host: str, where: s
         why = session.error or session.outcome
         return TlsJudgement("unknown", evidence, where, f"could not connect to {where} ({why})")
     evidence.append(f"Connected to {where}; banner: {session.banner}")
+    if session.outcome == "not_smtp" and step:  # a later reply without an SMTP code (smtp_probe's not_smtp)
+        said = f"its {step.upper()} reply was: {session.reply}"
+        evidence.append(f"{step.upper()}: {session.reply}")
+        return TlsJudgement("unknown", evidence, where, f"{host} is not an SMTP server; {said}")
     if step == "banner":
         return TlsJudgement("unknown", evidence, where, f"{host} refused the session ({session.banner})")
     if step == "ehlo":
