@@ -264,6 +264,8 @@ def test_repeat_blocklist_bounces_update_the_parent_and_only_a_new_list_gets_a_r
     assert edits[-1] == ":warning: 400 blocklist bounces in us-east-1 since the incident opened"
     last = json.dumps(slack_peer.calls_to("chat.update")[-1].params["blocks"])
     assert "Lists: b.barracudacentral.org, zen.spamhaus.org" in last
+    [incident] = alert_deps.store.query("SELECT id FROM incidents")
+    assert f"Incident #{incident['id']} opened" in last  # the edited parent still names its incident
 
 
 def test_a_blocklist_alert_for_a_shared_ses_ip_gives_the_shared_ip_advice_and_no_delisting_link(

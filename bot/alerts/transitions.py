@@ -361,6 +361,7 @@ def _transitions(
         known = {(g["blocklist"], g["sending_ip"]) for g in detail_before.get("listings") or []}
         fresh = [g for g in r.detail.get("groups") or [] if (g["blocklist"], g["sending_ip"]) not in known]
         f = facts()
+        f.incident_id, f.opened_at = incident.id, incident.opened_at
         if fresh:
             owe("update", new_listing_message(f, fresh), incident)
         listings = _listings(detail_before, r)
