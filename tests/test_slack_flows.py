@@ -75,7 +75,8 @@ def test_the_remove_button_is_offered_only_when_writes_are_on(bot_server_factory
 def test_an_address_only_on_a_tenant_list_gets_no_account_list_remove_button(bot_server_factory, slack_peer, aws_peer):
     aws_peer.set_account(production_access=True, region=REGION)
     aws_peer.set_identity("mail.example.com")
-    aws_peer.add_tenant("acme", region=REGION)
+    # The tenant checks its own list (SuppressionScope TENANT; unset, SES uses the account's list).
+    aws_peer.add_tenant("acme", region=REGION, suppression_scope="TENANT")
     aws_peer.suppress("jane@example.net", region=REGION, tenant="acme")
     server = bot_server_factory(allow_writes=True, admins=frozenset({"U0ADMIN"}), tenant="acme")
     post_signed(
