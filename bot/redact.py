@@ -1,21 +1,56 @@
 """Redaction of recipient addresses for messages that a whole channel reads (`SESBOT_REDACT=local`).
 
+An address is any local part up to `@` -- a dot-atom of letters (any script), digits and RFC 5322's
+specials, or a quoted string -- and a domain of labels in any script. All of its local part but the first
+character is masked. It works on the finished message as well as on the engine's text: `&amp;` (Slack's
+escape of `&`) counts as the one `&` it stands for, so escaping never decides what is masked.
+
 >>> redact_addresses("bounced: jane.doe@example.com (550)")
 'bounced: j***@example.com (550)'
+>>> redact_addresses("<jöhn.o'brien@bücher.de>, \\"jane doe\\"@example.com, *jane&amp;doe@example.com*")
+'<j***@bücher.de>, "j***"@example.com, *j***@example.com*'
 """
 
 from __future__ import annotations
 
 import re
 
-_ADDRESS = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63})")
+# RFC 5322 atext -- letters and digits (here of any script) and these specials -- and the `.` that joins atoms.
+_ATEXT = r"\w!#$%&'*+/=?^`{|}~.-"
+# Marks that wrap an address rather than start one (`*bold*`, `_italic_`, `` `code` ``, `'quoted'`, ...):
+# they stay as they are, and the local part starts after them.
+_WRAPPERS = "*_~`'|."
+_ADDRESS = re.compile(
+    rf"(?:(?<![{_ATEXT}])(?P<atom>(?:&amp;|[{_ATEXT}])++)"  # a whole run, scanned once (linear on any text)
+    r'|(?P<quoted>"(?:[^"\\\r\n]|\\.)+"))'
+    r"@(?P<domain>(?:[^\W_][\w-]*\.)+(?:[^\W\d_]{2,63}|(?i:xn--)[\w-]+))"
+)
+
+
+def _first(local: str) -> str:
+    return "&amp;" if local.startswith("&amp;") else local[:1]
+
+
+def _mask(m: re.Match[str]) -> str:
+    domain = m.group("domain")
+    if m.group("quoted"):
+        return f'"{_first(m.group("quoted")[1:])}***"@{domain}'
+    atom = m.group("atom")
+    marks = len(atom) - len(atom.lstrip(_WRAPPERS))
+    marks = marks if marks < len(atom) else 0  # a local part of marks only: mask it as it is
+    return f"{atom[:marks]}{_first(atom[marks:])}***@{domain}"
 
 
 def redact_address(address: str) -> str:
-    local, _, domain = address.rpartition("@")
-    return f"{local[:1]}***@{domain}" if local else address
+    """One address as `x***@domain` (unchanged if it is not one)."""
+    return redact_addresses(address)
 
 
 def redact_addresses(text: str) -> str:
     """Every address in the text as `x***@domain`: who it was stays guessable only to those who know."""
-    return _ADDRESS.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    out, rest = [], text
+    # Each search starts just after the last address, so the next may follow it directly (`a@x.org|b@y.org`).
+    while m := _ADDRESS.search(rest):
+        out += [rest[: m.start()], _mask(m)]
+        rest = rest[m.end() :]
+    return "".join([*out, rest])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -11,12 +12,21 @@ from hypothesis import strategies as st
 
 from bot.commands import parse
 from bot.findings import Answer, Finding, Report, Severity
+from bot.ingest import ingest_documents
 from bot.notify import Button, Message
 from bot.target import UsageError, parse_email
 from handlers.alert_blocks import alert_message
-from handlers.blocks import MAX_BLOCKS, MAX_HEADER, MAX_SECTION, answer_message, error_message, report_message
+from handlers.blocks import (
+    MAX_BLOCKS,
+    MAX_HEADER,
+    MAX_SECTION,
+    answer_message,
+    error_message,
+    redact_message,
+    report_message,
+)
 from peers.slack import app_mention_body, block_action_body, post_signed, slash_command_body, view_submission_body
-from tests.conftest import REGION, SIGNING_SECRET
+from tests.conftest import REGION, SIGNING_SECRET, bounce_doc
 
 NASTY = [
     "<!channel> urgent",
@@ -280,6 +290,58 @@ def test_redaction_hides_addresses_in_channel_messages(bot_server_factory, slack
     texts = "\n".join(visible_texts(msg))
     assert "jane.doe@example.net" not in texts
     assert "j***@example.net" in texts
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [
+        ("jöhn.smith@example.net", "j***@example.net"),
+        ("o'brien@example.net", "o***@example.net"),
+        ("jane&doe@example.net", "j***@example.net"),  # reaches Slack as jane&amp;doe
+        ("JANE.DOE+ops@EXAMPLE.NET", "J***@example.net"),  # the bot reads the domain in lower case
+    ],
+)
+def test_redaction_masks_all_of_a_local_part_but_its_first_character(bot_server_factory, slack_peer, address, shown):
+    server = bot_server_factory(redact="local")
+    _, _, name = slash(server, slack_peer, f"why {address}")
+    msg = slack_peer.wait_for_response(name, timeout=20)
+    texts = "\n".join(visible_texts(msg))
+    local = address.split("@")[0]
+    assert local[1:] not in texts.replace("&amp;", "&")
+    assert shown in texts
+
+
+def test_redaction_keeps_the_marks_around_an_address_and_masks_addresses_side_by_side():
+    text = "*jane&amp;doe@example.net* `o'brien@example.net` <mailto:ann@example.org|ann@example.org>"
+    assert redact_message({"text": text}) == {
+        "text": "*j***@example.net* `o***@example.net` <mailto:a***@example.org|a***@example.org>"
+    }
+
+
+def mentioned_history(server, slack_peer, deps, recipient: str, diagnostic: str, domain: str) -> str:
+    """What a channel reads of `@sesbot history @domain` after one stored bounce: the reply's visible text."""
+    at = datetime.now(UTC)
+    ingest_documents(deps.store, [bounce_doc(1, recipient, diagnostic, at)], origin="test", now=at)
+    body = app_mention_body(f"history @{domain}", thread_ts="1700000000.000001")
+    post_signed(server.events_url, body, SIGNING_SECRET)
+    return "\n".join(visible_texts(slack_peer.wait_for("chat.postMessage", timeout=30).params))
+
+
+@pytest.mark.parametrize(
+    ("recipient", "quoted", "domain", "shown"),
+    [
+        ('"jane doe"@example.com', '"jane doe"@example.com', "example.com", '"j***"@example.com'),
+        ("jöhn.smith@example.com", "jöhn.smith@example.com", "example.com", "j***@example.com"),
+        ("jane.doe@xn--bcher-kva.de", "jane.doe@bücher.de", "xn--bcher-kva.de", "j***@bücher.de"),
+    ],
+)
+def test_redaction_masks_quoted_local_parts_letters_of_any_script_and_international_domains(
+    bot_server_factory, slack_peer, deps, recipient, quoted, domain, shown
+):
+    server = bot_server_factory(redact="local")
+    texts = mentioned_history(server, slack_peer, deps, recipient, f"smtp; 550 5.1.1 <{quoted}>: user unknown", domain)
+    assert recipient.split("@")[0].strip('"')[1:] not in texts
+    assert f"&lt;{shown}&gt;" in texts
 
 
 def test_without_redaction_the_address_is_shown(bot_server, slack_peer):
