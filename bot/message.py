@@ -34,6 +34,7 @@ from bot.deps import Deps
 from bot.event_accounts import sending_account
 from bot.findings import Answer, Report, Severity, in_the_regions_used, where
 from bot.history import message_events, recipient_events
+from bot.redact import clip
 from bot.runner import run_checks
 from bot.store import iso
 from bot.target import WhyTarget
@@ -79,7 +80,7 @@ def _key(event_type: str | None) -> str:
 
 def _quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
     flat = " ".join(str(text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return flat if len(flat) <= limit else clip(flat, limit - 1).rstrip() + "…"
 
 
 def _plural(n: int, word: str) -> str:

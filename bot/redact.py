@@ -14,6 +14,7 @@ escape of `&`) counts as the one `&` it stands for, so escaping never decides wh
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # RFC 5322 atext -- letters and digits (here of any script) and these specials -- and the `.` that joins atoms.
 _ATEXT = r"\w!#$%&'*+/=?^`{|}~.-"
@@ -25,6 +26,10 @@ _ADDRESS = re.compile(
     r'|(?P<quoted>"(?:[^"\\\r\n]|\\.)+"))'
     r"@(?P<domain>(?:[^\W_][\w-]*\.)+(?:[^\W\d_]{2,63}|(?i:xn--)[\w-]+))"
 )
+
+
+# Past the point a text is cut, how far to look for the end of an address the cut would fall inside.
+_LONGEST = 1024
 
 
 def _first(local: str) -> str:
@@ -46,11 +51,38 @@ def redact_address(address: str) -> str:
     return redact_addresses(address)
 
 
+def _addresses(text: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """Each address in the text, with the offset its match is relative to. Each search starts just after the
+    last address, so the next may follow it directly (`a@x.org|b@y.org`)."""
+    at = 0
+    while m := _ADDRESS.search(text[at:]):
+        yield at, m
+        at += m.end()
+
+
 def redact_addresses(text: str) -> str:
     """Every address in the text as `x***@domain`: who it was stays guessable only to those who know."""
-    out, rest = [], text
-    # Each search starts just after the last address, so the next may follow it directly (`a@x.org|b@y.org`).
-    while m := _ADDRESS.search(rest):
-        out += [rest[: m.start()], _mask(m)]
-        rest = rest[m.end() :]
-    return "".join([*out, rest])
+    out, done = [], 0
+    for at, m in _addresses(text):
+        out += [text[done : at + m.start()], _mask(m)]
+        done = at + m.end()
+    return "".join([*out, text[done:]])
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters of `text`, never part of an address: an address the cut would fall inside
+    is left out whole, as a part of it (`jane.doe@exa`) would no longer read as one and escape redaction.
+    Every cut of text a channel may read goes through here, before redaction and before Slack's escaping.
+
+    >>> clip("550 rejected <jane.doe@example.com>", 24)
+    '550 rejected <'
+    """
+    if len(text) <= limit:
+        return text
+    for at, m in _addresses(text[: limit + _LONGEST]):
+        start, end = at + m.start(), at + m.end()
+        if start >= limit:
+            break
+        if end > limit:
+            return text[:start]
+    return text[:limit]

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from bot.findings import Answer, Finding, Report, Severity
-from bot.redact import redact_addresses
+from bot.redact import clip, redact_addresses
 from bot.slack_ids import slack_user, slack_user_or_group
 from bot.target import slack_unescaped
 
@@ -44,10 +44,10 @@ def escape(text: object) -> str:
 
 
 def cut(text: str, limit: int) -> str:
-    """Shorten to `limit` characters without splitting an `&amp;`-style entity."""
+    """Shorten to `limit` characters without splitting an `&amp;`-style entity or an address (`clip`)."""
     if len(text) <= limit:
         return text
-    head = text[: limit - 1]
+    head = clip(text, limit - 1)
     amp = head.rfind("&")
     if amp != -1 and ";" not in head[amp:]:
         head = head[:amp]

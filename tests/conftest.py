@@ -269,13 +269,13 @@ def alert_deps(settings, store, clock, slack_peer) -> Deps:
     return Deps.build(settings, store=store, clock=clock)
 
 
-def slack_poster(slack_peer) -> SlackPoster:
-    """The poster the sweep posts alerts through, talking to the Slack peer."""
+def slack_poster(slack_peer, *, redact: bool = False) -> SlackPoster:
+    """The poster the sweep posts alerts through, talking to the Slack peer (`redact`: SESBOT_REDACT=local)."""
     from slack_sdk import WebClient
 
     from handlers.poster import SlackPoster
 
-    return SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test"))
+    return SlackPoster(WebClient(base_url=slack_peer.base_url, token="xoxb-test"), redact=redact)
 
 
 def put_rate(aws_peer, value: float, at: datetime, metric: str = "Reputation.BounceRate") -> None:

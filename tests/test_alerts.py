@@ -11,9 +11,11 @@ import re
 from datetime import datetime, timedelta
 
 import botocore.session
+import pytest
 
 from bot.alerts import next_level, sweep
 from bot.alerts.levels import ENFORCEMENT_LEVELS
+from bot.alerts.signals import group_blocklist_events
 from bot.alerts.summary import when
 from bot.alerts.sweep import SweepResult
 from bot.alerts.transitions import Signal
@@ -242,6 +244,37 @@ def test_blocklist_bounces_ingested_between_sweeps_make_one_grouped_alert(aws_pe
     assert header(slack_peer.calls_to("chat.postMessage")[-1]) == (
         ":warning: New blocklist listing in us-east-1: zen.spamhaus.org, sending IP 54.240.8.2"
     )
+
+
+BLOCKED = "smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.1] blocked using zen.spamhaus.org; "
+
+
+def quoting_at(limit: int, address: str, into: int) -> str:
+    """A blocklist bounce text that quotes `<address>` so that character `limit` falls `into` the address."""
+    return BLOCKED + "x" * (limit - into - len(BLOCKED) - 1) + f" <{address}>: rejected"
+
+
+def test_a_blocklist_groups_example_leaves_out_an_address_its_cut_would_split():
+    event = {"blocklist": "zen.spamhaus.org", "diagnostic": quoting_at(300, "jane.doe@example.com", into=12)}
+    [group] = group_blocklist_events([event])
+    assert group["example"].endswith(" <") and len(group["example"]) < 300
+
+
+@pytest.mark.parametrize("into", [6, 12], ids=["in the local part", "in the domain"])
+def test_a_redacted_blocklist_alert_shows_no_part_of_an_address_its_example_is_cut_inside(
+    aws_peer, slack_peer, alert_deps, clock, into
+):
+    poster = slack_poster(slack_peer, redact=True)
+    sweep(alert_deps, poster)
+    at = clock.tick()
+    doc = bounce_doc(1, "jane.doe@example.com", quoting_at(200, "jane.doe@example.com", into), at)
+    ingest_documents(alert_deps.store, [doc], origin="test", now=at)
+    clock.tick()
+    sweep(alert_deps, poster)
+    (call,) = slack_peer.calls_to("chat.postMessage")
+    body = json.dumps(call.params, ensure_ascii=False)
+    assert "e.g. smtp; 554 5.7.1" in body and "xxx &lt;" in body
+    assert "jane" not in body.replace("j***@example.com", "")
 
 
 def test_repeat_blocklist_bounces_update_the_parent_and_only_a_new_list_gets_a_reply(

@@ -344,6 +344,40 @@ def test_redaction_masks_quoted_local_parts_letters_of_any_script_and_internatio
     assert f"&lt;{shown}&gt;" in texts
 
 
+@pytest.mark.parametrize("into", [6, 12], ids=["in the local part", "in the domain"])
+def test_a_redacted_history_line_shows_no_part_of_an_address_its_quote_is_cut_inside(
+    bot_server_factory, slack_peer, deps, into
+):
+    head = "smtp; 550 5.1.1 "
+    diagnostic = head + "z" * (300 - into - len(head) - 6) + " rcpt <jane.doe@example.net> unknown"
+    server = bot_server_factory(redact="local")
+    texts = mentioned_history(server, slack_peer, deps, "jane.doe@example.net", diagnostic, "example.net")
+    assert "zzz rcpt &lt;" in texts
+    assert "jane" not in texts.replace("j***@example.net", "")
+
+
+def test_a_redacted_diagnosis_shows_no_part_of_an_address_its_summary_quote_is_cut_inside(
+    bot_server_factory, slack_peer, deps
+):
+    at = datetime.now(UTC)
+    diagnostic = "smtp;550_5.1.1_" + "z" * 131 + "<jane.doe@example.net>:user_unknown"  # no space to cut at
+    ingest_documents(deps.store, [bounce_doc(1, "jane.doe@example.net", diagnostic, at)], origin="test", now=at)
+    server = bot_server_factory(redact="local")
+    _, _, name = slash(server, slack_peer, "why jane.doe@example.net")
+    texts = "\n".join(visible_texts(slack_peer.wait_for_response(name, timeout=20)))
+    assert "zzz&lt;…" in texts
+    assert "jane" not in texts.replace("j***@example.net", "")
+
+
+@pytest.mark.parametrize("into", [6, 12], ids=["in the local part", "in the domain"])
+def test_a_redacted_message_shows_no_part_of_an_address_a_slack_limit_cuts_inside(into):
+    line = "y" * (600 - into - 4) + " <jane.doe@example.net> rejected"  # a finding's evidence line: 600
+    msg = redact_message(report_message(Report("jo@example.org", [Finding("c.x", Severity.ERROR, "s", [line])])))
+    texts = "\n".join(visible_texts(msg))
+    assert "yyy &lt;…" in texts
+    assert "jane" not in texts
+
+
 def test_without_redaction_the_address_is_shown(bot_server, slack_peer):
     _, _, name = slash(bot_server, slack_peer, "why jane.doe@example.net")
     msg = slack_peer.wait_for_response(name, timeout=20)

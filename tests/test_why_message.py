@@ -543,3 +543,18 @@ def test_ses_why_with_a_message_id_in_slack_answers_with_the_message_and_its_rec
     assert f"Message {MESSAGE_ID}: 1 recipient, sent in us-east-1" in answer
     assert "Bounce Permanent/General, unknown_user" in answer
     assert f"{JO}: critical" in answer
+
+
+@pytest.mark.parametrize("into", [6, 12], ids=["in the local part", "in the domain"])
+def test_a_redacted_timeline_shows_no_part_of_an_address_its_quote_is_cut_inside(
+    world, bot_server_factory, slack_peer, into
+):
+    head = "smtp; 550 5.1.1 "
+    said = head + "z" * (199 - into - len(head) - 6) + " rcpt <jo.doe.smith@example.com> unknown"
+    ingest(world, bounce_doc(MESSAGE_ID, [JO], said, world.now() - timedelta(hours=2)))
+    server = bot_server_factory(redact="local")
+    body = slash_command_body(f"why {MESSAGE_ID}", response_url=slack_peer.response_url("msg"))
+    post_signed(server.events_url, body, SIGNING_SECRET)
+    answer = json.dumps(slack_peer.wait_for_response("msg", timeout=30), ensure_ascii=False)
+    assert 'zzz rcpt &lt;…\\"' in answer
+    assert "o.doe" not in answer

@@ -26,6 +26,7 @@ from bot.alerts.levels import (
 from bot.findings import Severity, where
 from bot.notify import Button, Message
 from bot.numfmt import fmt_num
+from bot.redact import clip
 
 ACK_ACTION = "sesbot_incident_ack"
 BOUNCES_ACTION = "sesbot_incident_bounces"
@@ -300,7 +301,7 @@ def blocklist_lines(groups: list[dict[str, Any]], limit: int = 10) -> list[str]:
             line += " (could not tell whether this IP is dedicated)"
         lines.append(line)
         if g.get("example"):
-            lines.append(f"    e.g. {g['example'][:200]}")
+            lines.append(f"    e.g. {clip(g['example'], 200)}")
     if len(groups) > limit:
         lines.append(f"... and {len(groups) - limit} more groups")
     return lines

@@ -38,6 +38,7 @@ from bot.alerts.records import query_rows
 from bot.aws import describe_error
 from bot.deps import Deps
 from bot.event_accounts import events_of_account, sending_account
+from bot.redact import clip
 from bot.ses_status import judge_status
 from bot.settings import Settings
 from bot.store import KV_BLOCKLIST_MARK, Store, iso
@@ -456,7 +457,7 @@ def group_blocklist_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]
             },
         )
         g["count"] += 1
-        g["example"] = g["example"] or (e.get("diagnostic") or "")[:300] or None
+        g["example"] = g["example"] or clip(e.get("diagnostic") or "", 300) or None
         ts = e.get("timestamp") or ""
         g["first"] = min(g["first"] or ts, ts)
         g["last"] = max(g["last"] or ts, ts)

@@ -20,6 +20,7 @@ from bot.checks.compliance.requirements import RejectionMatch, rejection_for
 from bot.classify import BLOCKLISTS, classify
 from bot.findings import Finding, Severity
 from bot.history import domain_blocklist_events, domain_blocklist_refusals, last_delivery, recipient_events
+from bot.redact import clip
 from bot.store import iso
 from bot.timefmt import when
 
@@ -97,7 +98,7 @@ def _quote(text: str | None, limit: int = QUOTE_CHARS) -> str:
     flat = _WS.sub(" ", str(text)).strip()
     if len(flat) <= limit:
         return flat
-    cut = flat[: limit - 1]
+    cut = clip(flat, limit - 1)
     space = cut.rfind(" ")
     if space > limit * 0.6:
         cut = cut[:space]

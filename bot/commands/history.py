@@ -7,6 +7,7 @@ from typing import Any
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Answer, Severity
 from bot.history import domain_events, recipient_events
+from bot.redact import clip
 from bot.target import UsageError, parse_domain, parse_email, strip_link_markup, whole_number
 
 DEFAULT_LIMIT = 20
@@ -64,7 +65,7 @@ def _line(e: dict[str, Any]) -> str:
         parts.append(f"[{e['category']}{' ' + e['blocklist'] if e.get('blocklist') else ''}]")
     text = e.get("diagnostic") or e.get("reason")
     if text:
-        parts.append(f"— {text[:300]}")
+        parts.append(f"— {clip(text, 300)}")
     return " ".join(p for p in parts if p)
 
 
