@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +28,7 @@ import sqlite_utils
 from bot.timefmt import iso, utcnow  # the store's timestamp format; imported from here by most modules
 
 Migration = Callable[[sqlite_utils.Database], None]
+log = logging.getLogger(__name__)
 
 
 def _m1_core(db: sqlite_utils.Database) -> None:
@@ -438,6 +441,9 @@ class Store:
         self._migrations = MIGRATIONS if migrations is None else migrations
         self._memory_db: sqlite_utils.Database | None = None
         self._lock = threading.RLock()
+        self._audits: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._audit_writer: threading.Thread | None = None
+        self._audit_start = threading.Lock()
         if path != ":memory:":
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
@@ -566,17 +572,48 @@ class Store:
         detail: str | None = None,
     ) -> None:
         with self.transaction() as db:
-            db.table("audit").insert(
-                {
-                    "at": iso(utcnow()),
-                    "user_id": user_id,
-                    "team_id": team_id,
-                    "channel_id": channel_id,
-                    "action": action[:200],
-                    "allowed": int(allowed),
-                    "detail": (detail or "")[:2000] or None,
-                }
-            )
+            db.table("audit").insert(_audit_row(action, allowed, user_id, team_id, channel_id, detail))
+
+    def audit_soon(
+        self,
+        action: str,
+        allowed: bool,
+        *,
+        user_id: str | None = None,
+        team_id: str | None = None,
+        channel_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """The same audit row as `audit`, stamped now but written by one background thread: for a caller that
+        must not wait on the write lock (a sweep or an ingest batch may hold it for seconds), such as a Slack
+        request before its acknowledgement. `flush_audit` waits for the rows asked so far."""
+        self._audits.put(_audit_row(action, allowed, user_id, team_id, channel_id, detail))
+        with self._audit_start:
+            if self._audit_writer is None or not self._audit_writer.is_alive():
+                self._audit_writer = threading.Thread(target=self._write_audits, name="audit", daemon=True)
+                self._audit_writer.start()
+
+    def flush_audit(self, timeout: float | None = None) -> bool:
+        """Wait until every row given to `audit_soon` so far is written (or could not be); False if `timeout`
+        seconds passed first."""
+        with self._audit_start:
+            if self._audit_writer is None:  # nothing was ever given
+                return True
+            done = threading.Event()
+            self._audits.put({"_flushed": done})
+        return done.wait(timeout)
+
+    def _write_audits(self) -> None:
+        while True:
+            row = self._audits.get()
+            if "_flushed" in row:
+                row["_flushed"].set()
+                continue
+            try:
+                with self.transaction() as db:
+                    db.table("audit").insert(row)
+            except Exception as exc:  # noqa: BLE001 - one lost audit row must not stop the ones after it
+                log.error("could not write an audit row (%s %s): %s", row["action"], row["user_id"], exc)
 
     def record_diagnosis(
         self,
@@ -609,3 +646,17 @@ class Store:
             if not isinstance(pk, int):  # `id INTEGER PRIMARY KEY`: always the new rowid after an insert
                 raise RuntimeError(f"diagnosis insert returned no integer id: {pk!r}")
             return pk
+
+
+def _audit_row(
+    action: str, allowed: bool, user_id: str | None, team_id: str | None, channel_id: str | None, detail: str | None
+) -> dict[str, Any]:
+    return {
+        "at": iso(utcnow()),
+        "user_id": user_id,
+        "team_id": team_id,
+        "channel_id": channel_id,
+        "action": action[:200],
+        "allowed": int(allowed),
+        "detail": (detail or "")[:2000] or None,
+    }

@@ -1,8 +1,9 @@
 """Who may ask: one middleware for commands, mentions, buttons, dialogs, shortcuts and App Home alike.
 
-Every request is audited (who, what, when, allowed or not). A refusal is one line where the person asked:
-the slash command's acknowledgement, an ephemeral message in the channel, the Home tab itself, an inline
-error in a submitted modal, or a small modal for a global shortcut or a Home button (no channel there).
+Every request is audited (who, what, when, allowed or not), the row written by the store's audit thread so the
+acknowledgement never waits on the database's write lock. A refusal is one line where the person asked: the
+slash command's acknowledgement, an ephemeral message in the channel, the Home tab itself, an inline error in a
+submitted modal, or a small modal for a global shortcut or a Home button (no channel there).
 Checks, in order: the workspace (and Enterprise Grid org) is the configured one; the user is in
 `SESBOT_ALLOWED_USERS` or one of `SESBOT_ALLOWED_GROUPS` (both empty = everyone); the channel is in
 `SESBOT_ALLOWED_CHANNELS` (empty = every channel); diagnoses stay within the per-user rate limit.
@@ -216,7 +217,8 @@ def register(app: App, deps: Deps) -> None:
             next()
             return None
         reason = refusal(req, context, client)
-        deps.store.audit(
+        # Written by the store's audit thread: the acknowledgement never waits on the database's write lock.
+        deps.store.audit_soon(
             req.action[:200], reason is None, user_id=req.user, team_id=req.team, channel_id=req.channel, detail=reason
         )
         if reason is None:

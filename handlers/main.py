@@ -96,6 +96,8 @@ def run(settings: Settings) -> int:
     ]
     if charts is not None:
         background.append(lambda finish_by: charts.shutdown())
+    # Last: the audit rows of the requests just answered (written after their acknowledgement).
+    background.append(lambda finish_by: deps.store.flush_audit(timeout=max(0.0, finish_by - time.monotonic())))
 
     def shutdown(signum: int, frame: object) -> None:
         log.info("shutting down (signal %s)", signum)

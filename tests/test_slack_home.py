@@ -527,6 +527,7 @@ def test_a_refused_user_gets_the_refusal_on_every_surface_and_nothing_runs(
         _, answer = submit_modal(server, "jane@example.net")
         assert answer == {"response_action": "errors", "errors": {"target": REFUSED.removeprefix(":no_entry: ")}}
     assert [c.method for c in slack_peer.calls if c.method in ("chat.postMessage", "conversations.open")] == []
+    assert deps.store.flush_audit(timeout=10)
     assert deps.store.query("SELECT user_id, allowed FROM audit")[-1] == {"user_id": "U0ALICE", "allowed": 0}
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -46,6 +48,7 @@ def slash(server, slack_peer, text, **kw):
 
 
 def audit_rows(deps):
+    assert deps.store.flush_audit(timeout=10)  # the guard's rows are written by the store's audit thread
     return deps.store.query("SELECT user_id, channel_id, action, allowed, detail FROM audit ORDER BY id")
 
 
@@ -69,6 +72,43 @@ def test_a_listed_user_is_answered_and_audited_as_allowed(bot_server_factory, sl
     _, ack, _ = slash(server, slack_peer, "help", user_id="U0ALICE")
     assert ack["text"].startswith("sesbot")
     assert audit_rows(deps)[-1]["allowed"] == 1
+
+
+def test_a_request_is_acknowledged_while_another_connection_holds_the_write_lock_and_audited_after(
+    bot_server_factory, slack_peer, deps
+):
+    server = bot_server_factory()
+    other = sqlite3.connect(deps.store.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # what a sweep or an ingest batch holds
+    held = threading.Lock()
+    released = threading.Event()
+
+    def release() -> None:
+        with held:
+            if not released.is_set():
+                other.execute("COMMIT")
+                released.set()
+
+    bound = threading.Timer(8, release)  # a bot that waits on the lock gets it here: a failure, not a hang
+    bound.start()
+    try:
+        status, raw = post_signed(
+            server.events_url, slash_command_body("help", response_url=slack_peer.response_url("h")), SIGNING_SECRET
+        )
+        acked_while_held = not released.is_set()
+    finally:
+        bound.cancel()
+        release()
+        other.close()
+    assert (status, acked_while_held) == (200, True)
+    assert raw.startswith("sesbot") or json.loads(raw)["text"].startswith("sesbot")
+    assert audit_rows(deps)[-1] == {
+        "user_id": "U0ALICE",
+        "channel_id": "C0OPS",
+        "action": "/ses help",
+        "allowed": 1,
+        "detail": None,
+    }
 
 
 def test_members_of_an_allowed_user_group_may_ask_and_others_may_not(bot_server_factory, slack_peer):
