@@ -11,6 +11,7 @@ Checks, in order: the workspace (and Enterprise Grid org) is the configured one;
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -36,6 +37,8 @@ from handlers.mentions import command_text
 
 log = logging.getLogger(__name__)
 GROUP_CACHE_SECONDS = 300
+GROUP_RETRY_SECONDS = 60  # after a failed read of the allowed groups ("try again in a minute")
+GROUP_READ_SECONDS = 2  # the longest a request waits for the groups (only while there is no list): within 3 s
 
 
 @dataclass
@@ -141,7 +144,8 @@ def _metadata_channel(metadata: Any) -> str | None:
 
 
 class GroupMembers:
-    """Members of the allowed user groups, from usergroups.users.list, cached for five minutes."""
+    """Members of the allowed user groups, from usergroups.users.list, cached for five minutes (read once per
+    sweep by the App Home's refresh; the request path uses `GroupWatch`, which never waits on Slack)."""
 
     def __init__(self, groups: frozenset[str], clock: Callable[[], float] = time.monotonic):
         self.groups = groups
@@ -154,19 +158,98 @@ class GroupMembers:
     def contains(self, client: WebClient, user: str) -> bool:
         with self._lock:
             if self.clock() - self._at > GROUP_CACHE_SECONDS:
-                members: set[str] = set()
-                unread = False
-                for g in self.groups:
-                    try:
-                        members.update(client.usergroups_users_list(usergroup=g).get("users") or [])
-                    except Exception as exc:  # noqa: BLE001 - a failed lookup refuses, it never allows
-                        log.warning("cannot read user group %s: %s", g, type(exc).__name__)
-                        unread = True
+                members, unread, _ = read_groups(client, self.groups)
                 self._members, self._at, self.unread = members, self.clock(), unread
             return user in self._members
 
 
+def read_groups(
+    client: WebClient, groups: frozenset[str], deadline: float | None = None
+) -> tuple[set[str], bool, float]:
+    """The members of `groups`, whether a group could not be read (a failed read refuses, it never allows), and
+    the Retry-After Slack asked for (0 without one). Past `deadline` (`time.monotonic()`) no more groups are
+    read: they count as unread."""
+    members: set[str] = set()
+    unread, retry_after = False, 0.0
+    for g in sorted(groups):
+        if deadline is not None and time.monotonic() >= deadline:
+            unread = True
+            break
+        try:
+            members.update(client.usergroups_users_list(usergroup=g).get("users") or [])
+        except Exception as exc:  # noqa: BLE001 - a failed lookup refuses, it never allows
+            log.warning("cannot read user group %s: %s", g, type(exc).__name__)
+            unread = True
+            headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+            wait = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
+            with contextlib.suppress(ValueError):  # no Retry-After ("None"), or not a number
+                retry_after = max(retry_after, float(str(wait)))
+    return members, unread, retry_after
+
+
+class GroupWatch:
+    """The allowed groups' members for the request path, which never waits on Slack for them.
+
+    Once the list is five minutes old, the next request starts reading it again in the background and is
+    judged on the list it has; a failed read leaves the last complete list in place. Only while there is no
+    complete list yet does a request read it itself: once, within GROUP_READ_SECONDS, without retrying a rate
+    limit, and someone it could not check is refused with COULD_NOT_CHECK. A failed read is tried again after
+    GROUP_RETRY_SECONDS, or the Retry-After Slack asked for if that is longer."""
+
+    def __init__(self, groups: frozenset[str], clock: Callable[[], float] = time.monotonic):
+        self.groups = groups
+        self.clock = clock
+        self._members: set[str] = set()
+        self._complete = False
+        self._due = -1e9  # when the list is to be read again (clock())
+        self._state = threading.Lock()
+        self._reading = threading.Lock()  # one read at a time
+
+    def check(self, client: WebClient, user: str) -> bool | None:
+        """Whether `user` is in one of the groups; None when the list could not be read (and they are not in
+        the part that was)."""
+        with self._state:
+            due, complete = self.clock() >= self._due, self._complete
+        if due and complete:
+            if self._reading.acquire(blocking=False):
+                threading.Thread(target=self._read, args=(client,), name="usergroups", daemon=True).start()
+        elif due and self._reading.acquire(timeout=GROUP_READ_SECONDS):
+            self._read(client)
+        with self._state:
+            return True if user in self._members else (False if self._complete else None)
+
+    def idle(self, timeout: float) -> bool:
+        """Wait (at most `timeout` seconds) until no read is running; whether none is."""
+        if not self._reading.acquire(timeout=timeout):
+            return False
+        self._reading.release()
+        return True
+
+    def _read(self, client: WebClient) -> None:
+        """Read the list (the caller holds `_reading`, released here), unless another read just did."""
+        try:
+            with self._state:
+                if self.clock() < self._due:
+                    return
+            quick = WebClient(
+                token=client.token, base_url=client.base_url, timeout=GROUP_READ_SECONDS, retry_handlers=[]
+            )
+            members, unread, retry_after = read_groups(quick, self.groups, time.monotonic() + GROUP_READ_SECONDS)
+            with self._state:
+                if not unread:
+                    self._members, self._complete = members, True
+                    self._due = self.clock() + GROUP_CACHE_SECONDS
+                    return
+                if not self._complete:  # no list yet: what was read counts, the rest could not be checked
+                    self._members = members
+                # else the last complete list stands until a read succeeds
+                self._due = self.clock() + max(GROUP_RETRY_SECONDS, retry_after)
+        finally:
+            self._reading.release()
+
+
 NOT_ALLOWED = "You are not on sesbot's list of allowed users; ask an admin to add you."
+COULD_NOT_CHECK = "sesbot could not check your user group; try again in a minute."
 
 
 def user_allowed(settings: Settings, groups: GroupMembers, client: WebClient, user: str) -> bool:
@@ -174,6 +257,17 @@ def user_allowed(settings: Settings, groups: GroupMembers, client: WebClient, us
     if not (settings.allowed_users or settings.allowed_groups):
         return True
     return user in settings.allowed_users or bool(settings.allowed_groups and groups.contains(client, user))
+
+
+def not_allowed(settings: Settings, groups: GroupWatch, client: WebClient, user: str) -> str | None:
+    """Why `user` may not ask (`SESBOT_ALLOWED_USERS`, `SESBOT_ALLOWED_GROUPS`), or None; never waits on Slack
+    beyond the one bounded read of `GroupWatch`."""
+    if not (settings.allowed_users or settings.allowed_groups) or user in settings.allowed_users:
+        return None
+    if not settings.allowed_groups:
+        return NOT_ALLOWED
+    member = groups.check(client, user)
+    return None if member else (COULD_NOT_CHECK if member is None else NOT_ALLOWED)
 
 
 def refusal_home(reason: str) -> dict[str, Any]:
@@ -184,7 +278,7 @@ def refusal_home(reason: str) -> dict[str, Any]:
 def register(app: App, deps: Deps) -> None:
     s = deps.settings
     limiter = RateLimit(s.diagnoses_per_minute)
-    groups = GroupMembers(s.allowed_groups)
+    groups = GroupWatch(s.allowed_groups)
 
     def refusal(req: Asked, context: BoltContext, client: WebClient) -> str | None:
         auth = context.authorize_result
@@ -196,8 +290,9 @@ def register(app: App, deps: Deps) -> None:
             return "This sesbot serves another Slack organisation."
         if not req.user:
             return "sesbot could not tell who asked."
-        if not user_allowed(s, groups, client, req.user):
-            return NOT_ALLOWED
+        why_not = not_allowed(s, groups, client, req.user)
+        if why_not:
+            return why_not
         if s.allowed_channels and not req.private and req.channel not in s.allowed_channels:
             return "sesbot does not answer in this channel; ask in one of its allowed channels."
         if req.command_text is not None and _is_diagnosis(s, req.command_text):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from slack_sdk import WebClient
 
 from bot.commands import parse
 from bot.findings import Answer, Finding, Report, Severity
@@ -27,8 +28,9 @@ from handlers.blocks import (
     redact_message,
     report_message,
 )
+from handlers.guard import COULD_NOT_CHECK, GROUP_CACHE_SECONDS, GroupWatch
 from peers.slack import app_mention_body, block_action_body, post_signed, slash_command_body, view_submission_body
-from tests.conftest import REGION, SIGNING_SECRET, bounce_doc
+from tests.conftest import BOT_TOKEN, REGION, SIGNING_SECRET, bounce_doc
 
 NASTY = [
     "<!channel> urgent",
@@ -109,6 +111,39 @@ def test_a_request_is_acknowledged_while_another_connection_holds_the_write_lock
         "allowed": 1,
         "detail": None,
     }
+
+
+def test_a_rate_limited_first_read_of_the_user_groups_refuses_at_once_in_one_line_without_retrying(
+    bot_server_factory, slack_peer, deps
+):
+    slack_peer.usergroup_members["S0OPS"] = ["U0ALICE"]
+    server = bot_server_factory(allowed_groups=frozenset({"S0OPS"}))
+    slack_peer.fail("usergroups.users.list", retry_after=5)  # waited out, this would pass Slack's 3 s
+    _, ack, _ = slash(server, slack_peer, "help", user_id="U0ALICE")
+    assert ack["text"] == f":no_entry: {COULD_NOT_CHECK}"
+    assert len(slack_peer.calls_to("usergroups.users.list")) == 1
+    assert audit_rows(deps)[-1]["detail"] == COULD_NOT_CHECK
+
+
+def test_a_stale_user_group_list_is_read_again_in_the_background_while_requests_use_the_one_they_have(
+    slack_peer,
+):
+    now = [0.0]
+    watch = GroupWatch(frozenset({"S0OPS"}), clock=lambda: now[0])
+    client = WebClient(token=BOT_TOKEN, base_url=slack_peer.base_url)
+    slack_peer.usergroup_members["S0OPS"] = ["U0ALICE"]
+    assert watch.check(client, "U0ALICE") is True  # no list yet: read there and then
+    slack_peer.usergroup_members["S0OPS"] = ["U0BOB"]
+    now[0] += GROUP_CACHE_SECONDS + 1
+    slack_peer.hold("usergroups.users.list")
+    try:
+        assert (watch.check(client, "U0ALICE"), watch.check(client, "U0BOB")) == (True, False)  # Slack is held
+        slack_peer.wait_for_held("usergroups.users.list")
+    finally:
+        slack_peer.release()
+    assert watch.idle(timeout=10)
+    assert len(slack_peer.calls_to("usergroups.users.list")) == 2  # one read in the background, not one each
+    assert (watch.check(client, "U0ALICE"), watch.check(client, "U0BOB")) == (False, True)
 
 
 def test_members_of_an_allowed_user_group_may_ask_and_others_may_not(bot_server_factory, slack_peer):
