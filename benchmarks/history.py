@@ -12,7 +12,8 @@ delivery counters at 50 sends per problem event.
 
 Printed: the median (and 95th percentile) time of `bot.history.recipient_events` for random recipients
 (target: median under 5 ms) and of `bot.history.rate_estimate` over the last 24 hours (target: under
-50 ms), plus the other alert queries for reference.
+50 ms), plus the other alert queries for reference; then the sweep's blocklist read and the blocklist
+check's latest example without ANALYZE statistics, as the bot's own database has none before its first prune.
 """
 
 from __future__ import annotations
@@ -30,15 +31,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.alerts.signals import blocklist_readings  # noqa: E402
 from bot.events import EVENT_COLUMNS  # noqa: E402
 from bot.history import (  # noqa: E402
     blocklist_events,
+    domain_blocklist_events,
     domain_events,
     hourly_series,
     rate_estimate,
     recipient_events,
     sending_ips,
 )
+from bot.settings import Settings  # noqa: E402
+from bot.store import KV_BLOCKLIST_MARK as KV  # noqa: E402
 from bot.store import Store, iso  # noqa: E402
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
@@ -170,6 +175,42 @@ def report(name: str, times: list[float], target: float | None = None) -> None:
     print(f"{name:38} median {median:8.2f} ms   p95 {p95:8.2f} ms{verdict}")
 
 
+def without_statistics(store: Store, path: str, picks: list[str]) -> None:
+    """The sweep's blocklist read (inside its write transaction) and the blocklist check's latest example, as
+    the bot's own database has them until its first prune runs `PRAGMA optimize`: with no ANALYZE statistics
+    (hidden inside a transaction rolled back at the end, so the file keeps them)."""
+    conn = store.conn
+    settings = Settings.from_env({"SESBOT_DB": path})
+    top = conn.execute("SELECT max(rowid) FROM events").fetchone()[0]
+    later = NOW + timedelta(days=1)  # nothing received in the first sweep's interval: it must find none, fast
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DELETE FROM sqlite_stat1")
+        conn.execute("ANALYZE sqlite_schema")  # the planner reloads the (now empty) statistics
+        print("without ANALYZE statistics (the bot never runs ANALYZE; its prune runs PRAGMA optimize):")
+
+        def steady() -> None:  # the last ~100 events are new since the last sweep
+            conn.execute("INSERT OR REPLACE INTO kv (key, value, updated_at) VALUES (?, ?, '')", [KV, str(top - 100)])
+            blocklist_readings(conn, settings, NOW)
+
+        def first() -> None:
+            conn.execute("DELETE FROM kv WHERE key = ?", [KV])
+            blocklist_readings(conn, settings, later)
+
+        it = iter(picks)
+
+        def latest() -> None:
+            who = next(it)
+            domain_blocklist_events(store, who.rsplit("@", 1)[1], since=NOW - timedelta(days=30), recipient=who)
+
+        report("sweep blocklist read (100 new events)", timed(steady, 30))
+        report("first sweep's blocklist read", timed(first, 5))
+        report("blocklist check, latest to recipient", timed(latest, min(30, len(picks))))
+    finally:
+        conn.execute("ROLLBACK")
+        conn.execute("ANALYZE sqlite_schema")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=5_000_000, help="problem events (default 5,000,000)")
@@ -211,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(24 h estimate: {est['sends']:,} sends, {est['hard_bounces_counted']:,} counted hard bounces, "
         f"bounce rate {est['bounce_rate']:.4f})"
     )
+    without_statistics(store, path, picks)
     store.close()
     if tmp is not None:
         tmp.cleanup()

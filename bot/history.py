@@ -375,7 +375,10 @@ def domain_blocklist_events(
 ) -> list[dict[str, Any]]:
     """A domain's `BLOCKLIST_REFUSAL` events (only those to `recipient` when given), newest first: examples
     of what `domain_blocklist_refusals` counts."""
-    where, params = ["domain = ?", BLOCKLIST_REFUSAL], [domain.strip().lower().rstrip(".")]
+    # With a recipient, `+domain` leaves its (recipient, timestamp) index the only way in: without ANALYZE
+    # statistics SQLite would otherwise walk a big domain's index (a third of the mail at one provider).
+    where = ["domain = ?" if recipient is None else "+domain = ?", BLOCKLIST_REFUSAL]
+    params: list[Any] = [domain.strip().lower().rstrip(".")]
     if recipient is not None:
         where.append("recipient = ?")
         params.append(recipient.strip().lower())

@@ -662,6 +662,7 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
     # One row per day, set and From: a primary-key range delete, in one short transaction.
     with store.transaction() as db:
         db.conn.execute("DELETE FROM header_sample WHERE day < ?", [cutoff[:10]])
+    store.optimize()  # the day's statistics, after the day's deletes
     return deleted
 
 

@@ -371,6 +371,38 @@ def test_blocklist_bounces_after_retention_pruned_a_backfilled_old_export_still_
     assert header(slack_peer.calls_to("chat.postMessage")[-1]) == ":warning: 3 new blocklist bounces in us-east-1"
 
 
+def test_the_sweeps_blocklist_query_walks_the_rowid_range_without_statistics_and_the_first_counts_only_new_mail(
+    aws_peer, slack_peer, alert_deps, clock
+):
+    store, poster = alert_deps.store, slack_poster(slack_peer)
+    assert store.query("SELECT name FROM sqlite_schema WHERE name = 'sqlite_stat1'") == []  # no ANALYZE, as live
+    old = clock.now - timedelta(hours=2)
+    docs = [bounce_doc(n, f"o{n}@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), old) for n in range(3)]
+    ingest_documents(store, docs, origin="test", now=old)  # received before the first sweep's interval
+    at = clock.tick()
+    ingest_documents(store, [bounce_doc(9, "n@gmail.com", SPAMHAUS.format(ip="54.240.8.2"), at)], "test", now=at)
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    try:
+        first = sweep(alert_deps, poster)
+        ingest_documents(store, [bounce_doc(10, "m@gmail.com", SPAMHAUS.format(ip="54.240.8.2"), at)], "test", now=at)
+        sweep(alert_deps, poster)
+    finally:
+        store.conn.set_trace_callback(None)
+    assert [s.value for s in first.signals if s.signal == "blocklist"] == [1.0]
+    reads = [q for q in statements if q.startswith("SELECT * FROM events") and "rowid <= " in q]  # one a sweep
+    assert len(reads) == 2
+    for q in reads:
+        plan = [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {q}")]
+        assert plan == ["SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"], (q, plan)
+
+
+def test_the_daily_prune_leaves_the_query_planner_statistics(alert_deps, clock):
+    ingest_documents(alert_deps.store, [bounce_doc(1, "a@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), clock.now)], "t")
+    prune(alert_deps.store, alert_deps.settings.retention_days, clock.now)
+    assert alert_deps.store.query("SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl = 'events'") == [{"tbl": "events"}]
+
+
 def test_a_blocklist_incident_resolves_after_an_hour_without_new_bounces(aws_peer, slack_peer, alert_deps, clock):
     poster = slack_poster(slack_peer)
     sweep(alert_deps, poster)

@@ -17,6 +17,7 @@ from bot.checks import REGISTRY, checks_for
 from bot.classify import classify
 from bot.deps import Deps
 from bot.findings import Finding
+from bot.history import domain_blocklist_events
 from bot.ingest import ingest_documents
 from bot.runner import run_checks
 from bot.settings import Settings
@@ -393,6 +394,20 @@ def test_a_blocklist_bounce_to_the_recipient_names_the_list_the_ip_and_the_delis
             "latest": f.data["lists"][0]["latest"],
         }
     ]
+
+
+def test_the_blocklist_checks_latest_example_reads_the_recipients_own_index_without_statistics(deps):
+    ingest(deps, bounce(RECIPIENT, ago(hours=4), SPAMHAUS, kind="Transient", subtype="General", status="5.7.1"))
+    statements: list[str] = []
+    deps.store.conn.set_trace_callback(statements.append)
+    try:  # what the check asks for its latest example, here on this thread's connection
+        [event] = domain_blocklist_events(deps.store, "example.com", since=ago(days=30), recipient=RECIPIENT)
+    finally:
+        deps.store.conn.set_trace_callback(None)
+    assert event["recipient"] == RECIPIENT
+    [latest] = [q for q in statements if q.startswith("SELECT * FROM events")]
+    plan = [row[3] for row in deps.store.conn.execute(f"EXPLAIN QUERY PLAN {latest}")]
+    assert plan == ["SEARCH events USING INDEX events_recipient_ts (recipient=? AND timestamp>?)"], plan
 
 
 def test_a_hard_blocklist_bounce_is_the_blocklist_cause_with_the_bounce_as_its_evidence(deps):

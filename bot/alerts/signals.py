@@ -373,6 +373,31 @@ def _kv_put(conn: sqlite3.Connection, key: str, value: Any, now: datetime) -> No
     )
 
 
+# The blocklist events with rowids in (?, ?]. The unary + keeps `type` out of index choice: the rowid range
+# is the plan, with or without ANALYZE statistics (tests check it with EXPLAIN QUERY PLAN).
+BLOCKLIST_SINCE_MARK = (
+    "SELECT * FROM events WHERE +type IN ('Bounce', 'DeliveryDelay') "
+    "AND category IN ('ip_blocklist', 'domain_blocklist') AND rowid > ? AND rowid <= ?"
+)
+
+
+def first_rowid_received_since(conn: sqlite3.Connection, since: str, top: int) -> int:
+    """The lowest rowid (at most `top` + 1) from which every event was received at `since` or later, by
+    bisecting the rowids: events are stored as they arrive, so `received_at` grows with the rowid. About
+    twenty primary-key lookups however big the table, where `received_at` (no index) would scan it."""
+    lo, hi = 0, top + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = conn.execute(
+            "SELECT rowid, received_at FROM events WHERE rowid >= ? AND rowid <= ? ORDER BY rowid LIMIT 1", [mid, top]
+        ).fetchone()
+        if row is None or (row[1] or "") >= since:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: datetime) -> list[Reading]:
     """New blocklist bounces since the last sweep, grouped by (blocklist, sending IP, recipient domain), one
     reading per account (the one that sent the mail, `sending_account`) and region.
@@ -382,15 +407,20 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
     pruning lowers the mark when it deletes the highest rowids (`lower_event_marks`), which new rows reuse.
     On the very first sweep, only events received in the last sweep interval count (no alert on old
     history).
+
+    This runs inside the sweep's write transaction, so its plan must not depend on statistics the bot never
+    gathers (without ANALYZE, SQLite would walk the type index through every bounce and delay): `+type`
+    leaves the rowid range as the only way in, and the first sweep finds where its range starts by rowid too
+    (`first_rowid_received_since`), `received_at` having no index.
     """
     mark = _kv(conn, KV_BLOCKLIST_MARK)
     top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM events").fetchone()[0]
-    where = "type IN ('Bounce', 'DeliveryDelay') AND category IN ('ip_blocklist', 'domain_blocklist')"
     if mark is None or int(mark) > top:  # first sweep, or the table was emptied and rowids restarted
         since = iso(now - timedelta(minutes=settings.sweep_minutes))
-        rows = query_rows(conn, f"SELECT * FROM events WHERE {where} AND received_at >= ? AND rowid <= ?", [since, top])
+        start = first_rowid_received_since(conn, since, top) - 1
+        rows = query_rows(conn, f"{BLOCKLIST_SINCE_MARK} AND received_at >= ?", [start, top, since])
     else:
-        rows = query_rows(conn, f"SELECT * FROM events WHERE {where} AND rowid > ? AND rowid <= ?", [int(mark), top])
+        rows = query_rows(conn, BLOCKLIST_SINCE_MARK, [int(mark), top])
     _kv_put(conn, KV_BLOCKLIST_MARK, top, now)
     default = settings.regions[0] if settings.regions else ""
     regions = settings.regions or [default]
