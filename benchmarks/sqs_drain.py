@@ -44,7 +44,7 @@ from bot.deps import Deps
 from bot.ingest import ingest_documents
 from bot.settings import Settings
 from bot.sqs import SqsConsumer, start_receivers
-from bot.store import Store
+from bot.store import Store, iso, utcnow
 
 TEMPLATES = ROOT / "tests" / "data" / "ses-notifications"
 QUEUE = "sesbot-events"
@@ -53,15 +53,17 @@ ACCOUNT_ID = "123456789012"
 
 
 def notifications(count: int, run: str) -> list[str]:
-    """`count` SQS bodies made from the real notifications in turn, each with its own message id."""
+    """`count` SQS bodies made from the real notifications in turn, each with its own message id and stamped
+    now: the samples are dated 2016-2022, and the SQS receivers skip an event older than the retention."""
     templates = [json.loads(p.read_text()) for p in sorted(TEMPLATES.glob("*.json"))]
+    now = iso(utcnow())
     bodies = []
     for i in range(count):
-        doc = json.loads(json.dumps(templates[i % len(templates)]))
+        doc = restamp(json.loads(json.dumps(templates[i % len(templates)])), now)
         inner = doc
         envelope = "Message" in doc and isinstance(doc["Message"], str)
         if envelope:
-            inner = json.loads(doc["Message"])
+            inner = restamp(json.loads(doc["Message"]), now)
             doc["MessageId"] = f"{run}-{i:08d}-0000-0000-0000-000000000000"
         mail = inner.get("mail") or {}
         mail["messageId"] = f"0100018c{run}{i:010x}-5e5b0700-0000-4000-8000-{i:012x}-000000"
@@ -69,6 +71,19 @@ def notifications(count: int, run: str) -> list[str]:
             doc["Message"] = json.dumps(inner)
         bodies.append(json.dumps(doc))
     return bodies
+
+
+def restamp(value: Any, now: str) -> Any:
+    """`value` with every `timestamp`/`Timestamp`/`time` string in it (the mail's, the event's, the SNS
+    envelope's, EventBridge's) set to `now`."""
+    if isinstance(value, dict):
+        return {
+            k: now if k.lower() in ("timestamp", "time") and isinstance(v, str) else restamp(v, now)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [restamp(v, now) for v in value]
+    return value
 
 
 # -- the queue, in its own process ---------------------------------------------------------------------
