@@ -14,6 +14,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+import idna
+
 from bot.settings import DOMAIN_RE, EMAIL_RE, REGION_RE
 
 MAX_ARG = 320  # the longest legal address is 254; anything past this is not an address
@@ -75,13 +77,17 @@ def parse_email(arg: str) -> str:
 
 def ascii_domain(domain: str) -> str:
     """A domain as DNS and SES know it: lower-cased, without the root's trailing dot, an internationalised
-    name in its ASCII form (`bücher.de` -> `xn--bcher-kva.de`); left as it is when it cannot be one."""
+    name in its ASCII form (`bücher.de` -> `xn--bcher-kva.de`); left as it is when it cannot be one.
+
+    The ASCII form is IDNA 2008 with the UTS #46 mapping, as registries and browsers write it: `faß.de` is
+    `xn--fa-hia.de`, not `fass.de` (Python's own "idna" codec is IDNA 2003, which maps ß, ς and the
+    zero-width joiner away and so names a different domain)."""
     domain = domain.lower().rstrip(".")
     if domain.isascii():
         return domain
     try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except UnicodeError:  # idna.IDNAError is one
         return domain
 
 

@@ -76,6 +76,19 @@ def test_a_domain_is_read_as_dns_reads_it_with_or_without_the_roots_dot_and_in_i
     assert parse_domain("bücher.de") == "xn--bcher-kva.de"
 
 
+@pytest.mark.parametrize(
+    ("typed", "ascii"),
+    [
+        ("jane@faß.de", "jane@xn--fa-hia.de"),  # IDNA 2003 made it fass.de, another domain
+        ("jane@ςσ.gr", "jane@xn--3xac.gr"),
+        ("jane@Faß.DE", "jane@xn--fa-hia.de"),
+    ],
+)
+def test_an_idn_domain_is_read_by_idna_2008_so_eszett_and_final_sigma_keep_their_own_domain(typed, ascii):
+    assert parse_email(typed) == ascii
+    assert parse_domain(typed.partition("@")[2]) == ascii.partition("@")[2]
+
+
 def test_an_empty_command_name_asks_for_a_command_rather_than_naming_an_empty_one():
     with pytest.raises(UnknownCommand, match="give a command"):
         resolve(parse_argv([""]), "cli")
