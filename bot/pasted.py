@@ -23,11 +23,13 @@ from bot.commands.explain import MAX_TEXT
 from bot.commands.why import MAX_TARGETS
 from bot.target import UsageError, WhyTarget, parse_message_id, parse_why_target
 
-# Loose on purpose: each candidate is then judged by the parsers `why` uses.
-_CANDIDATE = re.compile(
-    r"[0-9A-Za-z]{16}-[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}-\d{6}(?:@[A-Za-z0-9.-]+)?"
-    r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}"
-)
+# The words of a text that may be a target: cut at white space, at the brackets and quotes written around
+# an address, and at `:` (`To:jane@example.net`), as prose ends an address. Each word
+# is then judged by the parsers `why` uses, so an address is what `why` takes -- a local part and a domain in
+# any script (`jöhn@bücher.de`) -- and nothing this module would have to define again.
+_WORDS = re.compile(r"[^\s<>|,;:()\[\]\"`]+")
+_AROUND = "*_~'"  # Slack's bold, italic and strike marks, and a quote left on one side
+_AFTER = ".!?"  # the end of the sentence the word closes
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,14 @@ class Question:
 def targets_in(text: str) -> list[WhyTarget]:
     """The email addresses and SES message ids in `text`, in the order written, each once."""
     targets: list[WhyTarget] = []
-    for m in _CANDIDATE.finditer(text):
-        token = m.group()
-        target = parse_message_id(token)
+    for m in _WORDS.finditer(text):
+        word = m.group().strip(_AROUND).rstrip(_AFTER).removesuffix("'s").strip(_AROUND)
+        target = parse_message_id(word) if "-" in word else None
         if target is None:
+            if "@" not in word[1:]:
+                continue
             try:
-                target = parse_why_target(token.rstrip("."))
+                target = parse_why_target(word)
             except UsageError:
                 continue
         if target not in targets:

@@ -496,6 +496,22 @@ def test_a_pasted_bounce_is_explained_even_when_it_names_its_recipient_and_messa
     assert question_in("lunch at noon?") is None
 
 
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("jöhn@example.com never got the invoice", "why jöhn@example.com"),
+        ("jane@bücher.de never got the invoice", "why jane@xn--bcher-kva.de"),
+        (
+            "*jane@example.net* and To:joe@example.org, cc (ann@example.com).",
+            "why jane@example.net joe@example.org ann@example.com",
+        ),
+        ("is jane@example.net's mail stuck? ask @dana", "why jane@example.net"),
+    ],
+)
+def test_the_shortcut_finds_the_addresses_why_takes_in_any_script_and_diagnoses_them_whole(text, command):
+    assert question_in(text).command == command
+
+
 # -- the allow-lists, on every surface ------------------------------------------------------------------
 
 SURFACES = ("home", "home button", "global shortcut", "message shortcut", "modal")
