@@ -21,7 +21,7 @@ from bot.notify import Poster
 from bot.render_text import render
 from bot.settings import Settings, SettingsError
 from bot.store import StoreUnavailable
-from bot.target import UsageError
+from bot.target import UsageError, shown
 
 log = logging.getLogger("sesbot")
 
@@ -54,6 +54,19 @@ def load_settings() -> Settings | None:
     return settings
 
 
+def not_utf8(argv: Sequence[str]) -> str | None:
+    """The first argument the terminal did not give as UTF-8, as it can be shown; None when all are.
+
+    Python reads each byte of an argument that is not UTF-8 as a lone surrogate (`$'j\\xf6hn@example.com'`,
+    Latin-1, is "j\\udcf6hn@example.com"), which no check, query or print can use."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return None
+
+
 def main(
     argv: list[str] | None = None,
     *,
@@ -62,6 +75,13 @@ def main(
 ) -> int:
     """Run one engine command from argv; the exit code is 0 (answered), 1 (failed), 2 (usage)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    bad = not_utf8(argv)
+    if bad is not None:  # refused before anything runs: no check would get further than a query
+        print(
+            f"sesbot: the argument `{shown(bad)}` is not UTF-8; set the terminal to UTF-8 (see `sesbot help`)",
+            file=sys.stderr,
+        )
+        return 2
     head = argv[0].lower() if argv else "help"
     if head in HELP_WORDS:
         print_help("--json" in argv, running)

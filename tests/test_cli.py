@@ -246,6 +246,19 @@ def test_why_in_the_terminal_prints_the_report_as_json(aws_peer, tmp_path):
     assert {"check", "severity", "summary", "evidence", "fix"} <= set(report["findings"][0])
 
 
+@pytest.mark.parametrize("command", ["why", "history"])
+def test_an_argument_that_is_not_utf8_is_a_usage_error_before_anything_runs(command, aws_peer, tmp_path):
+    latin1 = os.fsdecode(b"j\xf6hn@example.com")  # what `sesbot why $'j\xf6hn@example.com'` passes
+    env = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": aws_peer.endpoint_url, "SESBOT_DB": str(tmp_path / "s.db")}
+    out = sesbot(command, latin1, env=env)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert (
+        out.stderr
+        == "sesbot: the argument `j\ufffdhn@example.com` is not UTF-8; set the terminal to UTF-8 (see `sesbot help`)\n"
+    )
+    assert not (tmp_path / "s.db").exists()
+
+
 @pytest.mark.parametrize("arg", ["", "not-an-address", "x" * 5000])
 def test_why_with_bad_input_is_one_line_and_exit_code_2(arg, tmp_path):
     out = sesbot("why", arg, env={"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "s.db")})
