@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import idna
 
+from bot.classify.engine import INVISIBLE
 from bot.settings import DOMAIN_RE, EMAIL_RE, REGION_RE
 
 MAX_ARG = 320  # the longest legal address is 254; anything past this is not an address
@@ -62,8 +63,25 @@ def strip_link_markup(arg: str) -> str:
     return arg.strip().strip("\"'`,;()[]").rstrip("/")
 
 
+_VISIBLE = str.maketrans(dict.fromkeys(INVISIBLE))
+
+
+def invisible_in(text: str) -> list[str]:
+    """The invisible characters in `text` (`INVISIBLE`: a zero-width space, a soft hyphen...), as code points
+    (`U+200B`), each once, in the order written."""
+    return list(dict.fromkeys(f"U+{ord(c):04X}" for c in text if c in INVISIBLE))
+
+
+def visible(text: str) -> str:
+    """`text` without its invisible characters: `jane\u200b@example.net` pasted from a web page is
+    `jane@example.net`, the address it looks like, never a different one."""
+    return text.translate(_VISIBLE)
+
+
 def parse_email(arg: str) -> str:
-    """A normalised address (domain lower-cased, local part kept) or `UsageError`."""
+    """A normalised address (invisible characters removed, domain lower-cased, local part kept) or
+    `UsageError`."""
+    arg = visible(arg or "")
     if not arg or not arg.strip():
         raise UsageError("give an email address, like `why user@example.com`")
     if len(arg) > MAX_ARG:
@@ -138,11 +156,13 @@ WHY_FORMS = "`why user@example.com`, `why @example.com` or `why 010001812a3b4c5d
 @dataclass(frozen=True)
 class WhyTarget:
     """One thing `why` can diagnose: `kind` "email", "domain" or "message"; `value` the address, "@domain"
-    or the message id; `region` the region an SMTP-form message id names (`...@eu-west-1.amazonses.com`)."""
+    or the message id; `region` the region an SMTP-form message id names (`...@eu-west-1.amazonses.com`);
+    `removed` the invisible characters taken out of the target as typed (`U+200B`), for the answer to say."""
 
     kind: str
     value: str
     region: str | None = None
+    removed: tuple[str, ...] = ()  # the invisible characters taken out of what was typed (`invisible_in`)
 
 
 def parse_message_id(arg: str) -> WhyTarget | None:
@@ -177,6 +197,8 @@ def parse_why_target(arg: str) -> WhyTarget:
     >>> parse_why_target("@Outlook.com")
     WhyTarget(kind='domain', value='@outlook.com', region=None)
     """
+    removed = tuple(invisible_in(arg or ""))
+    arg = visible(arg or "")
     if not arg or not arg.strip():
         raise UsageError(f"give an email address, @domain or SES message id, like {WHY_FORMS}")
     if len(arg) > MAX_ARG:
@@ -189,10 +211,10 @@ def parse_why_target(arg: str) -> WhyTarget:
         # Slack may turn `@outlook.com` into `@<http://outlook.com|outlook.com>`.
         domain = ascii_domain(strip_link_markup(value[1:]))
         if DOMAIN_RE.match(domain) and "@" not in domain:
-            return WhyTarget("domain", f"@{domain}")
+            return WhyTarget("domain", f"@{domain}", removed=removed)
     elif "@" in value:
         try:
-            return WhyTarget("email", parse_email(value))
+            return WhyTarget("email", parse_email(value), removed=removed)
         except UsageError:
             pass
     raise UsageError(f"`{shown(value)}` is not an email address, @domain or SES message id; try {WHY_FORMS}")

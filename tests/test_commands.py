@@ -89,6 +89,13 @@ def test_an_idn_domain_is_read_by_idna_2008_so_eszett_and_final_sigma_keep_their
     assert parse_domain(typed.partition("@")[2]) == ascii.partition("@")[2]
 
 
+def test_invisible_characters_are_taken_out_of_an_address_and_the_target_names_them():
+    assert parse_email("jane\u200b@exa\u00admple.net\ufeff") == "jane@example.net"
+    target = parse_why_target("jane\u200b@exa\u00admple.net\u200b")
+    assert (target.value, target.removed) == ("jane@example.net", ("U+200B", "U+00AD"))
+    assert parse_why_target("@exa\u2060mple.net").value == "@example.net"
+
+
 def test_an_empty_command_name_asks_for_a_command_rather_than_naming_an_empty_one():
     with pytest.raises(UnknownCommand, match="give a command"):
         resolve(parse_argv([""]), "cli")

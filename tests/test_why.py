@@ -193,6 +193,19 @@ def test_why_gives_the_report_and_stores_the_diagnosis(world, why_checks):
     ]
 
 
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"])
+def test_an_invisible_character_in_the_address_is_removed_and_the_answer_says_so(world, why_checks, invisible):
+    local, _, domain = R["suppressed"].partition("@")
+    report = ask(world, f"why {local}{invisible}@{domain}")
+    assert (report.target, report.verdict.check) == (R["suppressed"], "recipient.suppressed")
+    [note] = [f for f in report.findings if f.check == "recipient.address"]
+    code = f"U+{ord(invisible):04X}"
+    assert note.evidence == [
+        f"An invisible character {code} was removed (text copied from a web page or a mail client carries them)"
+    ]
+    assert f"an invisible character {code} was removed" in note.summary
+
+
 def test_slack_mailto_formatting_is_understood(world, why_checks):
     report = ask(world, f"why <mailto:{R['hard_bounce']}|{R['hard_bounce']}>")
     assert (report.target, report.verdict.check) == (R["hard_bounce"], "recipient.bounces")

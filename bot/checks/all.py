@@ -11,6 +11,7 @@ MODULES = (
     "bot.checks.validation",
     "bot.checks.identity",
     "bot.checks.advisor",
+    "bot.checks.recipient_address",
     "bot.checks.suppression",
     "bot.checks.recipient_history",
     "bot.checks.domain_history",

@@ -234,13 +234,12 @@ def _cut(text: str) -> str:
     return text
 
 
+#: Invisible characters: zero-width space, non-joiner and joiner, word joiner, byte-order mark, soft hyphen.
+#: Text copied from a web page or a mail client carries them inside words (and addresses: bot.target).
+INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
 # Typographic quotes as plain ones (pasted text, and some receivers curl the apostrophe of "doesn't"), and
-# no invisible characters (zero-width spaces and joiners, soft hyphens, a byte-order mark: text copied from
-# a web page or a mail client carries them inside words).
-_PLAIN = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
-    | dict.fromkeys(("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"))
-)
+# no invisible characters.
+_PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'} | dict.fromkeys(INVISIBLE))
 # A continuation line's reply code, with its enhanced code: "550-5.7.1 " / "550-" (RFC 5321 4.2: every line
 # of a multi-line reply but the last has a hyphen after the code).
 _CONTINUATION_RE = re.compile(r"(?:^|(?<=[\s;:(\"'\[]))([245]\d\d)-(?:([245]\.\d{1,3}\.\d{1,3}) |(?!\d))")

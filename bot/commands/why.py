@@ -24,6 +24,7 @@ from typing import Any
 
 from bot import history
 from bot.checks.domain_history import domain_checks
+from bot.checks.recipient_address import REMOVED
 from bot.commands import CommandContext, Invocation, command
 from bot.event_accounts import sending_account
 from bot.findings import Answer, Report, Severity, in_the_regions_used
@@ -43,9 +44,10 @@ def _judged(ctx: CommandContext, report: Report, events: list[dict[str, Any]]) -
     return in_the_regions_used(report, events, settings.regions, account_of=account_of)
 
 
-def diagnose(ctx: CommandContext, address: str) -> Report:
-    """One full diagnosis; the run id lets its checks share one answer per AWS call (see account.py)."""
-    report, _ = run_checks(ctx.deps, address)
+def diagnose(ctx: CommandContext, address: str, removed: tuple[str, ...] = ()) -> Report:
+    """One full diagnosis; the run id lets its checks share one answer per AWS call (see account.py).
+    `removed`: the invisible characters taken out of the address as typed, which `recipient.address` names."""
+    report, _ = run_checks(ctx.deps, address, options={REMOVED: list(removed)} if removed else None)
     return _judged(ctx, report, history.recipient_events(ctx.deps.store, address))
 
 
@@ -95,7 +97,7 @@ def _one(ctx: CommandContext, target: WhyTarget) -> Report | Answer:
         return diagnose_message(ctx.deps, target)
     if target.kind == "domain":
         return diagnose_domain(ctx, target.value)
-    return diagnose(ctx, target.value)
+    return diagnose(ctx, target.value, target.removed)
 
 
 @command(
