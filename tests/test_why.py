@@ -206,6 +206,23 @@ def test_an_invisible_character_in_the_address_is_removed_and_the_answer_says_so
     assert f"an invisible character {code} was removed" in note.summary
 
 
+def test_an_address_whose_local_part_is_not_ascii_is_one_ses_cannot_send_to(world, why_checks):
+    report = ask(world, "why jöhn@example.com")
+    assert (report.target, report.verdict.check, report.verdict.severity.label) == (
+        "jöhn@example.com",
+        "recipient.address",
+        "critical",
+    )
+    assert "not 7-bit ASCII" in report.verdict.summary
+    assert report.verdict.evidence[0] == "In the local part: ö U+00F6 (not ASCII)"
+    assert report.verdict.fix.endswith("https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_Destination.html")
+
+
+def test_an_internationalised_domain_is_no_problem_for_the_address_check(world, why_checks):
+    report = ask(world, "why jane@bücher.de")
+    assert [f for f in report.findings if f.check == "recipient.address"] == []
+
+
 def test_slack_mailto_formatting_is_understood(world, why_checks):
     report = ask(world, f"why <mailto:{R['hard_bounce']}|{R['hard_bounce']}>")
     assert (report.target, report.verdict.check) == (R["hard_bounce"], "recipient.bounces")
