@@ -1,7 +1,8 @@
 """Terminal rendering of reports and answers (the CLI's text output; `--json` bypasses this).
 
 Remote text (bounce diagnostics, banners) is printed as data: control characters are made visible so
-a hostile diagnostic cannot rewrite the terminal.
+a hostile diagnostic cannot rewrite the terminal, and so are the invisible characters that reorder or hide
+text (`visible`), so `https://\\u202emoc.nozama.swa\\u202c/` cannot pass for aws.amazon.com.
 """
 
 from __future__ import annotations
@@ -11,10 +12,23 @@ import re
 from bot.findings import Answer, Finding, Report, Severity
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
+# Bidi controls (embeddings, overrides, isolates, marks) and zero-width characters: they reorder or hide what
+# is shown, so a hostile text could make `moc.nozama.swa` read as aws.amazon.com.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]")
+
+
+def visible(text: str) -> str:
+    r"""`text` with bidi controls and zero-width characters shown as `\u202e`-style text (Slack's `escape`
+    and the terminal's `clean` both use it).
+
+    >>> visible("https://\u202emoc.nozama.swa\u202c/")
+    'https://\\u202emoc.nozama.swa\\u202c/'
+    """
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def clean(text: object, limit: int = 2000) -> str:
-    s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    s = visible(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 

@@ -2,8 +2,9 @@
 
 Every piece of text that can carry someone else's words (bounce diagnostics, SMTP banners, DNS TXT,
 template names, what the user typed) goes through `escape()`, so `<!channel>`, `<@U123>` and
-`<http://evil|bank>` arrive as harmless text, and through `cut()`, so Slack's limits hold:
-50 blocks a message, 3,000 characters a section, 150 a header, and a `text` fallback always.
+`<http://evil|bank>` arrive as harmless text (and a bidi control or zero-width character as `\\u202e`-style
+text, so `https://\\u202emoc.nozama.swa\\u202c/` cannot pass for aws.amazon.com), and through `cut()`, so
+Slack's limits hold: 50 blocks a message, 3,000 characters a section, 150 a header, and a `text` fallback always.
 
     >>> escape("<!channel> & <@U1>")
     '&lt;!channel&gt; &amp; &lt;@U1&gt;'
@@ -17,6 +18,7 @@ from typing import Any
 
 from bot.findings import Answer, Finding, Report, Severity
 from bot.redact import clip, redact_addresses
+from bot.render_text import visible
 from bot.slack_ids import slack_user, slack_user_or_group
 from bot.target import slack_unescaped
 
@@ -39,8 +41,9 @@ EMOJI = {
 
 
 def escape(text: object) -> str:
-    """Escape Slack mrkdwn control characters in untrusted text (the three Slack asks for)."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape Slack mrkdwn control characters in untrusted text (the three Slack asks for), and show the
+    characters that reorder or hide text (`visible`)."""
+    return visible(str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def cut(text: str, limit: int) -> str:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import bounce_doc
 
 SESBOT = [sys.executable, "-m", "sesbot"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -257,6 +261,24 @@ def test_an_argument_that_is_not_utf8_is_a_usage_error_before_anything_runs(comm
         == "sesbot: the argument `j\ufffdhn@example.com` is not UTF-8; set the terminal to UTF-8 (see `sesbot help`)\n"
     )
     assert not (tmp_path / "s.db").exists()
+
+
+def stored_history(tmp_path, recipient: str, diagnostic: str) -> str:
+    """What `sesbot history` prints of one bounce `sesbot ingest` stored from a file."""
+    env = {"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "s.db")}
+    events = tmp_path / "events.jsonl"
+    events.write_text(bounce_doc(1, recipient, diagnostic, datetime.now(UTC) - timedelta(hours=1)) + "\n")
+    assert sesbot("ingest", str(events), env=env).returncode == 0
+    out = sesbot("history", recipient, env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_the_terminal_shows_a_stored_diagnostics_bidi_controls_and_zero_width_characters_as_text(tmp_path):
+    diagnostic = "smtp; 550 5.7.1 see https://\u202emoc.nozama.swa\u202c/unblock \u200bamazon\u2066.com\ufeff"
+    shown = stored_history(tmp_path, "rtl@example.com", diagnostic)
+    assert "https://\\u202emoc.nozama.swa\\u202c/unblock \\u200bamazon\\u2066.com\\ufeff" in shown
+    assert not re.search("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]", shown)
 
 
 @pytest.mark.parametrize("arg", ["", "not-an-address", "x" * 5000])

@@ -358,6 +358,15 @@ def test_remote_text_reaches_slack_escaped_end_to_end(bot_server, slack_peer):
         assert "<!channel>" not in text and "<@U0BOSS>" not in text
 
 
+def test_a_stored_diagnostic_shows_its_bidi_controls_and_zero_width_characters_as_text_in_slack(
+    bot_server, slack_peer, deps
+):
+    diagnostic = "smtp; 550 5.7.1 see https://\u202emoc.nozama.swa\u202c/unblock \u200bamazon\u2066.com\ufeff"
+    texts = mentioned_history(bot_server, slack_peer, deps, "rtl@example.com", diagnostic, "example.com")
+    assert "https://\\u202emoc.nozama.swa\\u202c/unblock \\u200bamazon\\u2066.com\\ufeff" in texts
+    assert not re.search("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]", texts)
+
+
 def test_redaction_hides_addresses_in_channel_messages(bot_server_factory, slack_peer):
     server = bot_server_factory(redact="local")
     _, _, name = slash(server, slack_peer, "why jane.doe@example.net")
