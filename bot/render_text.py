@@ -11,7 +11,8 @@ import re
 
 from bot.findings import Answer, Finding, Report, Severity
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")
+# C0 but tab and newline, DEL, and all of C1 (U+0080-U+009F: CSI, OSC, DCS, ST... start or end sequences).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidi controls (embeddings, overrides, isolates, marks) and zero-width characters: they reorder or hide what
 # is shown, so a hostile text could make `moc.nozama.swa` read as aws.amazon.com.
 _INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]")

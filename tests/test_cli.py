@@ -281,6 +281,13 @@ def test_the_terminal_shows_a_stored_diagnostics_bidi_controls_and_zero_width_ch
     assert not re.search("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]", shown)
 
 
+def test_the_terminal_shows_every_c1_control_character_of_a_stored_diagnostic_as_text(tmp_path):
+    diagnostic = "smtp; 550 5.7.1 \x9d8;;http://evil.example\x9cclick\x90q\x9c \x9b2J \x85\x80\x9f"
+    shown = stored_history(tmp_path, "c1@example.com", diagnostic)
+    assert "\\x9d8;;http://evil.example\\x9cclick\\x90q\\x9c \\x9b2J \\x85\\x80\\x9f" in shown
+    assert not re.search("[\x80-\x9f]", shown)
+
+
 @pytest.mark.parametrize("arg", ["", "not-an-address", "x" * 5000])
 def test_why_with_bad_input_is_one_line_and_exit_code_2(arg, tmp_path):
     out = sesbot("why", arg, env={"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "s.db")})
