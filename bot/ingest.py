@@ -251,16 +251,36 @@ def _parse_range(path: str, start: int, end: int, received_at: str) -> Extracted
         if start:
             f.seek(start - 1)
             f.readline()  # the line that began before `start` belongs to the range before
-        pos = f.tell()
-        lines = []
+        pos = first = f.tell()
+        lines: list[bytes | Unreadable] = []
+        bad: list[tuple[int, str]] = []  # (index, why) of the lines that are not UTF-8
         while pos < end:
             line = f.readline()
             if not line:
                 break
             pos += len(line)
+            if not line.isascii() and (problem := _not_utf8(line)) is not None:
+                bad.append((len(lines), problem))
             lines.append(line)
+    if bad:  # rare: only then is the range's first line number worth counting
+        number = _lines_before(path, first) + 1
+        for i, problem in bad:
+            lines[i] = Unreadable(f"line {number + i}: {problem}", raw_text(lines[i]))
     _extract_all(lines, out, received_at)
     return out
+
+
+def _lines_before(path: str, pos: int) -> int:
+    """How many lines of the file end before byte `pos`."""
+    count = 0
+    with open(path, "rb") as f:
+        while pos > 0:
+            chunk = f.read(min(pos, _CHUNK))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            pos -= len(chunk)
+    return count
 
 
 def _oldest(now: datetime | None, retention_days: int | None) -> str | None:
@@ -512,21 +532,48 @@ def iter_documents(stream: ByteStream, *, chunk_size: int = _CHUNK) -> Iterator[
     """
     # Bounded: a compact JSON array is one long line, and must not be read whole to find out.
     first = stream.readline(chunk_size)
+    number = 1  # the first line's number in the file
     while first and not first.strip():
         first = stream.readline(chunk_size)
+        number += 1
     if not first:
         return
     if first.startswith(codecs.BOM_UTF8):  # files saved by some Windows editors
         first = first[len(codecs.BOM_UTF8) :]
     head = first.lstrip()[:1]
     if head == b"[":
-        yield from _decode_values(first, stream, in_array=True, chunk_size=chunk_size)
+        yield from _decode_values(first, stream, in_array=True, chunk_size=chunk_size, number=number)
         return
-    if first.endswith(b"\n") and _is_whole_json(first):
-        yield first
-        yield from stream  # blank lines are dropped by ingest_documents
+    # A line that is not UTF-8 (a Latin-1 export, say) is still a JSON line if it would be JSON as UTF-8.
+    if first.endswith(b"\n") and _is_whole_json(first if first.isascii() else _as_utf8(first)):
+        yield from _json_lines([first], number)
+        yield from _json_lines(stream, number + 1)  # blank lines are dropped by ingest_documents
         return
-    yield from _decode_values(first, stream, in_array=False, chunk_size=chunk_size)
+    yield from _decode_values(first, stream, in_array=False, chunk_size=chunk_size, number=number)
+
+
+def _json_lines(lines: Iterable[bytes], number: int) -> Iterator[bytes | Unreadable]:
+    """JSON lines from line `number` on, each as is, but one that is not UTF-8 quarantined with its number: the
+    file's encoding is not guessed, and a replacement character would be stored as if it had been sent."""
+    for n, line in enumerate(lines, number):
+        if line.isascii() or (problem := _not_utf8(line)) is None:
+            yield line
+        else:
+            yield Unreadable(f"line {n}: {problem}", raw_text(line))
+
+
+def _not_utf8(line: bytes) -> str | None:
+    """Why `line` is not UTF-8 ("not UTF-8 (byte 0xF6 at offset 41)", the offset in the line), or None."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 (byte 0x{line[exc.start]:02X} at offset {exc.start})"
+    return None
+
+
+def _as_utf8(line: bytes) -> bytes:
+    """`line` with what is not UTF-8 replaced (U+FFFD), to tell whether it is JSON otherwise."""
+    return line.decode("utf-8", "replace").encode("utf-8")
 
 
 def _is_whole_json(line: bytes) -> bool:
@@ -545,22 +592,28 @@ _RESYNC_INLINE = re.compile(r"(?:\}\s*,?|,)\s*(?=\{\")")
 # A \uD800-\uDFFF escape: Python's json reads an unpaired one into a string SQLite cannot store.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SPACE_COMMA = re.compile(r"[\s,]*")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as `surrogateescape` decodes it
 
 
-def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_size: int) -> Iterator[Any | Unreadable]:
-    """Top-level JSON values (or array elements) one at a time, reading the file chunk by chunk."""
-    text = codecs.getincrementaldecoder("utf-8")("replace")
+def _decode_values(
+    head: bytes, stream: ByteStream, *, in_array: bool, chunk_size: int, number: int = 1
+) -> Iterator[Any | Unreadable]:
+    """Top-level JSON values (or array elements) one at a time, reading the file chunk by chunk; `head` is the
+    file's line `number`. A value with a byte that is not UTF-8 in it is quarantined, naming the byte."""
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape")  # a byte that is not UTF-8 stays known
     decoder = json.JSONDecoder()
     skip = _SPACE_COMMA if in_array else _SPACE
     buf = text.decode(head)
     pos = buf.index("[") + 1 if in_array else 0
     eof = False
+    lines_before = number - 1  # the lines of the file that ended before buf[0]
 
     def more() -> bool:
-        nonlocal buf, pos, eof
+        nonlocal buf, pos, eof, lines_before
         if eof:
             return False
         data = stream.read(chunk_size)
+        lines_before += buf.count("\n", 0, pos)
         if not data:
             eof = True
             buf = buf[pos:] + text.decode(b"", final=True)
@@ -596,12 +649,16 @@ def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_siz
             if too_big:
                 reason = f"a single JSON value larger than {MAX_DOCUMENT // (1024 * 1024)} MB"
             else:
-                reason = f"not valid JSON: {exc.msg} (line {exc.lineno})"
-            if "\ufffd" in buf[pos:stop]:
-                # The decoder replaced what is not UTF-8 (a UTF-16 file, say): the kept body has U+FFFD there.
+                reason = f"not valid JSON: {exc.msg} (line {lines_before + exc.lineno})"
+            if _NOT_UTF8.search(buf, pos, stop):
+                # What is not UTF-8 (a UTF-16 file, say): the kept body has U+FFFD there.
                 reason += "; the text is not UTF-8 (the bytes that are not are kept as U+FFFD)"
-            yield Unreadable(reason, buf[pos:stop][:MAX_RAW])
+            yield Unreadable(reason, _replaced(buf[pos:stop][:MAX_RAW]))
             pos = stop
+            continue
+        if bad := _NOT_UTF8.search(buf, pos, end):
+            yield Unreadable(_not_utf8_in(buf, bad.start(), lines_before), _replaced(buf[pos:end][:MAX_RAW]))
+            pos = end
             continue
         if _SURROGATE_ESCAPE.search(buf, pos, end) and not _is_whole_json(buf[pos:end].encode("utf-8", "replace")):
             # orjson (the JSON-lines path) refuses an unpaired surrogate: so does this path, one value at a time.
@@ -611,7 +668,21 @@ def _decode_values(head: bytes, stream: ByteStream, *, in_array: bool, chunk_siz
         yield value
         pos = end
         if pos > chunk_size:
+            lines_before += buf.count("\n", 0, pos)
             buf, pos = buf[pos:], 0
+
+
+def _not_utf8_in(buf: str, at: int, lines_before: int) -> str:
+    """`_not_utf8`'s reason for the byte that `surrogateescape` kept at `buf[at]`, with its line's number."""
+    start = buf.rfind("\n", 0, at) + 1
+    offset = len(buf[start:at].encode("utf-8", "surrogateescape"))
+    number = lines_before + buf.count("\n", 0, at) + 1
+    return f"line {number}: not UTF-8 (byte 0x{ord(buf[at]) - 0xDC00:02X} at offset {offset})"
+
+
+def _replaced(text: str) -> str:
+    """`text` with each byte `surrogateescape` kept (not UTF-8) as U+FFFD, as a quarantined body is stored."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if _NOT_UTF8.search(text) else text
 
 
 # -- retention -----------------------------------------------------------------------------------------------

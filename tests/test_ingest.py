@@ -15,7 +15,16 @@ import pytest
 import bot.commands.ingest  # noqa: F401  (registers the command)
 from bot.commands import CommandContext, execute, parse_argv
 from bot.deps import Deps
-from bot.ingest import IngestResult, ingest_documents, ingest_paths, iter_documents, prune, quarantined
+from bot.ingest import (
+    IngestResult,
+    ingest_documents,
+    ingest_lines_parallel,
+    ingest_paths,
+    iter_documents,
+    parser_pool,
+    prune,
+    quarantined,
+)
 from bot.settings import Settings
 from bot.store import Store, iso
 from bot.target import UsageError
@@ -201,6 +210,51 @@ def test_an_unpaired_surrogate_in_an_array_quarantines_that_document_and_not_the
     result = ingest_paths(store, [str(path)], now=NOW)
     assert result.as_dict() == {"ingested": 2, "duplicates": 0, "skipped": {}, "quarantined": 1}
     assert result.reasons == [f"file:{path}: a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)"]
+
+
+def latin1_export(path: Path, latin1_at: int) -> tuple[Path, int]:
+    """Three bounces as JSON lines, the one on line `latin1_at` written in Latin-1; and where its ö is."""
+    lines = [json.dumps(bounce_event(i), ensure_ascii=False).encode() for i in (1, 2, 3)]
+    odd = bounce_event(latin1_at)
+    odd["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = "550 5.1.1 Empfänger unbekannt in Göteborg"
+    lines[latin1_at - 1] = json.dumps(odd, ensure_ascii=False).encode("latin-1")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path, lines[latin1_at - 1].index(b"\xe4")
+
+
+@pytest.mark.parametrize("latin1_at", [1, 2, 3])
+def test_a_line_that_is_not_utf8_is_quarantined_naming_its_line_and_byte_and_the_others_ingest(
+    store, tmp_path, latin1_at
+):
+    path, offset = latin1_export(tmp_path / "latin1.jsonl", latin1_at)
+    result = ingest_paths(store, [str(path)], now=NOW)
+    assert result.as_dict() == {"ingested": 2, "duplicates": 0, "skipped": {}, "quarantined": 1}
+    assert result.reasons == [f"file:{path}: line {latin1_at}: not UTF-8 (byte 0xE4 at offset {offset})"]
+    stored = table(store, "SELECT recipient, diagnostic FROM events ORDER BY recipient")
+    assert [e["recipient"] for e in stored] == [f"gone{i}@example.org" for i in (1, 2, 3) if i != latin1_at]
+    assert "\ufffd" not in json.dumps(stored)
+
+
+@pytest.mark.parametrize("indent", [None, 2], ids=["one-line array", "pretty-printed array"])
+def test_a_document_that_is_not_utf8_in_an_array_is_quarantined_naming_its_line_and_byte(store, tmp_path, indent):
+    odd = bounce_event(2)
+    odd["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = "550 5.1.1 Empfänger unbekannt"
+    data = json.dumps([bounce_event(1), odd, bounce_event(3)], indent=indent, ensure_ascii=False).encode("latin-1")
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b"\n" + data)  # a blank first line: the lines are still counted from the file's first
+    at = data.index(b"\xe4")
+    line, offset = data[:at].count(b"\n") + 2, at - (data.rfind(b"\n", 0, at) + 1)
+    result = ingest_paths(store, [str(path)], now=NOW)
+    assert (result.ingested, result.quarantined) == (2, 1)
+    assert result.reasons == [f"file:{path}: line {line}: not UTF-8 (byte 0xE4 at offset {offset})"]
+    assert "\ufffd" not in json.dumps(table(store, "SELECT diagnostic FROM events"))
+
+
+def test_parser_processes_name_the_line_that_is_not_utf8_as_one_stream_does(store, tmp_path):
+    path, offset = latin1_export(tmp_path / "latin1.jsonl", 3)
+    with parser_pool(2) as pool:
+        result = ingest_lines_parallel(store, str(path), "file", workers=2, now=NOW, range_bytes=200, pool=pool)
+    assert (result.ingested, result.reasons) == (2, [f"file: line 3: not UTF-8 (byte 0xE4 at offset {offset})"])
 
 
 def test_a_timestamp_with_no_utc_time_is_no_timestamp_not_a_stuck_batch(store):
