@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from bot.classify import classify
-from bot.classify.returned import without_returned_message
+from bot.classify.mime import bounce_words
 from bot.commands import tidy_text
 from bot.commands.explain import MAX_TEXT
 from bot.commands.why import MAX_TARGETS
@@ -63,7 +63,7 @@ def question_in(text: str) -> Question | None:
     tidy = tidy_text(text or "")[:MAX_TEXT].strip()
     if not tidy:
         return None
-    if classify(without_returned_message(tidy)).category != "other":
+    if classify(bounce_words(tidy)[:MAX_TEXT]).category != "other":
         return Question(f"explain {tidy}")
     targets = targets_in(tidy)
     if not targets:

@@ -20,6 +20,8 @@ What lives here
   over the labelled dev texts; ``words.json`` holds its counts, written by ``benchmarks/classify.py
   --train-words``).
 - ``engine.py``: applies the rules and the structured hints, words the result, memoises.
+- ``returned.py`` and ``mime.py``: a pasted bounce as `explain` reads it -- the copy of the mail it returns cut,
+  its base64, quoted-printable and RFC 2047 encoded words decoded.
 
 Imports: the standard library and ``bot.*`` only -- never ``handlers`` (the engine knows no Slack).
 Everything public is re-exported here; import from ``bot.classify``, not from its modules.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.classify import classify
-from bot.classify.returned import without_returned_message
+from bot.classify.mime import bounce_words
 from bot.commands import CommandContext, Invocation, command
 from bot.findings import Answer, Severity
 from bot.target import UsageError
@@ -23,7 +23,8 @@ def run_explain(ctx: CommandContext, inv: Invocation) -> Answer:
     text = inv.rest.strip()  # the pasted text, whole: `free_text` parsing keeps `--`, quotes and lines
     if not text:
         raise UsageError('paste the bounce or error text after `explain`, like `explain "550 5.1.1 user unknown"`')
-    text = without_returned_message(text)[:MAX_TEXT]  # a whole bounce message: not the mail it returns
+    # A whole bounce message: not the mail it returns; its base64, quoted-printable and RFC 2047 decoded.
+    text = bounce_words(text)[:MAX_TEXT]
     c = classify(text)
     data = {
         "category": c.category,
