@@ -28,7 +28,7 @@ from bot.ingest import ingest_documents, prune
 from bot.notify import Button, Message
 from bot.store import Store, iso
 from handlers.alert_blocks import alert_message
-from tests.conftest import CHANNEL, REGION, SENDER, bounce_doc, put_rate, slack_poster
+from tests.conftest import CHANNEL, REGION, SENDER, Clock, bounce_doc, put_rate, slack_poster
 
 
 def header(call) -> str:
@@ -244,6 +244,25 @@ def test_blocklist_bounces_ingested_between_sweeps_make_one_grouped_alert(aws_pe
     assert header(slack_peer.calls_to("chat.postMessage")[-1]) == (
         ":warning: New blocklist listing in us-east-1: zen.spamhaus.org, sending IP 54.240.8.2"
     )
+
+
+def test_blocklist_bounces_a_sweep_overlapping_another_read_but_did_not_apply_alert_at_the_next_sweep(
+    aws_peer, slack_peer, alert_deps, settings, clock
+):
+    poster = slack_poster(slack_peer)
+    sweep(alert_deps, poster)
+    began = clock.tick()  # sweep A begins here and reads AWS ...
+    other = Clock(began + timedelta(seconds=1))  # ... while sweep B, another process, begins and ends
+    sweep(Deps.build(settings, store=Store(settings.db_path), clock=other), poster)
+    docs = [bounce_doc(n, f"u{n}@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), began) for n in range(3)]
+    ingest_documents(alert_deps.store, docs, origin="test", now=began)
+    late = sweep(alert_deps, poster)  # A applies after B: its readings are older than B's, so skipped
+    assert [s.level for s in late.signals if s.signal == "blocklist"] == ["ok"]
+    assert slack_peer.calls_to("chat.postMessage") == []
+
+    clock.tick()
+    assert [p.kind for p in sweep(alert_deps, poster).posted] == ["open"]
+    assert header(slack_peer.calls_to("chat.postMessage")[0]) == ":warning: 3 new blocklist bounces in us-east-1"
 
 
 BLOCKED = "smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.1] blocked using zen.spamhaus.org; "

@@ -402,8 +402,10 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
     """New blocklist bounces since the last sweep, grouped by (blocklist, sending IP, recipient domain), one
     reading per account (the one that sent the mail, `sending_account`) and region.
 
-    "New" is by rowid past a watermark kept in `kv`, moved in the same transaction: rowids grow in commit
-    order, so an event committed while the sweep runs is never skipped, and none is counted twice. Retention
+    "New" is by rowid past a watermark kept in `kv`, which only reading does not move: the sweep moves it
+    (`mark_blocklist_read`) in the same transaction, once it applied the readings, so bounces a skipped
+    reading held are read again by the next sweep. Rowids grow in commit order, so an event committed while
+    the sweep runs is never skipped, and none is counted twice. Retention
     pruning lowers the mark when it deletes the highest rowids (`lower_event_marks`), which new rows reuse.
     On the very first sweep, only events received in the last sweep interval count (no alert on old
     history).
@@ -421,7 +423,6 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
         rows = query_rows(conn, f"{BLOCKLIST_SINCE_MARK} AND received_at >= ?", [start, top, since])
     else:
         rows = query_rows(conn, BLOCKLIST_SINCE_MARK, [int(mark), top])
-    _kv_put(conn, KV_BLOCKLIST_MARK, top, now)
     default = settings.regions[0] if settings.regions else ""
     regions = settings.regions or [default]
     account_of = sending_account(settings)
@@ -445,6 +446,13 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
             )
         )
     return out
+
+
+def mark_blocklist_read(conn: sqlite3.Connection, now: datetime) -> None:
+    """Move the blocklist watermark past every event there is: in the write transaction in which
+    `blocklist_readings` read them and their readings were applied (no event can come in between)."""
+    top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM events").fetchone()[0]
+    _kv_put(conn, KV_BLOCKLIST_MARK, top, now)
 
 
 def merge_blocklist_groups(*batches: list[dict[str, Any]]) -> list[dict[str, Any]]:

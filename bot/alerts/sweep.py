@@ -2,9 +2,11 @@
 
 1. **Read** each region's AWS-backed signals (`signals.read_all`; network, outside any transaction).
 2. **Apply**, in one SQLite transaction: the new blocklist bounces are read, each reading is compared
-   with its stored level (`transitions.apply_reading`), and the messages the transitions owe are inserted,
-   with a parent edit for each incident whose snooze has ended (`transitions.reowe_ended_snoozes`) and a
-   reminder for each incident nobody acknowledged in time (`reminders`).
+   with its stored level (`transitions.apply_reading`), the blocklist watermark moves past those bounces
+   only when their readings were applied (`signals.mark_blocklist_read`), and the messages the transitions
+   owe are inserted, with a parent edit for each incident whose snooze has ended
+   (`transitions.reowe_ended_snoozes`) and a reminder for each incident nobody acknowledged in time
+   (`reminders`).
 3. **Deliver** what is owed (`outbox.deliver`), through the `Poster` handed in, then the charts owed
    (`outbox.deliver_charts`: drawn and uploaded into the incident threads, never before their parent).
 """
@@ -18,7 +20,7 @@ from bot.alerts.levels import SIGNALS
 from bot.alerts.outbox import PostedItem, deliver, deliver_charts
 from bot.alerts.records import query_rows
 from bot.alerts.reminders import owed_reminders
-from bot.alerts.signals import blocklist_readings, read_all
+from bot.alerts.signals import blocklist_readings, mark_blocklist_read, read_all
 from bot.alerts.transitions import Signal, apply_reading, insert_owed, reowe_ended_snoozes
 from bot.deps import Deps
 from bot.notify import Poster
@@ -58,6 +60,10 @@ def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
             result.signals.append(signal)
             for o in owed:
                 insert_owed(conn, o, now)
+        # A blocklist reading skipped (one newer than this sweep's start was stored meanwhile: another sweep
+        # overlapping this one) leaves its bounces past the watermark for the next sweep to read.
+        if all(s.applied for s in result.signals if s.signal == "blocklist"):
+            mark_blocklist_read(conn, now)
         if poster is not None:
             reowe_ended_snoozes(conn, now)  # a parent still saying "Snoozed until" after the snooze
             for o in owed_reminders(conn, deps, now):

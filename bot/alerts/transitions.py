@@ -53,6 +53,7 @@ class Signal:
     level: str
     previous_level: str | None
     account: str = ""
+    applied: bool = True  # False: the reading left the stored state as it was (no figure, or an older one)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"account": self.account} if self.account else {}
@@ -131,7 +132,7 @@ def apply_reading(
     if r.level is None or (state is not None and str(state["updated_at"]) > iso(now)):
         value = state["value"] if state else None
         estimate = bool(state["estimate"]) if state else False
-        return Signal(r.signal, r.region, r.scope, value, estimate, current, previous, r.account), []
+        return Signal(r.signal, r.region, r.scope, value, estimate, current, previous, r.account, applied=False), []
 
     last_bad = detail_before.get("last_bad_at")
     if r.level != "ok" and levels.index(r.level) >= (levels.index(current) if current in levels else 0):
