@@ -7,6 +7,11 @@ APScheduler 3.11's `BackgroundScheduler` with a `MemoryJobStore`: the bot keeps 
 while the process was busy or asleep into one; `misfire_grace_time` (whole seconds) lets a late run still
 happen instead of being dropped.
 
+APScheduler schedules by the wall clock only (it sleeps until the next run's wall-clock time), so a clock that
+steps back (a VM resumed, an NTP correction) would hold every interval job back by the step: an hour back,
+no sweep for 65 minutes. `ClockWatch` (a thread of `start_scheduler`) compares the wall clock with the
+monotonic one and moves the interval jobs' next runs back by such a step.
+
     >>> from bot.settings import Settings
     >>> from bot.store import Store
     >>> from bot.deps import Deps
@@ -19,9 +24,12 @@ happen instead of being dropped.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -39,6 +47,8 @@ DIGEST_JOB = "sesbot-digest"
 DIGEST_CATCH_UP_JOB = "sesbot-digest-catch-up"
 FIRST_SWEEP_DELAY = timedelta(seconds=30)  # let the bot connect to Slack before the first sweep posts
 FIRST_PRUNE_DELAY = timedelta(minutes=10)
+CLOCK_CHECK_SECONDS = 15.0  # how often `ClockWatch` looks at the wall clock (by the monotonic clock)
+CLOCK_STEP_SECONDS = 30.0  # a backward step of the wall clock at least this big moves the interval jobs back
 
 
 AfterSweep = Callable[[SweepResult], None]
@@ -161,6 +171,55 @@ def build_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep |
     return scheduler
 
 
+class ClockWatch:
+    """Keeps the interval jobs (the sweep, pruning) on time when the wall clock steps back: APScheduler would
+    wait for the wall clock to reach each next run again. The cron jobs (the digest) stay at their time of day.
+
+    `wall` and `mono` are the clocks (`time.time`, `time.monotonic`); each `check` compares how far apart they
+    are with the last check, and a wall clock behind by `CLOCK_STEP_SECONDS` or more is a step back.
+    """
+
+    def __init__(
+        self,
+        scheduler: BackgroundScheduler,
+        wall: Callable[[], float] = time.time,
+        mono: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.scheduler = scheduler
+        self._wall, self._mono = wall, mono
+        self._offset = wall() - mono()
+
+    def check(self) -> timedelta:
+        """How far the wall clock stepped back since the last check (0 if it did not); the interval jobs' next
+        runs are moved back as far, so each still comes one interval after the last."""
+        offset = self._wall() - self._mono()
+        back, self._offset = self._offset - offset, offset
+        if back < CLOCK_STEP_SECONDS:
+            return timedelta(0)
+        step = timedelta(seconds=back)
+        for job in self.scheduler.get_jobs():
+            if isinstance(job.trigger, IntervalTrigger) and job.next_run_time is not None:
+                job.modify(next_run_time=job.next_run_time - step)
+        log.warning("the wall clock stepped back %d s: the sweep and pruning keep their interval", round(back))
+        return step
+
+    def start(self) -> threading.Thread:
+        """Check every `CLOCK_CHECK_SECONDS` (a monotonic wait) in a daemon thread, until the scheduler stops."""
+        stop = threading.Event()
+        self.scheduler.add_listener(lambda _event: stop.set(), EVENT_SCHEDULER_SHUTDOWN)
+
+        def run() -> None:
+            while not stop.wait(CLOCK_CHECK_SECONDS):
+                try:
+                    self.check()
+                except Exception:
+                    log.exception("the clock watch failed; it looks again at the next check")
+
+        thread = threading.Thread(target=run, name="clock-watch", daemon=True)
+        thread.start()
+        return thread
+
+
 def start_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep | None = None) -> BackgroundScheduler:
     """Build and start the scheduler (daemon threads); call `.shutdown()` on the result to stop it.
 
@@ -172,6 +231,7 @@ def start_scheduler(deps: Deps, poster: Poster | None, after_sweep: AfterSweep |
         poster = None
     scheduler = build_scheduler(deps, poster, after_sweep)
     scheduler.start()
+    ClockWatch(scheduler).start()
     log.info("scheduler started: alert sweep every %d minutes, pruning daily", deps.settings.sweep_minutes)
     if scheduler.get_job(DIGEST_JOB) is not None and deps.settings.digest_at is not None:
         log.info("daily digest at %02d:%02d UTC in the alert channel", *deps.settings.digest_at)

@@ -265,6 +265,24 @@ def test_blocklist_bounces_a_sweep_overlapping_another_read_but_did_not_apply_al
     assert header(slack_peer.calls_to("chat.postMessage")[0]) == ":warning: 3 new blocklist bounces in us-east-1"
 
 
+def test_after_the_wall_clock_steps_back_an_hour_the_next_sweep_still_alerts(aws_peer, slack_peer, alert_deps, clock):
+    poster = slack_poster(slack_peer)
+    put_rate(aws_peer, 0.01, clock.tick())
+    sweep(alert_deps, poster)
+    clock.tick(-60)  # a VM resumed, an NTP correction: the stored readings are an hour ahead of the clock
+    put_rate(aws_peer, 0.12, clock.tick())
+    at = clock.now
+    docs = [bounce_doc(n, f"u{n}@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at) for n in range(3)]
+    ingest_documents(alert_deps.store, docs, origin="test", now=at)
+
+    result = sweep(alert_deps, poster)
+    assert levels_of(result) + levels_of(result, "blocklist") == [("ok", "suspension"), ("ok", "listed")]
+    assert [header(c) for c in slack_peer.calls_to("chat.postMessage")] == [
+        ":rotating_light: Bounce rate 12% in us-east-1: pause",
+        ":warning: 3 new blocklist bounces in us-east-1",
+    ]
+
+
 BLOCKED = "smtp; 554 5.7.1 Service unavailable; Client host [54.240.8.1] blocked using zen.spamhaus.org; "
 
 

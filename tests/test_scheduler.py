@@ -9,7 +9,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.deps import Deps
 from bot.ingest import ingest_documents
-from bot.scheduler import PRUNE_JOB, SWEEP_JOB, build_scheduler, start_scheduler
+from bot.scheduler import DIGEST_JOB, PRUNE_JOB, SWEEP_JOB, ClockWatch, build_scheduler, start_scheduler
 from tests.conftest import CHANNEL, bounce_doc, put_rate, slack_poster
 
 
@@ -54,6 +54,41 @@ def test_the_prune_job_deletes_events_older_than_the_retention(alert_deps, clock
     deleted = job.func(*job.args)
     assert deleted["events"] == 1
     assert alert_deps.store.query("SELECT recipient FROM events") == [{"recipient": "new@example.org"}]
+
+
+class Clocks:
+    """A wall clock and a monotonic one the test moves by hand, for `ClockWatch`."""
+
+    def __init__(self) -> None:
+        self.wall, self.mono = 1_800_000_000.0, 1000.0
+
+    def elapse(self, seconds: float, wall_step: float = 0) -> None:
+        self.mono += seconds
+        self.wall += seconds + wall_step
+
+
+def test_after_the_wall_clock_steps_back_an_hour_the_next_sweep_is_still_one_interval_after_the_last(
+    alert_deps, slack_peer
+):
+    alert_deps.settings.digest_at = (9, 0)
+    scheduler = build_scheduler(alert_deps, slack_poster(slack_peer))
+    scheduler.start(paused=True)  # the jobs get their next runs; none runs
+    try:
+        clocks = Clocks()
+        watch = ClockWatch(scheduler, wall=lambda: clocks.wall, mono=lambda: clocks.mono)
+        runs = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+
+        clocks.elapse(15, wall_step=-3600)
+        assert watch.check() == timedelta(hours=1)
+        after = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+        assert after[SWEEP_JOB] == runs[SWEEP_JOB] - timedelta(hours=1)
+        assert after[PRUNE_JOB] == runs[PRUNE_JOB] - timedelta(hours=1)
+        assert after[DIGEST_JOB] == runs[DIGEST_JOB]  # at 09:00 UTC, whatever the clock did
+
+        clocks.elapse(15, wall_step=-2)  # a small correction: nothing moves
+        assert (watch.check(), scheduler.get_job(SWEEP_JOB).next_run_time) == (timedelta(0), after[SWEEP_JOB])
+    finally:
+        scheduler.shutdown(wait=True)
 
 
 def test_start_runs_the_jobs_in_the_background_until_shutdown(alert_deps):

@@ -128,8 +128,10 @@ def apply_reading(
     detail_before = json.loads(state["detail"]) if state and state.get("detail") else {}
     current = previous or "ok"
     # No figure this sweep, or one read before the stored one was written (SES pushed a status change while the
-    # sweep was reading AWS, and `now` is when the sweep began): keep everything as it was.
-    if r.level is None or (state is not None and str(state["updated_at"]) > iso(now)):
+    # sweep was reading AWS, and `now` is when the sweep began): keep everything as it was. A stored time
+    # more than a sweep interval ahead of `now` is no newer reading but a wall clock that stepped back (a VM
+    # resumed, an NTP correction): this reading is applied, or none would be until the clock caught up.
+    if r.level is None or (state is not None and _newer(str(state["updated_at"]), now, settings.sweep_minutes)):
         value = state["value"] if state else None
         estimate = bool(state["estimate"]) if state else False
         return Signal(r.signal, r.region, r.scope, value, estimate, current, previous, r.account, applied=False), []
@@ -184,6 +186,12 @@ def apply_reading(
     if not notify:
         return signal, []
     return signal, _transitions(conn, deps, r, now, previous, current, new, detail_before, reopens)
+
+
+def _newer(stored_at: str, now: datetime, sweep_minutes: float) -> bool:
+    """Whether a stored reading was applied after `now` (a reading taken at `now` is older): later than `now`,
+    and not so far ahead (more than one sweep interval) that it is the clock that went back."""
+    return iso(now) < stored_at <= iso(now + timedelta(minutes=sweep_minutes))
 
 
 def _mark_dedicated(deps: Deps, r: Reading, known: list[dict[str, Any]]) -> None:
