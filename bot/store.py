@@ -396,6 +396,8 @@ MIGRATIONS: list[Migration] = [
 
 # The alert sweep's watermark over `events` rowids: blocklist bounces past it are new (bot.alerts.signals).
 KV_BLOCKLIST_MARK = "alerts.blocklist_rowid"
+# When `sesbot run` last started on this database: a chat bot uses it (`sweep --once` leaves it the outbox).
+KV_STARTED_AT = "started_at"
 
 
 def lower_event_marks(conn: sqlite3.Connection) -> None:

@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.scheduler import AfterSweep, start_scheduler
 from bot.settings import Settings, SettingsError
 from bot.sqs import start_receivers
-from bot.store import StoreUnavailable
+from bot.store import KV_STARTED_AT, StoreUnavailable
 from handlers import home
 from handlers.app import build_app, build_client, build_poster_client, home_charts
 from handlers.poster import SlackPoster
@@ -46,7 +46,7 @@ def run(settings: Settings) -> int:
         return 2
     deps = Deps.build(settings)
     try:  # the store at once, written to: a database it cannot write is one line now, not a 500 per request
-        deps.store.kv_set("started_at", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        deps.store.kv_set(KV_STARTED_AT, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     except Exception as exc:  # noqa: BLE001 - sqlite3 and OS errors alike
         problem = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(settings.db_path, exc)
         print(f"sesbot: {problem}", file=sys.stderr)

@@ -787,6 +787,7 @@ def test_an_enforcement_status_the_bot_does_not_know_opens_an_incident_that_name
 def test_sweep_once_json_prints_signals_and_posts(aws_peer, alert_deps, clock, capsys):
     import bot.commands.sweep  # noqa: F401  (registers the command)
 
+    alert_deps.settings.alert_channel = None  # a terminal-only setup: no Slack bot uses this database
     put_rate(aws_peer, 0.052, clock.tick())
     result = execute(CommandContext(deps=alert_deps, via="cli"), parse("sweep --once --json"))
 
@@ -847,7 +848,7 @@ def test_sweep_once_json_prints_signals_and_posts(aws_peer, alert_deps, clock, c
         },
     ]
     (posted,) = result.data["posted"]
-    assert (posted["kind"], posted["channel"], posted["thread_ts"]) == ("open", CHANNEL, None)
+    assert (posted["kind"], posted["channel"], posted["thread_ts"]) == ("open", "terminal", None)
     assert posted["text"].startswith("Bounce rate 5.2% in us-east-1: review\n")
     # Without a Slack token the message goes to the terminal: stderr under --json, stdout stays JSON-only.
     out = capsys.readouterr()

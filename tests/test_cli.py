@@ -288,6 +288,38 @@ def test_the_terminal_shows_every_c1_control_character_of_a_stored_diagnostic_as
     assert not re.search("[\x80-\x9f]", shown)
 
 
+@pytest.mark.parametrize("bots_database", ["SESBOT_ALERT_CHANNEL is set", "sesbot run has started on it"])
+def test_sweep_once_without_a_slack_token_leaves_the_alerts_of_a_slack_bot_s_database_for_the_bot_to_post(
+    bots_database, aws_peer, slack_peer, settings, store
+):
+    from bot.alerts import deliver
+    from bot.deps import Deps
+    from bot.store import KV_STARTED_AT
+    from tests.conftest import CHANNEL, put_rate, slack_poster
+
+    env = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": aws_peer.endpoint_url, "SESBOT_DB": settings.db_path}
+    if bots_database == "SESBOT_ALERT_CHANNEL is set":
+        env["SESBOT_ALERT_CHANNEL"] = CHANNEL
+    else:
+        store.kv_set(KV_STARTED_AT, "2026-12-08T04:00:00Z")
+    put_rate(aws_peer, 0.06, datetime.now(UTC))
+
+    out = sesbot("sweep", "--once", env=env)  # from cron, say: no SLACK_BOT_TOKEN in its environment
+    assert out.returncode == 0, out.stderr
+    assert "Bounce rate 6% in us-east-1: review" not in out.stdout  # not printed as if it were posted
+    assert "us-east-1 bounce rate: 6%, review" in out.stdout
+    assert "1 messages left for the Slack bot to post" in out.stdout
+    assert store.query("SELECT kind, claimed_at, sent_at, ts FROM notifications ORDER BY id") == [
+        {"kind": kind, "claimed_at": None, "sent_at": None, "ts": None} for kind in ("open", "chart")
+    ]
+
+    settings.alert_channel = CHANNEL  # the bot's next delivery posts it: the incident opens in Slack
+    posted, pending = deliver(Deps.build(settings, store=store), slack_poster(slack_peer))
+    assert ([(p.kind, p.thread_ts) for p in posted], pending) == ([("open", None)], 0)
+    [incident] = store.query("SELECT ts FROM incidents")
+    assert incident["ts"] == posted[0].ts and not incident["ts"].startswith("term-")
+
+
 @pytest.mark.parametrize("arg", ["", "not-an-address", "x" * 5000])
 def test_why_with_bad_input_is_one_line_and_exit_code_2(arg, tmp_path):
     out = sesbot("why", arg, env={"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "s.db")})

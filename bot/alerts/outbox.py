@@ -359,10 +359,16 @@ def deliver(deps: Deps, poster: Poster, now: datetime | None = None) -> tuple[li
         if incident and (kind == "open" or orphan):
             incident.channel, incident.ts = landed_channel, ts
         posted.append(PostedItem(kind, landed_channel, thread_ts, ts, row["text"]))
-    pending = store.query(
-        "SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL AND kind <> 'chart'"
-    )[0]["n"]
-    return posted, pending
+    return posted, owed_count(store)
+
+
+def owed_count(store: Store) -> int:
+    """How many messages are owed (not sent, not failed for good), charts left out."""
+    return int(
+        store.query(
+            "SELECT COUNT(*) AS n FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL AND kind <> 'chart'"
+        )[0]["n"]
+    )
 
 
 def _skip_chart(store: Store, row: dict[str, Any], reason: str, now: datetime, *, quiet: bool = False) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.alerts.levels import SIGNALS
-from bot.alerts.outbox import PostedItem, deliver, deliver_charts
+from bot.alerts.outbox import PostedItem, deliver, deliver_charts, owed_count
 from bot.alerts.records import query_rows
 from bot.alerts.reminders import owed_reminders
 from bot.alerts.signals import blocklist_readings, mark_blocklist_read, read_all
@@ -43,10 +43,12 @@ class SweepResult:
         }
 
 
-def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
+def sweep(deps: Deps, poster: Poster | None, *, deliver_owed: bool = True) -> SweepResult:
     """Read every signal once, record the transitions and the messages they owe, deliver what is owed.
 
-    With `poster=None` the levels are recorded but nothing is owed (no alert channel configured).
+    With `poster=None` the levels are recorded but nothing is owed (no alert channel configured). With
+    `deliver_owed=False` the messages are owed but left in the outbox (`pending` counts them), for the bot
+    that shares the database to post: a terminal sweep beside a Slack bot claims none of its messages.
     """
     now = deps.now()
     readings = read_all(deps, now)
@@ -80,7 +82,9 @@ def sweep(deps: Deps, poster: Poster | None) -> SweepResult:
                     Signal(*key[1:], row["value"], bool(row["estimate"]), row["level"], row["level"], row["account"])
                 )
         result.signals.sort(key=lambda s: (s.account, s.region, SIGNALS.index(s.signal), s.scope))
-    if poster is not None:
+    if poster is not None and not deliver_owed:
+        result.pending = owed_count(deps.store)
+    elif poster is not None:
         result.posted, result.pending = deliver(deps, poster, now)
         result.charts = deliver_charts(deps, poster, now)
     return result
