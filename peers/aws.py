@@ -714,6 +714,7 @@ class AwsPeer(LoopbackPeer):
         self._lock = threading.RLock()
         self._regions: dict[tuple[str, str], _RegionState] = {}  # (account, region)
         self._failures: list[_Failure] = []
+        self._hooks: list[tuple[_Failure, Callable[[AwsCall], None]]] = []  # `on_request`
         self._delay = 0.0
         self._answering = 0  # requests being answered now (one sleeping out the delay included)
         self._idle = threading.Condition(self._lock)
@@ -1267,6 +1268,12 @@ class AwsPeer(LoopbackPeer):
         with self._lock:
             self._failures.append(_Failure(operation, code, status, message or f"{code} (injected)", count))
 
+    def on_request(self, operation: str, hook: Callable[[AwsCall], None]) -> None:
+        """Call ``hook(call)`` while answering each request for ``operation`` (as `fail` names it), before the
+        answer, until `reset`: to look at what the client holds while it waits on AWS."""
+        with self._lock:
+            self._hooks.append((_Failure(operation, "", 0, "", None), hook))
+
     def clear_failures(self) -> None:
         """Forget every injected error."""
         with self._lock:
@@ -1300,6 +1307,7 @@ class AwsPeer(LoopbackPeer):
         with self._lock:
             self._regions.clear()
             self._failures.clear()
+            self._hooks.clear()
             self._calls.clear()
             self._denied_actions.clear()
             self._shape_problems.clear()
@@ -1339,6 +1347,9 @@ class AwsPeer(LoopbackPeer):
             delay = self._delay
             self._calls.append(call)
             failure = self._take_failure(call)
+            hooks = [hook for probe, hook in self._hooks if probe.matches(call)]
+        for hook in hooks:
+            hook(call)
         if delay:
             time.sleep(delay)
         if failure is not None:

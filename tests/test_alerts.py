@@ -427,8 +427,9 @@ def test_the_sweeps_blocklist_query_walks_the_rowid_range_without_statistics_and
     finally:
         store.conn.set_trace_callback(None)
     assert [s.value for s in first.signals if s.signal == "blocklist"] == [1.0]
-    reads = [q for q in statements if q.startswith("SELECT * FROM events") and "rowid <= " in q]  # one a sweep
-    assert len(reads) == 2
+    # Two a sweep: the read-only look before the transaction (`read_dedicated_ips`), then the transaction's.
+    reads = [q for q in statements if q.startswith("SELECT * FROM events") and "rowid <= " in q]
+    assert len(reads) == 4
     for q in reads:
         plan = [row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {q}")]
         assert plan == ["SEARCH events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"], (q, plan)

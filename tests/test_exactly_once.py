@@ -8,8 +8,10 @@ while it waits, so Slack has the message and the bot never heard `ok`. The resta
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,9 +23,11 @@ from bot.alerts import sweep
 from bot.alerts.outbox import claimer, claimer_gone, deliver
 from bot.alerts.pushed import record_pushed
 from bot.events import PushedEvent
+from bot.ingest import ingest_documents
 from bot.store import Store, iso
 from handlers.poster import METADATA_EVENT_TYPE, SlackPoster
-from tests.conftest import CHANNEL, REGION, put_rate, slack_poster
+from tests.conftest import CHANNEL, REGION, bounce_doc, put_rate, slack_poster
+from tests.test_alerts import SPAMHAUS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -245,3 +249,39 @@ def test_a_restarted_bot_with_the_dead_ones_pid_takes_over_its_claims_at_once(aw
     again = sweep(alert_deps, poster)
     assert [p.kind for p in again.posted] == ["open"]
     assert outbox_ids(slack_peer.messages_in(CHANNEL, uploads=False)) == [1]
+
+
+def test_the_sweep_reads_the_dedicated_ips_holding_no_write_lock_and_a_listing_that_came_in_after_could_not_tell(
+    aws_peer, slack_peer, alert_deps, settings, clock
+):
+    alert_deps.settings.regions = [REGION, "eu-west-1"]
+    poster = slack_poster(slack_peer)
+    sweep(alert_deps, poster)
+    at = clock.tick()
+    ingest_documents(alert_deps.store, [bounce_doc(1, "a@gmail.com", SPAMHAUS.format(ip="54.240.8.1"), at)], "t")
+    writes = []
+
+    def meanwhile(call) -> None:
+        """While the sweep waits on GetDedicatedIps: another process writes, and a listing in eu-west-1 comes in."""
+        other = sqlite3.connect(settings.db_path, timeout=0, isolation_level=None)  # fails at once if locked
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            writes.append("written")
+        except sqlite3.OperationalError as exc:
+            writes.append(str(exc))
+        finally:
+            other.close()
+        doc = bounce_doc(2, "b@gmail.com", SPAMHAUS.format(ip="54.240.9.9"), at)
+        ingest_documents(alert_deps.store, [doc.replace("arn:aws:ses:us-east-1", "arn:aws:ses:eu-west-1")], "t")
+
+    aws_peer.on_request("GetDedicatedIps", meanwhile)
+    sweep(alert_deps, poster)
+
+    assert writes == ["written"]
+    assert [c.region for c in aws_peer.calls_to("GetDedicatedIps")] == [REGION]
+    opened = {json.dumps(c.params["blocks"]) for c in slack_peer.calls_to("chat.postMessage")}
+    [east] = [b for b in opened if "54.240.8.1" in b]
+    [west] = [b for b in opened if "54.240.9.9" in b]
+    assert "54.240.8.1: not among the account's dedicated IPs" in east
+    assert "(could not tell whether this IP is dedicated)" in west

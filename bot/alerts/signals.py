@@ -410,10 +410,11 @@ def blocklist_readings(conn: sqlite3.Connection, settings: Settings, now: dateti
     On the very first sweep, only events received in the last sweep interval count (no alert on old
     history).
 
-    This runs inside the sweep's write transaction, so its plan must not depend on statistics the bot never
-    gathers (without ANALYZE, SQLite would walk the type index through every bounce and delay): `+type`
-    leaves the rowid range as the only way in, and the first sweep finds where its range starts by rowid too
-    (`first_rowid_received_since`), `received_at` having no index.
+    This runs inside the sweep's write transaction (and, read-only, before it: `read_dedicated_ips`), so its
+    plan must not depend on statistics the bot never gathers (without ANALYZE, SQLite would walk the type
+    index through every bounce and delay): `+type` leaves the rowid range as the only way in, and the first
+    sweep finds where its range starts by rowid too (`first_rowid_received_since`), `received_at` having no
+    index.
     """
     mark = _kv(conn, KV_BLOCKLIST_MARK)
     top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM events").fetchone()[0]

@@ -1,6 +1,7 @@
 """The sweep: read every signal once, record the transitions and the messages they owe, deliver them.
 
-1. **Read** each region's AWS-backed signals (`signals.read_all`; network, outside any transaction).
+1. **Read** each region's AWS-backed signals (`signals.read_all`; network, outside any transaction), and
+   the dedicated IPs of the regions whose new blocklist bounces need them (`transitions.read_dedicated_ips`).
 2. **Apply**, in one SQLite transaction: the new blocklist bounces are read, each reading is compared
    with its stored level (`transitions.apply_reading`), the blocklist watermark moves past those bounces
    only when their readings were applied (`signals.mark_blocklist_read`), and the messages the transitions
@@ -21,7 +22,7 @@ from bot.alerts.outbox import PostedItem, deliver, deliver_charts, owed_count
 from bot.alerts.records import query_rows
 from bot.alerts.reminders import owed_reminders
 from bot.alerts.signals import blocklist_readings, mark_blocklist_read, read_all
-from bot.alerts.transitions import Signal, apply_reading, insert_owed, reowe_ended_snoozes
+from bot.alerts.transitions import Signal, apply_reading, insert_owed, read_dedicated_ips, reowe_ended_snoozes
 from bot.deps import Deps
 from bot.notify import Poster
 
@@ -52,13 +53,14 @@ def sweep(deps: Deps, poster: Poster | None, *, deliver_owed: bool = True) -> Sw
     """
     now = deps.now()
     readings = read_all(deps, now)
+    dedicated = read_dedicated_ips(deps, now) if poster is not None else {}
     result = SweepResult()
     with deps.store.transaction() as db:
         conn = db.conn
         readings += blocklist_readings(conn, deps.settings, now)
         readings.sort(key=lambda r: (r.account, r.region, SIGNALS.index(r.signal), r.scope))
         for r in readings:
-            signal, owed = apply_reading(conn, deps, r, now, notify=poster is not None)
+            signal, owed = apply_reading(conn, deps, r, now, notify=poster is not None, dedicated=dedicated)
             result.signals.append(signal)
             for o in owed:
                 insert_owed(conn, o, now)

@@ -30,7 +30,7 @@ from bot.alerts.messages import (
     resolve_message,
 )
 from bot.alerts.records import Incident, query_rows, worst_value
-from bot.alerts.signals import Reading, behind, history_is_the_accounts, merge_blocklist_groups
+from bot.alerts.signals import Reading, behind, blocklist_readings, history_is_the_accounts, merge_blocklist_groups
 from bot.alerts.summary import summarize, when
 from bot.aws import describe_error
 from bot.checks.blocklist import dedicated_ips
@@ -113,9 +113,16 @@ def _account_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]
 
 
 def apply_reading(
-    conn: sqlite3.Connection, deps: Deps, r: Reading, now: datetime, notify: bool
+    conn: sqlite3.Connection,
+    deps: Deps,
+    r: Reading,
+    now: datetime,
+    notify: bool,
+    dedicated: DedicatedIps | None = None,
 ) -> tuple[Signal, list[Owed]]:
-    """Move the signal's stored level one sweep; with `notify`, the transition's incident steps and messages."""
+    """Move the signal's stored level one sweep; with `notify`, the transition's incident steps and messages.
+
+    `dedicated`: the dedicated IPs `read_dedicated_ips` read before the transaction, for a blocklist reading."""
     settings = deps.settings
     levels = ladder(settings, r.signal)
     rows = query_rows(
@@ -157,7 +164,7 @@ def apply_reading(
         # pair not among them is news for the thread.
         before = detail_before if current != "ok" else {}
         if notify:
-            _mark_dedicated(deps, r, before.get("listings") or [])
+            _mark_dedicated(r, before.get("listings") or [], dedicated or {})
         detail["listings"] = _listings(before, r)
     reopens = None
     closed = detail_before.get("resolved_by_hand")  # the incident someone closed while the signal was bad
@@ -194,11 +201,12 @@ def _newer(stored_at: str, now: datetime, sweep_minutes: float) -> bool:
     return iso(now) < stored_at <= iso(now + timedelta(minutes=sweep_minutes))
 
 
-def _mark_dedicated(deps: Deps, r: Reading, known: list[dict[str, Any]]) -> None:
-    """Say on each of the reading's IP-listing groups whether its sending IP is one of the account's dedicated
-    IPs in the region (`dedicated`: True, False, or None when they could not be read), for the messages and
-    the incident's stored groups. A (list, IP) pair the incident knows keeps what it was told; only new pairs,
-    a new alert, read the dedicated IPs (`GetDedicatedIps`, once)."""
+DedicatedIps = dict[tuple[str, str], set[str] | None]  # (account, region): its dedicated IPs, None: unreadable
+
+
+def _fresh_ip_groups(r: Reading, known: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reading's IP-listing groups whose (list, IP) pair the incident has not seen (`known`: its groups);
+    a group of a pair it knows gets the `dedicated` it was told."""
     seen = {(g["blocklist"], g["sending_ip"]) for g in known}
     told = {(g["blocklist"], g["sending_ip"]): g["dedicated"] for g in known if "dedicated" in g}
     fresh = []
@@ -210,15 +218,45 @@ def _mark_dedicated(deps: Deps, r: Reading, known: list[dict[str, Any]]) -> None
             g["dedicated"] = told[pair]
         elif pair not in seen:
             fresh.append(g)
-    if not fresh:
-        return
-    views = deps.accounts(r.account) if r.account else [deps]
-    try:
-        ips: set[str] | None = {ip["Ip"] for ip in dedicated_ips(views[0], r.region) if ip.get("Ip")}
-    except Exception as exc:  # the alert is still owed, saying it could not tell
-        log.warning("could not list the dedicated IPs in %s: %s", r.region, describe_error(exc))
-        ips = None
-    for g in fresh:
+    return fresh
+
+
+def _known_listings(conn: sqlite3.Connection, r: Reading) -> list[dict[str, Any]]:
+    """The groups of the reading's open blocklist incident so far, as its stored state has them."""
+    row = conn.execute(
+        "SELECT level, detail FROM alert_state WHERE account = ? AND signal = ? AND region = ? AND scope = ?",
+        [r.account, r.signal, r.region, r.scope],
+    ).fetchone()
+    if not row or row[0] == "ok" or not row[1]:
+        return []
+    return list(json.loads(row[1]).get("listings") or [])
+
+
+def read_dedicated_ips(deps: Deps, now: datetime) -> DedicatedIps:
+    """Before the sweep's transaction (a network read, never under the write lock): the dedicated IPs
+    (`GetDedicatedIps`, once per account and region) of each account and region whose new blocklist bounces,
+    looked at read-only past the watermark, name a (list, IP) pair its incident has not seen."""
+    conn = deps.store.conn
+    wanted = [r for r in blocklist_readings(conn, deps.settings, now) if _fresh_ip_groups(r, _known_listings(conn, r))]
+    out: DedicatedIps = {}
+    for r in wanted:
+        views = deps.accounts(r.account) if r.account else [deps]
+        try:
+            out[(r.account, r.region)] = {ip["Ip"] for ip in dedicated_ips(views[0], r.region) if ip.get("Ip")}
+        except Exception as exc:  # the alert is still owed, saying it could not tell
+            log.warning("could not list the dedicated IPs in %s: %s", r.region, describe_error(exc))
+            out[(r.account, r.region)] = None
+    return out
+
+
+def _mark_dedicated(r: Reading, known: list[dict[str, Any]], dedicated: DedicatedIps) -> None:
+    """Say on each of the reading's IP-listing groups whether its sending IP is one of the account's dedicated
+    IPs in the region (`dedicated`: True, False, or None when they could not be read), for the messages and
+    the incident's stored groups. A (list, IP) pair the incident knows keeps what it was told; only new pairs
+    take what `read_dedicated_ips` read before the transaction (None: a group it did not see, such as one
+    that came in meanwhile)."""
+    ips = dedicated.get((r.account, r.region))
+    for g in _fresh_ip_groups(r, known):
         g["dedicated"] = None if ips is None else g["sending_ip"] in ips
 
 
