@@ -507,18 +507,23 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """One write transaction (BEGIN IMMEDIATE: take the write lock up front, no upgrade deadlocks)."""
+        """One write transaction (BEGIN IMMEDIATE: take the write lock up front, no upgrade deadlocks).
+
+        On a full disk, an I/O error or no memory SQLite has rolled back already: the ROLLBACK is only for a
+        transaction still open, and the error raised is always the one that ended it, never the ROLLBACK's.
+        """
         db = self.db
         lock = self._lock if self.path == ":memory:" else contextlib.nullcontext()
         with lock:
             db.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield db
-            except BaseException:
-                db.conn.execute("ROLLBACK")
-                raise
-            else:
                 db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.conn.execute("ROLLBACK")
+                raise
 
     def optimize(self) -> None:
         """`PRAGMA optimize`, as SQLite recommends for long-lived databases: gathers the statistics the query

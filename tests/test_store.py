@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import threading
+
+import pytest
 
 from bot.store import MIGRATIONS, Store, iso
 
@@ -102,3 +105,17 @@ def test_diagnoses_record_who_asked_and_the_verdict(tmp_path):
         "verdict_check": "recipient.suppressed",
         "verdict_severity": "critical",
     }
+
+
+def test_a_full_database_raises_that_it_is_full_and_the_next_transaction_still_works(store):
+    # max_page_count fills this connection's database as a full disk would: SQLite rolls the transaction back
+    # itself, and its error (not a failed ROLLBACK's "no transaction is active") is what the caller sees.
+    conn = store.conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+        store.kv_set("big", "x" * 100_000)
+    assert not conn.in_transaction
+    store.kv_set("small", 1)
+    assert store.kv_get("small") == 1
+    assert store.kv_get("big") is None
