@@ -697,7 +697,8 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
 
     Counters go with the events and the `seen` ids of their hours: a rate needs both, and a counter whose ids
     are gone would count a re-ingested event twice. A window past the retention has no data, not 0 %.
-    Deletes run in chunks, each its own short transaction, so ingest never waits long for the write lock.
+    Deletes run in chunks, each its own short transaction, so ingest never waits long for the write lock; each
+    chunk is checkpointed into the file, so the WAL stays about one chunk's size and is empty at the end.
     Returns the number of rows deleted per table, except the header sample's (a handful of rows a day; the
     returned keys stay those callers already read).
     """
@@ -725,6 +726,7 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
                 n = db.conn.execute(sql, [bound, _PRUNE_CHUNK]).rowcount
                 if table == "events" and n:
                     lower_event_marks(db.conn)
+            store.checkpoint()  # each chunk into the file: the WAL stays the size of one chunk
             total += n
             if n < _PRUNE_CHUNK:
                 break
@@ -734,6 +736,7 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
     with store.transaction() as db:
         db.conn.execute("DELETE FROM header_sample WHERE day < ?", [cutoff[:10]])
     store.optimize()  # the day's statistics, after the day's deletes
+    store.checkpoint()  # the WAL back to nothing
     return deleted
 
 
@@ -753,6 +756,7 @@ def _prune_last_delivery(store: Store, cutoff: str) -> int:
     while True:
         with store.transaction() as db:
             gone = [row[0] for row in db.conn.execute(_PRUNE_LAST_DELIVERY, [after, cutoff, _PRUNE_CHUNK])]
+        store.checkpoint()
         total += len(gone)
         if len(gone) < _PRUNE_CHUNK:
             return total

@@ -434,6 +434,9 @@ class StoreUnavailable(Exception):
         return f"cannot write the database {self.path} ({self.cause}); check SESBOT_DB."
 
 
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes of WAL kept once it has been checkpointed (SQLite truncates to this)
+
+
 class Store:
     """Thread-safe access to the SQLite file: one connection per thread, migrations at open."""
 
@@ -474,6 +477,8 @@ class Store:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA cache_size=-65536")  # 64 MB: ingest and pruning touch big indexes
+        # The WAL keeps the size of its largest run of writes (a prune: gigabytes) unless told to shrink back.
+        conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT:d}")
         return sqlite_utils.Database(conn)
 
     @property
@@ -498,6 +503,12 @@ class Store:
         conn = self.conn
         conn.execute("PRAGMA synchronous=FULL")
         return conn
+
+    def checkpoint(self) -> None:
+        """Copy the whole WAL into the database file and empty it (`wal_checkpoint(TRUNCATE)`: waits, up to the
+        busy timeout, for the writer and readers of the moment). After a run of big writes (a prune): the
+        automatic checkpoints, which never wait, let the WAL grow to gigabytes while another writer works."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -26,7 +26,7 @@ from bot.ingest import (
     quarantined,
 )
 from bot.settings import Settings
-from bot.store import Store, iso
+from bot.store import JOURNAL_SIZE_LIMIT, Store, iso
 from bot.target import UsageError
 
 DATA = Path(__file__).parent / "data" / "ses-notifications"
@@ -413,6 +413,19 @@ def test_prune_deletes_latest_deliveries_older_than_the_retention_in_chunks(stor
     assert prune(store, 90, now=NOW)["last_delivery"] == 22_499
     assert table(store, "SELECT count(*) AS n, min(at) AS oldest FROM last_delivery") == [{"n": 22_502, "oldest": new}]
     assert prune(store, 90, now=NOW)["last_delivery"] == 0
+
+
+def test_a_prune_leaves_the_wal_empty_and_every_connection_caps_what_the_wal_keeps(store):
+    old = iso(NOW - timedelta(days=100))
+    with store.transaction() as db:
+        rows = [(f"user{i:05d}@example.com", old) for i in range(5_000)]
+        db.conn.executemany("INSERT INTO last_delivery (recipient, at) VALUES (?, ?)", rows)
+    assert os.path.getsize(store.path + "-wal") > 0
+
+    assert prune(store, 90, now=NOW)["last_delivery"] == 5_000
+    assert os.path.getsize(store.path + "-wal") == 0
+    for conn in (store.conn, Store(store.path).conn):
+        assert conn.execute("PRAGMA journal_size_limit").fetchone()[0] == JOURNAL_SIZE_LIMIT
 
 
 def cli_deps(tmp_path, store, **extras) -> Deps:
