@@ -41,8 +41,9 @@ import multiprocessing
 import os
 import re
 import sys
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ from bot.events import EVENT_COLUMNS, MAX_RAW, Extracted, PushedEvent, extract, 
 from bot.timefmt import iso, utcnow
 
 if TYPE_CHECKING:  # the parser processes import this module, and need no database
+    import sqlite3
+
     from bot.store import Store
 
 BATCH_RECORDS = 20_000  # records per transaction for files: each commit rewrites the index pages it touched
@@ -687,18 +690,23 @@ def _replaced(text: str) -> str:
 
 # -- retention -----------------------------------------------------------------------------------------------
 
-_PRUNE_CHUNK = 20_000
+_PRUNE_CHUNK = 20_000  # rows at most in one prune transaction
+_PRUNE_FIRST = 1_000  # rows in the first one; the next are sized from how long the last one took
+_PRUNE_HOLD = 0.2  # seconds a prune transaction aims to hold the write lock, its commit included
 
 
-def prune(store: Store, retention_days: int, now: datetime | None = None) -> dict[str, int]:
+def prune(
+    store: Store, retention_days: int, now: datetime | None = None, *, chunk_rows: int = _PRUNE_CHUNK
+) -> dict[str, int]:
     """Delete what is older than the retention: problem events, `seen` ids, the hourly counters, quarantine,
     diagnoses, audit, the `last_delivery` of recipients with no delivery since, and the days of the
     `header_sample` before the cutoff's day.
 
     Counters go with the events and the `seen` ids of their hours: a rate needs both, and a counter whose ids
     are gone would count a re-ingested event twice. A window past the retention has no data, not 0 %.
-    Deletes run in chunks, each its own short transaction, so ingest never waits long for the write lock; each
-    chunk is checkpointed into the file, so the WAL stays about one chunk's size and is empty at the end.
+    Deletes run in chunks, each its own short transaction (about 0.2 s of holding the write lock, `chunk_rows`
+    rows at most), so ingest never waits long for it; each chunk is checkpointed into the file, so the WAL stays
+    about one chunk's size and is empty at the end.
     Returns the number of rows deleted per table, except the header sample's (a handful of rows a day; the
     returned keys stay those callers already read).
     """
@@ -720,18 +728,15 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
     deleted: dict[str, int] = {}
     for table, sql in statements.items():
         bound = cutoff[:13] if table in ("seen", "counters") else cutoff
-        total = 0
-        while True:
-            with store.transaction() as db:
-                n = db.conn.execute(sql, [bound, _PRUNE_CHUNK]).rowcount
-                if table == "events" and n:
-                    lower_event_marks(db.conn)
-            store.checkpoint()  # each chunk into the file: the WAL stays the size of one chunk
-            total += n
-            if n < _PRUNE_CHUNK:
-                break
-        deleted[table] = total
-    deleted["last_delivery"] = _prune_last_delivery(store, cutoff)
+
+        def batch(conn: sqlite3.Connection, limit: int, table: str = table, sql: str = sql, bound: str = bound) -> int:
+            n = conn.execute(sql, [bound, limit]).rowcount
+            if table == "events" and n:
+                lower_event_marks(conn)
+            return n
+
+        deleted[table] = _delete_in_chunks(store, batch, chunk_rows)
+    deleted["last_delivery"] = _prune_last_delivery(store, cutoff, chunk_rows)
     # One row per day, set and From: a primary-key range delete, in one short transaction.
     with store.transaction() as db:
         db.conn.execute("DELETE FROM header_sample WHERE day < ?", [cutoff[:10]])
@@ -740,27 +745,46 @@ def prune(store: Store, retention_days: int, now: datetime | None = None) -> dic
     return deleted
 
 
+def _delete_in_chunks(store: Store, batch: Callable[[sqlite3.Connection, int], int], chunk_rows: int) -> int:
+    """Call `batch(conn, limit)` (deletes up to `limit` rows, returns how many), one transaction each, until it
+    deletes fewer than asked. A row costs more in a big table (every index, and the commit writes each page
+    touched), so a fixed count does not bound how long a writer waits: each chunk is sized from the time the
+    last one took, commit included, to hold the write lock about `_PRUNE_HOLD` seconds (`chunk_rows` at most).
+    """
+    total, limit = 0, min(_PRUNE_FIRST, chunk_rows)
+    while True:
+        started = time.monotonic()
+        with store.transaction() as db:
+            n = batch(db.conn, limit)
+        took = time.monotonic() - started
+        store.checkpoint()  # each chunk into the file: the WAL stays the size of one chunk
+        total += n
+        if n < limit:
+            return total
+        limit = max(1, min(chunk_rows, 2 * limit, int(limit * _PRUNE_HOLD / max(took, 0.001))))
+
+
 _PRUNE_LAST_DELIVERY = (
     "DELETE FROM last_delivery WHERE recipient IN (SELECT recipient FROM last_delivery "
     "WHERE recipient > ? AND at < ? ORDER BY recipient LIMIT ?) RETURNING recipient"
 )
 
 
-def _prune_last_delivery(store: Store, cutoff: str) -> int:
+def _prune_last_delivery(store: Store, cutoff: str, chunk_rows: int) -> int:
     """Delete `last_delivery` rows older than `cutoff`, walking the table once in key order.
 
-    `at` has no index (it would cost every ingest write to serve one daily prune), so each chunk resumes
-    after the greatest key the previous one deleted: every row is read once, not once per chunk.
+    `at` has no index (it would cost every ingest write to serve one daily prune), so each batch resumes
+    after the greatest key the previous one deleted: every row is read once, not once per batch.
     """
-    total, after = 0, ""
-    while True:
-        with store.transaction() as db:
-            gone = [row[0] for row in db.conn.execute(_PRUNE_LAST_DELIVERY, [after, cutoff, _PRUNE_CHUNK])]
-        store.checkpoint()
-        total += len(gone)
-        if len(gone) < _PRUNE_CHUNK:
-            return total
-        after = max(gone)
+    after = ""
+
+    def batch(conn: sqlite3.Connection, limit: int) -> int:
+        nonlocal after
+        gone = [row[0] for row in conn.execute(_PRUNE_LAST_DELIVERY, [after, cutoff, limit])]
+        after = max(gone, default=after)
+        return len(gone)
+
+    return _delete_in_chunks(store, batch, chunk_rows)
 
 
 def quarantined(store: Store, limit: int = 50) -> list[dict[str, Any]]:

@@ -428,6 +428,24 @@ def test_a_prune_leaves_the_wal_empty_and_every_connection_caps_what_the_wal_kee
         assert conn.execute("PRAGMA journal_size_limit").fetchone()[0] == JOURNAL_SIZE_LIMIT
 
 
+def test_a_prune_bigger_than_one_chunk_commits_one_transaction_per_chunk_at_least(store):
+    old, new = iso(NOW - timedelta(days=100)), iso(NOW - timedelta(days=1))
+    ingest_documents(store, [bounce_event(i, old) for i in range(450)] + [bounce_event(450, new)], "test", now=NOW)
+    with store.transaction() as db:
+        rows = [(f"user{i:05d}@example.com", old if i % 2 else new) for i in range(700)]
+        db.conn.executemany("INSERT INTO last_delivery (recipient, at) VALUES (?, ?)", rows)
+    commits: list[str] = []
+    store.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+
+    deleted = prune(store, 90, now=NOW, chunk_rows=100)
+    store.conn.set_trace_callback(None)
+    assert (deleted["events"], deleted["last_delivery"]) == (450, 350)
+    # 450 events and 350 deliveries, 100 rows at most a transaction: 5 + 4 of them, and more for the rest.
+    assert len(commits) >= 9
+    assert table(store, "SELECT recipient FROM events") == [{"recipient": "gone450@example.org"}]
+    assert table(store, "SELECT count(*) AS n, min(at) AS oldest FROM last_delivery") == [{"n": 350, "oldest": new}]
+
+
 def cli_deps(tmp_path, store, **extras) -> Deps:
     settings = Settings.from_env({"AWS_REGION": "us-east-1", "SESBOT_DB": str(tmp_path / "sesbot.db")})
     return Deps(settings=settings, store=store, aws=None, clock=lambda: NOW, extras=extras)  # type: ignore[arg-type]
