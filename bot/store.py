@@ -423,8 +423,9 @@ def first_time_in(conn: sqlite3.Connection, key: str, at: datetime) -> bool:
 
 
 class StoreUnavailable(Exception):
-    """The database `SESBOT_DB` names cannot be opened or written (a directory, not a database, read-only...):
-    one line for a person, naming the variable, the same from `sesbot run` and from the terminal commands."""
+    """The database `SESBOT_DB` names cannot be opened or written (a directory, not a database, read-only,
+    deleted or replaced while the bot ran...): one line for a person, naming the variable, the same from
+    `sesbot run` and from the terminal commands."""
 
     def __init__(self, path: str, cause: BaseException):
         super().__init__(path, cause)
@@ -432,6 +433,13 @@ class StoreUnavailable(Exception):
 
     def __str__(self) -> str:
         return f"cannot write the database {self.path} ({self.cause}); check SESBOT_DB."
+
+
+class FileReplaced(Exception):
+    """The file at the store's path is no longer the one it opened (deleted, or another put in its place)."""
+
+    def __str__(self) -> str:
+        return "the file was deleted or replaced while sesbot ran: restart sesbot"
 
 
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes of WAL kept once it has been checkpointed (SQLite truncates to this)
@@ -449,12 +457,15 @@ class Store:
         self._audits: queue.Queue[dict[str, Any]] = queue.Queue()
         self._audit_writer: threading.Thread | None = None
         self._audit_start = threading.Lock()
+        self._file: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
         if path != ":memory:":
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
             # Owner-only from the first byte: the file holds recipient addresses and alert history.
             fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+            st = os.fstat(fd)
             os.close(fd)
+            self._file = (st.st_dev, st.st_ino)
             for suffix in ("-wal", "-shm"):
                 if os.path.exists(path + suffix):
                     os.chmod(path + suffix, 0o600)
@@ -467,6 +478,7 @@ class Store:
                 conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
                 self._memory_db = sqlite_utils.Database(conn)
             return self._memory_db
+        self.check_file()  # before connecting: SQLite would create an empty file in place of a deleted one
         old = os.umask(0o077)
         try:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
@@ -480,6 +492,19 @@ class Store:
         # The WAL keeps the size of its largest run of writes (a prune: gigabytes) unless told to shrink back.
         conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT:d}")
         return sqlite_utils.Database(conn)
+
+    def check_file(self) -> None:
+        """Raise `StoreUnavailable` if the file at `path` is not the one this store opened: a connection to a
+        deleted file goes on committing to it, all lost at the next start (and SQS deletes what it acknowledged).
+        One `stat`, about a microsecond: before every write transaction and every new connection."""
+        if self._file is None:
+            return
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            st = None
+        if st is None or (st.st_dev, st.st_ino) != self._file:
+            raise StoreUnavailable(self.path, FileReplaced())
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -526,6 +551,7 @@ class Store:
         db = self.db
         lock = self._lock if self.path == ":memory:" else contextlib.nullcontext()
         with lock:
+            self.check_file()
             db.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield db

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from bot.deps import Deps
 from bot.settings import Settings
 from bot.sqs import SqsConsumer
+from bot.store import StoreUnavailable
 from tests.conftest import EXAMPLES_RETENTION_DAYS
 
 DATA = Path(__file__).parent / "data" / "ses-notifications"
@@ -123,6 +125,15 @@ def test_a_failed_delete_is_an_error_and_the_redelivery_is_a_duplicate(consumer_
     assert again.as_dict() == {"ingested": 0, "duplicates": 1, "skipped": {}, "quarantined": 0}
     assert events(store) == [("Bounce", "recipient@example.com")]
     assert visible(queue) == 0
+
+
+def test_a_database_file_deleted_while_running_keeps_the_batch_in_the_queue(consumer_deps, queue, store):
+    publish(queue, BOUNCE)
+    for suffix in ("", "-wal", "-shm"):
+        os.remove(store.path + suffix)
+    with pytest.raises(StoreUnavailable, match="deleted or replaced while sesbot ran"):
+        SqsConsumer(consumer_deps).poll_once(wait_seconds=1)
+    assert visible(queue) == 1  # not committed to a deleted file, so not deleted from the queue
 
 
 def test_poison_messages_are_quarantined_and_deleted_with_the_good_ones_kept(consumer_deps, queue, store):

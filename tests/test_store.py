@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from bot.store import MIGRATIONS, Store, iso
+from bot.store import MIGRATIONS, Store, StoreUnavailable, iso
 
 
 def test_a_new_database_is_migrated_to_the_latest_version(tmp_path):
@@ -119,3 +119,32 @@ def test_a_full_database_raises_that_it_is_full_and_the_next_transaction_still_w
     store.kv_set("small", 1)
     assert store.kv_get("small") == 1
     assert store.kv_get("big") is None
+
+
+def test_a_database_file_deleted_while_running_stops_writes_with_a_clear_error(store):
+    store.kv_set("before", 1)
+    for suffix in ("", "-wal", "-shm"):
+        os.remove(store.path + suffix)
+    with pytest.raises(StoreUnavailable, match="deleted or replaced while sesbot ran: restart sesbot"):
+        store.kv_set("after", 2)  # the open connection would commit it to the deleted file
+    errors: list[BaseException] = []
+
+    def another_thread() -> None:
+        try:
+            store.kv_get("before")  # a new connection would create an empty file and find no table kv
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    t = threading.Thread(target=another_thread)
+    t.start()
+    t.join()
+    assert [type(e) for e in errors] == [StoreUnavailable]
+    assert not os.path.exists(store.path)
+
+
+def test_a_database_file_replaced_while_running_stops_writes_with_a_clear_error(tmp_path, store):
+    other = Store(str(tmp_path / "other.db"))
+    other.kv_set("k", "other")
+    os.replace(other.path, store.path)
+    with pytest.raises(StoreUnavailable, match="SESBOT_DB"):
+        store.kv_set("k", "mine")
