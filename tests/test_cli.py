@@ -357,7 +357,7 @@ def test_run_serves_slack_over_http_and_stops_cleanly_on_sigterm(slack_peer, tmp
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 0
+    assert proc.returncode == 0, out
     assert "HTTP mode: listening on 127.0.0.1" in out
     assert "xoxb-run-test-token" not in out and "run-test-secret" not in out
     assert "Traceback" not in out
@@ -478,7 +478,7 @@ def test_sigterm_does_not_wait_for_an_answer_stuck_on_aws(slack_peer, aws_peer, 
         # The requests the process left behind still sleep out the delay: answered before the next test starts.
         idle = aws_peer.wait_idle()
     assert idle, "the AWS peer is still answering a request of the stopped process"
-    assert proc.returncode == 0
+    assert proc.returncode == 0, out
     assert "shutting down (signal 15)" in out and "stopped" in out
     # It left while the call was still waiting: the timeout the answer would have logged never came.
     assert "did not answer in time" not in out
@@ -528,7 +528,7 @@ def test_sigterm_does_not_wait_for_an_idle_keep_alive_connection(slack_peer, dns
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 0
+    assert proc.returncode == 0, out
     assert "shutting down (signal 15)" in out and "stopped" in out
     # It left before the diagnosis timed out: the report never came.
     assert not [r for r in slack_peer.responses("r") if "Diagnosis" in json.dumps(r)], slack_peer.responses("r")
@@ -578,7 +578,7 @@ def test_sigterm_tells_each_person_whose_answer_it_drops_to_ask_again(slack_peer
             proc.communicate()
         idle = aws_peer.wait_idle()  # the requests the process left behind still sleep out the delay
     assert idle, "the AWS peer is still answering a request of the stopped process"
-    assert proc.returncode == 0
+    assert proc.returncode == 0, out
     line = ":warning: sesbot restarted before it could answer. Ask again in a minute."
     told = {
         "response_type": "ephemeral",
