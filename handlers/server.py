@@ -137,13 +137,29 @@ class HttpServer:
             wasyncore.close_all(self._server._map)
             return
         # Changes to the connections are made inside the server's loop (it owns them), through its trigger.
-        self._server.trigger.pull_trigger(self._stop_accepting)
+        pulled = self._pull(self._stop_accepting)
         self._server.task_dispatcher.shutdown(timeout=max(0.0, deadline - time.monotonic()))
-        while self._server.active_channels and time.monotonic() < deadline:  # the answers being sent
+        while pulled and self._server.active_channels and time.monotonic() < deadline:  # the answers being sent
             time.sleep(0.01)
         # Whatever is left at the deadline, and the trigger: the loop sees an empty map and returns at once.
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+        if not self._pull(self._close_all):
+            self._close_all()  # the loop let go of its trigger: close what is left from here
         self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def _pull(self, thunk: Callable[[], None]) -> bool:
+        """Run `thunk` inside the server's loop; False when the trigger is already closed (waitress closes it
+        with the server when the listener fails in the loop, as a closed listener polled once more can)."""
+        try:
+            self._server.trigger.pull_trigger(thunk)
+        except OSError:
+            return False
+        return True
+
+    def _close_all(self) -> None:
+        try:
+            wasyncore.close_all(self._server._map)
+        except OSError:  # a socket already closed by the loop: nothing left to close on it
+            pass
 
     def _stop_accepting(self) -> None:
         """Close the listener, and each connection as soon as what it has to send is sent (an idle one at

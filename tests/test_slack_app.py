@@ -127,3 +127,14 @@ def test_stopping_the_server_closes_an_idle_keep_alive_connection(bot_server):
         # Closed by the time stop returns (end of stream), not left open until its idle timeout (30 s), which
         # would keep the server's loop running (the recv would time out instead).
         assert idle.recv(1000) == b""
+
+
+def test_stopping_a_server_whose_loop_already_let_go_of_its_trigger_raises_nothing_and_ends_the_loop(deps):
+    from handlers.server import HttpServer, make_wsgi
+
+    server = HttpServer(make_wsgi(lambda environ, start: [], deps)).start()
+    # What waitress does when the listener fails inside its loop: the server closes, its trigger with it.
+    server._server.trigger.close()
+    server.stop()  # closes what is left from here: no "Bad file descriptor" out of the stop
+    server._thread.join(timeout=10)  # a guard against a hang, not a time budget
+    assert not server._thread.is_alive()
